@@ -1,0 +1,266 @@
+"""The application service: one method per command, each deciding first and recording
+ONE event after, so a refused command has written nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from engine.bpmn.library import LIBRARY
+from engine.bpmn.runtime import CompleteTask, DeliverMessage, FireTimer, Input, StartCase, Withdraw
+from engine.bpmn.sources import ProcessBundle, SourceFile
+from engine.bpmn.validation import Problem, validate
+from engine.case import Case, case_id_for
+from engine.catalog import CatalogInvalid, Service
+from engine.directory import DIRECTORY_ID, Directory, ProcessSource
+from engine.errors import (
+    CaseClosed,
+    ConcurrencyConflict,
+    InvalidInput,
+    UnknownCase,
+    UnknownOffice,
+    UnknownService,
+)
+from engine.offices import Office
+from engine.personal_data import Entropy, KeyTable, Vault
+from engine.store import StoreConfig
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+CHANNELS = frozenset({"window", "portal", "terminal", "call_centre", "remote_office"})
+SOURCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://okno.example/process-source")
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+class OknoStore(Application[UUID]):
+    name = "okno"
+    # A snapshot every 10 events keeps loading a case O(1) in its history length.
+    snapshotting_intervals = {Case: 10}  # noqa: RUF012 - the library's own class attribute
+    env = {  # noqa: RUF012
+        "AGGREGATE_CACHE_MAXSIZE": "2000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+    }
+
+
+@dataclass(frozen=True)
+class Deployed:
+    process_id: str
+    version: str
+    new: bool
+
+
+@dataclass
+class DeployReport:
+    deployed: list[Deployed] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def number_from_key(office: str, key: str) -> str:
+    """A retry with the same idempotency key must land on the same case."""
+    digest = int.from_bytes(hashlib.sha256(f"{office}\0{key}".encode()).digest()[:8], "big")
+    return f"{office}-{_token(digest)}"
+
+
+def number_from_entropy(office: str, entropy: Entropy) -> str:
+    return f"{office}-{_token(int.from_bytes(entropy(8), 'big'))}"
+
+
+def _token(value: int) -> str:
+    return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(10))
+
+
+class Engine:
+    """okno's commands and reads over one event store."""
+
+    def __init__(self, config: StoreConfig, *, master_key: bytes, entropy: Entropy) -> None:
+        self.config = config
+        self.store = OknoStore(env=config.env)
+        dialect = "postgres" if config.is_postgres else "sqlite"
+        keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
+        keys.create()
+        self.vault = Vault(keys, master_key, entropy)
+        self._entropy = entropy
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- reference data -------------------------------------------------------------
+    def directory(self) -> Directory:
+        try:
+            directory = self.store.repository.get(DIRECTORY_ID)
+        except AggregateNotFoundError:
+            return Directory.create(EPOCH)
+        assert isinstance(directory, Directory)
+        return directory
+
+    def _directory_for_update(self, at: datetime) -> Directory:
+        try:
+            directory = self.store.repository.get(DIRECTORY_ID)
+        except AggregateNotFoundError:
+            return Directory.create(at)
+        assert isinstance(directory, Directory)
+        return directory
+
+    def deploy(self, sources: list[SourceFile], at: datetime) -> DeployReport:
+        plan = validate(sources)
+        if plan.problems:
+            return DeployReport(problems=plan.problems)
+        directory = self._directory_for_update(at)
+        stored: list[ProcessSource] = []
+        report = DeployReport()
+        for bundle in plan.bundles:
+            source_id = uuid5(SOURCE_NAMESPACE, bundle.version)
+            if source_id not in self.store.repository:
+                stored.append(ProcessSource._create(ProcessSource.Stored, id=source_id, timestamp=at,
+                                                    bundle=bundle.to_dict()))
+            LIBRARY.add(bundle)
+            report.deployed.append(Deployed(bundle.process_id, bundle.version,
+                                            directory.deploy(bundle.process_id, bundle.version, at)))
+        self._save(directory, *stored)
+        return report
+
+    def publish_catalog(self, services: list[Service], at: datetime) -> bool:
+        directory = self._directory_for_update(at)
+        missing = sorted({s.process for s in services if directory.current_version(s.process) is None})
+        if missing:
+            raise CatalogInvalid("catalog", [f"process {p!r} is not deployed" for p in missing])
+        changed = directory.publish([s.to_dict() for s in services], at)
+        self._save(directory)
+        return changed
+
+    def register_offices(self, offices: list[Office], at: datetime) -> bool:
+        directory = self._directory_for_update(at)
+        changed = directory.register([o.to_dict() for o in offices], at)
+        self._save(directory)
+        return changed
+
+    def ensure_version(self, version: str) -> None:
+        if LIBRARY.knows(version):
+            return
+        try:
+            source = self.store.repository.get(uuid5(SOURCE_NAMESPACE, version))
+        except AggregateNotFoundError:
+            return  # LIBRARY.get() will report the unknown version
+        assert isinstance(source, ProcessSource)
+        LIBRARY.add(ProcessBundle.from_dict(source.bundle))
+
+    # -- cases ------------------------------------------------------------------------
+    def open_case(self, *, service: str, office: str, channel: str, applicant: dict[str, str],
+                  actor: str, at: datetime, data: dict[str, Any] | None = None,
+                  idempotency_key: str | None = None) -> Case:
+        directory = self.directory()
+        if service not in directory.services:
+            raise UnknownService(service)
+        if office not in directory.offices:
+            raise UnknownOffice(office)
+        if channel not in CHANNELS:
+            raise InvalidInput(f"unknown channel {channel!r}; channels: {', '.join(sorted(CHANNELS))}")
+        entry = Service.from_dict(directory.services[service])
+        version = directory.current_version(entry.process)
+        assert version is not None  # publish_catalog refuses services without a process
+        self.ensure_version(version)
+        number = (number_from_key(office, idempotency_key) if idempotency_key
+                  else number_from_entropy(office, self._entropy))
+        if idempotency_key:
+            existing = self._find(number)
+            if existing is not None:
+                return existing
+        start = StartCase({"service_code": service, "office": office, "channel": channel, **(data or {})})
+        case_id = case_id_for(number)
+        sealed = self.vault.seal(case_id, applicant)
+        case = Case.open(number=number, service=service, office=office, channel=channel,
+                         process_version=version, applicant=sealed, start=start, actor=actor, at=at,
+                         idempotency_key=idempotency_key)
+        try:
+            self.store.save(case)
+        except IntegrityError:
+            raise ConcurrencyConflict(number, 0) from None
+        return case
+
+    def complete_task(self, number: str, element: str, data: dict[str, Any], *, actor: str,
+                      at: datetime, task: str | None = None, idempotency_key: str | None = None) -> Case:
+        return self._advance(number, Case.TaskCompleted, CompleteTask(element, data, task), actor, at,
+                             idempotency_key)
+
+    def deliver_message(self, number: str, name: str, payload: dict[str, Any], *, actor: str,
+                        at: datetime, idempotency_key: str | None = None) -> Case:
+        return self._advance(number, Case.MessageReceived, DeliverMessage(name, payload), actor, at,
+                             idempotency_key)
+
+    def fire_timer(self, number: str, element: str, *, at: datetime, actor: str = "timer",
+                   idempotency_key: str | None = None) -> Case:
+        return self._advance(number, Case.TimerFired, FireTimer(element), actor, at, idempotency_key)
+
+    def withdraw_case(self, number: str, reason: str, *, actor: str, at: datetime,
+                      idempotency_key: str | None = None) -> Case:
+        return self._advance(number, Case.Withdrawn, Withdraw(reason), actor, at, idempotency_key)
+
+    def get_case(self, number: str) -> Case:
+        case = self._find(number)
+        if case is None:
+            raise UnknownCase(number)
+        return case
+
+    def applicant(self, number: str) -> dict[str, str] | None:
+        case = self.get_case(number)
+        return self.vault.unseal(case.id, case.applicant)
+
+    def case_events(self, number: str) -> Iterator[Case.Event]:
+        case_id = case_id_for(number)
+        for event in self.store.events.get(case_id):
+            assert isinstance(event, Case.Event)
+            yield event
+
+    # -- internals --------------------------------------------------------------------
+    def _find(self, number: str) -> Case | None:
+        if not isinstance(number, str) or not 0 < len(number) <= 64:
+            raise InvalidInput("a case number is a text of 1 to 64 characters")
+        try:
+            case = self.store.repository.get(case_id_for(number))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(case, Case):
+            return None
+        self.ensure_version(case.process_version)
+        return case
+
+    def _advance(self, number: str, event_class: type[Case.Event], step_input: Input, actor: str,
+                 at: datetime, idempotency_key: str | None) -> Case:
+        case = self.get_case(number)
+        if idempotency_key and idempotency_key in case.idempotency:
+            return case
+        if not case.is_open:
+            raise CaseClosed(f"case {number} is {case.status}: it takes no more input")
+        if at < case.modified_on:
+            raise InvalidInput(f"time {at.isoformat()} is before the case's last event "
+                               f"({case.modified_on.isoformat()})")
+        step = case.compute(step_input, at)
+        version = case.version
+        case.record(event_class, step_input, step, actor=actor, at=at, idempotency_key=idempotency_key)
+        try:
+            self.store.save(case)
+        except IntegrityError:
+            raise ConcurrencyConflict(number, version) from None
+        return case
+
+    def _save(self, *aggregates: Any) -> None:
+        pending = [a for a in aggregates if a.pending_events]
+        if not pending:
+            return
+        try:
+            self.store.save(*pending)
+        except IntegrityError:
+            raise ConcurrencyConflict("directory", pending[0].version) from None
+
+
+EngineFactory = Callable[[StoreConfig], Engine]

@@ -1,0 +1,1 @@
+"""BPMN: loading, validation and the deterministic runtime around SpiffWorkflow."""

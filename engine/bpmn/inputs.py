@@ -1,0 +1,34 @@
+"""Inputs as recorded in events: tagged JSON, and back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.bpmn.runtime import CompleteTask, DeliverMessage, FireTimer, Input, StartCase, Withdraw
+
+
+def input_to_dict(step: Input) -> dict[str, Any]:
+    if isinstance(step, StartCase):
+        return {"kind": "start", "data": step.data}
+    if isinstance(step, CompleteTask):
+        return {"kind": "complete_task", "element": step.element, "data": step.data, "task": step.task}
+    if isinstance(step, DeliverMessage):
+        return {"kind": "message", "name": step.name, "payload": step.payload}
+    if isinstance(step, FireTimer):
+        return {"kind": "timer", "element": step.element}
+    return {"kind": "withdraw", "reason": step.reason}
+
+
+def input_from_dict(data: dict[str, Any]) -> Input:
+    kind = data["kind"]
+    if kind == "start":
+        return StartCase(data["data"])
+    if kind == "complete_task":
+        return CompleteTask(data["element"], data["data"], data.get("task"))
+    if kind == "message":
+        return DeliverMessage(data["name"], data["payload"])
+    if kind == "timer":
+        return FireTimer(data["element"])
+    if kind == "withdraw":
+        return Withdraw(data["reason"])
+    raise ValueError(f"unknown input kind {kind!r}")

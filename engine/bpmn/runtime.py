@@ -1,0 +1,299 @@
+"""The deterministic runtime: one input applied to a case's workflow, and its effects.
+
+A step takes the case's serialized state, the input and the time of the event, and
+returns the new state and the effects, both plain JSON. The same state, input and time
+give byte-identical results on any machine: that is what replay checks.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from copy import deepcopy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn import determinism
+from engine.bpmn.forms import check_task_data
+from engine.bpmn.library import CompiledProcess
+from engine.bpmn.script_engine import SCRIPT_ENGINE
+from engine.errors import (
+    ExpressionError,
+    MessageNotAwaited,
+    OknoError,
+    ProcessFailure,
+    TaskNotReady,
+    TimerNotDue,
+)
+
+
+# Inputs: what came from outside. Each is recorded verbatim in the case's event.
+@dataclass(frozen=True)
+class StartCase:
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CompleteTask:
+    element: str
+    data: dict[str, Any]
+    task: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliverMessage:
+    name: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FireTimer:
+    element: str
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    reason: str
+
+
+Input = StartCase | CompleteTask | DeliverMessage | FireTimer | Withdraw
+
+
+@dataclass(frozen=True)
+class Step:
+    state: str  # canonical JSON: the workflow's state and the id counter
+    effects: dict[str, Any] = field(default_factory=dict)
+
+
+class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """SpiffWorkflow's workflow converter without the spec: the spec is stored once per
+    process version, not in every case."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def restore_state(self, dct: dict[str, Any], process: CompiledProcess) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=SCRIPT_ENGINE,
+                                deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], uuid.UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(uuid.UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.get("bpmn_events", []))
+        return workflow
+
+
+_REGISTRY = BpmnWorkflowSerializer.configure(deepcopy(CAMUNDA_CONFIG))
+_CONVERTER = _StateConverter(BpmnWorkflow, _REGISTRY)
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@contextmanager
+def _spiff_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except OknoError:
+        raise
+    except (SpiffWorkflowException, ExpressionError, ValueError, TypeError, KeyError) as error:
+        raise ProcessFailure(f"{what}: {_explain(error)}") from None
+
+
+def _explain(error: Exception) -> str:
+    task = getattr(error, "task", None)
+    element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    cause = getattr(error, "exception", None) or error
+    prefix = f"element {element}: " if element else ""
+    return f"{prefix}{cause}"
+
+
+class Runtime:
+    """Runs inputs against compiled processes inside a deterministic case context."""
+
+    def start(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase) -> Step:
+        with determinism.case_context(case_id, at, 0) as context:
+            with _spiff_errors("the process failed to start"):
+                workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=SCRIPT_ENGINE)
+                before = _Snapshot.empty()
+                workflow.get_next_task(spec_name="Start").data.update(deepcopy(start.data))
+                workflow.do_engine_steps()
+            return self._finish(process, workflow, before, context, previous_stage=None)
+
+    def apply(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Input) -> Step:
+        stored = json.loads(state)
+        with determinism.case_context(case_id, at, stored["ids"]) as context:
+            with _spiff_errors("the case's state could not be restored"):
+                workflow = _CONVERTER.restore_state(stored["workflow"], process)
+            before = _Snapshot.of(workflow, process)
+            with _spiff_errors("the process failed"):
+                self._run(process, workflow, step, context.now)
+            return self._finish(process, workflow, before, context, previous_stage=stored.get("stage"))
+
+    def _run(self, process: CompiledProcess, workflow: BpmnWorkflow, step: Input, now: datetime) -> None:
+        if isinstance(step, CompleteTask):
+            task = _ready_task(workflow, step.element, step.task)
+            check_task_data(process.elements[step.element], step.data)
+            task.data.update(deepcopy(step.data))
+            task.run()
+            workflow.do_engine_steps()
+        elif isinstance(step, DeliverMessage):
+            waiting = _waiting_message(workflow, step.name)
+            result_var = getattr(waiting.task_spec.event_definition, "result_var", None) or step.name
+            event = BpmnEvent(MessageEventDefinition(step.name),
+                              {"payload": deepcopy(step.payload), "result_var": result_var})
+            workflow.send_event(event)
+            workflow.refresh_waiting_tasks()
+            workflow.do_engine_steps()
+        elif isinstance(step, FireTimer):
+            timer = _waiting_timer(workflow, step.element)
+            due = _timer_due(timer)
+            if due is None or due > now:
+                raise TimerNotDue(f"timer {step.element} is due at {due}, not yet at {now.isoformat()}")
+            workflow.refresh_waiting_tasks()
+            workflow.do_engine_steps()
+        elif isinstance(step, Withdraw):
+            workflow.cancel()
+        else:  # pragma: no cover - StartCase goes through start()
+            raise TypeError(f"unexpected input {step!r}")
+
+    def _finish(self, process: CompiledProcess, workflow: BpmnWorkflow, before: _Snapshot,
+                context: determinism.CaseContext, previous_stage: str | None) -> Step:
+        after = _Snapshot.of(workflow, process)
+        opened = [after.tasks[t] for t in after.tasks if t not in before.tasks]
+        stage = previous_stage
+        live_before = set(before.order)
+        for task_id in after.order:  # tree order, so the last new stage wins
+            element = process.elements.get(after.elements[task_id])
+            if task_id not in live_before and element is not None and element.stage:
+                stage = element.stage
+        sent = [{"name": e.event_definition.name, "payload": e.payload.get("payload")
+                 if isinstance(e.payload, dict) else e.payload} for e in workflow.get_events()]
+        completed = bool(workflow.is_completed())
+        effects = {
+            "tasks_opened": opened,
+            "tasks_closed": [{"element": before.tasks[t]["element"], "task": t}
+                             for t in before.tasks if t not in after.tasks],
+            "timers_scheduled": [after.timers[t] for t in after.timers if t not in before.timers],
+            "timers_fired": [before.timers[t] for t in before.timers if t in after.fired],
+            "timers_cancelled": [before.timers[t] for t in before.timers
+                                 if t not in after.timers and t not in after.fired],
+            "messages_sent": sent,
+            "awaiting": sorted(set(after.waits.values())),
+            "stage": stage,
+            "completed": completed,
+            "outcome": _outcome(workflow, process) if completed else None,
+        }
+        state = {
+            "ids": context.next_id,
+            "stage": stage,
+            "workflow": _CONVERTER.to_dict(workflow),
+        }
+        return Step(canonical(state), json.loads(canonical(effects)))
+
+
+@dataclass
+class _Snapshot:
+    tasks: dict[str, dict[str, Any]]   # open user tasks by task id
+    timers: dict[str, dict[str, Any]]  # waiting timers by task id
+    waits: dict[str, str]              # waiting message catches: task id -> message name
+    elements: dict[str, str]           # live (ready or waiting) task id -> element id
+    order: list[str]
+    fired: set[str]
+
+    @classmethod
+    def empty(cls) -> _Snapshot:
+        return cls({}, {}, {}, {}, [], set())
+
+    @classmethod
+    def of(cls, workflow: BpmnWorkflow, process: CompiledProcess) -> _Snapshot:
+        snap = cls.empty()
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED):
+            element_id = task.task_spec.bpmn_id
+            if element_id is None:
+                continue
+            task_id = str(task.id)
+            definition = getattr(task.task_spec, "event_definition", None)
+            if task.state == TaskState.COMPLETED:
+                if isinstance(definition, TimerEventDefinition):
+                    snap.fired.add(task_id)
+                continue
+            snap.order.append(task_id)
+            snap.elements[task_id] = element_id
+            info = process.elements.get(element_id)
+            if task.state == TaskState.READY and task.task_spec.manual:
+                snap.tasks[task_id] = {"element": element_id, "task": task_id,
+                                       "name": info.name if info else element_id,
+                                       "role": info.role if info else None}
+            elif task.state == TaskState.WAITING and isinstance(definition, TimerEventDefinition):
+                due = _timer_due(task)
+                snap.timers[task_id] = {"element": element_id, "task": task_id,
+                                        "due": due.isoformat() if due else None}
+            elif task.state == TaskState.WAITING and isinstance(definition, MessageEventDefinition):
+                snap.waits[task_id] = definition.name
+        return snap
+
+
+def _ready_task(workflow: BpmnWorkflow, element: str, task_id: str | None) -> Any:
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    for task in ready:
+        if task.task_spec.bpmn_id == element and (task_id is None or str(task.id) == task_id):
+            return task
+    listed = ", ".join(sorted({t.task_spec.bpmn_id for t in ready})) or "none"
+    raise TaskNotReady(f"task {element} is not ready in this case (ready: {listed})")
+
+
+def _waiting_message(workflow: BpmnWorkflow, name: str) -> Any:
+    waiting = workflow.get_tasks(state=TaskState.WAITING)
+    names = []
+    for task in waiting:
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MessageEventDefinition):
+            if definition.name == name:
+                return task
+            names.append(definition.name)
+    listed = ", ".join(sorted(set(names))) or "no message"
+    raise MessageNotAwaited(f"this case is not waiting for message {name!r} (it waits for: {listed})")
+
+
+def _waiting_timer(workflow: BpmnWorkflow, element: str) -> Any:
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition) and task.task_spec.bpmn_id == element:
+            return task
+    raise TimerNotDue(f"no timer {element} is waiting in this case")
+
+
+def _timer_due(task: Any) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):  # cycle timers keep their next due time
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    due: datetime = TimerEventDefinition.get_datetime(value)
+    return due
+
+
+def _outcome(workflow: BpmnWorkflow, process: CompiledProcess) -> str | None:
+    outcome = None
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        info = process.elements.get(task.task_spec.bpmn_id or "")
+        if info is not None and info.kind == "endEvent" and info.outcome:
+            outcome = info.outcome
+    return outcome

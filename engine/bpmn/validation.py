@@ -1,0 +1,359 @@
+"""Deploy-time validation: everything SpiffWorkflow would only fail on when a case
+reaches it is found here, reported as ``file:line: element-id: message``.
+
+Validation reads the XML itself (with line numbers) before SpiffWorkflow sees it, and
+checks every expression against okno's language without running any of it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from engine.bpmn.sources import (
+    BPMN_NS,
+    CAMUNDA_NS,
+    DMN_NAMESPACES,
+    ProcessBundle,
+    SourceFile,
+    XmlProblem,
+    parse_xml,
+)
+from engine.errors import ExpressionError
+from engine.expressions import check_expression, check_script
+
+RESERVED_IDS = frozenset({"Start", "End", "Root"})
+ROLES = frozenset({"operator", "expert", "supervisor"})
+FIELD_TYPES = frozenset({"string", "long", "boolean", "date", "enum"})
+
+_SUPPORTED = frozenset({
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "userTask", "manualTask", "scriptTask", "businessRuleTask",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+    "subProcess",
+})
+_NOT_EXECUTED = frozenset({
+    "sequenceFlow", "laneSet", "textAnnotation", "association", "dataObject",
+    "dataObjectReference", "dataStoreReference", "documentation", "extensionElements",
+    "group", "category", "ioSpecification", "property",
+})
+_ADVICE = {
+    "task": "an untyped task is descriptive, not executable: make it a userTask "
+            "(someone works it), a scriptTask, or a manualTask",
+    "serviceTask": "service tasks are not supported yet: model the call as a message "
+                   "thrown to the agency and a message caught back",
+    "sendTask": "use an intermediateThrowEvent with a messageEventDefinition",
+    "receiveTask": "use an intermediateCatchEvent with a messageEventDefinition",
+    "callActivity": "call activities are not supported yet: use an embedded subProcess",
+    "complexGateway": "complex gateways are not supported",
+    "transaction": "transactions are not supported",
+    "adHocSubProcess": "ad-hoc subprocesses are not supported",
+}
+_EVENT_DEFINITIONS = frozenset({
+    "messageEventDefinition", "timerEventDefinition", "terminateEventDefinition",
+    "errorEventDefinition", "signalEventDefinition", "escalationEventDefinition",
+})
+_ISO_LIKE = re.compile(r"^R?\d*/?P[\dYMWDTHMS.,]+$|^\d{4}-\d{2}-\d{2}", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    element: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.element}: {self.message}"
+
+
+@dataclass
+class Plan:
+    """What a set of files deploys as: one bundle per executable process, or problems."""
+
+    bundles: list[ProcessBundle] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def _c(name: str) -> str:
+    return f"{{{CAMUNDA_NS}}}{name}"
+
+
+def _b(name: str) -> str:
+    return f"{{{BPMN_NS}}}{name}"
+
+
+class _Checker:
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def report(self, element: etree._Element | None, message: str, element_id: str | None = None) -> None:
+        line = element.sourceline if element is not None and element.sourceline else 1
+        ident = element_id or (element.get("id") if element is not None else None) or "-"
+        self.problems.append(Problem(self.source.name, line, ident, message))
+
+    def expression(self, element: etree._Element, text: str | None, what: str, owner: str) -> None:
+        if text is None or not text.strip():
+            self.report(element, f"{what} is empty", owner)
+            return
+        try:
+            check_expression(text)
+        except ExpressionError as error:
+            self.report(element, f"{what} {text.strip()!r}: {error}", owner)
+
+
+def validate(sources: list[SourceFile]) -> Plan:
+    plan = Plan()
+    decisions: dict[str, SourceFile] = {}
+    documents: list[tuple[SourceFile, etree._Element]] = []
+    for source in sources:
+        checker = _Checker(source)
+        try:
+            root = parse_xml(source)
+        except XmlProblem as error:
+            plan.problems.append(Problem(source.name, error.line, "-", error.message))
+            continue
+        if source.is_dmn or etree.QName(root).namespace in DMN_NAMESPACES:
+            for decision_id in _check_dmn(checker, root):
+                decisions[decision_id] = source
+        elif etree.QName(root).namespace != BPMN_NS:
+            checker.report(root, "not a BPMN 2.0 document (root element is not bpmn:definitions)")
+        else:
+            documents.append((source, root))
+        plan.problems.extend(checker.problems)
+
+    for source, root in documents:
+        checker = _Checker(source)
+        processes = [p for p in root.iter(_b("process")) if p.get("isExecutable", "false").lower() == "true"]
+        if not processes:
+            checker.report(root, 'no executable process: mark the process isExecutable="true"')
+        messages = {m.get("id"): m for m in root.iter(_b("message"))}
+        for process in processes:
+            refs = _check_process(checker, process, messages)
+            missing = sorted(ref for ref in refs if ref not in decisions)
+            for ref in missing:
+                checker.report(process, f"decision {ref!r} is not in any DMN file deployed with it")
+            if not missing and not checker.problems:
+                dmn = tuple(sorted({decisions[ref] for ref in refs}, key=lambda s: s.name))
+                plan.bundles.append(ProcessBundle(str(process.get("id")), source, dmn))
+        plan.problems.extend(checker.problems)
+
+    if not plan.problems:
+        plan.problems.extend(_spiff_problems(plan.bundles))
+    plan.problems.sort()
+    return plan
+
+
+def _check_process(checker: _Checker, process: etree._Element, messages: dict[str | None, etree._Element]) -> set[str]:
+    """Check one process; return the decision ids its business rule tasks reference."""
+    decision_refs: set[str] = set()
+    lanes = {ref.text.strip(): lane.get("name") or lane.get("id") or ""
+             for lane in process.iter(_b("lane")) for ref in lane.findall(_b("flowNodeRef")) if ref.text}
+    seen: dict[str, int] = {}
+    if process.get("id") in RESERVED_IDS:
+        checker.report(process, "this process id is reserved by the engine")
+    _check_container(checker, process, messages, lanes, seen, decision_refs)
+    if not any(_local(child) == "startEvent" for child in process):
+        checker.report(process, "no start event: add a startEvent where a case begins")
+    return decision_refs
+
+
+def _check_container(checker: _Checker, container: etree._Element, messages: dict[str | None, etree._Element],
+                     lanes: dict[str, str], seen: dict[str, int], decision_refs: set[str]) -> None:
+    flows = [child for child in container if _local(child) == "sequenceFlow"]
+    for child in container:
+        kind = _local(child)
+        ident = child.get("id")
+        if not kind:
+            continue
+        if ident is None and kind not in ("documentation", "extensionElements", "ioSpecification"):
+            checker.report(child, f"{kind} has no id")
+            continue
+        if ident is not None:
+            if ident in RESERVED_IDS:
+                checker.report(child, f"id {ident!r} is reserved by SpiffWorkflow: rename it (e.g. StartEvent_1)")
+            if ident in seen:
+                checker.report(child, f"id {ident!r} is used twice (first on line {seen[ident]})")
+            seen[ident] = child.sourceline or 1
+        if kind in _NOT_EXECUTED:
+            continue
+        if kind not in _SUPPORTED:
+            checker.report(child, _ADVICE.get(kind, f"{kind} is not supported"))
+            continue
+        _check_event_definitions(checker, child, messages)
+        if kind == "userTask":
+            _check_user_task(checker, child, lanes)
+        elif kind == "scriptTask":
+            _check_script(checker, child)
+        elif kind == "businessRuleTask":
+            ref = child.get(_c("decisionRef"))
+            if not ref:
+                checker.report(child, "businessRuleTask needs camunda:decisionRef naming a DMN decision")
+            else:
+                decision_refs.add(ref)
+        elif kind in ("exclusiveGateway", "inclusiveGateway"):
+            _check_gateway(checker, child, flows)
+        elif kind == "subProcess":
+            _check_container(checker, child, messages, lanes, seen, decision_refs)
+        _check_multi_instance(checker, child)
+    for flow in flows:
+        condition = flow.find(_b("conditionExpression"))
+        if condition is not None:
+            checker.expression(condition, condition.text, "condition", str(flow.get("id")))
+
+
+def _check_event_definitions(checker: _Checker, node: etree._Element, messages: dict[str | None, etree._Element]) -> None:
+    owner = str(node.get("id"))
+    for definition in node:
+        kind = _local(definition)
+        if not kind.endswith("EventDefinition"):
+            continue
+        if kind not in _EVENT_DEFINITIONS:
+            checker.report(definition, f"{kind} is not supported", owner)
+            continue
+        if kind == "messageEventDefinition":
+            ref = definition.get("messageRef")
+            message = messages.get(ref)
+            if message is None:
+                checker.report(definition, f"messageRef {ref!r} names no bpmn:message in this file", owner)
+            elif not message.get("name"):
+                checker.report(message, "a message needs a name: cases receive messages by name")
+            payload = definition.get(_c("expression"))
+            if payload is not None:
+                checker.expression(definition, payload, "message payload", owner)
+        if kind == "timerEventDefinition":
+            for part in definition:
+                if _local(part) in ("timeDuration", "timeDate", "timeCycle"):
+                    _check_timer(checker, part, owner)
+
+
+def _check_timer(checker: _Checker, part: etree._Element, owner: str) -> None:
+    text = (part.text or "").strip()
+    if _ISO_LIKE.match(text):
+        checker.report(part, f"timer {text!r} must be an expression: quote it as \"{text}\"", owner)
+        return
+    checker.expression(part, text, "timer", owner)
+
+
+def _check_user_task(checker: _Checker, task: etree._Element, lanes: dict[str, str]) -> None:
+    ident = str(task.get("id"))
+    role = task.get(_c("candidateGroups")) or lanes.get(ident)
+    if not role:
+        checker.report(task, "user task has no role: set camunda:candidateGroups or put it in a lane")
+    form_data = task.find(f"{_b('extensionElements')}/{_c('formData')}")
+    if form_data is None:
+        return
+    if not task.get(_c("formKey")):
+        checker.report(task, "user task declares form fields but no camunda:formKey: "
+                             "SpiffWorkflow would ignore the fields; set camunda:formKey")
+    for form_field in form_data.findall(_c("formField")):
+        field_type = form_field.get("type")
+        if not form_field.get("id"):
+            checker.report(form_field, "form field has no id", ident)
+        elif field_type not in FIELD_TYPES:
+            checker.report(form_field, f"form field {form_field.get('id')!r} has type {field_type!r}; "
+                                       f"use one of {', '.join(sorted(FIELD_TYPES))}", ident)
+
+
+def _check_script(checker: _Checker, task: etree._Element) -> None:
+    script_format = (task.get("scriptFormat") or "okno").lower()
+    if script_format not in ("okno", "python"):
+        checker.report(task, f"scriptFormat {script_format!r} is not supported: write scripts in okno's language")
+        return
+    script = task.find(_b("script"))
+    if script is None or not (script.text or "").strip():
+        checker.report(task, "script task has no script")
+        return
+    try:
+        check_script(script.text or "")
+    except ExpressionError as error:
+        checker.report(script, f"script: {error}", str(task.get("id")))
+
+
+def _check_gateway(checker: _Checker, gateway: etree._Element, flows: list[etree._Element]) -> None:
+    ident = gateway.get("id")
+    outgoing = [flow for flow in flows if flow.get("sourceRef") == ident]
+    if len(outgoing) < 2:
+        return
+    default = gateway.get("default")
+    for flow in outgoing:
+        if flow.get("id") == default:
+            continue
+        condition = flow.find(_b("conditionExpression"))
+        if condition is None or not (condition.text or "").strip():
+            checker.report(flow, f"flow out of diverging gateway {ident} has no condition and is not "
+                                 "the gateway's default: add a condition or mark it default")
+
+
+def _check_multi_instance(checker: _Checker, node: etree._Element) -> None:
+    loop = node.find(_b("multiInstanceLoopCharacteristics"))
+    if loop is None:
+        return
+    owner = str(node.get("id"))
+    for tag in ("loopCardinality", "completionCondition"):
+        part = loop.find(_b(tag))
+        if part is not None:
+            checker.expression(part, part.text, tag, owner)
+    collection = loop.get(_c("collection"))
+    if collection is not None:
+        checker.expression(loop, collection, "collection", owner)
+
+
+def _check_dmn(checker: _Checker, root: etree._Element) -> list[str]:
+    namespace = etree.QName(root).namespace
+    found: list[str] = []
+    for decision in root.iter(f"{{{namespace}}}decision"):
+        ident = decision.get("id")
+        if not ident:
+            checker.report(decision, "decision has no id")
+            continue
+        found.append(ident)
+        for entry in decision.iter(f"{{{namespace}}}inputExpression"):
+            text = entry.find(f"{{{namespace}}}text")
+            checker.expression(entry, text.text if text is not None else None, "input expression", ident)
+        for entry in decision.iter(f"{{{namespace}}}inputEntry"):
+            text = entry.find(f"{{{namespace}}}text")
+            _check_unary_test(checker, entry, (text.text or "") if text is not None else "", ident)
+        for entry in decision.iter(f"{{{namespace}}}outputEntry"):
+            text = entry.find(f"{{{namespace}}}text")
+            if text is not None and (text.text or "").strip():
+                checker.expression(entry, text.text, "output entry", ident)
+    return found
+
+
+def _check_unary_test(checker: _Checker, entry: etree._Element, text: str, owner: str) -> None:
+    test = text.strip()
+    if test in ("", "-"):
+        return
+    candidates = [test.replace("?", "dmninputexpr")] if "?" in test else [test, f"dmninputexpr {test}"]
+    for candidate in candidates:
+        try:
+            check_expression(candidate)
+            return
+        except ExpressionError:
+            continue
+    checker.report(entry, f"input entry {test!r} is not a test okno understands "
+                          "(a value, a comparison such as '> 5', or '? < 6')", owner)
+
+
+def _spiff_problems(bundles: list[ProcessBundle]) -> list[Problem]:
+    """Whatever SpiffWorkflow's own parser still objects to, as problems."""
+    from engine.bpmn.library import compile_bundle
+
+    problems: list[Problem] = []
+    for bundle in bundles:
+        try:
+            compile_bundle(bundle)
+        except Exception as error:  # SpiffWorkflow raises many kinds; none may escape as a traceback
+            line = getattr(error, "line_number", "") or 1
+            ident = getattr(error, "id", "") or bundle.process_id
+            file_name = getattr(error, "file_name", "") or bundle.bpmn.name
+            problems.append(Problem(str(file_name), int(line), str(ident), str(error).splitlines()[0]))
+    return problems

@@ -1,0 +1,179 @@
+"""The Case aggregate: one application of a citizen for one service.
+
+Each event records ONE input (what came from outside) and the effects it had. The
+aggregate's state is what replaying the inputs through the case's pinned process
+version gives; the effects are a record for readers and for the auditor's check.
+
+On the live path a command computes its step once and hands it to ``apply`` (see
+:func:`prepared`); when a case is rebuilt from stored events, ``apply`` recomputes the
+step from the input and refuses a case whose recorded effects it does not reproduce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from engine.bpmn.inputs import input_from_dict, input_to_dict
+from engine.bpmn.library import LIBRARY
+from engine.bpmn.runtime import Input, Runtime, StartCase, Step, canonical
+from engine.errors import ReplayDivergence
+
+CASE_NAMESPACE = UUID("6f6b6e6f-0000-4000-8000-00000000ca5e")
+RUNTIME = Runtime()
+
+_prepared: ContextVar[Step | None] = ContextVar("okno_prepared_step", default=None)
+
+
+def case_id_for(number: str) -> UUID:
+    return uuid5(CASE_NAMESPACE, number)
+
+
+@contextmanager
+def prepared(step: Step) -> Iterator[None]:
+    token = _prepared.set(step)
+    try:
+        yield
+    finally:
+        _prepared.reset(token)
+
+
+def _take_prepared(effects: dict[str, Any]) -> Step | None:
+    step = _prepared.get()
+    if step is None or step.effects is not effects:
+        return None
+    _prepared.set(None)
+    return step
+
+
+class Case(Aggregate):
+    # Attributes, all plain JSON so snapshots can hold them.
+    number: str
+    service: str
+    office: str
+    channel: str
+    process_version: str
+    applicant: dict[str, str]
+    state: str
+    status: str
+    stage: str | None
+    outcome: str | None
+    open_tasks: list[dict[str, Any]]
+    timers: list[dict[str, Any]]
+    awaiting: list[str]
+    idempotency: dict[str, int]
+
+    def __init__(self) -> None:
+        """State is set by the created event's apply(); declared above for readers and mypy."""
+
+    class Event(Aggregate.Event):
+        input: dict[str, Any]
+        effects: dict[str, Any]
+        actor: str
+        idempotency_key: str | None
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.advance(self)
+
+    class Opened(Event, Aggregate.Created):
+        number: str
+        service: str
+        office: str
+        channel: str
+        process_version: str
+        applicant: dict[str, str]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.number = self.number
+            aggregate.service = self.service
+            aggregate.office = self.office
+            aggregate.channel = self.channel
+            aggregate.process_version = self.process_version
+            aggregate.applicant = dict(self.applicant)
+            aggregate.status = "open"
+            aggregate.stage = None
+            aggregate.outcome = None
+            aggregate.open_tasks = []
+            aggregate.timers = []
+            aggregate.awaiting = []
+            aggregate.idempotency = {}
+            aggregate.state = ""
+            aggregate.advance(self)
+
+    class TaskCompleted(Event):
+        pass
+
+    class MessageReceived(Event):
+        pass
+
+    class TimerFired(Event):
+        pass
+
+    class Withdrawn(Event):
+        pass
+
+    # -- evolving state ---------------------------------------------------------
+    def advance(self, event: Case.Event) -> None:
+        step = _take_prepared(event.effects)
+        if step is None:
+            step = self.compute(input_from_dict(event.input), event.timestamp)
+            if canonical(step.effects) != canonical(event.effects):
+                raise ReplayDivergence(
+                    f"case {self.number} version {event.originator_version}: replaying the input "
+                    "does not reproduce the recorded effects"
+                )
+        self.state = step.state
+        effects = step.effects
+        closed = {t["task"] for t in effects["tasks_closed"]}
+        self.open_tasks = [t for t in self.open_tasks if t["task"] not in closed] + effects["tasks_opened"]
+        gone = {t["task"] for t in effects["timers_cancelled"] + effects["timers_fired"]}
+        self.timers = [t for t in self.timers if t["task"] not in gone] + effects["timers_scheduled"]
+        self.awaiting = list(effects["awaiting"])
+        self.stage = effects["stage"]
+        if effects["completed"]:
+            self.status = "completed"
+            self.outcome = effects["outcome"]
+        if isinstance(event, Case.Withdrawn):
+            self.status = "withdrawn"
+        if event.idempotency_key:
+            self.idempotency[event.idempotency_key] = event.originator_version
+
+    def compute(self, step: Input, at: datetime) -> Step:
+        """The step an input would make now; pure, records nothing."""
+        process = LIBRARY.get(self.process_version)
+        if isinstance(step, StartCase):
+            return RUNTIME.start(process, self.id, at, step)
+        return RUNTIME.apply(process, self.id, self.state, at, step)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    # -- commands ------------------------------------------------------------------
+    @classmethod
+    def open(cls, *, number: str, service: str, office: str, channel: str, process_version: str,
+             applicant: dict[str, str], start: StartCase, actor: str, at: datetime,
+             idempotency_key: str | None) -> Case:
+        case_id = case_id_for(number)
+        step = RUNTIME.start(LIBRARY.get(process_version), case_id, at, start)
+        with prepared(step):
+            return cls._create(
+                cls.Opened, id=case_id, timestamp=at, number=number, service=service, office=office,
+                channel=channel, process_version=process_version, applicant=applicant,
+                input=input_to_dict(start), effects=step.effects, actor=actor,
+                idempotency_key=idempotency_key,
+            )
+
+    def record(self, event_class: type[Case.Event], step_input: Input, step: Step, *, actor: str,
+               at: datetime, idempotency_key: str | None) -> None:
+        with prepared(step):
+            self.trigger_event(event_class, timestamp=at, input=input_to_dict(step_input),
+                               effects=step.effects, actor=actor, idempotency_key=idempotency_key)

@@ -1,0 +1,98 @@
+"""The service catalog: every service a centre offers and the process that runs it."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from engine.errors import OknoError
+
+LEVELS = frozenset({"federal", "regional", "municipal", "other"})
+
+
+class CatalogInvalid(OknoError):
+    code = "validation"
+
+    def __init__(self, file: str, problems: list[str]) -> None:
+        self.problems = [f"{file}: {p}" for p in problems]
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    title: str
+    agency: str
+    level: str
+    term_days: int
+    documents: tuple[str, ...]
+    fee: int
+    process: str
+    popularity: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["documents"] = list(self.documents)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Service:
+        return cls(**{**data, "documents": tuple(data["documents"])})
+
+
+def parse_catalog(text: str, file: str = "catalog.toml") -> list[Service]:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CatalogInvalid(file, [f"not valid TOML: {error}"]) from None
+    entries = document.get("service")
+    if not isinstance(entries, list) or not entries:
+        raise CatalogInvalid(file, ["no [[service]] entries"])
+    services: list[Service] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        where = f"service #{index} ({entry.get('code', '?')})"
+        try:
+            service = Service(
+                code=_text(entry, "code"), title=_text(entry, "title"), agency=_text(entry, "agency"),
+                level=_text(entry, "level"), term_days=_number(entry, "term_days"),
+                documents=tuple(_texts(entry, "documents")), fee=_number(entry, "fee"),
+                process=_text(entry, "process"), popularity=_number(entry, "popularity", default=1),
+            )
+        except ValueError as error:
+            problems.append(f"{where}: {error}")
+            continue
+        if service.level not in LEVELS:
+            problems.append(f"{where}: level must be one of {', '.join(sorted(LEVELS))}")
+        if service.term_days <= 0:
+            problems.append(f"{where}: term_days must be positive")
+        if service.code in seen:
+            problems.append(f"{where}: code is used twice")
+        seen.add(service.code)
+        services.append(service)
+    if problems:
+        raise CatalogInvalid(file, problems)
+    return services
+
+
+def _text(entry: dict[str, Any], key: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{key} must be a non-empty text")
+    return value
+
+
+def _number(entry: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = entry.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{key} must be a whole number ≥ 0")
+    return value
+
+
+def _texts(entry: dict[str, Any], key: str) -> list[str]:
+    value = entry.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key} must be a list of texts")
+    return value

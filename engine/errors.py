@@ -1,0 +1,113 @@
+"""Typed errors: every refusal a user can meet is one of these, with a clear message.
+
+Nothing that raises one of these has written anything: commands decide first and
+record after, so an error always means "no event, no partial state".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class OknoError(Exception):
+    """Base of every error okno reports to a user (CLI, API) instead of a traceback."""
+
+    code = "error"
+
+
+class NotFound(OknoError):
+    code = "not_found"
+
+
+class UnknownService(NotFound):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown service {code!r}: it is not in the deployed catalog")
+
+
+class UnknownOffice(NotFound):
+    def __init__(self, office_id: str) -> None:
+        super().__init__(f"unknown office {office_id!r}")
+
+
+class UnknownCase(NotFound):
+    def __init__(self, number: str) -> None:
+        super().__init__(f"unknown case {number!r}")
+
+
+class UnknownProcessVersion(NotFound):
+    def __init__(self, version: str) -> None:
+        super().__init__(f"process version {version!r} is not deployed")
+
+
+class InvalidInput(OknoError):
+    code = "validation"
+
+
+class TaskNotReady(InvalidInput):
+    code = "task_not_ready"
+
+
+class MessageNotAwaited(InvalidInput):
+    code = "message_not_awaited"
+
+
+class TimerNotDue(InvalidInput):
+    code = "timer_not_due"
+
+
+class CaseClosed(InvalidInput):
+    code = "case_closed"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class InvalidTaskData(InvalidInput):
+    code = "invalid_task_data"
+
+    def __init__(self, element_id: str, problems: list[FieldProblem]) -> None:
+        self.element_id = element_id
+        self.problems = problems
+        listed = "; ".join(str(p) for p in problems)
+        super().__init__(f"data for task {element_id} does not fit its fields: {listed}")
+
+
+class ConcurrencyConflict(OknoError):
+    """Two writers on one case: the other one won; reload and retry."""
+
+    code = "conflict"
+
+    def __init__(self, number: str, version: int) -> None:
+        self.number = number
+        self.version = version
+        super().__init__(
+            f"case {number} was changed by another writer after version {version}; "
+            "nothing was recorded: reload the case and try again"
+        )
+
+
+class ExpressionError(OknoError):
+    """An okno expression that is not allowed, or that failed when evaluated."""
+
+    code = "expression"
+
+
+class ExpressionBudgetExceeded(ExpressionError):
+    code = "expression_budget"
+
+
+class ProcessFailure(OknoError):
+    """The model itself failed while a case ran (for example a condition that
+    raised). The command is refused and the case stays as it was."""
+
+    code = "process_failure"
+
+
+class ReplayDivergence(OknoError):
+    code = "replay_divergence"

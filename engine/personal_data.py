@@ -1,0 +1,120 @@
+"""Personal data of applicants, sealed with a key per case (envelope encryption).
+
+The applicant's fields are encrypted with a data key of their own; the data key is
+stored wrapped by the installation's master key in ``okno_case_keys``, outside the event
+log. Deleting that row (retention, a citizen's request) makes the personal fields
+unreadable for good while every event stays in place and verifiable.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from engine.errors import OknoError
+
+Entropy = Callable[[int], bytes]
+SEALED_FIELDS = ("full_name", "document", "phone", "email", "birth_date", "snils")
+
+
+class PersonalDataError(OknoError):
+    code = "personal_data"
+
+
+class KeyTable:
+    """The per-case key table on whichever datastore the event store uses."""
+
+    def __init__(self, datastore: Any, dialect: str) -> None:
+        self._datastore = datastore
+        self._marker = "?" if dialect == "sqlite" else "%s"
+        self._table = "okno_case_keys"
+        schema = getattr(datastore, "schema", "")
+        if dialect == "postgres" and schema:
+            self._table = f"{schema}.okno_case_keys"
+        self._dialect = dialect
+
+    def create(self) -> None:
+        key_type = "BLOB" if self._dialect == "sqlite" else "BYTEA"
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._table} "
+                           f"(case_id TEXT PRIMARY KEY, wrapped {key_type} NOT NULL)")
+
+    def put_if_absent(self, case_id: UUID, wrapped: bytes) -> bytes:
+        m = self._marker
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"INSERT INTO {self._table} (case_id, wrapped) VALUES ({m}, {m}) "
+                           "ON CONFLICT (case_id) DO NOTHING", (str(case_id), wrapped))
+            cursor.execute(f"SELECT wrapped FROM {self._table} WHERE case_id = {m}", (str(case_id),))
+            row = cursor.fetchone()
+        return bytes(row["wrapped"] if isinstance(row, dict) else row[0])
+
+    def get(self, case_id: UUID) -> bytes | None:
+        with self._datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT wrapped FROM {self._table} WHERE case_id = {self._marker}", (str(case_id),))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return bytes(row["wrapped"] if isinstance(row, dict) else row[0])
+
+    def delete(self, case_id: UUID) -> None:
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"DELETE FROM {self._table} WHERE case_id = {self._marker}", (str(case_id),))
+
+
+class Vault:
+    def __init__(self, keys: KeyTable, master_key: bytes, entropy: Entropy) -> None:
+        if len(master_key) != 32:
+            raise PersonalDataError("the master key must be 32 bytes (base64 in OKNO_MASTER_KEY)")
+        self._keys = keys
+        self._master = AESGCM(master_key)
+        self._entropy = entropy
+
+    def seal(self, case_id: UUID, applicant: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(applicant) - set(SEALED_FIELDS))
+        if unknown:
+            raise PersonalDataError(f"unknown applicant fields: {', '.join(unknown)}; "
+                                    f"known: {', '.join(SEALED_FIELDS)}")
+        if not all(isinstance(v, str) for v in applicant.values()):
+            raise PersonalDataError("applicant fields are texts")
+        nonce = self._entropy(12)
+        wrapped = self._keys.put_if_absent(
+            case_id, nonce + self._master.encrypt(nonce, self._entropy(32), case_id.bytes))
+        data_key = self._unwrap(case_id, wrapped)
+        nonce = self._entropy(12)
+        plain = json.dumps(applicant, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        sealed = AESGCM(data_key).encrypt(nonce, plain, case_id.bytes)
+        return {"alg": "AES-256-GCM", "nonce": _b64(nonce), "ciphertext": _b64(sealed)}
+
+    def unseal(self, case_id: UUID, sealed: dict[str, str]) -> dict[str, str] | None:
+        """The applicant's fields, or None when the case's key has been shredded."""
+        wrapped = self._keys.get(case_id)
+        if wrapped is None:
+            return None
+        data_key = self._unwrap(case_id, wrapped)
+        try:
+            plain = AESGCM(data_key).decrypt(base64.b64decode(sealed["nonce"]),
+                                             base64.b64decode(sealed["ciphertext"]), case_id.bytes)
+        except (InvalidTag, KeyError, ValueError):
+            raise PersonalDataError(f"personal data of case {case_id} does not decrypt") from None
+        result: dict[str, str] = json.loads(plain)
+        return result
+
+    def shred(self, case_id: UUID) -> None:
+        self._keys.delete(case_id)
+
+    def _unwrap(self, case_id: UUID, wrapped: bytes) -> bytes:
+        try:
+            return self._master.decrypt(wrapped[:12], wrapped[12:], case_id.bytes)
+        except InvalidTag:
+            raise PersonalDataError("a case key does not open with this master key: "
+                                    "is OKNO_MASTER_KEY the one this database was made with?") from None
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
