@@ -68,6 +68,7 @@ class Case(Aggregate):
     timers: list[dict[str, Any]]
     awaiting: list[str]
     idempotency: dict[str, int]
+    last_effects: dict[str, Any]
 
     def __init__(self) -> None:
         """State is set by the created event's apply(); declared above for readers and mypy."""
@@ -132,6 +133,7 @@ class Case(Aggregate):
                 )
         self.state = step.state
         effects = step.effects
+        self.last_effects = effects
         closed = {t["task"] for t in effects["tasks_closed"]}
         self.open_tasks = [t for t in self.open_tasks if t["task"] not in closed] + effects["tasks_opened"]
         gone = {t["task"] for t in effects["timers_cancelled"] + effects["timers_fired"]}

@@ -159,14 +159,13 @@ class Runtime:
             event = BpmnEvent(MessageEventDefinition(step.name),
                               {"payload": deepcopy(step.payload), "result_var": result_var})
             workflow.send_event(event)
-            workflow.refresh_waiting_tasks()
             workflow.do_engine_steps()
         elif isinstance(step, FireTimer):
             timer = _waiting_timer(workflow, step.element)
             due = _timer_due(timer)
             if due is None or due > now:
                 raise TimerNotDue(f"timer {step.element} is due at {due}, not yet at {now.isoformat()}")
-            workflow.refresh_waiting_tasks()
+            workflow.refresh_timers()
             workflow.do_engine_steps()
         elif isinstance(step, Withdraw):
             workflow.cancel()

@@ -1,0 +1,274 @@
+"""The ``okno`` command. A composition root: it reads the clock, the environment and
+the OS's entropy (through engine.world) and hands them to the engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from engine import world
+from engine.application import Engine, scan_cases
+from engine.bpmn.sources import SourceFile, collect_sources
+from engine.bpmn.validation import validate
+from engine.catalog import CatalogInvalid, Service, parse_catalog
+from engine.errors import OknoError
+from engine.store import config_from_environment
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except OknoError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except Exception as error:  # a user never gets a bare traceback
+        if os.environ.get("OKNO_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(error).__name__}: {error} (set OKNO_DEBUG=1 for details)", err=True)
+        sys.exit(70)
+
+
+@click.group(help="okno: one window for every public service — a BPMN case engine for МФЦ networks.")
+def cli() -> None:
+    pass
+
+
+@contextmanager
+def open_engine() -> Iterator[Engine]:
+    engine = Engine(config_from_environment(), master_key=world.master_key(), entropy=world.entropy)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _sources(paths: tuple[Path, ...]) -> tuple[list[SourceFile], list[Service] | None]:
+    try:
+        sources = collect_sources(list(paths))
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"cannot read {getattr(error, 'filename', '') or error}") from None
+    catalog_files = [p / "catalog.toml" for p in paths if p.is_dir() and (p / "catalog.toml").exists()]
+    catalog_files += [p for p in paths if p.is_file() and p.suffix == ".toml"]
+    services: list[Service] | None = None
+    for path in catalog_files:
+        services = (services or []) + parse_catalog(path.read_text(encoding="utf-8"), str(path))
+    return sources, services
+
+
+@cli.command("validate", help="Check BPMN/DMN files (and a catalog.toml) without deploying; exit 1 on problems.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def validate_command(paths: tuple[Path, ...]) -> None:
+    try:
+        sources, services = _sources(paths)
+    except CatalogInvalid as error:
+        for problem in error.problems:
+            click.echo(problem)
+        sys.exit(1)
+    plan = validate(sources)
+    problems = [str(p) for p in plan.problems]
+    if services is not None and not plan.problems:
+        known = {b.process_id for b in plan.bundles}
+        problems += [f"catalog.toml: service {s.code}: process {s.process!r} is not among the files validated"
+                     for s in services if s.process not in known]
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    for bundle in plan.bundles:
+        click.echo(f"ok {bundle.process_id} {bundle.version[:12]} ({bundle.bpmn.name})")
+    if services is not None:
+        click.echo(f"ok catalog: {len(services)} services")
+
+
+@cli.command("deploy", help="Validate and deploy BPMN/DMN files (and a catalog.toml) to the store.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def deploy_command(paths: tuple[Path, ...]) -> None:
+    sources, services = _sources(paths)
+    with open_engine() as engine:
+        _deploy(engine, sources, services, world.now())
+
+
+def _deploy(engine: Engine, sources: list[SourceFile], services: list[Service] | None, at: datetime,
+            quiet: bool = False) -> None:
+    report = engine.deploy(sources, at)
+    if not report.ok:
+        for problem in report.problems:
+            click.echo(str(problem))
+        click.echo(f"{len(report.problems)} problem(s); nothing was deployed", err=True)
+        sys.exit(1)
+    if not quiet:
+        for item in report.deployed:
+            state = "deployed" if item.new else "unchanged"
+            click.echo(f"{state} {item.process_id} {item.version[:12]}")
+    if services is not None:
+        changed = engine.publish_catalog(services, at)
+        if not quiet:
+            click.echo(f"catalog: {len(services)} services ({'published' if changed else 'unchanged'})")
+
+
+def shipped_processes() -> tuple[list[SourceFile], list[Service]]:
+    folder = files("processes")
+    sources = [SourceFile(entry.name, entry.read_text(encoding="utf-8"))
+               for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+               if entry.name.endswith((".bpmn", ".dmn"))]
+    catalog = parse_catalog(folder.joinpath("catalog.toml").read_text(encoding="utf-8"))
+    return sources, catalog
+
+
+@cli.command("demo", help="Seed the Lipetsk region and simulate working days through the real engine.")
+@click.option("--days", default=1, show_default=True, type=click.IntRange(1, 60))
+@click.option("--applications", default=400, show_default=True, type=click.IntRange(0, 100_000),
+              help="Applications per simulated day.")
+@click.option("--seed", default=2026, show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, for an empty store.")
+def demo_command(days: int, applications: int, seed: int, start: datetime | None) -> None:
+    from engine.demo.region import lipetsk_offices
+    from engine.demo.simulation import MOSCOW, Simulation
+    from engine.working_days import is_working_day, next_working_day
+
+    began = world.stopwatch()
+    with open_engine() as engine:
+        cases = scan_cases(engine)
+        if cases:
+            day = next_working_day(max(c.last_at for c in cases.values()).astimezone(MOSCOW).date())
+        else:
+            day = start.date() if start else world.now().astimezone(MOSCOW).date()
+            while not is_working_day(day):
+                day += timedelta(days=1)
+        setup_at = datetime.combine(day, time(7, 0), MOSCOW)
+        sources, catalog = shipped_processes()
+        _deploy(engine, sources, catalog, setup_at, quiet=True)
+        engine.register_offices(lipetsk_offices(), setup_at)
+        directory = engine.directory()
+        click.echo(f"okno demo — {engine.config.url}")
+        click.echo(f"region: {len(directory.offices)} offices "
+                   f"({sum(1 for o in directory.offices.values() if o['kind'] == 'centre')} centres), "
+                   f"{len(directory.services)} services, "
+                   f"{sum(len(v) for v in directory.versions.values())} process versions")
+        simulation = Simulation(engine, seed)
+        totals: Counter[str] = Counter()
+        services: Counter[str] = Counter()
+        messages: Counter[str] = Counter()
+        refused: Counter[str] = Counter()
+        for _ in range(days):
+            report = simulation.run_day(day, applications)
+            totals.update(opened=report.opened, completed=report.completed, commands=report.commands)
+            services.update(report.services)
+            messages.update(report.messages_sent)
+            refused.update(report.refused)
+            click.echo(f"{day.isoformat()}: {report.opened} cases opened, {report.completed} completed, "
+                       f"{report.commands} commands")
+            day = next_working_day(day)
+        _summary(engine, totals, services, messages, refused, world.stopwatch() - began)
+
+
+def _summary(engine: Engine, totals: Counter[str], services: Counter[str], messages: Counter[str],
+             refused: Counter[str], elapsed: float) -> None:
+    cases = scan_cases(engine)
+    status = Counter(c.status for c in cases.values())
+    tasks_by_office: Counter[str] = Counter()
+    tasks_by_role: Counter[str] = Counter()
+    for summary in cases.values():
+        if summary.status != "open":
+            continue
+        case = engine.get_case(summary.number)
+        for task in case.open_tasks:
+            tasks_by_office[case.office] += 1
+            tasks_by_role[task["role"] or "-"] += 1
+    offices = engine.directory().offices
+    click.echo("")
+    click.echo(f"this run: {totals['opened']} cases opened, {totals['completed']} completed, "
+               f"{totals['commands']} commands in {elapsed:.1f} s")
+    click.echo(f"store: {len(cases)} cases — {status['open']} open, {status['completed']} completed, "
+               f"{status['withdrawn']} withdrawn")
+    click.echo("open tasks by office:")
+    for code, count in tasks_by_office.most_common(10):
+        click.echo(f"  {count:5d}  {offices[code]['name']} ({code})")
+    rest = sum(tasks_by_office.values()) - sum(c for _, c in tasks_by_office.most_common(10))
+    if rest:
+        click.echo(f"  {rest:5d}  other offices")
+    click.echo("open tasks by role: " + ", ".join(f"{r} {n}" for r, n in tasks_by_role.most_common()))
+    click.echo("top services this run:")
+    for title, count in services.most_common(5):
+        click.echo(f"  {count:5d}  {title}")
+    if messages:
+        click.echo("messages sent to agencies: " + ", ".join(f"{n} {c}" for n, c in messages.most_common()))
+    if refused:
+        click.echo("commands refused: " + ", ".join(f"{n} {c}" for n, c in refused.most_common()))
+
+
+@cli.group("case", help="Look at one case.")
+def case_group() -> None:
+    pass
+
+
+@case_group.command("show", help="A case's status, open tasks and history.")
+@click.argument("number")
+def case_show(number: str) -> None:
+    with open_engine() as engine:
+        case = engine.get_case(number)
+        click.echo(f"case {case.number}: {case.service} at {case.office} — {case.status}"
+                   f"{' (' + case.outcome + ')' if case.outcome else ''}; stage: {case.stage or '-'}")
+        for task in case.open_tasks:
+            click.echo(f"  open task {task['element']} ({task['role']}): {task['name']}")
+        for event in engine.case_events(number):
+            click.echo(f"  v{event.originator_version} {event.timestamp.isoformat()} {type(event).__name__} "
+                       f"by {event.actor}: {json.dumps(event.input, ensure_ascii=False)}")
+
+
+@cli.group("audit", help="Auditors' tools.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("verify", help="Replay cases from their inputs and check every recorded effect.")
+@click.argument("numbers", nargs=-1)
+@click.option("--all", "all_cases", is_flag=True, help="Every case in the store.")
+def audit_verify(numbers: tuple[str, ...], all_cases: bool) -> None:
+    from engine.replay import replay_case
+
+    if not numbers and not all_cases:
+        raise click.UsageError("name case numbers or pass --all")
+    began = world.stopwatch()
+    failed = 0
+    with open_engine() as engine:
+        chosen = sorted(scan_cases(engine)) if all_cases else list(numbers)
+        with click.progressbar(chosen, label="verifying", file=sys.stderr) as bar:
+            for number in bar:
+                case = engine.get_case(number)
+                engine.ensure_version(case.process_version)
+                report = replay_case(engine.case_events(number))
+                if not report.ok:
+                    failed += 1
+                    for check in report.divergences():
+                        click.echo(f"\n{number} v{check.version} {check.kind}: effects differ"
+                                   f"{': ' + check.error if check.error else ''}")
+                    for gap in report.gaps:
+                        click.echo(f"\n{number}: version {gap} is missing")
+    elapsed = max(world.stopwatch() - began, 1e-9)
+    click.echo(f"{len(chosen) - failed} of {len(chosen)} cases verified, {failed} diverged "
+               f"({len(chosen) / elapsed:.0f} cases/s)")
+    if failed:
+        sys.exit(1)
+
+

@@ -1,0 +1,1 @@
+"""The demo: a region seeded with real centres and a simulated working day."""

@@ -1,0 +1,181 @@
+"""A simulated working day in the region, driven through the real engine.
+
+Simulated citizens, operators and agencies choose with a *seeded* PRNG, so a demo run
+is reproducible; the engine itself never sees the PRNG, only the commands it leads to,
+each with its own simulated time.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.application import Engine, scan_cases
+from engine.bpmn.library import LIBRARY, FormField
+from engine.case import Case
+from engine.catalog import Service
+from engine.errors import OknoError
+from engine.offices import Office
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+SURNAMES = ["Иванов", "Смирнова", "Кузнецов", "Попова", "Васильев", "Петрова", "Соколов", "Михайлова",
+            "Новиков", "Фёдорова", "Морозов", "Волкова", "Алексеев", "Лебедева", "Семёнов", "Егорова"]
+INITIALS = "АБВГДЕИКЛМНОПРСТ"
+
+# What agencies answer, by message name: (payload choices with weights).
+AGENCY_ANSWERS: dict[str, list[tuple[dict[str, Any], int]]] = {
+    "rosreestr_decision": [({"decision": "registered"}, 80), ({"decision": "suspended"}, 12),
+                           ({"decision": "refused"}, 8)],
+    "gisgmp_payment_status": [({"paid": True}, 85), ({"paid": False}, 15)],
+    "mvd_decision": [({"decision": "issued"}, 94), ({"decision": "refused"}, 6)],
+    "mvd_registration_decision": [({"decision": "registered"}, 95), ({"decision": "refused"}, 5)],
+    "fns_income_response": [({"confirmed": True, "income_confirmed": True}, 90),
+                            ({"confirmed": False, "income_confirmed": False}, 10)],
+    "zags_birth_response": [({"confirmed": True}, 97), ({"confirmed": False}, 3)],
+}
+# Operator tasks the citizen must come back for (the result is handed out).
+HANDOUT_HINTS = ("выдач", "handout", "issue")
+
+
+@dataclass
+class DayReport:
+    day: date
+    opened: int = 0
+    completed: int = 0
+    commands: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    services: Counter[str] = field(default_factory=Counter)
+    messages_sent: Counter[str] = field(default_factory=Counter)
+
+
+class Simulation:
+    def __init__(self, engine: Engine, seed: int) -> None:
+        self.engine = engine
+        self.seed = seed
+
+    def run_day(self, day: date, applications: int) -> DayReport:
+        rng = random.Random(f"{self.seed}:{day.isoformat()}")  # noqa: S311 - simulation, not security
+        report = DayReport(day)
+        directory = self.engine.directory()
+        services = [Service.from_dict(s) for s in directory.services.values()]
+        offices = [Office.from_dict(o) for o in directory.offices.values()]
+        opening = datetime.combine(day, time(8, 0), MOSCOW)
+
+        backlog = [s.number for s in scan_cases(self.engine).values() if s.status == "open"]
+        for number in sorted(backlog):
+            at = opening + timedelta(minutes=rng.randint(60, 600))
+            self._drive(number, at, rng, report, arrival=False)
+
+        arrivals = sorted(self._arrival_minute(rng) for _ in range(applications))
+        for index, minute in enumerate(arrivals):
+            service = rng.choices(services, weights=[s.popularity for s in services])[0]
+            office = rng.choices(offices, weights=[o.windows for o in offices])[0]
+            at = opening + timedelta(minutes=minute)
+            try:
+                case = self.engine.open_case(
+                    service=service.code, office=office.code,
+                    channel="window" if office.kind == "centre" else "remote_office",
+                    applicant=self._applicant(rng), actor=f"{office.code}/operator", at=at,
+                    idempotency_key=f"demo:{self.seed}:{day.isoformat()}:{index}")
+            except OknoError as error:
+                report.refused[type(error).__name__] += 1
+                continue
+            if case.version == 1 and case.created_on == at:
+                report.opened += 1
+                report.services[service.title] += 1
+                report.commands += 1
+                self._note(case, report)
+            self._drive(case.number, at + timedelta(minutes=rng.randint(8, 20)), rng, report, arrival=True)
+        return report
+
+    @staticmethod
+    def _arrival_minute(rng: random.Random) -> int:
+        # Two peaks: late morning and after lunch, over 08:00–20:00.
+        peak = rng.choice((150, 390))
+        return min(719, max(0, int(rng.gauss(peak, 90))))
+
+    @staticmethod
+    def _applicant(rng: random.Random) -> dict[str, str]:
+        surname = rng.choice(SURNAMES)
+        return {
+            "full_name": f"{surname} {rng.choice(INITIALS)}. {rng.choice(INITIALS)}.",
+            "document": f"42{rng.randint(10, 25)} {rng.randint(100000, 999999)}",
+            "phone": f"+7 904 {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
+        }
+
+    def _drive(self, number: str, at: datetime, rng: random.Random, report: DayReport, *, arrival: bool) -> None:
+        closing = datetime.combine(at.date(), time(20, 0), MOSCOW)
+        for _ in range(8):
+            try:
+                case = self.engine.get_case(number)
+            except OknoError:
+                return
+            at = max(at, case.modified_on.astimezone(MOSCOW) + timedelta(minutes=1))
+            if not case.is_open or at >= closing:
+                return
+            command = self._next_command(case, at, rng, arrival)
+            if command is None:
+                return
+            try:
+                case = command()
+            except OknoError as error:
+                report.refused[type(error).__name__] += 1
+                return
+            report.commands += 1
+            self._note(case, report)
+            at += timedelta(minutes=rng.randint(5, 40))
+
+    def _next_command(self, case: Case, at: datetime, rng: random.Random, arrival: bool) -> Any:
+        for timer in case.timers:
+            if timer["due"] and datetime.fromisoformat(timer["due"]) <= at:
+                return lambda: self.engine.fire_timer(case.number, timer["element"], at=at)
+        for task in case.open_tasks:
+            element = LIBRARY.get(case.process_version).elements[task["element"]]
+            handout = any(hint in element.name.lower() or hint in element.id.lower() for hint in HANDOUT_HINTS)
+            if handout and (arrival or rng.random() > 0.35):
+                continue  # the citizen has not come back for the result today
+            if element.role == "expert" and rng.random() > 0.7:
+                continue  # the back office gets to it later
+            data = {f.id: self._field_value(f, rng, at.date()) for f in element.fields}
+            actor = f"{case.office}/{element.role or 'operator'}"
+            return lambda: self.engine.complete_task(case.number, task["element"], data, actor=actor, at=at,
+                                                     task=task["task"])
+        if case.awaiting and not arrival and rng.random() < 0.5:
+            name = sorted(case.awaiting)[0]
+            choices = AGENCY_ANSWERS.get(name, [({}, 1)])
+            payload = rng.choices([c[0] for c in choices], weights=[c[1] for c in choices])[0]
+            return lambda: self.engine.deliver_message(case.number, name, dict(payload), actor="agency", at=at)
+        return None
+
+    @staticmethod
+    def _field_value(form_field: FormField, rng: random.Random, day: date) -> Any:
+        name = form_field.id
+        if form_field.type == "boolean":
+            return rng.random() < (0.97 if form_field.required else 0.9)
+        if form_field.type == "enum":
+            return rng.choice(form_field.options) if form_field.options else None
+        if form_field.type == "date":
+            return day.isoformat()
+        if form_field.type == "long":
+            if "income" in name:
+                return rng.randint(15_000, 90_000)
+            if "age" in name:
+                return rng.randint(0, 17)
+            return rng.randint(1, 5)
+        if "cadastral" in name:
+            return f"48:20:{rng.randint(10_000, 99_999):07d}:{rng.randint(1, 999)}"
+        if "uin" in name:
+            return "".join(rng.choice("0123456789") for _ in range(20))
+        return f"{name.replace('_', '-')}-{rng.randint(1000, 9999)}"
+
+    @staticmethod
+    def _note(case: Case, report: DayReport) -> None:
+        effects = case.last_effects
+        for message in effects["messages_sent"]:
+            report.messages_sent[message["name"]] += 1
+        if effects["completed"]:
+            report.completed += 1
