@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -32,7 +32,7 @@ from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
 from engine.store import StoreConfig
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHANNELS = frozenset({"window", "portal", "terminal", "call_centre", "remote_office"})
 SOURCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://okno.example/process-source")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -97,7 +97,7 @@ class Engine:
     # -- reference data -------------------------------------------------------------
     def directory(self) -> Directory:
         try:
-            directory = self.store.repository.get(DIRECTORY_ID)
+            directory: Any = self.store.repository.get(DIRECTORY_ID)
         except AggregateNotFoundError:
             return Directory.create(EPOCH)
         assert isinstance(directory, Directory)
@@ -105,7 +105,7 @@ class Engine:
 
     def _directory_for_update(self, at: datetime) -> Directory:
         try:
-            directory = self.store.repository.get(DIRECTORY_ID)
+            directory: Any = self.store.repository.get(DIRECTORY_ID)
         except AggregateNotFoundError:
             return Directory.create(at)
         assert isinstance(directory, Directory)
@@ -148,7 +148,7 @@ class Engine:
         if LIBRARY.knows(version):
             return
         try:
-            source = self.store.repository.get(uuid5(SOURCE_NAMESPACE, version))
+            source: Any = self.store.repository.get(uuid5(SOURCE_NAMESPACE, version))
         except AggregateNotFoundError:
             return  # LIBRARY.get() will report the unknown version
         assert isinstance(source, ProcessSource)
@@ -226,7 +226,7 @@ class Engine:
         if not isinstance(number, str) or not 0 < len(number) <= 64:
             raise InvalidInput("a case number is a text of 1 to 64 characters")
         try:
-            case = self.store.repository.get(case_id_for(number))
+            case: Any = self.store.repository.get(case_id_for(number))
         except AggregateNotFoundError:
             return None
         if not isinstance(case, Case):

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar

@@ -46,10 +46,7 @@ def parse_url(url: str) -> StoreConfig:
         path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
         if not path:
             raise BadDatabaseUrl(f"no file in {url!r}: use sqlite:///okno.sqlite")
-        if path == ":memory:":
-            path = "file:okno?mode=memory&cache=shared"
-        else:
-            path = str(Path(path).resolve())
+        path = "file:okno?mode=memory&cache=shared" if path == ":memory:" else str(Path(path).resolve())
         return StoreConfig(url, {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                                  "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "30"})
     if parsed.scheme in ("postgresql", "postgres", "postgresql+psycopg"):

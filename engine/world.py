@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.errors import OknoError
@@ -19,7 +19,7 @@ class MasterKeyError(OknoError):
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def entropy(size: int) -> bytes:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import SpiffWorkflow.task as spiff_task
@@ -48,7 +48,7 @@ def current() -> CaseContext:
 def case_context(case_id: uuid.UUID, now: datetime, next_id: int) -> Iterator[CaseContext]:
     if now.tzinfo is None:
         raise ValueError("case time must be timezone-aware")
-    context = CaseContext(case_id, now.astimezone(timezone.utc), next_id)
+    context = CaseContext(case_id, now.astimezone(UTC), next_id)
     token = _current.set(context)
     try:
         yield context
@@ -79,11 +79,11 @@ class _CaseDatetime(datetime):
 
 def install() -> None:
     """Idempotent: replace SpiffWorkflow's sources of ids and time."""
-    spiff_task.uuid4 = _seeded_uuid4  # type: ignore[attr-defined]
-    spiff_task.time = _CaseTime  # type: ignore[attr-defined,assignment]
-    spiff_timer.datetime = _CaseDatetime  # type: ignore[misc]
+    spiff_task.uuid4 = _seeded_uuid4
+    spiff_task.time = _CaseTime
+    spiff_timer.datetime = _CaseDatetime
     # Naive timer dates would otherwise be read in the host's local zone.
-    spiff_timer.LOCALTZ = timezone.utc
+    spiff_timer.LOCALTZ = UTC
 
 
 install()

@@ -72,7 +72,8 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
         ident = node.get("id") if isinstance(node.tag, str) else None
         if ident is None:
             continue
-        properties = {p.get("name"): p.get("value") for p in node.findall(f"{b}extensionElements/{c}properties/{c}property")}
+        properties = {p.get("name"): p.get("value")
+                      for p in node.findall(f"{b}extensionElements/{c}properties/{c}property")}
         fields = []
         for field in node.findall(f"{b}extensionElements/{c}formData/{c}formField"):
             constraints = {x.get("name") for x in field.findall(f"{c}validation/{c}constraint")}

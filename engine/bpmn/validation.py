@@ -81,6 +81,11 @@ def _local(element: etree._Element) -> str:
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
 
 
+def _line(element: etree._Element) -> int:
+    line = element.sourceline
+    return line if isinstance(line, int) and line > 0 else 1
+
+
 def _c(name: str) -> str:
     return f"{{{CAMUNDA_NS}}}{name}"
 
@@ -95,7 +100,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def report(self, element: etree._Element | None, message: str, element_id: str | None = None) -> None:
-        line = element.sourceline if element is not None and element.sourceline else 1
+        line = _line(element) if element is not None else 1
         ident = element_id or (element.get("id") if element is not None else None) or "-"
         self.problems.append(Problem(self.source.name, line, ident, message))
 
@@ -181,7 +186,7 @@ def _check_container(checker: _Checker, container: etree._Element, messages: dic
                 checker.report(child, f"id {ident!r} is reserved by SpiffWorkflow: rename it (e.g. StartEvent_1)")
             if ident in seen:
                 checker.report(child, f"id {ident!r} is used twice (first on line {seen[ident]})")
-            seen[ident] = child.sourceline or 1
+            seen[ident] = _line(child)
         if kind in _NOT_EXECUTED:
             continue
         if kind not in _SUPPORTED:
@@ -209,7 +214,8 @@ def _check_container(checker: _Checker, container: etree._Element, messages: dic
             checker.expression(condition, condition.text, "condition", str(flow.get("id")))
 
 
-def _check_event_definitions(checker: _Checker, node: etree._Element, messages: dict[str | None, etree._Element]) -> None:
+def _check_event_definitions(checker: _Checker, node: etree._Element,
+                             messages: dict[str | None, etree._Element]) -> None:
     owner = str(node.get("id"))
     for definition in node:
         kind = _local(definition)

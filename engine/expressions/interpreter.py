@@ -14,7 +14,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from engine.errors import ExpressionBudgetExceeded, ExpressionError
 from engine.expressions.syntax import FUNCTIONS, check_expression, check_script
@@ -70,7 +70,8 @@ def _script(text: str) -> ast.Module:
 
 def evaluate(text: str, variables: Mapping[str, Any], budget: Budget | None = None) -> Any:
     """Evaluate an expression against read-only variables (the case data)."""
-    machine = _Machine(ChainMap({}, variables), budget or Budget())
+    # The empty first map takes no writes (expressions cannot assign) and shields the data.
+    machine = _Machine(ChainMap({}, cast(MutableMapping[str, Any], variables)), budget or Budget())
     return machine.value(_expression(text).body)
 
 
@@ -269,9 +270,9 @@ def _guard_growth(op: ast.operator, left: Any, right: Any) -> None:
                 raise ExpressionBudgetExceeded(f"result would exceed {MAX_SIZE} items")
         if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
             raise ExpressionBudgetExceeded(f"number would exceed {MAX_INT_BITS} bits")
-    if isinstance(op, ast.Pow) and isinstance(left, int) and isinstance(right, int):
-        if right > 0 and max(left.bit_length(), 1) * right > MAX_INT_BITS:
-            raise ExpressionBudgetExceeded(f"number would exceed {MAX_INT_BITS} bits")
+    if (isinstance(op, ast.Pow) and isinstance(left, int) and isinstance(right, int)
+            and right > 0 and max(left.bit_length(), 1) * right > MAX_INT_BITS):
+        raise ExpressionBudgetExceeded(f"number would exceed {MAX_INT_BITS} bits")
     if isinstance(op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > 10_000:
         raise ExpressionBudgetExceeded("exponent is too large")
 

@@ -1,0 +1,84 @@
+"""The okno command as a user runs it: a real process, a real SQLite file in an empty
+directory, exit codes and what is printed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+
+OKNO = [sys.executable, "-c", "from engine.cli import main; main()"]
+HOSTILE = FIXTURES / "hostile.bpmn"
+MARKER = Path("/tmp/okno-hostile-ran")
+
+
+def okno(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "OKNO_DATABASE_URL"}
+    environment.update(env or {})
+    environment["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([*OKNO, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=600,
+                          check=False)
+
+
+def test_validate_accepts_every_shipped_process_and_the_catalog(tmp_path: Path) -> None:
+    result = okno("validate", str(ROOT / "processes"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok property_registration" in result.stdout
+    assert "ok catalog:" in result.stdout
+
+
+def test_validate_refuses_a_hostile_model_naming_the_element_and_runs_none_of_it(tmp_path: Path) -> None:
+    MARKER.unlink(missing_ok=True)
+    result = okno("validate", str(HOSTILE), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("hostile.bpmn:") and ": Gateway_Escape_Flow: " in line for line in lines), lines
+    assert any(": Script_Escape: " in line for line in lines), lines
+    assert any(": Script_Forever: " in line and "while loop" in line for line in lines), lines
+    assert not MARKER.exists(), "hostile code ran"
+
+
+def test_deploy_of_a_hostile_model_writes_nothing(tmp_path: Path) -> None:
+    result = okno("deploy", str(HOSTILE), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "nothing was deployed" in result.stderr
+    assert not MARKER.exists()
+
+
+def test_bad_arguments_get_a_message_not_a_traceback(tmp_path: Path) -> None:
+    for args in (["validate", "/no/such/file.bpmn"], ["case", "show", "NO-SUCH-CASE"], ["audit", "verify"]):
+        result = okno(*args, cwd=tmp_path)
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_again(tmp_path: Path) -> None:
+    first = okno("demo", "--applications", "60", "--start", "2026-11-02", cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert (tmp_path / "okno.sqlite").exists()
+    assert "2026-11-02: 60 cases opened" in first.stdout
+    for heading in ("region: 42 offices (20 centres)", "open tasks by office:", "top services this run:",
+                    "store: 60 cases"):
+        assert heading in first.stdout, first.stdout
+    second = okno("demo", "--applications", "40", cwd=tmp_path)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "2026-11-03: 40 cases opened" in second.stdout
+    assert "store: 100 cases" in second.stdout
+    verify = okno("audit", "verify", "--all", cwd=tmp_path)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "100 of 100 cases verified, 0 diverged" in verify.stdout
+
+
+@pytest.mark.postgres
+def test_the_database_url_switches_the_demo_to_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    result = okno("demo", "--applications", "20", "--start", "2026-11-02", cwd=tmp_path,
+                  env={"OKNO_DATABASE_URL": postgres_url})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "store: 20 cases" in result.stdout
+    assert not (tmp_path / "okno.sqlite").exists()

@@ -1,0 +1,37 @@
+"""The code stays as the project promises: ruff clean (including the ban on wall
+clock, uuid4 and random inside engine/) and mypy --strict clean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_ruff_finds_nothing() -> None:
+    result = run(str(BIN / "ruff"), "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_finds_nothing() -> None:
+    result = run(str(BIN / "mypy"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_engine_may_not_read_the_wall_clock(tmp_path: Path) -> None:
+    offender = ROOT / "engine" / "_clock_probe.py"
+    offender.write_text("import uuid\nfrom datetime import datetime\n\n"
+                        "def f() -> object:\n    return datetime.now(), uuid.uuid4()\n")
+    try:
+        result = run(str(BIN / "ruff"), "check", "--no-cache", str(offender))
+    finally:
+        offender.unlink()
+    assert result.returncode == 1
+    assert "datetime.datetime.now" in result.stdout and "uuid.uuid4" in result.stdout
