@@ -4,6 +4,7 @@ ONE event after, so a refused command has written nothing."""
 from __future__ import annotations
 
 import hashlib
+from copy import deepcopy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -185,6 +186,7 @@ class Engine:
             self.store.save(case)
         except IntegrityError:
             raise ConcurrencyConflict(number, 0) from None
+        self._remember(case)
         return case
 
     def complete_task(self, number: str, element: str, data: dict[str, Any], *, actor: str,
@@ -251,7 +253,16 @@ class Engine:
             self.store.save(case)
         except IntegrityError:
             raise ConcurrencyConflict(number, version) from None
+        self._remember(case)
         return case
+
+    def _remember(self, case: Case) -> None:
+        """Put the just-saved case in the repository's cache. With fast-forwarding on
+        (several processes may write), the library caches only what it loads, so the
+        next command would re-apply the event this one just computed."""
+        cache = self.store.repository.cache
+        if cache is not None:
+            cache.put(case.id, deepcopy(case))
 
     def _save(self, *aggregates: Any) -> None:
         pending = [a for a in aggregates if a.pending_events]
