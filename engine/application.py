@@ -4,8 +4,8 @@ ONE event after, so a refused command has written nothing."""
 from __future__ import annotations
 
 import hashlib
-from copy import deepcopy
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
