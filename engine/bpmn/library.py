@@ -56,7 +56,7 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     bpmn_root = parse_xml(bundle.bpmn)
     parser.add_bpmn_xml(etree.ElementTree(bpmn_root), filename=bundle.bpmn.name)
     for dmn in bundle.dmn:
-        parser.add_dmn_xml(etree.ElementTree(parse_xml(dmn)), filename=dmn.name)
+        parser.add_dmn_xml(parse_xml(dmn), filename=dmn.name)
     spec = parser.get_spec(bundle.process_id)
     subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
     return CompiledProcess(bundle, spec, subprocess_specs, _elements(bpmn_root, bundle.process_id))

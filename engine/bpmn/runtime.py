@@ -204,7 +204,10 @@ class Runtime:
             "stage": stage,
             "workflow": _CONVERTER.to_dict(workflow),
         }
-        return Step(canonical(state), json.loads(canonical(effects)))
+        # The state keeps SpiffWorkflow's own key order: its tasks store data as changes
+        # against their parent, so they must be restored parents first (sorting the keys
+        # by task id would lose data). That order is itself deterministic.
+        return Step(json.dumps(state, ensure_ascii=False, separators=(",", ":")), json.loads(canonical(effects)))
 
 
 @dataclass
