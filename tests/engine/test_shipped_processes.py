@@ -1,0 +1,74 @@
+"""The shipped services behave as their regulations say, through the real engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from engine.application import Engine
+from engine.catalog import parse_catalog
+from engine.errors import InvalidTaskData
+from tests.conftest import ROOT, EngineMaker, at, seeded, shipped_sources
+
+
+@pytest.fixture
+def engine(engines: EngineMaker) -> Iterator[Engine]:
+    catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
+    yield seeded(engines(), shipped_sources(), catalog)
+
+
+def open_case(engine: Engine, service: str) -> str:
+    return engine.open_case(service=service, office="LPK", channel="window", applicant={"full_name": "А. Б."},
+                            actor="LPK/operator", at=at()).number
+
+
+def test_the_catalog_names_at_least_thirty_services_and_several_share_a_process() -> None:
+    catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
+    assert len(catalog) >= 30
+    assert all(len([s for s in catalog if s.process == s0.process]) > 1 for s0 in catalog)
+    assert {s.process for s in catalog} == {"property_registration", "foreign_passport",
+                                            "migration_registration", "child_benefit"}
+
+
+def test_data_taken_at_reception_reaches_the_package_sent_the_next_day(engine: Engine) -> None:
+    number = open_case(engine, "rosreestr_ownership")
+    engine.complete_task(number, "Task_Reception", {"documents_complete": True, "property_kind": "flat",
+                                                    "cadastral_number": "48:20:0012345:67"}, actor="op", at=at(10))
+    case = engine.complete_task(number, "Task_SendPackage", {"package_number": "P-1"}, actor="expert", at=at(days=1))
+    sent = case.last_effects["messages_sent"]
+    assert sent[0]["name"] == "rosreestr_package"
+    assert sent[0]["payload"]["cadastral_number"] == "48:20:0012345:67"
+    assert case.awaiting == ["rosreestr_decision"]
+    assert case.stage == "Рассмотрение в Росреестре"
+
+
+def test_an_enum_field_takes_only_its_options(engine: Engine) -> None:
+    number = open_case(engine, "rosreestr_ownership")
+    with pytest.raises(InvalidTaskData, match="property_kind: must be one of flat, house, land, nonresidential"):
+        engine.complete_task(number, "Task_Reception", {"documents_complete": True, "property_kind": "castle",
+                                                        "cadastral_number": "1"}, actor="op", at=at(10))
+
+
+def test_the_child_benefit_asks_two_agencies_at_once_and_decides_by_its_table(engine: Engine) -> None:
+    service = next(s.code for s in parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
+                   if s.process == "child_benefit")
+    number = open_case(engine, service)
+    case = engine.complete_task(number, "Task_Reception", {
+        "children_count": 3, "family_income": 30_000, "family_size": 5, "youngest_child_age": 1,
+        "resident_of_region": True}, actor="op", at=at(10))
+    assert sorted(m["name"] for m in case.last_effects["messages_sent"]) == ["fns_income_request",
+                                                                          "zags_birth_request"]
+    assert case.awaiting == ["fns_income_response", "zags_birth_response"]
+    engine.deliver_message(number, "fns_income_response", {"income_confirmed": True}, actor="fns", at=at(days=1))
+    case = engine.deliver_message(number, "zags_birth_response", {"confirmed": True}, actor="zags", at=at(days=2))
+    assert [t["element"] for t in case.open_tasks] == ["Task_Grant"]
+    assert case.open_tasks[0]["role"] == "expert"
+
+
+def test_an_unpaid_fee_sends_the_applicant_back_to_pay(engine: Engine) -> None:
+    number = open_case(engine, "mvd_foreign_passport_biometric")
+    engine.complete_task(number, "Task_Reception", {"passport_kind": "biometric", "applicant_under_14": False,
+                                                    "payment_uin": "1"}, actor="op", at=at(10))
+    case = engine.deliver_message(number, "gisgmp_payment_status", {"paid": False}, actor="gisgmp", at=at(20))
+    assert [t["element"] for t in case.open_tasks] == ["Task_RequestPayment"]
