@@ -96,15 +96,8 @@ class Engine:
         self.store.close()
 
     # -- reference data -------------------------------------------------------------
-    def directory(self) -> Directory:
-        try:
-            directory: Any = self.store.repository.get(DIRECTORY_ID)
-        except AggregateNotFoundError:
-            return Directory.create(EPOCH)
-        assert isinstance(directory, Directory)
-        return directory
-
-    def _directory_for_update(self, at: datetime) -> Directory:
+    def directory(self, at: datetime = EPOCH) -> Directory:
+        """The reference data; a new, empty one (created at ``at``) before the first deploy."""
         try:
             directory: Any = self.store.repository.get(DIRECTORY_ID)
         except AggregateNotFoundError:
@@ -116,7 +109,7 @@ class Engine:
         plan = validate(sources)
         if plan.problems:
             return DeployReport(problems=plan.problems)
-        directory = self._directory_for_update(at)
+        directory = self.directory(at)
         stored: list[ProcessSource] = []
         report = DeployReport()
         for bundle in plan.bundles:
@@ -131,7 +124,7 @@ class Engine:
         return report
 
     def publish_catalog(self, services: list[Service], at: datetime) -> bool:
-        directory = self._directory_for_update(at)
+        directory = self.directory(at)
         missing = sorted({s.process for s in services if directory.current_version(s.process) is None})
         if missing:
             raise CatalogInvalid("catalog", [f"process {p!r} is not deployed" for p in missing])
@@ -140,7 +133,7 @@ class Engine:
         return changed
 
     def register_offices(self, offices: list[Office], at: datetime) -> bool:
-        directory = self._directory_for_update(at)
+        directory = self.directory(at)
         changed = directory.register([o.to_dict() for o in offices], at)
         self._save(directory)
         return changed

@@ -119,9 +119,13 @@ def _spiff_errors(what: str) -> Iterator[None]:
 def _explain(error: Exception) -> str:
     task = getattr(error, "task", None)
     element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
-    cause = getattr(error, "exception", None) or error
     prefix = f"element {element}: " if element else ""
-    return f"{prefix}{cause}"
+    # SpiffWorkflow wraps the real error and prefixes its class name; show okno's own words.
+    message = str(error).strip()
+    error_type = getattr(error, "error_type", "")
+    if error_type and message.startswith(f"{error_type}:"):
+        message = message[len(error_type) + 1:].strip()
+    return f"{prefix}{message}"
 
 
 class Runtime:

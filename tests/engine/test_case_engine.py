@@ -207,3 +207,21 @@ def test_loading_a_long_case_uses_snapshots(engines: EngineMaker) -> None:
     engine.store.take_snapshot(case.id)
     fresh = engines().get_case(number)
     assert fresh.state == case.state and fresh.version == case.version
+
+
+def test_a_script_that_would_run_for_ever_is_stopped_and_the_case_is_not_corrupted(engines: EngineMaker) -> None:
+    from engine.bpmn.sources import SourceFile
+    from engine.errors import ProcessFailure
+    from tests.conftest import FIXTURES
+
+    heavy = (FIXTURES / "mini.bpmn").read_text(encoding="utf-8").replace(
+        "for p in [1, 2, 3]:\n    total += p",
+        "items = [0] * 5000\nfor a in items:\n    for b in items:\n        total += 1")
+    engine = seeded(engines(), [SourceFile("mini.bpmn", heavy)])
+    number = open_mini(engine)
+    with pytest.raises(ProcessFailure, match="Script_Count.*steps"):
+        engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5))
+    fresh = engines()
+    assert event_count(fresh, number) == 1
+    case = fresh.get_case(number)
+    assert [t["element"] for t in case.open_tasks] == ["Task_Reception"]
