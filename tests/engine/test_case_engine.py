@@ -219,7 +219,7 @@ def test_a_script_that_would_run_for_ever_is_stopped_and_the_case_is_not_corrupt
         "items = [0] * 5000\nfor a in items:\n    for b in items:\n        total += 1")
     engine = seeded(engines(), [SourceFile("mini.bpmn", heavy)])
     number = open_mini(engine)
-    with pytest.raises(ProcessFailure, match="Script_Count.*steps"):
+    with pytest.raises(ProcessFailure, match=r"Script_Count.*steps"):
         engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5))
     fresh = engines()
     assert event_count(fresh, number) == 1
