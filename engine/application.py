@@ -165,11 +165,11 @@ class Engine:
         self.ensure_version(version)
         number = (number_from_key(office, idempotency_key) if idempotency_key
                   else number_from_entropy(office, self._entropy))
+        start = StartCase({"service_code": service, "office": office, "channel": channel, **(data or {})})
         if idempotency_key:
             existing = self._find(number)
-            if existing is not None:
+            if existing is not None and existing.already_did(idempotency_key, start):
                 return existing
-        start = StartCase({"service_code": service, "office": office, "channel": channel, **(data or {})})
         case_id = case_id_for(number)
         sealed = self.vault.seal(case_id, applicant)
         case = Case.open(number=number, service=service, office=office, channel=channel,
@@ -232,7 +232,7 @@ class Engine:
     def _advance(self, number: str, event_class: type[Case.Event], step_input: Input, actor: str,
                  at: datetime, idempotency_key: str | None) -> Case:
         case = self.get_case(number)
-        if idempotency_key and idempotency_key in case.idempotency:
+        if case.already_did(idempotency_key, step_input):
             return case
         if not case.is_open:
             raise CaseClosed(f"case {number} is {case.status}: it takes no more input")

@@ -11,6 +11,7 @@ step from the input and refuses a case whose recorded effects it does not reprod
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,12 +24,17 @@ from eventsourcing.domain import Aggregate
 from engine.bpmn.inputs import input_from_dict, input_to_dict
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import Input, Runtime, StartCase, Step, canonical
-from engine.errors import ReplayDivergence
+from engine.errors import IdempotencyKeyReused, ReplayDivergence
 
 CASE_NAMESPACE = UUID("6f6b6e6f-0000-4000-8000-00000000ca5e")
 RUNTIME = Runtime()
 
 _prepared: ContextVar[Step | None] = ContextVar("okno_prepared_step", default=None)
+
+
+def fingerprint(step_input: dict[str, Any]) -> str:
+    """What an idempotency key was used for, to tell a retry from a reuse."""
+    return hashlib.sha256(canonical(step_input).encode("utf-8")).hexdigest()[:24]
 
 
 def case_id_for(number: str) -> UUID:
@@ -67,7 +73,7 @@ class Case(Aggregate):
     open_tasks: list[dict[str, Any]]
     timers: list[dict[str, Any]]
     awaiting: list[str]
-    idempotency: dict[str, int]
+    idempotency: dict[str, str]  # key -> fingerprint of the input it was used for
     last_effects: dict[str, Any]
 
     def __init__(self) -> None:
@@ -146,7 +152,7 @@ class Case(Aggregate):
         if isinstance(event, Case.Withdrawn):
             self.status = "withdrawn"
         if event.idempotency_key:
-            self.idempotency[event.idempotency_key] = event.originator_version
+            self.idempotency[event.idempotency_key] = fingerprint(event.input)
 
     def compute(self, step: Input, at: datetime) -> Step:
         """The step an input would make now; pure, records nothing."""
@@ -154,6 +160,17 @@ class Case(Aggregate):
         if isinstance(step, StartCase):
             return RUNTIME.start(process, self.id, at, step)
         return RUNTIME.apply(process, self.id, self.state, at, step)
+
+    def already_did(self, idempotency_key: str | None, step: Input) -> bool:
+        """True when this key was used for exactly this input (a retry); a key reused for a
+        different input is refused."""
+        if not idempotency_key or idempotency_key not in self.idempotency:
+            return False
+        if self.idempotency[idempotency_key] != fingerprint(input_to_dict(step)):
+            raise IdempotencyKeyReused(
+                f"idempotency key {idempotency_key!r} was already used on case {self.number} "
+                "for a different request; use a new key for a new request")
+        return True
 
     @property
     def is_open(self) -> bool:

@@ -43,6 +43,10 @@ class InvalidInput(OknoError):
     code = "validation"
 
 
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+
+
 class TaskNotReady(InvalidInput):
     code = "task_not_ready"
 

@@ -225,3 +225,18 @@ def test_a_script_that_would_run_for_ever_is_stopped_and_the_case_is_not_corrupt
     assert event_count(fresh, number) == 1
     case = fresh.get_case(number)
     assert [t["element"] for t in case.open_tasks] == ["Task_Reception"]
+
+
+def test_an_idempotency_key_reused_for_a_different_request_is_refused(engines: EngineMaker) -> None:
+    from engine.errors import IdempotencyKeyReused
+
+    engine = seeded(engines())
+    number = open_mini(engine, idempotency_key="k1")
+    with pytest.raises(IdempotencyKeyReused):
+        open_mini(engine, idempotency_key="k1", channel="portal")
+    engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5),
+                         idempotency_key="k2")
+    with pytest.raises(IdempotencyKeyReused):
+        engine.complete_task(number, "Task_Reception", {"documents_complete": False}, actor="op", at=at(6),
+                             idempotency_key="k2")
+    assert event_count(engines(), number) == 2
