@@ -19,7 +19,7 @@ from engine import world
 from engine.application import Engine, scan_cases
 from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import validate
-from engine.case import Case
+from engine.case import Case, case_id_for
 from engine.catalog import CatalogInvalid, Service, parse_catalog
 from engine.errors import OknoError, UnknownCase
 from engine.store import config_from_environment
@@ -178,6 +178,25 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
                        f"{report.commands} commands")
             day = next_working_day(day)
         _summary(engine, totals, services, messages, refused, world.stopwatch() - began)
+        _read_models(engine)
+
+
+def _read_models(engine: Engine) -> None:
+    from projections.queries import Reader, track
+    from projections.runner import Projector
+
+    projector = Projector(engine)
+    applied = projector.catch_up()
+    lags = ", ".join(f"{s.name} at {s.position} (lag {s.lag})" for s in projector.status())
+    click.echo(f"read models: {applied} new events applied; {lags}")
+    reader = Reader(projector)
+    sample = reader.rows("SELECT number FROM rm_cases WHERE status = 'open' ORDER BY opened_at DESC, number LIMIT 1")
+    if sample:
+        number = sample[0]["number"]
+        pin = engine.vault.pin(case_id_for(number))
+        status = track(reader, number, pin, world.now())
+        click.echo(f"a citizen tracking {number} with PIN {pin} sees: {status.stage} — {status.next_action} "
+                   f"(expected by {status.expected_completion})")
 
 
 def _summary(engine: Engine, totals: Counter[str], services: Counter[str], messages: Counter[str],
@@ -274,3 +293,107 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool) -> None:
         sys.exit(1)
 
 
+
+
+@cli.command("worker", help="Keep the read models current (polls the event log).")
+@click.option("--once", is_flag=True, help="Catch up and exit.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
+def worker_command(once: bool, interval: float) -> None:
+    from projections.runner import Projector
+
+    with open_engine() as engine:
+        projector = Projector(engine)
+        while True:
+            applied = projector.catch_up()
+            if applied:
+                click.echo(f"applied {applied} events; lag " +
+                           ", ".join(f"{s.name} {s.lag}" for s in projector.status()))
+            if once:
+                return
+            world.sleep(interval)
+
+
+@cli.group("projections", help="The read models: their positions, and rebuilding them.")
+def projections_group() -> None:
+    pass
+
+
+@projections_group.command("status", help="Each read model's position in the event log and its lag.")
+def projections_status() -> None:
+    from projections.runner import Projector
+
+    with open_engine() as engine:
+        for status in Projector(engine).status():
+            click.echo(f"{status.name}: position {status.position} of {status.head}, lag {status.lag}")
+
+
+@projections_group.command("rebuild", help="Rebuild read models from zero (all, or the one named).")
+@click.argument("name", required=False)
+def projections_rebuild(name: str | None) -> None:
+    from projections.runner import Projector
+
+    with open_engine() as engine:
+        projector = Projector(engine)
+        try:
+            models = [projector.model(name)] if name else projector.models
+        except KeyError:
+            raise click.UsageError(f"no read model {name!r}; read models: "
+                                   f"{', '.join(m.name for m in projector.models)}") from None
+        for model in models:
+            began = world.stopwatch()
+            with click.progressbar(length=projector.head(), label=f"rebuilding {model.name}",
+                                   file=sys.stderr) as bar:
+                applied = projector.rebuild(model, progress=bar.update)
+            elapsed = max(world.stopwatch() - began, 1e-9)
+            click.echo(f"{model.name}: {applied} events in {elapsed:.2f} s ({applied / elapsed:,.0f} events/s)")
+
+
+@cli.command("track", help="What a citizen sees: a case's status by its number and PIN.")
+@click.argument("number")
+@click.argument("pin")
+def track_command(number: str, pin: str) -> None:
+    from projections.queries import Reader, track
+    from projections.runner import Projector
+
+    with open_engine() as engine:
+        status = track(Reader(Projector(engine)), number, pin, world.now())
+        click.echo(f"Дело {status.number}: {status.service}")
+        click.echo(f"МФЦ: {status.office}; подано {status.opened_at[:10]}; "
+                   f"ожидаемый срок: {status.expected_completion or '—'}")
+        for stage in status.stages:
+            click.echo(f"  {stage['since'][:10]}  {stage['stage']}")
+        click.echo(status.next_action)
+
+
+@cli.command("tasks", help="An office's work list.")
+@click.option("--office", required=True)
+@click.option("--role")
+@click.option("--limit", default=20, show_default=True)
+def tasks_command(office: str, role: str | None, limit: int) -> None:
+    from projections.queries import Reader, work_list
+    from projections.runner import Projector
+
+    with open_engine() as engine:
+        now = world.now()
+        for item in work_list(Reader(Projector(engine)), office, role, limit=limit):
+            age = item.age(now)
+            click.echo(f"{item.case_number}  {item.role or '-':10s} {item.name}  "
+                       f"(waiting {age.days} d {age.seconds // 3600} h; due {item.due_day or '—'})")
+
+
+@cli.command("dashboard", help="An office's dashboard.")
+@click.argument("office")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="The day to look from (default: today).")
+def dashboard_command(office: str, day: datetime | None) -> None:
+    from projections.queries import Reader, office_dashboard
+    from projections.runner import Projector
+
+    with open_engine() as engine:
+        board = office_dashboard(Reader(Projector(engine)), office, day.date() if day else world.now().date())
+        click.echo(f"{office} on {board.today}: {board.open_cases} open cases, {board.due_today} due today, "
+                   f"{board.overdue} overdue")
+        click.echo("tasks by role: " + ", ".join(f"{r} {n}" for r, n in board.tasks_by_role.items()))
+        click.echo("opened per day: " + ", ".join(f"{d} {n}" for d, n in board.opened_per_day.items()))
+        click.echo("completed per day: " + ", ".join(f"{d} {n}" for d, n in board.completed_per_day.items()))
+        for service, (median, p90) in board.lead_time_days.items():
+            click.echo(f"  lead time {service}: median {median} d, p90 {p90} d")

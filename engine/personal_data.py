@@ -9,6 +9,8 @@ unreadable for good while every event stays in place and verifiable.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from typing import Any
@@ -73,6 +75,7 @@ class Vault:
             raise PersonalDataError("the master key must be 32 bytes (base64 in OKNO_MASTER_KEY)")
         self._keys = keys
         self._master = AESGCM(master_key)
+        self._pin_key = hmac.new(master_key, b"okno-pin-key", hashlib.sha256).digest()
         self._entropy = entropy
 
     def seal(self, case_id: UUID, applicant: dict[str, str]) -> dict[str, str]:
@@ -104,6 +107,15 @@ class Vault:
             raise PersonalDataError(f"personal data of case {case_id} does not decrypt") from None
         result: dict[str, str] = json.loads(plain)
         return result
+
+    def pin(self, case_id: UUID) -> str:
+        """The citizen's 6-digit PIN for tracking a case: derived from the master key and
+        the case id, so it is never stored and a receipt can be reprinted."""
+        digest = hmac.new(self._pin_key, b"okno-pin:" + case_id.bytes, hashlib.sha256).digest()
+        return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+    def check_pin(self, case_id: UUID, pin: str) -> bool:
+        return hmac.compare_digest(self.pin(case_id), pin)
 
     def shred(self, case_id: UUID) -> None:
         self._keys.delete(case_id)

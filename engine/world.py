@@ -30,6 +30,10 @@ def stopwatch() -> float:
     return time.perf_counter()
 
 
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
 def master_key(environ: dict[str, str] | None = None) -> bytes:
     """``OKNO_MASTER_KEY`` (base64 of 32 bytes), else the key file ``OKNO_KEY_FILE``
     (default ``okno.key`` in the working directory), created on first use so the

@@ -1,0 +1,147 @@
+"""Cases as offices, citizens and managers see them: one row per case with its stage,
+the stages passed with their dates, its regulated deadline in working days and what the
+citizen has to do next; plus the services and offices the rows refer to."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.case import Case
+from engine.directory import Directory
+from engine.working_days import add_working_days
+from projections.base import Db
+
+HANDOUT_HINTS = ("handout", "выдач")
+
+
+class CasesModel:
+    name = "cases"
+
+    def table_names(self) -> list[str]:
+        return ["rm_cases", "rm_tasks", "rm_services", "rm_offices"]
+
+    def tables(self, dialect: str) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS rm_services (code TEXT PRIMARY KEY, title TEXT NOT NULL, "
+            "agency TEXT NOT NULL, level TEXT NOT NULL, term_days INTEGER NOT NULL, process TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS rm_offices (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
+            "district TEXT NOT NULL, timezone TEXT NOT NULL, parent TEXT)",
+            "CREATE TABLE IF NOT EXISTS rm_cases (number TEXT PRIMARY KEY, case_id TEXT NOT NULL, "
+            "service TEXT NOT NULL, office TEXT NOT NULL, district TEXT NOT NULL, channel TEXT NOT NULL, "
+            "status TEXT NOT NULL, outcome TEXT, stage TEXT, stages TEXT NOT NULL, "
+            "opened_at TEXT NOT NULL, opened_day TEXT NOT NULL, closed_at TEXT, closed_day TEXT, "
+            "deadline TEXT, next_action TEXT NOT NULL, open_tasks TEXT NOT NULL, version INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS rm_tasks (task_id TEXT PRIMARY KEY, case_number TEXT NOT NULL, "
+            "office TEXT NOT NULL, role TEXT, element TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL, "
+            "holder TEXT, opened_at TEXT NOT NULL, due_day TEXT)",
+            "CREATE INDEX IF NOT EXISTS rm_tasks_worklist ON rm_tasks (office, role, state, opened_at)",
+            "CREATE INDEX IF NOT EXISTS rm_cases_office ON rm_cases (office, status)",
+            "CREATE INDEX IF NOT EXISTS rm_cases_service ON rm_cases (service, opened_day)",
+        ]
+
+    def apply(self, db: Db, event: Any) -> None:
+        if isinstance(event, Directory.CatalogPublished):
+            for s in event.services:
+                db.execute("INSERT INTO rm_services VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+                           "title = excluded.title, agency = excluded.agency, level = excluded.level, "
+                           "term_days = excluded.term_days, process = excluded.process",
+                           (s["code"], s["title"], s["agency"], s["level"], s["term_days"], s["process"]))
+        elif isinstance(event, Directory.OfficesRegistered):
+            for o in event.offices:
+                db.execute("INSERT INTO rm_offices VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+                           "name = excluded.name, kind = excluded.kind, district = excluded.district, "
+                           "timezone = excluded.timezone, parent = excluded.parent",
+                           (o["code"], o["name"], o["kind"], o["district"], o["timezone"], o.get("parent")))
+        elif isinstance(event, Case.Opened):
+            self._opened(db, event)
+        elif isinstance(event, Case.Event):
+            self._changed(db, event)
+
+    def _opened(self, db: Db, event: Case.Opened) -> None:
+        office = db.rows("SELECT district, timezone FROM rm_offices WHERE code = ?", (event.office,))
+        service = db.rows("SELECT term_days FROM rm_services WHERE code = ?", (event.service,))
+        zone = ZoneInfo(office[0]["timezone"]) if office else ZoneInfo("Europe/Moscow")
+        local_day = event.timestamp.astimezone(zone).date()
+        deadline = add_working_days(local_day, service[0]["term_days"]).isoformat() if service else None
+        stages = _stages([], event)
+        tasks = _open_tasks([], event)
+        db.execute("INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?)",
+                   (event.number, str(event.originator_id), event.service, event.office,
+                    office[0]["district"] if office else "", event.channel, event.effects["stage"],
+                    _json(stages), _utc(event.timestamp), local_day.isoformat(),
+                    deadline, _next_action(tasks, event.effects, "open"), _json(tasks), 1))
+        self._tasks(db, event, event.number, event.office, deadline)
+
+    def _changed(self, db: Db, event: Case.Event) -> None:
+        found = db.rows("SELECT c.number, c.office, c.deadline, c.stages, c.status, c.outcome, c.open_tasks, "
+                        "o.timezone FROM rm_cases c "
+                        "LEFT JOIN rm_offices o ON o.code = c.office WHERE c.case_id = ?",
+                        (str(event.originator_id),))
+        if not found:
+            return
+        row = found[0]
+        effects = event.effects
+        status = "withdrawn" if isinstance(event, Case.Withdrawn) else (
+            "completed" if effects.get("completed") else row["status"])
+        outcome = effects.get("outcome") or row["outcome"]
+        closed_at = _utc(event.timestamp) if status != "open" and row["status"] == "open" else None
+        zone = ZoneInfo(row["timezone"] or "Europe/Moscow")
+        closed_day = event.timestamp.astimezone(zone).date().isoformat() if closed_at else None
+        stages = _stages(json.loads(row["stages"]), event)
+        tasks = _open_tasks(json.loads(row["open_tasks"]), event)
+        db.execute("UPDATE rm_cases SET status = ?, outcome = ?, stage = ?, stages = ?, "
+                   "closed_at = COALESCE(?, closed_at), closed_day = COALESCE(?, closed_day), "
+                   "next_action = ?, open_tasks = ?, version = ? WHERE case_id = ?",
+                   (status, outcome, effects.get("stage"), _json(stages), closed_at, closed_day,
+                    _next_action(tasks, effects, status), _json(tasks), event.originator_version,
+                    str(event.originator_id)))
+        self._tasks(db, event, row["number"], row["office"], row["deadline"])
+
+    def _tasks(self, db: Db, event: Case.Event, number: str, office: str, due_day: str | None) -> None:
+        for task in event.effects.get("tasks_closed", []):
+            db.execute("DELETE FROM rm_tasks WHERE task_id = ?", (task["task"],))
+        for task in event.effects.get("tasks_opened", []):
+            db.execute("INSERT INTO rm_tasks VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?)",
+                       (task["task"], number, office, task.get("role"), task["element"], task["name"],
+                        _utc(event.timestamp), due_day))
+
+
+def _stages(stages: list[dict[str, str]], event: Case.Event) -> list[dict[str, str]]:
+    stage = event.effects.get("stage")
+    if stage and (not stages or stages[-1]["stage"] != stage):
+        stages = [*stages, {"stage": stage, "since": _utc(event.timestamp)}]
+    return stages
+
+
+def _open_tasks(tasks: list[dict[str, str]], event: Case.Event) -> list[dict[str, str]]:
+    closed = {t["task"] for t in event.effects.get("tasks_closed", [])}
+    opened = [{"task": t["task"], "element": t["element"], "name": t["name"]}
+              for t in event.effects.get("tasks_opened", [])]
+    return [t for t in tasks if t["task"] not in closed] + opened
+
+
+def _utc(moment: datetime) -> str:
+    # One zone in the rows, so ISO texts sort as times on both backends.
+    return moment.astimezone(UTC).isoformat()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _next_action(tasks: list[dict[str, str]], effects: dict[str, Any], status: str) -> str:
+    """What the citizen has to do next, in the words a terminal shows."""
+    if status == "withdrawn":
+        return "Заявление отозвано."
+    if status == "completed":
+        return "Дело завершено."
+    if any(any(h in (t["element"] + t["name"]).lower() for h in HANDOUT_HINTS) for t in tasks):
+        return "Результат готов: приходите за ним в МФЦ, где подавали заявление, с паспортом."
+    if effects.get("awaiting") and not tasks:
+        return "Ничего не требуется: документы на рассмотрении в ведомстве."
+    return "Ничего не требуется: документы в работе у сотрудников МФЦ."
+
+

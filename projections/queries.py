@@ -1,0 +1,221 @@
+"""Questions asked of the read models: what a terminal, an office and a manager see.
+
+Nothing here reads an aggregate; everything reads rows the projections wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from engine.case import case_id_for
+from engine.errors import InvalidInput, NotFound
+from projections.base import Db
+from projections.runner import Projector
+
+PIN_ATTEMPTS = 5
+PIN_LOCK = timedelta(minutes=15)
+
+
+class WrongPin(InvalidInput):
+    code = "wrong_pin"
+
+
+class TooManyAttempts(InvalidInput):
+    code = "too_many_attempts"
+
+
+class Reader:
+    def __init__(self, projector: Projector) -> None:
+        self.projector = projector
+        with projector.datastore.transaction(commit=True) as cursor:
+            Db(cursor, projector.dialect).execute(
+                "CREATE TABLE IF NOT EXISTS okno_pin_attempts (number TEXT PRIMARY KEY, "
+                "failures INTEGER NOT NULL, locked_until TEXT)")
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self.projector.datastore.transaction(commit=False) as cursor:
+            return Db(cursor, self.projector.dialect).rows(sql, params)
+
+    def write(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        with self.projector.datastore.transaction(commit=True) as cursor:
+            Db(cursor, self.projector.dialect).execute(sql, params)
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    number: str
+    service: str
+    office: str
+    status: str
+    outcome: str | None
+    stage: str | None
+    stages: list[dict[str, str]]
+    opened_at: str
+    expected_completion: str | None
+    next_action: str
+
+
+def track(reader: Reader, number: str, pin: str, now: datetime) -> CaseStatus:
+    """A citizen's view of a case by number and PIN; nothing personal is shown.
+    Repeated wrong PINs for one case lock it for a while."""
+    found = reader.rows("SELECT c.*, s.title AS service_title, o.name AS office_name FROM rm_cases c "
+                        "LEFT JOIN rm_services s ON s.code = c.service LEFT JOIN rm_offices o ON o.code = c.office "
+                        "WHERE c.number = ?", (number,))
+    if not found:
+        raise NotFound(f"no case {number!r}: check the number on your receipt")
+    attempts = reader.rows("SELECT failures, locked_until FROM okno_pin_attempts WHERE number = ?", (number,))
+    if attempts and attempts[0]["locked_until"] and datetime.fromisoformat(attempts[0]["locked_until"]) > now:
+        raise TooManyAttempts(f"too many wrong PINs for case {number}: try again after "
+                              f"{attempts[0]['locked_until']}")
+    vault = reader.projector.engine.vault
+    if not vault.check_pin(case_id_for(number), pin):
+        failures = (attempts[0]["failures"] if attempts else 0) + 1
+        locked = (now + PIN_LOCK).isoformat() if failures >= PIN_ATTEMPTS else None
+        reader.write("INSERT INTO okno_pin_attempts VALUES (?, ?, ?) ON CONFLICT (number) DO UPDATE SET "
+                     "failures = excluded.failures, locked_until = excluded.locked_until",
+                     (number, 0 if locked else failures, locked))
+        raise WrongPin("the PIN does not match this case number")
+    if attempts:
+        reader.write("DELETE FROM okno_pin_attempts WHERE number = ?", (number,))
+    row = found[0]
+    return CaseStatus(number=row["number"], service=row["service_title"] or row["service"],
+                      office=row["office_name"] or row["office"], status=row["status"], outcome=row["outcome"],
+                      stage=row["stage"], stages=json.loads(row["stages"]), opened_at=row["opened_at"],
+                      expected_completion=row["deadline"], next_action=row["next_action"])
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    task: str
+    case_number: str
+    element: str
+    name: str
+    role: str | None
+    state: str
+    holder: str | None
+    opened_at: str
+    due_day: str | None
+
+    def age(self, now: datetime) -> timedelta:
+        return now - datetime.fromisoformat(self.opened_at)
+
+
+def work_list(reader: Reader, office: str, role: str | None = None, state: str | None = None,
+              limit: int = 100) -> list[WorkItem]:
+    if not 0 < limit <= 100:
+        raise InvalidInput("a page holds 1 to 100 tasks")
+    sql = "SELECT * FROM rm_tasks WHERE office = ?"
+    params: list[Any] = [office]
+    if role:
+        sql += " AND role = ?"
+        params.append(role)
+    if state:
+        sql += " AND state = ?"
+        params.append(state)
+    sql += " ORDER BY opened_at, task_id LIMIT ?"
+    params.append(limit)
+    return [WorkItem(r["task_id"], r["case_number"], r["element"], r["name"], r["role"], r["state"], r["holder"],
+                     r["opened_at"], r["due_day"]) for r in reader.rows(sql, tuple(params))]
+
+
+@dataclass
+class Dashboard:
+    office: str
+    today: str
+    open_cases: int = 0
+    due_today: int = 0
+    overdue: int = 0
+    tasks_by_role: dict[str, int] = field(default_factory=dict)
+    opened_per_day: dict[str, int] = field(default_factory=dict)
+    completed_per_day: dict[str, int] = field(default_factory=dict)
+    lead_time_days: dict[str, tuple[float, float]] = field(default_factory=dict)  # service -> (median, p90)
+
+
+def office_dashboard(reader: Reader, office: str, today: date, days: int = 14) -> Dashboard:
+    day = today.isoformat()
+    since = (today - timedelta(days=days)).isoformat()
+    board = Dashboard(office, day)
+    counts = reader.rows(
+        "SELECT SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS open_cases, "
+        "SUM(CASE WHEN status = 'open' AND deadline = ? THEN 1 ELSE 0 END) AS due_today, "
+        "SUM(CASE WHEN status = 'open' AND deadline < ? THEN 1 ELSE 0 END) AS overdue "
+        "FROM rm_cases WHERE office = ?", (day, day, office))[0]
+    board.open_cases, board.due_today, board.overdue = (int(counts[k] or 0) for k in
+                                                        ("open_cases", "due_today", "overdue"))
+    board.tasks_by_role = {r["role"] or "-": int(r["n"]) for r in reader.rows(
+        "SELECT role, COUNT(*) AS n FROM rm_tasks WHERE office = ? GROUP BY role ORDER BY role", (office,))}
+    board.opened_per_day = {r["opened_day"]: int(r["n"]) for r in reader.rows(
+        "SELECT opened_day, COUNT(*) AS n FROM rm_cases WHERE office = ? AND opened_day >= ? "
+        "GROUP BY opened_day ORDER BY opened_day", (office, since))}
+    board.completed_per_day = {r["closed_day"]: int(r["n"]) for r in reader.rows(
+        "SELECT closed_day, COUNT(*) AS n FROM rm_cases WHERE office = ? AND closed_day >= ? "
+        "GROUP BY closed_day ORDER BY closed_day", (office, since))}
+    leads: dict[str, list[float]] = defaultdict(list)
+    for r in reader.rows("SELECT service, opened_at, closed_at FROM rm_cases WHERE office = ? AND "
+                         "status = 'completed'", (office,)):
+        span = datetime.fromisoformat(r["closed_at"]) - datetime.fromisoformat(r["opened_at"])
+        leads[r["service"]].append(span.total_seconds() / 86400)
+    board.lead_time_days = {service: (round(statistics.median(values), 2), round(_percentile(values, 0.9), 2))
+                            for service, values in sorted(leads.items())}
+    return board
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+@dataclass(frozen=True)
+class ServiceFigures:
+    service: str
+    title: str
+    applications: int
+    completed: int
+    on_time_share: float | None
+    same_period_last_year: int
+    growth: float | None
+
+
+def service_statistics(reader: Reader, month: str, office: str | None = None,
+                       district: str | None = None) -> list[ServiceFigures]:
+    """Applications per service in a month (YYYY-MM), optionally for one office or district,
+    with the share completed on time and growth against the same month a year before."""
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        date(year, number, 1)
+    except ValueError:
+        raise InvalidInput(f"month {month!r} is not YYYY-MM") from None
+    last_year = f"{year - 1:04d}-{number:02d}"
+    where, params = "", []
+    if office:
+        where += " AND c.office = ?"
+        params.append(office)
+    if district:
+        where += " AND c.district = ?"
+        params.append(district)
+
+    def figures(prefix: str) -> dict[str, dict[str, Any]]:
+        rows = reader.rows(
+            "SELECT c.service, COALESCE(s.title, c.service) AS title, COUNT(*) AS applications, "
+            "SUM(CASE WHEN c.status = 'completed' THEN 1 ELSE 0 END) AS completed, "
+            "SUM(CASE WHEN c.status = 'completed' AND c.closed_day <= c.deadline THEN 1 ELSE 0 END) AS on_time "
+            "FROM rm_cases c LEFT JOIN rm_services s ON s.code = c.service "
+            f"WHERE c.opened_day LIKE ?{where} GROUP BY c.service, s.title", (f"{prefix}-%", *params))
+        return {r["service"]: r for r in rows}
+
+    now, before = figures(month), figures(last_year)
+    result = []
+    for code, r in now.items():
+        previous = int(before[code]["applications"]) if code in before else 0
+        completed = int(r["completed"] or 0)
+        result.append(ServiceFigures(
+            service=code, title=r["title"], applications=int(r["applications"]), completed=completed,
+            on_time_share=round(int(r["on_time"] or 0) / completed, 3) if completed else None,
+            same_period_last_year=previous,
+            growth=round(int(r["applications"]) / previous - 1, 3) if previous else None))
+    return sorted(result, key=lambda f: (-f.applications, f.service))

@@ -1,0 +1,127 @@
+"""Keeps read models current by following the event store's notification log.
+
+Each page of events is applied to a read model's rows and its tracking position is
+recorded in the SAME transaction, through the eventsourcing library's tracking
+recorders, so a crash mid-page rolls both back and the next run resumes exactly where
+the last commit left off. Two runners on one model cannot both record a page: the
+library's single-row tracking refuses a position that does not move forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from engine.application import Engine
+from projections.base import Db, ReadModel
+from projections.cases import CasesModel
+
+PAGE = 500
+
+
+def all_models() -> list[ReadModel]:
+    return [CasesModel()]
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class Projector:
+    def __init__(self, engine: Engine, models: list[ReadModel] | None = None, page: int = PAGE) -> None:
+        self.engine = engine
+        self.models = models if models is not None else all_models()
+        self.page = page
+        self.datastore: Any = engine.store.recorder.datastore  # type: ignore[attr-defined]
+        if engine.config.is_postgres:
+            from eventsourcing.postgres import PostgresTrackingRecorder
+
+            self.dialect = "postgres"
+            self.tracking: Any = PostgresTrackingRecorder(self.datastore)
+            self.tracking_table = f"{self.datastore.schema}.{self.tracking.tracking_table_name}"
+        else:
+            from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+            self.dialect = "sqlite"
+            self.tracking = SQLiteTrackingRecorder(self.datastore)
+            self.tracking_table = "tracking"
+        self.tracking.create_table()
+        with self.datastore.transaction(commit=True) as cursor:
+            db = Db(cursor, self.dialect)
+            for model in self.models:
+                for statement in model.tables(self.dialect):
+                    db.execute(statement)
+
+    def model(self, name: str) -> ReadModel:
+        for model in self.models:
+            if model.name == name:
+                return model
+        raise KeyError(name)
+
+    def tracking_name(self, model: ReadModel) -> str:
+        return f"okno.{model.name}"
+
+    def position(self, model: ReadModel) -> int:
+        return int(self.tracking.max_tracking_id(self.tracking_name(model)) or 0)
+
+    def head(self) -> int:
+        return int(self.engine.store.recorder.max_notification_id() or 0)
+
+    def status(self) -> list[ModelStatus]:
+        head = self.head()
+        return [ModelStatus(model.name, self.position(model), head) for model in self.models]
+
+    def run_page(self, model: ReadModel) -> int:
+        """Apply the next page of events to one model; the number applied (0: caught up)."""
+        position = self.position(model)
+        notifications = self.engine.store.recorder.select_notifications(
+            position or None, self.page, inclusive_of_start=position == 0)
+        if not notifications:
+            return 0
+        mapper = self.engine.store.mapper
+        with self.datastore.transaction(commit=True) as cursor:
+            db = Db(cursor, self.dialect)
+            for notification in notifications:
+                model.apply(db, mapper.to_domain_event(notification))
+            # Same transaction: the rows and the position commit together or not at all.
+            self.tracking._insert_tracking(cursor, Tracking(self.tracking_name(model), notifications[-1].id))
+        return len(notifications)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        applied = 0
+        for model in self.models:
+            while count := self.run_page(model):
+                applied += count
+                if progress:
+                    progress(count)
+        return applied
+
+    def reset(self, model: ReadModel) -> None:
+        """Drop and recreate a model's tables (so a changed schema applies) and forget its
+        position, in one transaction."""
+        with self.datastore.transaction(commit=True) as cursor:
+            db = Db(cursor, self.dialect)
+            for table in model.table_names():
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in model.tables(self.dialect):
+                db.execute(statement)
+            db.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = ?", (self.tracking_name(model),))
+
+    def rebuild(self, model: ReadModel, progress: Callable[[int], None] | None = None) -> int:
+        self.reset(model)
+        applied = 0
+        while count := self.run_page(model):
+            applied += count
+            if progress:
+                progress(count)
+        return applied
