@@ -7,6 +7,8 @@ an event twice or skips one, and a rebuild from zero gives the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,6 +29,16 @@ class Db:
         self.execute(sql, params)
         # Both backends hand back mapping rows (sqlite3.Row, psycopg's dict_row).
         return [{key: row[key] for key in row.keys()} for row in self.cursor.fetchall()]  # noqa: SIM118
+
+
+@contextmanager
+def transaction(datastore: Any, dialect: str, *, commit: bool) -> Iterator[Db]:
+    """A transaction on the event store's database. On PostgreSQL the read-model tables
+    live in the store's schema: the search path is set for this transaction only."""
+    with datastore.transaction(commit=commit) as cursor:
+        if dialect == "postgres":
+            cursor.execute(f"SET LOCAL search_path TO {datastore.schema}")
+        yield Db(cursor, dialect)
 
 
 class ReadModel(Protocol):

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.case import case_id_for
 from engine.errors import InvalidInput, NotFound
-from projections.base import Db
+from projections.base import transaction
 from projections.runner import Projector
 
 PIN_ATTEMPTS = 5
@@ -32,18 +32,18 @@ class TooManyAttempts(InvalidInput):
 class Reader:
     def __init__(self, projector: Projector) -> None:
         self.projector = projector
-        with projector.datastore.transaction(commit=True) as cursor:
-            Db(cursor, projector.dialect).execute(
+        with transaction(projector.datastore, projector.dialect, commit=True) as db:
+            db.execute(
                 "CREATE TABLE IF NOT EXISTS okno_pin_attempts (number TEXT PRIMARY KEY, "
                 "failures INTEGER NOT NULL, locked_until TEXT)")
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self.projector.datastore.transaction(commit=False) as cursor:
-            return Db(cursor, self.projector.dialect).rows(sql, params)
+        with transaction(self.projector.datastore, self.projector.dialect, commit=False) as db:
+            return db.rows(sql, params)
 
     def write(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        with self.projector.datastore.transaction(commit=True) as cursor:
-            Db(cursor, self.projector.dialect).execute(sql, params)
+        with transaction(self.projector.datastore, self.projector.dialect, commit=True) as db:
+            db.execute(sql, params)
 
 
 @dataclass(frozen=True)

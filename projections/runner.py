@@ -16,7 +16,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from engine.application import Engine
-from projections.base import Db, ReadModel
+from projections.base import ReadModel, transaction
 from projections.cases import CasesModel
 
 PAGE = 500
@@ -56,8 +56,7 @@ class Projector:
             self.tracking = SQLiteTrackingRecorder(self.datastore)
             self.tracking_table = "tracking"
         self.tracking.create_table()
-        with self.datastore.transaction(commit=True) as cursor:
-            db = Db(cursor, self.dialect)
+        with transaction(self.datastore, self.dialect, commit=True) as db:
             for model in self.models:
                 for statement in model.tables(self.dialect):
                     db.execute(statement)
@@ -89,12 +88,11 @@ class Projector:
         if not notifications:
             return 0
         mapper = self.engine.store.mapper
-        with self.datastore.transaction(commit=True) as cursor:
-            db = Db(cursor, self.dialect)
+        with transaction(self.datastore, self.dialect, commit=True) as db:
             for notification in notifications:
                 model.apply(db, mapper.to_domain_event(notification))
             # Same transaction: the rows and the position commit together or not at all.
-            self.tracking._insert_tracking(cursor, Tracking(self.tracking_name(model), notifications[-1].id))
+            self.tracking._insert_tracking(db.cursor, Tracking(self.tracking_name(model), notifications[-1].id))
         return len(notifications)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
@@ -109,8 +107,7 @@ class Projector:
     def reset(self, model: ReadModel) -> None:
         """Drop and recreate a model's tables (so a changed schema applies) and forget its
         position, in one transaction."""
-        with self.datastore.transaction(commit=True) as cursor:
-            db = Db(cursor, self.dialect)
+        with transaction(self.datastore, self.dialect, commit=True) as db:
             for table in model.table_names():
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in model.tables(self.dialect):
