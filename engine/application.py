@@ -15,7 +15,16 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from engine.bpmn.library import LIBRARY
-from engine.bpmn.runtime import CompleteTask, DeliverMessage, FireTimer, Input, StartCase, Withdraw
+from engine.bpmn.runtime import (
+    ClaimTask,
+    CompleteTask,
+    DeliverMessage,
+    FireTimer,
+    Input,
+    ReleaseTask,
+    StartCase,
+    Withdraw,
+)
 from engine.bpmn.sources import ProcessBundle, SourceFile
 from engine.bpmn.validation import Problem, validate
 from engine.case import Case, case_id_for
@@ -196,6 +205,14 @@ class Engine:
                    idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.TimerFired, FireTimer(element), actor, at, idempotency_key)
 
+    def claim_task(self, number: str, task: str, *, actor: str, at: datetime,
+                   idempotency_key: str | None = None) -> Case:
+        return self._advance(number, Case.TaskClaimed, ClaimTask(task, actor), actor, at, idempotency_key)
+
+    def release_task(self, number: str, task: str, *, actor: str, at: datetime,
+                     idempotency_key: str | None = None) -> Case:
+        return self._advance(number, Case.TaskReleased, ReleaseTask(task), actor, at, idempotency_key)
+
     def withdraw_case(self, number: str, reason: str, *, actor: str, at: datetime,
                       idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.Withdrawn, Withdraw(reason), actor, at, idempotency_key)
@@ -290,7 +307,7 @@ def scan_cases(engine: Engine, page: int = 1000) -> dict[str, CaseSummary]:
     from eventsourcing.utils import get_topic
 
     topics = [get_topic(cls) for cls in (Case.Opened, Case.TaskCompleted, Case.MessageReceived,
-                                          Case.TimerFired, Case.Withdrawn)]
+                                          Case.TimerFired, Case.Withdrawn, Case.TaskClaimed, Case.TaskReleased)]
     found: dict[UUID, CaseSummary] = {}
     start: int | None = None
     while True:

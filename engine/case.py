@@ -127,6 +127,12 @@ class Case(Aggregate):
     class Withdrawn(Event):
         pass
 
+    class TaskClaimed(Event):
+        pass
+
+    class TaskReleased(Event):
+        pass
+
     # -- evolving state ---------------------------------------------------------
     def advance(self, event: Case.Event) -> None:
         step = _take_prepared(event.effects)
@@ -142,6 +148,10 @@ class Case(Aggregate):
         self.last_effects = effects
         closed = {t["task"] for t in effects["tasks_closed"]}
         self.open_tasks = [t for t in self.open_tasks if t["task"] not in closed] + effects["tasks_opened"]
+        holders = {c["task"]: c["holder"] for c in effects.get("claims", [])}
+        if holders:
+            self.open_tasks = [{**t, "holder": holders[t["task"]]} if t["task"] in holders else t
+                               for t in self.open_tasks]
         gone = {t["task"] for t in effects["timers_cancelled"] + effects["timers_fired"]}
         self.timers = [t for t in self.timers if t["task"] not in gone] + effects["timers_scheduled"]
         self.awaiting = list(effects["awaiting"])

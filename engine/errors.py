@@ -51,6 +51,14 @@ class TaskNotReady(InvalidInput):
     code = "task_not_ready"
 
 
+class TaskAlreadyClaimed(InvalidInput):
+    code = "task_already_claimed"
+
+
+class TaskNotClaimed(InvalidInput):
+    code = "task_not_claimed"
+
+
 class MessageNotAwaited(InvalidInput):
     code = "message_not_awaited"
 

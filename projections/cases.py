@@ -101,6 +101,9 @@ class CasesModel:
         self._tasks(db, event, row["number"], row["office"], row["deadline"])
 
     def _tasks(self, db: Db, event: Case.Event, number: str, office: str, due_day: str | None) -> None:
+        for claim in event.effects.get("claims", []):
+            db.execute("UPDATE rm_tasks SET state = ?, holder = ? WHERE task_id = ?",
+                       ("claimed" if claim["holder"] else "open", claim["holder"], claim["task"]))
         for task in event.effects.get("tasks_closed", []):
             db.execute("DELETE FROM rm_tasks WHERE task_id = ?", (task["task"],))
         for task in event.effects.get("tasks_opened", []):

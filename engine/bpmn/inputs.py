@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.bpmn.runtime import CompleteTask, DeliverMessage, FireTimer, Input, StartCase, Withdraw
+from engine.bpmn.runtime import (
+    ClaimTask,
+    CompleteTask,
+    DeliverMessage,
+    FireTimer,
+    Input,
+    ReleaseTask,
+    StartCase,
+    Withdraw,
+)
 
 
 def input_to_dict(step: Input) -> dict[str, Any]:
@@ -16,6 +25,10 @@ def input_to_dict(step: Input) -> dict[str, Any]:
         return {"kind": "message", "name": step.name, "payload": step.payload}
     if isinstance(step, FireTimer):
         return {"kind": "timer", "element": step.element}
+    if isinstance(step, ClaimTask):
+        return {"kind": "claim", "task": step.task, "holder": step.holder}
+    if isinstance(step, ReleaseTask):
+        return {"kind": "release", "task": step.task}
     return {"kind": "withdraw", "reason": step.reason}
 
 
@@ -29,6 +42,10 @@ def input_from_dict(data: dict[str, Any]) -> Input:
         return DeliverMessage(data["name"], data["payload"])
     if kind == "timer":
         return FireTimer(data["element"])
+    if kind == "claim":
+        return ClaimTask(data["task"], data["holder"])
+    if kind == "release":
+        return ReleaseTask(data["task"])
     if kind == "withdraw":
         return Withdraw(data["reason"])
     raise ValueError(f"unknown input kind {kind!r}")

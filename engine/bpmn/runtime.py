@@ -34,6 +34,8 @@ from engine.errors import (
     MessageNotAwaited,
     OknoError,
     ProcessFailure,
+    TaskAlreadyClaimed,
+    TaskNotClaimed,
     TaskNotReady,
     TimerNotDue,
 )
@@ -68,7 +70,18 @@ class Withdraw:
     reason: str
 
 
-Input = StartCase | CompleteTask | DeliverMessage | FireTimer | Withdraw
+@dataclass(frozen=True)
+class ClaimTask:
+    task: str
+    holder: str
+
+
+@dataclass(frozen=True)
+class ReleaseTask:
+    task: str
+
+
+Input = StartCase | CompleteTask | DeliverMessage | FireTimer | Withdraw | ClaimTask | ReleaseTask
 
 
 @dataclass(frozen=True)
@@ -146,9 +159,15 @@ class Runtime:
             with _spiff_errors("the case's state could not be restored"):
                 workflow = _CONVERTER.restore_state(stored["workflow"], process)
             before = _Snapshot.of(workflow, process)
-            with _spiff_errors("the process failed"):
-                self._run(process, workflow, step, context.now)
-            return self._finish(process, workflow, before, context, previous_stage=stored.get("stage"))
+            claims: dict[str, str] = stored.get("claims", {})
+            changed: list[dict[str, Any]] = []
+            if isinstance(step, (ClaimTask, ReleaseTask)):
+                claims, changed = _claim(before, claims, step)
+            else:
+                with _spiff_errors("the process failed"):
+                    self._run(process, workflow, step, context.now)
+            return self._finish(process, workflow, before, context, previous_stage=stored.get("stage"),
+                                claims=claims, claims_changed=changed)
 
     def _run(self, process: CompiledProcess, workflow: BpmnWorkflow, step: Input, now: datetime) -> None:
         if isinstance(step, CompleteTask):
@@ -177,7 +196,8 @@ class Runtime:
             raise TypeError(f"unexpected input {step!r}")
 
     def _finish(self, process: CompiledProcess, workflow: BpmnWorkflow, before: _Snapshot,
-                context: determinism.CaseContext, previous_stage: str | None) -> Step:
+                context: determinism.CaseContext, previous_stage: str | None,
+                claims: dict[str, str] | None = None, claims_changed: list[dict[str, Any]] | None = None) -> Step:
         after = _Snapshot.of(workflow, process)
         opened = [after.tasks[t] for t in after.tasks if t not in before.tasks]
         stage = previous_stage
@@ -203,11 +223,16 @@ class Runtime:
             "completed": completed,
             "outcome": _outcome(workflow, process) if completed else None,
         }
-        state = {
+        if claims_changed:
+            effects["claims"] = claims_changed  # only on claim and release: older effects stay as recorded
+        state: dict[str, Any] = {
             "ids": context.next_id,
             "stage": stage,
             "workflow": _CONVERTER.to_dict(workflow),
         }
+        live_claims = {task: holder for task, holder in (claims or {}).items() if task in after.tasks}
+        if live_claims:
+            state["claims"] = live_claims
         # The state keeps SpiffWorkflow's own key order: its tasks store data as changes
         # against their parent, so they must be restored parents first (sorting the keys
         # by task id would lose data). That order is itself deterministic.
@@ -254,6 +279,24 @@ class _Snapshot:
             elif task.state == TaskState.WAITING and isinstance(definition, MessageEventDefinition):
                 snap.waits[task_id] = definition.name
         return snap
+
+
+def _claim(before: _Snapshot, claims: dict[str, str],
+           step: ClaimTask | ReleaseTask) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Who holds a user task: claims live beside the workflow state, never in it."""
+    if step.task not in before.tasks:
+        raise TaskNotReady(f"task {step.task} is not an open task of this case")
+    task = before.tasks[step.task]
+    holder = claims.get(step.task)
+    if isinstance(step, ClaimTask):
+        if holder is not None and holder != step.holder:
+            raise TaskAlreadyClaimed(f"task {task['element']} is held by {holder}: it must be released first")
+        return {**claims, step.task: step.holder}, [{"task": step.task, "element": task["element"],
+                                                     "holder": step.holder}]
+    if holder is None:
+        raise TaskNotClaimed(f"task {task['element']} is not claimed by anyone")
+    rest = {key: value for key, value in claims.items() if key != step.task}
+    return rest, [{"task": step.task, "element": task["element"], "holder": None}]
 
 
 def _ready_task(workflow: BpmnWorkflow, element: str, task_id: str | None) -> Any:

@@ -140,8 +140,11 @@ class Simulation:
                 continue  # the citizen has not come back for the result today
             if element.role == "expert" and rng.random() > 0.7:
                 continue  # the back office gets to it later
-            data = {f.id: self._field_value(f, rng, at.date()) for f in element.fields}
             actor = f"{case.office}/{element.role or 'operator'}"
+            if not task.get("holder") and rng.random() < 0.25:
+                # Some staff take a task into their own list before they work it.
+                return lambda: self.engine.claim_task(case.number, task["task"], actor=actor, at=at)
+            data = {f.id: self._field_value(f, rng, at.date()) for f in element.fields}
             return lambda: self.engine.complete_task(case.number, task["element"], data, actor=actor, at=at,
                                                      task=task["task"])
         if case.awaiting and not arrival and rng.random() < 0.5:

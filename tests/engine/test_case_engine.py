@@ -240,3 +240,27 @@ def test_an_idempotency_key_reused_for_a_different_request_is_refused(engines: E
         engine.complete_task(number, "Task_Reception", {"documents_complete": False}, actor="op", at=at(6),
                              idempotency_key="k2")
     assert event_count(engines(), number) == 2
+
+
+def test_a_task_is_claimed_by_one_operator_released_and_claimed_again(engines: EngineMaker) -> None:
+    from engine.errors import TaskAlreadyClaimed, TaskNotClaimed
+
+    engine = seeded(engines())
+    number = open_mini(engine)
+    task = engine.get_case(number).open_tasks[0]["task"]
+    case = engine.claim_task(number, task, actor="LPK/ivanova", at=at(1))
+    assert case.open_tasks[0]["holder"] == "LPK/ivanova"
+    with pytest.raises(TaskAlreadyClaimed, match="held by LPK/ivanova"):
+        engine.claim_task(number, task, actor="LPK/petrov", at=at(2))
+    engine.release_task(number, task, actor="LPK/ivanova", at=at(3))
+    with pytest.raises(TaskNotClaimed):
+        engine.release_task(number, task, actor="LPK/ivanova", at=at(4))
+    case = engine.claim_task(number, task, actor="LPK/petrov", at=at(5))
+    assert case.open_tasks[0]["holder"] == "LPK/petrov"
+    case = engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="LPK/petrov", at=at(6))
+    with pytest.raises(TaskNotReady):
+        engine.claim_task(number, task, actor="LPK/petrov", at=at(7))
+    from engine.replay import replay_case
+    assert replay_case(engines().case_events(number)).ok
+    assert [type(e).__name__ for e in engine.case_events(number)] == [
+        "Opened", "TaskClaimed", "TaskReleased", "TaskClaimed", "TaskCompleted"]

@@ -51,7 +51,7 @@ def field_value(form_field: FormField) -> st.SearchStrategy[Any]:
 def command(draw: st.DrawFn, case: Case) -> tuple[str, Any]:
     options: list[str] = []
     if case.open_tasks:
-        options.append("task")
+        options += ["task", "claim", "release"]
     if case.awaiting:
         options.append("message")
     if case.timers:
@@ -65,6 +65,9 @@ def command(draw: st.DrawFn, case: Case) -> tuple[str, Any]:
         data = {f.id: draw(field_value(f)) for f in element.fields
                 if f.required or draw(st.booleans())}
         return kind, (task["element"], data)
+    if kind in ("claim", "release"):
+        task = draw(st.sampled_from(case.open_tasks))
+        return kind, (task["task"], draw(st.sampled_from(["LPK/ivanova", "LPK/petrov"])))
     if kind == "message":
         name = draw(st.sampled_from(sorted(case.awaiting)))
         answers = [payload for payload, _ in AGENCY_ANSWERS.get(name, [])] + [{}]
@@ -94,6 +97,10 @@ def test_any_command_sequence_replays_exactly(engine: Engine, process: str, data
                 case = engine.complete_task(case.number, argument[0], argument[1], actor="op", at=now)
             elif kind == "message":
                 case = engine.deliver_message(case.number, argument[0], argument[1], actor="agency", at=now)
+            elif kind == "claim":
+                case = engine.claim_task(case.number, argument[0], actor=argument[1], at=now)
+            elif kind == "release":
+                case = engine.release_task(case.number, argument[0], actor=argument[1], at=now)
             elif kind == "timer":
                 now = max(now, argument[1] + timedelta(minutes=1))
                 case = engine.fire_timer(case.number, argument[0], at=now)

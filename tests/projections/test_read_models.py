@@ -156,7 +156,9 @@ class ReadModelContract:
         busiest = reader.rows("SELECT office, COUNT(*) AS n FROM rm_tasks GROUP BY office ORDER BY n DESC, office "
                               "LIMIT 1")[0]["office"]
         items = work_list(reader, busiest)
-        assert items and all(item.state == "open" for item in items)
+        assert items and {item.state for item in items} <= {"open", "claimed"}
+        claimed = reader.rows("SELECT holder FROM rm_tasks WHERE state = 'claimed'")
+        assert claimed and all(row["holder"] for row in claimed)
         assert [i.opened_at for i in items] == sorted(i.opened_at for i in items)
         board = office_dashboard(reader, busiest, date(2026, 11, 12))
         assert board.open_cases > 0 and sum(board.opened_per_day.values()) > 0
