@@ -17,10 +17,12 @@ from eventsourcing.persistence import IntegrityError
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import (
     ClaimTask,
+    Complain,
     CompleteTask,
     DeliverMessage,
     FireTimer,
     Input,
+    Rate,
     ReleaseTask,
     StartCase,
     Withdraw,
@@ -213,6 +215,16 @@ class Engine:
                      idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.TaskReleased, ReleaseTask(task), actor, at, idempotency_key)
 
+    def rate_case(self, number: str, scores: dict[str, int], *, actor: str, at: datetime,
+                  idempotency_key: str | None = None) -> Case:
+        """A citizen rates the service, also after the case is closed."""
+        return self._advance(number, Case.Rated, Rate(scores), actor, at, idempotency_key, closed_ok=True)
+
+    def file_complaint(self, number: str, topic: str, *, actor: str, at: datetime,
+                       idempotency_key: str | None = None) -> Case:
+        return self._advance(number, Case.ComplaintFiled, Complain(topic), actor, at, idempotency_key,
+                             closed_ok=True)
+
     def withdraw_case(self, number: str, reason: str, *, actor: str, at: datetime,
                       idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.Withdrawn, Withdraw(reason), actor, at, idempotency_key)
@@ -247,11 +259,11 @@ class Engine:
         return case
 
     def _advance(self, number: str, event_class: type[Case.Event], step_input: Input, actor: str,
-                 at: datetime, idempotency_key: str | None) -> Case:
+                 at: datetime, idempotency_key: str | None, closed_ok: bool = False) -> Case:
         case = self.get_case(number)
         if case.already_did(idempotency_key, step_input):
             return case
-        if not case.is_open:
+        if not case.is_open and not closed_ok:
             raise CaseClosed(f"case {number} is {case.status}: it takes no more input")
         if at < case.modified_on:
             raise InvalidInput(f"time {at.isoformat()} is before the case's last event "
@@ -307,7 +319,8 @@ def scan_cases(engine: Engine, page: int = 1000) -> dict[str, CaseSummary]:
     from eventsourcing.utils import get_topic
 
     topics = [get_topic(cls) for cls in (Case.Opened, Case.TaskCompleted, Case.MessageReceived,
-                                          Case.TimerFired, Case.Withdrawn, Case.TaskClaimed, Case.TaskReleased)]
+                                          Case.TimerFired, Case.Withdrawn, Case.TaskClaimed, Case.TaskReleased,
+                                          Case.Rated, Case.ComplaintFiled)]
     found: dict[UUID, CaseSummary] = {}
     start: int | None = None
     while True:
@@ -322,7 +335,7 @@ def scan_cases(engine: Engine, page: int = 1000) -> dict[str, CaseSummary]:
             if summary is None or not isinstance(event, Case.Event):
                 continue
             summary.last_at = event.timestamp
-            if event.effects.get("completed"):
+            if event.effects.get("completed") and summary.status == "open":
                 summary.status = "completed"
             if isinstance(event, Case.Withdrawn):
                 summary.status = "withdrawn"

@@ -133,6 +133,12 @@ class Case(Aggregate):
     class TaskReleased(Event):
         pass
 
+    class Rated(Event):
+        pass
+
+    class ComplaintFiled(Event):
+        pass
+
     # -- evolving state ---------------------------------------------------------
     def advance(self, event: Case.Event) -> None:
         step = _take_prepared(event.effects)
@@ -156,7 +162,7 @@ class Case(Aggregate):
         self.timers = [t for t in self.timers if t["task"] not in gone] + effects["timers_scheduled"]
         self.awaiting = list(effects["awaiting"])
         self.stage = effects["stage"]
-        if effects["completed"]:
+        if effects["completed"] and self.status == "open":
             self.status = "completed"
             self.outcome = effects["outcome"]
         if isinstance(event, Case.Withdrawn):

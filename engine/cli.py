@@ -397,3 +397,34 @@ def dashboard_command(office: str, day: datetime | None) -> None:
         click.echo("completed per day: " + ", ".join(f"{d} {n}" for d, n in board.completed_per_day.items()))
         for service, (median, p90) in board.lead_time_days.items():
             click.echo(f"  lead time {service}: median {median} d, p90 {p90} d")
+
+
+@cli.command("ranking", help="Offices ranked on on-time delivery, ratings and complaints.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), required=True)
+def ranking_command(since: datetime, until: datetime) -> None:
+    from projections.queries import Reader, office_ranking
+    from projections.runner import Projector
+
+    with open_engine() as engine:
+        for r in office_ranking(Reader(Projector(engine)), since.date(), until.date()):
+            on_time = "—" if r.on_time_share is None else f"{r.on_time_share:.0%}"
+            rating = "—" if r.rating is None else f"{r.rating:.2f} ({r.ratings})"
+            click.echo(f"{r.rank:3d}. {r.score:6.2f}  {r.name} ({r.office}): on time {on_time}, "
+                       f"rating {rating}, complaints {r.complaints}")
+
+
+@cli.command("stats", help="Applications per service in a month, with on-time share and growth.")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--office")
+@click.option("--district")
+def stats_command(month: str, office: str | None, district: str | None) -> None:
+    from projections.queries import Reader, service_statistics
+    from projections.runner import Projector
+
+    with open_engine() as engine:
+        for f in service_statistics(Reader(Projector(engine)), month, office, district):
+            on_time = "—" if f.on_time_share is None else f"{f.on_time_share:.0%}"
+            growth = "—" if f.growth is None else f"{f.growth:+.0%}"
+            click.echo(f"{f.applications:6d}  {f.title[:70]}  (completed {f.completed}, on time {on_time}, "
+                       f"vs last year {growth})")

@@ -21,7 +21,7 @@ class CasesModel:
     name = "cases"
 
     def table_names(self) -> list[str]:
-        return ["rm_cases", "rm_tasks", "rm_services", "rm_offices"]
+        return ["rm_cases", "rm_tasks", "rm_services", "rm_offices", "rm_ratings", "rm_complaints"]
 
     def tables(self, dialect: str) -> list[str]:
         return [
@@ -37,6 +37,11 @@ class CasesModel:
             "CREATE TABLE IF NOT EXISTS rm_tasks (task_id TEXT PRIMARY KEY, case_number TEXT NOT NULL, "
             "office TEXT NOT NULL, role TEXT, element TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL, "
             "holder TEXT, opened_at TEXT NOT NULL, due_day TEXT)",
+            "CREATE TABLE IF NOT EXISTS rm_ratings (case_number TEXT PRIMARY KEY, office TEXT NOT NULL, "
+            "service TEXT NOT NULL, rated_day TEXT NOT NULL, waiting_time INTEGER NOT NULL, staff INTEGER NOT NULL, "
+            "premises INTEGER NOT NULL, information INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS rm_complaints (complaint TEXT PRIMARY KEY, case_number TEXT NOT NULL, "
+            "office TEXT NOT NULL, topic TEXT NOT NULL, filed_day TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS rm_tasks_worklist ON rm_tasks (office, role, state, opened_at)",
             "CREATE INDEX IF NOT EXISTS rm_cases_office ON rm_cases (office, status)",
             "CREATE INDEX IF NOT EXISTS rm_cases_service ON rm_cases (service, opened_day)",
@@ -76,16 +81,19 @@ class CasesModel:
         self._tasks(db, event, event.number, event.office, deadline)
 
     def _changed(self, db: Db, event: Case.Event) -> None:
-        found = db.rows("SELECT c.number, c.office, c.deadline, c.stages, c.status, c.outcome, c.open_tasks, "
-                        "o.timezone FROM rm_cases c "
+        found = db.rows("SELECT c.number, c.office, c.service, c.deadline, c.stages, c.status, c.outcome, "
+                        "c.open_tasks, o.timezone FROM rm_cases c "
                         "LEFT JOIN rm_offices o ON o.code = c.office WHERE c.case_id = ?",
                         (str(event.originator_id),))
         if not found:
             return
         row = found[0]
         effects = event.effects
-        status = "withdrawn" if isinstance(event, Case.Withdrawn) else (
-            "completed" if effects.get("completed") else row["status"])
+        status = row["status"]
+        if status == "open" and isinstance(event, Case.Withdrawn):
+            status = "withdrawn"
+        elif status == "open" and effects.get("completed"):
+            status = "completed"
         outcome = effects.get("outcome") or row["outcome"]
         closed_at = _utc(event.timestamp) if status != "open" and row["status"] == "open" else None
         zone = ZoneInfo(row["timezone"] or "Europe/Moscow")
@@ -99,6 +107,16 @@ class CasesModel:
                     _next_action(tasks, effects, status), _json(tasks), event.originator_version,
                     str(event.originator_id)))
         self._tasks(db, event, row["number"], row["office"], row["deadline"])
+        day = event.timestamp.astimezone(zone).date().isoformat()
+        if "rating" in effects:
+            scores = effects["rating"]
+            db.execute("INSERT INTO rm_ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (row["number"], row["office"], row["service"], day, scores["waiting_time"], scores["staff"],
+                        scores["premises"], scores["information"]))
+        if "complaint" in effects:
+            db.execute("INSERT INTO rm_complaints VALUES (?, ?, ?, ?, ?)",
+                       (f"{event.originator_id}:{event.originator_version}", row["number"], row["office"],
+                        effects["complaint"]["topic"], day))
 
     def _tasks(self, db: Db, event: Case.Event, number: str, office: str, due_day: str | None) -> None:
         for claim in event.effects.get("claims", []):

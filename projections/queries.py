@@ -219,3 +219,71 @@ def service_statistics(reader: Reader, month: str, office: str | None = None,
             same_period_last_year=previous,
             growth=round(int(r["applications"]) / previous - 1, 3) if previous else None))
     return sorted(result, key=lambda f: (-f.applications, f.service))
+
+
+@dataclass(frozen=True)
+class OfficeRank:
+    rank: int
+    office: str
+    name: str
+    score: float
+    on_time_share: float | None
+    rating: float | None          # mean of all criteria, 1–5
+    ratings: int
+    complaints: int
+    complaint_rate: float | None  # complaints per case opened
+
+
+# The weights of the office ranking; README.md ("Office ranking") explains them.
+WEIGHT_ON_TIME, WEIGHT_RATING, WEIGHT_COMPLAINTS = 0.5, 0.3, 0.2
+COMPLAINT_RATE_FLOOR = 0.10  # at 10 % complaints per case the complaint component is 0
+PRIOR_WEIGHT = 20  # cases (or ratings) worth of the region's average mixed into each office's figure
+
+
+def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]:
+    """Offices ranked on on-time delivery, citizens' ratings and complaints in a period."""
+    if since > until:
+        raise InvalidInput("the period starts after it ends")
+    first, last = since.isoformat(), until.isoformat()
+    offices = {r["code"]: r["name"] for r in reader.rows("SELECT code, name FROM rm_offices")}
+    closed = {r["office"]: r for r in reader.rows(
+        "SELECT office, COUNT(*) AS closed, SUM(CASE WHEN closed_day <= deadline THEN 1 ELSE 0 END) AS on_time "
+        "FROM rm_cases WHERE status = 'completed' AND closed_day BETWEEN ? AND ? GROUP BY office", (first, last))}
+    opened = {r["office"]: int(r["n"]) for r in reader.rows(
+        "SELECT office, COUNT(*) AS n FROM rm_cases WHERE opened_day BETWEEN ? AND ? GROUP BY office",
+        (first, last))}
+    ratings = {r["office"]: r for r in reader.rows(
+        "SELECT office, COUNT(*) AS n, AVG((waiting_time + staff + premises + information) / 4.0) AS mean "
+        "FROM rm_ratings WHERE rated_day BETWEEN ? AND ? GROUP BY office", (first, last))}
+    complaints = {r["office"]: int(r["n"]) for r in reader.rows(
+        "SELECT office, COUNT(*) AS n FROM rm_complaints WHERE filed_day BETWEEN ? AND ? GROUP BY office",
+        (first, last))}
+
+    # Region-wide figures: the prior every office is pulled towards while it has few cases
+    # or ratings, so one lucky rating does not put a village office at the top.
+    all_closed = sum(int(c["closed"]) for c in closed.values())
+    region_on_time = sum(int(c["on_time"] or 0) for c in closed.values()) / all_closed if all_closed else 1.0
+    all_rated = sum(int(r["n"]) for r in ratings.values())
+    region_rating = (sum(float(r["mean"]) * int(r["n"]) for r in ratings.values()) / all_rated
+                     if all_rated else 3.0)
+
+    scored = []
+    for office in offices:
+        c, r, n = closed.get(office), ratings.get(office), opened.get(office, 0)
+        closed_n, on_time_n = (int(c["closed"]), int(c["on_time"] or 0)) if c else (0, 0)
+        rated_n, mean = (int(r["n"]), float(r["mean"])) if r else (0, None)
+        filed = complaints.get(office, 0)
+        on_time_part = (on_time_n + PRIOR_WEIGHT * region_on_time) / (closed_n + PRIOR_WEIGHT)
+        rating_part = ((mean or 0) * rated_n + PRIOR_WEIGHT * region_rating) / (rated_n + PRIOR_WEIGHT)
+        rate = filed / n if n else 0.0
+        complaint_part = max(0.0, 1 - rate / COMPLAINT_RATE_FLOOR)
+        score = 100 * (WEIGHT_ON_TIME * on_time_part + WEIGHT_RATING * (rating_part - 1) / 4
+                       + WEIGHT_COMPLAINTS * complaint_part)
+        scored.append((round(score, 2), office, on_time_n / closed_n if closed_n else None, mean, rated_n, filed,
+                       filed / n if n else None))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [OfficeRank(rank=i + 1, office=office, name=offices[office], score=score,
+                       on_time_share=None if on_time is None else round(on_time, 3),
+                       rating=None if mean is None else round(mean, 2), ratings=count, complaints=filed,
+                       complaint_rate=None if rate is None else round(rate, 4))
+            for i, (score, office, on_time, mean, count, filed, rate) in enumerate(scored)]

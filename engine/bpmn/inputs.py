@@ -6,10 +6,12 @@ from typing import Any
 
 from engine.bpmn.runtime import (
     ClaimTask,
+    Complain,
     CompleteTask,
     DeliverMessage,
     FireTimer,
     Input,
+    Rate,
     ReleaseTask,
     StartCase,
     Withdraw,
@@ -29,6 +31,10 @@ def input_to_dict(step: Input) -> dict[str, Any]:
         return {"kind": "claim", "task": step.task, "holder": step.holder}
     if isinstance(step, ReleaseTask):
         return {"kind": "release", "task": step.task}
+    if isinstance(step, Rate):
+        return {"kind": "rating", "scores": step.scores}
+    if isinstance(step, Complain):
+        return {"kind": "complaint", "topic": step.topic}
     return {"kind": "withdraw", "reason": step.reason}
 
 
@@ -46,6 +52,10 @@ def input_from_dict(data: dict[str, Any]) -> Input:
         return ClaimTask(data["task"], data["holder"])
     if kind == "release":
         return ReleaseTask(data["task"])
+    if kind == "rating":
+        return Rate(data["scores"])
+    if kind == "complaint":
+        return Complain(data["topic"])
     if kind == "withdraw":
         return Withdraw(data["reason"])
     raise ValueError(f"unknown input kind {kind!r}")

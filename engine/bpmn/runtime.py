@@ -31,6 +31,7 @@ from engine.bpmn.library import CompiledProcess
 from engine.bpmn.script_engine import SCRIPT_ENGINE
 from engine.errors import (
     ExpressionError,
+    InvalidInput,
     MessageNotAwaited,
     OknoError,
     ProcessFailure,
@@ -81,7 +82,23 @@ class ReleaseTask:
     task: str
 
 
-Input = StartCase | CompleteTask | DeliverMessage | FireTimer | Withdraw | ClaimTask | ReleaseTask
+@dataclass(frozen=True)
+class Rate:
+    """A citizen's rating of the service received, 1–5 on each criterion."""
+
+    scores: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Complain:
+    topic: str
+
+
+CRITERIA = ("waiting_time", "staff", "premises", "information")
+COMPLAINT_TOPICS = ("waiting_time", "staff", "premises", "information", "term_exceeded", "other")
+
+Input = (StartCase | CompleteTask | DeliverMessage | FireTimer | Withdraw | ClaimTask | ReleaseTask
+         | Rate | Complain)
 
 
 @dataclass(frozen=True)
@@ -161,13 +178,18 @@ class Runtime:
             before = _Snapshot.of(workflow, process)
             claims: dict[str, str] = stored.get("claims", {})
             changed: list[dict[str, Any]] = []
+            feedback: dict[str, Any] = {}
             if isinstance(step, (ClaimTask, ReleaseTask)):
                 claims, changed = _claim(before, claims, step)
+            elif isinstance(step, (Rate, Complain)):
+                feedback = _feedback(stored, step)
             else:
                 with _spiff_errors("the process failed"):
                     self._run(process, workflow, step, context.now)
+            # State okno keeps beside the workflow's: carried forward from step to step.
+            kept = {"rated": True} if stored.get("rated") or isinstance(step, Rate) else {}
             return self._finish(process, workflow, before, context, previous_stage=stored.get("stage"),
-                                claims=claims, claims_changed=changed)
+                                claims=claims, claims_changed=changed, kept=kept, feedback=feedback)
 
     def _run(self, process: CompiledProcess, workflow: BpmnWorkflow, step: Input, now: datetime) -> None:
         if isinstance(step, CompleteTask):
@@ -197,7 +219,8 @@ class Runtime:
 
     def _finish(self, process: CompiledProcess, workflow: BpmnWorkflow, before: _Snapshot,
                 context: determinism.CaseContext, previous_stage: str | None,
-                claims: dict[str, str] | None = None, claims_changed: list[dict[str, Any]] | None = None) -> Step:
+                claims: dict[str, str] | None = None, claims_changed: list[dict[str, Any]] | None = None,
+                kept: dict[str, Any] | None = None, feedback: dict[str, Any] | None = None) -> Step:
         after = _Snapshot.of(workflow, process)
         opened = [after.tasks[t] for t in after.tasks if t not in before.tasks]
         stage = previous_stage
@@ -223,13 +246,16 @@ class Runtime:
             "completed": completed,
             "outcome": _outcome(workflow, process) if completed else None,
         }
+        # Keys present only when they happen, so effects recorded before them stay byte-identical.
         if claims_changed:
-            effects["claims"] = claims_changed  # only on claim and release: older effects stay as recorded
+            effects["claims"] = claims_changed
+        effects.update(feedback or {})
         state: dict[str, Any] = {
             "ids": context.next_id,
             "stage": stage,
             "workflow": _CONVERTER.to_dict(workflow),
         }
+        state.update(kept or {})
         live_claims = {task: holder for task, holder in (claims or {}).items() if task in after.tasks}
         if live_claims:
             state["claims"] = live_claims
@@ -279,6 +305,22 @@ class _Snapshot:
             elif task.state == TaskState.WAITING and isinstance(definition, MessageEventDefinition):
                 snap.waits[task_id] = definition.name
         return snap
+
+
+def _feedback(stored: dict[str, Any], step: Rate | Complain) -> dict[str, Any]:
+    if isinstance(step, Complain):
+        if step.topic not in COMPLAINT_TOPICS:
+            raise InvalidInput(f"complaint topic {step.topic!r} is not one of {', '.join(COMPLAINT_TOPICS)}")
+        return {"complaint": {"topic": step.topic}}
+    if stored.get("rated"):
+        raise InvalidInput("this case has already been rated")
+    problems = [f"{name}: unknown criterion" for name in step.scores if name not in CRITERIA]
+    problems += [f"{name}: must be a whole number from 1 to 5" for name, score in step.scores.items()
+                 if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5]
+    problems += [f"{name}: missing" for name in CRITERIA if name not in step.scores]
+    if problems:
+        raise InvalidInput("the rating does not fit: " + "; ".join(sorted(problems)))
+    return {"rating": {name: step.scores[name] for name in CRITERIA}}
 
 
 def _claim(before: _Snapshot, claims: dict[str, str],

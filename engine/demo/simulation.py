@@ -92,6 +92,22 @@ class Simulation:
             self._drive(case.number, at + timedelta(minutes=rng.randint(8, 20)), rng, report, arrival=True)
         return report
 
+    def _feedback(self, case: Case, at: datetime, rng: random.Random, report: DayReport) -> None:
+        """Some citizens rate the service when their case is done; a few complain."""
+        try:
+            if case.status == "completed" and rng.random() < 0.3:
+                mood = rng.choice((5, 5, 5, 4, 4, 3, 2))
+                scores = {c: max(1, min(5, mood + rng.choice((-1, 0, 0, 0, 1)))) for c in
+                          ("waiting_time", "staff", "premises", "information")}
+                self.engine.rate_case(case.number, scores, actor="citizen", at=at)
+                report.commands += 1
+            elif rng.random() < 0.01:
+                topic = rng.choice(("waiting_time", "staff", "term_exceeded", "information"))
+                self.engine.file_complaint(case.number, topic, actor="citizen", at=at)
+                report.commands += 1
+        except OknoError as error:
+            report.refused[type(error).__name__] += 1
+
     @staticmethod
     def _arrival_minute(rng: random.Random) -> int:
         # Two peaks: late morning and after lunch, over 08:00–20:00.
@@ -128,6 +144,7 @@ class Simulation:
             report.commands += 1
             self._note(case, report)
             at += timedelta(minutes=rng.randint(5, 40))
+            self._feedback(case, at, rng, report)
 
     def _next_command(self, case: Case, at: datetime, rng: random.Random, arrival: bool) -> Any:
         for timer in case.timers:

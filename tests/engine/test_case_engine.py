@@ -264,3 +264,24 @@ def test_a_task_is_claimed_by_one_operator_released_and_claimed_again(engines: E
     assert replay_case(engines().case_events(number)).ok
     assert [type(e).__name__ for e in engine.case_events(number)] == [
         "Opened", "TaskClaimed", "TaskReleased", "TaskClaimed", "TaskCompleted"]
+
+
+def test_a_citizen_rates_a_closed_case_once_on_four_criteria(engines: EngineMaker) -> None:
+    engine = seeded(engines())
+    number = open_mini(engine)
+    engine.complete_task(number, "Task_Reception", {"documents_complete": False}, actor="op", at=at(5))
+    scores = {"waiting_time": 5, "staff": 4, "premises": 3, "information": 5}
+    for bad, fragment in [({**scores, "staff": 6}, "staff: must be a whole number from 1 to 5"),
+                          ({**scores, "staff": 0}, "staff: must be a whole number from 1 to 5"),
+                          ({k: v for k, v in scores.items() if k != "premises"}, "premises: missing"),
+                          ({**scores, "coffee": 5}, "coffee: unknown criterion")]:
+        with pytest.raises(InvalidInput, match=fragment):
+            engine.rate_case(number, bad, actor="citizen", at=at(10))
+    case = engine.rate_case(number, scores, actor="citizen", at=at(10))
+    assert case.last_effects["rating"] == scores and case.status == "completed"
+    with pytest.raises(InvalidInput, match="already been rated"):
+        engine.rate_case(number, scores, actor="citizen", at=at(11))
+    with pytest.raises(InvalidInput, match="complaint topic"):
+        engine.file_complaint(number, "weather", actor="citizen", at=at(12))
+    engine.file_complaint(number, "waiting_time", actor="citizen", at=at(12))
+    assert event_count(engines(), number) == 4

@@ -56,6 +56,7 @@ def command(draw: st.DrawFn, case: Case) -> tuple[str, Any]:
         options.append("message")
     if case.timers:
         options.append("timer")
+    options += ["rate", "complain"]
     options.append("withdraw")
     kind = draw(st.sampled_from(options)) if len(options) == 1 else draw(
         st.sampled_from(options[:-1]) if draw(st.integers(0, 19)) else st.just("withdraw"))
@@ -65,6 +66,10 @@ def command(draw: st.DrawFn, case: Case) -> tuple[str, Any]:
         data = {f.id: draw(field_value(f)) for f in element.fields
                 if f.required or draw(st.booleans())}
         return kind, (task["element"], data)
+    if kind == "rate":
+        return kind, {c: draw(st.integers(0, 6)) for c in ("waiting_time", "staff", "premises", "information")}
+    if kind == "complain":
+        return kind, draw(st.sampled_from(["staff", "term_exceeded", "nonsense"]))
     if kind in ("claim", "release"):
         task = draw(st.sampled_from(case.open_tasks))
         return kind, (task["task"], draw(st.sampled_from(["LPK/ivanova", "LPK/petrov"])))
@@ -97,6 +102,10 @@ def test_any_command_sequence_replays_exactly(engine: Engine, process: str, data
                 case = engine.complete_task(case.number, argument[0], argument[1], actor="op", at=now)
             elif kind == "message":
                 case = engine.deliver_message(case.number, argument[0], argument[1], actor="agency", at=now)
+            elif kind == "rate":
+                case = engine.rate_case(case.number, argument, actor="citizen", at=now)
+            elif kind == "complain":
+                case = engine.file_complaint(case.number, argument, actor="citizen", at=now)
             elif kind == "claim":
                 case = engine.claim_task(case.number, argument[0], actor=argument[1], at=now)
             elif kind == "release":

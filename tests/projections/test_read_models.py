@@ -179,3 +179,22 @@ class TestPostgresReadModels(ReadModelContract):
     @pytest.fixture
     def url(self, postgres_url: str) -> str:
         return postgres_url
+
+
+def test_the_office_ranking_combines_on_time_share_ratings_and_complaints(engines: EngineMaker) -> None:
+    from projections.queries import office_ranking
+
+    engine = engines()
+    simulated_region(engine, days=3)
+    projector = Projector(engine)
+    projector.catch_up()
+    reader = Reader(projector)
+    ranking = office_ranking(reader, date(2026, 11, 1), date(2026, 11, 30))
+    assert [r.rank for r in ranking] == list(range(1, 43))
+    assert [r.score for r in ranking] == sorted((r.score for r in ranking), reverse=True)
+    rated = [r for r in ranking if r.ratings]
+    assert rated and all(1 <= (r.rating or 0) <= 5 for r in rated)
+    ratings = reader.rows("SELECT COUNT(*) AS n FROM rm_ratings")[0]["n"]
+    assert sum(r.ratings for r in ranking) == ratings > 0
+    top = ranking[0]
+    assert 0 <= top.score <= 100
