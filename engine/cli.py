@@ -375,7 +375,10 @@ def tasks_command(office: str, role: str | None, limit: int) -> None:
 
     with open_engine() as engine:
         now = world.now()
-        for item in work_list(Reader(Projector(engine)), office, role, limit=limit):
+        items = work_list(Reader(Projector(engine)), office, role, limit=limit)
+        if not items:
+            click.echo(f"no open tasks at {office}" + (f" for {role}" if role else ""))
+        for item in items:
             age = item.age(now)
             click.echo(f"{item.case_number}  {item.role or '-':10s} {item.name}  "
                        f"(waiting {age.days} d {age.seconds // 3600} h; due {item.due_day or '—'})")

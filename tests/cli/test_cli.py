@@ -4,6 +4,7 @@ directory, exit codes and what is printed."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,27 @@ def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_ag
     verify = okno("audit", "verify", "--all", cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "100 of 100 cases verified, 0 diverged" in verify.stdout
+
+
+def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
+    demo = okno("demo", "--applications", "50", "--start", "2026-11-02", cwd=tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    tracked = re.search(r"a citizen tracking (\S+) with PIN (\d{6}) sees", demo.stdout)
+    assert tracked, demo.stdout
+    assert okno("worker", "--once", cwd=tmp_path).returncode == 0
+    status = okno("projections", "status", cwd=tmp_path)
+    assert re.fullmatch(r"cases: position (\d+) of \1, lag 0\n", status.stdout), status.stdout
+    rebuild = okno("projections", "rebuild", cwd=tmp_path)
+    assert rebuild.returncode == 0 and re.search(r"cases: \d+ events in [\d.]+ s \([\d,]+ events/s\)",
+                                                 rebuild.stdout), rebuild.stdout + rebuild.stderr
+    track = okno("track", *tracked.groups(), cwd=tmp_path)
+    assert track.returncode == 0 and f"Дело {tracked.group(1)}" in track.stdout, track.stdout + track.stderr
+    wrong = okno("track", tracked.group(1), "000000" if tracked.group(2) != "000000" else "111111", cwd=tmp_path)
+    assert wrong.returncode == 2 and "PIN does not match" in wrong.stderr
+    for args in (["tasks", "--office", "LPK"], ["dashboard", "LPK", "--day", "2026-11-03"],
+                 ["stats", "--month", "2026-11"], ["ranking", "--since", "2026-11-01", "--until", "2026-11-30"]):
+        result = okno(*args, cwd=tmp_path)
+        assert result.returncode == 0 and result.stdout, (args, result.stderr)
 
 
 @pytest.mark.postgres
