@@ -246,8 +246,10 @@ def case_show(number: str) -> None:
         case = engine.get_case(number)
         click.echo(f"case {case.number}: {case.service} at {case.office} — {case.status}"
                    f"{' (' + case.outcome + ')' if case.outcome else ''}; stage: {case.stage or '-'}")
+        click.echo(f"  PIN for tracking (print it on the receipt): {engine.vault.pin(case.id)}")
         for task in case.open_tasks:
-            click.echo(f"  open task {task['element']} ({task['role']}): {task['name']}")
+            holder = f", held by {task['holder']}" if task.get("holder") else ""
+            click.echo(f"  open task {task['element']} ({task['role']}{holder}): {task['name']}")
         for event in engine.case_events(number):
             click.echo(f"  v{event.originator_version} {event.timestamp.isoformat()} {type(event).__name__} "
                        f"by {event.actor}: {json.dumps(event.input, ensure_ascii=False)}")
