@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
+from engine.access_log import PersonalDataAccess, access_log_id
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import (
     ClaimTask,
@@ -238,6 +239,29 @@ class Engine:
     def applicant(self, number: str) -> dict[str, str] | None:
         case = self.get_case(number)
         return self.vault.unseal(case.id, case.applicant)
+
+    def read_applicant(self, number: str, *, actor: str, role: str, purpose: str,
+                       at: datetime) -> dict[str, str] | None:
+        """The applicant's personal data, with the read recorded first (no record, no read)."""
+        case = self.get_case(number)
+        for _ in range(5):  # concurrent readers of one case: retry on the log's version
+            try:
+                log: Any = self.store.repository.get(access_log_id(case.id))
+            except AggregateNotFoundError:
+                log = PersonalDataAccess.start(case.id, number, at)
+            log.record(actor, role, purpose, at)
+            try:
+                self.store.save(log)
+                break
+            except IntegrityError:
+                continue
+        else:
+            raise ConcurrencyConflict(f"{number} (personal data access log)", 0)
+        return self.vault.unseal(case.id, case.applicant)
+
+    def personal_data_reads(self, number: str) -> list[PersonalDataAccess.Read]:
+        case_id = case_id_for(number)
+        return [e for e in self.store.events.get(access_log_id(case_id)) if isinstance(e, PersonalDataAccess.Read)]
 
     def case_events(self, number: str) -> Iterator[Case.Event]:
         case_id = case_id_for(number)

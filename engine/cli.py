@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -433,3 +434,44 @@ def stats_command(month: str, office: str | None, district: str | None) -> None:
             growth = "—" if f.growth is None else f"{f.growth:+.0%}"
             click.echo(f"{f.applications:6d}  {f.title[:70]}  (completed {f.completed}, on time {on_time}, "
                        f"vs last year {growth})")
+
+
+def _services() -> Any:
+    from api.auth import Tokens
+    from api.context import Services
+    from projections.queries import Reader
+    from projections.runner import Projector
+
+    engine = Engine(config_from_environment(), master_key=world.master_key(), entropy=world.entropy)
+    projector = Projector(engine)
+    return Services(engine=engine, projector=projector, reader=Reader(projector),
+                    tokens=Tokens(world.master_key()), clock=world.now)
+
+
+@cli.command("serve", help="Serve the GraphQL API (GraphiQL at /graphql), /healthz and /metrics.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def serve_command(host: str, port: int) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    click.echo(f"okno serving on http://{host}:{port}/graphql (store: {config_from_environment().url})")
+    uvicorn.run(create_app(_services), host=host, port=port, log_level="warning")
+
+
+@cli.group("token", help="Bearer tokens for the API.")
+def token_group() -> None:
+    pass
+
+
+@token_group.command("create", help="Issue a signed bearer token.")
+@click.option("--role", required=True, type=click.Choice(["operator", "supervisor", "analyst", "auditor",
+                                                           "integrator"]))
+@click.option("--office", help="The office an operator or supervisor works in.")
+@click.option("--subject", default="user", show_default=True, help="Who the token is for.")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
+def token_create(role: str, office: str | None, subject: str, days: int) -> None:
+    from api.auth import Tokens
+
+    click.echo(Tokens(world.master_key()).issue(subject, role, office, world.now(), timedelta(days=days)))

@@ -43,6 +43,7 @@ def transaction(datastore: Any, dialect: str, *, commit: bool) -> Iterator[Db]:
 
 class ReadModel(Protocol):
     name: str
+    version: int
 
     def tables(self, dialect: str) -> list[str]:
         """CREATE TABLE IF NOT EXISTS statements (and indexes)."""

@@ -19,6 +19,7 @@ HANDOUT_HINTS = ("handout", "выдач")
 
 class CasesModel:
     name = "cases"
+    version = 2  # bump when the tables change: the runner then rebuilds the model from zero
 
     def table_names(self) -> list[str]:
         return ["rm_cases", "rm_tasks", "rm_services", "rm_offices", "rm_ratings", "rm_complaints"]
@@ -26,9 +27,10 @@ class CasesModel:
     def tables(self, dialect: str) -> list[str]:
         return [
             "CREATE TABLE IF NOT EXISTS rm_services (code TEXT PRIMARY KEY, title TEXT NOT NULL, "
-            "agency TEXT NOT NULL, level TEXT NOT NULL, term_days INTEGER NOT NULL, process TEXT NOT NULL)",
+            "agency TEXT NOT NULL, level TEXT NOT NULL, term_days INTEGER NOT NULL, process TEXT NOT NULL, "
+            "documents TEXT NOT NULL, fee INTEGER NOT NULL, popularity INTEGER NOT NULL)",
             "CREATE TABLE IF NOT EXISTS rm_offices (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
-            "district TEXT NOT NULL, timezone TEXT NOT NULL, parent TEXT)",
+            "district TEXT NOT NULL, timezone TEXT NOT NULL, parent TEXT, windows INTEGER NOT NULL)",
             "CREATE TABLE IF NOT EXISTS rm_cases (number TEXT PRIMARY KEY, case_id TEXT NOT NULL, "
             "service TEXT NOT NULL, office TEXT NOT NULL, district TEXT NOT NULL, channel TEXT NOT NULL, "
             "status TEXT NOT NULL, outcome TEXT, stage TEXT, stages TEXT NOT NULL, "
@@ -50,16 +52,19 @@ class CasesModel:
     def apply(self, db: Db, event: Any) -> None:
         if isinstance(event, Directory.CatalogPublished):
             for s in event.services:
-                db.execute("INSERT INTO rm_services VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
-                           "title = excluded.title, agency = excluded.agency, level = excluded.level, "
-                           "term_days = excluded.term_days, process = excluded.process",
-                           (s["code"], s["title"], s["agency"], s["level"], s["term_days"], s["process"]))
+                db.execute("INSERT INTO rm_services VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE "
+                           "SET title = excluded.title, agency = excluded.agency, level = excluded.level, "
+                           "term_days = excluded.term_days, process = excluded.process, "
+                           "documents = excluded.documents, fee = excluded.fee, popularity = excluded.popularity",
+                           (s["code"], s["title"], s["agency"], s["level"], s["term_days"], s["process"],
+                            _json(s["documents"]), s["fee"], s.get("popularity", 1)))
         elif isinstance(event, Directory.OfficesRegistered):
             for o in event.offices:
-                db.execute("INSERT INTO rm_offices VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+                db.execute("INSERT INTO rm_offices VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
                            "name = excluded.name, kind = excluded.kind, district = excluded.district, "
-                           "timezone = excluded.timezone, parent = excluded.parent",
-                           (o["code"], o["name"], o["kind"], o["district"], o["timezone"], o.get("parent")))
+                           "timezone = excluded.timezone, parent = excluded.parent, windows = excluded.windows",
+                           (o["code"], o["name"], o["kind"], o["district"], o["timezone"], o.get("parent"),
+                            o["windows"]))
         elif isinstance(event, Case.Opened):
             self._opened(db, event)
         elif isinstance(event, Case.Event):

@@ -57,9 +57,15 @@ class Projector:
             self.tracking_table = "tracking"
         self.tracking.create_table()
         with transaction(self.datastore, self.dialect, commit=True) as db:
-            for model in self.models:
-                for statement in model.tables(self.dialect):
-                    db.execute(statement)
+            db.execute("CREATE TABLE IF NOT EXISTS okno_read_models (name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            known = {r["name"]: r["version"] for r in db.rows("SELECT name, version FROM okno_read_models")}
+        for model in self.models:
+            if known.get(model.name) != model.version:
+                self.reset(model)  # a new or changed model starts again from zero
+            else:
+                with transaction(self.datastore, self.dialect, commit=True) as db:
+                    for statement in model.tables(self.dialect):
+                        db.execute(statement)
 
     def model(self, name: str) -> ReadModel:
         for model in self.models:
@@ -113,6 +119,8 @@ class Projector:
             for statement in model.tables(self.dialect):
                 db.execute(statement)
             db.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = ?", (self.tracking_name(model),))
+            db.execute("DELETE FROM okno_read_models WHERE name = ?", (model.name,))
+            db.execute("INSERT INTO okno_read_models VALUES (?, ?)", (model.name, model.version))
 
     def rebuild(self, model: ReadModel, progress: Callable[[int], None] | None = None) -> int:
         self.reset(model)

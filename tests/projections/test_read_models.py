@@ -102,7 +102,7 @@ class ReadModelContract:
 
             class Killed:
                 def __init__(self, model):
-                    self.model, self.name, self.seen = model, model.name, 0
+                    self.model, self.name, self.version, self.seen = model, model.name, model.version, 0
                     self.tables, self.table_names = model.tables, model.table_names
                 def apply(self, db, event):
                     self.model.apply(db, event)

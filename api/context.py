@@ -1,0 +1,53 @@
+"""What every resolver gets: the caller, the engine, the read models, the clock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from api.auth import NotAuthenticated, Principal, Tokens
+from engine.application import Engine
+from projections.queries import Reader
+from projections.runner import Projector
+
+
+@dataclass
+class Services:
+    """Built once per server process by the app's lifespan."""
+
+    engine: Engine
+    projector: Projector
+    reader: Reader
+    tokens: Tokens
+    clock: Callable[[], datetime]
+
+    def refresh(self) -> None:
+        """Bring the read models up to date (read-your-writes after a mutation). Another
+        process applying the same page first is fine: the tracking refuses the second."""
+        with contextlib.suppress(IntegrityError):
+            self.projector.catch_up()
+
+
+@dataclass
+class Context:
+    services: Services
+    principal: Principal | None
+    request: Any = None
+    response: Any = None
+    loaders: dict[str, Any] = field(default_factory=dict)
+    connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init payload
+
+    @property
+    def who(self) -> Principal:
+        if self.principal is None:
+            raise NotAuthenticated("this needs a bearer token (okno token create)")
+        return self.principal
+
+    def actor(self) -> str:
+        who = self.who
+        return f"{who.office}/{who.subject}" if who.office else f"{who.role}/{who.subject}"

@@ -1,0 +1,1 @@
+"""The GraphQL schema, by feature: relay ids, errors, directory, cases and tasks."""

@@ -1,0 +1,155 @@
+"""Cases: what offices, integrators and auditors read, and what citizens track."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, cast
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.scalars import JSON
+
+from api.context import Context
+from api.graphql.directory import Office, Service
+from api.graphql.relay import Node, PageInfo, global_id
+from api.graphql.tasks import Task
+from projections.queries import CaseStatus as CaseStatusView
+from projections.queries import Reader
+
+PERSONAL_DATA_ROLES = ("operator", "supervisor", "auditor")
+HISTORY_ROLES = ("auditor", "supervisor", "operator")
+
+
+@strawberry.type
+class Stage:
+    stage: str
+    since: str
+
+
+@strawberry.type(description="One recorded event: the input that came from outside and its effects.")
+class HistoryEvent:
+    version: int
+    kind: str
+    at: str
+    actor: str
+    input: JSON
+    effects: JSON
+
+
+@strawberry.type(description="Personal data of the applicant; every read is recorded for auditors.")
+class Applicant:
+    full_name: str | None
+    document: str | None
+    phone: str | None
+    email: str | None
+    shredded: bool = strawberry.field(description="True when retention removed the case's key.")
+
+
+@strawberry.type
+class Case(Node):
+    number: str
+    service_code: str
+    office_code: str
+    district: str
+    channel: str
+    status: str
+    outcome: str | None
+    stage: str | None
+    stages: list[Stage]
+    opened_at: str
+    closed_at: str | None
+    deadline: str | None = strawberry.field(description="Regulated deadline (date), in working days.")
+    next_action: str = strawberry.field(description="What the citizen has to do next.")
+    version: int
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Case:
+        return cls(id=global_id("Case", row["number"]), number=row["number"], service_code=row["service"],
+                   office_code=row["office"], district=row["district"], channel=row["channel"], status=row["status"],
+                   outcome=row["outcome"], stage=row["stage"],
+                   stages=[Stage(stage=s["stage"], since=s["since"]) for s in json.loads(row["stages"])],
+                   opened_at=row["opened_at"], closed_at=row["closed_at"], deadline=row["deadline"],
+                   next_action=row["next_action"], version=row["version"])
+
+    @strawberry.field
+    def service(self, info: strawberry.Info[Context, None]) -> Service | None:
+        rows = info.context.services.reader.rows("SELECT * FROM rm_services WHERE code = ?", (self.service_code,))
+        return Service.of({**rows[0], "documents": json.loads(rows[0]["documents"])}) if rows else None
+
+    @strawberry.field
+    def office(self, info: strawberry.Info[Context, None]) -> Office | None:
+        rows = info.context.services.reader.rows("SELECT * FROM rm_offices WHERE code = ?", (self.office_code,))
+        return Office.of(rows[0]) if rows else None
+
+    @strawberry.field(description="Open and claimed tasks of the case.")
+    async def tasks(self, info: strawberry.Info[Context, None]) -> list[Task]:
+        loader: DataLoader[str, list[Task]] = info.context.loaders["tasks_by_case"]
+        return await loader.load(self.number)
+
+    @strawberry.field(description="Every event in order (auditors; the case office's staff).")
+    def history(self, info: strawberry.Info[Context, None]) -> list[HistoryEvent]:
+        info.context.who.require(*HISTORY_ROLES, office=self.office_code)
+        return [HistoryEvent(version=e.originator_version, kind=type(e).__name__, at=e.timestamp.isoformat(),
+                             actor=e.actor, input=cast(JSON, e.input), effects=cast(JSON, e.effects))
+                for e in info.context.services.engine.case_events(self.number)]
+
+    @strawberry.field(description="Operators and supervisors of the case's office, and auditors. Recorded.")
+    def applicant(self, info: strawberry.Info[Context, None]) -> Applicant:
+        who = info.context.who
+        who.require(*PERSONAL_DATA_ROLES, office=self.office_code)
+        data = info.context.services.engine.read_applicant(
+            self.number, actor=info.context.actor(), role=who.role, purpose="graphql case.applicant",
+            at=info.context.services.clock())
+        if data is None:
+            return Applicant(full_name=None, document=None, phone=None, email=None, shredded=True)
+        return Applicant(full_name=data.get("full_name"), document=data.get("document"), phone=data.get("phone"),
+                         email=data.get("email"), shredded=False)
+
+
+@strawberry.type
+class CaseEdge:
+    node: Case
+    cursor: str
+
+
+@strawberry.type
+class CaseConnection:
+    edges: list[CaseEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="What a citizen sees by case number and PIN; nothing personal.")
+class CaseStatus:
+    number: str
+    service: str
+    office: str
+    status: str
+    outcome: str | None
+    stage: str | None
+    stages: list[Stage]
+    opened_at: str
+    expected_completion: str | None
+    next_action: str
+
+    @classmethod
+    def of(cls, view: CaseStatusView) -> CaseStatus:
+        return cls(number=view.number, service=view.service, office=view.office, status=view.status,
+                   outcome=view.outcome, stage=view.stage, stages=[Stage(**s) for s in view.stages],
+                   opened_at=view.opened_at, expected_completion=view.expected_completion,
+                   next_action=view.next_action)
+
+
+def tasks_loader(reader: Reader) -> DataLoader[str, list[Task]]:
+    """One query for the tasks of a whole page of cases."""
+
+    async def load(numbers: Sequence[str]) -> list[list[Task]]:
+        marks = ", ".join("?" for _ in numbers)
+        rows = reader.rows(f"SELECT * FROM rm_tasks WHERE case_number IN ({marks}) ORDER BY opened_at, task_id",
+                           tuple(numbers))
+        found: dict[str, list[Task]] = {number: [] for number in numbers}
+        for row in rows:
+            found[row["case_number"]].append(Task.of(row))
+        return [found[number] for number in numbers]
+
+    return DataLoader(load_fn=load)

@@ -1,0 +1,250 @@
+"""Mutations: each maps to one engine command; each takes an optional idempotency key and
+returns a union of its payload and typed errors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.context import Context
+from api.graphql.cases import Case
+from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, Problem, ValidationError, attempt
+from engine.bpmn.sources import SourceFile
+from engine.errors import NotFound
+
+
+@strawberry.type
+class CasePayload:
+    case: Case
+
+
+@strawberry.type
+class OpenCasePayload:
+    case: Case
+    pin: str = strawberry.field(description="Hand it to the citizen: with the number it tracks the case.")
+
+
+@strawberry.type
+class ProcessVersion:
+    process_id: str
+    version: str
+    new: bool
+
+
+@strawberry.type
+class DeployPayload:
+    versions: list[ProcessVersion]
+
+
+@strawberry.type
+class ModelProblem:
+    file: str
+    line: int
+    element: str
+    message: str
+
+
+@strawberry.type(description="The model was not deployed; every problem found is listed.")
+class DeployProblems:
+    problems: list[ModelProblem]
+
+
+Errors = ValidationError | NotFoundError | NotAllowedError | ConflictError
+CaseResult = Annotated[CasePayload | Errors, strawberry.union("CaseResult")]
+OpenCaseResult = Annotated[OpenCasePayload | Errors, strawberry.union("OpenCaseResult")]
+DeployResult = Annotated[DeployPayload | DeployProblems | Errors, strawberry.union("DeployResult")]
+
+
+@strawberry.input
+class ApplicantInput:
+    full_name: str
+    document: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    birth_date: str | None = None
+    snils: str | None = None
+
+
+@strawberry.input
+class OpenCaseInput:
+    service_code: str
+    office_id: str
+    channel: str
+    applicant: ApplicantInput
+    data: JSON | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class TaskInput:
+    case_number: str
+    task_id: str
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class CompleteTaskInput:
+    case_number: str
+    element: str = strawberry.field(description="The BPMN element id of the task.")
+    data: JSON
+    task_id: str | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class DeliverMessageInput:
+    case_number: str
+    name: str = strawberry.field(description="The BPMN message name, e.g. rosreestr_decision.")
+    payload: JSON
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class WithdrawCaseInput:
+    case_number: str
+    reason: str
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class RateVisitInput:
+    case_number: str
+    waiting_time: int
+    staff: int
+    premises: int
+    information: int
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class SourceFileInput:
+    name: str
+    text: str
+
+
+@strawberry.input
+class DeployProcessInput:
+    files: list[SourceFileInput]
+    idempotency_key: str | None = None
+
+
+def _case(info: strawberry.Info[Context, None], number: str) -> Case:
+    services = info.context.services
+    services.refresh()  # read your own write
+    rows = services.reader.rows("SELECT * FROM rm_cases WHERE number = ?", (number,))
+    if not rows:
+        raise NotFound(f"case {number} is not in the read models yet")
+    return Case.of(rows[0])
+
+
+def _office_of(info: strawberry.Info[Context, None], number: str) -> str:
+    return info.context.services.engine.get_case(number).office
+
+
+def _json_object(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        from engine.errors import InvalidInput
+
+        raise InvalidInput(f"{what} must be a JSON object")
+    return cast(dict[str, Any], value)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Integrators; operators and supervisors in their own office.")
+    def open_case(self, info: strawberry.Info[Context, None], input: OpenCaseInput) -> OpenCaseResult:
+        def run() -> OpenCasePayload:
+            info.context.who.require("integrator", "operator", "supervisor", office=input.office_id)
+            services = info.context.services
+            applicant = {k: v for k, v in vars(input.applicant).items() if v is not None}
+            case = services.engine.open_case(
+                service=input.service_code, office=input.office_id, channel=input.channel, applicant=applicant,
+                actor=info.context.actor(), at=services.clock(), data=_json_object(input.data, "data"),
+                idempotency_key=input.idempotency_key)
+            return OpenCasePayload(case=_case(info, case.number), pin=services.engine.vault.pin(case.id))
+        return attempt(run)
+
+    @strawberry.mutation(description="Operators and supervisors of the case's office.")
+    def claim_task(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
+        def run() -> CasePayload:
+            info.context.who.require("operator", "supervisor", office=_office_of(info, input.case_number))
+            info.context.services.engine.claim_task(input.case_number, input.task_id, actor=info.context.actor(),
+                                                    at=info.context.services.clock(),
+                                                    idempotency_key=input.idempotency_key)
+            return CasePayload(case=_case(info, input.case_number))
+        return attempt(run)
+
+    @strawberry.mutation(description="Operators and supervisors of the case's office.")
+    def release_task(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
+        def run() -> CasePayload:
+            info.context.who.require("operator", "supervisor", office=_office_of(info, input.case_number))
+            info.context.services.engine.release_task(input.case_number, input.task_id, actor=info.context.actor(),
+                                                      at=info.context.services.clock(),
+                                                      idempotency_key=input.idempotency_key)
+            return CasePayload(case=_case(info, input.case_number))
+        return attempt(run)
+
+    @strawberry.mutation(description="Operators and supervisors of the case's office.")
+    def complete_task(self, info: strawberry.Info[Context, None],
+                      input: CompleteTaskInput) -> CaseResult:
+        def run() -> CasePayload:
+            info.context.who.require("operator", "supervisor", office=_office_of(info, input.case_number))
+            info.context.services.engine.complete_task(
+                input.case_number, input.element, _json_object(input.data, "data"), actor=info.context.actor(),
+                at=info.context.services.clock(), task=input.task_id, idempotency_key=input.idempotency_key)
+            return CasePayload(case=_case(info, input.case_number))
+        return attempt(run)
+
+    @strawberry.mutation(description="Integrators (agency gateways): an agency's answer or any BPMN message.")
+    def deliver_message(self, info: strawberry.Info[Context, None],
+                        input: DeliverMessageInput) -> CaseResult:
+        def run() -> CasePayload:
+            info.context.who.require("integrator")
+            info.context.services.engine.deliver_message(
+                input.case_number, input.name, _json_object(input.payload, "payload"), actor=info.context.actor(),
+                at=info.context.services.clock(), idempotency_key=input.idempotency_key)
+            return CasePayload(case=_case(info, input.case_number))
+        return attempt(run)
+
+    @strawberry.mutation(description="Integrators (on the citizen's request); staff of the case's office.")
+    def withdraw_case(self, info: strawberry.Info[Context, None],
+                      input: WithdrawCaseInput) -> CaseResult:
+        def run() -> CasePayload:
+            info.context.who.require("integrator", "operator", "supervisor",
+                                     office=_office_of(info, input.case_number))
+            info.context.services.engine.withdraw_case(input.case_number, input.reason, actor=info.context.actor(),
+                                                       at=info.context.services.clock(),
+                                                       idempotency_key=input.idempotency_key)
+            return CasePayload(case=_case(info, input.case_number))
+        return attempt(run)
+
+    @strawberry.mutation(description="Integrators (terminals, portal, call centre): a citizen's rating, 1–5 each.")
+    def rate_visit(self, info: strawberry.Info[Context, None], input: RateVisitInput) -> CaseResult:
+        def run() -> CasePayload:
+            info.context.who.require("integrator")
+            scores = {"waiting_time": input.waiting_time, "staff": input.staff, "premises": input.premises,
+                      "information": input.information}
+            info.context.services.engine.rate_case(input.case_number, scores, actor=info.context.actor(),
+                                                   at=info.context.services.clock(),
+                                                   idempotency_key=input.idempotency_key)
+            return CasePayload(case=_case(info, input.case_number))
+        return attempt(run)
+
+    @strawberry.mutation(description="Analysts: BPMN (and DMN) text in; the versions, or every problem, out.")
+    def deploy_process(self, info: strawberry.Info[Context, None],
+                       input: DeployProcessInput) -> DeployResult:
+        def run() -> DeployPayload | DeployProblems:
+            info.context.who.require("analyst")
+            services = info.context.services
+            report = services.engine.deploy([SourceFile(f.name, f.text) for f in input.files], services.clock())
+            if not report.ok:
+                return DeployProblems(problems=[ModelProblem(file=p.file, line=p.line, element=p.element,
+                                                             message=p.message) for p in report.problems])
+            return DeployPayload(versions=[ProcessVersion(process_id=d.process_id, version=d.version, new=d.new)
+                                           for d in report.deployed])
+        result: DeployPayload | DeployProblems | Problem = attempt(run)
+        return result

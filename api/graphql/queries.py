@@ -1,0 +1,173 @@
+"""Queries: they read the read models, never an aggregate (history reads the event log)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import strawberry
+
+from api.context import Context
+from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
+from api.graphql.directory import Office, Service
+from api.graphql.relay import Node, PageInfo, cursor, page_size, parse_cursor, parse_global_id
+from api.graphql.tasks import Task, TaskConnection, TaskEdge
+from engine.errors import InvalidInput
+from projections.queries import office_ranking, service_statistics, track
+
+
+@strawberry.type
+class ServiceFigures:
+    service: str
+    title: str
+    applications: int
+    completed: int
+    on_time_share: float | None
+    same_period_last_year: int
+    growth: float | None
+
+
+@strawberry.type
+class OfficeRank:
+    rank: int
+    office: str
+    name: str
+    score: float
+    on_time_share: float | None
+    rating: float | None
+    ratings: int
+    complaints: int
+
+
+def _service(row: dict[str, Any]) -> Service:
+    return Service.of({**row, "documents": json.loads(row["documents"])})
+
+
+def _find_service(info: strawberry.Info[Context, None], code: str) -> Service | None:
+    rows = info.context.services.reader.rows("SELECT * FROM rm_services WHERE code = ?", (code,))
+    return _service(rows[0]) if rows else None
+
+
+def _find_office(info: strawberry.Info[Context, None], code: str) -> Office | None:
+    rows = info.context.services.reader.rows("SELECT * FROM rm_offices WHERE code = ?", (code,))
+    return Office.of(rows[0]) if rows else None
+
+
+def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None:
+    who = info.context.who
+    rows = info.context.services.reader.rows("SELECT * FROM rm_cases WHERE number = ?", (number,))
+    if not rows:
+        return None
+    who.require("operator", "supervisor", "auditor", "integrator", office=rows[0]["office"])
+    return Case.of(rows[0])
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The service catalog.")
+    def services(self, info: strawberry.Info[Context, None]) -> list[Service]:
+        return [_service(r) for r in info.context.services.reader.rows("SELECT * FROM rm_services ORDER BY code")]
+
+    @strawberry.field
+    def service(self, info: strawberry.Info[Context, None], code: str) -> Service | None:
+        return _find_service(info, code)
+
+    @strawberry.field(description="Centres and remote offices.")
+    def offices(self, info: strawberry.Info[Context, None]) -> list[Office]:
+        return [Office.of(r) for r in info.context.services.reader.rows("SELECT * FROM rm_offices ORDER BY code")]
+
+    @strawberry.field
+    def office(self, info: strawberry.Info[Context, None], id: str) -> Office | None:
+        return _find_office(info, id)
+
+    @strawberry.field(description="One case by its number.")
+    def case(self, info: strawberry.Info[Context, None], number: str) -> Case | None:
+        return _find_case(info, number)
+
+    @strawberry.field(description="Cases, newest first, as a Relay connection with keyset cursors.")
+    def cases(self, info: strawberry.Info[Context, None], office_id: str | None = None, status: str | None = None,
+              first: int = 20, after: str | None = None) -> CaseConnection:
+        who = info.context.who
+        who.require("operator", "supervisor", "auditor", "integrator")
+        if who.role in ("operator", "supervisor"):
+            if office_id not in (None, who.office):
+                who.require(who.role, office=office_id)
+            office_id = who.office
+        size = page_size(first)
+        sql, params = "SELECT * FROM rm_cases WHERE 1 = 1", []
+        if office_id:
+            sql += " AND office = ?"
+            params.append(office_id)
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        key = parse_cursor(after, 2)
+        if key:
+            sql += " AND (opened_at < ? OR (opened_at = ? AND number < ?))"
+            params += [key[0], key[0], key[1]]
+        sql += " ORDER BY opened_at DESC, number DESC LIMIT ?"
+        rows = info.context.services.reader.rows(sql, (*params, size + 1))
+        edges = [CaseEdge(node=Case.of(r), cursor=cursor(r["opened_at"], r["number"])) for r in rows[:size]]
+        return CaseConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
+                                                              end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="An office's work list, oldest first, as a Relay connection.")
+    def tasks(self, info: strawberry.Info[Context, None], office_id: str, role: str | None = None,
+              state: str | None = None, first: int = 20, after: str | None = None) -> TaskConnection:
+        info.context.who.require("operator", "supervisor", office=office_id)
+        size = page_size(first)
+        sql, params = "SELECT * FROM rm_tasks WHERE office = ?", [office_id]
+        if role:
+            sql += " AND role = ?"
+            params.append(role)
+        if state:
+            sql += " AND state = ?"
+            params.append(state)
+        key = parse_cursor(after, 2)
+        if key:
+            sql += " AND (opened_at > ? OR (opened_at = ? AND task_id > ?))"
+            params += [key[0], key[0], key[1]]
+        sql += " ORDER BY opened_at, task_id LIMIT ?"
+        rows = info.context.services.reader.rows(sql, (*params, size + 1))
+        edges = [TaskEdge(node=Task.of(r), cursor=cursor(r["opened_at"], r["task_id"])) for r in rows[:size]]
+        return TaskConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
+                                                              end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="A citizen's view of a case; needs no token, only the number and the PIN.")
+    def track(self, info: strawberry.Info[Context, None], number: str, pin: str) -> CaseStatus:
+        services = info.context.services
+        return CaseStatus.of(track(services.reader, number, pin, services.clock()))
+
+    @strawberry.field(description="Any object by its global id.")
+    def node(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Node | None:
+        kind, key = parse_global_id(id)
+        if kind == "Case":
+            return _find_case(info, key)
+        if kind == "Service":
+            return _find_service(info, key)
+        if kind == "Office":
+            return _find_office(info, key)
+        rows = info.context.services.reader.rows("SELECT * FROM rm_tasks WHERE task_id = ?", (key,))
+        if not rows:
+            return None
+        info.context.who.require("operator", "supervisor", office=rows[0]["office"])
+        return Task.of(rows[0])
+
+    @strawberry.field(description="Applications per service in a month (YYYY-MM).")
+    def statistics(self, info: strawberry.Info[Context, None], month: str, office_id: str | None = None,
+                   district: str | None = None) -> list[ServiceFigures]:
+        info.context.who.require("supervisor", "auditor", "analyst")
+        return [ServiceFigures(service=f.service, title=f.title, applications=f.applications, completed=f.completed,
+                               on_time_share=f.on_time_share, same_period_last_year=f.same_period_last_year,
+                               growth=f.growth)
+                for f in service_statistics(info.context.services.reader, month, office_id, district)]
+
+    @strawberry.field(description="Offices ranked on on-time delivery, ratings and complaints.")
+    def office_ranking(self, info: strawberry.Info[Context, None], since: date, until: date) -> list[OfficeRank]:
+        info.context.who.require("supervisor", "auditor", "analyst")
+        if (until - since).days > 366:
+            raise InvalidInput("a ranking covers at most a year")
+        return [OfficeRank(rank=r.rank, office=r.office, name=r.name, score=r.score, on_time_share=r.on_time_share,
+                           rating=r.rating, ratings=r.ratings, complaints=r.complaints)
+                for r in office_ranking(info.context.services.reader, since, until)]

@@ -1,0 +1,38 @@
+"""The GraphQL schema, with the limits every request passes through."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from api.graphql.cases import Case
+from api.graphql.directory import Office, Service
+from api.graphql.mutations import Mutation
+from api.graphql.queries import Query
+from api.graphql.subscriptions import Subscription
+from api.graphql.tasks import Task
+from engine.errors import OknoError
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2_000
+
+def _is_internal(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, OknoError)
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[Case, Task, Office, Service],
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # okno's own errors say what is wrong; anything else is a bug and says nothing more.
+        lambda: MaskErrors(should_mask_error=_is_internal, error_message="internal error"),
+    ],
+)
