@@ -1,0 +1,97 @@
+"""A real okno server on loopback: uvicorn in a thread, over a seeded store."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import uvicorn
+from gql import Client, gql
+from gql.transport.httpx import HTTPXTransport
+
+from api.app import create_app
+from api.auth import Tokens
+from api.context import Services
+from engine.application import Engine
+from engine.catalog import parse_catalog
+from engine.demo.region import lipetsk_offices
+from engine.store import parse_url
+from projections.queries import Reader
+from projections.runner import Projector
+from tests.conftest import MASTER_KEY, ROOT, T0, Entropy, shipped_sources
+
+NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class Server:
+    url: str
+    tokens: Tokens
+    store_url: str
+
+    def token(self, role: str, office: str | None = None) -> str:
+        return self.tokens.issue(f"test-{role}", role, office, datetime.now(UTC))
+
+    def client(self, role: str | None = None, office: str | None = None) -> Client:
+        headers = {"Authorization": f"Bearer {self.token(role, office)}"} if role else {}
+        return Client(transport=HTTPXTransport(url=f"{self.url}/graphql", headers=headers, timeout=30))
+
+    def run(self, role: str | None, query: str, office: str | None = None, **variables: Any) -> dict[str, Any]:
+        request = gql(query)
+        request.variable_values = variables or None
+        with self.client(role, office) as session:
+            result: dict[str, Any] = session.execute(request)
+            return result
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def serve(url: str) -> Iterator[Server]:
+    seed = Engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
+    assert seed.deploy(shipped_sources(), T0).ok
+    seed.publish_catalog(parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8")), T0)
+    seed.register_offices(lipetsk_offices(), T0)
+    seed.close()
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+    def make_services() -> Services:
+        engine = Engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
+        projector = Projector(engine)
+        return Services(engine=engine, projector=projector, reader=Reader(projector), tokens=Tokens(MASTER_KEY),
+                        clock=clock)
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(make_services), host="127.0.0.1", port=port,
+                                           log_level="warning", ws="websockets-sansio"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", Tokens(MASTER_KEY), url)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def server(sqlite_url: str) -> Iterator[Server]:
+    yield from serve(sqlite_url)
+
+
+@pytest.fixture
+def pg_server(postgres_url: str) -> Iterator[Server]:
+    yield from serve(postgres_url)

@@ -1,0 +1,106 @@
+"""The authorization matrix: each role against each operation. Operators and supervisors
+act only in their own office; analysts deploy; auditors read every case's history;
+integrators open cases and deliver messages; track needs no token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from gql.transport.exceptions import TransportQueryError
+
+from tests.api.conftest import Server
+from tests.api.test_end_to_end import open_property_case
+from tests.conftest import FIXTURES
+
+CALLERS = {
+    "operator": ("operator", "LPK"),
+    "other_office_operator": ("operator", "ELC"),
+    "supervisor": ("supervisor", "LPK"),
+    "analyst": ("analyst", None),
+    "auditor": ("auditor", None),
+    "integrator": ("integrator", None),
+    "anonymous": (None, None),
+}
+MUTATION_RESULT = "{ __typename ... on NotAllowedError { message } }"
+
+# operation -> who may do it
+ALLOWED: dict[str, set[str]] = {
+    "openCase": {"operator", "supervisor", "integrator"},
+    "claimTask": {"operator", "supervisor"},
+    "completeTask": {"operator", "supervisor"},
+    "deliverMessage": {"integrator"},
+    "withdrawCase": {"operator", "supervisor", "integrator"},
+    "rateVisit": {"integrator"},
+    "deployProcess": {"analyst"},
+    "case": {"operator", "supervisor", "auditor", "integrator"},
+    "case.history": {"operator", "supervisor", "auditor"},
+    "case.applicant": {"operator", "supervisor", "auditor"},
+    "cases": {"operator", "supervisor", "auditor", "integrator", "other_office_operator"},
+    "tasks": {"operator", "supervisor"},
+    "office.dashboard": {"operator", "supervisor", "auditor"},
+    "statistics": {"supervisor", "auditor", "analyst"},
+    "officeRanking": {"supervisor", "auditor", "analyst"},
+    "track": set(CALLERS),
+    "services": set(CALLERS),
+}
+
+
+def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], pin: str) -> bool:
+    """True when the operation was allowed (whatever else it said), False when refused."""
+    role, office = CALLERS[caller]
+    number, task = case["number"], case["tasks"][0]["taskId"]
+    mutations = {
+        "openCase": ("openCase", {"serviceCode": "rosreestr_ownership", "officeId": "LPK", "channel": "window",
+                                  "applicant": {"fullName": "Тест"}}),
+        "claimTask": ("claimTask", {"caseNumber": number, "taskId": task}),
+        "completeTask": ("completeTask", {"caseNumber": number, "element": "Task_Reception", "data": {}}),
+        "deliverMessage": ("deliverMessage", {"caseNumber": number, "name": "rosreestr_decision", "payload": {}}),
+        "withdrawCase": ("withdrawCase", {"caseNumber": number, "reason": "проверка прав"}),
+        "rateVisit": ("rateVisit", {"caseNumber": number, "waitingTime": 9, "staff": 5, "premises": 5,
+                                    "information": 5}),
+        "deployProcess": ("deployProcess", {"files": [{"name": "mini.bpmn",
+                                                       "text": (FIXTURES / "mini.bpmn").read_text("utf-8")}]}),
+    }
+    queries = {
+        "case": ("query($n: String!) { case(number: $n) { number } }", {"n": number}),
+        "case.history": ("query($n: String!) { case(number: $n) { history { version } } }", {"n": number}),
+        "case.applicant": ("query($n: String!) { case(number: $n) { applicant { fullName } } }", {"n": number}),
+        "cases": ("{ cases(first: 5) { edges { node { number } } } }", {}),
+        "tasks": ('{ tasks(officeId: "LPK") { edges { node { taskId } } } }', {}),
+        "office.dashboard": ('{ office(id: "LPK") { dashboard { openCases } } }', {}),
+        "statistics": ('{ statistics(month: "2026-11") { service } }', {}),
+        "officeRanking": ('{ officeRanking(since: "2026-11-01", until: "2026-11-30") { rank } }', {}),
+        "track": ("query($n: String!, $p: String!) { track(number: $n, pin: $p) { stage } }", {"n": number, "p": pin}),
+        "services": ("{ services { code } }", {}),
+    }
+    if operation in mutations:
+        name, payload = mutations[operation]
+        input_type = {"openCase": "OpenCaseInput", "claimTask": "TaskInput", "completeTask": "CompleteTaskInput",
+                      "deliverMessage": "DeliverMessageInput", "withdrawCase": "WithdrawCaseInput",
+                      "rateVisit": "RateVisitInput", "deployProcess": "DeployProcessInput"}[name]
+        query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {MUTATION_RESULT} }}"
+        try:
+            result = server.run(role, query, office=office, input=payload)[name]
+        except TransportQueryError as error:
+            assert "bearer token" in str(error), error
+            return False
+        return bool(result["__typename"] != "NotAllowedError")
+    query, variables = queries[operation]
+    try:
+        server.run(role, query, office=office, **variables)
+    except TransportQueryError as error:
+        if "may not" in str(error) or "bearer token" in str(error):
+            return False
+        raise
+    return True
+
+
+@pytest.mark.parametrize("operation", sorted(ALLOWED))
+def test_each_role_may_do_exactly_what_it_needs(server: Server, operation: str) -> None:
+    allowed = set()
+    for caller in CALLERS:
+        opened = open_property_case(server, key=f"{operation}-{caller}")
+        if attempt(server, caller, operation, opened["case"], opened["pin"]):
+            allowed.add(caller)
+    assert allowed == ALLOWED[operation]

@@ -1,0 +1,166 @@
+"""What integrators see, end to end over HTTP with a real GraphQL client: a property
+registration from the portal to hand-out, tracked by the citizen, read by an auditor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Server
+
+OPEN = """
+mutation Open($input: OpenCaseInput!) {
+  openCase(input: $input) {
+    __typename
+    ... on OpenCasePayload { pin case { id number status stage tasks { taskId element role state } } }
+    ... on ValidationError { message code }
+    ... on NotFoundError { message }
+    ... on NotAllowedError { message }
+  }
+}"""
+CLAIM = """
+mutation Claim($input: TaskInput!) {
+  claimTask(input: $input) {
+    __typename
+    ... on CasePayload { case { tasks { taskId state holder } } }
+    ... on ValidationError { message code }
+    ... on NotAllowedError { message }
+  }
+}"""
+COMPLETE = """
+mutation Complete($input: CompleteTaskInput!) {
+  completeTask(input: $input) {
+    __typename
+    ... on CasePayload { case { stage status tasks { taskId element } } }
+    ... on ValidationError { message code fields { field message } }
+    ... on NotAllowedError { message }
+    ... on NotFoundError { message }
+  }
+}"""
+DELIVER = """
+mutation Deliver($input: DeliverMessageInput!) {
+  deliverMessage(input: $input) {
+    __typename
+    ... on CasePayload { case { stage tasks { taskId element } } }
+    ... on ValidationError { message code }
+    ... on NotAllowedError { message }
+  }
+}"""
+TRACK = """
+query Track($number: String!, $pin: String!) {
+  track(number: $number, pin: $pin) { number service stage stages { stage since } expectedCompletion nextAction }
+}"""
+HISTORY = """
+query History($number: String!) {
+  case(number: $number) { number status outcome history { version kind actor input effects } }
+}"""
+
+
+def open_property_case(server: Server, key: str = "portal-1") -> dict[str, Any]:
+    result = server.run("integrator", OPEN, input={
+        "serviceCode": "rosreestr_ownership", "officeId": "LPK", "channel": "portal",
+        "applicant": {"fullName": "Кузнецова Анна Сергеевна", "document": "4215 654321"},
+        "idempotencyKey": key})["openCase"]
+    assert result["__typename"] == "OpenCasePayload", result
+    return result
+
+
+def test_a_property_registration_from_the_portal_to_hand_out(server: Server) -> None:
+    opened = open_property_case(server)
+    case = opened["case"]
+    number, pin = case["number"], opened["pin"]
+    assert case["stage"] == "Приём документов"
+    assert open_property_case(server)["case"]["number"] == number, "a retry with the same key is the same case"
+    reception = case["tasks"][0]
+    assert (reception["element"], reception["role"], reception["state"]) == ("Task_Reception", "operator", "open")
+
+    claimed = server.run("operator", CLAIM, office="LPK",
+                         input={"caseNumber": number, "taskId": reception["taskId"]})["claimTask"]
+    assert claimed["case"]["tasks"][0]["state"] == "claimed"
+    assert claimed["case"]["tasks"][0]["holder"] == "LPK/test-operator"
+
+    refused = server.run("operator", COMPLETE, office="LPK", input={
+        "caseNumber": number, "element": "Task_Reception", "data": {"documents_complete": "yes"}})["completeTask"]
+    assert refused["__typename"] == "ValidationError" and refused["code"] == "invalid_task_data"
+    assert {f["field"] for f in refused["fields"]} >= {"documents_complete", "property_kind"}
+
+    done = server.run("operator", COMPLETE, office="LPK", input={
+        "caseNumber": number, "element": "Task_Reception", "idempotencyKey": "reception",
+        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20:0012345:67"}})
+    assert done["completeTask"]["case"]["stage"] == "Передача документов в Росреестр"
+    sent = server.run("operator", COMPLETE, office="LPK", input={
+        "caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "PKG-1"}})
+    assert sent["completeTask"]["case"]["stage"] == "Рассмотрение в Росреестре"
+
+    answer = server.run("integrator", DELIVER, input={
+        "caseNumber": number, "name": "rosreestr_decision", "payload": {"decision": "registered"},
+        "idempotencyKey": "rosreestr-answer-1"})["deliverMessage"]
+    assert answer["case"]["stage"] == "Готово к выдаче"
+    again = server.run("integrator", DELIVER, input={
+        "caseNumber": number, "name": "rosreestr_decision", "payload": {"decision": "registered"},
+        "idempotencyKey": "rosreestr-answer-1"})["deliverMessage"]
+    assert again["__typename"] == "CasePayload", "an answer delivered twice is recorded once"
+
+    tracked = server.run(None, TRACK, number=number, pin=pin)["track"]
+    assert tracked["stage"] == "Готово к выдаче" and "приходите" in tracked["nextAction"]
+    assert "Кузнецова" not in str(tracked)
+
+    history = server.run("auditor", HISTORY, number=number)["case"]["history"]
+    assert [e["kind"] for e in history] == ["Opened", "TaskClaimed", "TaskCompleted", "TaskCompleted",
+                                            "MessageReceived"]
+    assert history[2]["input"]["data"]["cadastral_number"] == "48:20:0012345:67"
+    assert history[4]["effects"]["tasks_opened"][0]["element"] == "Task_Handout"
+
+
+def test_personal_data_is_shown_only_to_roles_that_need_it_and_every_read_is_recorded(server: Server) -> None:
+    number = open_property_case(server, "pd")["case"]["number"]
+    query = "query($n: String!) { case(number: $n) { applicant { fullName document } } }"
+    shown = server.run("operator", query, office="LPK", n=number)["case"]["applicant"]
+    assert shown == {"fullName": "Кузнецова Анна Сергеевна", "document": "4215 654321"}
+    server.run("auditor", query, n=number)
+    from gql.transport.exceptions import TransportQueryError
+
+    with pytest.raises(TransportQueryError, match="may not"):
+        server.run("integrator", query, n=number)
+    with pytest.raises(TransportQueryError, match="office ELC may not act in office LPK"):
+        server.run("operator", query, office="ELC", n=number)
+    from engine.application import Engine
+    from engine.store import parse_url
+    from tests.conftest import MASTER_KEY, Entropy
+
+    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    reads = engine.personal_data_reads(number)
+    assert [(r.role, r.purpose) for r in reads] == [("operator", "graphql case.applicant"),
+                                                    ("auditor", "graphql case.applicant")]
+    engine.close()
+
+
+
+@pytest.mark.postgres
+def test_the_same_journey_on_postgresql(pg_server: Server) -> None:
+    test_a_property_registration_from_the_portal_to_hand_out(pg_server)
+
+
+def test_limits_refuse_deep_aliased_oversized_requests_with_a_clear_message(server: Server) -> None:
+    from gql.transport.exceptions import TransportQueryError
+
+    deep = "{ cases(first: 1) { edges { node { office { dashboard { tasksByRole { role } } } " \
+           "service { code } } } } }"
+    server.run("supervisor", deep, office="LPK")  # within the depth limit
+    # The schema has no cycles yet, so no valid query is deeper than the depth limit (10);
+    # the limiter guards the types to come. Aliases, tokens, page size and body size bite now.
+    aliases = "{ " + " ".join(f"a{i}: services {{ code }}" for i in range(20)) + " }"
+    with pytest.raises(TransportQueryError, match="aliases"):
+        server.run(None, aliases)
+    with pytest.raises(TransportQueryError, match="first must be from 1 to 100"):
+        server.run("supervisor", "{ cases(first: 500) { edges { cursor } } }", office="LPK")
+    import httpx
+
+    huge = {"query": "{ services { code } }", "variables": {"pad": "x" * (3 * 1024 * 1024)}}
+    response = httpx.post(f"{server.url}/graphql", json=huge, timeout=30)
+    assert response.status_code == 413 and "request body over" in response.text
+    health = httpx.get(f"{server.url}/healthz", timeout=30).json()
+    assert health["status"] == "ok" and "cases" in health["read_models"]
+    metrics = httpx.get(f"{server.url}/metrics", timeout=30).text
+    assert "okno_http_requests_total" in metrics
