@@ -24,6 +24,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from api.auth import NotAuthenticated, bearer
 from api.context import Context, Services
 from api.graphql.cases import tasks_loader
+from api.ide import PREFIX, asset, graphiql_html
 from api.schema import schema
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -35,6 +36,10 @@ class OknoGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.services = services
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_html()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = None
@@ -150,6 +155,7 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
         Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", GraphQLEndpoint()),
         Route("/healthz", healthz),
+        Route(PREFIX + "{path:path}", asset),
         Route("/metrics", metrics),
     ], lifespan=lifespan)
     app.add_middleware(BodyLimit)
