@@ -46,6 +46,14 @@ class Applicant:
     shredded: bool = strawberry.field(description="True when retention removed the case's key.")
 
 
+@strawberry.type(description="A recorded read of an applicant's personal data.")
+class PersonalDataRead:
+    at: str
+    actor: str
+    role: str
+    purpose: str
+
+
 @strawberry.type
 class Case(Node):
     number: str
@@ -93,6 +101,12 @@ class Case(Node):
         return [HistoryEvent(version=e.originator_version, kind=type(e).__name__, at=e.timestamp.isoformat(),
                              actor=e.actor, input=cast(JSON, e.input), effects=cast(JSON, e.effects))
                 for e in info.context.services.engine.case_events(self.number)]
+
+    @strawberry.field(description="Auditors: who read the applicant's personal data, when and why.")
+    def personal_data_reads(self, info: strawberry.Info[Context, None]) -> list[PersonalDataRead]:
+        info.context.who.require("auditor")
+        return [PersonalDataRead(at=r.timestamp.isoformat(), actor=r.actor, role=r.role, purpose=r.purpose)
+                for r in info.context.services.engine.personal_data_reads(self.number)]
 
     @strawberry.field(description="Operators and supervisors of the case's office, and auditors. Recorded.")
     def applicant(self, info: strawberry.Info[Context, None]) -> Applicant:

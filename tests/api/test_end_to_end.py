@@ -164,3 +164,56 @@ def test_limits_refuse_deep_aliased_oversized_requests_with_a_clear_message(serv
     assert health["status"] == "ok" and "cases" in health["read_models"]
     metrics = httpx.get(f"{server.url}/metrics", timeout=30).text
     assert "okno_http_requests_total" in metrics
+
+
+def test_auditors_see_who_read_personal_data_and_any_object_resolves_by_its_global_id(server: Server) -> None:
+    opened = open_property_case(server, "node")
+    number, case_id = opened["case"]["number"], opened["case"]["id"]
+    server.run("supervisor", "query($n: String!) { case(number: $n) { applicant { fullName } } }",
+               office="LPK", n=number)
+    reads = server.run("auditor", "query($n: String!) { case(number: $n) { personalDataReads { actor role } } }",
+                       n=number)["case"]["personalDataReads"]
+    assert reads == [{"actor": "LPK/test-supervisor", "role": "supervisor"}]
+    node = server.run("auditor", "query($id: ID!) { node(id: $id) { id ... on Case { number } } }",
+                      id=case_id)["node"]
+    assert node == {"id": case_id, "number": number}
+    office = server.run(None, '{ offices { id code } }')["offices"][0]
+    assert server.run(None, "query($id: ID!) { node(id: $id) { ... on Office { code } } }",
+                      id=office["id"])["node"]["code"] == office["code"]
+
+
+def test_a_page_of_cases_with_their_tasks_costs_a_bounded_number_of_queries(server: Server) -> None:
+    import asyncio
+
+    from api.auth import Principal, Tokens
+    from api.context import Context, Services
+    from api.graphql.cases import tasks_loader
+    from api.schema import schema
+    from engine.application import Engine
+    from engine.store import parse_url
+    from projections.queries import Reader
+    from projections.runner import Projector
+    from tests.conftest import MASTER_KEY, Entropy
+
+    for i in range(30):
+        open_property_case(server, f"page-{i}")
+    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    projector = Projector(engine)
+    projector.catch_up()
+    queries: list[str] = []
+
+    class CountingReader(Reader):
+        def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+            queries.append(sql)
+            return super().rows(sql, params)
+
+    reader = CountingReader(projector)
+    services = Services(engine=engine, projector=projector, reader=reader, tokens=Tokens(MASTER_KEY),
+                        clock=lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc))
+    context = Context(services=services, principal=Principal("a", "auditor"),
+                      loaders={"tasks_by_case": tasks_loader(reader)})
+    result = asyncio.run(schema.execute("{ cases(first: 100) { edges { node { number tasks { taskId } } } } }",
+                                        context_value=context))
+    assert result.errors is None and len(result.data["cases"]["edges"]) == 30  # type: ignore[index]
+    assert len(queries) == 2, queries  # one for the page, one for all its tasks
+    engine.close()
