@@ -87,11 +87,8 @@ def serve(url: str) -> Iterator[Server]:
         thread.join(timeout=30)
 
 
-@pytest.fixture
-def server(sqlite_url: str) -> Iterator[Server]:
-    yield from serve(sqlite_url)
-
-
-@pytest.fixture
-def pg_server(postgres_url: str) -> Iterator[Server]:
-    yield from serve(postgres_url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Server]:
+    """Every API test runs against both stores (PostgreSQL when OKNO_TEST_DATABASE_URL is set)."""
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    yield from serve(url)

@@ -137,10 +137,6 @@ def test_personal_data_is_shown_only_to_roles_that_need_it_and_every_read_is_rec
 
 
 
-@pytest.mark.postgres
-def test_the_same_journey_on_postgresql(pg_server: Server) -> None:
-    test_a_property_registration_from_the_portal_to_hand_out(pg_server)
-
 
 def test_limits_refuse_deep_aliased_oversized_requests_with_a_clear_message(server: Server) -> None:
     from gql.transport.exceptions import TransportQueryError
