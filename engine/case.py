@@ -24,7 +24,8 @@ from eventsourcing.domain import Aggregate
 from engine.bpmn.inputs import input_from_dict, input_to_dict
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import Input, Runtime, StartCase, Step, canonical
-from engine.errors import IdempotencyKeyReused, ReplayDivergence
+from engine.errors import IdempotencyKeyReused, IntegrityViolation, ReplayDivergence
+from engine.integrity import GENESIS, chain_of, link
 
 CASE_NAMESPACE = UUID("6f6b6e6f-0000-4000-8000-00000000ca5e")
 RUNTIME = Runtime()
@@ -75,6 +76,7 @@ class Case(Aggregate):
     awaiting: list[str]
     idempotency: dict[str, str]  # key -> fingerprint of the input it was used for
     last_effects: dict[str, Any]
+    chain: str  # the hash chain's head: the last event's chain
 
     def __init__(self) -> None:
         """State is set by the created event's apply(); declared above for readers and mypy."""
@@ -84,6 +86,7 @@ class Case(Aggregate):
         effects: dict[str, Any]
         actor: str
         idempotency_key: str | None
+        chain: str  # SHA-256 over this event and the previous one's chain (engine.integrity)
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -143,6 +146,12 @@ class Case(Aggregate):
     def advance(self, event: Case.Event) -> None:
         step = _take_prepared(event.effects)
         if step is None:
+            # Rebuilt from the store: the event must be the one that was recorded.
+            previous = GENESIS if isinstance(event, Case.Opened) else self.chain
+            if chain_of(event, previous) != event.chain:
+                raise IntegrityViolation(
+                    f"case {getattr(self, 'number', event.originator_id)} version {event.originator_version}: "
+                    "the stored event does not match its hash chain (edited, deleted or reordered)")
             step = self.compute(input_from_dict(event.input), event.timestamp)
             if canonical(step.effects) != canonical(event.effects):
                 raise ReplayDivergence(
@@ -150,6 +159,7 @@ class Case(Aggregate):
                     "does not reproduce the recorded effects"
                 )
         self.state = step.state
+        self.chain = event.chain
         effects = step.effects
         self.last_effects = effects
         closed = {t["task"] for t in effects["tasks_closed"]}
@@ -199,16 +209,20 @@ class Case(Aggregate):
              idempotency_key: str | None) -> Case:
         case_id = case_id_for(number)
         step = RUNTIME.start(LIBRARY.get(process_version), case_id, at, start)
+        opened = {"number": number, "service": service, "office": office, "channel": channel,
+                  "process_version": process_version, "applicant": applicant}
+        chain = link(GENESIS, version=1, kind="Opened", timestamp=at, actor=actor, input=input_to_dict(start),
+                     effects=step.effects, idempotency_key=idempotency_key, opened=opened)
         with prepared(step):
-            return cls._create(
-                cls.Opened, id=case_id, timestamp=at, number=number, service=service, office=office,
-                channel=channel, process_version=process_version, applicant=applicant,
-                input=input_to_dict(start), effects=step.effects, actor=actor,
-                idempotency_key=idempotency_key,
-            )
+            return cls._create(cls.Opened, id=case_id, timestamp=at, input=input_to_dict(start),
+                               effects=step.effects, actor=actor, idempotency_key=idempotency_key, chain=chain,
+                               **opened)
 
     def record(self, event_class: type[Case.Event], step_input: Input, step: Step, *, actor: str,
                at: datetime, idempotency_key: str | None) -> None:
+        recorded_input = input_to_dict(step_input)
+        chain = link(self.chain, version=self.version + 1, kind=event_class.__name__, timestamp=at, actor=actor,
+                     input=recorded_input, effects=step.effects, idempotency_key=idempotency_key)
         with prepared(step):
-            self.trigger_event(event_class, timestamp=at, input=input_to_dict(step_input),
-                               effects=step.effects, actor=actor, idempotency_key=idempotency_key)
+            self.trigger_event(event_class, timestamp=at, input=recorded_input, effects=step.effects, actor=actor,
+                               idempotency_key=idempotency_key, chain=chain)

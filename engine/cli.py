@@ -265,6 +265,7 @@ def audit_group() -> None:
 @click.argument("numbers", nargs=-1)
 @click.option("--all", "all_cases", is_flag=True, help="Every case in the store.")
 def audit_verify(numbers: tuple[str, ...], all_cases: bool) -> None:
+    from engine.integrity import broken_links
     from engine.replay import replay_case
 
     if not numbers and not all_cases:
@@ -282,6 +283,12 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool) -> None:
                     raise UnknownCase(number)
                 engine.ensure_version(events[0].process_version)
                 report = replay_case(events)
+                broken = broken_links(events)
+                for version in broken:
+                    click.echo(f"\n{number} v{version}: the stored event does not match its hash chain "
+                               "(edited, deleted or reordered)")
+                if broken and report.ok:
+                    failed += 1
                 if not report.ok:
                     failed += 1
                     for check in report.divergences():

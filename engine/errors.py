@@ -123,3 +123,7 @@ class ProcessFailure(OknoError):
 
 class ReplayDivergence(OknoError):
     code = "replay_divergence"
+
+
+class IntegrityViolation(OknoError):
+    code = "integrity"
