@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -259,6 +259,29 @@ def case_show(number: str) -> None:
 @cli.group("audit", help="Auditors' tools.")
 def audit_group() -> None:
     pass
+
+
+@audit_group.command("history", help="Every event of a case: time, actor, input, effects, data change.")
+@click.argument("number")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
+              help="Only the events up to this moment.")
+def audit_history(number: str, as_of: datetime | None) -> None:
+    from engine.replay import history
+
+    with open_engine() as engine:
+        events = list(engine.case_events(number))
+        if not events or not isinstance(events[0], Case.Opened):
+            raise UnknownCase(number)
+        if as_of is not None:
+            moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+            events = [e for e in events if e.timestamp <= moment]
+        engine.ensure_version(events[0].process_version)
+        for entry in history(events):
+            click.echo(f"v{entry.version} {entry.timestamp.isoformat()} {entry.kind} by {entry.actor}")
+            click.echo(f"  input:   {json.dumps(entry.input, ensure_ascii=False)}")
+            effects = {k: v for k, v in entry.effects.items() if v not in ([], None, False)}
+            click.echo(f"  effects: {json.dumps(effects, ensure_ascii=False)}")
+            click.echo(f"  data:    {json.dumps(entry.data_change, ensure_ascii=False)}")
 
 
 @audit_group.command("verify", help="Replay cases from their inputs and check every recorded effect.")

@@ -65,6 +65,47 @@ class CaseReplay:
         return [check for check in self.checks if not check.reproduced]
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    kind: str
+    timestamp: datetime
+    actor: str
+    input: dict[str, Any]
+    effects: dict[str, Any]
+    data_change: dict[str, Any]  # {"set": {name: value}, "removed": [name]}
+
+
+def history(events: Iterable[Case.Event]) -> list[HistoryEntry]:
+    """Every event of a case with the change it made to the case data (by replaying it)."""
+    events = list(events)
+    if not events or not isinstance(events[0], Case.Opened):
+        return []
+    first = events[0]
+    process = LIBRARY.get(first.process_version)
+    entries: list[HistoryEntry] = []
+    state: str | None = None
+    before: dict[str, Any] = {}
+    for event in events:
+        step_input = input_from_dict(event.input)
+        if isinstance(step_input, StartCase):
+            step = RUNTIME.start(process, event.originator_id, event.timestamp, step_input)
+        else:
+            assert state is not None
+            step = RUNTIME.apply(process, event.originator_id, state, event.timestamp, step_input)
+        state = step.state
+        after = step.data if step.data or not before else before
+        change = {"set": {k: v for k, v in after.items() if before.get(k, _MISSING) != v},
+                  "removed": sorted(k for k in before if k not in after)}
+        entries.append(HistoryEntry(event.originator_version, type(event).__name__, event.timestamp, event.actor,
+                                    event.input, event.effects, change))
+        before = after
+    return entries
+
+
+_MISSING = object()
+
+
 def replay_case(events: Iterable[Case.Event]) -> CaseReplay:
     """Replay a stored case (its events as the store returns them)."""
     events = list(events)

@@ -14,6 +14,7 @@ from api.context import Context
 from api.graphql.directory import Office, Service
 from api.graphql.relay import Node, PageInfo, global_id
 from api.graphql.tasks import Task
+from engine.replay import history
 from projections.queries import CaseStatus as CaseStatusView
 from projections.queries import Reader
 
@@ -35,6 +36,7 @@ class HistoryEvent:
     actor: str
     input: JSON
     effects: JSON
+    data_change: JSON = strawberry.field(description='{"set": {name: value}, "removed": [name]}')
 
 
 @strawberry.type(description="Personal data of the applicant; every read is recorded for auditors.")
@@ -70,6 +72,7 @@ class Case(Node):
     deadline: str | None = strawberry.field(description="Regulated deadline (date), in working days.")
     next_action: str = strawberry.field(description="What the citizen has to do next.")
     version: int
+    as_of_tasks: strawberry.Private[list[Task] | None] = None
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Case:
@@ -92,15 +95,22 @@ class Case(Node):
 
     @strawberry.field(description="Open and claimed tasks of the case.")
     async def tasks(self, info: strawberry.Info[Context, None]) -> list[Task]:
+        if self.as_of_tasks is not None:
+            return self.as_of_tasks
         loader: DataLoader[str, list[Task]] = info.context.loaders["tasks_by_case"]
         return await loader.load(self.number)
 
-    @strawberry.field(description="Every event in order (auditors; the case office's staff).")
+    @strawberry.field(description="Every event in order, with the change it made to the case data "
+                                  "(auditors; the case office's staff).")
     def history(self, info: strawberry.Info[Context, None]) -> list[HistoryEvent]:
         info.context.who.require(*HISTORY_ROLES, office=self.office_code)
-        return [HistoryEvent(version=e.originator_version, kind=type(e).__name__, at=e.timestamp.isoformat(),
-                             actor=e.actor, input=cast(JSON, e.input), effects=cast(JSON, e.effects))
-                for e in info.context.services.engine.case_events(self.number)]
+        engine = info.context.services.engine
+        events = [e for e in engine.case_events(self.number) if e.originator_version <= self.version]
+        engine.ensure_version(cast(Any, events[0]).process_version)
+        return [HistoryEvent(version=h.version, kind=h.kind, at=h.timestamp.isoformat(), actor=h.actor,
+                             input=cast(JSON, h.input), effects=cast(JSON, h.effects),
+                             data_change=cast(JSON, h.data_change))
+                for h in history(events)]
 
     @strawberry.field(description="Auditors: who read the applicant's personal data, when and why.")
     def personal_data_reads(self, info: strawberry.Info[Context, None]) -> list[PersonalDataRead]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
@@ -15,6 +15,7 @@ from api.graphql.relay import Node, PageInfo, cursor, page_size, parse_cursor, p
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
 from engine.errors import InvalidInput
 from projections.queries import office_ranking, service_statistics, track
+from projections.time_travel import case_as_of
 
 
 @strawberry.type
@@ -54,6 +55,22 @@ def _find_office(info: strawberry.Info[Context, None], code: str) -> Office | No
     return Office.of(rows[0]) if rows else None
 
 
+def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datetime) -> Case | None:
+    if moment.tzinfo is None:
+        raise InvalidInput("asOf needs a time zone, e.g. 2026-11-02T12:00:00+03:00")
+    current = _find_case(info, number)  # also checks the caller may see this case
+    if current is None:
+        return None
+    events = list(info.context.services.engine.case_events(number))
+    found = case_as_of(info.context.services.reader, events, moment)
+    if found is None:
+        return None
+    row, tasks = found
+    case = Case.of(row)
+    case.as_of_tasks = [Task.of(t) for t in tasks]
+    return case
+
+
 def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None:
     who = info.context.who
     rows = info.context.services.reader.rows("SELECT * FROM rm_cases WHERE number = ?", (number,))
@@ -81,9 +98,12 @@ class Query:
     def office(self, info: strawberry.Info[Context, None], id: str) -> Office | None:
         return _find_office(info, id)
 
-    @strawberry.field(description="One case by its number.")
-    def case(self, info: strawberry.Info[Context, None], number: str) -> Case | None:
-        return _find_case(info, number)
+    @strawberry.field(description="One case by its number; with asOf, as it stood at that moment "
+                                  "(rebuilt from its events).")
+    def case(self, info: strawberry.Info[Context, None], number: str, as_of: datetime | None = None) -> Case | None:
+        if as_of is None:
+            return _find_case(info, number)
+        return _case_as_of(info, number, as_of)
 
     @strawberry.field(description="Cases, newest first, as a Relay connection with keyset cursors.")
     def cases(self, info: strawberry.Info[Context, None], office_id: str | None = None, status: str | None = None,

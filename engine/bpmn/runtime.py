@@ -105,6 +105,9 @@ Input = (StartCase | CompleteTask | DeliverMessage | FireTimer | Withdraw | Clai
 class Step:
     state: str  # canonical JSON: the workflow's state and the id counter
     effects: dict[str, Any] = field(default_factory=dict)
+    # The case data after the step (the last completed task's data): for auditors' views
+    # of what changed; not recorded, since replay recomputes it.
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
@@ -262,7 +265,10 @@ class Runtime:
         # The state keeps SpiffWorkflow's own key order: its tasks store data as changes
         # against their parent, so they must be restored parents first (sorting the keys
         # by task id would lose data). That order is itself deterministic.
-        return Step(json.dumps(state, ensure_ascii=False, separators=(",", ":")), json.loads(canonical(effects)))
+        last = workflow.last_task
+        data = json.loads(canonical(_REGISTRY.convert(last.data))) if last is not None else {}
+        return Step(json.dumps(state, ensure_ascii=False, separators=(",", ":")), json.loads(canonical(effects)),
+                    data)
 
 
 @dataclass
