@@ -270,12 +270,13 @@ def audit_history(number: str, as_of: datetime | None) -> None:
 
     with open_engine() as engine:
         events = list(engine.case_events(number))
-        if not events or not isinstance(events[0], Case.Opened):
+        opened = events[0] if events else None
+        if not isinstance(opened, Case.Opened):
             raise UnknownCase(number)
         if as_of is not None:
             moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
             events = [e for e in events if e.timestamp <= moment]
-        engine.ensure_version(events[0].process_version)
+        engine.ensure_version(opened.process_version)
         for entry in history(events):
             click.echo(f"v{entry.version} {entry.timestamp.isoformat()} {entry.kind} by {entry.actor}")
             click.echo(f"  input:   {json.dumps(entry.input, ensure_ascii=False)}")
