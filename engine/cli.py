@@ -285,6 +285,28 @@ def audit_history(number: str, as_of: datetime | None) -> None:
             click.echo(f"  data:    {json.dumps(entry.data_change, ensure_ascii=False)}")
 
 
+@audit_group.command("export", help="Write the event log for process-mining tools.")
+@click.option("--format", "fmt", type=click.Choice(["xes"]), default="xes", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("okno.xes"),
+              show_default=True)
+def audit_export(fmt: str, output: Path) -> None:
+    from engine.xes import write_xes
+
+    with open_engine() as engine:
+        numbers = sorted(scan_cases(engine))
+
+        def cases() -> Iterator[list[Case.Event]]:
+            for number in numbers:
+                events = list(engine.case_events(number))
+                if events and isinstance(events[0], Case.Opened):
+                    engine.ensure_version(events[0].process_version)
+                    yield events
+
+        with output.open("wb") as out:
+            written = write_xes(cases(), out)
+    click.echo(f"{written} cases written to {output} ({fmt.upper()})")
+
+
 @audit_group.command("verify", help="Replay cases from their inputs and check every recorded effect.")
 @click.argument("numbers", nargs=-1)
 @click.option("--all", "all_cases", is_flag=True, help="Every case in the store.")
