@@ -21,11 +21,12 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from api.auth import NotAuthenticated, bearer
+from api.auth import NotAllowed, NotAuthenticated, bearer
 from api.context import Context, Services
 from api.graphql.cases import tasks_loader
 from api.ide import PREFIX, asset, graphiql_html
 from api.schema import schema
+from engine.errors import NotFound, OknoError
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 REFRESH_SECONDS = 0.5
@@ -148,6 +149,28 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
         return JSONResponse({"status": "ok", "read_models": {s.name: {"position": s.position, "lag": s.lag}
                                                              for s in status}})
 
+    async def diagram(request: Request) -> Response:
+        """The case's process drawn with its path and current tasks (no personal data)."""
+        services: Services = holder["services"]
+        try:
+            token = bearer(request.headers.get("authorization"))
+            if token is None:
+                raise NotAuthenticated("this needs a bearer token (okno token create)")
+            who = services.tokens.verify(token)
+            number = str(request.path_params["number"])
+            case = services.engine.get_case(number)
+            who.require("operator", "supervisor", "auditor", "integrator", office=case.office)
+            svg = services.engine.diagram(number)
+        except NotAuthenticated as error:
+            return JSONResponse({"error": str(error)}, status_code=401)
+        except NotAllowed as error:
+            return JSONResponse({"error": str(error)}, status_code=403)
+        except NotFound as error:
+            return JSONResponse({"error": str(error)}, status_code=404)
+        except OknoError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return Response(svg, media_type="image/svg+xml")
+
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(generate_latest(registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
@@ -155,6 +178,7 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
         Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", GraphQLEndpoint()),
         Route("/healthz", healthz),
+        Route("/cases/{number}/diagram.svg", diagram),
         Route(PREFIX + "{path:path}", asset),
         Route("/metrics", metrics),
     ], lifespan=lifespan)

@@ -259,6 +259,16 @@ class Engine:
             raise ConcurrencyConflict(f"{number} (personal data access log)", 0)
         return self.vault.unseal(case.id, case.applicant)
 
+    def diagram(self, number: str) -> str:
+        """The case's process as SVG, with the path taken and the current tasks highlighted."""
+        from engine.case import RUNTIME
+        from engine.diagram import render_svg
+
+        case = self.get_case(number)
+        process = LIBRARY.get(case.process_version)
+        done, active = RUNTIME.element_states(process, case.id, case.state, case.modified_on)
+        return render_svg(process.bundle, done, active, title=f"{case.number} — {case.service} — {case.status}")
+
     def personal_data_reads(self, number: str) -> list[PersonalDataAccess.Read]:
         case_id = case_id_for(number)
         return [e for e in self.store.events.get(access_log_id(case_id)) if isinstance(e, PersonalDataAccess.Read)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any, cast
+from urllib.parse import quote
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -82,6 +83,11 @@ class Case(Node):
                    stages=[Stage(stage=s["stage"], since=s["since"]) for s in json.loads(row["stages"])],
                    opened_at=row["opened_at"], closed_at=row["closed_at"], deadline=row["deadline"],
                    next_action=row["next_action"], version=row["version"])
+
+    @strawberry.field(description="The case's process drawn as SVG, path taken and current tasks highlighted "
+                                  "(GET with the same bearer token).")
+    def diagram_url(self) -> str:
+        return f"/cases/{quote(self.number)}/diagram.svg"
 
     @strawberry.field
     def service(self, info: strawberry.Info[Context, None]) -> Service | None:

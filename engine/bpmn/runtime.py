@@ -194,6 +194,18 @@ class Runtime:
             return self._finish(process, workflow, before, context, previous_stage=stored.get("stage"),
                                 claims=claims, claims_changed=changed, kept=kept, feedback=feedback)
 
+    def element_states(self, process: CompiledProcess, case_id: uuid.UUID, state: str,
+                       at: datetime) -> tuple[set[str], set[str]]:
+        """The BPMN elements a case has passed, and those it is at now (for drawing it)."""
+        stored = json.loads(state)
+        with determinism.case_context(case_id, at, stored["ids"]):
+            workflow = _CONVERTER.restore_state(stored["workflow"], process)
+            done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                    if t.task_spec.bpmn_id}
+            active = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+                      if t.task_spec.bpmn_id}
+        return done, active
+
     def _run(self, process: CompiledProcess, workflow: BpmnWorkflow, step: Input, now: datetime) -> None:
         if isinstance(step, CompleteTask):
             task = _ready_task(workflow, step.element, step.task)

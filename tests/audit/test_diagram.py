@@ -1,0 +1,72 @@
+"""The case diagram: drawn from the model's DI coordinates, with the path taken and the
+current tasks highlighted, served over HTTP and rendered by a real browser."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import etree
+
+from tests.api.conftest import Server
+from tests.api.test_end_to_end import COMPLETE, open_property_case
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def advanced_case(server: Server) -> str:
+    number = str(open_property_case(server, "diagram")["case"]["number"])
+    server.run("operator", COMPLETE, office="LPK", input={
+        "caseNumber": number, "element": "Task_Reception",
+        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:1"}})
+    return number
+
+
+def test_the_diagram_highlights_the_path_taken_and_the_current_task(server: Server) -> None:
+    number = advanced_case(server)
+    url = server.run("auditor", "query($n: String!) { case(number: $n) { diagramUrl } }", n=number)["case"]
+    response = httpx.get(server.url + url["diagramUrl"], timeout=30,
+                         headers={"Authorization": f"Bearer {server.token('auditor')}"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    svg = etree.fromstring(response.content)
+    states = {g.get("id"): g.get("data-state") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
+    assert states["Task_Reception"] == "done" and states["StartEvent_Application"] == "done"
+    assert states["Task_SendPackage"] == "active"
+    assert states["Task_Handout"] == "idle"
+    refused = httpx.get(server.url + url["diagramUrl"], timeout=30,
+                        headers={"Authorization": f"Bearer {server.token('operator', 'ELC')}"})
+    assert refused.status_code == 403
+    assert httpx.get(server.url + url["diagramUrl"], timeout=30).status_code == 401
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
+def test_the_diagram_renders_in_chromium_and_is_not_blank(server: Server, tmp_path: Path) -> None:
+    from PIL import Image
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    number = advanced_case(server)
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1800,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setExtraHTTPHeaders",
+                               {"headers": {"Authorization": f"Bearer {server.token('auditor')}"}})
+        driver.get(f"{server.url}/cases/{number}/diagram.svg")
+        shot = tmp_path / "diagram.png"
+        shot.write_bytes(base64.b64decode(driver.get_screenshot_as_base64()))
+    finally:
+        driver.quit()
+    image = Image.open(shot).convert("RGB")
+    colours = image.getcolors(maxcolors=1_000_000) or []
+    assert len(colours) > 20, "the screenshot is blank"
+    greens = sum(count for count, (r, g, b) in colours if g > 100 and r < 80 and b < 80)
+    oranges = sum(count for count, (r, g, b) in colours if r > 200 and 60 < g < 140 and b < 40)
+    assert greens > 50 and oranges > 50, "the path taken (green) and the current task (orange) are drawn"
