@@ -70,3 +70,28 @@ def test_the_diagram_renders_in_chromium_and_is_not_blank(server: Server, tmp_pa
     greens = sum(count for count, (r, g, b) in colours if g > 100 and r < 80 and b < 80)
     oranges = sum(count for count, (r, g, b) in colours if r > 200 and 60 < g < 140 and b < 40)
     assert greens > 50 and oranges > 50, "the path taken (green) and the current task (orange) are drawn"
+
+
+def test_time_travel_shows_a_case_as_it_stood_and_history_shows_each_data_change(server: Server) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    number = str(open_property_case(server, "time-travel")["case"]["number"])
+    time.sleep(1.1)
+    between = datetime.now(UTC).replace(microsecond=0).isoformat()
+    time.sleep(1.1)
+    server.run("operator", COMPLETE, office="LPK", input={
+        "caseNumber": number, "element": "Task_Reception",
+        "data": {"documents_complete": True, "property_kind": "land", "cadastral_number": "48:7"}})
+    query = """query($n: String!, $t: DateTime) {
+      case(number: $n, asOf: $t) { stage version tasks { element } history { version dataChange } } }"""
+    then = server.run("auditor", query, n=number, t=between)["case"]
+    now = server.run("auditor", query, n=number, t=None)["case"]
+    assert (then["stage"], then["version"], [t["element"] for t in then["tasks"]]) == (
+        "Приём документов", 1, ["Task_Reception"])
+    assert (now["stage"], now["version"], [t["element"] for t in now["tasks"]]) == (
+        "Передача документов в Росреестр", 2, ["Task_SendPackage"])
+    assert len(then["history"]) == 1
+    assert now["history"][1]["dataChange"]["set"]["cadastral_number"] == "48:7"
+    before_opening = server.run("auditor", query, n=number, t="2000-01-01T00:00:00+00:00")["case"]
+    assert before_opening is None
