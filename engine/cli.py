@@ -99,6 +99,37 @@ def validate_command(paths: tuple[Path, ...]) -> None:
         click.echo(f"ok catalog: {len(services)} services")
 
 
+@cli.command("run-model", help="Run a model on scripted inputs and print the path taken (a unit test for analysts).")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--inputs", "inputs", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The TOML script of inputs and expectations.")
+def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
+    from engine.bpmn.library import compile_bundle
+    from engine.run_model import ScriptInvalid, load_script, run
+
+    sources, _ = _sources(paths)
+    plan = validate(sources)
+    if plan.problems:
+        for problem in plan.problems:
+            click.echo(str(problem))
+        sys.exit(1)
+    script = load_script(inputs.read_text(encoding="utf-8"), inputs.name)
+    wanted = script.get("process")
+    bundles = [b for b in plan.bundles if wanted in (None, b.process_id)]
+    if len(bundles) != 1:
+        raise ScriptInvalid(f"{inputs.name}: name the process to run (process = \"…\"); the files hold "
+                            f"{', '.join(b.process_id for b in plan.bundles) or 'none'}")
+    result = run(compile_bundle(bundles[0]), script)
+    click.echo(f"{bundles[0].process_id} {bundles[0].version[:12]} with {inputs.name}")
+    for line in result.lines:
+        click.echo(f"  {line}")
+    for failure in result.failures:
+        click.echo(f"FAILED: {failure}")
+    if not result.ok:
+        sys.exit(1)
+    click.echo("passed")
+
+
 @cli.command("deploy", help="Validate and deploy BPMN/DMN files (and a catalog.toml) to the store.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def deploy_command(paths: tuple[Path, ...]) -> None:

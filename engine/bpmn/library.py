@@ -9,7 +9,9 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.camunda.parser import CamundaParser
 
+from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, parse_xml
+from engine.bpmn.validation import role_of
 from engine.errors import UnknownProcessVersion
 
 
@@ -54,9 +56,12 @@ class CompiledProcess:
 def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     parser = CamundaParser()
     bpmn_root = parse_xml(bundle.bpmn)
+    normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
     parser.add_bpmn_xml(etree.ElementTree(bpmn_root), filename=bundle.bpmn.name)
     for dmn in bundle.dmn:
-        parser.add_dmn_xml(parse_xml(dmn), filename=dmn.name)
+        dmn_root = parse_xml(dmn)
+        normalize_dmn(dmn_root)
+        parser.add_dmn_xml(dmn_root, filename=dmn.name)
     spec = parser.get_spec(bundle.process_id)
     subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
     return CompiledProcess(bundle, spec, subprocess_specs, _elements(bpmn_root, bundle.process_id))
@@ -83,7 +88,7 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
                 options=tuple(str(v.get("id")) for v in field.findall(f"{c}value")),
             ))
         kind = etree.QName(node).localname
-        role = node.get(f"{c}candidateGroups") or (lanes.get(ident) if kind == "userTask" else None)
+        role = role_of(node, lanes) if kind == "userTask" else node.get(f"{c}candidateGroups")
         found[ident] = ElementInfo(ident, kind, node.get("name") or ident, role,
                                    properties.get("stage"), properties.get("outcome"), tuple(fields))
     return found

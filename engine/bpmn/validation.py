@@ -7,11 +7,11 @@ checks every expression against okno's language without running any of it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.sources import (
     BPMN_NS,
     CAMUNDA_NS,
@@ -55,7 +55,6 @@ _EVENT_DEFINITIONS = frozenset({
     "messageEventDefinition", "timerEventDefinition", "terminateEventDefinition",
     "errorEventDefinition", "signalEventDefinition", "escalationEventDefinition",
 })
-_ISO_LIKE = re.compile(r"^R?\d*/?P[\dYMWDTHMS.,]+$|^\d{4}-\d{2}-\d{2}", re.IGNORECASE)
 
 
 @dataclass(frozen=True, order=True)
@@ -126,20 +125,36 @@ def validate(sources: list[SourceFile]) -> Plan:
             plan.problems.append(Problem(source.name, error.line, "-", error.message))
             continue
         if source.is_dmn or etree.QName(root).namespace in DMN_NAMESPACES:
+            for untranslatable in normalize_dmn(root):
+                checker.report(untranslatable.element, untranslatable.message, untranslatable.owner)
             for decision_id in _check_dmn(checker, root):
                 decisions[decision_id] = source
         elif etree.QName(root).namespace != BPMN_NS:
             checker.report(root, "not a BPMN 2.0 document (root element is not bpmn:definitions)")
         else:
+            for untranslatable in normalize_bpmn(root):
+                checker.report(untranslatable.element, untranslatable.message, untranslatable.owner)
             documents.append((source, root))
         plan.problems.extend(checker.problems)
 
     for source, root in documents:
         checker = _Checker(source)
-        processes = [p for p in root.iter(_b("process")) if p.get("isExecutable", "false").lower() == "true"]
-        if not processes:
-            checker.report(root, 'no executable process: mark the process isExecutable="true"')
+        every = list(root.iter(_b("process")))
+        processes = [p for p in every if p.get("isExecutable", "false").lower() == "true"]
+        if not every:
+            checker.report(root, "the file holds no process: a collaboration needs at least one pool "
+                                 "with a process (processRef)")
+        elif not processes:
+            for process in every:
+                flag = process.get("isExecutable")
+                state = "is marked not executable" if flag is not None else "is not marked executable"
+                checker.report(process, f"process {process.get('id')} {state}: okno runs executable processes only; "
+                                        'set isExecutable="true" on the pool that the centre works')
         messages = {m.get("id"): m for m in root.iter(_b("message"))}
+        _check_message_flows(checker, root)
+        if not processes:
+            for process in every:  # still say everything else that stands between it and running
+                _check_process(checker, process, messages)
         for process in processes:
             refs = _check_process(checker, process, messages)
             missing = sorted(ref for ref in refs if ref not in decisions)
@@ -241,18 +256,38 @@ def _check_event_definitions(checker: _Checker, node: etree._Element,
 
 
 def _check_timer(checker: _Checker, part: etree._Element, owner: str) -> None:
-    text = (part.text or "").strip()
-    if _ISO_LIKE.match(text):
-        checker.report(part, f"timer {text!r} must be an expression: quote it as \"{text}\"", owner)
-        return
-    checker.expression(part, text, "timer", owner)
+    # Bare ISO 8601 literals were quoted by normalize_bpmn; what is left is an expression.
+    checker.expression(part, (part.text or "").strip(), "timer", owner)
+
+
+def _check_message_flows(checker: _Checker, root: etree._Element) -> None:
+    """A message flow must connect two things that exist: a pool, or an element in one."""
+    known = {node.get("id") for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+    for flow in root.iter(_b("messageFlow")):
+        for end in ("sourceRef", "targetRef"):
+            ref = flow.get(end)
+            if not ref or ref not in known:
+                checker.report(flow, f"message flow {end} {ref!r} points to nowhere: connect it to a pool "
+                                     "or to an element inside one")
+
+
+def role_of(task: etree._Element, lanes: dict[str, str]) -> str | None:
+    """Who works a user task: an explicit candidate group (Camunda 7 attribute or Camunda 8
+    assignment definition), else the lane it is drawn in."""
+    explicit = task.get(_c("candidateGroups"))
+    if not explicit:
+        for node in task.iter():
+            if isinstance(node.tag, str) and etree.QName(node).localname == "assignmentDefinition":
+                explicit = node.get("candidateGroups")
+    return explicit or lanes.get(str(task.get("id")))
 
 
 def _check_user_task(checker: _Checker, task: etree._Element, lanes: dict[str, str]) -> None:
     ident = str(task.get("id"))
-    role = task.get(_c("candidateGroups")) or lanes.get(ident)
+    role = role_of(task, lanes)
     if not role:
-        checker.report(task, "user task has no role: set camunda:candidateGroups or put it in a lane")
+        checker.report(task, "user task has no role: set camunda:candidateGroups (Camunda 8: "
+                             "zeebe:assignmentDefinition candidateGroups) or draw it in a lane named for the role")
     form_data = task.find(f"{_b('extensionElements')}/{_c('formData')}")
     if form_data is None:
         return

@@ -1,0 +1,184 @@
+"""``okno run-model``: a unit test for analysts. A model runs in memory on scripted inputs
+(task data, agency messages, time passing) and prints the path taken and the final data;
+expectations in the script make it pass or fail, so it can run in the analysts' own CI.
+
+Script (TOML)::
+
+    process = "property_registration"     # optional when the file holds one process
+    start = "2026-11-02T09:00:00+03:00"   # optional
+    data = { service_code = "rosreestr_ownership" }   # optional start data
+
+    [[step]]
+    complete = "Task_Reception"            # a user task's element id
+    data = { documents_complete = true }
+    [[step]]
+    message = "rosreestr_decision"
+    payload = { decision = "registered" }
+    [[step]]
+    wait = "P31D"                          # time passes; due timers fire
+    [[step]]
+    complete = "Task_Reception"
+    data = { documents_complete = "yes" }
+    expect_error = "invalid_task_data"     # this step must be refused
+
+    [expect]
+    completed = true
+    outcome = "issued"
+    stage = "Готово к выдаче"
+    tasks_open = ["Task_Handout"]
+    messages_sent = ["rosreestr_package", "applicant_notification"]
+    data = { result = "registered" }       # these keys, with these values
+"""
+
+from __future__ import annotations
+
+import tomllib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.bpmn.library import CompiledProcess
+from engine.bpmn.runtime import CompleteTask, DeliverMessage, FireTimer, Input, Runtime, StartCase, Step
+from engine.errors import OknoError
+
+DEFAULT_START = "2026-11-02T09:00:00+03:00"
+STEP_GAP = timedelta(minutes=10)
+RUN_NAMESPACE = uuid.UUID("6f6b6e6f-0000-4000-8000-00000000a11a")
+
+
+class ScriptInvalid(OknoError):
+    code = "validation"
+
+
+@dataclass
+class RunResult:
+    lines: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def load_script(text: str, name: str) -> dict[str, Any]:
+    try:
+        script = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScriptInvalid(f"{name}: not valid TOML: {error}") from None
+    for index, step in enumerate(script.get("step", []), start=1):
+        kinds = [k for k in ("complete", "message", "wait") if k in step]
+        if len(kinds) != 1:
+            raise ScriptInvalid(f"{name}: step {index} needs exactly one of complete, message, wait")
+    return script
+
+
+def _duration(text: str, start: datetime) -> timedelta:
+    try:
+        delta: timedelta = TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_iso_duration(text), start)
+    except Exception:  # SpiffWorkflow raises a bare Exception for a bad duration
+        raise ScriptInvalid(f"wait {text!r} is not an ISO 8601 duration such as P3D or PT4H") from None
+    return delta
+
+
+def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
+    result = RunResult()
+    runtime = Runtime()
+    case_id = uuid.uuid5(RUN_NAMESPACE, process.version)
+    try:
+        now = datetime.fromisoformat(str(script.get("start", DEFAULT_START)))
+    except ValueError:
+        raise ScriptInvalid(f"start {script.get('start')!r} is not an ISO date-time") from None
+    if now.tzinfo is None:
+        raise ScriptInvalid("start needs a time zone, e.g. 2026-11-02T09:00:00+03:00")
+    timers: dict[str, dict[str, Any]] = {}
+    tasks: dict[str, str] = {}
+    sent: list[str] = []
+    step = runtime.start(process, case_id, now, StartCase(dict(script.get("data", {}))))
+    _record(result, "start", now, step, timers, tasks, sent)
+
+    for index, entry in enumerate(script.get("step", []), start=1):
+        if "wait" in entry:
+            now += _duration(str(entry["wait"]), now)
+            result.lines.append(f"{now.isoformat()}  … {entry['wait']} pass")
+            for timer in sorted(timers.values(), key=lambda t: t["due"] or ""):
+                if timer["task"] in timers and timer["due"] and datetime.fromisoformat(timer["due"]) <= now:
+                    step = _apply(result, runtime, process, case_id, step, now, FireTimer(timer["element"]),
+                                  f"timer {timer['element']}", index, None, timers, tasks, sent)
+            continue
+        now += STEP_GAP
+        step_input: Input
+        if "complete" in entry:
+            step_input = CompleteTask(str(entry["complete"]), dict(entry.get("data", {})))
+            label = f"complete {entry['complete']}"
+        else:
+            step_input = DeliverMessage(str(entry["message"]), dict(entry.get("payload", {})))
+            label = f"message {entry['message']}"
+        step = _apply(result, runtime, process, case_id, step, now, step_input, label, index,
+                      entry.get("expect_error"), timers, tasks, sent)
+    _check(result, script.get("expect", {}), step, tasks, sent)
+    return result
+
+
+def _apply(result: RunResult, runtime: Runtime, process: CompiledProcess, case_id: uuid.UUID, step: Step,
+           now: datetime, step_input: Input, label: str, index: int, expect_error: str | None,
+           timers: dict[str, dict[str, Any]], tasks: dict[str, str], sent: list[str]) -> Step:
+    try:
+        following = runtime.apply(process, case_id, step.state, now, step_input)
+    except OknoError as error:
+        if expect_error and error.code == expect_error:
+            result.lines.append(f"{now.isoformat()}  {label}: refused as expected ({error.code}): {error}")
+        else:
+            result.lines.append(f"{now.isoformat()}  {label}: REFUSED ({error.code}): {error}")
+            result.failures.append(f"step {index} ({label}) was refused: {error}")
+        return step
+    if expect_error:
+        result.failures.append(f"step {index} ({label}) should have been refused with {expect_error}")
+    _record(result, label, now, following, timers, tasks, sent)
+    return following
+
+
+def _record(result: RunResult, label: str, now: datetime, step: Step, timers: dict[str, dict[str, Any]],
+            tasks: dict[str, str], sent: list[str]) -> None:
+    effects = step.effects
+    for gone in effects["tasks_closed"]:
+        tasks.pop(gone["task"], None)
+    for opened in effects["tasks_opened"]:
+        tasks[opened["task"]] = opened["element"]
+    for gone in effects["timers_cancelled"] + effects["timers_fired"]:
+        timers.pop(gone["task"], None)
+    for scheduled in effects["timers_scheduled"]:
+        timers[scheduled["task"]] = scheduled
+    sent.extend(m["name"] for m in effects["messages_sent"])
+    notes = [f"stage: {effects['stage']}"] if effects["stage"] else []
+    if effects["tasks_opened"]:
+        notes.append("opened " + ", ".join(f"{t['element']} ({t['role']})" for t in effects["tasks_opened"]))
+    if effects["messages_sent"]:
+        notes.append("sent " + ", ".join(m["name"] for m in effects["messages_sent"]))
+    if effects["timers_scheduled"]:
+        notes.append("timers " + ", ".join(f"{t['element']} at {t['due']}" for t in effects["timers_scheduled"]))
+    if effects["awaiting"]:
+        notes.append("awaits " + ", ".join(effects["awaiting"]))
+    if effects["completed"]:
+        notes.append(f"COMPLETED, outcome {effects['outcome']}")
+    result.lines.append(f"{now.isoformat()}  {label}: " + "; ".join(notes))
+
+
+def _check(result: RunResult, expect: dict[str, Any], step: Step, tasks: dict[str, str], sent: list[str]) -> None:
+    effects = step.effects
+    actual: dict[str, Any] = {
+        "completed": effects["completed"], "outcome": effects["outcome"], "stage": effects["stage"],
+        "tasks_open": sorted(tasks.values()), "messages_sent": sent,
+    }
+    for key in ("completed", "outcome", "stage", "messages_sent"):
+        if key in expect and expect[key] != actual[key]:
+            result.failures.append(f"expected {key} = {expect[key]!r}, got {actual[key]!r}")
+    if "tasks_open" in expect and sorted(expect["tasks_open"]) != actual["tasks_open"]:
+        result.failures.append(f"expected tasks_open = {sorted(expect['tasks_open'])!r}, got {actual['tasks_open']!r}")
+    for key, value in expect.get("data", {}).items():
+        if step.data.get(key) != value:
+            result.failures.append(f"expected data {key} = {value!r}, got {step.data.get(key)!r}")
+    result.lines.append("final data: " + ", ".join(f"{k}={v!r}" for k, v in sorted(step.data.items())))
