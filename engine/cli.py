@@ -75,9 +75,13 @@ def _sources(paths: tuple[Path, ...]) -> tuple[list[SourceFile], list[Service] |
 
 @cli.command("validate", help="Check BPMN/DMN files (and a catalog.toml) without deploying; exit 1 on problems.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def validate_command(paths: tuple[Path, ...]) -> None:
+@click.option("--explain", is_flag=True,
+              help="Also list, per process, the BPMN elements used and whether okno runs them.")
+def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
     try:
         sources, services = _sources(paths)
+        if explain:
+            _explain(sources)
     except CatalogInvalid as error:
         for problem in error.problems:
             click.echo(problem)
@@ -128,6 +132,19 @@ def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
     if not result.ok:
         sys.exit(1)
     click.echo("passed")
+
+
+def _explain(sources: list[SourceFile]) -> None:
+    from engine.bpmn.validation import explain
+
+    for source in sources:
+        if source.is_dmn:
+            continue
+        for process_id, uses in explain(source).items():
+            click.echo(f"{source.name}: process {process_id}")
+            for use in uses:
+                mark = "yes" if use.supported else "NO "
+                click.echo(f"  {mark}  {use.kind} ×{use.count}" + (f" — {use.note}" if use.note else ""))
 
 
 @cli.command("deploy", help="Validate and deploy BPMN/DMN files (and a catalog.toml) to the store.")

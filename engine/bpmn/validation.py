@@ -124,10 +124,16 @@ def validate(sources: list[SourceFile]) -> Plan:
         except XmlProblem as error:
             plan.problems.append(Problem(source.name, error.line, "-", error.message))
             continue
-        if source.is_dmn or etree.QName(root).namespace in DMN_NAMESPACES:
+        namespace = etree.QName(root).namespace
+        if source.is_dmn and namespace not in DMN_NAMESPACES:
+            checker.report(root, "not a DMN 1.1–1.3 document (root element is not dmn:definitions)")
+        elif namespace in DMN_NAMESPACES:
             for untranslatable in normalize_dmn(root):
                 checker.report(untranslatable.element, untranslatable.message, untranslatable.owner)
-            for decision_id in _check_dmn(checker, root):
+            found = _check_dmn(checker, root)
+            if not found:
+                checker.report(root, "the DMN file holds no decision")
+            for decision_id in found:
                 decisions[decision_id] = source
         elif etree.QName(root).namespace != BPMN_NS:
             checker.report(root, "not a BPMN 2.0 document (root element is not bpmn:definitions)")
@@ -398,3 +404,42 @@ def _spiff_problems(bundles: list[ProcessBundle]) -> list[Problem]:
             file_name = getattr(error, "file_name", "") or bundle.bpmn.name
             problems.append(Problem(str(file_name), int(line), str(ident), str(error).splitlines()[0]))
     return problems
+
+
+@dataclass(frozen=True)
+class ElementUse:
+    kind: str
+    count: int
+    supported: bool
+    note: str
+
+
+def explain(source: SourceFile) -> dict[str, list[ElementUse]]:
+    """Per process of a BPMN file: the element kinds it uses, and whether okno runs each."""
+    try:
+        root = parse_xml(source)
+    except XmlProblem:
+        return {}
+    report: dict[str, list[ElementUse]] = {}
+    for process in root.iter(_b("process")):
+        counts: dict[str, int] = {}
+        for node in process.iter():
+            kind = _local(node)
+            if not kind or node is process or kind in ("incoming", "outgoing", "flowNodeRef", "text", "script",
+                                                      "conditionExpression", "documentation", "extensionElements"):
+                continue
+            if etree.QName(node).namespace != BPMN_NS:
+                continue
+            counts[kind] = counts.get(kind, 0) + 1
+        uses = []
+        for kind, count in sorted(counts.items()):
+            supported = kind in _SUPPORTED or kind in _NOT_EXECUTED or kind in _EVENT_DEFINITIONS or kind in (
+                "lane", "timeDuration", "timeDate", "timeCycle", "multiInstanceLoopCharacteristics",
+                "loopCardinality", "completionCondition", "dataOutputAssociation", "dataInputAssociation",
+                "targetRef", "sourceRef", "childLaneSet")
+            note = "" if supported else _ADVICE.get(kind, "not supported")
+            if (kind in _NOT_EXECUTED and kind != "sequenceFlow") or kind in ("lane", "childLaneSet"):
+                note = "kept for the diagram; lanes name roles" if kind in ("lane", "laneSet") else "kept, not executed"
+            uses.append(ElementUse(kind, count, supported, note))
+        report[str(process.get("id"))] = uses
+    return report
