@@ -88,7 +88,7 @@ def test_external_entities_are_never_resolved() -> None:
 
 def test_a_process_without_executable_flag_is_refused() -> None:
     found = problems_of(variant('isExecutable="true"', 'isExecutable="false"'))
-    assert any("no executable process" in p for p in found)
+    assert any("is marked not executable" in p for p in found)
 
 
 def test_a_business_rule_task_needs_its_decision_deployed_with_it() -> None:
