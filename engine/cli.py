@@ -123,13 +123,21 @@ def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
     if len(bundles) != 1:
         raise ScriptInvalid(f"{inputs.name}: name the process to run (process = \"…\"); the files hold "
                             f"{', '.join(b.process_id for b in plan.bundles) or 'none'}")
-    result = run(compile_bundle(bundles[0]), script)
-    click.echo(f"{bundles[0].process_id} {bundles[0].version[:12]} with {inputs.name}")
-    for line in result.lines:
-        click.echo(f"  {line}")
-    for failure in result.failures:
-        click.echo(f"FAILED: {failure}")
-    if not result.ok:
+    process = compile_bundle(bundles[0])
+    failed = False
+    for service in script.get("services") or [None]:
+        runs = dict(script)
+        if service is not None:
+            runs["data"] = {**script.get("data", {}), "service_code": service}
+        result = run(process, runs)
+        click.echo(f"{bundles[0].process_id} {bundles[0].version[:12]} with {inputs.name}"
+                   + (f" for {service}" if service else ""))
+        for line in result.lines:
+            click.echo(f"  {line}")
+        for failure in result.failures:
+            click.echo(f"FAILED: {failure}")
+        failed = failed or not result.ok
+    if failed:
         sys.exit(1)
     click.echo("passed")
 

@@ -5,6 +5,7 @@ expectations in the script make it pass or fail, so it can run in the analysts' 
 Script (TOML)::
 
     process = "property_registration"     # optional when the file holds one process
+    services = ["rosreestr_ownership"]    # optional: run once per service (data.service_code)
     start = "2026-11-02T09:00:00+03:00"   # optional
     data = { service_code = "rosreestr_ownership" }   # optional start data
 

@@ -107,10 +107,19 @@ def test_every_scenario_of_the_shipped_processes_passes_run_model(script: Path, 
     assert result.stdout.rstrip().endswith("passed")
 
 
-def test_every_shipped_process_has_scenarios() -> None:
+def test_every_shipped_process_and_every_catalog_service_has_a_scenario() -> None:
+    import tomllib
+
+    from engine.catalog import parse_catalog
+
     processes = {p.stem for p in (ROOT / "processes").glob("*.bpmn")}
     covered = {s.stem.split("-", 1)[0] for s in SCENARIOS}
     assert processes <= covered
+    services = set()
+    for script in SCENARIOS:
+        services |= set(tomllib.loads(script.read_text(encoding="utf-8")).get("services", []))
+    catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
+    assert {s.code for s in catalog} <= services
 
 
 def test_a_failing_expectation_fails_run_model(tmp_path: Path) -> None:
