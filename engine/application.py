@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InternalError
 
 from engine.access_log import PersonalDataAccess, access_log_id
 from engine.bpmn.library import LIBRARY
@@ -39,6 +39,7 @@ from engine.errors import (
     InvalidInput,
     UnknownCase,
     UnknownOffice,
+    UnknownProcessVersion,
     UnknownService,
 )
 from engine.offices import Office
@@ -78,6 +79,22 @@ class DeployReport:
         return not self.problems
 
 
+T = TypeVar("T")
+
+
+def schema_ready(create: Callable[[], T], attempts: int = 5) -> T:
+    """Run a step that creates tables. Processes starting together on PostgreSQL race in
+    CREATE TABLE IF NOT EXISTS ("tuple concurrently updated"); the loser simply finds the
+    tables there on the next attempt."""
+    for attempt in range(attempts):
+        try:
+            return create()
+        except (InternalError, IntegrityError):
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def number_from_key(office: str, key: str) -> str:
     """A retry with the same idempotency key must land on the same case."""
     digest = int.from_bytes(hashlib.sha256(f"{office}\0{key}".encode()).digest()[:8], "big")
@@ -97,10 +114,10 @@ class Engine:
 
     def __init__(self, config: StoreConfig, *, master_key: bytes, entropy: Entropy) -> None:
         self.config = config
-        self.store = OknoStore(env=config.env)
+        self.store = schema_ready(lambda: OknoStore(env=config.env))
         dialect = "postgres" if config.is_postgres else "sqlite"
         keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
-        keys.create()
+        schema_ready(keys.create)
         self.vault = Vault(keys, master_key, entropy)
         self._entropy = entropy
 
@@ -283,10 +300,19 @@ class Engine:
     def _find(self, number: str) -> Case | None:
         if not isinstance(number, str) or not 0 < len(number) <= 64:
             raise InvalidInput("a case number is a text of 1 to 64 characters")
+        case_id = case_id_for(number)
         try:
-            case: Any = self.store.repository.get(case_id_for(number))
+            case: Any = self.store.repository.get(case_id)
         except AggregateNotFoundError:
             return None
+        except UnknownProcessVersion:
+            # Rebuilding the case replays its inputs, which needs its pinned version: a
+            # process that has not met this version yet loads it from the store first.
+            first = next(iter(self.store.events.get(case_id, lte=1)), None)
+            if not isinstance(first, Case.Opened):
+                raise
+            self.ensure_version(first.process_version)
+            case = self.store.repository.get(case_id)
         if not isinstance(case, Case):
             return None
         self.ensure_version(case.process_version)

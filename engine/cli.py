@@ -407,19 +407,23 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool) -> None:
 
 
 
-@cli.command("worker", help="Keep the read models current (polls the event log).")
+@cli.command("worker", help="Keep the read models current and fire due timers (polls the event log).")
 @click.option("--once", is_flag=True, help="Catch up and exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
 def worker_command(once: bool, interval: float) -> None:
+    from projections.queries import Reader
     from projections.runner import Projector
+    from projections.timers import due_timers, fire_due
 
     with open_engine() as engine:
         projector = Projector(engine)
+        reader = Reader(projector)
         while True:
             applied = projector.catch_up()
-            if applied:
-                click.echo(f"applied {applied} events; lag " +
-                           ", ".join(f"{s.name} {s.lag}" for s in projector.status()))
+            firing = fire_due(engine, due_timers(reader.rows, world.now()), world.now())
+            if applied or firing.fired or firing.dropped:
+                click.echo(f"applied {applied} events; fired {firing.fired} timers ({firing.dropped} dropped); lag "
+                           + ", ".join(f"{s.name} {s.lag}" for s in projector.status()))
             if once:
                 return
             world.sleep(interval)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from engine.application import Engine
+from engine.application import Engine, schema_ready
 from projections.base import ReadModel, transaction
 from projections.cases import CasesModel
 
@@ -23,7 +24,9 @@ PAGE = 500
 
 
 def all_models() -> list[ReadModel]:
-    return [CasesModel()]
+    from projections.timers import TimersModel
+
+    return [CasesModel(), TimersModel()]
 
 
 @dataclass(frozen=True)
@@ -55,23 +58,29 @@ class Projector:
             self.dialect = "sqlite"
             self.tracking = SQLiteTrackingRecorder(self.datastore)
             self.tracking_table = "tracking"
-        self.tracking.create_table()
-        with transaction(self.datastore, self.dialect, commit=True) as db:
-            db.execute("CREATE TABLE IF NOT EXISTS okno_read_models (name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
-            known = {r["name"]: r["version"] for r in db.rows("SELECT name, version FROM okno_read_models")}
+        schema_ready(self.tracking.create_table)
+        known = schema_ready(self._known_models)
         for model in self.models:
             if known.get(model.name) != model.version:
-                self.reset(model)  # a new or changed model starts again from zero
+                schema_ready(partial(self.reset, model))  # a new or changed model starts again from zero
             else:
-                with transaction(self.datastore, self.dialect, commit=True) as db:
-                    for statement in model.tables(self.dialect):
-                        db.execute(statement)
+                schema_ready(partial(self._create, model))
+
+    def _known_models(self) -> dict[str, int]:
+        with transaction(self.datastore, self.dialect, commit=True) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS okno_read_models (name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            return {r["name"]: r["version"] for r in db.rows("SELECT name, version FROM okno_read_models")}
 
     def model(self, name: str) -> ReadModel:
         for model in self.models:
             if model.name == name:
                 return model
         raise KeyError(name)
+
+    def _create(self, model: ReadModel) -> None:
+        with transaction(self.datastore, self.dialect, commit=True) as db:
+            for statement in model.tables(self.dialect):
+                db.execute(statement)
 
     def tracking_name(self, model: ReadModel) -> str:
         return f"okno.{model.name}"

@@ -1,0 +1,86 @@
+"""Timers waiting in cases, by due time: what the worker fires.
+
+The worker records each due timer as a timer-fired event through the engine, with the
+timer's task id as the idempotency key: two workers racing on one timer record it once
+(the second gets a conflict, or finds it already done), and a timer whose case moved on
+meanwhile is dropped quietly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.application import Engine
+from engine.case import Case
+from engine.errors import ConcurrencyConflict, OknoError, TimerNotDue
+from projections.base import Db
+
+
+class TimersModel:
+    name = "timers"
+    version = 1
+
+    def table_names(self) -> list[str]:
+        return ["rm_timers", "rm_timer_cases"]
+
+    def tables(self, dialect: str) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS rm_timer_cases (case_id TEXT PRIMARY KEY, number TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS rm_timers (task TEXT PRIMARY KEY, case_number TEXT NOT NULL, "
+            "element TEXT NOT NULL, due TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS rm_timers_due ON rm_timers (due)",
+        ]
+
+    def apply(self, db: Db, event: Any) -> None:
+        if not isinstance(event, Case.Event):
+            return
+        if isinstance(event, Case.Opened):
+            db.execute("INSERT INTO rm_timer_cases VALUES (?, ?)", (str(event.originator_id), event.number))
+        effects = event.effects
+        for timer in effects.get("timers_fired", []) + effects.get("timers_cancelled", []):
+            db.execute("DELETE FROM rm_timers WHERE task = ?", (timer["task"],))
+        if effects.get("completed") or isinstance(event, Case.Withdrawn):
+            numbers = db.rows("SELECT number FROM rm_timer_cases WHERE case_id = ?", (str(event.originator_id),))
+            if numbers:
+                db.execute("DELETE FROM rm_timers WHERE case_number = ?", (numbers[0]["number"],))
+        scheduled = [t for t in effects.get("timers_scheduled", []) if t.get("due")]
+        if scheduled:
+            number = db.rows("SELECT number FROM rm_timer_cases WHERE case_id = ?", (str(event.originator_id),))
+            for timer in scheduled:
+                due = datetime.fromisoformat(timer["due"]).astimezone(UTC).isoformat()
+                db.execute("INSERT INTO rm_timers VALUES (?, ?, ?, ?) ON CONFLICT (task) DO UPDATE SET "
+                           "due = excluded.due", (timer["task"], number[0]["number"], timer["element"], due))
+
+
+@dataclass
+class Firing:
+    fired: int = 0
+    dropped: int = 0
+
+
+def fire_due(engine: Engine, rows: list[dict[str, Any]], now: datetime, actor: str = "timer-worker") -> Firing:
+    """Fire the given due timers (rows of rm_timers) at ``now``."""
+    result = Firing()
+    for row in rows:
+        try:
+            before = engine.get_case(row["case_number"]).version
+            case = engine.fire_timer(row["case_number"], row["element"], at=now, actor=actor,
+                                     idempotency_key=f"timer:{row['task']}")
+            # A count for the log: when two workers race, both may see the version move.
+            if case.version > before:
+                result.fired += 1
+            else:
+                result.dropped += 1  # already recorded under its key by another worker
+        except (ConcurrencyConflict, TimerNotDue):
+            result.dropped += 1  # another worker fired it, or the case moved on
+        except OknoError:
+            result.dropped += 1  # the case closed meanwhile
+    return result
+
+
+def due_timers(db_rows: Any, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = db_rows("SELECT * FROM rm_timers WHERE due <= ? ORDER BY due, task LIMIT ?",
+                                         (now.astimezone(UTC).isoformat(), limit))
+    return rows

@@ -1,0 +1,111 @@
+"""The worker fires due timers: each exactly once, even with two workers running; a timer
+whose case has moved on is dropped quietly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from engine.application import Engine
+from engine.case import Case
+from projections.queries import Reader
+from projections.runner import Projector
+from projections.timers import due_timers, fire_due
+from tests.conftest import MASTER_KEY, ROOT, EngineMaker, at, make_engine_factory, seeded
+
+
+def cases_with_due_timers(engine: Engine, count: int) -> list[str]:
+    numbers = []
+    for _ in range(count):
+        number = engine.open_case(service="mini_service", office="LPK", channel="window", applicant={},
+                                  actor="op", at=at()).number
+        engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5))
+        engine.deliver_message(number, "agency_answer", {}, actor="agency", at=at(days=1))
+        numbers.append(number)
+    return numbers
+
+
+class TimerContract:
+    @pytest.fixture
+    def url(self) -> str:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def engines(self, url: str) -> Iterator[EngineMaker]:
+        make, made = make_engine_factory(url)
+        yield make
+        for engine in made:
+            engine.close()
+
+    def test_due_timers_fire_and_a_moved_on_case_is_dropped_quietly(self, engines: EngineMaker) -> None:
+        engine = seeded(engines())
+        numbers = cases_with_due_timers(engine, 3)
+        engine.complete_task(numbers[0], "Task_Handout", {}, actor="op", at=at(days=2))  # moved on
+        projector = Projector(engine)
+        projector.catch_up()
+        reader = Reader(projector)
+        assert due_timers(reader.rows, at(days=30)) == []  # not due yet
+        due = due_timers(reader.rows, at(days=40))
+        assert sorted(r["case_number"] for r in due) == sorted(numbers[1:])
+        firing = fire_due(engine, due, at(days=40))
+        assert (firing.fired, firing.dropped) == (2, 0)
+        assert {engine.get_case(n).outcome for n in numbers[1:]} == {"returned_to_agency"}
+        stale = [{"task": "gone", "case_number": numbers[0], "element": "Timer_Unclaimed"}]
+        assert fire_due(engine, stale, at(days=41)).dropped == 1
+        projector.catch_up()
+        assert due_timers(reader.rows, at(days=400)) == []
+
+    def test_two_workers_fire_each_due_timer_exactly_once(self, engines: EngineMaker, url: str) -> None:
+        engine = seeded(engines())
+        numbers = cases_with_due_timers(engine, 25)
+        script = textwrap.dedent(f"""
+            import os, contextlib
+            from datetime import datetime, timezone
+            from eventsourcing.persistence import IntegrityError
+            from engine.application import Engine
+            from engine.store import parse_url
+            from projections.queries import Reader
+            from projections.runner import Projector
+            from projections.timers import due_timers, fire_due
+
+            engine = Engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
+            projector = Projector(engine)
+            for _ in range(5):
+                with contextlib.suppress(IntegrityError):
+                    projector.catch_up()
+            now = datetime(2027, 6, 1, tzinfo=timezone.utc)
+            rows = due_timers(Reader(projector).rows, now)
+            result = fire_due(engine, rows, now, actor="worker-" + str(os.getpid()))
+            print(len(rows), result.fired, result.dropped)
+        """)
+        workers = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outputs = [w.communicate(timeout=300) for w in workers]
+        assert all(w.returncode == 0 for w in workers), outputs
+        assert all(int(out.split()[0]) > 0 for out, _ in outputs), "both workers saw due timers"
+        counts: Counter[str] = Counter()
+        reader = engines()
+        for number in numbers:
+            events = list(reader.case_events(number))
+            counts[number] = sum(isinstance(e, Case.TimerFired) for e in events)
+        assert set(counts.values()) == {1}, counts
+
+
+class TestSQLiteTimers(TimerContract):
+    @pytest.fixture
+    def url(self, sqlite_url: str) -> str:
+        return sqlite_url
+
+
+@pytest.mark.postgres
+class TestPostgresTimers(TimerContract):
+    @pytest.fixture
+    def url(self, postgres_url: str) -> str:
+        return postgres_url
+
+
