@@ -421,6 +421,8 @@ def worker_command(once: bool, interval: float) -> None:
         while True:
             applied = projector.catch_up()
             firing = fire_due(engine, due_timers(reader.rows, world.now()), world.now())
+            if firing.fired:
+                applied += projector.catch_up()  # what the timers just recorded
             if applied or firing.fired or firing.dropped:
                 click.echo(f"applied {applied} events; fired {firing.fired} timers ({firing.dropped} dropped); lag "
                            + ", ".join(f"{s.name} {s.lag}" for s in projector.status()))

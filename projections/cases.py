@@ -19,7 +19,7 @@ HANDOUT_HINTS = ("handout", "выдач")
 
 class CasesModel:
     name = "cases"
-    version = 2  # bump when the tables change: the runner then rebuilds the model from zero
+    version = 3  # bump when the tables change: the runner then rebuilds the model from zero
 
     def table_names(self) -> list[str]:
         return ["rm_cases", "rm_tasks", "rm_services", "rm_offices", "rm_ratings", "rm_complaints"]
@@ -132,7 +132,7 @@ class CasesModel:
         for task in event.effects.get("tasks_opened", []):
             db.execute("INSERT INTO rm_tasks VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?)",
                        (task["task"], number, office, task.get("role"), task["element"], task["name"],
-                        _utc(event.timestamp), due_day))
+                        _utc(event.timestamp), task.get("due") or due_day))
 
 
 def _stages(stages: list[dict[str, str]], event: Case.Event) -> list[dict[str, str]]:

@@ -35,6 +35,7 @@ class ElementInfo:
     stage: str | None
     outcome: str | None
     fields: tuple[FormField, ...]
+    deadline_days: int | None = None  # a stage's own term in working days (property deadline_working_days)
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,10 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
             ))
         kind = etree.QName(node).localname
         role = role_of(node, lanes) if kind == "userTask" else node.get(f"{c}candidateGroups")
+        deadline = properties.get("deadline_working_days")
         found[ident] = ElementInfo(ident, kind, node.get("name") or ident, role,
-                                   properties.get("stage"), properties.get("outcome"), tuple(fields))
+                                   properties.get("stage"), properties.get("outcome"), tuple(fields),
+                                   int(deadline) if deadline and deadline.isdigit() else None)
     return found
 
 

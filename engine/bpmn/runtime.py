@@ -19,6 +19,8 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -40,6 +42,7 @@ from engine.errors import (
     TaskNotReady,
     TimerNotDue,
 )
+from engine.expressions.time_functions import ZONE as MOSCOW
 
 
 # Inputs: what came from outside. Each is recorded verbatim in the case's event.
@@ -215,7 +218,7 @@ class Runtime:
             workflow.do_engine_steps()
         elif isinstance(step, DeliverMessage):
             waiting = _waiting_message(workflow, step.name)
-            result_var = getattr(waiting.task_spec.event_definition, "result_var", None) or step.name
+            result_var = getattr(waiting, "result_var", None) or step.name
             event = BpmnEvent(MessageEventDefinition(step.name),
                               {"payload": deepcopy(step.payload), "result_var": result_var})
             workflow.send_event(event)
@@ -304,10 +307,8 @@ class _Snapshot:
             if element_id is None:
                 continue
             task_id = str(task.id)
-            definition = getattr(task.task_spec, "event_definition", None)
             if task.state == TaskState.COMPLETED:
-                if isinstance(definition, TimerEventDefinition):
-                    snap.fired.add(task_id)
+                snap.fired.update(_fired_timers(task))
                 continue
             snap.order.append(task_id)
             snap.elements[task_id] = element_id
@@ -316,13 +317,47 @@ class _Snapshot:
                 snap.tasks[task_id] = {"element": element_id, "task": task_id,
                                        "name": info.name if info else element_id,
                                        "role": info.role if info else None}
-            elif task.state == TaskState.WAITING and isinstance(definition, TimerEventDefinition):
-                due = _timer_due(task)
-                snap.timers[task_id] = {"element": element_id, "task": task_id,
-                                        "due": due.isoformat() if due else None}
-            elif task.state == TaskState.WAITING and isinstance(definition, MessageEventDefinition):
-                snap.waits[task_id] = definition.name
+                if info is not None and info.deadline_days is not None:
+                    snap.tasks[task_id]["due"] = _working_days_from(task, info.deadline_days)
+            elif task.state == TaskState.WAITING:
+                for key, element, definition in _catches(task):
+                    if isinstance(definition, TimerEventDefinition):
+                        due = _timer_due(task)
+                        snap.timers[key] = {"element": element, "task": key,
+                                            "due": due.isoformat() if due else None}
+                    elif isinstance(definition, MessageEventDefinition):
+                        snap.waits[key] = definition.name
         return snap
+
+
+def _catches(task: Any) -> list[tuple[str, str, Any]]:
+    """What a waiting task waits for: (key, element id, event definition). An event-based
+    gateway holds its following events' definitions itself, one per outgoing branch."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition) and isinstance(task.task_spec, EventBasedGateway):
+        return [(f"{task.id}/{spec.bpmn_id}", str(spec.bpmn_id), sub)
+                for spec, sub in zip(task.task_spec.outputs, definition.event_definitions, strict=False)]
+    return [(str(task.id), str(task.task_spec.bpmn_id), definition)]
+
+
+def _fired_timers(task: Any) -> set[str]:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        return {str(task.id)}
+    fired = set()
+    if isinstance(definition, MultipleEventDefinition) and isinstance(task.task_spec, EventBasedGateway):
+        taken = {child.task_spec.bpmn_id for child in task.children if not child.has_state(TaskState.CANCELLED)}
+        for spec, sub in zip(task.task_spec.outputs, definition.event_definitions, strict=False):
+            if isinstance(sub, TimerEventDefinition) and spec.bpmn_id in taken:
+                fired.add(f"{task.id}/{spec.bpmn_id}")
+    return fired
+
+
+def _working_days_from(task: Any, days: int) -> str:
+    from engine.working_days import add_working_days
+
+    opened = determinism.current().now.astimezone(MOSCOW).date()
+    return add_working_days(opened, days).isoformat()
 
 
 def _feedback(stored: dict[str, Any], step: Rate | Complain) -> dict[str, Any]:
@@ -369,23 +404,23 @@ def _ready_task(workflow: BpmnWorkflow, element: str, task_id: str | None) -> An
 
 
 def _waiting_message(workflow: BpmnWorkflow, name: str) -> Any:
-    waiting = workflow.get_tasks(state=TaskState.WAITING)
+    """The event definition that waits for this message (for its result variable)."""
     names = []
-    for task in waiting:
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, MessageEventDefinition):
-            if definition.name == name:
-                return task
-            names.append(definition.name)
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        for _key, _element, definition in _catches(task):
+            if isinstance(definition, MessageEventDefinition):
+                if definition.name == name:
+                    return definition
+                names.append(definition.name)
     listed = ", ".join(sorted(set(names))) or "no message"
     raise MessageNotAwaited(f"this case is not waiting for message {name!r} (it waits for: {listed})")
 
 
 def _waiting_timer(workflow: BpmnWorkflow, element: str) -> Any:
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, TimerEventDefinition) and task.task_spec.bpmn_id == element:
-            return task
+        for _key, waiting_element, definition in _catches(task):
+            if isinstance(definition, TimerEventDefinition) and waiting_element == element:
+                return task
     raise TimerNotDue(f"no timer {element} is waiting in this case")
 
 

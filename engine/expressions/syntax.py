@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import ExpressionError
+from engine.expressions import time_functions
 
 # Pure functions of their arguments that cannot reach the interpreter or the host.
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -28,6 +29,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "any": any,
     "all": all,
     "sorted": sorted,
+    "now": time_functions.now,
+    "add_working_days": time_functions.add_working_days,
 }
 
 _EXPRESSION_NODES: tuple[type[ast.AST], ...] = (

@@ -72,3 +72,27 @@ def test_an_unpaid_fee_sends_the_applicant_back_to_pay(engine: Engine) -> None:
                                                     "payment_uin": "1"}, actor="op", at=at(10))
     case = engine.deliver_message(number, "gisgmp_payment_status", {"paid": False}, actor="gisgmp", at=at(20))
     assert [t["element"] for t in case.open_tasks] == ["Task_RequestPayment"]
+
+
+def test_the_package_must_leave_within_two_working_days_and_rosreestr_is_reminded_after_nine(
+        engine: Engine) -> None:
+    from projections.queries import Reader, work_list
+    from projections.runner import Projector
+
+    number = open_case(engine, "rosreestr_ownership")  # opened on Monday 2 November 2026
+    case = engine.complete_task(number, "Task_Reception", {"documents_complete": True, "property_kind": "flat",
+                                                           "cadastral_number": "48:1"}, actor="op", at=at(10))
+    assert case.open_tasks[0]["element"] == "Task_SendPackage"
+    assert case.open_tasks[0]["due"] == "2026-11-05"  # 4 November is a holiday
+    projector = Projector(engine)
+    projector.catch_up()
+    assert work_list(Reader(projector), "LPK")[0].due_day == "2026-11-05"
+    case = engine.complete_task(number, "Task_SendPackage", {"package_number": "P-1"}, actor="op", at=at(20))
+    assert case.timers[0]["element"] == "Timer_DecisionOverdue"
+    assert case.timers[0]["due"].startswith("2026-11-16")  # 9 working days later
+    case = engine.fire_timer(number, "Timer_DecisionOverdue", at=at(days=14, minutes=30))
+    assert [m["name"] for m in case.last_effects["messages_sent"]] == ["rosreestr_reminder"]
+    assert case.awaiting == ["rosreestr_decision"] and case.stage == "Рассмотрение в Росреестре"
+    case = engine.deliver_message(number, "rosreestr_decision", {"decision": "registered"}, actor="rosreestr",
+                                  at=at(days=15))
+    assert case.stage == "Готово к выдаче" and case.timers[0]["element"] == "Timer_Unclaimed"
