@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from engine.application import schema_ready
 from engine.case import case_id_for
 from engine.errors import InvalidInput, NotFound
 from projections.base import transaction
@@ -32,7 +33,10 @@ class TooManyAttempts(InvalidInput):
 class Reader:
     def __init__(self, projector: Projector) -> None:
         self.projector = projector
-        with transaction(projector.datastore, projector.dialect, commit=True) as db:
+        schema_ready(self._create)
+
+    def _create(self) -> None:
+        with transaction(self.projector.datastore, self.projector.dialect, commit=True) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS okno_pin_attempts (number TEXT PRIMARY KEY, "
                 "failures INTEGER NOT NULL, locked_until TEXT)")
