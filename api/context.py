@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-from eventsourcing.persistence import IntegrityError
 
 from api.auth import NotAuthenticated, Principal, Tokens
 from engine.application import Engine
@@ -28,9 +25,8 @@ class Services:
 
     def refresh(self) -> None:
         """Bring the read models up to date (read-your-writes after a mutation). Another
-        process applying the same page first is fine: the tracking refuses the second."""
-        with contextlib.suppress(IntegrityError):
-            self.projector.catch_up()
+        process applying the same page first is fine: the runner reads on from there."""
+        self.projector.catch_up()
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, InternalError
+from eventsourcing.persistence import IntegrityError, InternalError, OperationalError
 
 from engine.access_log import PersonalDataAccess, access_log_id
 from engine.bpmn.library import LIBRARY
@@ -89,7 +89,8 @@ def schema_ready(create: Callable[[], T], attempts: int = 5) -> T:
     for attempt in range(attempts):
         try:
             return create()
-        except (InternalError, IntegrityError):
+        except (InternalError, IntegrityError, OperationalError):
+            # OperationalError: SQLite's "database is locked" when two first writers meet.
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from engine.application import Engine, schema_ready
 from projections.base import ReadModel, transaction
 from projections.cases import CasesModel
 
 PAGE = 500
+LOST_RACES = 50  # pages lost to other runners in a row before giving up
 
 
 def all_models() -> list[ReadModel]:
@@ -62,7 +63,7 @@ class Projector:
         known = schema_ready(self._known_models)
         for model in self.models:
             if known.get(model.name) != model.version:
-                schema_ready(partial(self.reset, model))  # a new or changed model starts again from zero
+                schema_ready(partial(self.reset, model, force=False))  # a new or changed model starts from zero
             else:
                 schema_ready(partial(self._create, model))
 
@@ -111,18 +112,38 @@ class Projector:
         return len(notifications)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        applied = 0
-        for model in self.models:
-            while count := self.run_page(model):
-                applied += count
-                if progress:
-                    progress(count)
-        return applied
+        return sum(self._follow(model, progress) for model in self.models)
 
-    def reset(self, model: ReadModel) -> None:
+    def _follow(self, model: ReadModel, progress: Callable[[int], None] | None) -> int:
+        applied, lost = 0, 0
+        while True:
+            try:
+                count = self.run_page(model)
+            except (IntegrityError, OperationalError):
+                # Another runner recorded this page first (or held SQLite's write lock):
+                # nothing of ours was committed; read the position again and go on.
+                lost += 1
+                if lost > LOST_RACES:
+                    raise
+                continue
+            if not count:
+                return applied
+            applied += count
+            if progress:
+                progress(count)
+
+    def reset(self, model: ReadModel, *, force: bool = True) -> None:
         """Drop and recreate a model's tables (so a changed schema applies) and forget its
-        position, in one transaction."""
+        position, in one transaction. Without ``force``, only if the stored version is not
+        this model's: processes starting together reset a changed model once, not twice."""
         with transaction(self.datastore, self.dialect, commit=True) as db:
+            # Write first, so the transaction holds the lock before it reads the version.
+            db.execute("UPDATE okno_read_models SET version = version WHERE name = ?", (model.name,))
+            stored = db.rows("SELECT version FROM okno_read_models WHERE name = ?", (model.name,))
+            if not force and stored and stored[0]["version"] == model.version:
+                for statement in model.tables(self.dialect):
+                    db.execute(statement)
+                return
             for table in model.table_names():
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in model.tables(self.dialect):
@@ -133,9 +154,4 @@ class Projector:
 
     def rebuild(self, model: ReadModel, progress: Callable[[int], None] | None = None) -> int:
         self.reset(model)
-        applied = 0
-        while count := self.run_page(model):
-            applied += count
-            if progress:
-                progress(count)
-        return applied
+        return self._follow(model, progress)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eventsourcing.persistence import OperationalError
+
 from engine.application import Engine
 from engine.case import Case
 from engine.errors import ConcurrencyConflict, OknoError, TimerNotDue
@@ -77,6 +79,8 @@ def fire_due(engine: Engine, rows: list[dict[str, Any]], now: datetime, actor: s
             result.dropped += 1  # another worker fired it, or the case moved on
         except OknoError:
             result.dropped += 1  # the case closed meanwhile
+        except OperationalError:
+            result.dropped += 1  # the store was busy (SQLite's lock): the next poll tries again
     return result
 
 
