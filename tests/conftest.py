@@ -104,3 +104,19 @@ def seeded(engine: Engine, sources: list[SourceFile] | None = None,
 
 def shipped_sources() -> list[SourceFile]:
     return collect_sources([ROOT / "processes"])
+
+
+class BackendContract:
+    """A contract every store backend must keep: subclass it once per backend and give
+    ``url``; tests get ``engines``, engines on that store, closed after the test."""
+
+    @pytest.fixture
+    def url(self) -> str:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def engines(self, url: str) -> Iterator[EngineMaker]:
+        make, made = make_engine_factory(url)
+        yield make
+        for engine in made:
+            engine.close()

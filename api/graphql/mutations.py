@@ -3,6 +3,8 @@ returns a union of its payload and typed errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, cast
 
 import strawberry
@@ -11,6 +13,7 @@ from strawberry.scalars import JSON
 from api.context import Context
 from api.graphql.cases import Case
 from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, Problem, ValidationError, attempt
+from engine.application import Engine
 from engine.bpmn.sources import SourceFile
 from engine.errors import NotFound
 
@@ -139,8 +142,22 @@ def _case(info: strawberry.Info[Context, None], number: str) -> Case:
     return Case.of(rows[0])
 
 
-def _office_of(info: strawberry.Info[Context, None], number: str) -> str:
-    return info.context.services.engine.get_case(number).office
+STAFF = ("operator", "supervisor")
+CaseCommand = Callable[[Engine, str, datetime], object]
+
+
+def _on_case(info: strawberry.Info[Context, None], number: str, roles: tuple[str, ...],
+             command: CaseCommand) -> CasePayload | Problem:
+    """One command on one case: check the caller's role (and office, for staff), run it
+    with the caller as actor at the server's time, answer with the case as it now is."""
+
+    def run() -> CasePayload:
+        services = info.context.services
+        info.context.who.require(*roles, office=services.engine.get_case(number).office)
+        command(services.engine, info.context.actor(), services.clock())
+        return CasePayload(case=_case(info, number))
+
+    return attempt(run)
 
 
 def _json_object(value: Any, what: str) -> dict[str, Any]:
@@ -170,69 +187,40 @@ class Mutation:
 
     @strawberry.mutation(description="Operators and supervisors of the case's office.")
     def claim_task(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
-        def run() -> CasePayload:
-            info.context.who.require("operator", "supervisor", office=_office_of(info, input.case_number))
-            info.context.services.engine.claim_task(input.case_number, input.task_id, actor=info.context.actor(),
-                                                    at=info.context.services.clock(),
-                                                    idempotency_key=input.idempotency_key)
-            return CasePayload(case=_case(info, input.case_number))
-        return attempt(run)
+        return _on_case(info, input.case_number, STAFF, lambda engine, actor, at: engine.claim_task(
+            input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key))
 
     @strawberry.mutation(description="Operators and supervisors of the case's office.")
     def release_task(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
-        def run() -> CasePayload:
-            info.context.who.require("operator", "supervisor", office=_office_of(info, input.case_number))
-            info.context.services.engine.release_task(input.case_number, input.task_id, actor=info.context.actor(),
-                                                      at=info.context.services.clock(),
-                                                      idempotency_key=input.idempotency_key)
-            return CasePayload(case=_case(info, input.case_number))
-        return attempt(run)
+        return _on_case(info, input.case_number, STAFF, lambda engine, actor, at: engine.release_task(
+            input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key))
 
     @strawberry.mutation(description="Operators and supervisors of the case's office.")
     def complete_task(self, info: strawberry.Info[Context, None],
                       input: CompleteTaskInput) -> CaseResult:
-        def run() -> CasePayload:
-            info.context.who.require("operator", "supervisor", office=_office_of(info, input.case_number))
-            info.context.services.engine.complete_task(
-                input.case_number, input.element, _json_object(input.data, "data"), actor=info.context.actor(),
-                at=info.context.services.clock(), task=input.task_id, idempotency_key=input.idempotency_key)
-            return CasePayload(case=_case(info, input.case_number))
-        return attempt(run)
+        return _on_case(info, input.case_number, STAFF, lambda engine, actor, at: engine.complete_task(
+            input.case_number, input.element, _json_object(input.data, "data"), actor=actor, at=at,
+            task=input.task_id, idempotency_key=input.idempotency_key))
 
     @strawberry.mutation(description="Integrators (agency gateways): an agency's answer or any BPMN message.")
     def deliver_message(self, info: strawberry.Info[Context, None],
                         input: DeliverMessageInput) -> CaseResult:
-        def run() -> CasePayload:
-            info.context.who.require("integrator")
-            info.context.services.engine.deliver_message(
-                input.case_number, input.name, _json_object(input.payload, "payload"), actor=info.context.actor(),
-                at=info.context.services.clock(), idempotency_key=input.idempotency_key)
-            return CasePayload(case=_case(info, input.case_number))
-        return attempt(run)
+        return _on_case(info, input.case_number, ("integrator",), lambda engine, actor, at: engine.deliver_message(
+            input.case_number, input.name, _json_object(input.payload, "payload"), actor=actor, at=at,
+            idempotency_key=input.idempotency_key))
 
     @strawberry.mutation(description="Integrators (on the citizen's request); staff of the case's office.")
     def withdraw_case(self, info: strawberry.Info[Context, None],
                       input: WithdrawCaseInput) -> CaseResult:
-        def run() -> CasePayload:
-            info.context.who.require("integrator", "operator", "supervisor",
-                                     office=_office_of(info, input.case_number))
-            info.context.services.engine.withdraw_case(input.case_number, input.reason, actor=info.context.actor(),
-                                                       at=info.context.services.clock(),
-                                                       idempotency_key=input.idempotency_key)
-            return CasePayload(case=_case(info, input.case_number))
-        return attempt(run)
+        return _on_case(info, input.case_number, ("integrator", *STAFF), lambda engine, actor, at: engine.withdraw_case(
+            input.case_number, input.reason, actor=actor, at=at, idempotency_key=input.idempotency_key))
 
     @strawberry.mutation(description="Integrators (terminals, portal, call centre): a citizen's rating, 1–5 each.")
     def rate_visit(self, info: strawberry.Info[Context, None], input: RateVisitInput) -> CaseResult:
-        def run() -> CasePayload:
-            info.context.who.require("integrator")
-            scores = {"waiting_time": input.waiting_time, "staff": input.staff, "premises": input.premises,
-                      "information": input.information}
-            info.context.services.engine.rate_case(input.case_number, scores, actor=info.context.actor(),
-                                                   at=info.context.services.clock(),
-                                                   idempotency_key=input.idempotency_key)
-            return CasePayload(case=_case(info, input.case_number))
-        return attempt(run)
+        scores = {"waiting_time": input.waiting_time, "staff": input.staff, "premises": input.premises,
+                  "information": input.information}
+        return _on_case(info, input.case_number, ("integrator",), lambda engine, actor, at: engine.rate_case(
+            input.case_number, scores, actor=actor, at=at, idempotency_key=input.idempotency_key))
 
     @strawberry.mutation(description="Analysts: BPMN (and DMN) text in; the versions, or every problem, out.")
     def deploy_process(self, info: strawberry.Info[Context, None],

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from engine.application import Engine
 from engine.case import case_id_for
 from tests.cli.test_cli import okno
-from tests.conftest import MASTER_KEY, EngineMaker, at, make_engine_factory, seeded
+from tests.conftest import MASTER_KEY, BackendContract, EngineMaker, at, seeded
 
 
 class Rows:
@@ -52,18 +51,7 @@ class Rows:
         return case_id_for(number) if self.postgres else case_id_for(number).hex
 
 
-class IntegrityContract:
-    @pytest.fixture
-    def url(self) -> str:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def engines(self, url: str) -> Iterator[EngineMaker]:
-        make, made = make_engine_factory(url)
-        yield make
-        for engine in made:
-            engine.close()
-
+class IntegrityContract(BackendContract):
     def history(self, engines: EngineMaker) -> tuple[Engine, list[str]]:
         engine = seeded(engines())
         numbers = []

@@ -3,28 +3,15 @@ file and PostgreSQL (when OKNO_TEST_DATABASE_URL is set)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from engine.application import Engine, scan_cases
 from engine.errors import ConcurrencyConflict
 from engine.replay import replay_case
-from tests.conftest import EngineMaker, at, make_engine_factory, mini_sources, seeded
+from tests.conftest import BackendContract, EngineMaker, at, mini_sources, seeded
 
 
-class StoreContract:
-    @pytest.fixture
-    def url(self) -> str:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def engines(self, url: str) -> Iterator[EngineMaker]:
-        make, made = make_engine_factory(url)
-        yield make
-        for engine in made:
-            engine.close()
-
+class StoreContract(BackendContract):
     def run_case(self, engine: Engine) -> str:
         number = engine.open_case(service="mini_service", office="LPK", channel="window",
                                   applicant={"full_name": "Петров П. П."}, actor="op", at=at()).number

@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -29,7 +28,7 @@ from projections.queries import (
     work_list,
 )
 from projections.runner import Projector
-from tests.conftest import MASTER_KEY, ROOT, T0, EngineMaker, make_engine_factory, shipped_sources
+from tests.conftest import MASTER_KEY, ROOT, T0, BackendContract, EngineMaker, shipped_sources
 
 TABLES = {"rm_cases": "number", "rm_tasks": "task_id", "rm_services": "code", "rm_offices": "code",
           "rm_ratings": "case_number", "rm_complaints": "complaint", "rm_timers": "task", "rm_timer_cases": "case_id"}
@@ -54,18 +53,7 @@ def simulated_region(engine: Engine, days: int, projector: Projector | None = No
         day += timedelta(days=1)
 
 
-class ReadModelContract:
-    @pytest.fixture
-    def url(self) -> str:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def engines(self, url: str) -> Iterator[EngineMaker]:
-        make, made = make_engine_factory(url)
-        yield make
-        for engine in made:
-            engine.close()
-
+class ReadModelContract(BackendContract):
     def test_read_models_built_incrementally_equal_a_rebuild_from_zero(self, engines: EngineMaker) -> None:
         engine = engines()
         projector = Projector(engine, page=37)  # odd page size: pages end mid-case

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,7 +15,7 @@ from engine.case import Case
 from projections.queries import Reader
 from projections.runner import Projector
 from projections.timers import due_timers, fire_due
-from tests.conftest import MASTER_KEY, ROOT, EngineMaker, at, make_engine_factory, seeded
+from tests.conftest import MASTER_KEY, ROOT, BackendContract, EngineMaker, at, seeded
 
 
 def cases_with_due_timers(engine: Engine, count: int) -> list[str]:
@@ -30,18 +29,7 @@ def cases_with_due_timers(engine: Engine, count: int) -> list[str]:
     return numbers
 
 
-class TimerContract:
-    @pytest.fixture
-    def url(self) -> str:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def engines(self, url: str) -> Iterator[EngineMaker]:
-        make, made = make_engine_factory(url)
-        yield make
-        for engine in made:
-            engine.close()
-
+class TimerContract(BackendContract):
     def test_due_timers_fire_and_a_moved_on_case_is_dropped_quietly(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
         numbers = cases_with_due_timers(engine, 3)
