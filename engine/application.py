@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, InternalError, Operational
 from engine.access_log import PersonalDataAccess, access_log_id
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import (
+    Acknowledge,
     ClaimTask,
     Complain,
     CompleteTask,
@@ -234,6 +235,13 @@ class Engine:
                      idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.TaskReleased, ReleaseTask(task), actor, at, idempotency_key)
 
+    def acknowledge_message(self, number: str, message: int, reference: str, *, actor: str, at: datetime,
+                            idempotency_key: str | None = None) -> Case:
+        """An agency gateway confirms it received message ``message`` (1, 2, … in the case's
+        outbox), with its own reference; also after the case closed."""
+        return self._advance(number, Case.MessageAcknowledged, Acknowledge(message, reference), actor, at,
+                             idempotency_key, closed_ok=True)
+
     def rate_case(self, number: str, scores: dict[str, int], *, actor: str, at: datetime,
                   idempotency_key: str | None = None) -> Case:
         """A citizen rates the service, also after the case is closed."""
@@ -381,7 +389,7 @@ def scan_cases(engine: Engine, page: int = 1000) -> dict[str, CaseSummary]:
 
     topics = [get_topic(cls) for cls in (Case.Opened, Case.TaskCompleted, Case.MessageReceived,
                                           Case.TimerFired, Case.Withdrawn, Case.TaskClaimed, Case.TaskReleased,
-                                          Case.Rated, Case.ComplaintFiled)]
+                                          Case.Rated, Case.ComplaintFiled, Case.MessageAcknowledged)]
     found: dict[UUID, CaseSummary] = {}
     start: int | None = None
     while True:

@@ -139,6 +139,9 @@ class Case(Aggregate):
     class Rated(Event):
         pass
 
+    class MessageAcknowledged(Event):
+        pass
+
     class ComplaintFiled(Event):
         pass
 

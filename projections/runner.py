@@ -25,9 +25,10 @@ LOST_RACES = 50  # pages lost to other runners in a row before giving up
 
 
 def all_models() -> list[ReadModel]:
+    from projections.outbox import OutboxModel
     from projections.timers import TimersModel
 
-    return [CasesModel(), TimersModel()]
+    return [CasesModel(), TimersModel(), OutboxModel()]
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,14 @@ class RateVisitInput:
 
 
 @strawberry.input
+class AcknowledgeMessageInput:
+    case_number: str
+    message: int = strawberry.field(description="The message's number within the case (outbox.message).")
+    reference: str = strawberry.field(description="The agency's own reference for what it received.")
+    idempotency_key: str | None = None
+
+
+@strawberry.input
 class SourceFileInput:
     name: str
     text: str
@@ -214,6 +222,13 @@ class Mutation:
                       input: WithdrawCaseInput) -> CaseResult:
         return _on_case(info, input.case_number, ("integrator", *STAFF), lambda engine, actor, at: engine.withdraw_case(
             input.case_number, input.reason, actor=actor, at=at, idempotency_key=input.idempotency_key))
+
+    @strawberry.mutation(description="Integrators (agency gateways): the agency received a message the case sent.")
+    def acknowledge_message(self, info: strawberry.Info[Context, None],
+                            input: AcknowledgeMessageInput) -> CaseResult:
+        return _on_case(info, input.case_number, ("integrator",), lambda engine, actor, at: engine.acknowledge_message(
+            input.case_number, input.message, input.reference, actor=actor, at=at,
+            idempotency_key=input.idempotency_key))
 
     @strawberry.mutation(description="Integrators (terminals, portal, call centre): a citizen's rating, 1–5 each.")
     def rate_visit(self, info: strawberry.Info[Context, None], input: RateVisitInput) -> CaseResult:

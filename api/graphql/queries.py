@@ -11,6 +11,7 @@ import strawberry
 from api.context import Context
 from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
 from api.graphql.directory import Office, Service
+from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.relay import Node, PageInfo, cursor, page_size, parse_cursor, parse_global_id
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
 from engine.errors import InvalidInput
@@ -153,6 +154,30 @@ class Query:
         edges = [TaskEdge(node=Task.of(r), cursor=cursor(r["opened_at"], r["task_id"])) for r in rows[:size]]
         return TaskConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
                                                               end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="Messages cases sent, oldest first (integrators: agency gateways; auditors). "
+                                  "names filters by message name; pending: only those not yet acknowledged.")
+    def outbox(self, info: strawberry.Info[Context, None], names: list[str] | None = None, pending: bool = True,
+               first: int = 20, after: str | None = None) -> OutboxConnection:
+        info.context.who.require("integrator", "auditor")
+        size = page_size(first)
+        sql, params = "SELECT * FROM rm_outbox WHERE 1 = 1", []
+        if names:
+            sql += f" AND name IN ({', '.join('?' for _ in names)})"
+            params += names
+        if pending:
+            sql += " AND acknowledged_at IS NULL"
+        key = parse_cursor(after, 3)
+        if key:
+            sql += (" AND (sent_at > ? OR (sent_at = ? AND case_number > ?) "
+                    "OR (sent_at = ? AND case_number = ? AND message > ?))")
+            params += [key[0], key[0], key[1], key[0], key[1], key[2]]
+        sql += " ORDER BY sent_at, case_number, message LIMIT ?"
+        rows = info.context.services.reader.rows(sql, (*params, size + 1))
+        edges = [OutboxEdge(node=OutboxMessage.of(r), cursor=cursor(r["sent_at"], r["case_number"], r["message"]))
+                 for r in rows[:size]]
+        return OutboxConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
+                                                                end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field(description="A citizen's view of a case; needs no token, only the number and the PIN.")
     def track(self, info: strawberry.Info[Context, None], number: str, pin: str) -> CaseStatus:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.bpmn.runtime import (
+    Acknowledge,
     ClaimTask,
     Complain,
     CompleteTask,
@@ -35,6 +36,8 @@ def input_to_dict(step: Input) -> dict[str, Any]:
         return {"kind": "rating", "scores": step.scores}
     if isinstance(step, Complain):
         return {"kind": "complaint", "topic": step.topic}
+    if isinstance(step, Acknowledge):
+        return {"kind": "acknowledge", "message": step.message, "reference": step.reference}
     return {"kind": "withdraw", "reason": step.reason}
 
 
@@ -56,6 +59,8 @@ def input_from_dict(data: dict[str, Any]) -> Input:
         return Rate(data["scores"])
     if kind == "complaint":
         return Complain(data["topic"])
+    if kind == "acknowledge":
+        return Acknowledge(data["message"], data["reference"])
     if kind == "withdraw":
         return Withdraw(data["reason"])
     raise ValueError(f"unknown input kind {kind!r}")

@@ -100,8 +100,16 @@ class Complain:
 CRITERIA = ("waiting_time", "staff", "premises", "information")
 COMPLAINT_TOPICS = ("waiting_time", "staff", "premises", "information", "term_exceeded", "other")
 
+@dataclass(frozen=True)
+class Acknowledge:
+    """An agency's receipt of a message the case sent (its number in the case's outbox)."""
+
+    message: int
+    reference: str
+
+
 Input = (StartCase | CompleteTask | DeliverMessage | FireTimer | Withdraw | ClaimTask | ReleaseTask
-         | Rate | Complain)
+         | Rate | Complain | Acknowledge)
 
 
 @dataclass(frozen=True)
@@ -189,11 +197,16 @@ class Runtime:
                 claims, changed = _claim(before, claims, step)
             elif isinstance(step, (Rate, Complain)):
                 feedback = _feedback(stored, step)
+            elif isinstance(step, Acknowledge):
+                feedback = _acknowledge(stored, step)
             else:
                 with _spiff_errors("the process failed"):
                     self._run(process, workflow, step, context.now)
             # State okno keeps beside the workflow's: carried forward from step to step.
-            kept = {"rated": True} if stored.get("rated") or isinstance(step, Rate) else {}
+            kept: dict[str, Any] = {"rated": True} if stored.get("rated") or isinstance(step, Rate) else {}
+            kept["sent"] = stored.get("sent", 0)
+            kept["outbox"] = {k: v for k, v in stored.get("outbox", {}).items()
+                              if not (isinstance(step, Acknowledge) and k == str(step.message))}
             return self._finish(process, workflow, before, context, previous_stage=stored.get("stage"),
                                 claims=claims, claims_changed=changed, kept=kept, feedback=feedback)
 
@@ -273,7 +286,19 @@ class Runtime:
             "stage": stage,
             "workflow": _CONVERTER.to_dict(workflow),
         }
-        state.update(kept or {})
+        # Messages sent are numbered 1, 2, … within the case; those not yet acknowledged by
+        # their agency stay in the case's outbox.
+        kept = dict(kept or {})
+        number = kept.pop("sent", 0)
+        outbox = dict(kept.pop("outbox", {}))
+        for message in sent:
+            number += 1
+            outbox[str(number)] = message["name"]
+        if number:
+            kept["sent"] = number
+        if outbox:
+            kept["outbox"] = outbox
+        state.update(kept)
         live_claims = {task: holder for task, holder in (claims or {}).items() if task in after.tasks}
         if live_claims:
             state["claims"] = live_claims
@@ -374,6 +399,18 @@ def _feedback(stored: dict[str, Any], step: Rate | Complain) -> dict[str, Any]:
     if problems:
         raise InvalidInput("the rating does not fit: " + "; ".join(sorted(problems)))
     return {"rating": {name: step.scores[name] for name in CRITERIA}}
+
+
+def _acknowledge(stored: dict[str, Any], step: Acknowledge) -> dict[str, Any]:
+    outbox = stored.get("outbox", {})
+    if str(step.message) not in outbox:
+        sent = stored.get("sent", 0)
+        reason = "was already acknowledged" if 0 < step.message <= sent else "was never sent by this case"
+        raise InvalidInput(f"message {step.message} {reason}")
+    if not isinstance(step.reference, str) or not 0 < len(step.reference) <= 200:
+        raise InvalidInput("an acknowledgement carries the agency's reference (1–200 characters)")
+    return {"acknowledged": {"message": step.message, "name": outbox[str(step.message)],
+                             "reference": step.reference}}
 
 
 def _claim(before: _Snapshot, claims: dict[str, str],

@@ -33,6 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "withdrawCase": {"operator", "supervisor", "integrator"},
     "rateVisit": {"integrator"},
     "deployProcess": {"analyst"},
+    "acknowledgeMessage": {"integrator"},
+    "outbox": {"integrator", "auditor"},
     "case": {"operator", "supervisor", "auditor", "integrator"},
     "case.history": {"operator", "supervisor", "auditor"},
     "case.applicant": {"operator", "supervisor", "auditor"},
@@ -59,6 +61,7 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
         "withdrawCase": ("withdrawCase", {"caseNumber": number, "reason": "проверка прав"}),
         "rateVisit": ("rateVisit", {"caseNumber": number, "waitingTime": 9, "staff": 5, "premises": 5,
                                     "information": 5}),
+        "acknowledgeMessage": ("acknowledgeMessage", {"caseNumber": number, "message": 1, "reference": "R-1"}),
         "deployProcess": ("deployProcess", {"files": [{"name": "mini.bpmn",
                                                        "text": (FIXTURES / "mini.bpmn").read_text("utf-8")}]}),
     }
@@ -73,12 +76,14 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
         "officeRanking": ('{ officeRanking(since: "2026-11-01", until: "2026-11-30") { rank } }', {}),
         "track": ("query($n: String!, $p: String!) { track(number: $n, pin: $p) { stage } }", {"n": number, "p": pin}),
         "services": ("{ services { code } }", {}),
+        "outbox": ("{ outbox { edges { node { message } } } }", {}),
     }
     if operation in mutations:
         name, payload = mutations[operation]
         input_type = {"openCase": "OpenCaseInput", "claimTask": "TaskInput", "completeTask": "CompleteTaskInput",
                       "deliverMessage": "DeliverMessageInput", "withdrawCase": "WithdrawCaseInput",
-                      "rateVisit": "RateVisitInput", "deployProcess": "DeployProcessInput"}[name]
+                      "rateVisit": "RateVisitInput", "deployProcess": "DeployProcessInput",
+                      "acknowledgeMessage": "AcknowledgeMessageInput"}[name]
         query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {MUTATION_RESULT} }}"
         try:
             result = server.run(role, query, office=office, input=payload)[name]

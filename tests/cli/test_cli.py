@@ -83,8 +83,8 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
     assert tracked, demo.stdout
     assert okno("worker", "--once", cwd=tmp_path).returncode == 0
     status = okno("projections", "status", cwd=tmp_path)
-    assert re.fullmatch(r"cases: position (\d+) of \1, lag 0\ntimers: position \1 of \1, lag 0\n",
-                        status.stdout), status.stdout
+    assert re.fullmatch(r"cases: position (\d+) of \1, lag 0\ntimers: position \1 of \1, lag 0\n"
+                        r"outbox: position \1 of \1, lag 0\n", status.stdout), status.stdout
     rebuild = okno("projections", "rebuild", cwd=tmp_path)
     assert rebuild.returncode == 0 and re.search(r"timers: \d+ events in [\d.]+ s \([\d,]+ events/s\)",
                                                  rebuild.stdout), rebuild.stdout + rebuild.stderr

@@ -31,7 +31,8 @@ from projections.runner import Projector
 from tests.conftest import MASTER_KEY, ROOT, T0, BackendContract, EngineMaker, shipped_sources
 
 TABLES = {"rm_cases": "number", "rm_tasks": "task_id", "rm_services": "code", "rm_offices": "code",
-          "rm_ratings": "case_number", "rm_complaints": "complaint", "rm_timers": "task", "rm_timer_cases": "case_id"}
+          "rm_ratings": "case_number", "rm_complaints": "complaint", "rm_timers": "task", "rm_timer_cases": "case_id",
+          "rm_outbox": "case_number, message", "rm_outbox_cases": "case_id"}
 
 
 def dump(projector: Projector) -> dict[str, list[dict[str, Any]]]:
