@@ -220,14 +220,17 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
                    f"({sum(1 for o in directory.offices.values() if o['kind'] == 'centre')} centres), "
                    f"{len(directory.services)} services, "
                    f"{sum(len(v) for v in directory.versions.values())} process versions")
-        simulation = Simulation(engine, seed)
+        simulation = Simulation(engine, seed, agency_gateway=_agencies(engine))
         totals: Counter[str] = Counter()
         services: Counter[str] = Counter()
         messages: Counter[str] = Counter()
         refused: Counter[str] = Counter()
+        timers: Counter[str] = Counter()
         for _ in range(days):
             report = simulation.run_day(day, applications)
-            totals.update(opened=report.opened, completed=report.completed, commands=report.commands)
+            totals.update(opened=report.opened, completed=report.completed, commands=report.commands,
+                          acknowledged=report.acknowledged)
+            timers.update(report.timers_fired)
             services.update(report.services)
             messages.update(report.messages_sent)
             refused.update(report.refused)
@@ -235,7 +238,39 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
                        f"{report.commands} commands")
             day = next_working_day(day)
         _summary(engine, totals, services, messages, refused, world.stopwatch() - began)
+        click.echo(f"agency gateways acknowledged {totals['acknowledged']} requests from the outbox; timers fired: "
+                   + (", ".join(f"{name} {count}" for name, count in timers.most_common()) or "none"))
         _read_models(engine)
+
+
+def _agencies(engine: Engine) -> Any:
+    """The demo's agencies: each morning they take what the cases sent them from the
+    outbox and acknowledge it, as a real gateway would over GraphQL."""
+    from projections.queries import Reader
+    from projections.runner import Projector
+
+    projector = Projector(engine)
+    reader = Reader(projector)
+    requests = ("rosreestr_package", "rosreestr_additional_documents", "rosreestr_reminder", "mvd_application",
+                "mvd_registration_request", "fns_income_request", "zags_birth_request", "gisgmp_payment_query")
+
+    def pick_up(at: datetime) -> int:
+        projector.catch_up()
+        marks = ", ".join("?" for _ in requests)
+        rows = reader.rows(f"SELECT case_number, message, name FROM rm_outbox WHERE acknowledged_at IS NULL "
+                           f"AND name IN ({marks}) ORDER BY sent_at, case_number, message", requests)
+        done = 0
+        for row in rows:
+            try:
+                engine.acknowledge_message(row["case_number"], row["message"],
+                                           f"{row['name'].split('_')[0].upper()}-{row['case_number']}-{row['message']}",
+                                           actor=f"agency:{row['name'].split('_')[0]}", at=at)
+                done += 1
+            except OknoError:
+                continue
+        return done
+
+    return pick_up
 
 
 def _read_models(engine: Engine) -> None:

@@ -8,6 +8,7 @@ each with its own simulated time.
 from __future__ import annotations
 
 import random
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -37,6 +38,12 @@ AGENCY_ANSWERS: dict[str, list[tuple[dict[str, Any], int]]] = {
                             ({"confirmed": False, "income_confirmed": False}, 10)],
     "zags_birth_response": [({"confirmed": True}, 97), ({"confirmed": False}, 3)],
 }
+# How likely an agency answers on a given working day: Rosreestr is slow enough that
+# some cases wait past the 9-working-day reminder.
+ANSWER_CHANCE = {"rosreestr_decision": 0.15}
+DEFAULT_ANSWER_CHANCE = 0.5
+NEVER_COLLECTED = 25  # one applicant in 25 never comes back for the result
+
 # Operator tasks the citizen must come back for (the result is handed out).
 HANDOUT_HINTS = ("выдач", "handout", "issue")
 
@@ -50,12 +57,17 @@ class DayReport:
     refused: Counter[str] = field(default_factory=Counter)
     services: Counter[str] = field(default_factory=Counter)
     messages_sent: Counter[str] = field(default_factory=Counter)
+    acknowledged: int = 0
+    timers_fired: Counter[str] = field(default_factory=Counter)
 
 
 class Simulation:
-    def __init__(self, engine: Engine, seed: int) -> None:
+    def __init__(self, engine: Engine, seed: int, agency_gateway: Any = None) -> None:
         self.engine = engine
         self.seed = seed
+        # Called each morning with the time: the simulated agencies pick up and
+        # acknowledge what the cases sent them (through the outbox read model).
+        self.agency_gateway = agency_gateway
 
     def run_day(self, day: date, applications: int) -> DayReport:
         rng = random.Random(f"{self.seed}:{day.isoformat()}")  # noqa: S311 - simulation, not security
@@ -65,6 +77,8 @@ class Simulation:
         offices = [Office.from_dict(o) for o in directory.offices.values()]
         opening = datetime.combine(day, time(8, 0), MOSCOW)
 
+        if self.agency_gateway is not None:
+            report.acknowledged += self.agency_gateway(opening + timedelta(minutes=30))
         backlog = [s.number for s in scan_cases(self.engine).values() if s.status == "open"]
         for number in sorted(backlog):
             at = opening + timedelta(minutes=rng.randint(60, 600))
@@ -153,7 +167,8 @@ class Simulation:
         for task in case.open_tasks:
             element = LIBRARY.get(case.process_version).elements[task["element"]]
             handout = any(hint in element.name.lower() or hint in element.id.lower() for hint in HANDOUT_HINTS)
-            if handout and (arrival or rng.random() > 0.35):
+            never = zlib.crc32(case.number.encode()) % NEVER_COLLECTED == 0
+            if handout and (arrival or never or rng.random() > 0.35):
                 continue  # the citizen has not come back for the result today
             if element.role == "expert" and rng.random() > 0.7:
                 continue  # the back office gets to it later
@@ -164,8 +179,8 @@ class Simulation:
             data = {f.id: self._field_value(f, rng, at.date()) for f in element.fields}
             return lambda: self.engine.complete_task(case.number, task["element"], data, actor=actor, at=at,
                                                      task=task["task"])
-        if case.awaiting and not arrival and rng.random() < 0.5:
-            name = sorted(case.awaiting)[0]
+        name = sorted(case.awaiting)[0] if case.awaiting else ""
+        if name and not arrival and rng.random() < ANSWER_CHANCE.get(name, DEFAULT_ANSWER_CHANCE):
             choices = AGENCY_ANSWERS.get(name, [({}, 1)])
             payload = rng.choices([c[0] for c in choices], weights=[c[1] for c in choices])[0]
             return lambda: self.engine.deliver_message(case.number, name, dict(payload), actor="agency", at=at)
@@ -197,5 +212,7 @@ class Simulation:
         effects = case.last_effects
         for message in effects["messages_sent"]:
             report.messages_sent[message["name"]] += 1
+        for timer in effects["timers_fired"]:
+            report.timers_fired[timer["element"]] += 1
         if effects["completed"]:
             report.completed += 1
