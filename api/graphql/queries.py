@@ -12,7 +12,7 @@ from api.context import Context
 from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
 from api.graphql.directory import Office, Service
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
-from api.graphql.relay import Node, PageInfo, cursor, page_size, parse_cursor, parse_global_id
+from api.graphql.relay import Node, PageInfo, keyset_page, parse_global_id, row_cursor
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
 from engine.errors import InvalidInput
 from projections.queries import office_ranking, service_statistics, track
@@ -115,7 +115,6 @@ class Query:
             if office_id not in (None, who.office):
                 who.require(who.role, office=office_id)
             office_id = who.office
-        size = page_size(first)
         sql, params = "SELECT * FROM rm_cases WHERE 1 = 1", []
         if office_id:
             sql += " AND office = ?"
@@ -123,21 +122,17 @@ class Query:
         if status:
             sql += " AND status = ?"
             params.append(status)
-        key = parse_cursor(after, 2)
-        if key:
-            sql += " AND (opened_at < ? OR (opened_at = ? AND number < ?))"
-            params += [key[0], key[0], key[1]]
-        sql += " ORDER BY opened_at DESC, number DESC LIMIT ?"
-        rows = info.context.services.reader.rows(sql, (*params, size + 1))
-        edges = [CaseEdge(node=Case.of(r), cursor=cursor(r["opened_at"], r["number"])) for r in rows[:size]]
-        return CaseConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
+        columns = ["opened_at", "number"]
+        rows, more = keyset_page(info.context.services.reader.rows, sql, params, columns, first, after,
+                                 descending=True)
+        edges = [CaseEdge(node=Case.of(r), cursor=row_cursor(r, columns)) for r in rows]
+        return CaseConnection(edges=edges, page_info=PageInfo(has_next_page=more,
                                                               end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field(description="An office's work list, oldest first, as a Relay connection.")
     def tasks(self, info: strawberry.Info[Context, None], office_id: str, role: str | None = None,
               state: str | None = None, first: int = 20, after: str | None = None) -> TaskConnection:
         info.context.who.require("operator", "supervisor", office=office_id)
-        size = page_size(first)
         sql, params = "SELECT * FROM rm_tasks WHERE office = ?", [office_id]
         if role:
             sql += " AND role = ?"
@@ -145,14 +140,10 @@ class Query:
         if state:
             sql += " AND state = ?"
             params.append(state)
-        key = parse_cursor(after, 2)
-        if key:
-            sql += " AND (opened_at > ? OR (opened_at = ? AND task_id > ?))"
-            params += [key[0], key[0], key[1]]
-        sql += " ORDER BY opened_at, task_id LIMIT ?"
-        rows = info.context.services.reader.rows(sql, (*params, size + 1))
-        edges = [TaskEdge(node=Task.of(r), cursor=cursor(r["opened_at"], r["task_id"])) for r in rows[:size]]
-        return TaskConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
+        columns = ["opened_at", "task_id"]
+        rows, more = keyset_page(info.context.services.reader.rows, sql, params, columns, first, after)
+        edges = [TaskEdge(node=Task.of(r), cursor=row_cursor(r, columns)) for r in rows]
+        return TaskConnection(edges=edges, page_info=PageInfo(has_next_page=more,
                                                               end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field(description="Messages cases sent, oldest first (integrators: agency gateways; auditors). "
@@ -160,23 +151,16 @@ class Query:
     def outbox(self, info: strawberry.Info[Context, None], names: list[str] | None = None, pending: bool = True,
                first: int = 20, after: str | None = None) -> OutboxConnection:
         info.context.who.require("integrator", "auditor")
-        size = page_size(first)
         sql, params = "SELECT * FROM rm_outbox WHERE 1 = 1", []
         if names:
             sql += f" AND name IN ({', '.join('?' for _ in names)})"
             params += names
         if pending:
             sql += " AND acknowledged_at IS NULL"
-        key = parse_cursor(after, 3)
-        if key:
-            sql += (" AND (sent_at > ? OR (sent_at = ? AND case_number > ?) "
-                    "OR (sent_at = ? AND case_number = ? AND message > ?))")
-            params += [key[0], key[0], key[1], key[0], key[1], key[2]]
-        sql += " ORDER BY sent_at, case_number, message LIMIT ?"
-        rows = info.context.services.reader.rows(sql, (*params, size + 1))
-        edges = [OutboxEdge(node=OutboxMessage.of(r), cursor=cursor(r["sent_at"], r["case_number"], r["message"]))
-                 for r in rows[:size]]
-        return OutboxConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
+        columns = ["sent_at", "case_number", "message"]
+        rows, more = keyset_page(info.context.services.reader.rows, sql, params, columns, first, after)
+        edges = [OutboxEdge(node=OutboxMessage.of(r), cursor=row_cursor(r, columns)) for r in rows]
+        return OutboxConnection(edges=edges, page_info=PageInfo(has_next_page=more,
                                                                 end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field(description="A citizen's view of a case; needs no token, only the number and the PIN.")

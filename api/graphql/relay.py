@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -61,3 +62,29 @@ def page_size(first: int) -> int:
     if not 1 <= first <= MAX_PAGE:
         raise InvalidInput(f"first must be from 1 to {MAX_PAGE}")
     return first
+
+
+def keyset_page(rows: Callable[[str, tuple[Any, ...]], list[dict[str, Any]]], sql: str, params: list[Any],
+                columns: list[str], first: int, after: str | None,
+                descending: bool = False) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a connection ordered by ``columns``, resuming after a cursor: the rows,
+    and whether more follow. ``sql`` is a SELECT with a WHERE clause to extend."""
+    size = page_size(first)
+    key = parse_cursor(after, len(columns))
+    if key:
+        operator = "<" if descending else ">"
+        alternatives, values = [], []
+        for index, column in enumerate(columns):
+            equal = [f"{c} = ?" for c in columns[:index]]
+            alternatives.append("(" + " AND ".join([*equal, f"{column} {operator} ?"]) + ")")
+            values += [*key[:index], key[index]]
+        sql += " AND (" + " OR ".join(alternatives) + ")"
+        params = [*params, *values]
+    direction = " DESC" if descending else ""
+    sql += " ORDER BY " + ", ".join(f"{c}{direction}" for c in columns) + " LIMIT ?"
+    found = rows(sql, (*params, size + 1))
+    return found[:size], len(found) > size
+
+
+def row_cursor(row: dict[str, Any], columns: list[str]) -> str:
+    return cursor(*(row[c] for c in columns))
