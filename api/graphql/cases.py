@@ -15,6 +15,7 @@ from api.context import Context
 from api.graphql.directory import Office, Service
 from api.graphql.relay import Node, PageInfo, global_id
 from api.graphql.tasks import Task
+from api.graphql.views import from_view
 from engine.replay import history
 from projections.queries import CaseStatus as CaseStatusView
 from projections.queries import Reader
@@ -164,10 +165,7 @@ class CaseStatus:
 
     @classmethod
     def of(cls, view: CaseStatusView) -> CaseStatus:
-        return cls(number=view.number, service=view.service, office=view.office, status=view.status,
-                   outcome=view.outcome, stage=view.stage, stages=[Stage(**s) for s in view.stages],
-                   opened_at=view.opened_at, expected_completion=view.expected_completion,
-                   next_action=view.next_action)
+        return from_view(cls, view, stages=[Stage(**s) for s in view.stages])
 
 
 def tasks_loader(reader: Reader) -> DataLoader[str, list[Task]]:

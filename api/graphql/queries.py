@@ -14,6 +14,7 @@ from api.graphql.directory import Office, Service
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.relay import Node, PageInfo, keyset_page, parse_global_id, row_cursor
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
+from api.graphql.views import from_view
 from engine.errors import InvalidInput
 from projections.queries import office_ranking, service_statistics, track
 from projections.time_travel import case_as_of
@@ -187,16 +188,12 @@ class Query:
     def statistics(self, info: strawberry.Info[Context, None], month: str, office_id: str | None = None,
                    district: str | None = None) -> list[ServiceFigures]:
         info.context.who.require("supervisor", "auditor", "analyst")
-        return [ServiceFigures(service=f.service, title=f.title, applications=f.applications, completed=f.completed,
-                               on_time_share=f.on_time_share, same_period_last_year=f.same_period_last_year,
-                               growth=f.growth)
-                for f in service_statistics(info.context.services.reader, month, office_id, district)]
+        figures = service_statistics(info.context.services.reader, month, office_id, district)
+        return [from_view(ServiceFigures, f) for f in figures]
 
     @strawberry.field(description="Offices ranked on on-time delivery, ratings and complaints.")
     def office_ranking(self, info: strawberry.Info[Context, None], since: date, until: date) -> list[OfficeRank]:
         info.context.who.require("supervisor", "auditor", "analyst")
         if (until - since).days > 366:
             raise InvalidInput("a ranking covers at most a year")
-        return [OfficeRank(rank=r.rank, office=r.office, name=r.name, score=r.score, on_time_share=r.on_time_share,
-                           rating=r.rating, ratings=r.ratings, complaints=r.complaints)
-                for r in office_ranking(info.context.services.reader, since, until)]
+        return [from_view(OfficeRank, r) for r in office_ranking(info.context.services.reader, since, until)]
