@@ -20,12 +20,15 @@ from engine.bpmn.runtime import (
     Acknowledge,
     ClaimTask,
     Complain,
+    CompleteJob,
     CompleteTask,
     DeliverMessage,
+    FailJob,
     FireTimer,
     Input,
     Rate,
     ReleaseTask,
+    RetryIncident,
     StartCase,
     Withdraw,
 )
@@ -252,6 +255,21 @@ class Engine:
         return self._advance(number, Case.ComplaintFiled, Complain(topic), actor, at, idempotency_key,
                              closed_ok=True)
 
+    def complete_job(self, number: str, task: str, result: dict[str, Any], *, actor: str, at: datetime,
+                     idempotency_key: str | None = None) -> Case:
+        """A connector's result for a service task's job (task id): the task completes."""
+        return self._advance(number, Case.ServiceTaskCompleted, CompleteJob(task, result), actor, at,
+                             idempotency_key)
+
+    def fail_job(self, number: str, task: str, error: str, *, actor: str, at: datetime,
+                 idempotency_key: str | None = None) -> Case:
+        """A connector failed on a job: it is retried after a backoff, or becomes an incident."""
+        return self._advance(number, Case.ServiceTaskFailed, FailJob(task, error), actor, at, idempotency_key)
+
+    def retry_incident(self, number: str, task: str, *, actor: str, at: datetime,
+                       idempotency_key: str | None = None) -> Case:
+        return self._advance(number, Case.IncidentRetried, RetryIncident(task), actor, at, idempotency_key)
+
     def withdraw_case(self, number: str, reason: str, *, actor: str, at: datetime,
                       idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.Withdrawn, Withdraw(reason), actor, at, idempotency_key)
@@ -389,7 +407,8 @@ def scan_cases(engine: Engine, page: int = 1000) -> dict[str, CaseSummary]:
 
     topics = [get_topic(cls) for cls in (Case.Opened, Case.TaskCompleted, Case.MessageReceived,
                                           Case.TimerFired, Case.Withdrawn, Case.TaskClaimed, Case.TaskReleased,
-                                          Case.Rated, Case.ComplaintFiled, Case.MessageAcknowledged)]
+                                          Case.Rated, Case.ComplaintFiled, Case.MessageAcknowledged,
+                                          Case.ServiceTaskCompleted, Case.ServiceTaskFailed, Case.IncidentRetried)]
     found: dict[UUID, CaseSummary] = {}
     start: int | None = None
     while True:

@@ -145,6 +145,15 @@ class Case(Aggregate):
     class ComplaintFiled(Event):
         pass
 
+    class ServiceTaskCompleted(Event):
+        pass
+
+    class ServiceTaskFailed(Event):
+        pass
+
+    class IncidentRetried(Event):
+        pass
+
     # -- evolving state ---------------------------------------------------------
     def advance(self, event: Case.Event) -> None:
         step = _take_prepared(event.effects)

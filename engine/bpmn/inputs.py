@@ -8,12 +8,15 @@ from engine.bpmn.runtime import (
     Acknowledge,
     ClaimTask,
     Complain,
+    CompleteJob,
     CompleteTask,
     DeliverMessage,
+    FailJob,
     FireTimer,
     Input,
     Rate,
     ReleaseTask,
+    RetryIncident,
     StartCase,
     Withdraw,
 )
@@ -38,6 +41,12 @@ def input_to_dict(step: Input) -> dict[str, Any]:
         return {"kind": "complaint", "topic": step.topic}
     if isinstance(step, Acknowledge):
         return {"kind": "acknowledge", "message": step.message, "reference": step.reference}
+    if isinstance(step, CompleteJob):
+        return {"kind": "job_result", "task": step.task, "result": step.result}
+    if isinstance(step, FailJob):
+        return {"kind": "job_failure", "task": step.task, "error": step.error}
+    if isinstance(step, RetryIncident):
+        return {"kind": "incident_retry", "task": step.task}
     return {"kind": "withdraw", "reason": step.reason}
 
 
@@ -61,6 +70,12 @@ def input_from_dict(data: dict[str, Any]) -> Input:
         return Complain(data["topic"])
     if kind == "acknowledge":
         return Acknowledge(data["message"], data["reference"])
+    if kind == "job_result":
+        return CompleteJob(data["task"], data["result"])
+    if kind == "job_failure":
+        return FailJob(data["task"], data["error"])
+    if kind == "incident_retry":
+        return RetryIncident(data["task"])
     if kind == "withdraw":
         return Withdraw(data["reason"])
     raise ValueError(f"unknown input kind {kind!r}")

@@ -10,6 +10,7 @@ from lxml import etree
 from SpiffWorkflow.camunda.parser import CamundaParser
 
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
+from engine.bpmn.service_tasks import ConnectorSpec, connector_of
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, parse_xml
 from engine.bpmn.validation import role_of
 from engine.errors import UnknownProcessVersion
@@ -36,6 +37,7 @@ class ElementInfo:
     outcome: str | None
     fields: tuple[FormField, ...]
     deadline_days: int | None = None  # a stage's own term in working days (property deadline_working_days)
+    connector: ConnectorSpec | None = None  # a service task's job: which connector, with what, how often
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
         deadline = properties.get("deadline_working_days")
         found[ident] = ElementInfo(ident, kind, node.get("name") or ident, role,
                                    properties.get("stage"), properties.get("outcome"), tuple(fields),
-                                   int(deadline) if deadline and deadline.isdigit() else None)
+                                   int(deadline) if deadline and deadline.isdigit() else None,
+                                   connector_of(node) if kind == "serviceTask" else None)
     return found
 
 

@@ -27,7 +27,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import determinism
+from engine.bpmn import determinism, jobs
 from engine.bpmn.forms import check_task_data
 from engine.bpmn.library import CompiledProcess
 from engine.bpmn.script_engine import SCRIPT_ENGINE
@@ -108,8 +108,31 @@ class Acknowledge:
     reference: str
 
 
+@dataclass(frozen=True)
+class CompleteJob:
+    """A connector's result for a service task's job: merged into the case data."""
+
+    task: str
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FailJob:
+    """A connector's failure for a job: retried after a backoff, or an incident when spent."""
+
+    task: str
+    error: str
+
+
+@dataclass(frozen=True)
+class RetryIncident:
+    """Someone fixed what made a job fail: run it again with fresh attempts."""
+
+    task: str
+
+
 Input = (StartCase | CompleteTask | DeliverMessage | FireTimer | Withdraw | ClaimTask | ReleaseTask
-         | Rate | Complain | Acknowledge)
+         | Rate | Complain | Acknowledge | CompleteJob | FailJob | RetryIncident)
 
 
 @dataclass(frozen=True)
@@ -199,6 +222,8 @@ class Runtime:
                 feedback = _feedback(stored, step)
             elif isinstance(step, Acknowledge):
                 feedback = _acknowledge(stored, step)
+            elif isinstance(step, (FailJob, RetryIncident)):
+                feedback = jobs.account(process, before, stored.get("jobs", {}), step, context.now)
             else:
                 with _spiff_errors("the process failed"):
                     self._run(process, workflow, step, context.now)
@@ -207,6 +232,7 @@ class Runtime:
             kept["sent"] = stored.get("sent", 0)
             kept["outbox"] = {k: v for k, v in stored.get("outbox", {}).items()
                               if not (isinstance(step, Acknowledge) and k == str(step.message))}
+            kept["jobs"] = jobs.carried(stored.get("jobs", {}), feedback)
             return self._finish(process, workflow, before, context, previous_stage=stored.get("stage"),
                                 claims=claims, claims_changed=changed, kept=kept, feedback=feedback)
 
@@ -242,6 +268,11 @@ class Runtime:
             if due is None or due > now:
                 raise TimerNotDue(f"timer {step.element} is due at {due}, not yet at {now.isoformat()}")
             workflow.refresh_timers()
+            workflow.do_engine_steps()
+        elif isinstance(step, CompleteJob):
+            task = jobs.started_job(workflow, process, step.task)
+            task.data.update(deepcopy(jobs.checked_result(step.result)))
+            task.complete()
             workflow.do_engine_steps()
         elif isinstance(step, Withdraw):
             workflow.cancel()
@@ -280,6 +311,7 @@ class Runtime:
         # Keys present only when they happen, so effects recorded before them stay byte-identical.
         if claims_changed:
             effects["claims"] = claims_changed
+        effects.update(jobs.opened_and_closed(workflow, process, before.jobs, after.jobs))
         effects.update(feedback or {})
         state: dict[str, Any] = {
             "ids": context.next_id,
@@ -289,6 +321,9 @@ class Runtime:
         # Messages sent are numbered 1, 2, … within the case; those not yet acknowledged by
         # their agency stay in the case's outbox.
         kept = dict(kept or {})
+        live_jobs = {task: entry for task, entry in kept.pop("jobs", {}).items() if task in after.jobs}
+        if live_jobs:
+            kept["jobs"] = live_jobs
         number = kept.pop("sent", 0)
         outbox = dict(kept.pop("outbox", {}))
         for message in sent:
@@ -319,6 +354,7 @@ class _Snapshot:
     elements: dict[str, str]           # live (ready or waiting) task id -> element id
     order: list[str]
     fired: set[str]
+    jobs: dict[str, str] = field(default_factory=dict)  # service tasks waiting on a connector: task id -> element
 
     @classmethod
     def empty(cls) -> _Snapshot:
@@ -327,6 +363,7 @@ class _Snapshot:
     @classmethod
     def of(cls, workflow: BpmnWorkflow, process: CompiledProcess) -> _Snapshot:
         snap = cls.empty()
+        snap.jobs = jobs.waiting(workflow, process)
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED):
             element_id = task.task_spec.bpmn_id
             if element_id is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
+from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
 from engine.bpmn.sources import (
     BPMN_NS,
     CAMUNDA_NS,
@@ -30,7 +31,7 @@ FIELD_TYPES = frozenset({"string", "long", "boolean", "date", "enum"})
 
 _SUPPORTED = frozenset({
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "userTask", "manualTask", "scriptTask", "businessRuleTask",
+    "userTask", "manualTask", "scriptTask", "businessRuleTask", "serviceTask",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
     "subProcess",
 })
@@ -42,8 +43,6 @@ _NOT_EXECUTED = frozenset({
 _ADVICE = {
     "task": "an untyped task is descriptive, not executable: make it a userTask "
             "(someone works it), a scriptTask, or a manualTask",
-    "serviceTask": "service tasks are not supported yet: model the call as a message "
-                   "thrown to the agency and a message caught back",
     "sendTask": "use an intermediateThrowEvent with a messageEventDefinition",
     "receiveTask": "use an intermediateCatchEvent with a messageEventDefinition",
     "callActivity": "call activities are not supported yet: use an embedded subProcess",
@@ -218,6 +217,11 @@ def _check_container(checker: _Checker, container: etree._Element, messages: dic
             _check_user_task(checker, child, lanes)
         elif kind == "scriptTask":
             _check_script(checker, child)
+        elif kind == "serviceTask":
+            try:
+                connector_of(child)
+            except ServiceTaskProblem as problem:
+                checker.report(child, str(problem))
         elif kind == "businessRuleTask":
             ref = child.get(_c("decisionRef"))
             if not ref:
