@@ -36,6 +36,7 @@ from engine.bpmn.sources import ProcessBundle, SourceFile
 from engine.bpmn.validation import Problem, validate
 from engine.case import Case, case_id_for
 from engine.catalog import CatalogInvalid, Service
+from engine.connectors.notifications import NotificationOutbox
 from engine.directory import DIRECTORY_ID, Directory, ProcessSource
 from engine.errors import (
     CaseClosed,
@@ -123,6 +124,8 @@ class Engine:
         dialect = "postgres" if config.is_postgres else "sqlite"
         keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         schema_ready(keys.create)
+        self.notifications = NotificationOutbox(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
+        schema_ready(self.notifications.create)
         self.vault = Vault(keys, master_key, entropy)
         self._entropy = entropy
 

@@ -197,6 +197,7 @@ def shipped_processes() -> tuple[list[SourceFile], list[Service]]:
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, for an empty store.")
 def demo_command(days: int, applications: int, seed: int, start: datetime | None) -> None:
+    from engine.demo.connectors import DemoWorker
     from engine.demo.region import lipetsk_offices
     from engine.demo.simulation import MOSCOW, Simulation
     from engine.working_days import is_working_day, next_working_day
@@ -220,7 +221,8 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
                    f"({sum(1 for o in directory.offices.values() if o['kind'] == 'centre')} centres), "
                    f"{len(directory.services)} services, "
                    f"{sum(len(v) for v in directory.versions.values())} process versions")
-        simulation = Simulation(engine, seed, agency_gateway=_agencies(engine))
+        jobs = DemoWorker(engine, seed)
+        simulation = Simulation(engine, seed, agency_gateway=_agencies(engine), job_worker=jobs)
         totals: Counter[str] = Counter()
         services: Counter[str] = Counter()
         messages: Counter[str] = Counter()
@@ -240,6 +242,12 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
         _summary(engine, totals, services, messages, refused, world.stopwatch() - began)
         click.echo(f"agency gateways acknowledged {totals['acknowledged']} requests from the outbox; timers fired: "
                    + (", ".join(f"{name} {count}" for name, count in timers.most_common()) or "none"))
+        done = jobs.totals
+        click.echo(f"service tasks: {done.completed} jobs done ("
+                   + ", ".join(f"{name} {count}" for name, count in sorted(done.by_connector.items()))
+                   + f"), {done.failed} failed attempts retried with backoff, {done.incidents} incidents "
+                   f"({done.retried} retried by a supervisor); notifications in the outbox: "
+                   + (", ".join(f"{k} {v}" for k, v in sorted(engine.notifications.count().items())) or "none"))
         _read_models(engine)
 
 
@@ -442,10 +450,13 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool) -> None:
 
 
 
-@cli.command("worker", help="Keep the read models current and fire due timers (polls the event log).")
+@cli.command("worker", help="Keep the read models current, fire due timers and run due service-task jobs "
+                             "(polls the event log).")
 @click.option("--once", is_flag=True, help="Catch up and exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
 def worker_command(once: bool, interval: float) -> None:
+    from engine.connectors.defaults import default_connectors
+    from projections.jobs import due_jobs, run_due
     from projections.queries import Reader
     from projections.runner import Projector
     from projections.timers import due_timers, fire_due
@@ -453,13 +464,16 @@ def worker_command(once: bool, interval: float) -> None:
     with open_engine() as engine:
         projector = Projector(engine)
         reader = Reader(projector)
+        connectors = default_connectors(engine, world.now)
         while True:
             applied = projector.catch_up()
             firing = fire_due(engine, due_timers(reader.rows, world.now()), world.now())
-            if firing.fired:
-                applied += projector.catch_up()  # what the timers just recorded
-            if applied or firing.fired or firing.dropped:
-                click.echo(f"applied {applied} events; fired {firing.fired} timers ({firing.dropped} dropped); lag "
+            jobs = run_due(engine, due_jobs(reader.rows, world.now()), connectors, world.now())
+            if firing.fired or jobs.completed or jobs.failed:
+                applied += projector.catch_up()  # what the timers and jobs just recorded
+            if applied or firing.fired or firing.dropped or jobs.completed or jobs.failed:
+                click.echo(f"applied {applied} events; fired {firing.fired} timers ({firing.dropped} dropped); "
+                           f"jobs: {jobs.completed} done, {jobs.failed} failed ({jobs.incidents} incidents); lag "
                            + ", ".join(f"{s.name} {s.lag}" for s in projector.status()))
             if once:
                 return

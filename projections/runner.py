@@ -25,10 +25,11 @@ LOST_RACES = 50  # pages lost to other runners in a row before giving up
 
 
 def all_models() -> list[ReadModel]:
+    from projections.jobs import JobsModel
     from projections.outbox import OutboxModel
     from projections.timers import TimersModel
 
-    return [CasesModel(), TimersModel(), OutboxModel()]
+    return [CasesModel(), TimersModel(), OutboxModel(), JobsModel()]
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,12 @@ class Mutation:
         return _on_case(info, input.case_number, ("integrator",), lambda engine, actor, at: engine.rate_case(
             input.case_number, scores, actor=actor, at=at, idempotency_key=input.idempotency_key))
 
+    @strawberry.mutation(description="Supervisors of the case's office: run an incident's job again, with fresh "
+                                     "attempts (after what made its connector fail is fixed).")
+    def retry_incident(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
+        return _on_case(info, input.case_number, ("supervisor",), lambda engine, actor, at: engine.retry_incident(
+            input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key))
+
     @strawberry.mutation(description="Analysts: BPMN (and DMN) text in; the versions, or every problem, out.")
     def deploy_process(self, info: strawberry.Info[Context, None],
                        input: DeployProcessInput) -> DeployResult:

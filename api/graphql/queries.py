@@ -11,11 +11,13 @@ import strawberry
 from api.context import Context
 from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
 from api.graphql.directory import Office, Service
+from api.graphql.jobs import Incident
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.relay import Node, PageInfo, keyset_page, parse_global_id, row_cursor
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
 from api.graphql.views import from_view
 from engine.errors import InvalidInput
+from projections.jobs import incidents
 from projections.queries import office_ranking, service_statistics, track
 from projections.time_travel import case_as_of
 
@@ -163,6 +165,15 @@ class Query:
         edges = [OutboxEdge(node=OutboxMessage.of(r), cursor=row_cursor(r, columns)) for r in rows]
         return OutboxConnection(edges=edges, page_info=PageInfo(has_next_page=more,
                                                                 end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="Jobs whose connector failed every attempt, oldest first (supervisors of the "
+                                  "office; auditors across offices).")
+    def incidents(self, info: strawberry.Info[Context, None], office_id: str | None = None) -> list[Incident]:
+        if office_id is None:
+            info.context.who.require("auditor")
+        else:
+            info.context.who.require("supervisor", "auditor", office=office_id)
+        return [Incident.of(row) for row in incidents(info.context.services.reader.rows, office_id)]
 
     @strawberry.field(description="A citizen's view of a case; needs no token, only the number and the PIN.")
     def track(self, info: strawberry.Info[Context, None], number: str, pin: str) -> CaseStatus:

@@ -62,12 +62,14 @@ class DayReport:
 
 
 class Simulation:
-    def __init__(self, engine: Engine, seed: int, agency_gateway: Any = None) -> None:
+    def __init__(self, engine: Engine, seed: int, agency_gateway: Any = None, job_worker: Any = None) -> None:
         self.engine = engine
         self.seed = seed
         # Called each morning with the time: the simulated agencies pick up and
         # acknowledge what the cases sent them (through the outbox read model).
         self.agency_gateway = agency_gateway
+        # Runs the service tasks' jobs due by a time (engine.demo.connectors.DemoWorker).
+        self.job_worker = job_worker
 
     def run_day(self, day: date, applications: int) -> DayReport:
         rng = random.Random(f"{self.seed}:{day.isoformat()}")  # noqa: S311 - simulation, not security
@@ -79,13 +81,21 @@ class Simulation:
 
         if self.agency_gateway is not None:
             report.acknowledged += self.agency_gateway(opening + timedelta(minutes=30))
+        if self.job_worker is not None:
+            self.job_worker.retry_incidents(opening + timedelta(minutes=20))
+            self.job_worker.run(opening + timedelta(minutes=40))
         backlog = [s.number for s in scan_cases(self.engine).values() if s.status == "open"]
         for number in sorted(backlog):
             at = opening + timedelta(minutes=rng.randint(60, 600))
             self._drive(number, at, rng, report, arrival=False)
 
         arrivals = sorted(self._arrival_minute(rng) for _ in range(applications))
+        worked_until = 60
         for index, minute in enumerate(arrivals):
+            if self.job_worker is not None and minute >= worked_until + 30:
+                # The worker polls all day; every half hour of simulated time is close enough here.
+                worked_until = minute - minute % 30
+                self.job_worker.run(opening + timedelta(minutes=worked_until))
             service = rng.choices(services, weights=[s.popularity for s in services])[0]
             office = rng.choices(offices, weights=[o.windows for o in offices])[0]
             at = opening + timedelta(minutes=minute)
@@ -104,6 +114,8 @@ class Simulation:
                 report.commands += 1
                 self._note(case, report)
             self._drive(case.number, at + timedelta(minutes=rng.randint(8, 20)), rng, report, arrival=True)
+        if self.job_worker is not None:
+            self.job_worker.run(opening + timedelta(hours=12, minutes=30))
         return report
 
     def _feedback(self, case: Case, at: datetime, rng: random.Random, report: DayReport) -> None:

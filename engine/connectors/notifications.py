@@ -1,0 +1,96 @@
+"""The SMS and e-mail connectors: notifications written to an outbox table that the
+operator's SMS or mail gateway reads and sends.
+
+The recipient is personal data: the connector reads it through the engine (the read is
+recorded in the case's access log) and stores it sealed under the case's own key, so
+shredding the case's key makes the notification's recipient unreadable too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.connectors import Connector, ConnectorCall, ConnectorError
+
+Contact = Callable[[str], Mapping[str, str] | None]  # case number -> the applicant's fields
+Seal = Callable[[str, dict[str, str]], dict[str, str]]  # case number, fields -> sealed fields
+
+TEMPLATES = {
+    "result_ready": "МФЦ «Мои Документы»: по заявлению {case} готов результат ({decision}). "
+                    "Получите документы в МФЦ; через 30 дней невостребованные документы возвращаются в ведомство.",
+    "accepted": "МФЦ «Мои Документы»: документы по заявлению {case} приняты. Следить за делом: портал, инфомат, "
+                "телефон 8-800.",
+}
+FIELD = {"sms": "phone", "email": "email"}
+
+
+class NotificationOutbox:
+    """The table of notifications to send, on the event store's own database."""
+
+    def __init__(self, datastore: Any, dialect: str) -> None:
+        self._datastore = datastore
+        self._marker = "?" if dialect == "sqlite" else "%s"
+        schema = getattr(datastore, "schema", "")
+        self._table = f"{schema}.okno_notifications" if dialect == "postgres" and schema else "okno_notifications"
+
+    def create(self) -> None:
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._table} (key TEXT PRIMARY KEY, "
+                           "case_number TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, "
+                           "text TEXT NOT NULL, created_at TEXT NOT NULL, sent_at TEXT)")
+
+    def put(self, key: str, case_number: str, channel: str, recipient: dict[str, str], text: str,
+            at: datetime) -> None:
+        m = self._marker
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"INSERT INTO {self._table} (key, case_number, channel, recipient, text, created_at) "
+                           f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}) ON CONFLICT (key) DO NOTHING",
+                           (key, case_number, channel, json.dumps(recipient), text,
+                            at.astimezone(UTC).isoformat()))
+
+    def pending(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self._datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT key, case_number, channel, text, created_at FROM {self._table} "
+                           f"WHERE sent_at IS NULL ORDER BY created_at, key LIMIT {int(limit)}")
+            return [dict(zip(("key", "case_number", "channel", "text", "created_at"), _values(row), strict=True))
+                    for row in cursor.fetchall()]
+
+    def count(self) -> dict[str, int]:
+        with self._datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT channel, COUNT(*) FROM {self._table} GROUP BY channel")
+            return {str(v[0]): int(v[1]) for v in (_values(row) for row in cursor.fetchall())}
+
+
+def _values(row: Any) -> list[Any]:
+    return list(row.values()) if isinstance(row, dict) else list(row)
+
+
+def notifier(channel: str, outbox: NotificationOutbox, contact: Contact, seal: Seal,
+             clock: Callable[[], datetime]) -> Connector:
+    """The connector for one channel ("sms" or "email")."""
+    field = FIELD[channel]
+
+    def send(call: ConnectorCall) -> Mapping[str, Any]:
+        template = TEMPLATES.get(str(call.input.get("template")))
+        if template is None:
+            raise ConnectorError(f"unknown notification template {call.input.get('template')!r}; "
+                                 f"templates: {', '.join(sorted(TEMPLATES))}")
+        applicant = contact(call.case_number) or {}
+        address = applicant.get(field)
+        if not address:
+            # Nothing to send to is an answer, not a failure: the process goes on.
+            return {f"{channel}_sent": False}
+        values = {k: v for k, v in call.input.items() if k != "template"}
+        try:
+            text = template.format(case=call.case_number, **values)
+        except (KeyError, IndexError) as error:
+            raise ConnectorError(f"template {call.input['template']!r} needs input {error}") from None
+        # One notification per job, whatever the attempt: a retry after a lost answer sends nothing twice.
+        outbox.put(f"{call.case_number}/{call.task}", call.case_number, channel,
+                   seal(call.case_number, {field: address}), text, clock())
+        return {f"{channel}_sent": True}
+
+    return send

@@ -1,0 +1,82 @@
+"""The demo's job worker: the real connectors (SMS and e-mail into the notification
+outbox) and a simulated treasury (ГИС ГМП) that answers most checks, and is down for a
+few hours on some days, so jobs retry with backoff and some become incidents that a
+supervisor retries the next morning."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from engine.application import EPOCH, Engine
+from engine.connectors import ConnectorError
+from engine.connectors.defaults import default_connectors
+from engine.errors import OknoError
+from engine.expressions.time_functions import ZONE as MOSCOW
+from projections.jobs import JobRun, due_jobs, incidents, run_due
+from projections.queries import Reader
+from projections.runner import Projector
+
+UNPAID = 12  # one case in 12 has not paid its fee yet
+OUTAGE_EVERY = 3  # the treasury is down one day in three ...
+OUTAGE = (time(10, 0), time(14, 0))  # ... for these hours
+
+
+@dataclass
+class SimulatedTreasury:
+    seed: int
+    clock: datetime = EPOCH
+
+    def paid_amount(self, case_number: str, purpose: str, service: str) -> int | None:
+        local = self.clock.astimezone(MOSCOW)
+        if local.toordinal() % OUTAGE_EVERY == self.seed % OUTAGE_EVERY and OUTAGE[0] <= local.time() < OUTAGE[1]:
+            raise ConnectorError("ГИС ГМП: сервис временно недоступен (503)")
+        if zlib.crc32(f"{self.seed}:{case_number}".encode()) % UNPAID == 0:
+            return None
+        return 2000 if purpose == "state_fee" else 0
+
+
+@dataclass
+class JobTotals:
+    completed: int = 0
+    failed: int = 0
+    incidents: int = 0
+    retried: int = 0
+    by_connector: dict[str, int] = field(default_factory=dict)
+
+    def add(self, run: JobRun) -> None:
+        self.completed += run.completed
+        self.failed += run.failed
+        self.incidents += run.incidents
+        for name, count in run.by_connector.items():
+            self.by_connector[name] = self.by_connector.get(name, 0) + count
+
+
+class DemoWorker:
+    """Called at times through the simulated day: runs the jobs due by then."""
+
+    def __init__(self, engine: Engine, seed: int) -> None:
+        self.engine = engine
+        self.treasury = SimulatedTreasury(seed)
+        self.connectors = default_connectors(engine, lambda: self.treasury.clock, self.treasury,
+                                             actor="demo-worker")
+        self.projector = Projector(engine)
+        self.reader = Reader(self.projector)
+        self.totals = JobTotals()
+
+    def run(self, at: datetime) -> None:
+        self.treasury.clock = at
+        self.projector.catch_up()
+        self.totals.add(run_due(self.engine, due_jobs(self.reader.rows, at), self.connectors, at))
+
+    def retry_incidents(self, at: datetime) -> None:
+        """The supervisor's morning round: the treasury is back, so the incidents are retried."""
+        self.projector.catch_up()
+        for row in incidents(self.reader.rows):
+            try:
+                self.engine.retry_incident(row["case_number"], row["task"], actor=f"{row['office']}/supervisor",
+                                           at=at)
+                self.totals.retried += 1
+            except OknoError:
+                continue

@@ -1,0 +1,124 @@
+"""Jobs: service tasks waiting for their connector, when each is due, and incidents.
+
+The worker reads the due jobs here, calls each job's connector and records the result or
+the failure as the case's next event (engine.Engine.complete_job / fail_job). Connectors
+run at least once: two workers may both call one before either records it; the second
+record is refused (the job is gone, or the case version moved) and changes nothing, and
+each call carries the job's key so a connector can make a repeated call harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import OperationalError
+
+from engine.application import Engine
+from engine.case import Case
+from engine.connectors import ConnectorCall, ConnectorRegistry
+from engine.errors import OknoError
+from projections.base import Db
+
+
+class JobsModel:
+    name = "jobs"
+    version = 1
+
+    def table_names(self) -> list[str]:
+        return ["rm_jobs", "rm_job_cases"]
+
+    def tables(self, dialect: str) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS rm_job_cases (case_id TEXT PRIMARY KEY, number TEXT NOT NULL, "
+            "office TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS rm_jobs (task TEXT PRIMARY KEY, case_number TEXT NOT NULL, "
+            "office TEXT NOT NULL, element TEXT NOT NULL, connector TEXT NOT NULL, input TEXT NOT NULL, "
+            "opened_at TEXT NOT NULL, due TEXT NOT NULL, failures INTEGER NOT NULL, error TEXT, "
+            "incident_at TEXT)",
+            "CREATE INDEX IF NOT EXISTS rm_jobs_due ON rm_jobs (incident_at, due)",
+        ]
+
+    def apply(self, db: Db, event: Any) -> None:
+        if not isinstance(event, Case.Event):
+            return
+        case_id = str(event.originator_id)
+        if isinstance(event, Case.Opened):
+            db.execute("INSERT INTO rm_job_cases VALUES (?, ?, ?)", (case_id, event.number, event.office))
+        effects = event.effects
+        at = event.timestamp.astimezone(UTC).isoformat()
+        for job in effects.get("jobs_closed", []):
+            db.execute("DELETE FROM rm_jobs WHERE task = ?", (job["task"],))
+        opened = effects.get("jobs_opened", [])
+        if opened:
+            case = db.rows("SELECT number, office FROM rm_job_cases WHERE case_id = ?", (case_id,))[0]
+            for job in opened:
+                db.execute("INSERT INTO rm_jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL)",
+                           (job["task"], case["number"], case["office"], job["element"], job["connector"],
+                            json.dumps(job["input"], ensure_ascii=False, sort_keys=True), at, at))
+        failed = effects.get("job_failed")
+        if failed:
+            due = (datetime.fromisoformat(failed["retry_at"]).astimezone(UTC).isoformat()
+                   if failed["retry_at"] else at)
+            db.execute("UPDATE rm_jobs SET failures = ?, error = ?, due = ?, incident_at = ? WHERE task = ?",
+                       (failed["failure"], failed["error"], due, at if failed["incident"] else None,
+                        failed["task"]))
+        retried = effects.get("job_retried")
+        if retried:
+            db.execute("UPDATE rm_jobs SET failures = 0, due = ?, incident_at = NULL WHERE task = ?",
+                       (at, retried["task"]))
+
+
+def due_jobs(rows: Any, now: datetime, limit: int = 200) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = rows(
+        "SELECT * FROM rm_jobs WHERE incident_at IS NULL AND due <= ? ORDER BY due, task LIMIT ?",
+        (now.astimezone(UTC).isoformat(), limit))
+    return found
+
+
+def incidents(rows: Any, office: str | None = None) -> list[dict[str, Any]]:
+    where = "incident_at IS NOT NULL" + (" AND office = ?" if office else "")
+    found: list[dict[str, Any]] = rows(f"SELECT * FROM rm_jobs WHERE {where} ORDER BY incident_at, task",
+                                       (office,) if office else ())
+    return found
+
+
+@dataclass
+class JobRun:
+    completed: int = 0
+    failed: int = 0
+    incidents: int = 0
+    dropped: int = 0
+    by_connector: dict[str, int] = field(default_factory=dict)
+
+
+def run_due(engine: Engine, rows: list[dict[str, Any]], connectors: ConnectorRegistry, now: datetime,
+            actor: str = "job-worker") -> JobRun:
+    """Call the connector of each given due job (rows of rm_jobs) and record what it said."""
+    run = JobRun()
+    for row in rows:
+        attempt = int(row["failures"]) + 1
+        key = f"job:{row['task']}:{attempt}"
+        call = ConnectorCall(case_number=row["case_number"], office=row["office"], task=row["task"],
+                             element=row["element"], connector=row["connector"], input=json.loads(row["input"]),
+                             attempt=attempt, key=key)
+        outcome = connectors.call(call)
+        try:
+            if outcome.result is not None:
+                engine.complete_job(call.case_number, call.task, outcome.result, actor=f"{actor}/{call.connector}",
+                                    at=now, idempotency_key=key)
+                run.completed += 1
+                run.by_connector[call.connector] = run.by_connector.get(call.connector, 0) + 1
+            else:
+                case = engine.fail_job(call.case_number, call.task, outcome.error, actor=f"{actor}/{call.connector}",
+                                       at=now, idempotency_key=key)
+                run.failed += 1
+                if case.last_effects.get("job_failed", {}).get("incident"):
+                    run.incidents += 1
+        except OknoError:
+            run.dropped += 1  # another worker recorded this attempt, or the case moved on
+        except OperationalError:
+            run.dropped += 1  # the store was busy (SQLite's lock): the next poll tries again
+    return run
