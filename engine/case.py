@@ -183,6 +183,9 @@ class Case(Aggregate):
         gone = {t["task"] for t in effects["timers_cancelled"] + effects["timers_fired"]}
         self.timers = [t for t in self.timers if t["task"] not in gone] + effects["timers_scheduled"]
         self.awaiting = list(effects["awaiting"])
+        if "jobs_opened" in effects or "jobs_closed" in effects:
+            gone_jobs = {j["task"] for j in effects.get("jobs_closed", [])}
+            self.jobs = [j for j in self.open_jobs if j["task"] not in gone_jobs] + effects.get("jobs_opened", [])
         self.stage = effects["stage"]
         if effects["completed"] and self.status == "open":
             self.status = "completed"
@@ -209,6 +212,12 @@ class Case(Aggregate):
                 f"idempotency key {idempotency_key!r} was already used on case {self.number} "
                 "for a different request; use a new key for a new request")
         return True
+
+    @property
+    def open_jobs(self) -> list[dict[str, Any]]:
+        """Service tasks waiting for their connector (absent on snapshots from before jobs existed)."""
+        jobs: list[dict[str, Any]] = getattr(self, "jobs", [])
+        return jobs
 
     @property
     def is_open(self) -> bool:

@@ -16,6 +16,12 @@ Script (TOML)::
     message = "rosreestr_decision"
     payload = { decision = "registered" }
     [[step]]
+    job = "Task_CheckFee"                  # a service task's connector answers ...
+    result = { fee_paid = true }
+    [[step]]
+    job = "Task_NotifyApplicant"           # ... or fails (retried after a backoff, then an incident)
+    fail = "SMS gateway timed out"
+    [[step]]
     wait = "P31D"                          # time passes; due timers fire
     [[step]]
     complete = "Task_Reception"
@@ -27,7 +33,7 @@ Script (TOML)::
     outcome = "issued"
     stage = "Готово к выдаче"
     tasks_open = ["Task_Handout"]
-    messages_sent = ["rosreestr_package", "applicant_notification"]
+    messages_sent = ["rosreestr_package"]
     data = { result = "registered" }       # these keys, with these values
 """
 
@@ -42,7 +48,17 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.bpmn.library import CompiledProcess
-from engine.bpmn.runtime import CompleteTask, DeliverMessage, FireTimer, Input, Runtime, StartCase, Step
+from engine.bpmn.runtime import (
+    CompleteJob,
+    CompleteTask,
+    DeliverMessage,
+    FailJob,
+    FireTimer,
+    Input,
+    Runtime,
+    StartCase,
+    Step,
+)
 from engine.errors import OknoError
 
 DEFAULT_START = "2026-11-02T09:00:00+03:00"
@@ -70,9 +86,9 @@ def load_script(text: str, name: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise ScriptInvalid(f"{name}: not valid TOML: {error}") from None
     for index, step in enumerate(script.get("step", []), start=1):
-        kinds = [k for k in ("complete", "message", "wait") if k in step]
+        kinds = [k for k in ("complete", "message", "wait", "job") if k in step]
         if len(kinds) != 1:
-            raise ScriptInvalid(f"{name}: step {index} needs exactly one of complete, message, wait")
+            raise ScriptInvalid(f"{name}: step {index} needs exactly one of complete, message, wait, job")
     return script
 
 
@@ -98,8 +114,9 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
     timers: dict[str, dict[str, Any]] = {}
     tasks: dict[str, str] = {}
     sent: list[str] = []
+    jobs: dict[str, str] = {}  # open service-task jobs: task id -> element
     step = runtime.start(process, case_id, now, StartCase(dict(script.get("data", {}))))
-    _record(result, "start", now, step, timers, tasks, sent)
+    _record(result, "start", now, step, timers, tasks, sent, jobs)
 
     for index, entry in enumerate(script.get("step", []), start=1):
         if "wait" in entry:
@@ -108,25 +125,34 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
             for timer in sorted(timers.values(), key=lambda t: t["due"] or ""):
                 if timer["task"] in timers and timer["due"] and datetime.fromisoformat(timer["due"]) <= now:
                     step = _apply(result, runtime, process, case_id, step, now, FireTimer(timer["element"]),
-                                  f"timer {timer['element']}", index, None, timers, tasks, sent)
+                                  f"timer {timer['element']}", index, None, timers, tasks, sent, jobs)
             continue
         now += STEP_GAP
         step_input: Input
         if "complete" in entry:
             step_input = CompleteTask(str(entry["complete"]), dict(entry.get("data", {})))
             label = f"complete {entry['complete']}"
+        elif "job" in entry:
+            # The connector's answer as the worker would record it: a result, or a failure.
+            element = str(entry["job"])
+            task = next((t for t, e in jobs.items() if e == element), element)
+            if "fail" in entry:
+                step_input, label = FailJob(task, str(entry["fail"])), f"job {element} failed"
+            else:
+                step_input, label = CompleteJob(task, dict(entry.get("result", {}))), f"job {element} done"
         else:
             step_input = DeliverMessage(str(entry["message"]), dict(entry.get("payload", {})))
             label = f"message {entry['message']}"
         step = _apply(result, runtime, process, case_id, step, now, step_input, label, index,
-                      entry.get("expect_error"), timers, tasks, sent)
+                      entry.get("expect_error"), timers, tasks, sent, jobs)
     _check(result, script.get("expect", {}), step, tasks, sent)
     return result
 
 
 def _apply(result: RunResult, runtime: Runtime, process: CompiledProcess, case_id: uuid.UUID, step: Step,
            now: datetime, step_input: Input, label: str, index: int, expect_error: str | None,
-           timers: dict[str, dict[str, Any]], tasks: dict[str, str], sent: list[str]) -> Step:
+           timers: dict[str, dict[str, Any]], tasks: dict[str, str], sent: list[str],
+           jobs: dict[str, str]) -> Step:
     try:
         following = runtime.apply(process, case_id, step.state, now, step_input)
     except OknoError as error:
@@ -138,13 +164,17 @@ def _apply(result: RunResult, runtime: Runtime, process: CompiledProcess, case_i
         return step
     if expect_error:
         result.failures.append(f"step {index} ({label}) should have been refused with {expect_error}")
-    _record(result, label, now, following, timers, tasks, sent)
+    _record(result, label, now, following, timers, tasks, sent, jobs)
     return following
 
 
 def _record(result: RunResult, label: str, now: datetime, step: Step, timers: dict[str, dict[str, Any]],
-            tasks: dict[str, str], sent: list[str]) -> None:
+            tasks: dict[str, str], sent: list[str], jobs: dict[str, str]) -> None:
     effects = step.effects
+    for gone in effects.get("jobs_closed", []):
+        jobs.pop(gone["task"], None)
+    for opened in effects.get("jobs_opened", []):
+        jobs[opened["task"]] = opened["element"]
     for gone in effects["tasks_closed"]:
         tasks.pop(gone["task"], None)
     for opened in effects["tasks_opened"]:
@@ -159,6 +189,13 @@ def _record(result: RunResult, label: str, now: datetime, step: Step, timers: di
         notes.append("opened " + ", ".join(f"{t['element']} ({t['role']})" for t in effects["tasks_opened"]))
     if effects["messages_sent"]:
         notes.append("sent " + ", ".join(m["name"] for m in effects["messages_sent"]))
+    if effects.get("jobs_opened"):
+        notes.append("jobs " + ", ".join(f"{j['element']} ({j['connector']} {j['input']})"
+                                         for j in effects["jobs_opened"]))
+    if effects.get("job_failed"):
+        failed = effects["job_failed"]
+        notes.append(f"{failed['element']} failed ({failed['failure']} of {failed['attempts']}): "
+                     + ("INCIDENT" if failed["incident"] else f"retry at {failed['retry_at']}"))
     if effects["timers_scheduled"]:
         notes.append("timers " + ", ".join(f"{t['element']} at {t['due']}" for t in effects["timers_scheduled"]))
     if effects["awaiting"]:

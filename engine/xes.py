@@ -81,7 +81,12 @@ def _activity(event: Case.Event, elements: dict[str, Any]) -> str | None:
         return f"Срок истёк: {element.name if element is not None else step['element']}"
     if isinstance(event, Case.Withdrawn):
         return "Заявление отозвано"
-    return None  # claims, ratings and complaints are not steps of the process
+    if isinstance(event, Case.ServiceTaskCompleted):
+        # The job's element is in the effects of the event that opened it; its closing names it too.
+        closed = event.effects.get("jobs_closed", [])
+        element = elements.get(closed[0]["element"]) if closed else None
+        return str(element.name) if element is not None else None
+    return None  # claims, ratings, complaints and connector retries are not steps of the process
 
 
 def _attribute(parent: Any, kind: str, key: str, value: str) -> None:

@@ -120,3 +120,31 @@ class BackendContract:
         yield make
         for engine in made:
             engine.close()
+
+
+class PaidTreasury:
+    """A fake ГИС ГМП: every fee is paid, unless the treasury is down."""
+
+    def __init__(self) -> None:
+        self.down = False
+
+    def paid_amount(self, case_number: str, purpose: str, service: str) -> int | None:
+        from engine.connectors import ConnectorError
+
+        if self.down:
+            raise ConnectorError("ГИС ГМП: сервис временно недоступен (503)")
+        return 2000
+
+
+def work_jobs(engine: Engine, at: datetime, treasury: PaidTreasury | None = None) -> object:
+    """What `okno worker` does for service tasks at ``at``: read the due jobs from the jobs
+    read model, call the real connectors (a fake treasury), record what they said."""
+    from engine.connectors.defaults import default_connectors
+    from projections.jobs import due_jobs, run_due
+    from projections.queries import Reader
+    from projections.runner import Projector
+
+    projector = Projector(engine)
+    projector.catch_up()
+    connectors = default_connectors(engine, lambda: at, treasury or PaidTreasury())
+    return run_due(engine, due_jobs(Reader(projector).rows, at), connectors, at)

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from engine.demo.region import lipetsk_offices
 from engine.store import parse_url
 from projections.queries import Reader
 from projections.runner import Projector
-from tests.conftest import MASTER_KEY, ROOT, T0, Entropy, shipped_sources
+from tests.conftest import MASTER_KEY, ROOT, T0, Entropy, PaidTreasury, shipped_sources, work_jobs
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -34,6 +34,18 @@ class Server:
     url: str
     tokens: Tokens
     store_url: str
+    clock_offset: list[timedelta]  # the server's clock runs ahead by this much (for backoffs to pass)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset[0]
+
+    def work_jobs(self, treasury: PaidTreasury | None = None, later: timedelta = timedelta(0)) -> Any:
+        """Run the due service-task jobs as `okno worker` does, ``later`` than the server's now."""
+        engine = Engine(parse_url(self.store_url), master_key=MASTER_KEY, entropy=Entropy())
+        try:
+            return work_jobs(engine, self.now() + later, treasury)
+        finally:
+            engine.close()
 
     def token(self, role: str, office: str | None = None) -> str:
         return self.tokens.issue(f"test-{role}", role, office, datetime.now(UTC))
@@ -63,7 +75,8 @@ def serve(url: str) -> Iterator[Server]:
     seed.publish_catalog(parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8")), T0)
     seed.register_offices(lipetsk_offices(), T0)
     seed.close()
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+    offset = [timedelta(0)]
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC) + offset[0]  # noqa: E731
 
     def make_services() -> Services:
         engine = Engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
@@ -81,7 +94,7 @@ def serve(url: str) -> Iterator[Server]:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     try:
-        yield Server(f"http://127.0.0.1:{port}", Tokens(MASTER_KEY), url)
+        yield Server(f"http://127.0.0.1:{port}", Tokens(MASTER_KEY), url, offset)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -88,7 +88,8 @@ def test_a_property_registration_from_the_portal_to_hand_out(server: Server) -> 
     done = server.run("operator", COMPLETE, office="LPK", input={
         "caseNumber": number, "element": "Task_Reception", "idempotencyKey": "reception",
         "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20:0012345:67"}})
-    assert done["completeTask"]["case"]["stage"] == "Передача документов в Росреестр"
+    assert done["completeTask"]["case"]["stage"] == "Приём документов"  # the state fee is being checked
+    assert server.work_jobs().completed == 1  # ГИС ГМП: paid
     sent = server.run("operator", COMPLETE, office="LPK", input={
         "caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "PKG-1"}})
     assert sent["completeTask"]["case"]["stage"] == "Рассмотрение в Росреестре"
@@ -96,7 +97,8 @@ def test_a_property_registration_from_the_portal_to_hand_out(server: Server) -> 
     answer = server.run("integrator", DELIVER, input={
         "caseNumber": number, "name": "rosreestr_decision", "payload": {"decision": "registered"},
         "idempotencyKey": "rosreestr-answer-1"})["deliverMessage"]
-    assert answer["case"]["stage"] == "Готово к выдаче"
+    assert answer["case"]["stage"] == "Рассмотрение в Росреестре"  # the SMS to the applicant goes first
+    assert server.work_jobs().completed == 1
     again = server.run("integrator", DELIVER, input={
         "caseNumber": number, "name": "rosreestr_decision", "payload": {"decision": "registered"},
         "idempotencyKey": "rosreestr-answer-1"})["deliverMessage"]
@@ -107,10 +109,11 @@ def test_a_property_registration_from_the_portal_to_hand_out(server: Server) -> 
     assert "Кузнецова" not in str(tracked)
 
     history = server.run("auditor", HISTORY, number=number)["case"]["history"]
-    assert [e["kind"] for e in history] == ["Opened", "TaskClaimed", "TaskCompleted", "TaskCompleted",
-                                            "MessageReceived"]
+    assert [e["kind"] for e in history] == ["Opened", "TaskClaimed", "TaskCompleted", "ServiceTaskCompleted",
+                                            "TaskCompleted", "MessageReceived", "ServiceTaskCompleted"]
     assert history[2]["input"]["data"]["cadastral_number"] == "48:20:0012345:67"
-    assert history[4]["effects"]["tasks_opened"][0]["element"] == "Task_Handout"
+    assert history[3]["input"]["result"] == {"fee_paid": True, "fee_paid_amount": 2000}
+    assert history[6]["effects"]["tasks_opened"][0]["element"] == "Task_Handout"
 
 
 def test_personal_data_is_shown_only_to_roles_that_need_it_and_every_read_is_recorded(server: Server) -> None:

@@ -81,10 +81,12 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
     assert demo.returncode == 0, demo.stderr
     tracked = re.search(r"a citizen tracking (\S+) with PIN (\d{6}) sees", demo.stdout)
     assert tracked, demo.stdout
+    assert re.search(r"service tasks: [1-9]\d* jobs done \(payment_check [1-9]", demo.stdout), demo.stdout
     assert okno("worker", "--once", cwd=tmp_path).returncode == 0
     status = okno("projections", "status", cwd=tmp_path)
     assert re.fullmatch(r"cases: position (\d+) of \1, lag 0\ntimers: position \1 of \1, lag 0\n"
-                        r"outbox: position \1 of \1, lag 0\n", status.stdout), status.stdout
+                        r"outbox: position \1 of \1, lag 0\njobs: position \1 of \1, lag 0\n", status.stdout), \
+        status.stdout
     rebuild = okno("projections", "rebuild", cwd=tmp_path)
     assert rebuild.returncode == 0 and re.search(r"timers: \d+ events in [\d.]+ s \([\d,]+ events/s\)",
                                                  rebuild.stdout), rebuild.stdout + rebuild.stderr

@@ -9,7 +9,7 @@ import pytest
 from engine.application import Engine
 from engine.catalog import parse_catalog
 from engine.errors import InvalidTaskData
-from tests.conftest import ROOT, EngineMaker, at, seeded, shipped_sources
+from tests.conftest import ROOT, EngineMaker, at, seeded, shipped_sources, work_jobs
 
 
 @pytest.fixture
@@ -35,10 +35,12 @@ def test_data_taken_at_reception_reaches_the_package_sent_the_next_day(engine: E
     number = open_case(engine, "rosreestr_ownership")
     engine.complete_task(number, "Task_Reception", {"documents_complete": True, "property_kind": "flat",
                                                     "cadastral_number": "48:20:0012345:67"}, actor="op", at=at(10))
+    work_jobs(engine, at(11))  # the state fee is found paid in ГИС ГМП
     case = engine.complete_task(number, "Task_SendPackage", {"package_number": "P-1"}, actor="expert", at=at(days=1))
     sent = case.last_effects["messages_sent"]
     assert sent[0]["name"] == "rosreestr_package"
     assert sent[0]["payload"]["cadastral_number"] == "48:20:0012345:67"
+    assert sent[0]["payload"]["fee_paid"] is True
     assert case.awaiting == ["rosreestr_decision"]
     assert case.stage == "Рассмотрение в Росреестре"
 
@@ -82,6 +84,8 @@ def test_the_package_must_leave_within_two_working_days_and_rosreestr_is_reminde
     number = open_case(engine, "rosreestr_ownership")  # opened on Monday 2 November 2026
     case = engine.complete_task(number, "Task_Reception", {"documents_complete": True, "property_kind": "flat",
                                                            "cadastral_number": "48:1"}, actor="op", at=at(10))
+    work_jobs(engine, at(11))
+    case = engine.get_case(number)
     assert case.open_tasks[0]["element"] == "Task_SendPackage"
     assert case.open_tasks[0]["due"] == "2026-11-05"  # 4 November is a holiday
     projector = Projector(engine)
@@ -93,6 +97,8 @@ def test_the_package_must_leave_within_two_working_days_and_rosreestr_is_reminde
     case = engine.fire_timer(number, "Timer_DecisionOverdue", at=at(days=14, minutes=30))
     assert [m["name"] for m in case.last_effects["messages_sent"]] == ["rosreestr_reminder"]
     assert case.awaiting == ["rosreestr_decision"] and case.stage == "Рассмотрение в Росреестре"
-    case = engine.deliver_message(number, "rosreestr_decision", {"decision": "registered"}, actor="rosreestr",
-                                  at=at(days=15))
+    engine.deliver_message(number, "rosreestr_decision", {"decision": "registered"}, actor="rosreestr",
+                           at=at(days=15))
+    work_jobs(engine, at(days=15, minutes=1))  # the applicant is told by SMS
+    case = engine.get_case(number)
     assert case.stage == "Готово к выдаче" and case.timers[0]["element"] == "Timer_Unclaimed"

@@ -12,6 +12,7 @@ from engine.case import Case
 from engine.catalog import parse_catalog
 from engine.cli import _agencies
 from engine.demo.region import lipetsk_offices
+from engine.demo.connectors import DemoWorker
 from engine.demo.simulation import Simulation
 from engine.replay import replay_case
 from engine.working_days import next_working_day
@@ -23,15 +24,19 @@ def test_reminders_fire_before_late_answers_and_unclaimed_results_go_back(engine
     assert engine.deploy(shipped_sources(), T0).ok
     engine.publish_catalog(parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8")), T0)
     engine.register_offices(lipetsk_offices(), T0)
-    simulation = Simulation(engine, seed=11, agency_gateway=_agencies(engine))
+    jobs = DemoWorker(engine, seed=11)
+    simulation = Simulation(engine, seed=11, agency_gateway=_agencies(engine), job_worker=jobs)
     day = date(2026, 11, 2)
     acknowledged = 0
     for _ in range(40):
         acknowledged += simulation.run_day(day, 15).acknowledged
         day = next_working_day(day)
     assert acknowledged > 0
+    assert jobs.totals.by_connector["payment_check"] and jobs.totals.by_connector["sms"]
+    assert jobs.totals.failed, "the treasury's outages make some fee checks fail and retry"
 
     reminded_then_answered, returned = [], []
+    connectors_answered = 0
     for number, summary in scan_cases(engine).items():
         events = list(engine.case_events(number))
         opened = events[0]
@@ -46,7 +51,10 @@ def test_reminders_fire_before_late_answers_and_unclaimed_results_go_back(engine
                 reminded_then_answered.append(number)
         if summary.status == "completed" and engine.get_case(number).outcome == "returned_to_agency":
             returned.append(number)
+        # Replay has no connectors at all: their results are recorded inputs.
         assert replay_case(events).ok, number
+        connectors_answered += sum(isinstance(e, Case.ServiceTaskCompleted) for e in events)
+    assert connectors_answered > 0
     assert reminded_then_answered, "some answers arrive only after the reminder"
     assert returned, "some results are never collected and go back after 30 days"
 

@@ -16,6 +16,7 @@ from engine.application import Engine
 from engine.case import case_id_for
 from engine.catalog import parse_catalog
 from engine.demo.region import lipetsk_offices
+from engine.demo.connectors import DemoWorker
 from engine.demo.simulation import Simulation
 from engine.errors import NotFound
 from projections.queries import (
@@ -45,7 +46,7 @@ def simulated_region(engine: Engine, days: int, projector: Projector | None = No
     assert engine.deploy(shipped_sources(), T0).ok
     engine.publish_catalog(catalog, T0)
     engine.register_offices(lipetsk_offices(), T0)
-    simulation = Simulation(engine, seed=7)
+    simulation = Simulation(engine, seed=7, job_worker=DemoWorker(engine, seed=7))
     day = date(2026, 11, 2)
     for _ in range(days):
         simulation.run_day(day, 60)
