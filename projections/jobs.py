@@ -100,20 +100,29 @@ def run_due(engine: Engine, rows: list[dict[str, Any]], connectors: ConnectorReg
     run = JobRun()
     for row in rows:
         attempt = int(row["failures"]) + 1
-        key = f"job:{row['task']}:{attempt}"
+        # One key per attempt, the same for workers racing on it: the time it fell due
+        # (a retried incident starts counting attempts again, at a new time).
+        key = f"job:{row['task']}:{row['due']}"
         call = ConnectorCall(case_number=row["case_number"], office=row["office"], task=row["task"],
                              element=row["element"], connector=row["connector"], input=json.loads(row["input"]),
                              attempt=attempt, key=key)
         outcome = connectors.call(call)
         try:
+            before = engine.get_case(call.case_number).version
             if outcome.result is not None:
-                engine.complete_job(call.case_number, call.task, outcome.result, actor=f"{actor}/{call.connector}",
-                                    at=now, idempotency_key=key)
+                case = engine.complete_job(call.case_number, call.task, outcome.result,
+                                           actor=f"{actor}/{call.connector}", at=now, idempotency_key=key)
+                if case.version == before:
+                    run.dropped += 1  # another worker recorded this attempt under its key
+                    continue
                 run.completed += 1
                 run.by_connector[call.connector] = run.by_connector.get(call.connector, 0) + 1
             else:
                 case = engine.fail_job(call.case_number, call.task, outcome.error, actor=f"{actor}/{call.connector}",
                                        at=now, idempotency_key=key)
+                if case.version == before:
+                    run.dropped += 1
+                    continue
                 run.failed += 1
                 if case.last_effects.get("job_failed", {}).get("incident"):
                     run.incidents += 1

@@ -11,8 +11,8 @@ from engine.bpmn.library import LIBRARY
 from engine.case import Case
 from engine.catalog import parse_catalog
 from engine.cli import _agencies
-from engine.demo.region import lipetsk_offices
 from engine.demo.connectors import DemoWorker
+from engine.demo.region import lipetsk_offices
 from engine.demo.simulation import Simulation
 from engine.replay import replay_case
 from engine.working_days import next_working_day

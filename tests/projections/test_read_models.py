@@ -15,8 +15,8 @@ import pytest
 from engine.application import Engine
 from engine.case import case_id_for
 from engine.catalog import parse_catalog
-from engine.demo.region import lipetsk_offices
 from engine.demo.connectors import DemoWorker
+from engine.demo.region import lipetsk_offices
 from engine.demo.simulation import Simulation
 from engine.errors import NotFound
 from projections.queries import (

@@ -1,0 +1,183 @@
+"""Service tasks: jobs for named connectors, results and failures recorded as inputs,
+retries with a doubling backoff, incidents and their retry — and replay calls no connector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from engine.application import Engine
+from engine.bpmn.sources import SourceFile
+from engine.bpmn.validation import validate
+from engine.catalog import parse_catalog
+from engine.connectors import ConnectorCall, ConnectorRegistry
+from engine.errors import InvalidInput, OknoError, TaskNotReady
+from engine.replay import replay_case
+from projections.jobs import due_jobs, incidents, run_due
+from projections.queries import Reader
+from projections.runner import Projector
+from tests.conftest import ROOT, EngineMaker, PaidTreasury, at, seeded, shipped_sources, work_jobs
+
+RECEPTION = {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20:0000001:1"}
+
+
+@pytest.fixture
+def engine(engines: EngineMaker) -> Iterator[Engine]:
+    catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
+    yield seeded(engines(), shipped_sources(), catalog)
+
+
+def received(engine: Engine) -> tuple[str, str]:
+    number = engine.open_case(service="rosreestr_ownership", office="LPK", channel="window",
+                              applicant={"full_name": "Петрова А. А.", "phone": "+7 904 111-22-33"},
+                              actor="LPK/operator", at=at()).number
+    case = engine.complete_task(number, "Task_Reception", RECEPTION, actor="LPK/operator", at=at(10))
+    [job] = case.open_jobs
+    assert (job["element"], job["connector"]) == ("Task_CheckFee", "payment_check")
+    assert job["input"] == {"purpose": "state_fee", "service": "rosreestr_ownership"}
+    return number, job["task"]
+
+
+def test_a_failing_connector_is_retried_with_doubling_backoff_then_becomes_an_incident(engine: Engine) -> None:
+    number, _ = received(engine)
+    treasury = PaidTreasury()
+    treasury.down = True
+    moment, waits = at(11), []
+    projector = Projector(engine)
+    for _ in range(5):  # R5/PT10M in the model: five attempts, 10 minutes doubling
+        run = work_jobs(engine, moment, treasury)
+        assert run.failed == 1
+        failed = engine.get_case(number).last_effects["job_failed"]
+        if failed["retry_at"]:
+            retry_at = datetime.fromisoformat(failed["retry_at"])
+            waits.append(retry_at - moment)
+            assert work_jobs(engine, retry_at - timedelta(seconds=1), treasury).failed == 0, \
+                "nothing is tried before its backoff is over"
+            moment = retry_at
+    assert waits == [timedelta(minutes=10 * 2 ** i) for i in range(4)]
+    assert failed["incident"] and failed["failure"] == 5
+    projector.catch_up()
+    [incident] = incidents(Reader(projector).rows, "LPK")
+    assert incident["error"] == "ГИС ГМП: сервис временно недоступен (503)"
+    assert not due_jobs(Reader(projector).rows, moment + timedelta(days=30)), "an incident waits for a person"
+
+    treasury.down = False
+    engine.retry_incident(number, incident["task"], actor="LPK/supervisor", at=moment + timedelta(hours=1))
+    assert work_jobs(engine, moment + timedelta(hours=1, minutes=1), treasury).completed == 1
+    case = engine.get_case(number)
+    assert [t["element"] for t in case.open_tasks] == ["Task_SendPackage"] and not case.open_jobs
+    projector.catch_up()
+    assert not incidents(Reader(projector).rows, "LPK")
+
+
+def test_replaying_a_case_reproduces_every_effect_and_calls_no_connector(engine: Engine) -> None:
+    number, fee = received(engine)
+    engine.fail_job(number, fee, "timeout", actor="worker", at=at(11))
+    calls: list[ConnectorCall] = []
+
+    def counting(call: ConnectorCall) -> dict[str, object]:
+        calls.append(call)
+        return {"fee_paid": True}
+
+    registry = ConnectorRegistry()
+    registry.register("payment_check", counting)
+    projector = Projector(engine)
+    projector.catch_up()
+    run_due(engine, due_jobs(Reader(projector).rows, at(40)), registry, at(40))
+    assert len(calls) == 1 and calls[0].attempt == 2 and calls[0].input["service"] == "rosreestr_ownership"
+    events = list(engine.case_events(number))
+    assert [type(e).__name__ for e in events][-2:] == ["ServiceTaskFailed", "ServiceTaskCompleted"]
+    assert replay_case(events).ok
+    assert len(calls) == 1, "replay took the recorded result; it never called the connector"
+
+
+def test_two_workers_on_one_due_job_record_it_once(engine: Engine) -> None:
+    number, _ = received(engine)
+    projector = Projector(engine)
+    projector.catch_up()
+    rows = due_jobs(Reader(projector).rows, at(12))
+    registry = ConnectorRegistry()
+    registry.register("payment_check", lambda call: {"fee_paid": True})
+    first = run_due(engine, rows, registry, at(12))
+    second = run_due(engine, rows, registry, at(12))  # the same rows, read before the first recorded
+    assert (first.completed, second.completed, second.dropped) == (1, 0, 1)
+    assert [type(e).__name__ for e in engine.case_events(number)].count("ServiceTaskCompleted") == 1
+
+
+@pytest.mark.parametrize(("command", "error"), [
+    (lambda e, n, t: e.complete_job(n, t, ["not", "an", "object"], actor="w", at=at(20)),  # type: ignore[arg-type]
+     InvalidInput),
+    (lambda e, n, t: e.complete_job(n, t, {"__class__": 1}, actor="w", at=at(20)), InvalidInput),
+    (lambda e, n, t: e.complete_job(n, "no-such-job", {}, actor="w", at=at(20)), TaskNotReady),
+    (lambda e, n, t: e.fail_job(n, t, "", actor="w", at=at(20)), InvalidInput),
+    (lambda e, n, t: e.retry_incident(n, t, actor="sup", at=at(20)), InvalidInput),
+    (lambda e, n, t: e.complete_task(n, "Task_CheckFee", {}, actor="op", at=at(20)), TaskNotReady),
+])
+def test_bad_job_input_is_refused_and_changes_nothing(engine: Engine, command: object, error: type) -> None:
+    number, fee = received(engine)
+    version = engine.get_case(number).version
+    with pytest.raises(error):
+        command(engine, number, fee)  # type: ignore[operator]
+    assert engine.get_case(number).version == version
+
+
+def test_the_sms_goes_to_a_sealed_outbox_once_and_the_read_is_recorded(engine: Engine) -> None:
+    number, _ = received(engine)
+    work_jobs(engine, at(11))
+    engine.complete_task(number, "Task_SendPackage", {"package_number": "P-1"}, actor="LPK/expert", at=at(20))
+    engine.deliver_message(number, "rosreestr_decision", {"decision": "registered"}, actor="rr", at=at(days=3))
+    work_jobs(engine, at(days=3, minutes=1))
+    [sms] = engine.notifications.pending()
+    assert sms["channel"] == "sms" and number in sms["text"] and "registered" in sms["text"]
+    assert "+7 904" not in str(sms), "the recipient is sealed under the case's key"
+    assert [r.purpose for r in engine.personal_data_reads(number)] == ["notification"]
+    assert engine.get_case(number).last_effects["tasks_opened"][0]["element"] == "Task_Handout"
+
+
+ZEEBE_SERVICE_TASK = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="D" targetNamespace="x">
+  <bpmn:process id="notify" isExecutable="true">
+    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:serviceTask id="Task_Mail" name="E-mail">
+      <bpmn:extensionElements>
+        <zeebe:taskDefinition type="{connector}" retries="2" />
+        <zeebe:ioMapping><zeebe:input source="=case_kind" target="template" /></zeebe:ioMapping>
+      </bpmn:extensionElements>
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:endEvent id="EndEvent_1"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Task_Mail" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Task_Mail" targetRef="EndEvent_1" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_camunda_8_task_definition_deploys_and_an_unknown_connector_is_refused_at_its_line() -> None:
+    ok = validate([SourceFile("notify.bpmn", ZEEBE_SERVICE_TASK.format(connector="email"))])
+    assert not ok.problems
+    refused = validate([SourceFile("notify.bpmn", ZEEBE_SERVICE_TASK.format(connector="telegram"))])
+    assert [str(p) for p in refused.problems] == [
+        "notify.bpmn:6: Task_Mail: service task names connector 'telegram'; connectors: email, payment_check, sms"]
+    bare = ZEEBE_SERVICE_TASK.replace('<zeebe:taskDefinition type="{connector}" retries="2" />', "")
+    problems = validate([SourceFile("notify.bpmn", bare)]).problems
+    assert problems and "names no connector" in problems[0].message
+
+
+def test_a_connector_that_raises_fails_the_attempt_in_words(engine: Engine) -> None:
+    number, _ = received(engine)
+
+    def broken(call: ConnectorCall) -> dict[str, object]:
+        raise RuntimeError("connection reset by peer")
+
+    registry = ConnectorRegistry()
+    registry.register("payment_check", broken)
+    projector = Projector(engine)
+    projector.catch_up()
+    run = run_due(engine, due_jobs(Reader(projector).rows, at(12)), registry, at(12))
+    assert run.failed == 1
+    assert engine.get_case(number).last_effects["job_failed"]["error"] == "RuntimeError: connection reset by peer"
+    with pytest.raises(OknoError):
+        engine.fail_job(number, "unknown", "x", actor="w", at=at(13))
