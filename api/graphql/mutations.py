@@ -12,10 +12,18 @@ from strawberry.scalars import JSON
 
 from api.context import Context
 from api.graphql.cases import Case
-from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, Problem, ValidationError, attempt
+from api.graphql.errors import (
+    ConflictError,
+    NotAllowedError,
+    NotFoundError,
+    Problem,
+    ValidationError,
+    as_problem,
+    attempt,
+)
 from engine.application import Engine
 from engine.bpmn.sources import SourceFile
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound, OknoError
 
 
 @strawberry.type
@@ -96,9 +104,12 @@ class CompleteTaskInput:
     idempotency_key: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="An answer for a case: name the case by its number, or by the reference the agency "
+                              "gave when it acknowledged the request (as an agency's own answer carries it).")
 class DeliverMessageInput:
-    case_number: str
+    case_number: str | None = None
+    reference: str | None = strawberry.field(default=None, description="The agency's reference from "
+                                             "acknowledgeMessage: the answer is correlated to that request's case.")
     name: str = strawberry.field(description="The BPMN message name, e.g. rosreestr_decision.")
     payload: JSON
     idempotency_key: str | None = None
@@ -168,12 +179,29 @@ def _on_case(info: strawberry.Info[Context, None], number: str, roles: tuple[str
     return attempt(run)
 
 
+def _correlated(info: strawberry.Info[Context, None], number: str | None, reference: str | None) -> str:
+    """The case an answer is for: its number, or the case whose request the agency
+    acknowledged under ``reference``."""
+    if reference is None:
+        if number is None:
+            raise InvalidInput("name the case: caseNumber, or the agency's reference")
+        return number
+    info.context.services.refresh()
+    rows = info.context.services.reader.rows(
+        "SELECT DISTINCT case_number FROM rm_outbox WHERE reference = ?", (reference,))
+    if not rows:
+        raise NotFound(f"no request was acknowledged with reference {reference!r}")
+    if len(rows) > 1:
+        raise InvalidInput(f"reference {reference!r} was given to requests of {len(rows)} cases: name the case")
+    if number is not None and number != rows[0]["case_number"]:
+        raise InvalidInput(f"reference {reference!r} belongs to case {rows[0]['case_number']}, not {number}")
+    return str(rows[0]["case_number"])
+
+
 def _json_object(value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        from engine.errors import InvalidInput
-
         raise InvalidInput(f"{what} must be a JSON object")
     return cast(dict[str, Any], value)
 
@@ -213,8 +241,13 @@ class Mutation:
     @strawberry.mutation(description="Integrators (agency gateways): an agency's answer or any BPMN message.")
     def deliver_message(self, info: strawberry.Info[Context, None],
                         input: DeliverMessageInput) -> CaseResult:
-        return _on_case(info, input.case_number, ("integrator",), lambda engine, actor, at: engine.deliver_message(
-            input.case_number, input.name, _json_object(input.payload, "payload"), actor=actor, at=at,
+        try:
+            info.context.who.require("integrator")  # before a reference says which case it is
+            number = _correlated(info, input.case_number, input.reference)
+        except OknoError as error:
+            return as_problem(error)
+        return _on_case(info, number, ("integrator",), lambda engine, actor, at: engine.deliver_message(
+            number, input.name, _json_object(input.payload, "payload"), actor=actor, at=at,
             idempotency_key=input.idempotency_key))
 
     @strawberry.mutation(description="Integrators (on the citizen's request); staff of the case's office.")

@@ -57,3 +57,30 @@ def test_an_agency_gateway_picks_up_acknowledges_and_answers(server: Server) -> 
                                                       "payload": {"decision": "registered"}})["deliverMessage"]
     assert answer["case"]["stage"] == "Рассмотрение в Росреестре"  # until the SMS is out
     assert server.work_jobs().by_connector == {"sms": 1}  # the applicant's notification, through its connector
+
+
+ANSWER = """mutation($input: DeliverMessageInput!) { deliverMessage(input: $input) {
+  __typename ... on CasePayload { case { number stage } } ... on ValidationError { message }
+  ... on NotFoundError { message } ... on NotAllowedError { message } } }"""
+
+
+def test_an_agency_answer_is_correlated_by_the_reference_it_gave_and_a_wrong_one_changes_nothing(
+        server: Server) -> None:
+    number = sent_package(server, "ref")
+    server.run("integrator", ACK, input={"caseNumber": number, "message": 1, "reference": "RR-2026/555"})
+    decision = {"name": "rosreestr_decision", "payload": {"decision": "registered"}}
+
+    unknown = server.run("integrator", ANSWER, input={**decision, "reference": "RR-2026/000"})["deliverMessage"]
+    assert unknown == {"__typename": "NotFoundError",
+                       "message": "no request was acknowledged with reference 'RR-2026/000'"}
+    other = sent_package(server, "ref-other")
+    mismatch = server.run("integrator", ANSWER, input={**decision, "reference": "RR-2026/555",
+                                                       "caseNumber": other})["deliverMessage"]
+    assert mismatch["__typename"] == "ValidationError" and f"belongs to case {number}" in mismatch["message"]
+    probing = server.run("operator", ANSWER, office="LPK", input={**decision, "reference": "RR-2026/555"})
+    assert probing["deliverMessage"]["__typename"] == "NotAllowedError"
+
+    answered = server.run("integrator", ANSWER, input={**decision, "reference": "RR-2026/555"})["deliverMessage"]
+    assert answered["case"]["number"] == number and answered["__typename"] == "CasePayload"
+    history = server.run("auditor", "query($n: String!) { case(number: $n) { history { kind } } }", n=other)
+    assert [e["kind"] for e in history["case"]["history"]][-1] == "TaskCompleted", "the other case is untouched"
