@@ -3,6 +3,9 @@ retries with a doubling backoff, incidents and their retry — and replay calls 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -18,7 +21,17 @@ from engine.replay import replay_case
 from projections.jobs import due_jobs, incidents, run_due
 from projections.queries import Reader
 from projections.runner import Projector
-from tests.conftest import ROOT, EngineMaker, PaidTreasury, at, seeded, shipped_sources, work_jobs
+from tests.conftest import (
+    MASTER_KEY,
+    ROOT,
+    BackendContract,
+    EngineMaker,
+    PaidTreasury,
+    at,
+    seeded,
+    shipped_sources,
+    work_jobs,
+)
 
 RECEPTION = {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20:0000001:1"}
 
@@ -181,3 +194,47 @@ def test_a_connector_that_raises_fails_the_attempt_in_words(engine: Engine) -> N
     assert engine.get_case(number).last_effects["job_failed"]["error"] == "RuntimeError: connection reset by peer"
     with pytest.raises(OknoError):
         engine.fail_job(number, "unknown", "x", actor="w", at=at(13))
+
+
+class JobRaceContract(BackendContract):
+    def test_two_worker_processes_complete_each_due_job_exactly_once(self, engines: EngineMaker, url: str) -> None:
+        catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
+        engine = seeded(engines(), shipped_sources(), catalog)
+        numbers = [received(engine)[0] for _ in range(20)]
+        script = textwrap.dedent(f"""
+            import os, contextlib
+            from datetime import datetime, timezone
+            from eventsourcing.persistence import IntegrityError
+            from engine.application import Engine
+            from engine.store import parse_url
+            from tests.conftest import work_jobs
+
+            engine = Engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
+            for _ in range(5):
+                with contextlib.suppress(IntegrityError):
+                    run = work_jobs(engine, datetime(2026, 11, 3, tzinfo=timezone.utc))
+                    break
+            print(run.completed, run.dropped)
+        """)
+        workers = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outputs = [w.communicate(timeout=300) for w in workers]
+        assert all(w.returncode == 0 for w in workers), outputs
+        assert sum(int(out.split()[0]) for out, _ in outputs) == 20, outputs
+        reader = engines()
+        for number in numbers:
+            kinds = [type(e).__name__ for e in reader.case_events(number)]
+            assert kinds.count("ServiceTaskCompleted") == 1, (number, kinds)
+
+
+class TestSQLiteJobRace(JobRaceContract):
+    @pytest.fixture
+    def url(self, sqlite_url: str) -> str:
+        return sqlite_url
+
+
+@pytest.mark.postgres
+class TestPostgresJobRace(JobRaceContract):
+    @pytest.fixture
+    def url(self, postgres_url: str) -> str:
+        return postgres_url
