@@ -56,6 +56,8 @@ def command(draw: st.DrawFn, case: Case) -> tuple[str, Any]:
         options.append("message")
     if case.timers:
         options.append("timer")
+    if case.open_jobs:
+        options += ["job_result", "job_failure", "incident_retry"]
     options += ["rate", "complain"]
     options.append("withdraw")
     kind = draw(st.sampled_from(options)) if len(options) == 1 else draw(
@@ -77,6 +79,11 @@ def command(draw: st.DrawFn, case: Case) -> tuple[str, Any]:
         name = draw(st.sampled_from(sorted(case.awaiting)))
         answers = [payload for payload, _ in AGENCY_ANSWERS.get(name, [])] + [{}]
         return kind, (name, draw(st.sampled_from(answers)))
+    if kind in ("job_result", "job_failure", "incident_retry"):
+        job = draw(st.sampled_from(case.open_jobs))
+        result = draw(st.sampled_from([{"fee_paid": True, "fee_paid_amount": 2000}, {"fee_paid": False},
+                                       {"sms_sent": True}, {"bad key": 1}]))
+        return kind, (job["task"], result if kind == "job_result" else draw(st.sampled_from(["timeout", ""])))
     if kind == "timer":
         timer = draw(st.sampled_from(case.timers))
         return kind, (timer["element"], datetime.fromisoformat(timer["due"]))
@@ -110,6 +117,12 @@ def test_any_command_sequence_replays_exactly(engine: Engine, process: str, data
                 case = engine.claim_task(case.number, argument[0], actor=argument[1], at=now)
             elif kind == "release":
                 case = engine.release_task(case.number, argument[0], actor=argument[1], at=now)
+            elif kind == "job_result":
+                case = engine.complete_job(case.number, argument[0], argument[1], actor="worker", at=now)
+            elif kind == "job_failure":
+                case = engine.fail_job(case.number, argument[0], argument[1], actor="worker", at=now)
+            elif kind == "incident_retry":
+                case = engine.retry_incident(case.number, argument[0], actor="LPK/supervisor", at=now)
             elif kind == "timer":
                 now = max(now, argument[1] + timedelta(minutes=1))
                 case = engine.fire_timer(case.number, argument[0], at=now)
