@@ -14,7 +14,7 @@ from engine.connectors import ConnectorError
 from engine.connectors.defaults import default_connectors
 from engine.errors import OknoError
 from engine.expressions.time_functions import ZONE as MOSCOW
-from projections.jobs import JobRun, due_jobs, incidents, run_due
+from projections.jobs import JobRun, JobsModel, due_jobs, incidents, run_due
 from projections.queries import Reader
 from projections.runner import Projector
 
@@ -61,7 +61,7 @@ class DemoWorker:
         self.treasury = SimulatedTreasury(seed)
         self.connectors = default_connectors(engine, lambda: self.treasury.clock, self.treasury,
                                              actor="demo-worker")
-        self.projector = Projector(engine)
+        self.projector = Projector(engine, [JobsModel()])  # the one read model it needs
         self.reader = Reader(self.projector)
         self.totals = JobTotals()
 
