@@ -87,6 +87,9 @@ def incidents(rows: Any, office: str | None = None) -> list[dict[str, Any]]:
 
 @dataclass
 class JobRun:
+    """Counts for the log. When workers race, a worker may count an attempt another one
+    recorded under the same key (the events themselves are exact: one per attempt)."""
+
     completed: int = 0
     failed: int = 0
     incidents: int = 0
