@@ -107,12 +107,14 @@ def shipped_sources() -> list[SourceFile]:
 
 
 class BackendContract:
-    """A contract every store backend must keep: subclass it once per backend and give
-    ``url``; tests get ``engines``, engines on that store, closed after the test."""
+    """A contract every store backend must keep: a test class deriving from it runs each
+    test once per backend (``url``); tests get ``engines``, engines on that store, closed
+    after the test."""
 
-    @pytest.fixture
-    def url(self) -> str:
-        raise NotImplementedError
+    @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+    def url(self, request: pytest.FixtureRequest, sqlite_url: str) -> str:
+        """Each contract test runs on SQLite, and on PostgreSQL when OKNO_TEST_DATABASE_URL is set."""
+        return sqlite_url if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
 
     @pytest.fixture
     def engines(self, url: str) -> Iterator[EngineMaker]:

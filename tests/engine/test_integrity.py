@@ -9,8 +9,6 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from engine.application import Engine
 from engine.case import case_id_for
 from tests.cli.test_cli import okno
@@ -51,7 +49,7 @@ class Rows:
         return case_id_for(number) if self.postgres else case_id_for(number).hex
 
 
-class IntegrityContract(BackendContract):
+class TestIntegrity(BackendContract):
     def history(self, engines: EngineMaker) -> tuple[Engine, list[str]]:
         engine = seeded(engines())
         numbers = []
@@ -95,16 +93,3 @@ class IntegrityContract(BackendContract):
         assert result.returncode == 1
         assert f"{numbers[0]} v3" in result.stdout and f"{numbers[2]} v2" in result.stdout
         assert "1 of 3 cases verified, 2 diverged" in result.stdout
-
-
-class TestSQLiteIntegrity(IntegrityContract):
-    @pytest.fixture
-    def url(self, sqlite_url: str) -> str:
-        return sqlite_url
-
-
-@pytest.mark.postgres
-class TestPostgresIntegrity(IntegrityContract):
-    @pytest.fixture
-    def url(self, postgres_url: str) -> str:
-        return postgres_url

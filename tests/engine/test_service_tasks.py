@@ -196,7 +196,7 @@ def test_a_connector_that_raises_fails_the_attempt_in_words(engine: Engine) -> N
         engine.fail_job(number, "unknown", "x", actor="w", at=at(13))
 
 
-class JobRaceContract(BackendContract):
+class TestJobRace(BackendContract):
     def test_two_worker_processes_complete_each_due_job_exactly_once(self, engines: EngineMaker, url: str) -> None:
         catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
         engine = seeded(engines(), shipped_sources(), catalog)
@@ -226,16 +226,3 @@ class JobRaceContract(BackendContract):
         for number in numbers:
             kinds = [type(e).__name__ for e in reader.case_events(number)]
             assert kinds.count("ServiceTaskCompleted") == 1, (number, kinds)
-
-
-class TestSQLiteJobRace(JobRaceContract):
-    @pytest.fixture
-    def url(self, sqlite_url: str) -> str:
-        return sqlite_url
-
-
-@pytest.mark.postgres
-class TestPostgresJobRace(JobRaceContract):
-    @pytest.fixture
-    def url(self, postgres_url: str) -> str:
-        return postgres_url

@@ -11,7 +11,7 @@ from engine.replay import replay_case
 from tests.conftest import BackendContract, EngineMaker, at, mini_sources, seeded
 
 
-class StoreContract(BackendContract):
+class TestStore(BackendContract):
     def run_case(self, engine: Engine) -> str:
         number = engine.open_case(service="mini_service", office="LPK", channel="window",
                                   applicant={"full_name": "Петров П. П."}, actor="op", at=at()).number
@@ -65,16 +65,3 @@ class StoreContract(BackendContract):
         engine.vault.shred(engine.get_case(number).id)
         assert engines().applicant(number) is None
         assert replay_case(engines().case_events(number)).ok
-
-
-class TestSQLiteStore(StoreContract):
-    @pytest.fixture
-    def url(self, sqlite_url: str) -> str:
-        return sqlite_url
-
-
-@pytest.mark.postgres
-class TestPostgresStore(StoreContract):
-    @pytest.fixture
-    def url(self, postgres_url: str) -> str:
-        return postgres_url

@@ -55,7 +55,7 @@ def simulated_region(engine: Engine, days: int, projector: Projector | None = No
         day += timedelta(days=1)
 
 
-class ReadModelContract(BackendContract):
+class TestReadModels(BackendContract):
     def test_read_models_built_incrementally_equal_a_rebuild_from_zero(self, engines: EngineMaker) -> None:
         engine = engines()
         projector = Projector(engine, page=37)  # odd page size: pages end mid-case
@@ -157,19 +157,6 @@ class ReadModelContract(BackendContract):
         figures = service_statistics(reader, "2026-11")
         assert sum(f.applications for f in figures) == 180
         assert figures[0].applications >= figures[-1].applications
-
-
-class TestSQLiteReadModels(ReadModelContract):
-    @pytest.fixture
-    def url(self, sqlite_url: str) -> str:
-        return sqlite_url
-
-
-@pytest.mark.postgres
-class TestPostgresReadModels(ReadModelContract):
-    @pytest.fixture
-    def url(self, postgres_url: str) -> str:
-        return postgres_url
 
 
 def test_the_office_ranking_combines_on_time_share_ratings_and_complaints(engines: EngineMaker) -> None:

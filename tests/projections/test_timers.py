@@ -8,8 +8,6 @@ import sys
 import textwrap
 from collections import Counter
 
-import pytest
-
 from engine.application import Engine
 from engine.case import Case
 from projections.queries import Reader
@@ -29,7 +27,7 @@ def cases_with_due_timers(engine: Engine, count: int) -> list[str]:
     return numbers
 
 
-class TimerContract(BackendContract):
+class TestTimers(BackendContract):
     def test_due_timers_fire_and_a_moved_on_case_is_dropped_quietly(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
         numbers = cases_with_due_timers(engine, 3)
@@ -82,18 +80,3 @@ class TimerContract(BackendContract):
             events = list(reader.case_events(number))
             counts[number] = sum(isinstance(e, Case.TimerFired) for e in events)
         assert set(counts.values()) == {1}, counts
-
-
-class TestSQLiteTimers(TimerContract):
-    @pytest.fixture
-    def url(self, sqlite_url: str) -> str:
-        return sqlite_url
-
-
-@pytest.mark.postgres
-class TestPostgresTimers(TimerContract):
-    @pytest.fixture
-    def url(self, postgres_url: str) -> str:
-        return postgres_url
-
-
