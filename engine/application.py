@@ -290,6 +290,11 @@ class Engine:
     def read_applicant(self, number: str, *, actor: str, role: str, purpose: str,
                        at: datetime) -> dict[str, str] | None:
         """The applicant's personal data, with the read recorded first (no record, no read)."""
+        case = self.record_personal_data_read(number, actor=actor, role=role, purpose=purpose, at=at)
+        return self.vault.unseal(case.id, case.applicant)
+
+    def record_personal_data_read(self, number: str, *, actor: str, role: str, purpose: str, at: datetime) -> Case:
+        """Record in the case's access log that someone is about to read its personal data."""
         case = self.get_case(number)
         for _ in range(5):  # concurrent readers of one case: retry on the log's version
             try:
@@ -304,7 +309,7 @@ class Engine:
                 continue
         else:
             raise ConcurrencyConflict(f"{number} (personal data access log)", 0)
-        return self.vault.unseal(case.id, case.applicant)
+        return case
 
     def diagram(self, number: str) -> str:
         """The case's process as SVG, with the path taken and the current tasks highlighted."""

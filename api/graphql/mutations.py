@@ -141,6 +141,20 @@ class AcknowledgeMessageInput:
 
 
 @strawberry.input
+class NotificationSentInput:
+    key: str
+
+
+@strawberry.type
+class NotificationSentPayload:
+    key: str
+    sent_at: str
+
+
+NotificationSentResult = Annotated[NotificationSentPayload | Errors, strawberry.union("NotificationSentResult")]
+
+
+@strawberry.input
 class SourceFileInput:
     name: str
     text: str
@@ -275,6 +289,19 @@ class Mutation:
     def retry_incident(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
         return _on_case(info, input.case_number, ("supervisor",), lambda engine, actor, at: engine.retry_incident(
             input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key))
+
+    @strawberry.mutation(description="Integrators (SMS and mail gateways): a notification went out. Marking it "
+                                     "again keeps the first time.")
+    def mark_notification_sent(self, info: strawberry.Info[Context, None],
+                               input: NotificationSentInput) -> NotificationSentResult:
+        def run() -> NotificationSentPayload:
+            info.context.who.require("integrator")
+            services = info.context.services
+            sent_at = services.engine.notifications.mark_sent(input.key, services.clock())
+            if sent_at is None:
+                raise NotFound(f"no notification has key {input.key!r}")
+            return NotificationSentPayload(key=input.key, sent_at=sent_at)
+        return attempt(run)
 
     @strawberry.mutation(description="Analysts: BPMN (and DMN) text in; the versions, or every problem, out.")
     def deploy_process(self, info: strawberry.Info[Context, None],

@@ -12,6 +12,7 @@ from api.context import Context
 from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
 from api.graphql.directory import Office, Service
 from api.graphql.jobs import Incident
+from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.relay import Node, PageInfo, keyset_page, parse_global_id, row_cursor
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
@@ -174,6 +175,12 @@ class Query:
         else:
             info.context.who.require("supervisor", "auditor", office=office_id)
         return [Incident.of(row) for row in incidents(info.context.services.reader.rows, office_id)]
+
+    @strawberry.field(description="Integrators (SMS and mail gateways): notifications to send, oldest first. "
+                                  "Each read of a recipient is recorded in its case's access log.")
+    def notifications(self, info: strawberry.Info[Context, None], channel: str | None = None, pending: bool = True,
+                      first: int = 20, after: str | None = None) -> NotificationConnection:
+        return notifications_page(info, channel, pending, first, after)
 
     @strawberry.field(description="A citizen's view of a case; needs no token, only the number and the PIN.")
     def track(self, info: strawberry.Info[Context, None], number: str, pin: str) -> CaseStatus:

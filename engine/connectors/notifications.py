@@ -51,6 +51,17 @@ class NotificationOutbox:
                            (key, case_number, channel, json.dumps(recipient), text,
                             at.astimezone(UTC).isoformat()))
 
+    def mark_sent(self, key: str, at: datetime) -> str | None:
+        """The gateway sent it: when it was first marked sent, or None when no notification
+        has this key (marking twice keeps the first time)."""
+        m = self._marker
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"UPDATE {self._table} SET sent_at = {m} WHERE key = {m} AND sent_at IS NULL",
+                           (at.astimezone(UTC).isoformat(), key))
+            cursor.execute(f"SELECT sent_at FROM {self._table} WHERE key = {m}", (key,))
+            row = cursor.fetchone()
+        return None if row is None else str(_values(row)[0])
+
     def pending(self, limit: int = 100) -> list[dict[str, Any]]:
         with self._datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT key, case_number, channel, text, created_at FROM {self._table} "

@@ -35,6 +35,10 @@ ALLOWED: dict[str, set[str]] = {
     "deployProcess": {"analyst"},
     "acknowledgeMessage": {"integrator"},
     "outbox": {"integrator", "auditor"},
+    "retryIncident": {"supervisor"},
+    "markNotificationSent": {"integrator"},
+    "incidents": {"supervisor", "auditor"},
+    "notifications": {"integrator"},
     "case": {"operator", "supervisor", "auditor", "integrator"},
     "case.history": {"operator", "supervisor", "auditor"},
     "case.applicant": {"operator", "supervisor", "auditor"},
@@ -62,6 +66,8 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
         "rateVisit": ("rateVisit", {"caseNumber": number, "waitingTime": 9, "staff": 5, "premises": 5,
                                     "information": 5}),
         "acknowledgeMessage": ("acknowledgeMessage", {"caseNumber": number, "message": 1, "reference": "R-1"}),
+        "retryIncident": ("retryIncident", {"caseNumber": number, "taskId": task}),
+        "markNotificationSent": ("markNotificationSent", {"key": "no-such-notification"}),
         "deployProcess": ("deployProcess", {"files": [{"name": "mini.bpmn",
                                                        "text": (FIXTURES / "mini.bpmn").read_text("utf-8")}]}),
     }
@@ -77,13 +83,16 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
         "track": ("query($n: String!, $p: String!) { track(number: $n, pin: $p) { stage } }", {"n": number, "p": pin}),
         "services": ("{ services { code } }", {}),
         "outbox": ("{ outbox { edges { node { message } } } }", {}),
+        "incidents": ('{ incidents(officeId: "LPK") { taskId } }', {}),
+        "notifications": ("{ notifications { edges { node { key } } } }", {}),
     }
     if operation in mutations:
         name, payload = mutations[operation]
         input_type = {"openCase": "OpenCaseInput", "claimTask": "TaskInput", "completeTask": "CompleteTaskInput",
                       "deliverMessage": "DeliverMessageInput", "withdrawCase": "WithdrawCaseInput",
                       "rateVisit": "RateVisitInput", "deployProcess": "DeployProcessInput",
-                      "acknowledgeMessage": "AcknowledgeMessageInput"}[name]
+                      "acknowledgeMessage": "AcknowledgeMessageInput", "retryIncident": "TaskInput",
+                      "markNotificationSent": "NotificationSentInput"}[name]
         query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {MUTATION_RESULT} }}"
         try:
             result = server.run(role, query, office=office, input=payload)[name]
