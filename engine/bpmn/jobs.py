@@ -87,29 +87,28 @@ def checked_result(result: Any) -> dict[str, Any]:
     return result
 
 
-def account(process: CompiledProcess, before: Any, failures: dict[str, Any], step: Any,
-            now: datetime) -> dict[str, Any]:
-    """The effect of a failure or a retry on a job's attempts (FailJob or RetryIncident)."""
-    from engine.bpmn.runtime import FailJob
-
-    element = before.jobs.get(step.task)
+def account(process: CompiledProcess, jobs: dict[str, str], failures: dict[str, Any], task: str,
+            error: str | None, now: datetime) -> dict[str, Any]:
+    """The effect of a connector's failure (``error``) or of a retry of an incident
+    (``error`` None) on a job's attempts."""
+    element = jobs.get(task)
     if element is None:
-        raise TaskNotReady(f"job {step.task} is not waiting in this case")
+        raise TaskNotReady(f"job {task} is not waiting in this case")
     spec = _spec(process, element)
-    entry = failures.get(step.task, {"failures": 0, "incident": False})
-    job = {"task": step.task, "element": element, "connector": spec.name}
-    if not isinstance(step, FailJob):
+    entry = failures.get(task, {"failures": 0, "incident": False})
+    job = {"task": task, "element": element, "connector": spec.name}
+    if error is None:
         if not entry["incident"]:
             raise InvalidInput(f"job {element} is not an incident: it is still being tried")
         return {"job_retried": job}
     if entry["incident"]:
         raise InvalidInput(f"job {element} is an incident: retry it before reporting another failure")
-    if not isinstance(step.error, str) or not 0 < len(step.error) <= MAX_ERROR_CHARS:
+    if not isinstance(error, str) or not 0 < len(error) <= MAX_ERROR_CHARS:
         raise InvalidInput(f"a failure carries the connector's error (1–{MAX_ERROR_CHARS} characters)")
     count = entry["failures"] + 1
     incident = count >= spec.attempts
     retry_at = None if incident else (now + timedelta(seconds=backoff_seconds(spec, count))).isoformat()
-    return {"job_failed": {**job, "failure": count, "attempts": spec.attempts, "error": step.error,
+    return {"job_failed": {**job, "failure": count, "attempts": spec.attempts, "error": error,
                            "incident": incident, "retry_at": retry_at}}
 
 

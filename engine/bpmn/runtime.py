@@ -223,7 +223,8 @@ class Runtime:
             elif isinstance(step, Acknowledge):
                 feedback = _acknowledge(stored, step)
             elif isinstance(step, (FailJob, RetryIncident)):
-                feedback = jobs.account(process, before, stored.get("jobs", {}), step, context.now)
+                feedback = jobs.account(process, before.jobs, stored.get("jobs", {}), step.task,
+                                        step.error if isinstance(step, FailJob) else None, context.now)
             else:
                 with _spiff_errors("the process failed"):
                     self._run(process, workflow, step, context.now)
