@@ -23,7 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import NotAllowed, NotAuthenticated, bearer
 from api.context import Context, Services
-from api.graphql.cases import tasks_loader
+from api.graphql.cases import case_loaders
 from api.ide import PREFIX, asset, graphiql_html
 from api.schema import schema
 from engine.errors import NotFound, OknoError
@@ -49,7 +49,7 @@ class OknoGraphQL(GraphQL[Context, None]):
             if token:
                 principal = self.services.tokens.verify(token)
         return Context(services=self.services, principal=principal, request=request, response=response,
-                       loaders={"tasks_by_case": tasks_loader(self.services.reader)})
+                       loaders=case_loaders(self.services.reader))
 
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params or {}

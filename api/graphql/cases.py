@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import strawberry
@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 
 from api.context import Context
 from api.graphql.directory import Office, Service
+from api.graphql.jobs import Job
 from api.graphql.relay import Node, PageInfo, global_id
 from api.graphql.tasks import Task
 from api.graphql.views import from_view
@@ -107,6 +108,11 @@ class Case(Node):
         loader: DataLoader[str, list[Task]] = info.context.loaders["tasks_by_case"]
         return await loader.load(self.number)
 
+    @strawberry.field(description="Service tasks the case waits on (their connectors), incidents among them.")
+    async def jobs(self, info: strawberry.Info[Context, None]) -> list[Job]:
+        loader: DataLoader[str, list[Job]] = info.context.loaders["jobs_by_case"]
+        return await loader.load(self.number)
+
     @strawberry.field(description="Every event in order, with the change it made to the case data "
                                   "(auditors; the case office's staff).")
     def history(self, info: strawberry.Info[Context, None]) -> list[HistoryEvent]:
@@ -168,16 +174,25 @@ class CaseStatus:
         return from_view(cls, view, stages=[Stage(**s) for s in view.stages])
 
 
-def tasks_loader(reader: Reader) -> DataLoader[str, list[Task]]:
-    """One query for the tasks of a whole page of cases."""
+T = TypeVar("T")
 
-    async def load(numbers: Sequence[str]) -> list[list[Task]]:
+
+def grouped_loader(reader: Reader, table: str, order: str, make: Callable[[dict[str, Any]], T]) -> DataLoader[
+        str, list[T]]:
+    """One query for the rows of a whole page of cases (their tasks, their jobs)."""
+
+    async def load(numbers: Sequence[str]) -> list[list[T]]:
         marks = ", ".join("?" for _ in numbers)
-        rows = reader.rows(f"SELECT * FROM rm_tasks WHERE case_number IN ({marks}) ORDER BY opened_at, task_id",
-                           tuple(numbers))
-        found: dict[str, list[Task]] = {number: [] for number in numbers}
+        rows = reader.rows(f"SELECT * FROM {table} WHERE case_number IN ({marks}) ORDER BY {order}", tuple(numbers))
+        found: dict[str, list[T]] = {number: [] for number in numbers}
         for row in rows:
-            found[row["case_number"]].append(Task.of(row))
+            found[row["case_number"]].append(make(row))
         return [found[number] for number in numbers]
 
     return DataLoader(load_fn=load)
+
+
+def case_loaders(reader: Reader) -> dict[str, Any]:
+    """The per-request DataLoaders of the case fields."""
+    return {"tasks_by_case": grouped_loader(reader, "rm_tasks", "opened_at, task_id", Task.of),
+            "jobs_by_case": grouped_loader(reader, "rm_jobs", "opened_at, task", Job.of)}

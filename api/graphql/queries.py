@@ -11,7 +11,7 @@ import strawberry
 from api.context import Context
 from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
 from api.graphql.directory import Office, Service
-from api.graphql.jobs import Incident
+from api.graphql.jobs import Job
 from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.relay import Node, PageInfo, keyset_page, parse_global_id, row_cursor
@@ -169,12 +169,12 @@ class Query:
 
     @strawberry.field(description="Jobs whose connector failed every attempt, oldest first (supervisors of the "
                                   "office; auditors across offices).")
-    def incidents(self, info: strawberry.Info[Context, None], office_id: str | None = None) -> list[Incident]:
+    def incidents(self, info: strawberry.Info[Context, None], office_id: str | None = None) -> list[Job]:
         if office_id is None:
             info.context.who.require("auditor")
         else:
             info.context.who.require("supervisor", "auditor", office=office_id)
-        return [Incident.of(row) for row in incidents(info.context.services.reader.rows, office_id)]
+        return [Job.of(row) for row in incidents(info.context.services.reader.rows, office_id)]
 
     @strawberry.field(description="Integrators (SMS and mail gateways): notifications to send, oldest first. "
                                   "Each read of a recipient is recorded in its case's access log.")

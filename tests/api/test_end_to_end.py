@@ -186,7 +186,7 @@ def test_a_page_of_cases_with_their_tasks_costs_a_bounded_number_of_queries(serv
 
     from api.auth import Principal, Tokens
     from api.context import Context, Services
-    from api.graphql.cases import tasks_loader
+    from api.graphql.cases import case_loaders
     from api.schema import schema
     from engine.application import Engine
     from engine.store import parse_url
@@ -210,7 +210,7 @@ def test_a_page_of_cases_with_their_tasks_costs_a_bounded_number_of_queries(serv
     services = Services(engine=engine, projector=projector, reader=reader, tokens=Tokens(MASTER_KEY),
                         clock=lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc))
     context = Context(services=services, principal=Principal("a", "auditor"),
-                      loaders={"tasks_by_case": tasks_loader(reader)})
+                      loaders=case_loaders(reader))
     result = asyncio.run(schema.execute("{ cases(first: 100) { edges { node { number tasks { taskId } } } } }",
                                         context_value=context))
     assert result.errors is None and len(result.data["cases"]["edges"]) == 30  # type: ignore[index]

@@ -42,6 +42,10 @@ def test_a_spent_job_is_an_incident_the_supervisor_retries(server: Server) -> No
     assert incident["input"] == {"purpose": "state_fee", "service": "rosreestr_ownership"}
     assert "503" in incident["error"]
     assert server.run("auditor", INCIDENTS)["incidents"][0]["taskId"] == incident["taskId"]
+    case_jobs = server.run("supervisor", "query($n: String!) { case(number: $n) { tasks { element } jobs { "
+                                         "element connector state failures } } }", office="LPK", n=number)["case"]
+    assert case_jobs == {"tasks": [], "jobs": [{"element": "Task_CheckFee", "connector": "payment_check",
+                                                "state": "incident", "failures": 5}]}
     with pytest.raises(TransportQueryError, match="may not act in office LPK"):
         server.run("supervisor", INCIDENTS, office="ELC", o="LPK")
 
