@@ -245,8 +245,9 @@ class Runtime:
             workflow = _CONVERTER.restore_state(stored["workflow"], process)
             done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
                     if t.task_spec.bpmn_id}
-            active = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-                      if t.task_spec.bpmn_id}
+            # STARTED: a service task waiting for its connector.
+            live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+            active = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=live) if t.task_spec.bpmn_id}
         return done, active
 
     def _run(self, process: CompiledProcess, workflow: BpmnWorkflow, step: Input, now: datetime) -> None:

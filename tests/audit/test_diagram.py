@@ -26,6 +26,19 @@ def advanced_case(server: Server) -> str:
     return number
 
 
+def test_a_service_task_waiting_for_its_connector_is_drawn_active(server: Server) -> None:
+    number = str(open_property_case(server, "diagram-job")["case"]["number"])
+    server.run("operator", COMPLETE, office="LPK", input={
+        "caseNumber": number, "element": "Task_Reception",
+        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:2"}})
+    response = httpx.get(f"{server.url}/cases/{number}/diagram.svg", timeout=30,
+                         headers={"Authorization": f"Bearer {server.token('auditor')}"})
+    svg = etree.fromstring(response.content)
+    states = {g.get("id"): g.get("data-state") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
+    assert (states["Task_Reception"], states["Task_CheckFee"], states["Task_SendPackage"]) == (
+        "done", "active", "idle")
+
+
 def test_the_diagram_highlights_the_path_taken_and_the_current_task(server: Server) -> None:
     number = advanced_case(server)
     url = server.run("auditor", "query($n: String!) { case(number: $n) { diagramUrl } }", n=number)["case"]
