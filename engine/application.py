@@ -4,6 +4,7 @@ ONE event after, so a refused command has written nothing."""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -11,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, InternalError, OperationalError
+from eventsourcing.persistence import IntegrityError, InternalError, OperationalError, PersistenceError
 
 from engine.access_log import PersonalDataAccess, access_log_id
 from engine.bpmn.library import LIBRARY
@@ -42,6 +44,7 @@ from engine.errors import (
     CaseClosed,
     ConcurrencyConflict,
     InvalidInput,
+    SchemaNotReady,
     UnknownCase,
     UnknownOffice,
     UnknownProcessVersion,
@@ -52,6 +55,9 @@ from engine.personal_data import Entropy, KeyTable, Vault
 from engine.store import StoreConfig
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_ID = UUID(int=0)
+# What a missing table raises, whichever layer sees it first (the library, or a driver).
+STORE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error)
 CHANNELS = frozenset({"window", "portal", "terminal", "call_centre", "remote_office"})
 SOURCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://okno.example/process-source")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -122,15 +128,30 @@ class Engine:
         self.config = config
         self.store = schema_ready(lambda: OknoStore(env=config.env))
         dialect = "postgres" if config.is_postgres else "sqlite"
-        keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
-        schema_ready(keys.create)
+        self.keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         self.notifications = NotificationOutbox(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
-        schema_ready(self.notifications.create)
-        self.vault = Vault(keys, master_key, entropy)
+        if config.creates_tables:
+            schema_ready(self.keys.create)
+            schema_ready(self.notifications.create)
+        else:
+            self._check_schema()
+        self.vault = Vault(self.keys, master_key, entropy)
         self._entropy = entropy
 
     def close(self) -> None:
         self.store.close()
+
+    def _check_schema(self) -> None:
+        """With table creation off, a missing table is a deployment mistake: say so at start."""
+        try:
+            self.store.recorder.max_notification_id()
+            self.keys.get(EPOCH_ID)
+            self.notifications.count()
+        except STORE_ERRORS as error:
+            self.store.close()
+            raise SchemaNotReady(f"the store at {self.config.url} is missing tables ({type(error).__name__}): "
+                                 "run `okno migrate` once, or let this process create them "
+                                 "(OKNO_CREATE_TABLES=yes)") from None
 
     # -- reference data -------------------------------------------------------------
     def directory(self, at: datetime = EPOCH) -> Directory:

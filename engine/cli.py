@@ -480,6 +480,24 @@ def worker_command(once: bool, interval: float) -> None:
             world.sleep(interval)
 
 
+@cli.command("migrate", help="Create or update the store's tables and the read models' (once per deployment, "
+                              "before starting servers and workers with OKNO_CREATE_TABLES=no).")
+def migrate_command() -> None:
+    from projections.runner import Projector
+
+    config = config_from_environment().migrating()
+    engine = Engine(config, master_key=world.master_key(), entropy=world.entropy)
+    try:
+        projector = Projector(engine)
+        click.echo(f"store {config.url}: event store, case keys and notification tables ready")
+        for status in projector.status():
+            click.echo(f"read model {status.name} v{projector.model(status.name).version}: "
+                       f"position {status.position} of {status.head}"
+                       + (" (the worker rebuilds it from zero)" if status.position == 0 and status.head else ""))
+    finally:
+        engine.close()
+
+
 @cli.group("projections", help="The read models: their positions, and rebuilding them.")
 def projections_group() -> None:
     pass

@@ -127,3 +127,9 @@ class ReplayDivergence(OknoError):
 
 class IntegrityViolation(OknoError):
     code = "integrity"
+
+
+class SchemaNotReady(OknoError):
+    """Table creation is off and the tables are missing or older than this code."""
+
+    code = "configuration"

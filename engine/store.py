@@ -28,18 +28,30 @@ class StoreConfig:
     def is_postgres(self) -> bool:
         return self.env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
 
+    @property
+    def creates_tables(self) -> bool:
+        return self.env["CREATE_TABLE"] == "y"
+
+    def migrating(self) -> StoreConfig:
+        """The same store, with table creation on (what `okno migrate` uses)."""
+        return StoreConfig(self.url, {**self.env, "CREATE_TABLE": "y"})
+
 
 def config_from_environment(environ: dict[str, str] | None = None) -> StoreConfig:
+    """``OKNO_DATABASE_URL``; ``OKNO_CREATE_TABLES=no`` for production processes, which then
+    expect `okno migrate` to have created the tables (processes starting together would
+    otherwise race to create them)."""
     environ = dict(os.environ) if environ is None else environ
-    return parse_url(environ.get("OKNO_DATABASE_URL") or DEFAULT_URL)
+    create = environ.get("OKNO_CREATE_TABLES", "yes").strip().lower() not in ("no", "n", "0", "false", "off")
+    return parse_url(environ.get("OKNO_DATABASE_URL") or DEFAULT_URL, create_tables=create)
 
 
-def parse_url(url: str) -> StoreConfig:
+def parse_url(url: str, *, create_tables: bool = True) -> StoreConfig:
     parsed = urlparse(url)
     common = {
         # Events carry workflow state in snapshots: compress what goes to disk.
         "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
-        "CREATE_TABLE": "y",
+        "CREATE_TABLE": "y" if create_tables else "n",
     }
     if parsed.scheme == "sqlite":
         # sqlite:///relative.db, sqlite:////absolute/path.db, sqlite:///:memory:

@@ -16,7 +16,8 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
-from engine.application import Engine, schema_ready
+from engine.application import STORE_ERRORS, Engine, schema_ready
+from engine.errors import SchemaNotReady
 from projections.base import ReadModel, transaction
 from projections.cases import CasesModel
 
@@ -61,6 +62,9 @@ class Projector:
             self.dialect = "sqlite"
             self.tracking = SQLiteTrackingRecorder(self.datastore)
             self.tracking_table = "tracking"
+        if not engine.config.creates_tables:
+            self._check_models()
+            return
         schema_ready(self.tracking.create_table)
         known = schema_ready(self._known_models)
         for model in self.models:
@@ -68,6 +72,20 @@ class Projector:
                 schema_ready(partial(self.reset, model, force=False))  # a new or changed model starts from zero
             else:
                 schema_ready(partial(self._create, model))
+
+    def _check_models(self) -> None:
+        """Table creation is off: `okno migrate` must have made every model's tables, at
+        this code's version (a changed model is rebuilt from zero by migrate, not here)."""
+        try:
+            with transaction(self.datastore, self.dialect, commit=False) as db:
+                known = {r["name"]: r["version"] for r in db.rows("SELECT name, version FROM okno_read_models")}
+        except STORE_ERRORS as error:
+            raise SchemaNotReady(f"the read models have no tables ({type(error).__name__}): run `okno migrate`") \
+                from None
+        stale = [f"{m.name} (stored {known.get(m.name)}, code {m.version})" for m in self.models
+                 if known.get(m.name) != m.version]
+        if stale:
+            raise SchemaNotReady("read models differ from this code: " + ", ".join(stale) + "; run `okno migrate`")
 
     def _known_models(self) -> dict[str, int]:
         with transaction(self.datastore, self.dialect, commit=True) as db:

@@ -107,3 +107,20 @@ def test_the_database_url_switches_the_demo_to_postgresql(tmp_path: Path, postgr
     assert result.returncode == 0, result.stdout + result.stderr
     assert "store: 20 cases" in result.stdout
     assert not (tmp_path / "okno.sqlite").exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_with_table_creation_off_processes_refuse_to_start_until_okno_migrate(
+        tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    url = f"sqlite:///{tmp_path / 'okno.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    production = {"OKNO_DATABASE_URL": url, "OKNO_CREATE_TABLES": "no"}
+    refused = okno("worker", "--once", cwd=tmp_path, env=production)
+    assert refused.returncode == 2 and "missing tables" in refused.stderr and "okno migrate" in refused.stderr
+    migrated = okno("migrate", cwd=tmp_path, env={"OKNO_DATABASE_URL": url})
+    assert migrated.returncode == 0, migrated.stderr
+    assert "read model jobs v1: position 0 of 0" in migrated.stdout
+    again = okno("migrate", cwd=tmp_path, env={"OKNO_DATABASE_URL": url})
+    assert again.returncode == 0 and again.stdout == migrated.stdout, "migrate can run again"
+    assert okno("worker", "--once", cwd=tmp_path, env=production).returncode == 0
+    demo = okno("demo", "--applications", "10", "--start", "2026-11-02", cwd=tmp_path, env=production)
+    assert demo.returncode == 0 and "store: 10 cases" in demo.stdout, demo.stderr
