@@ -14,7 +14,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, InternalError, OperationalError, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    InternalError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+)
 
 from engine.access_log import PersonalDataAccess, access_log_id
 from engine.bpmn.library import LIBRARY
@@ -100,8 +106,9 @@ def schema_ready(create: Callable[[], T], attempts: int = 5) -> T:
     for attempt in range(attempts):
         try:
             return create()
-        except (InternalError, IntegrityError, OperationalError):
-            # OperationalError: SQLite's "database is locked" when two first writers meet.
+        except (InternalError, IntegrityError, OperationalError, ProgrammingError):
+            # OperationalError: SQLite's "database is locked" when two first writers meet;
+            # ProgrammingError: PostgreSQL's "type … already exists" when two create one table.
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
