@@ -293,6 +293,10 @@ class Runtime:
             element = process.elements.get(after.elements[task_id])
             if task_id not in live_before and element is not None and element.stage:
                 stage = element.stage
+        for task_id, element_id in after.jobs.items():  # a service task may start a stage too
+            element = process.elements.get(element_id)
+            if task_id not in before.jobs and element is not None and element.stage:
+                stage = element.stage
         sent = [{"name": e.event_definition.name, "payload": e.payload.get("payload")
                  if isinstance(e.payload, dict) else e.payload} for e in workflow.get_events()]
         completed = bool(workflow.is_completed())

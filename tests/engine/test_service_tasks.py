@@ -226,3 +226,41 @@ class TestJobRace(BackendContract):
         for number in numbers:
             kinds = [type(e).__name__ for e in reader.case_events(number)]
             assert kinds.count("ServiceTaskCompleted") == 1, (number, kinds)
+
+
+CAMUNDA_SERVICE_TASK = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D" targetNamespace="x">
+  <bpmn:process id="fee_only" isExecutable="true">
+    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:serviceTask id="Task_Fee" camunda:type="external" camunda:topic="payment_check">
+      <bpmn:extensionElements>
+        <camunda:properties><camunda:property name="stage" value="Проверка оплаты" /></camunda:properties>
+        <camunda:inputOutput><camunda:inputParameter name="service">${service_code}</camunda:inputParameter>
+        </camunda:inputOutput>
+        <camunda:failedJobRetryTimeCycle>R2/PT30S</camunda:failedJobRetryTimeCycle>
+      </bpmn:extensionElements>
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:endEvent id="EndEvent_1"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Task_Fee" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Task_Fee" targetRef="EndEvent_1" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_job_can_start_a_stage_and_its_own_retry_cycle_applies(engines: EngineMaker) -> None:
+    from engine.catalog import Service
+
+    engine = seeded(engines(), [SourceFile("fee_only.bpmn", CAMUNDA_SERVICE_TASK)],
+                    [Service("fee_only", "Оплата", "ФК", "federal", 1, (), 0, "fee_only")])
+    case = engine.open_case(service="fee_only", office="LPK", channel="window", applicant={}, actor="op", at=at())
+    assert case.stage == "Проверка оплаты"
+    [job] = case.open_jobs
+    failed = engine.fail_job(case.number, job["task"], "down", actor="w", at=at(1)).last_effects["job_failed"]
+    assert (failed["attempts"], datetime.fromisoformat(failed["retry_at"]) - at(1)) == (2, timedelta(seconds=30))
+    assert engine.fail_job(case.number, job["task"], "down", actor="w", at=at(2)).last_effects["job_failed"][
+        "incident"]
+    engine.retry_incident(case.number, job["task"], actor="sup", at=at(3))
+    done = engine.complete_job(case.number, job["task"], {"fee_paid": True}, actor="w", at=at(4))
+    assert done.status == "completed" and not done.open_jobs
