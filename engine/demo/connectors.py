@@ -20,7 +20,7 @@ from projections.runner import Projector
 
 UNPAID = 12  # one case in 12 has not paid its fee yet
 OUTAGE_EVERY = 3  # the treasury is down one day in three ...
-OUTAGE = (time(10, 0), time(14, 0))  # ... for these hours
+OUTAGE = (time(9, 0), time(15, 0))  # ... for these hours
 
 
 @dataclass

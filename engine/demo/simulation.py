@@ -92,9 +92,9 @@ class Simulation:
         arrivals = sorted(self._arrival_minute(rng) for _ in range(applications))
         worked_until = 60
         for index, minute in enumerate(arrivals):
-            if self.job_worker is not None and minute >= worked_until + 30:
+            while self.job_worker is not None and minute >= worked_until + 30:
                 # The worker polls all day; every half hour of simulated time is close enough here.
-                worked_until = minute - minute % 30
+                worked_until += 30
                 self.job_worker.run(opening + timedelta(minutes=worked_until))
             service = rng.choices(services, weights=[s.popularity for s in services])[0]
             office = rng.choices(offices, weights=[o.windows for o in offices])[0]
