@@ -26,15 +26,15 @@ MAX_ERROR_CHARS = 2000
 MAX_RESULT_BYTES = 64 * 1024
 
 
+def is_job(process: CompiledProcess, element: str) -> bool:
+    info = process.elements.get(element)
+    return info is not None and info.connector is not None
+
+
 def waiting(workflow: BpmnWorkflow, process: CompiledProcess) -> dict[str, str]:
     """Open jobs: task id -> element id."""
-    found = {}
-    for task in workflow.get_tasks(state=TaskState.STARTED):
-        element = task.task_spec.bpmn_id
-        info = process.elements.get(element or "")
-        if info is not None and info.connector is not None:
-            found[str(task.id)] = str(element)
-    return found
+    return {str(task.id): str(task.task_spec.bpmn_id) for task in workflow.get_tasks(state=TaskState.STARTED)
+            if task.task_spec.bpmn_id is not None and is_job(process, str(task.task_spec.bpmn_id))}
 
 
 def opened_and_closed(workflow: BpmnWorkflow, process: CompiledProcess, before: dict[str, str],

@@ -369,14 +369,18 @@ class _Snapshot:
     @classmethod
     def of(cls, workflow: BpmnWorkflow, process: CompiledProcess) -> _Snapshot:
         snap = cls.empty()
-        snap.jobs = jobs.waiting(workflow, process)
-        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED):
+        live = TaskState.READY | TaskState.WAITING | TaskState.COMPLETED | TaskState.STARTED
+        for task in workflow.get_tasks(state=live):  # one walk of the tree: it is the step's main cost
             element_id = task.task_spec.bpmn_id
             if element_id is None:
                 continue
             task_id = str(task.id)
             if task.state == TaskState.COMPLETED:
                 snap.fired.update(_fired_timers(task))
+                continue
+            if task.state == TaskState.STARTED:
+                if jobs.is_job(process, element_id):
+                    snap.jobs[task_id] = element_id
                 continue
             snap.order.append(task_id)
             snap.elements[task_id] = element_id
