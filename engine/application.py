@@ -58,6 +58,7 @@ from engine.errors import (
 )
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
+from engine.reception.office_day import OfficeDay
 from engine.store import StoreConfig
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -71,8 +72,9 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 class OknoStore(Application[UUID]):
     name = "okno"
-    # A snapshot every 10 events keeps loading a case O(1) in its history length.
-    snapshotting_intervals = {Case: 10}  # noqa: RUF012 - the library's own class attribute
+    # A snapshot every 10 events keeps loading a case O(1) in its history length; an
+    # office's busy day has hundreds of reception events.
+    snapshotting_intervals = {Case: 10, OfficeDay: 50}  # noqa: RUF012 - the library's own class attribute
     env = {  # noqa: RUF012
         "AGGREGATE_CACHE_MAXSIZE": "2000",
         "AGGREGATE_CACHE_FASTFORWARD": "y",

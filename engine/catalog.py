@@ -30,6 +30,7 @@ class Service:
     fee: int
     process: str
     popularity: int = 1
+    reception_minutes: int = 15  # how long a window receives one visitor for it (the booking slot)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -60,6 +61,7 @@ def parse_catalog(text: str, file: str = "catalog.toml") -> list[Service]:
                 level=_text(entry, "level"), term_days=_number(entry, "term_days"),
                 documents=tuple(_texts(entry, "documents")), fee=_number(entry, "fee"),
                 process=_text(entry, "process"), popularity=_number(entry, "popularity", default=1),
+                reception_minutes=_number(entry, "reception_minutes", default=15),
             )
         except ValueError as error:
             problems.append(f"{where}: {error}")
@@ -68,6 +70,8 @@ def parse_catalog(text: str, file: str = "catalog.toml") -> list[Service]:
             problems.append(f"{where}: level must be one of {', '.join(sorted(LEVELS))}")
         if service.term_days <= 0:
             problems.append(f"{where}: term_days must be positive")
+        if not 5 <= service.reception_minutes <= 120:
+            problems.append(f"{where}: reception_minutes must be between 5 and 120")
         if service.code in seen:
             problems.append(f"{where}: code is used twice")
         seen.add(service.code)

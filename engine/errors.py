@@ -133,3 +133,47 @@ class SchemaNotReady(OknoError):
     """Table creation is off and the tables are missing or older than this code."""
 
     code = "configuration"
+
+
+# -- reception: appointments and the electronic queue ------------------------------------
+class UnknownAppointment(NotFound):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown appointment {code!r}")
+
+
+class UnknownTicket(NotFound):
+    def __init__(self, ticket: str) -> None:
+        super().__init__(f"unknown ticket {ticket!r}")
+
+
+class ServiceNotOffered(InvalidInput):
+    code = "service_not_offered"
+
+
+class SlotUnavailable(InvalidInput):
+    """A slot that cannot be booked: in the past, outside opening hours, too far ahead,
+    or not on the office's grid for the service."""
+
+    code = "slot_unavailable"
+
+
+class SlotTaken(InvalidInput):
+    code = "slot_taken"
+
+
+class OfficeClosed(InvalidInput):
+    code = "office_closed"
+
+
+class WindowBusy(InvalidInput):
+    code = "window_busy"
+
+
+class VisitNotInProgress(InvalidInput):
+    code = "visit_not_in_progress"
+
+
+class AppointmentNotValid(InvalidInput):
+    """An appointment that cannot be used: cancelled, already used, or its time has passed."""
+
+    code = "appointment_not_valid"

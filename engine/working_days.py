@@ -39,6 +39,13 @@ class WorkingCalendar:
             return self.overrides[day]
         return day.weekday() < 5 and day not in _holidays(day.year)
 
+    def is_day_off_for_offices(self, day: date) -> bool:
+        """Public holidays, and weekdays a decree made days off: every office is closed.
+        (An ordinary Saturday is not one: centres open on Saturdays by their own hours.)"""
+        if self.overrides.get(day) is False:
+            return True
+        return day in _holidays(day.year) and not self.overrides.get(day, False)
+
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
         candidate = day + timedelta(days=1)

@@ -1,0 +1,422 @@
+"""Reception's commands: book, cancel and reschedule appointments; issue, call and close
+tickets; open a case at the window that ends the visit.
+
+Each command decides against the office's day and records one event on it. When
+another writer saved the day first, the command reloads it and decides again, so a
+second booking of a slot sees the first and is refused as taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import uuid5
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from engine.application import Engine
+from engine.case import Case
+from engine.catalog import Service
+from engine.errors import (
+    AppointmentNotValid,
+    ConcurrencyConflict,
+    InvalidInput,
+    OfficeClosed,
+    ServiceNotOffered,
+    UnknownAppointment,
+    UnknownOffice,
+    UnknownService,
+    UnknownTicket,
+    VisitNotInProgress,
+    WindowBusy,
+)
+from engine.offices import Office
+from engine.reception.hours import is_open, local_day
+from engine.reception.office_day import CATEGORIES, OUTCOMES, OfficeDay, office_day_id
+from engine.reception.queue import pick_next
+from engine.reception.slots import Booked, check_slot, parse_slot_id
+from engine.working_days import WorkingCalendar
+
+T = TypeVar("T")
+ATTEMPTS = 30  # writers racing on one office's day: decide again this many times at most
+BOOKING_CHANNELS = ("portal", "terminal", "call_centre", "window")
+
+
+@dataclass(frozen=True)
+class Appointment:
+    code: str
+    office: str
+    window: int
+    service: str
+    start: datetime
+    end: datetime
+    channel: str
+    status: str  # booked, arrived, cancelled
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Appointment:
+        return cls(code=row["code"], office=row["office"], window=row["window"], service=row["service"],
+                   start=datetime.fromisoformat(row["start"]), end=datetime.fromisoformat(row["end"]),
+                   channel=row["channel"], status=row["status"])
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    number: str
+    office: str
+    service: str
+    category: str
+    appointment: str | None
+    arrived_at: datetime
+    state: str  # waiting, called, done
+    window: int | None
+    called_at: datetime | None
+    outcome: str | None
+    case_number: str | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Ticket:
+        def moment(value: str | None) -> datetime | None:
+            return datetime.fromisoformat(value) if value else None
+
+        return cls(id=row["id"], number=row["number"], office=row["office"], service=row["service"],
+                   category=row["category"], appointment=row.get("appointment"),
+                   arrived_at=datetime.fromisoformat(row["arrived_at"]), state=row["state"],
+                   window=row.get("window"), called_at=moment(row.get("called_at")), outcome=row.get("outcome"),
+                   case_number=row.get("case_number"))
+
+
+def request_print(kind: str, **fields: Any) -> str:
+    """What a request asked for, to tell a retry (same key, same request) from a reuse."""
+    text = json.dumps({"kind": kind, **fields}, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def split_code(code: str) -> tuple[str, date]:
+    """``OFFICE-YYYYMMDD-NNN`` (an appointment) or ``OFFICE-YYYYMMDD-А001`` (a ticket)."""
+    parts = code.rsplit("-", 2) if isinstance(code, str) and len(code) <= 64 else []
+    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) != 8:
+        raise InvalidInput(f"{code!r} is not an appointment code or ticket id (OFFICE-YYYYMMDD-NNN)")
+    try:
+        return parts[0], date(int(parts[1][:4]), int(parts[1][4:6]), int(parts[1][6:]))
+    except ValueError:
+        raise InvalidInput(f"{code!r} does not name a real day") from None
+
+
+class Reception:
+    def __init__(self, engine: Engine, calendar: WorkingCalendar | None = None) -> None:
+        self.engine = engine
+        self.calendar = calendar
+
+    # -- appointments --------------------------------------------------------------
+    def book(self, *, office: str, service: str, slot: str, channel: str, applicant: dict[str, str],
+             actor: str, at: datetime, idempotency_key: str | None = None) -> Appointment:
+        where = self._office(office)
+        entry = self._service(service)
+        if channel not in BOOKING_CHANNELS:
+            raise InvalidInput(f"unknown booking channel {channel!r}; channels: {', '.join(BOOKING_CHANNELS)}")
+        request = request_print("book", office=office, service=service, slot=slot, channel=channel)
+        _, start = parse_slot_id(slot, where)
+
+        def decide(day: OfficeDay) -> str:
+            earlier = day.retried(idempotency_key, request)
+            if earlier is not None:
+                return earlier
+            day.check_time(at)
+            chosen = check_slot(where, entry, slot, _held(day), at, self.calendar)
+            code = f"{office}-{day.day.replace('-', '')}-{day.booked_count + 1:03d}"
+            sealed = self.engine.vault.seal(uuid5(day.id, code), applicant) if applicant else {}
+            day.book({"code": code, "office": office, "window": chosen.window, "service": service,
+                      "start": chosen.start.isoformat(), "end": chosen.end.isoformat(), "channel": channel,
+                      "status": "booked", "applicant": sealed},
+                     actor=actor, at=at, key=idempotency_key, request=request)
+            return code
+
+        code = self._on_day(office, start.date(), at, decide)
+        return self.appointment(code)
+
+    def cancel(self, code: str, reason: str, *, actor: str, at: datetime,
+               idempotency_key: str | None = None) -> Appointment:
+        office, day_of = split_code(code)
+        request = request_print("cancel", code=code, reason=reason)
+
+        def decide(day: OfficeDay) -> str:
+            earlier = day.retried(idempotency_key, request)
+            if earlier is not None:
+                return earlier
+            found = day.appointments.get(code)
+            if found is None:
+                raise UnknownAppointment(code)
+            if found["status"] != "booked":
+                raise AppointmentNotValid(f"appointment {code} is {found['status']}: it cannot be cancelled")
+            day.check_time(at)
+            day.cancel(code, reason, actor=actor, at=at, key=idempotency_key, request=request)
+            return code
+
+        self._on_day(office, day_of, at, decide, missing=_raise(UnknownAppointment(code)))
+        return self.appointment(code)
+
+    def reschedule(self, code: str, slot: str, *, actor: str, at: datetime,
+                   idempotency_key: str | None = None) -> Appointment:
+        """Move a booking to another slot: the old one is cancelled and the new one booked
+        in one transaction, so the citizen never holds both or neither."""
+        office, old_day = split_code(code)
+        where = self._office(office)
+        _, start = parse_slot_id(slot, where)
+        request = request_print("reschedule", code=code, slot=slot)
+        for _ in range(ATTEMPTS):
+            old = self.day(office, old_day)
+            if old is None:
+                raise UnknownAppointment(code)
+            new = old if start.date() == old_day else (self.day(office, start.date())
+                                                        or OfficeDay.start(office, start.date(), at))
+            earlier = new.retried(idempotency_key, request)
+            if earlier is not None:
+                return self.appointment(earlier)
+            found = old.appointments.get(code)
+            if found is None:
+                raise UnknownAppointment(code)
+            if found["status"] != "booked":
+                raise AppointmentNotValid(f"appointment {code} is {found['status']}: it cannot be rescheduled")
+            old.check_time(at)
+            new.check_time(at)
+            held = [b for b in _held(new) if not (new is old and b.window == found["window"]
+                                                   and b.start.isoformat() == found["start"])]
+            chosen = check_slot(where, self._service(found["service"]), slot, held, at, self.calendar)
+            new_code = f"{office}-{new.day.replace('-', '')}-{new.booked_count + 1:03d}"
+            old.cancel(code, f"rescheduled to {new_code}", actor=actor, at=at, key=None, request=request)
+            # The citizen's contacts move with the booking, sealed under the new code's own key.
+            applicant = self.engine.vault.unseal(uuid5(old.id, code), found["applicant"]) or {} \
+                if found["applicant"] else {}
+            sealed = self.engine.vault.seal(uuid5(new.id, new_code), applicant) if applicant else {}
+            new.book({**found, "code": new_code, "window": chosen.window, "start": chosen.start.isoformat(),
+                      "end": chosen.end.isoformat(), "status": "booked", "applicant": sealed,
+                      "rescheduled_from": code},
+                     actor=actor, at=at, key=idempotency_key, request=request)
+            if self._save(old, new):
+                return self.appointment(new_code)
+        raise ConcurrencyConflict(f"office {office} reception", 0)
+
+    def appointment(self, code: str) -> Appointment:
+        office, day_of = split_code(code)
+        day = self.day(office, day_of)
+        found = day.appointments.get(code) if day is not None else None
+        if found is None:
+            raise UnknownAppointment(code)
+        return Appointment.of(found)
+
+    # -- the queue ------------------------------------------------------------------
+    def issue_ticket(self, *, office: str, actor: str, at: datetime, service: str | None = None,
+                     appointment: str | None = None, category: str = "general",
+                     idempotency_key: str | None = None) -> Ticket:
+        where = self._office(office)
+        if category not in CATEGORIES:
+            raise InvalidInput(f"unknown category {category!r}; categories: {', '.join(CATEGORIES)}")
+        if not is_open(where, at, self.calendar):
+            raise OfficeClosed(f"office {office} is closed at {at.isoformat()}: no tickets are issued")
+        if appointment is None:
+            if service is None:
+                raise InvalidInput("name the service the visitor came for, or their appointment")
+            entry = self._service(service)
+            if not any(where.serves(w, entry.code, entry.agency) for w in range(1, where.windows + 1)):
+                raise ServiceNotOffered(f"office {office} does not offer {service!r}")
+        request = request_print("ticket", office=office, service=service, appointment=appointment, category=category)
+
+        def decide(day: OfficeDay) -> str:
+            earlier = day.retried(idempotency_key, request)
+            if earlier is not None:
+                return earlier
+            day.check_time(at)
+            booked = day.appointments.get(appointment) if appointment else None
+            if appointment and booked is None:
+                raise UnknownAppointment(f"{appointment} (not at office {office} today)")
+            if booked is not None:
+                if booked["status"] != "booked":
+                    raise AppointmentNotValid(f"appointment {appointment} is {booked['status']}")
+                if service is not None and service != booked["service"]:
+                    raise InvalidInput(f"appointment {appointment} is for {booked['service']!r}, not {service!r}")
+                if at >= datetime.fromisoformat(booked["end"]):
+                    raise AppointmentNotValid(f"appointment {appointment}'s time has passed: take a ticket "
+                                              "without it")
+            kind = "booked" if booked is not None else category
+            number = day.next_ticket_number(kind)
+            ticket_id = f"{office}-{day.day.replace('-', '')}-{number}"
+            day.issue({"id": ticket_id, "number": number, "office": office,
+                       "service": booked["service"] if booked else service, "category": category,
+                       "appointment": appointment, "appointment_start": booked["start"] if booked else None,
+                       "arrived_at": at.isoformat(), "state": "waiting", "window": None, "called_at": None,
+                       "ended_at": None, "outcome": None, "case_number": None},
+                      actor=actor, at=at, key=idempotency_key, request=request)
+            return ticket_id
+
+        ticket_id = self._on_day(office, local_day(where, at), at, decide)
+        return self.ticket(ticket_id)
+
+    def call_next(self, *, office: str, window: int, actor: str, at: datetime,
+                  idempotency_key: str | None = None) -> Ticket | None:
+        """The ticket called to ``window``, or None when nobody waits for what it serves."""
+        where = self._office(office)
+        if not 1 <= window <= where.windows:
+            raise InvalidInput(f"office {office} has windows 1 to {where.windows}, not {window}")
+        services = self.engine.directory().services
+        request = request_print("call", office=office, window=window)
+
+        def serves(code: str) -> bool:
+            entry = services.get(code)
+            return where.serves(window, code, entry["agency"] if entry else "")
+
+        def decide(day: OfficeDay) -> str | None:
+            earlier = day.retried(idempotency_key, request)
+            if earlier is not None:
+                return earlier
+            day.check_time(at)
+            busy = day.serving.get(str(window))
+            if busy:
+                raise WindowBusy(f"window {window} is still serving {day.tickets[busy]['number']}: "
+                                 "end that visit first")
+            chosen = pick_next(day.waiting(), serves, at)
+            if chosen is None:
+                return None
+            day.call(chosen["id"], window, actor=actor, at=at, key=idempotency_key, request=request)
+            return str(chosen["id"])
+
+        ticket_id = self._on_day(office, local_day(where, at), at, decide, missing=lambda _office, _day: None)
+        return None if ticket_id is None else self.ticket(ticket_id)
+
+    def end_visit(self, ticket: str, outcome: str, *, actor: str, at: datetime,
+                  idempotency_key: str | None = None) -> Ticket:
+        """A visit without a case: a consultation, or a called visitor who did not come up."""
+        if outcome not in OUTCOMES or outcome == "case_opened":
+            raise InvalidInput(f"a visit ends with a consultation or no_show here, not {outcome!r} "
+                               "(a case opened at the window ends its visit by itself)")
+        office, day_of = split_code(ticket)
+        request = request_print("end", ticket=ticket, outcome=outcome)
+
+        def decide(day: OfficeDay) -> str:
+            earlier = day.retried(idempotency_key, request)
+            if earlier is not None:
+                return earlier
+            self._in_progress(day, ticket)
+            day.check_time(at)
+            day.end(ticket, outcome, None, actor=actor, at=at, key=idempotency_key, request=request)
+            return ticket
+
+        self._on_day(office, day_of, at, decide, missing=_raise(UnknownTicket(ticket)))
+        return self.ticket(ticket)
+
+    def open_case(self, ticket: str, *, applicant: dict[str, str], actor: str, at: datetime,
+                  service: str | None = None, data: dict[str, Any] | None = None,
+                  idempotency_key: str | None = None) -> Case:
+        """Open the visitor's case at the window; the visit ends with it, in one transaction."""
+        office, day_of = split_code(ticket)
+        where = self._office(office)
+        for _ in range(ATTEMPTS):
+            day = self.day(office, day_of)
+            if day is None:
+                raise UnknownTicket(ticket)
+            case = self.engine.new_case(
+                service=service or self._ticket_row(day, ticket)["service"], office=office,
+                channel="window" if where.kind == "centre" else "remote_office", applicant=applicant,
+                actor=actor, at=at, data=data, idempotency_key=idempotency_key)
+            if not case.pending_events:
+                return case  # a retry: the case and the visit's end were recorded the first time
+            self._in_progress(day, ticket)
+            day.check_time(at)
+            day.end(ticket, "case_opened", case.number, actor=actor, at=at, key=None, request="")
+            try:
+                self.engine.save_new_case(case, day)
+            except ConcurrencyConflict:
+                continue  # the day moved on (or the case exists): decide again
+            self._remember(day)
+            return case
+        raise ConcurrencyConflict(f"office {office} reception", 0)
+
+    def ticket(self, ticket: str) -> Ticket:
+        office, day_of = split_code(ticket)
+        day = self.day(office, day_of)
+        if day is None:
+            raise UnknownTicket(ticket)
+        return Ticket.of(self._ticket_row(day, ticket))
+
+    def day(self, office: str, day_of: date) -> OfficeDay | None:
+        try:
+            found: Any = self.engine.store.repository.get(office_day_id(office, day_of))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(found, OfficeDay)
+        return found
+
+    # -- internals --------------------------------------------------------------------
+    def _office(self, code: str) -> Office:
+        offices = self.engine.directory().offices
+        if code not in offices:
+            raise UnknownOffice(code)
+        return Office.from_dict(offices[code])
+
+    def _service(self, code: str) -> Service:
+        services = self.engine.directory().services
+        if code not in services:
+            raise UnknownService(code)
+        return Service.from_dict(services[code])
+
+    @staticmethod
+    def _ticket_row(day: OfficeDay, ticket: str) -> dict[str, Any]:
+        found = day.tickets.get(ticket)
+        if found is None:
+            raise UnknownTicket(ticket)
+        return found
+
+    def _in_progress(self, day: OfficeDay, ticket: str) -> None:
+        state = self._ticket_row(day, ticket)["state"]
+        if state != "called":
+            raise VisitNotInProgress(f"ticket {ticket} is {state}: only a called visitor's visit can end")
+
+    def _on_day(self, office: str, day_of: date, at: datetime, decide: Callable[[OfficeDay], T], *,
+                missing: Callable[[str, date], T] | None = None) -> T:
+        """Decide against the day and save what was decided; on a lost race, again. A day
+        with no events yet is started, unless ``missing`` says what that means instead."""
+        for _ in range(ATTEMPTS):
+            day = self.day(office, day_of)
+            if day is None:
+                if missing is not None:
+                    return missing(office, day_of)
+                day = OfficeDay.start(office, day_of, at)
+            result = decide(day)
+            if not day.pending_events or self._save(day):
+                return result
+        raise ConcurrencyConflict(f"office {office} reception on {day_of.isoformat()}", 0)
+
+    def _save(self, *days: OfficeDay) -> bool:
+        unique = list({d.id: d for d in days}.values())
+        try:
+            self.engine.store.save(*unique)
+        except IntegrityError:
+            return False
+        for day in unique:
+            self._remember(day)
+        return True
+
+    def _remember(self, day: OfficeDay) -> None:
+        cache = self.engine.store.repository.cache
+        if cache is not None:
+            from copy import deepcopy
+
+            cache.put(day.id, deepcopy(day))
+
+
+def _held(day: OfficeDay) -> list[Booked]:
+    return [Booked(a["window"], datetime.fromisoformat(a["start"]), datetime.fromisoformat(a["end"]))
+            for a in day.appointments.values() if a["status"] != "cancelled"]
+
+
+def _raise(error: Exception) -> Callable[[str, date], Any]:
+    def missing(_office: str, _day: date) -> Any:
+        raise error
+
+    return missing
