@@ -1,0 +1,229 @@
+"""The benchmark's workload: the Lipetsk region's offices, the shipped catalog with its
+skewed popularity, a working day's arrival curve, and a driver that takes each case to
+its end through real commands (documents accepted, fee checked, package sent, the
+agency's answer, the result handed out — about ten steps a case).
+
+Choices are drawn from a seeded PRNG, so two runs put the same work on the engine.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from engine.application import Engine
+from engine.bpmn.library import LIBRARY, FormField
+from engine.case import Case
+from engine.catalog import Service
+from engine.demo.region import lipetsk_offices
+from engine.demo.simulation import AGENCY_ANSWERS, MOSCOW, Simulation
+from engine.offices import Office
+from engine.store import StoreConfig
+
+MASTER_KEY = b"okno-bench-master-key-32-bytes!!"
+DAY = date(2026, 3, 2)  # a Monday: a working day on the production calendar
+SETUP_AT = datetime.combine(DAY, time(7, 0), MOSCOW)
+MAX_STEPS = 40  # a case that is still open after this many commands is counted as stuck
+CLAIMED = 0.5  # staff take half the tasks into their own list before they work them
+RATED = 0.3  # citizens who rate the service when their case is done
+# What a connector answers in the benchmark (the real connectors write notification rows
+# and ask the treasury; their cost is not the engine's).
+JOB_RESULTS: dict[str, dict[str, Any]] = {
+    "payment_check": {"fee_paid": True, "fee_paid_amount": 2000},
+    "sms": {"sms_sent": True},
+    "email": {"email_sent": True},
+}
+
+
+class SeededEntropy:
+    """Entropy for case numbers and keys from a seeded PRNG: the same run twice opens
+    the same case numbers."""
+
+    def __init__(self, seed: str) -> None:
+        self._rng = random.Random(seed)  # noqa: S311 - reproducible numbers, not security
+
+    def __call__(self, size: int) -> bytes:
+        return self._rng.randbytes(size)
+
+
+def bench_engine(config: StoreConfig, seed: str) -> Engine:
+    return Engine(config, master_key=MASTER_KEY, entropy=SeededEntropy(seed))
+
+
+def seed_region(engine: Engine) -> tuple[list[Service], list[Office]]:
+    """Deploy the shipped processes and catalog and register the region's offices."""
+    from engine.cli import shipped_processes
+
+    sources, catalog = shipped_processes()
+    report = engine.deploy(sources, SETUP_AT)
+    assert report.ok, report.problems
+    engine.publish_catalog(catalog, SETUP_AT)
+    engine.register_offices(lipetsk_offices(), SETUP_AT)
+    return catalog, lipetsk_offices()
+
+
+@dataclass(frozen=True)
+class Arrival:
+    index: int
+    service: str
+    office: str
+    channel: str
+    at: datetime
+
+
+def arrivals(services: list[Service], offices: list[Office], count: int, seed: int,
+             day: date = DAY) -> list[Arrival]:
+    """A working day's applications: services by their catalog popularity (a few
+    services carry most of the load), offices by their windows, arrival times on the
+    two-peak curve of a centre's day (late morning and after lunch, 08:00–20:00)."""
+    rng = random.Random(f"arrivals:{seed}")  # noqa: S311 - a seeded workload
+    opening = datetime.combine(day, time(8, 0), MOSCOW)
+    minutes = sorted(min(719, max(0, int(rng.gauss(rng.choice((150, 390)), 90)))) for _ in range(count))
+    service_weights = [s.popularity for s in services]
+    office_weights = [o.windows for o in offices]
+    chosen: list[Arrival] = []
+    for index, minute in enumerate(minutes):
+        service = rng.choices(services, weights=service_weights)[0]
+        office = rng.choices(offices, weights=office_weights)[0]
+        channel = "window" if office.kind == "centre" else "remote_office"
+        chosen.append(Arrival(index, service.code, office.code, channel,
+                              opening + timedelta(minutes=minute, seconds=index % 60)))
+    return chosen
+
+
+@dataclass
+class Driven:
+    """What driving a set of cases did."""
+
+    cases: int = 0
+    completed: int = 0
+    stuck: int = 0
+    steps: int = 0
+    numbers: list[str] = field(default_factory=list)
+
+
+Command = Callable[[], Case]
+
+
+class Driver:
+    """Takes cases to their end with real commands, one command per step: a due job gets
+    its connector's answer, an open task is (sometimes claimed and) completed with form
+    data, an awaited agency answer is delivered, a due timer fires."""
+
+    def __init__(self, engine: Engine, seed: int) -> None:
+        self.engine = engine
+        self.seed = seed
+
+    def open(self, arrival: Arrival) -> Case:
+        rng = random.Random(f"{self.seed}:applicant:{arrival.index}")  # noqa: S311 - a seeded workload
+        return self.engine.open_case(service=arrival.service, office=arrival.office, channel=arrival.channel,
+                                     applicant=Simulation._applicant(rng), actor=f"{arrival.office}/operator",
+                                     at=arrival.at)
+
+    def next_command(self, flight: InFlight, at: datetime) -> Command | None:
+        engine, case, rng = self.engine, flight.case, flight.rng
+        number = case.number
+        if flight.acknowledged < flight.sent:
+            # The agency's gateway confirms each message it picked up, with its reference.
+            message = flight.acknowledged + 1
+            flight.acknowledged = message
+            return lambda: engine.acknowledge_message(number, message, f"REF-{number}-{message}",
+                                                      actor="agency-gateway", at=at)
+        if not case.is_open:
+            if flight.rated or rng.random() >= RATED:
+                return None
+            flight.rated = True
+            scores = {c: rng.choice((3, 4, 5, 5, 5)) for c in ("waiting_time", "staff", "premises", "information")}
+            return lambda: engine.rate_case(number, scores, actor="citizen", at=at)
+        for job in case.open_jobs:
+            result = JOB_RESULTS.get(str(job.get("connector")), {})
+            return lambda: engine.complete_job(number, job["task"], dict(result), actor="bench-worker", at=at)
+        for task in case.open_tasks:
+            element = LIBRARY.get(case.process_version).elements[task["element"]]
+            actor = f"{case.office}/{element.role or 'operator'}"
+            if not task.get("holder") and rng.random() < CLAIMED:
+                return lambda: engine.claim_task(number, task["task"], actor=actor, at=at)
+            data = {f.id: field_value(f, rng, at.date()) for f in element.fields}
+            return lambda: engine.complete_task(number, task["element"], data, actor=actor, at=at,
+                                                task=task["task"])
+        if case.awaiting:
+            name = sorted(case.awaiting)[0]
+            payload = AGENCY_ANSWERS.get(name, [({}, 1)])[0][0]  # the usual, positive answer
+            return lambda: engine.deliver_message(number, name, dict(payload), actor="agency", at=at)
+        due = sorted((t["due"], t["element"]) for t in case.timers if t["due"])
+        if due:
+            return lambda: engine.fire_timer(number, due[0][1], at=max(at, datetime.fromisoformat(due[0][0])))
+        return None
+
+    def step(self, flight: InFlight) -> bool:
+        """One command on a case; False when it has nothing more to do."""
+        at = flight.case.modified_on.astimezone(MOSCOW) + timedelta(minutes=flight.rng.randint(3, 40))
+        command = self.next_command(flight, at)
+        if command is None:
+            return False
+        flight.case = command()
+        flight.steps += 1
+        flight.sent += len(flight.case.last_effects.get("messages_sent", []))
+        return True
+
+    def drive(self, chosen: list[Arrival], window: int = 50,
+              on_step: Callable[[], None] | None = None) -> Driven:
+        """Open the cases in arrival order and advance up to ``window`` of them in turn,
+        as an office network has many cases in flight at once (and the cache does not
+        hold only the one case being worked)."""
+        driven = Driven()
+        pending = list(reversed(chosen))
+        live: list[InFlight] = []
+        while pending or live:
+            while pending and len(live) < window:
+                case = self.open(pending.pop())
+                flight = InFlight(case, random.Random(zlib.crc32(f"{self.seed}:{case.number}".encode())))  # noqa: S311
+                flight.sent = len(case.last_effects.get("messages_sent", []))
+                live.append(flight)
+                driven.cases += 1
+                driven.steps += 1
+                driven.numbers.append(case.number)
+                if on_step:
+                    on_step()
+            still: list[InFlight] = []
+            for flight in live:
+                if flight.steps >= MAX_STEPS or not self.step(flight):
+                    if flight.case.is_open:
+                        driven.stuck += 1
+                    else:
+                        driven.completed += 1
+                    continue
+                driven.steps += 1
+                if on_step:
+                    on_step()
+                still.append(flight)
+            live = still
+        return driven
+
+
+@dataclass
+class InFlight:
+    case: Case
+    rng: random.Random
+    steps: int = 1
+    sent: int = 0
+    acknowledged: int = 0
+    rated: bool = False
+
+
+def field_value(form_field: FormField, rng: random.Random, day: date) -> Any:
+    """A filled-in form field: the usual, valid answer (the process goes its main way)."""
+    if form_field.type == "boolean":
+        return True
+    return Simulation._field_value(form_field, rng, day)
+
+
+def case_ids(engine: Engine, numbers: list[str]) -> list[UUID]:
+    from engine.case import case_id_for
+
+    return [case_id_for(n) for n in numbers]
