@@ -236,16 +236,19 @@ class OfficeRank:
     ratings: int
     complaints: int
     complaint_rate: float | None  # complaints per case opened
+    visits: int = 0                   # visitors called to a window from the queue
+    waiting_share: float | None = None  # of them, called within 15 minutes (5 with a booking)
 
 
 # The weights of the office ranking; README.md ("Office ranking") explains them.
-WEIGHT_ON_TIME, WEIGHT_RATING, WEIGHT_COMPLAINTS = 0.5, 0.3, 0.2
+WEIGHT_ON_TIME, WEIGHT_RATING, WEIGHT_COMPLAINTS, WEIGHT_WAITING = 0.4, 0.25, 0.15, 0.2
 COMPLAINT_RATE_FLOOR = 0.10  # at 10 % complaints per case the complaint component is 0
 PRIOR_WEIGHT = 20  # cases (or ratings) worth of the region's average mixed into each office's figure
 
 
 def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]:
-    """Offices ranked on on-time delivery, citizens' ratings and complaints in a period."""
+    """Offices ranked on on-time delivery, citizens' ratings, complaints and waiting in the
+    queue in a period."""
     if since > until:
         raise InvalidInput("the period starts after it ends")
     first, last = since.isoformat(), until.isoformat()
@@ -262,6 +265,9 @@ def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]
     complaints = {r["office"]: int(r["n"]) for r in reader.rows(
         "SELECT office, COUNT(*) AS n FROM rm_complaints WHERE filed_day BETWEEN ? AND ? GROUP BY office",
         (first, last))}
+    waits = {r["office"]: r for r in reader.rows(
+        "SELECT office, COUNT(*) AS n, SUM(within_cap) AS kept FROM rm_tickets "
+        "WHERE called_at IS NOT NULL AND day BETWEEN ? AND ? GROUP BY office", (first, last))}
 
     # Region-wide figures: the prior every office is pulled towards while it has few cases
     # or ratings, so one lucky rating does not put a village office at the top.
@@ -270,6 +276,8 @@ def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]
     all_rated = sum(int(r["n"]) for r in ratings.values())
     region_rating = (sum(float(r["mean"]) * int(r["n"]) for r in ratings.values()) / all_rated
                      if all_rated else 3.0)
+    all_visits = sum(int(w["n"]) for w in waits.values())
+    region_waiting = sum(int(w["kept"] or 0) for w in waits.values()) / all_visits if all_visits else 1.0
 
     scored = []
     for office in offices:
@@ -277,17 +285,21 @@ def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]
         closed_n, on_time_n = (int(c["closed"]), int(c["on_time"] or 0)) if c else (0, 0)
         rated_n, mean = (int(r["n"]), float(r["mean"])) if r else (0, None)
         filed = complaints.get(office, 0)
+        w = waits.get(office)
+        visits_n, within_n = (int(w["n"]), int(w["kept"] or 0)) if w else (0, 0)
+        waiting_part = (within_n + PRIOR_WEIGHT * region_waiting) / (visits_n + PRIOR_WEIGHT)
         on_time_part = (on_time_n + PRIOR_WEIGHT * region_on_time) / (closed_n + PRIOR_WEIGHT)
         rating_part = ((mean or 0) * rated_n + PRIOR_WEIGHT * region_rating) / (rated_n + PRIOR_WEIGHT)
         rate = filed / n if n else 0.0
         complaint_part = max(0.0, 1 - rate / COMPLAINT_RATE_FLOOR)
         score = 100 * (WEIGHT_ON_TIME * on_time_part + WEIGHT_RATING * (rating_part - 1) / 4
-                       + WEIGHT_COMPLAINTS * complaint_part)
+                       + WEIGHT_COMPLAINTS * complaint_part + WEIGHT_WAITING * waiting_part)
         scored.append((round(score, 2), office, on_time_n / closed_n if closed_n else None, mean, rated_n, filed,
-                       filed / n if n else None))
+                       filed / n if n else None, visits_n, within_n / visits_n if visits_n else None))
     scored.sort(key=lambda s: (-s[0], s[1]))
     return [OfficeRank(rank=i + 1, office=office, name=offices[office], score=score,
                        on_time_share=None if on_time is None else round(on_time, 3),
                        rating=None if mean is None else round(mean, 2), ratings=count, complaints=filed,
-                       complaint_rate=None if rate is None else round(rate, 4))
-            for i, (score, office, on_time, mean, count, filed, rate) in enumerate(scored)]
+                       complaint_rate=None if rate is None else round(rate, 4), visits=visits,
+                       waiting_share=None if waited is None else round(waited, 3))
+            for i, (score, office, on_time, mean, count, filed, rate, visits, waited) in enumerate(scored)]

@@ -26,11 +26,13 @@ LOST_RACES = 50  # pages lost to other runners in a row before giving up
 
 
 def all_models() -> list[ReadModel]:
+    from projections.appointments import AppointmentsModel
     from projections.jobs import JobsModel
     from projections.outbox import OutboxModel
+    from projections.queue import QueueModel
     from projections.timers import TimersModel
 
-    return [CasesModel(), TimersModel(), OutboxModel(), JobsModel()]
+    return [CasesModel(), TimersModel(), OutboxModel(), JobsModel(), AppointmentsModel(), QueueModel()]
 
 
 @dataclass(frozen=True)

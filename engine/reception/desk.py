@@ -247,7 +247,7 @@ class Reception:
             kind = "booked" if booked is not None else category
             number = day.next_ticket_number(kind)
             ticket_id = f"{office}-{day.day.replace('-', '')}-{number}"
-            day.issue({"id": ticket_id, "number": number, "office": office,
+            day.issue({"id": ticket_id, "number": number, "office": office, "day": day.day,
                        "service": booked["service"] if booked else service, "category": category,
                        "appointment": appointment, "appointment_start": booked["start"] if booked else None,
                        "arrived_at": at.isoformat(), "state": "waiting", "window": None, "called_at": None,
