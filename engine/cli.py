@@ -18,6 +18,7 @@ import click
 
 from engine import world
 from engine.application import Engine, scan_cases
+from engine.bench.cli import bench_command
 from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import validate
 from engine.case import Case, case_id_for
@@ -657,3 +658,6 @@ def token_create(role: str, office: str | None, subject: str, days: int) -> None
     from api.auth import Tokens
 
     click.echo(Tokens(world.master_key()).issue(subject, role, office, world.now(), timedelta(days=days)))
+
+
+cli.add_command(bench_command)
