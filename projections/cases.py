@@ -19,7 +19,12 @@ HANDOUT_HINTS = ("handout", "выдач")
 
 class CasesModel:
     name = "cases"
-    version = 3  # bump when the tables change: the runner then rebuilds the model from zero
+    version = 4  # bump when the tables change: the runner then rebuilds the model from zero
+
+    def __init__(self) -> None:
+        # Offices' and services' rows, read once per transaction rather than once per event.
+        self._lookups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._lookups_in: Db | None = None
 
     def table_names(self) -> list[str]:
         return ["rm_cases", "rm_tasks", "rm_services", "rm_offices", "rm_ratings", "rm_complaints"]
@@ -47,9 +52,13 @@ class CasesModel:
             "CREATE INDEX IF NOT EXISTS rm_tasks_worklist ON rm_tasks (office, role, state, opened_at)",
             "CREATE INDEX IF NOT EXISTS rm_cases_office ON rm_cases (office, status)",
             "CREATE INDEX IF NOT EXISTS rm_cases_service ON rm_cases (service, opened_day)",
+            # Every later event of a case finds its row by the case id.
+            "CREATE INDEX IF NOT EXISTS rm_cases_case_id ON rm_cases (case_id)",
         ]
 
     def apply(self, db: Db, event: Any) -> None:
+        if db is not self._lookups_in or isinstance(event, (Directory.CatalogPublished, Directory.OfficesRegistered)):
+            self._lookups, self._lookups_in = {}, db
         if isinstance(event, Directory.CatalogPublished):
             for s in event.services:
                 db.execute("INSERT INTO rm_services VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE "
@@ -71,8 +80,8 @@ class CasesModel:
             self._changed(db, event)
 
     def _opened(self, db: Db, event: Case.Opened) -> None:
-        office = db.rows("SELECT district, timezone FROM rm_offices WHERE code = ?", (event.office,))
-        service = db.rows("SELECT term_days FROM rm_services WHERE code = ?", (event.service,))
+        office = self._lookup(db, "SELECT district, timezone FROM rm_offices WHERE code = ?", event.office)
+        service = self._lookup(db, "SELECT term_days FROM rm_services WHERE code = ?", event.service)
         zone = ZoneInfo(office[0]["timezone"]) if office else ZoneInfo("Europe/Moscow")
         local_day = event.timestamp.astimezone(zone).date()
         deadline = add_working_days(local_day, service[0]["term_days"]).isoformat() if service else None
@@ -84,6 +93,12 @@ class CasesModel:
                     _json(stages), _utc(event.timestamp), local_day.isoformat(),
                     deadline, _next_action(tasks, event.effects, "open"), _json(tasks), 1))
         self._tasks(db, event, event.number, event.office, deadline)
+
+    def _lookup(self, db: Db, sql: str, code: str) -> list[dict[str, Any]]:
+        key = (sql, code)
+        if key not in self._lookups:
+            self._lookups[key] = db.rows(sql, (code,))
+        return self._lookups[key]
 
     def _changed(self, db: Db, event: Case.Event) -> None:
         found = db.rows("SELECT c.number, c.office, c.service, c.deadline, c.stages, c.status, c.outcome, "
