@@ -21,9 +21,11 @@ from api.graphql.errors import (
     as_problem,
     attempt,
 )
+from api.graphql.reception import ReceptionMutation
 from engine.application import Engine
 from engine.bpmn.sources import SourceFile
 from engine.errors import InvalidInput, NotFound, OknoError
+from engine.reception.desk import Reception, split_code
 
 
 @strawberry.type
@@ -86,6 +88,9 @@ class OpenCaseInput:
     applicant: ApplicantInput
     data: JSON | None = None
     idempotency_key: str | None = None
+    ticket_id: str | None = strawberry.field(default=None, description="The visitor's ticket, called to a window: "
+                                             "opening the case ends the visit (staff only; the case's channel is "
+                                             "then the office's window).")
 
 
 @strawberry.input
@@ -220,14 +225,31 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
     return cast(dict[str, Any], value)
 
 
+def _open_at_window(info: strawberry.Info[Context, None], input: OpenCaseInput,
+                    applicant: dict[str, str]) -> OpenCasePayload:
+    """A case opened for the visitor called to the window: the visit ends with it."""
+    assert input.ticket_id is not None
+    info.context.who.require(*STAFF, office=input.office_id)
+    office = split_code(input.ticket_id)[0]
+    if office != input.office_id:
+        raise InvalidInput(f"ticket {input.ticket_id} is office {office}'s, not {input.office_id}'s")
+    services = info.context.services
+    case = Reception(services.engine).open_case(
+        input.ticket_id, applicant=applicant, actor=info.context.actor(), at=services.clock(),
+        service=input.service_code, data=_json_object(input.data, "data"), idempotency_key=input.idempotency_key)
+    return OpenCasePayload(case=_case(info, case.number), pin=services.engine.vault.pin(case.id))
+
+
 @strawberry.type
-class Mutation:
+class Mutation(ReceptionMutation):
     @strawberry.mutation(description="Integrators; operators and supervisors in their own office.")
     def open_case(self, info: strawberry.Info[Context, None], input: OpenCaseInput) -> OpenCaseResult:
         def run() -> OpenCasePayload:
             info.context.who.require("integrator", "operator", "supervisor", office=input.office_id)
             services = info.context.services
             applicant = {k: v for k, v in vars(input.applicant).items() if v is not None}
+            if input.ticket_id is not None:
+                return _open_at_window(info, input, applicant)
             case = services.engine.open_case(
                 service=input.service_code, office=input.office_id, channel=input.channel, applicant=applicant,
                 actor=info.context.actor(), at=services.clock(), data=_json_object(input.data, "data"),

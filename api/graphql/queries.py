@@ -14,6 +14,7 @@ from api.graphql.directory import Office, Service
 from api.graphql.jobs import Job
 from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
+from api.graphql.reception import ReceptionQuery
 from api.graphql.relay import Node, PageInfo, keyset_page, parse_global_id, row_cursor
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
 from api.graphql.views import from_view
@@ -44,6 +45,9 @@ class OfficeRank:
     rating: float | None
     ratings: int
     complaints: int
+    visits: int = strawberry.field(description="Visitors called to a window from the queue in the period.")
+    waiting_share: float | None = strawberry.field(description="Of them, the share called within 15 minutes "
+                                                               "(5 with a booking).")
 
 
 def _service(row: dict[str, Any]) -> Service:
@@ -86,7 +90,7 @@ def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None
 
 
 @strawberry.type
-class Query:
+class Query(ReceptionQuery):
     @strawberry.field(description="The service catalog.")
     def services(self, info: strawberry.Info[Context, None]) -> list[Service]:
         return [_service(r) for r in info.context.services.reader.rows("SELECT * FROM rm_services ORDER BY code")]
@@ -209,7 +213,7 @@ class Query:
         figures = service_statistics(info.context.services.reader, month, office_id, district)
         return [from_view(ServiceFigures, f) for f in figures]
 
-    @strawberry.field(description="Offices ranked on on-time delivery, ratings and complaints.")
+    @strawberry.field(description="Offices ranked on on-time delivery, ratings, complaints and waiting in the queue.")
     def office_ranking(self, info: strawberry.Info[Context, None], since: date, until: date) -> list[OfficeRank]:
         info.context.who.require("supervisor", "auditor", "analyst")
         if (until - since).days > 366:

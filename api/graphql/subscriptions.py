@@ -10,13 +10,14 @@ import strawberry
 
 from api.context import Context
 from api.graphql.cases import Case
+from api.graphql.reception import ReceptionSubscription
 from api.graphql.tasks import Task
 
 POLL_SECONDS = 0.25
 
 
 @strawberry.type
-class Subscription:
+class Subscription(ReceptionSubscription):
     @strawberry.subscription(description="An office's task list, each time it changes (first 100 tasks).")
     async def task_list_changed(self, info: strawberry.Info[Context, None],
                                 office_id: str) -> AsyncGenerator[list[Task], None]:

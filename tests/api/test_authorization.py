@@ -49,6 +49,15 @@ ALLOWED: dict[str, set[str]] = {
     "officeRanking": {"supervisor", "auditor", "analyst"},
     "track": set(CALLERS),
     "services": set(CALLERS),
+    "slots": set(CALLERS),
+    "appointment": {"operator", "supervisor", "integrator"},
+    "queue": {"operator", "supervisor", "integrator"},
+    "bookAppointment": {"operator", "supervisor", "integrator"},
+    "cancelAppointment": {"operator", "supervisor", "integrator"},
+    "rescheduleAppointment": {"operator", "supervisor", "integrator"},
+    "issueTicket": {"operator", "supervisor", "integrator"},
+    "callNextTicket": {"operator", "supervisor"},
+    "endVisit": {"operator", "supervisor"},
 }
 
 
@@ -68,6 +77,14 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
         "acknowledgeMessage": ("acknowledgeMessage", {"caseNumber": number, "message": 1, "reference": "R-1"}),
         "retryIncident": ("retryIncident", {"caseNumber": number, "taskId": task}),
         "markNotificationSent": ("markNotificationSent", {"key": "no-such-notification"}),
+        "bookAppointment": ("bookAppointment", {"officeId": "LPK", "serviceCode": "rosreestr_ownership",
+                                                "slotId": "LPK/40/2026-11-03T10:00", "channel": "portal"}),
+        "cancelAppointment": ("cancelAppointment", {"code": "LPK-20261103-001", "reason": "проверка прав"}),
+        "rescheduleAppointment": ("rescheduleAppointment", {"code": "LPK-20261103-001",
+                                                            "slotId": "LPK/40/2026-11-03T11:00"}),
+        "issueTicket": ("issueTicket", {"officeId": "LPK", "serviceCode": "mvd_passport"}),
+        "callNextTicket": ("callNextTicket", {"officeId": "LPK", "window": 1}),
+        "endVisit": ("endVisit", {"ticketId": "LPK-20261103-А001", "outcome": "consultation"}),
         "deployProcess": ("deployProcess", {"files": [{"name": "mini.bpmn",
                                                        "text": (FIXTURES / "mini.bpmn").read_text("utf-8")}]}),
     }
@@ -85,6 +102,10 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
         "outbox": ("{ outbox { edges { node { message } } } }", {}),
         "incidents": ('{ incidents(officeId: "LPK") { taskId } }', {}),
         "notifications": ("{ notifications { edges { node { key } } } }", {}),
+        "slots": ('{ slots(officeId: "LPK", serviceCode: "mvd_passport", from: "2026-11-03", to: "2026-11-03") '
+                  "{ id } }", {}),
+        "appointment": ('{ appointment(code: "LPK-20261103-001") { code } }', {}),
+        "queue": ('{ queue(officeId: "LPK") { done } }', {}),
     }
     if operation in mutations:
         name, payload = mutations[operation]
@@ -92,7 +113,10 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
                       "deliverMessage": "DeliverMessageInput", "withdrawCase": "WithdrawCaseInput",
                       "rateVisit": "RateVisitInput", "deployProcess": "DeployProcessInput",
                       "acknowledgeMessage": "AcknowledgeMessageInput", "retryIncident": "TaskInput",
-                      "markNotificationSent": "NotificationSentInput"}[name]
+                      "markNotificationSent": "NotificationSentInput", "bookAppointment": "BookAppointmentInput",
+                      "cancelAppointment": "CancelAppointmentInput", "issueTicket": "IssueTicketInput",
+                      "rescheduleAppointment": "RescheduleAppointmentInput", "endVisit": "EndVisitInput",
+                      "callNextTicket": "CallNextTicketInput"}[name]
         query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {MUTATION_RESULT} }}"
         try:
             result = server.run(role, query, office=office, input=payload)[name]

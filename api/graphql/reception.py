@@ -1,0 +1,315 @@
+"""Reception over GraphQL: free slots and bookings for the portal, terminals and the call
+centre; tickets, the live queue and the hall's display board for offices."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import strawberry
+
+from api.context import Context
+from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, attempt
+from engine.errors import NotFound
+from engine.reception import desk
+from engine.reception.desk import Reception
+from projections.reception import live_queue, slots
+
+BOARD_POLL_SECONDS = 0.5
+BOARD_LINES = 8  # the last calls a hall's board shows
+RECEPTION_ROLES = ("integrator", "operator", "supervisor")
+STAFF = ("operator", "supervisor")
+
+
+@strawberry.type(description="A time a booked visitor can be received at a window.")
+class Slot:
+    id: str = strawberry.field(description="Pass it to bookAppointment: OFFICE/WINDOW/YYYY-MM-DDTHH:MM.")
+    office_id: str
+    window: int
+    start: datetime
+    end: datetime
+
+
+@strawberry.type
+class Appointment:
+    code: str = strawberry.field(description="The booking's code, printed for the citizen.")
+    office_id: str
+    window: int
+    service_code: str
+    start: datetime
+    end: datetime
+    channel: str
+    status: str = strawberry.field(description="booked, arrived or cancelled")
+
+    @classmethod
+    def of(cls, view: desk.Appointment) -> Appointment:
+        return cls(code=view.code, office_id=view.office, window=view.window, service_code=view.service,
+                   start=view.start, end=view.end, channel=view.channel, status=view.status)
+
+
+@strawberry.type
+class Ticket:
+    id: str = strawberry.field(description="OFFICE-YYYYMMDD-NUMBER: names the ticket in endVisit and openCase.")
+    number: str = strawberry.field(description="What the hall's board shows: А015 (in turn), Л003 (priority), "
+                                               "З007 (booked).")
+    office_id: str
+    service_code: str
+    category: str
+    appointment_code: str | None
+    arrived_at: datetime
+    state: str = strawberry.field(description="waiting, called or done")
+    window: int | None
+    called_at: datetime | None
+    outcome: str | None
+    case_number: str | None
+
+    @classmethod
+    def of(cls, view: desk.Ticket) -> Ticket:
+        return cls(id=view.id, number=view.number, office_id=view.office, service_code=view.service,
+                   category=view.category, appointment_code=view.appointment, arrived_at=view.arrived_at,
+                   state=view.state, window=view.window, called_at=view.called_at, outcome=view.outcome,
+                   case_number=view.case_number)
+
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> Ticket:
+        return cls.of(desk.Ticket.of({**row, "window": row["window_no"]}))
+
+
+@strawberry.type(description="An office's queue today, from the read model.")
+class Queue:
+    office_id: str
+    day: date
+    waiting: list[Ticket] = strawberry.field(description="In order of arrival.")
+    serving: list[Ticket] = strawberry.field(description="Called to a window, the latest call first.")
+    done: int
+
+
+@strawberry.type
+class BoardLine:
+    number: str
+    window: int
+
+
+@strawberry.type(description="What a hall's display board shows: the latest calls and how many wait.")
+class Board:
+    office_id: str
+    called: list[BoardLine]
+    waiting: int
+
+
+@strawberry.type
+class AppointmentPayload:
+    appointment: Appointment
+
+
+@strawberry.type
+class TicketPayload:
+    ticket: Ticket
+
+
+@strawberry.type
+class CallNextPayload:
+    ticket: Ticket | None = strawberry.field(description="Null when nobody waits for what the window serves.")
+
+
+Errors = ValidationError | NotFoundError | NotAllowedError | ConflictError
+AppointmentResult = Annotated[AppointmentPayload | Errors, strawberry.union("AppointmentResult")]
+TicketResult = Annotated[TicketPayload | Errors, strawberry.union("TicketResult")]
+CallNextResult = Annotated[CallNextPayload | Errors, strawberry.union("CallNextResult")]
+
+
+@strawberry.input
+class BookingContactInput:
+    full_name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+@strawberry.input
+class BookAppointmentInput:
+    office_id: str
+    service_code: str
+    slot_id: str = strawberry.field(description="A slot's id from `slots`.")
+    channel: str = strawberry.field(description="portal, terminal, call_centre or window")
+    contact: BookingContactInput | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class CancelAppointmentInput:
+    code: str
+    reason: str
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class RescheduleAppointmentInput:
+    code: str
+    slot_id: str
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class IssueTicketInput:
+    office_id: str
+    service_code: str | None = strawberry.field(default=None, description="What the visitor came for; "
+                                                "not needed with an appointment.")
+    appointment_code: str | None = None
+    category: str = strawberry.field(default="general", description="general or priority")
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class CallNextTicketInput:
+    office_id: str
+    window: int
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class EndVisitInput:
+    ticket_id: str
+    outcome: str = strawberry.field(description="consultation or no_show (opening a case ends a visit by itself)")
+    idempotency_key: str | None = None
+
+
+def _reception(info: strawberry.Info[Context, None]) -> Reception:
+    return Reception(info.context.services.engine)
+
+
+def _in_office(info: strawberry.Info[Context, None], code: str, roles: tuple[str, ...] = RECEPTION_ROLES) -> None:
+    """The office a reception code or ticket id names: staff act only in their own. The
+    role is checked before the code is read, so a caller without the role learns nothing."""
+    who = info.context.who
+    who.require(*roles)
+    who.require(*roles, office=desk.split_code(code)[0])
+
+
+@strawberry.type
+class ReceptionQuery:
+    @strawberry.field(description="Free slots for a service at an office, day by day (at most 31 days); "
+                                  "public, like the catalog.")
+    def slots(self, info: strawberry.Info[Context, None], office_id: str, service_code: str,
+              from_: Annotated[date, strawberry.argument(name="from")],
+              to: date) -> list[Slot]:
+        services = info.context.services
+        services.refresh()
+        return [Slot(id=s.id, office_id=s.office, window=s.window, start=s.start, end=s.end)
+                for s in slots(services.reader, office_id, service_code, from_, to, services.clock())]
+
+    @strawberry.field(description="One booking by its code (integrators; staff of its office).")
+    def appointment(self, info: strawberry.Info[Context, None], code: str) -> Appointment | None:
+        _in_office(info, code)
+        try:
+            return Appointment.of(_reception(info).appointment(code))
+        except NotFound:
+            return None
+
+    @strawberry.field(description="An office's live queue (integrators: terminals and boards; staff of the office).")
+    def queue(self, info: strawberry.Info[Context, None], office_id: str, day: date | None = None) -> Queue:
+        info.context.who.require(*RECEPTION_ROLES, office=office_id)
+        services = info.context.services
+        services.refresh()
+        view = live_queue(services.reader, office_id, day or _local_today(info, office_id))
+        return Queue(office_id=office_id, day=date.fromisoformat(view.day),
+                     waiting=[Ticket.of_row(r) for r in view.waiting],
+                     serving=[Ticket.of_row(r) for r in view.serving], done=view.done)
+
+
+def _local_today(info: strawberry.Info[Context, None], office_id: str) -> date:
+    from zoneinfo import ZoneInfo
+
+    rows = info.context.services.reader.rows("SELECT timezone FROM rm_offices WHERE code = ?", (office_id,))
+    zone = ZoneInfo(rows[0]["timezone"]) if rows else ZoneInfo("Europe/Moscow")
+    return info.context.services.clock().astimezone(zone).date()
+
+
+def _command(info: strawberry.Info[Context, None], run: Callable[[Reception, str, datetime], Any]) -> Any:
+    services = info.context.services
+    return attempt(lambda: run(Reception(services.engine), info.context.actor(), services.clock()))
+
+
+@strawberry.type
+class ReceptionMutation:
+    @strawberry.mutation(description="Integrators (portal, terminal, call centre); staff of the office.")
+    def book_appointment(self, info: strawberry.Info[Context, None], input: BookAppointmentInput) -> AppointmentResult:
+        def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
+            info.context.who.require(*RECEPTION_ROLES, office=input.office_id)
+            contact = {k: v for k, v in vars(input.contact).items() if v} if input.contact else {}
+            return AppointmentPayload(appointment=Appointment.of(reception.book(
+                office=input.office_id, service=input.service_code, slot=input.slot_id, channel=input.channel,
+                applicant=contact, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+        result: AppointmentResult = _command(info, run)
+        return result
+
+    @strawberry.mutation(description="Integrators; staff of the office. The slot is free again.")
+    def cancel_appointment(self, info: strawberry.Info[Context, None],
+                           input: CancelAppointmentInput) -> AppointmentResult:
+        def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
+            _in_office(info, input.code)
+            return AppointmentPayload(appointment=Appointment.of(reception.cancel(
+                input.code, input.reason, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+        result: AppointmentResult = _command(info, run)
+        return result
+
+    @strawberry.mutation(description="Integrators; staff of the office. The old booking is cancelled and the new "
+                                     "one made in one step; the answer is the new booking.")
+    def reschedule_appointment(self, info: strawberry.Info[Context, None],
+                               input: RescheduleAppointmentInput) -> AppointmentResult:
+        def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
+            _in_office(info, input.code)
+            return AppointmentPayload(appointment=Appointment.of(reception.reschedule(
+                input.code, input.slot_id, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+        result: AppointmentResult = _command(info, run)
+        return result
+
+    @strawberry.mutation(description="Integrators (terminals); staff of the office: a visitor arrives.")
+    def issue_ticket(self, info: strawberry.Info[Context, None], input: IssueTicketInput) -> TicketResult:
+        def run(reception: Reception, actor: str, at: datetime) -> TicketPayload:
+            info.context.who.require(*RECEPTION_ROLES, office=input.office_id)
+            return TicketPayload(ticket=Ticket.of(reception.issue_ticket(
+                office=input.office_id, service=input.service_code, appointment=input.appointment_code,
+                category=input.category, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+        result: TicketResult = _command(info, run)
+        return result
+
+    @strawberry.mutation(description="Operators and supervisors of the office: call the next visitor to a window.")
+    def call_next_ticket(self, info: strawberry.Info[Context, None], input: CallNextTicketInput) -> CallNextResult:
+        def run(reception: Reception, actor: str, at: datetime) -> CallNextPayload:
+            info.context.who.require(*STAFF, office=input.office_id)
+            called = reception.call_next(office=input.office_id, window=input.window, actor=actor, at=at,
+                                         idempotency_key=input.idempotency_key)
+            return CallNextPayload(ticket=Ticket.of(called) if called else None)
+        result: CallNextResult = _command(info, run)
+        return result
+
+    @strawberry.mutation(description="Operators and supervisors of the office: a visit ends without a case.")
+    def end_visit(self, info: strawberry.Info[Context, None], input: EndVisitInput) -> TicketResult:
+        def run(reception: Reception, actor: str, at: datetime) -> TicketPayload:
+            _in_office(info, input.ticket_id, STAFF)
+            return TicketPayload(ticket=Ticket.of(reception.end_visit(
+                input.ticket_id, input.outcome, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+        result: TicketResult = _command(info, run)
+        return result
+
+
+@strawberry.type
+class ReceptionSubscription:
+    @strawberry.subscription(description="A hall's display board: the latest calls to windows and how many wait, "
+                                         "each time it changes (integrators; staff of the office).")
+    async def queue_board(self, info: strawberry.Info[Context, None],
+                          office_id: str) -> AsyncGenerator[Board, None]:
+        info.context.who.require(*RECEPTION_ROLES, office=office_id)
+        services = info.context.services
+        seen: tuple[Any, ...] | None = None
+        while True:
+            services.refresh()
+            view = live_queue(services.reader, office_id, _local_today(info, office_id))
+            called = [BoardLine(number=r["number"], window=r["window_no"]) for r in view.serving[:BOARD_LINES]]
+            current = (tuple((c.number, c.window) for c in called), len(view.waiting))
+            if current != seen:
+                seen = current
+                yield Board(office_id=office_id, called=called, waiting=len(view.waiting))
+            await asyncio.sleep(BOARD_POLL_SECONDS)
