@@ -21,7 +21,7 @@ from engine.bpmn.library import LIBRARY, FormField
 from engine.case import Case
 from engine.catalog import Service
 from engine.demo.region import lipetsk_offices
-from engine.demo.simulation import AGENCY_ANSWERS, MOSCOW, Simulation
+from engine.expressions.time_functions import ZONE as MOSCOW
 from engine.offices import Office
 from engine.store import StoreConfig
 
@@ -33,6 +33,17 @@ CLAIMED = 0.5  # staff take half the tasks into their own list before they work 
 RATED = 0.3  # citizens who rate the service when their case is done
 # What a connector answers in the benchmark (the real connectors write notification rows
 # and ask the treasury; their cost is not the engine's).
+# What agencies usually answer, by the message a case waits for.
+AGENCY_ANSWERS: dict[str, dict[str, Any]] = {
+    "rosreestr_decision": {"decision": "registered"},
+    "gisgmp_payment_status": {"paid": True},
+    "mvd_decision": {"decision": "issued"},
+    "mvd_registration_decision": {"decision": "registered"},
+    "fns_income_response": {"confirmed": True, "income_confirmed": True},
+    "zags_birth_response": {"confirmed": True},
+}
+SURNAMES = ("Иванов", "Смирнова", "Кузнецов", "Попова", "Васильев", "Петрова", "Соколов", "Михайлова")
+INITIALS = "АБВГДЕИКЛМНОПРСТ"
 JOB_RESULTS: dict[str, dict[str, Any]] = {
     "payment_check": {"fee_paid": True, "fee_paid_amount": 2000},
     "sms": {"sms_sent": True},
@@ -122,7 +133,7 @@ class Driver:
     def open(self, arrival: Arrival) -> Case:
         rng = random.Random(f"{self.seed}:applicant:{arrival.index}")  # noqa: S311 - a seeded workload
         return self.engine.open_case(service=arrival.service, office=arrival.office, channel=arrival.channel,
-                                     applicant=Simulation._applicant(rng), actor=f"{arrival.office}/operator",
+                                     applicant=applicant(rng), actor=f"{arrival.office}/operator",
                                      at=arrival.at)
 
     def next_command(self, flight: InFlight, at: datetime) -> Command | None:
@@ -153,7 +164,7 @@ class Driver:
                                                 task=task["task"])
         if case.awaiting:
             name = sorted(case.awaiting)[0]
-            payload = AGENCY_ANSWERS.get(name, [({}, 1)])[0][0]  # the usual, positive answer
+            payload = AGENCY_ANSWERS.get(name, {})
             return lambda: engine.deliver_message(number, name, dict(payload), actor="agency", at=at)
         due = sorted((t["due"], t["element"]) for t in case.timers if t["due"])
         if due:
@@ -216,11 +227,32 @@ class InFlight:
     rated: bool = False
 
 
+def applicant(rng: random.Random) -> dict[str, str]:
+    return {"full_name": f"{rng.choice(SURNAMES)} {rng.choice(INITIALS)}. {rng.choice(INITIALS)}.",
+            "document": f"42{rng.randint(10, 25)} {rng.randint(100000, 999999)}",
+            "phone": f"+7 904 {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"}
+
+
 def field_value(form_field: FormField, rng: random.Random, day: date) -> Any:
     """A filled-in form field: the usual, valid answer (the process goes its main way)."""
+    name = form_field.id
     if form_field.type == "boolean":
         return True
-    return Simulation._field_value(form_field, rng, day)
+    if form_field.type == "enum":
+        return rng.choice(form_field.options) if form_field.options else None
+    if form_field.type == "date":
+        return day.isoformat()
+    if form_field.type == "long":
+        if "income" in name:
+            return rng.randint(15_000, 90_000)
+        if "age" in name:
+            return rng.randint(0, 17)
+        return rng.randint(1, 5)
+    if "cadastral" in name:
+        return f"48:20:{rng.randint(10_000, 99_999):07d}:{rng.randint(1, 999)}"
+    if "uin" in name:
+        return "".join(rng.choice("0123456789") for _ in range(20))
+    return f"{name.replace('_', '-')}-{rng.randint(1000, 9999)}"
 
 
 def case_ids(engine: Engine, numbers: list[str]) -> list[UUID]:
