@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -229,6 +229,7 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
         messages: Counter[str] = Counter()
         refused: Counter[str] = Counter()
         timers: Counter[str] = Counter()
+        first_day: date | None = None
         for _ in range(days):
             report = simulation.run_day(day, applications)
             totals.update(opened=report.opened, completed=report.completed, commands=report.commands,
@@ -237,8 +238,10 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
             services.update(report.services)
             messages.update(report.messages_sent)
             refused.update(report.refused)
-            click.echo(f"{day.isoformat()}: {report.opened} cases opened, {report.completed} completed, "
-                       f"{report.commands} commands")
+            click.echo(f"{day.isoformat()}: {report.tickets} visitors took a ticket ({report.booked} booked ahead), "
+                       f"{report.opened} cases opened, {report.consultations} consultations, "
+                       f"{report.completed} completed, {report.commands} commands")
+            first_day = first_day or day
             day = next_working_day(day)
         _summary(engine, totals, services, messages, refused, world.stopwatch() - began)
         click.echo(f"agency gateways acknowledged {totals['acknowledged']} requests from the outbox; timers fired: "
@@ -250,6 +253,8 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
                    f"({done.retried} retried by a supervisor); notifications in the outbox: "
                    + (", ".join(f"{k} {v}" for k, v in sorted(engine.notifications.count().items())) or "none"))
         _read_models(engine)
+        assert first_day is not None
+        _waiting(engine, first_day, day)
 
 
 def _agencies(engine: Engine) -> Any:
@@ -298,6 +303,31 @@ def _read_models(engine: Engine) -> None:
         status = track(reader, number, pin, world.now())
         click.echo(f"a citizen tracking {number} with PIN {pin} sees: {status.stage} — {status.next_action} "
                    f"(expected by {status.expected_completion})")
+
+
+def _waiting(engine: Engine, since: date, until: date) -> None:
+    """The queue's figures for the simulated days, from the read model."""
+    from projections.queries import Reader
+    from projections.reception import waiting_figures
+    from projections.runner import Projector
+
+    reader = Reader(Projector(engine))
+    region = waiting_figures(reader, since, until, per_office=False)
+    if not region:
+        click.echo("queue: nobody was called to a window")
+        return
+    r = region[0]
+    booked = f"{r.booked_within_cap / r.booked:.0%}" if r.booked else "—"
+    click.echo(f"queue: {r.visits} visitors called to a window; waited median {r.median_wait_minutes} min, "
+               f"90th percentile {r.p90_wait_minutes} min; {r.within_cap_share or 0:.0%} within 15 min "
+               f"(booked visitors: {booked} of {r.booked} within 5 min); reception took a median "
+               f"{r.median_service_minutes} min; visits ended: "
+               + ", ".join(f"{outcome} {count}" for outcome, count in sorted(r.outcomes.items())))
+    offices = engine.directory().offices
+    slowest = sorted(waiting_figures(reader, since, until), key=lambda f: f.within_cap_share or 0)[:3]
+    click.echo("longest waits: " + "; ".join(
+        f"{offices[f.office or '']['name']} — {f.within_cap_share or 0:.0%} within the cap, median "
+        f"{f.median_wait_minutes} min over {f.visits} visits" for f in slowest))
 
 
 def _summary(engine: Engine, totals: Counter[str], services: Counter[str], messages: Counter[str],

@@ -19,13 +19,12 @@ from engine.application import Engine, scan_cases
 from engine.bpmn.library import LIBRARY, FormField
 from engine.case import Case
 from engine.catalog import Service
+from engine.demo.hall import Halls, Visitor, applicant
 from engine.errors import OknoError
 from engine.offices import Office
+from engine.reception.desk import Reception
 
 MOSCOW = ZoneInfo("Europe/Moscow")
-SURNAMES = ["Иванов", "Смирнова", "Кузнецов", "Попова", "Васильев", "Петрова", "Соколов", "Михайлова",
-            "Новиков", "Фёдорова", "Морозов", "Волкова", "Алексеев", "Лебедева", "Семёнов", "Егорова"]
-INITIALS = "АБВГДЕИКЛМНОПРСТ"
 
 # What agencies answer, by message name: (payload choices with weights).
 AGENCY_ANSWERS: dict[str, list[tuple[dict[str, Any], int]]] = {
@@ -59,6 +58,9 @@ class DayReport:
     messages_sent: Counter[str] = field(default_factory=Counter)
     acknowledged: int = 0
     timers_fired: Counter[str] = field(default_factory=Counter)
+    tickets: int = 0
+    booked: int = 0
+    consultations: int = 0
 
 
 class Simulation:
@@ -89,31 +91,35 @@ class Simulation:
             at = opening + timedelta(minutes=rng.randint(60, 600))
             self._drive(number, at, rng, report, arrival=False)
 
-        arrivals = sorted(self._arrival_minute(rng) for _ in range(applications))
-        worked_until = 60
-        for index, minute in enumerate(arrivals):
-            while self.job_worker is not None and minute >= worked_until + 30:
-                # The worker polls all day; every half hour of simulated time is close enough here.
-                worked_until += 30
-                self.job_worker.run(opening + timedelta(minutes=worked_until))
+        # The day's visitors: a service and an office each, arriving over the office's hours.
+        halls = Halls(Reception(self.engine), rng, self.seed, day)
+        visitors = []
+        for index in range(applications):
             service = rng.choices(services, weights=[s.popularity for s in services])[0]
             office = rng.choices(offices, weights=[o.windows for o in offices])[0]
-            at = opening + timedelta(minutes=minute)
-            try:
-                case = self.engine.open_case(
-                    service=service.code, office=office.code,
-                    channel="window" if office.kind == "centre" else "remote_office",
-                    applicant=self._applicant(rng), actor=f"{office.code}/operator", at=at,
-                    idempotency_key=f"demo:{self.seed}:{day.isoformat()}:{index}")
-            except OknoError as error:
-                report.refused[type(error).__name__] += 1
-                continue
+            visitor = halls.visitor(index, office, service, self._arrival_minute(rng) / 720)
+            if visitor is not None:
+                visitors.append(visitor)
+        halls.book_ahead(visitors, opening - timedelta(hours=13))
+        worked_until = [opening + timedelta(minutes=60)]
+
+        def tick(at: datetime) -> None:
+            # The worker polls all day; every half hour of simulated time is close enough here.
+            while self.job_worker is not None and at >= worked_until[0] + timedelta(minutes=30):
+                worked_until[0] += timedelta(minutes=30)
+                self.job_worker.run(worked_until[0])
+
+        def opened(visitor: Visitor, case: Case, at: datetime) -> None:
             if case.version == 1 and case.created_on == at:
                 report.opened += 1
-                report.services[service.title] += 1
-                report.commands += 1
+                report.services[visitor.service.title] += 1
                 self._note(case, report)
             self._drive(case.number, at + timedelta(minutes=rng.randint(8, 20)), rng, report, arrival=True)
+
+        hall = halls.run(visitors, opened, tick)
+        report.tickets, report.booked, report.consultations = hall.tickets, hall.booked, hall.consultations
+        report.commands += hall.commands
+        report.refused.update(hall.refused)
         if self.job_worker is not None:
             self.job_worker.run(opening + timedelta(hours=12, minutes=30))
         return report
@@ -142,12 +148,7 @@ class Simulation:
 
     @staticmethod
     def _applicant(rng: random.Random) -> dict[str, str]:
-        surname = rng.choice(SURNAMES)
-        return {
-            "full_name": f"{surname} {rng.choice(INITIALS)}. {rng.choice(INITIALS)}.",
-            "document": f"42{rng.randint(10, 25)} {rng.randint(100000, 999999)}",
-            "phone": f"+7 904 {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
-        }
+        return applicant(rng)
 
     def _drive(self, number: str, at: datetime, rng: random.Random, report: DayReport, *, arrival: bool) -> None:
         closing = datetime.combine(at.date(), time(20, 0), MOSCOW)

@@ -63,17 +63,24 @@ def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_ag
     first = okno("demo", "--applications", "60", "--start", "2026-11-02", cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     assert (tmp_path / "okno.sqlite").exists()
-    assert "2026-11-02: 60 cases opened" in first.stdout
+    day = re.search(r"2026-11-02: (\d+) visitors took a ticket \((\d+) booked ahead\), (\d+) cases opened, "
+                    r"(\d+) consultations", first.stdout)
+    assert day, first.stdout
+    tickets, booked, opened, consultations = (int(g) for g in day.groups())
+    assert 50 <= tickets <= 60 and booked > 0 and tickets == opened + consultations
     for heading in ("region: 42 offices (20 centres)", "open tasks by office:", "top services this run:",
-                    "store: 60 cases"):
+                    f"store: {opened} cases", f"queue: {tickets} visitors called to a window", "within 15 min",
+                    "longest waits: "):
         assert heading in first.stdout, first.stdout
     second = okno("demo", "--applications", "40", cwd=tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "2026-11-03: 40 cases opened" in second.stdout
-    assert "store: 100 cases" in second.stdout
+    more = re.search(r"2026-11-03: \d+ visitors took a ticket \(\d+ booked ahead\), (\d+) cases opened", second.stdout)
+    assert more, second.stdout
+    total = opened + int(more.group(1))
+    assert f"store: {total} cases" in second.stdout
     verify = okno("audit", "verify", "--all", cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert "100 of 100 cases verified, 0 diverged" in verify.stdout
+    assert f"{total} of {total} cases verified, 0 diverged" in verify.stdout
 
 
 def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
@@ -85,7 +92,8 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
     assert okno("worker", "--once", cwd=tmp_path).returncode == 0
     status = okno("projections", "status", cwd=tmp_path)
     assert re.fullmatch(r"cases: position (\d+) of \1, lag 0\ntimers: position \1 of \1, lag 0\n"
-                        r"outbox: position \1 of \1, lag 0\njobs: position \1 of \1, lag 0\n", status.stdout), \
+                        r"outbox: position \1 of \1, lag 0\njobs: position \1 of \1, lag 0\n"
+                        r"appointments: position \1 of \1, lag 0\nqueue: position \1 of \1, lag 0\n", status.stdout), \
         status.stdout
     rebuild = okno("projections", "rebuild", cwd=tmp_path)
     assert rebuild.returncode == 0 and re.search(r"timers: \d+ events in [\d.]+ s \([\d,]+ events/s\)",
@@ -105,7 +113,9 @@ def test_the_database_url_switches_the_demo_to_postgresql(tmp_path: Path, postgr
     result = okno("demo", "--applications", "20", "--start", "2026-11-02", cwd=tmp_path,
                   env={"OKNO_DATABASE_URL": postgres_url})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "store: 20 cases" in result.stdout
+    opened = re.search(r"2026-11-02: \d+ visitors took a ticket \(\d+ booked ahead\), (\d+) cases opened",
+                       result.stdout)
+    assert opened and f"store: {opened.group(1)} cases" in result.stdout, result.stdout
     assert not (tmp_path / "okno.sqlite").exists()
 
 
@@ -123,4 +133,4 @@ def test_with_table_creation_off_processes_refuse_to_start_until_okno_migrate(
     assert again.returncode == 0 and again.stdout == migrated.stdout, "migrate can run again"
     assert okno("worker", "--once", cwd=tmp_path, env=production).returncode == 0
     demo = okno("demo", "--applications", "10", "--start", "2026-11-02", cwd=tmp_path, env=production)
-    assert demo.returncode == 0 and "store: 10 cases" in demo.stdout, demo.stderr
+    assert demo.returncode == 0 and re.search(r"store: \d+ cases", demo.stdout), demo.stderr
