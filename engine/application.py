@@ -217,6 +217,9 @@ class Engine:
         return changed
 
     def register_offices(self, offices: list[Office], at: datetime) -> bool:
+        problems = [p for office in offices for p in office.problems()]
+        if problems:
+            raise InvalidInput("offices not registered: " + "; ".join(problems))
         directory = self.directory(at)
         changed = directory.register([o.to_dict() for o in offices], at)
         self._save(directory)

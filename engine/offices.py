@@ -50,6 +50,19 @@ class Office:
         only = self.window_services.get(str(window))
         return not only or service in only or agency in only
 
+    def problems(self) -> list[str]:
+        """What is wrong with this office's reception set-up (empty when nothing is)."""
+        from engine.reception.hours import hours_problems
+
+        found = [f"{self.code}: {p}" for p in hours_problems(self.hours, self.timezone)]
+        if self.windows < 1:
+            found.append(f"{self.code}: an office needs at least one window")
+        found += [f"{self.code}: window_services names window {w}, but windows are 1 to {self.windows}"
+                  for w in self.window_services if not (w.isdigit() and 1 <= int(w) <= self.windows)]
+        if self.booking_windows is not None and not 0 <= self.booking_windows <= self.windows:
+            found.append(f"{self.code}: booking_windows must be between 0 and {self.windows}")
+        return found
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["hours"] = {day: list(spans) for day, spans in self.hours.items()}

@@ -23,7 +23,7 @@ from engine.catalog import Service
 from engine.errors import OknoError
 from engine.offices import Office
 from engine.reception.desk import Reception
-from engine.reception.hours import open_intervals
+from engine.reception.hours import is_open, open_intervals
 from engine.reception.slots import Booked, free_slots
 
 VISITORS_PER_OPERATOR = 16  # an operator's day at reception, with room for the peaks
@@ -102,9 +102,10 @@ class Halls:
                 self.report.refuse(error)
                 continue
             self.report.commands += 1
-            opens = min(start for start, _ in open_intervals(visitor.office, self.day))
             visitor.appointment = booked.code
-            visitor.arrival = max(opens, booked.start - timedelta(minutes=self.rng.randint(0, 10)))
+            early = booked.start - timedelta(minutes=self.rng.randint(0, 10))
+            # Early, unless the office is still closed then (before opening, or at lunch).
+            visitor.arrival = early if is_open(visitor.office, early) else booked.start
             visitor.came = self.rng.random() >= NO_SHOW
 
     def run(self, visitors: list[Visitor], on_case: OnCase, tick: Callable[[datetime], None]) -> HallReport:
@@ -112,10 +113,7 @@ class Halls:
         runs before each event, for what else happens as the day goes by)."""
         offices = {v.office.code: v.office for v in visitors}
         per_office = Counter(v.office.code for v in visitors)
-        # An office staffs as many windows as its day's visitors need.
-        free: dict[str, set[int]] = {
-            code: set(range(1, max(1, min(offices[code].windows, math.ceil(n / VISITORS_PER_OPERATOR))) + 1))
-            for code, n in per_office.items()}
+        free = {code: staffed(offices[code], n) for code, n in per_office.items()}
         waiting: dict[str, Visitor] = {}  # ticket id -> visitor
         events: list[tuple[datetime, int, str, Visitor, str, int]] = []
         order = 0
@@ -136,7 +134,7 @@ class Halls:
             for free_window in sorted(free[office]):
                 called = self._call(office, free_window, at)
                 if called is None:
-                    break
+                    continue  # nobody waits for what this window serves
                 caller = waiting.pop(called)
                 free[office].discard(free_window)
                 minutes = caller.service.reception_minutes * self.rng.uniform(0.5, 1.3)
@@ -193,6 +191,14 @@ class Halls:
 SURNAMES = ["Иванов", "Смирнова", "Кузнецов", "Попова", "Васильев", "Петрова", "Соколов", "Михайлова",
             "Новиков", "Фёдорова", "Морозов", "Волкова", "Алексеев", "Лебедева", "Семёнов", "Егорова"]
 INITIALS = "АБВГДЕИКЛМНОПРСТ"
+
+
+def staffed(office: Office, visitors: int) -> set[int]:
+    """The windows an office opens for a day: every specialised one, and as many of the
+    others as the day's visitors need."""
+    special = {int(w) for w in office.window_services}
+    general = [w for w in range(1, office.windows + 1) if w not in special]
+    return special | set(general[:max(1, math.ceil(visitors / VISITORS_PER_OPERATOR))])
 
 
 def applicant(rng: random.Random) -> dict[str, str]:

@@ -19,7 +19,7 @@ from engine.application import Engine, scan_cases
 from engine.bpmn.library import LIBRARY, FormField
 from engine.case import Case
 from engine.catalog import Service
-from engine.demo.hall import Halls, Visitor, applicant
+from engine.demo.hall import Halls, Visitor
 from engine.errors import OknoError
 from engine.offices import Office
 from engine.reception.desk import Reception
@@ -145,10 +145,6 @@ class Simulation:
         # Two peaks: late morning and after lunch, over 08:00–20:00.
         peak = rng.choice((150, 390))
         return min(719, max(0, int(rng.gauss(peak, 90))))
-
-    @staticmethod
-    def _applicant(rng: random.Random) -> dict[str, str]:
-        return applicant(rng)
 
     def _drive(self, number: str, at: datetime, rng: random.Random, report: DayReport, *, arrival: bool) -> None:
         closing = datetime.combine(at.date(), time(20, 0), MOSCOW)
