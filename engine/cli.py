@@ -24,6 +24,7 @@ from engine.bpmn.validation import validate
 from engine.case import Case, case_id_for
 from engine.catalog import CatalogInvalid, Service, parse_catalog
 from engine.errors import OknoError, UnknownCase
+from engine.reception.cli import queue_command, slots_command, waiting_command
 from engine.store import config_from_environment
 
 
@@ -618,7 +619,7 @@ def dashboard_command(office: str, day: datetime | None) -> None:
             click.echo(f"  lead time {service}: median {median} d, p90 {p90} d")
 
 
-@cli.command("ranking", help="Offices ranked on on-time delivery, ratings and complaints.")
+@cli.command("ranking", help="Offices ranked on on-time delivery, ratings, complaints and waiting in the queue.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), required=True)
 def ranking_command(since: datetime, until: datetime) -> None:
@@ -629,8 +630,9 @@ def ranking_command(since: datetime, until: datetime) -> None:
         for r in office_ranking(Reader(Projector(engine)), since.date(), until.date()):
             on_time = "—" if r.on_time_share is None else f"{r.on_time_share:.0%}"
             rating = "—" if r.rating is None else f"{r.rating:.2f} ({r.ratings})"
+            waited = "—" if r.waiting_share is None else f"{r.waiting_share:.0%} of {r.visits}"
             click.echo(f"{r.rank:3d}. {r.score:6.2f}  {r.name} ({r.office}): on time {on_time}, "
-                       f"rating {rating}, complaints {r.complaints}")
+                       f"rating {rating}, complaints {r.complaints}, called within the cap {waited}")
 
 
 @cli.command("stats", help="Applications per service in a month, with on-time share and growth.")
@@ -691,3 +693,6 @@ def token_create(role: str, office: str | None, subject: str, days: int) -> None
 
 
 cli.add_command(bench_command)
+cli.add_command(slots_command)
+cli.add_command(queue_command)
+cli.add_command(waiting_command)

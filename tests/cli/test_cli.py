@@ -106,6 +106,16 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
                  ["stats", "--month", "2026-11"], ["ranking", "--since", "2026-11-01", "--until", "2026-11-30"]):
         result = okno(*args, cwd=tmp_path)
         assert result.returncode == 0 and result.stdout, (args, result.stderr)
+    queue = okno("queue", "--office", "LPK", "--day", "2026-11-02", cwd=tmp_path)
+    assert re.match(r"LPK 2026-11-02: 0 waiting, 0 at windows, [1-9]\d* visits done", queue.stdout), queue.stdout
+    waiting = okno("waiting", "--since", "2026-11-01", "--until", "2026-11-30", "--office", "LPK", cwd=tmp_path)
+    assert re.match(r"LPK: [1-9]\d* visits, \d+% within the cap", waiting.stdout), waiting.stdout + waiting.stderr
+    # Slots for a day in the past are none; a holiday has none either; an unknown office is a clear error.
+    for day in ("2026-11-02", "2026-11-04"):
+        past = okno("slots", "--office", "LPK", "--service", "mvd_passport", "--day", day, cwd=tmp_path)
+        assert past.returncode == 0 and past.stdout == "no free slots for mvd_passport at LPK\n", past.stdout
+    unknown = okno("slots", "--office", "XXX", "--service", "mvd_passport", cwd=tmp_path)
+    assert unknown.returncode == 2 and "unknown office 'XXX'" in unknown.stderr
 
 
 @pytest.mark.postgres

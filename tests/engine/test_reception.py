@@ -216,3 +216,19 @@ def test_two_engines_booking_one_slot_record_one_booking(engines: EngineMaker) -
     day = a.day("LPK", TUESDAY)
     assert day is not None and day.id == office_day_id("LPK", TUESDAY)
     assert sum(1 for x in day.appointments.values() if x["window"] == 8) == 1
+
+
+@pytest.mark.parametrize("office", [
+    Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"mon": ("20:00-08:00",)}),
+    Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"funday": ("08:00-12:00",)}),
+    Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"mon": ("8-12",)}),
+    Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"mon": ("08:00-13:00", "12:00-17:00")}),
+    Office("BAD", "Плохой", "centre", "Липецкий", 3, timezone="Europe/Lipetsk"),
+    Office("BAD", "Плохой", "centre", "Липецкий", 3, window_services={"4": ("МВД",)}),
+    Office("BAD", "Плохой", "centre", "Липецкий", 3, booking_windows=5),
+])
+def test_an_office_with_impossible_hours_or_windows_is_refused_at_registration(engine: Engine, office: Office) -> None:
+    before = events(engine)
+    with pytest.raises(InvalidInput, match="BAD: "):
+        engine.register_offices([office], T0)
+    assert events(engine) == before and "BAD" not in engine.directory().offices
