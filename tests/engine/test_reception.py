@@ -232,3 +232,15 @@ def test_an_office_with_impossible_hours_or_windows_is_refused_at_registration(e
     with pytest.raises(InvalidInput, match="BAD: "):
         engine.register_offices([office], T0)
     assert events(engine) == before and "BAD" not in engine.directory().offices
+
+
+def test_a_window_that_serves_some_services_calls_only_their_visitors(reception: Reception, engine: Engine) -> None:
+    special = Office("SPC", "МФЦ с окнами МВД", "centre", "Липецкий", 2, window_services={"1": ("МВД",)})
+    engine.register_offices([special], T0)
+    walk_in = reception.issue_ticket(office="SPC", service="mini_service", actor="terminal", at=local(TUESDAY, 9))
+    assert reception.call_next(office="SPC", window=1, actor="SPC/op", at=local(TUESDAY, 9, 1)) is None
+    passport = reception.issue_ticket(office="SPC", service="passport", actor="terminal", at=local(TUESDAY, 9, 2))
+    called = reception.call_next(office="SPC", window=1, actor="SPC/op", at=local(TUESDAY, 9, 3))
+    assert called is not None and called.id == passport.id  # it came later, but window 1 serves only МВД
+    called = reception.call_next(office="SPC", window=2, actor="SPC/op", at=local(TUESDAY, 9, 4))
+    assert called is not None and called.id == walk_in.id
