@@ -19,8 +19,10 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2_000
 
 def _is_internal(error: GraphQLError) -> bool:
+    """A bug says nothing; okno's own errors, and GraphQL's (a variable of the wrong type
+    or missing, which graphql-core wraps as the original error), say what is wrong."""
     original = error.original_error
-    return original is not None and not isinstance(original, OknoError)
+    return original is not None and not isinstance(original, (OknoError, GraphQLError))
 
 
 schema = strawberry.Schema(

@@ -165,3 +165,12 @@ def test_the_halls_board_shows_each_call_to_a_window(server: Server) -> None:
     messages = asyncio.run(first_messages(server, "integrator", None, query, shows_call, act))
     assert messages[0]["queueBoard"] == {"called": [], "waiting": 0}
     assert messages[-1]["queueBoard"] == {"called": [{"number": "Л001", "window": 7}], "waiting": 0}
+
+
+def test_a_variable_of_the_wrong_type_is_told_what_is_wrong_not_internal_error(server: Server) -> None:
+    from gql.transport.exceptions import TransportQueryError
+
+    with pytest.raises(TransportQueryError, match="cannot represent a Date"):
+        server.run(None, SLOTS, officeId="LPK", service="mvd_passport", **{"from": "tomorrow"}, to="2026-11-03")
+    with pytest.raises(TransportQueryError, match="String!' to be provided"):
+        server.run(None, SLOTS, service="mvd_passport", **{"from": "2026-11-03"}, to="2026-11-03")
