@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import uuid5
 
 from eventsourcing.application import AggregateNotFoundError
@@ -125,10 +125,6 @@ class Reception:
         _, start = parse_slot_id(slot, where)
 
         def decide(day: OfficeDay) -> str:
-            earlier = day.retried(idempotency_key, request)
-            if earlier is not None:
-                return earlier
-            day.check_time(at)
             chosen = check_slot(where, entry, slot, _held(day), at, self.calendar)
             code = f"{office}-{day.day.replace('-', '')}-{day.booked_count + 1:03d}"
             sealed = self.engine.vault.seal(uuid5(day.id, code), applicant) if applicant else {}
@@ -138,7 +134,7 @@ class Reception:
                      actor=actor, at=at, key=idempotency_key, request=request)
             return code
 
-        code = self._on_day(office, start.date(), at, decide)
+        code = self._on_day(office, start.date(), at, idempotency_key, request, decide)
         return self.appointment(code)
 
     def cancel(self, code: str, reason: str, *, actor: str, at: datetime,
@@ -147,19 +143,15 @@ class Reception:
         request = request_print("cancel", code=code, reason=reason)
 
         def decide(day: OfficeDay) -> str:
-            earlier = day.retried(idempotency_key, request)
-            if earlier is not None:
-                return earlier
             found = day.appointments.get(code)
             if found is None:
                 raise UnknownAppointment(code)
             if found["status"] != "booked":
                 raise AppointmentNotValid(f"appointment {code} is {found['status']}: it cannot be cancelled")
-            day.check_time(at)
             day.cancel(code, reason, actor=actor, at=at, key=idempotency_key, request=request)
             return code
 
-        self._on_day(office, day_of, at, decide, missing=_raise(UnknownAppointment(code)))
+        self._on_day(office, day_of, at, idempotency_key, request, decide, missing=_raise(UnknownAppointment(code)))
         return self.appointment(code)
 
     def reschedule(self, code: str, slot: str, *, actor: str, at: datetime,
@@ -229,10 +221,6 @@ class Reception:
         request = request_print("ticket", office=office, service=service, appointment=appointment, category=category)
 
         def decide(day: OfficeDay) -> str:
-            earlier = day.retried(idempotency_key, request)
-            if earlier is not None:
-                return earlier
-            day.check_time(at)
             booked = day.appointments.get(appointment) if appointment else None
             if appointment and booked is None:
                 raise UnknownAppointment(f"{appointment} (not at office {office} today)")
@@ -255,7 +243,7 @@ class Reception:
                       actor=actor, at=at, key=idempotency_key, request=request)
             return ticket_id
 
-        ticket_id = self._on_day(office, local_day(where, at), at, decide)
+        ticket_id = self._on_day(office, local_day(where, at), at, idempotency_key, request, decide)
         return self.ticket(ticket_id)
 
     def call_next(self, *, office: str, window: int, actor: str, at: datetime,
@@ -272,10 +260,6 @@ class Reception:
             return where.serves(window, code, entry["agency"] if entry else "")
 
         def decide(day: OfficeDay) -> str | None:
-            earlier = day.retried(idempotency_key, request)
-            if earlier is not None:
-                return earlier
-            day.check_time(at)
             busy = day.serving.get(str(window))
             if busy:
                 raise WindowBusy(f"window {window} is still serving {day.tickets[busy]['number']}: "
@@ -286,7 +270,8 @@ class Reception:
             day.call(chosen["id"], window, actor=actor, at=at, key=idempotency_key, request=request)
             return str(chosen["id"])
 
-        ticket_id = self._on_day(office, local_day(where, at), at, decide, missing=lambda _office, _day: None)
+        ticket_id = self._on_day(office, local_day(where, at), at, idempotency_key, request, decide,
+                                 missing=lambda _office, _day: None)
         return None if ticket_id is None else self.ticket(ticket_id)
 
     def end_visit(self, ticket: str, outcome: str, *, actor: str, at: datetime,
@@ -299,15 +284,11 @@ class Reception:
         request = request_print("end", ticket=ticket, outcome=outcome)
 
         def decide(day: OfficeDay) -> str:
-            earlier = day.retried(idempotency_key, request)
-            if earlier is not None:
-                return earlier
             self._in_progress(day, ticket)
-            day.check_time(at)
             day.end(ticket, outcome, None, actor=actor, at=at, key=idempotency_key, request=request)
             return ticket
 
-        self._on_day(office, day_of, at, decide, missing=_raise(UnknownTicket(ticket)))
+        self._on_day(office, day_of, at, idempotency_key, request, decide, missing=_raise(UnknownTicket(ticket)))
         return self.ticket(ticket)
 
     def open_case(self, ticket: str, *, applicant: dict[str, str], actor: str, at: datetime,
@@ -377,16 +358,21 @@ class Reception:
         if state != "called":
             raise VisitNotInProgress(f"ticket {ticket} is {state}: only a called visitor's visit can end")
 
-    def _on_day(self, office: str, day_of: date, at: datetime, decide: Callable[[OfficeDay], T], *,
-                missing: Callable[[str, date], T] | None = None) -> T:
-        """Decide against the day and save what was decided; on a lost race, again. A day
-        with no events yet is started, unless ``missing`` says what that means instead."""
+    def _on_day(self, office: str, day_of: date, at: datetime, key: str | None, request: str,
+                decide: Callable[[OfficeDay], T], *, missing: Callable[[str, date], T] | None = None) -> T:
+        """Decide against the day and save what was decided; on a lost race, again. A retry
+        under an earlier request's key gets that request's answer; a day with no events yet
+        is started, unless ``missing`` says what that means instead."""
         for _ in range(ATTEMPTS):
             day = self.day(office, day_of)
             if day is None:
                 if missing is not None:
                     return missing(office, day_of)
                 day = OfficeDay.start(office, day_of, at)
+            earlier = day.retried(key, request)
+            if earlier is not None:
+                return cast(T, earlier)
+            day.check_time(at)
             result = decide(day)
             if not day.pending_events or self._save(day):
                 return result
