@@ -50,6 +50,10 @@ class CasesModel:
             "CREATE TABLE IF NOT EXISTS rm_complaints (complaint TEXT PRIMARY KEY, case_number TEXT NOT NULL, "
             "office TEXT NOT NULL, topic TEXT NOT NULL, filed_day TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS rm_tasks_worklist ON rm_tasks (office, role, state, opened_at)",
+            # An office's whole work list in its order, and a case's tasks: without these a
+            # large store sorts or scans every task per query (docs/PERFORMANCE.md).
+            "CREATE INDEX IF NOT EXISTS rm_tasks_office_order ON rm_tasks (office, opened_at, task_id)",
+            "CREATE INDEX IF NOT EXISTS rm_tasks_case ON rm_tasks (case_number)",
             "CREATE INDEX IF NOT EXISTS rm_cases_office ON rm_cases (office, status)",
             "CREATE INDEX IF NOT EXISTS rm_cases_service ON rm_cases (service, opened_day)",
             # Every later event of a case finds its row by the case id.
