@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +40,7 @@ from engine.bpmn.runtime import (
     ReleaseTask,
     RetryIncident,
     StartCase,
+    Step,
     Withdraw,
 )
 from engine.bpmn.sources import ProcessBundle, SourceFile
@@ -50,12 +53,14 @@ from engine.errors import (
     CaseClosed,
     ConcurrencyConflict,
     InvalidInput,
+    OknoError,
     SchemaNotReady,
     UnknownCase,
     UnknownOffice,
     UnknownProcessVersion,
     UnknownService,
 )
+from engine.group_commit import Group, Outcome
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
 from engine.reception.office_day import OfficeDay
@@ -87,15 +92,18 @@ class OknoStore(Application[UUID]):
         aggregate in hand is that same state; loading still checks the events after it."""
         if self.snapshots is None:
             return
+        taken = []
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
             interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
             if interval is None or event.originator_version % interval:
                 continue
             if aggregate.version == event.originator_version:
-                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+                taken.append(type(aggregate).Snapshot.take(aggregate))
             else:  # several events of one case in one save: the library's way, from the store
                 self.take_snapshot(event.originator_id, version=event.originator_version)
+        if taken:  # a group commit's snapshots go in one write, not one transaction each
+            self.snapshots.put(taken)
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,8 @@ class Engine:
             self._check_schema()
         self.vault = Vault(self.keys, master_key, entropy)
         self._entropy = entropy
+        # The group commit open in this thread or task, if any (engine.group_commit).
+        self._group: ContextVar[Group | None] = ContextVar(f"okno_group_{id(self)}", default=None)
 
     def close(self) -> None:
         self.store.close()
@@ -239,10 +249,27 @@ class Engine:
     def open_case(self, *, service: str, office: str, channel: str, applicant: dict[str, str],
                   actor: str, at: datetime, data: dict[str, Any] | None = None,
                   idempotency_key: str | None = None) -> Case:
-        case = self.new_case(service=service, office=office, channel=channel, applicant=applicant, actor=actor,
-                             at=at, data=data, idempotency_key=idempotency_key)
-        if case.pending_events:
-            self.save_new_case(case)
+        def decide(number: str | None) -> tuple[Case, bool]:
+            return self._new_case(number, service=service, office=office, channel=channel, applicant=applicant,
+                                  actor=actor, at=at, data=data, idempotency_key=idempotency_key)
+
+        group = self._group.get()
+        case, created = decide(None)
+        if group is None:
+            if created:
+                self.save_new_case(case)
+            return case
+
+        def redo(outcome: Outcome) -> None:  # after a conflict: the same number, decided again
+            again, made = decide(case.number)
+            if made:
+                self.save_new_case(again)
+            _settle(outcome, again, again.last_effects if made else None)
+
+        outcome = group.add(case.number, redo)
+        _settle(outcome, case, case.last_effects if created else None)
+        if created:
+            group.cases[case.id] = case
         return case
 
     def new_case(self, *, service: str, office: str, channel: str, applicant: dict[str, str],
@@ -251,6 +278,13 @@ class Engine:
         """A case opened but not yet saved (it has pending events), or the case an earlier
         request under the same key opened (it has none): for a caller that saves the new
         case together with another aggregate, as reception does with the visit it ends."""
+        return self._new_case(None, service=service, office=office, channel=channel, applicant=applicant,
+                              actor=actor, at=at, data=data, idempotency_key=idempotency_key)[0]
+
+    def _new_case(self, number: str | None, *, service: str, office: str, channel: str,
+                  applicant: dict[str, str], actor: str, at: datetime, data: dict[str, Any] | None,
+                  idempotency_key: str | None) -> tuple[Case, bool]:
+        """The case decided (True: new, to be saved) or found done under its key (False)."""
         directory = self.directory()
         if service not in directory.services:
             raise UnknownService(service)
@@ -262,18 +296,19 @@ class Engine:
         version = directory.current_version(entry.process)
         assert version is not None  # publish_catalog refuses services without a process
         self.ensure_version(version)
-        number = (number_from_key(office, idempotency_key) if idempotency_key
-                  else number_from_entropy(office, self._entropy))
+        if number is None:
+            number = (number_from_key(office, idempotency_key) if idempotency_key
+                      else number_from_entropy(office, self._entropy))
         start = StartCase({"service_code": service, "office": office, "channel": channel, **(data or {})})
         if idempotency_key:
             existing = self._find(number)
             if existing is not None and existing.already_did(idempotency_key, start):
-                return existing
+                return existing, False
         case_id = case_id_for(number)
         sealed = self.vault.seal(case_id, applicant)
         return Case.open(number=number, service=service, office=office, channel=channel,
                          process_version=version, applicant=sealed, start=start, actor=actor, at=at,
-                         idempotency_key=idempotency_key)
+                         idempotency_key=idempotency_key), True
 
     def save_new_case(self, case: Case, *others: Any) -> None:
         """Save a new case, and in the same transaction whatever else its opening changed."""
@@ -400,6 +435,9 @@ class Engine:
         if not isinstance(number, str) or not 0 < len(number) <= 64:
             raise InvalidInput("a case number is a text of 1 to 64 characters")
         case_id = case_id_for(number)
+        group = self._group.get()
+        if group is not None and case_id in group.cases:
+            return group.cases[case_id]  # a group sees its own commands' results
         try:
             case: Any = self.store.repository.get(case_id)
         except AggregateNotFoundError:
@@ -419,23 +457,102 @@ class Engine:
 
     def _advance(self, number: str, event_class: type[Case.Event], step_input: Input, actor: str,
                  at: datetime, idempotency_key: str | None, closed_ok: bool = False) -> Case:
+        def decide() -> tuple[Case, Step | None]:
+            return self._decide(number, event_class, step_input, actor, at, idempotency_key, closed_ok)
+
+        group = self._group.get()
+        case, step = decide()
+        if group is None:
+            if step is not None:
+                self._save_case(case)
+            return case
+
+        def redo(outcome: Outcome) -> None:  # after a conflict: decided again on the newest case
+            again, made = decide()
+            if made is not None:
+                self._save_case(again)
+            _settle(outcome, again, made.effects if made is not None else None)
+
+        outcome = group.add(number, redo)
+        _settle(outcome, case, step.effects if step is not None else None)
+        if step is not None:
+            group.cases[case.id] = case
+        return case
+
+    def _decide(self, number: str, event_class: type[Case.Event], step_input: Input, actor: str,
+                at: datetime, idempotency_key: str | None, closed_ok: bool) -> tuple[Case, Step | None]:
+        """The case with this command's event recorded (not saved) and its step, or the case
+        and None when the command was already done under its idempotency key."""
         case = self.get_case(number)
         if case.already_did(idempotency_key, step_input):
-            return case
+            return case, None
         if not case.is_open and not closed_ok:
             raise CaseClosed(f"case {number} is {case.status}: it takes no more input")
         if at < case.modified_on:
             raise InvalidInput(f"time {at.isoformat()} is before the case's last event "
                                f"({case.modified_on.isoformat()})")
         step = case.compute(step_input, at)
-        version = case.version
         case.record(event_class, step_input, step, actor=actor, at=at, idempotency_key=idempotency_key)
+        return case, step
+
+    def _save_case(self, case: Case) -> None:
+        version = case.version - len(case.pending_events)
         try:
             self.store.save(case)
         except IntegrityError:
-            raise ConcurrencyConflict(number, version) from None
+            raise ConcurrencyConflict(case.number, version) from None
         self._remember(case)
-        return case
+
+    # -- group commit -------------------------------------------------------------------
+    @contextmanager
+    def group_commit(self) -> Iterator[Group]:
+        """Commands run inside the block are decided as always and saved together in one
+        transaction when it ends (see engine.group_commit). A group opened inside another
+        joins it."""
+        outer = self._group.get()
+        if outer is not None:
+            yield outer
+            return
+        group = Group()
+        token = self._group.set(group)
+        try:
+            yield group
+        except BaseException as error:
+            self._group.reset(token)
+            for outcome in group.outcomes:  # nothing of the group is written
+                if outcome.error is None:
+                    outcome.case, outcome.version, outcome.effects = None, None, None
+                    outcome.error = error if isinstance(error, Exception) else None
+            raise
+        self._group.reset(token)
+        self._commit(group)
+
+    def _commit(self, group: Group) -> None:
+        pending = group.pending
+        if pending:
+            try:
+                self.store.save(*pending)
+            except IntegrityError:
+                # Another writer moved one of the cases: nothing of the group was written.
+                # Each command runs again alone, deciding on the newest state.
+                group.retried = True
+                for outcome in group.outcomes:
+                    if outcome.redo is None or outcome.error is not None:
+                        continue  # refused when decided: it changed nothing then, nor now
+                    outcome.case, outcome.version, outcome.effects = None, None, None
+                    try:
+                        outcome.redo(outcome)
+                    except (OknoError, PersistenceError) as error:
+                        outcome.error = error
+                return
+            except Exception as error:
+                for outcome in group.outcomes:
+                    if outcome.error is None:
+                        outcome.case, outcome.version, outcome.effects = None, None, None
+                        outcome.error = error
+                raise
+        for case in pending:
+            self._remember(case)
 
     def _remember(self, case: Case) -> None:
         """Put the just-saved case in the repository's cache. With fast-forwarding on
@@ -453,6 +570,12 @@ class Engine:
             self.store.save(*pending)
         except IntegrityError:
             raise ConcurrencyConflict("directory", pending[0].version) from None
+
+
+def _settle(outcome: Outcome, case: Case, effects: dict[str, Any] | None) -> None:
+    outcome.case = case
+    outcome.version = case.version if effects is not None else None
+    outcome.effects = effects
 
 
 EngineFactory = Callable[[StoreConfig], Engine]
