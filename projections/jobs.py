@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import OperationalError
@@ -19,7 +20,7 @@ from eventsourcing.persistence import OperationalError
 from engine.application import Engine
 from engine.case import Case
 from engine.connectors import ConnectorCall, ConnectorRegistry
-from engine.errors import OknoError
+from engine.group_commit import Group
 from projections.base import Db
 
 
@@ -98,39 +99,47 @@ class JobRun:
 
 
 def run_due(engine: Engine, rows: list[dict[str, Any]], connectors: ConnectorRegistry, now: datetime,
-            actor: str = "job-worker") -> JobRun:
-    """Call the connector of each given due job (rows of rm_jobs) and record what it said."""
+            actor: str = "job-worker", batch: int = 100) -> JobRun:
+    """Call the connector of each given due job (rows of rm_jobs) and record what it said,
+    up to ``batch`` results committed together (engine.group_commit)."""
     run = JobRun()
-    for row in rows:
-        attempt = int(row["failures"]) + 1
-        # One key per attempt, the same for workers racing on it: the time it fell due
-        # (a retried incident starts counting attempts again, at a new time).
-        key = f"job:{row['task']}:{row['due']}"
-        call = ConnectorCall(case_number=row["case_number"], office=row["office"], task=row["task"],
-                             element=row["element"], connector=row["connector"], input=json.loads(row["input"]),
-                             attempt=attempt, key=key)
-        outcome = connectors.call(call)
+    for start in range(0, len(rows), batch):
+        chunk = rows[start:start + batch]
         try:
-            before = engine.get_case(call.case_number).version
-            if outcome.result is not None:
-                case = engine.complete_job(call.case_number, call.task, outcome.result,
-                                           actor=f"{actor}/{call.connector}", at=now, idempotency_key=key)
-                if case.version == before:
-                    run.dropped += 1  # another worker recorded this attempt under its key
-                    continue
-                run.completed += 1
-                run.by_connector[call.connector] = run.by_connector.get(call.connector, 0) + 1
-            else:
-                case = engine.fail_job(call.case_number, call.task, outcome.error, actor=f"{actor}/{call.connector}",
-                                       at=now, idempotency_key=key)
-                if case.version == before:
-                    run.dropped += 1
-                    continue
-                run.failed += 1
-                if case.last_effects.get("job_failed", {}).get("incident"):
-                    run.incidents += 1
-        except OknoError:
-            run.dropped += 1  # another worker recorded this attempt, or the case moved on
+            with engine.group_commit() as group:
+                for row in chunk:
+                    _run_one(engine, group, row, connectors, now, actor)
         except OperationalError:
-            run.dropped += 1  # the store was busy (SQLite's lock): the next poll tries again
+            run.dropped += len(chunk)  # the store was busy (SQLite's lock): the next poll tries again
+            continue
+        for outcome in group.outcomes:
+            connector, completed = outcome.tag
+            if not outcome.recorded:
+                run.dropped += 1  # another worker recorded this attempt, or the case moved on
+            elif completed:
+                run.completed += 1
+                run.by_connector[connector] = run.by_connector.get(connector, 0) + 1
+            else:
+                run.failed += 1
+                if (outcome.effects or {}).get("job_failed", {}).get("incident"):
+                    run.incidents += 1
     return run
+
+
+def _run_one(engine: Engine, group: Group, row: dict[str, Any], connectors: ConnectorRegistry, now: datetime,
+             actor: str) -> None:
+    attempt = int(row["failures"]) + 1
+    # One key per attempt, the same for workers racing on it: the time it fell due
+    # (a retried incident starts counting attempts again, at a new time).
+    key = f"job:{row['task']}:{row['due']}"
+    call = ConnectorCall(case_number=row["case_number"], office=row["office"], task=row["task"],
+                         element=row["element"], connector=row["connector"], input=json.loads(row["input"]),
+                         attempt=attempt, key=key)
+    outcome = connectors.call(call)
+    by = f"{actor}/{call.connector}"
+    if outcome.result is not None:
+        group.submit((call.connector, True), partial(engine.complete_job, call.case_number, call.task,
+                                                     outcome.result, actor=by, at=now, idempotency_key=key))
+    else:
+        group.submit((call.connector, False), partial(engine.fail_job, call.case_number, call.task,
+                                                      outcome.error, actor=by, at=now, idempotency_key=key))
