@@ -7,10 +7,10 @@ an event twice or skips one, and a rebuild from zero gives the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass
@@ -24,6 +24,16 @@ class Db:
         if self.dialect == "postgres":
             sql = sql.replace("?", "%s")
         self.cursor.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """One statement for many rows. psycopg sends them pipelined (one round trip, not one
+        per row); sqlite3 prepares the statement once."""
+        batch = list(rows)
+        if not batch:
+            return  # nothing to send: no round trip
+        if self.dialect == "postgres":
+            sql = sql.replace("?", "%s")
+        self.cursor.executemany(sql, batch)
 
     def rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         self.execute(sql, params)
@@ -55,3 +65,40 @@ class ReadModel(Protocol):
     def apply(self, db: Db, event: Any) -> None:
         """Change the rows for one event of the log (cases, and the directory's reference data)."""
         ...
+
+
+@runtime_checkable
+class PageModel(ReadModel, Protocol):
+    """A read model that can also fold a whole page at once: the rows it leaves must be
+    exactly those that ``apply`` leaves event by event (tests/projections check it). It is
+    what makes a rebuild fast: a page's rows read in one query and written in one batch,
+    instead of a round trip per event."""
+
+    def apply_page(self, db: Db, events: Sequence[Any]) -> None:
+        ...
+
+
+def apply_events(model: ReadModel, db: Db, events: Sequence[Any]) -> None:
+    """Fold events into a model's rows: by the page where the model can, else one by one."""
+    if isinstance(model, PageModel):
+        model.apply_page(db, events)
+    else:
+        for event in events:
+            model.apply(db, event)
+
+
+class PerEvent:
+    """A model seen through ``apply`` alone, as the runner saw every model before pages:
+    what the page path is checked and measured against."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self.model, self.name, self.version = model, model.name, model.version
+
+    def tables(self, dialect: str) -> list[str]:
+        return self.model.tables(dialect)
+
+    def table_names(self) -> list[str]:
+        return self.model.table_names()
+
+    def apply(self, db: Db, event: Any) -> None:
+        self.model.apply(db, event)

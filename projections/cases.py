@@ -5,6 +5,7 @@ citizen has to do next; plus the services and offices the rows refer to."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,10 @@ from engine.working_days import add_working_days
 from projections.base import Db
 
 HANDOUT_HINTS = ("handout", "выдач")
+CASE_COLUMNS = ("number", "case_id", "service", "office", "district", "channel", "status", "outcome", "stage",
+                "stages", "opened_at", "opened_day", "closed_at", "closed_day", "deadline", "next_action",
+                "open_tasks", "version")
+IN_CHUNK = 500  # codes or ids per `IN (…)`: well inside both backends' limits on parameters
 
 
 class CasesModel:
@@ -142,6 +147,19 @@ class CasesModel:
                        (f"{event.originator_id}:{event.originator_version}", row["number"], row["office"],
                         effects["complaint"]["topic"], day))
 
+    def apply_page(self, db: Db, events: Sequence[Any]) -> None:
+        """The same rows as ``apply`` event by event, with a few statements per page instead
+        of several per event: the page's cases are read in one query, folded in memory and
+        written back in one batch per table. A directory event ends a stretch (its rows are
+        written first), since the cases after it see the offices and services it changed."""
+        start = 0
+        for index, event in enumerate(events):
+            if isinstance(event, (Directory.CatalogPublished, Directory.OfficesRegistered)):
+                _Fold(db, events[start:index]).write()
+                self.apply(db, event)
+                start = index + 1
+        _Fold(db, events[start:]).write()
+
     def _tasks(self, db: Db, event: Case.Event, number: str, office: str, due_day: str | None) -> None:
         for claim in event.effects.get("claims", []):
             db.execute("UPDATE rm_tasks SET state = ?, holder = ? WHERE task_id = ?",
@@ -190,3 +208,154 @@ def _next_action(tasks: list[dict[str, str]], effects: dict[str, Any], status: s
     return "Ничего не требуется: документы в работе у сотрудников МФЦ."
 
 
+
+
+class _Fold:
+    """A stretch of the log without directory events, folded into the rows it leaves:
+    every rm_cases row it touches (read once, or new), and the tasks', ratings' and
+    complaints' writes in the order ``apply`` would make them matter."""
+
+    def __init__(self, db: Db, events: Sequence[Any]) -> None:
+        self.db = db
+        self.events = [event for event in events if isinstance(event, Case.Event)]
+        self.cases: dict[str, dict[str, Any]] = {}  # by case id: rm_cases columns, stages and tasks as lists
+        self.new: set[str] = set()  # case ids opened in this stretch: inserted, not updated
+        self.task_rows: dict[str, list[Any]] = {}  # tasks opened in this stretch and still open, by id
+        self.task_clashes: list[list[Any]] = []  # a task id opened twice: inserted so the database refuses it
+        self.task_claims: dict[str, tuple[str, str | None]] = {}  # state and holder of tasks already stored
+        self.tasks_closed: set[str] = set()
+        self.ratings: list[tuple[Any, ...]] = []
+        self.complaints: list[tuple[Any, ...]] = []
+
+    def write(self) -> None:
+        if not self.events:
+            return
+        self._read()
+        for event in self.events:
+            if isinstance(event, Case.Opened):
+                self._opened(event)
+            else:
+                self._changed(event)
+        self._write()
+
+    def _read(self) -> None:
+        opened = [e for e in self.events if isinstance(e, Case.Opened)]
+        fresh = {str(e.originator_id) for e in opened}
+        # A case opened in this stretch has no stored row (its Opened comes first in the log).
+        stored = sorted({str(e.originator_id) for e in self.events} - fresh)
+        for chunk in _chunks(stored):
+            for row in self.db.rows(
+                    "SELECT c.*, o.timezone FROM rm_cases c LEFT JOIN rm_offices o ON o.code = c.office "
+                    f"WHERE c.case_id IN ({_marks(chunk)})", chunk):
+                row["stages"], row["open_tasks"] = json.loads(row["stages"]), json.loads(row["open_tasks"])
+                self.cases[row["case_id"]] = row
+        self.offices = self._codes("SELECT code, district, timezone FROM rm_offices", {e.office for e in opened})
+        self.services = self._codes("SELECT code, term_days FROM rm_services", {e.service for e in opened})
+
+    def _codes(self, sql: str, codes: set[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(codes)):
+            found.update((row["code"], row) for row in self.db.rows(f"{sql} WHERE code IN ({_marks(chunk)})", chunk))
+        return found
+
+    def _opened(self, event: Case.Opened) -> None:
+        office = self.offices.get(event.office)
+        service = self.services.get(event.service)
+        zone = ZoneInfo(office["timezone"]) if office else ZoneInfo("Europe/Moscow")
+        local_day = event.timestamp.astimezone(zone).date()
+        deadline = add_working_days(local_day, service["term_days"]).isoformat() if service else None
+        tasks = _open_tasks([], event)
+        case_id = str(event.originator_id)
+        self.cases[case_id] = {
+            "number": event.number, "case_id": case_id, "service": event.service, "office": event.office,
+            "district": office["district"] if office else "", "channel": event.channel, "status": "open",
+            "outcome": None, "stage": event.effects["stage"], "stages": _stages([], event),
+            "opened_at": _utc(event.timestamp), "opened_day": local_day.isoformat(), "closed_at": None,
+            "closed_day": None, "deadline": deadline, "next_action": _next_action(tasks, event.effects, "open"),
+            "open_tasks": tasks, "version": 1, "timezone": office["timezone"] if office else None}
+        self.new.add(case_id)
+        self._tasks(event, event.number, event.office, deadline)
+
+    def _changed(self, event: Case.Event) -> None:
+        row = self.cases.get(str(event.originator_id))
+        if row is None:
+            return  # as ``apply``: an event of a case the model has no row for changes nothing
+        effects = event.effects
+        status = row["status"]
+        if status == "open" and isinstance(event, Case.Withdrawn):
+            status = "withdrawn"
+        elif status == "open" and effects.get("completed"):
+            status = "completed"
+        zone = ZoneInfo(row["timezone"] or "Europe/Moscow")
+        if status != "open" and row["status"] == "open":
+            row["closed_at"] = _utc(event.timestamp)
+            row["closed_day"] = event.timestamp.astimezone(zone).date().isoformat()
+        tasks = _open_tasks(row["open_tasks"], event)
+        row.update(status=status, outcome=effects.get("outcome") or row["outcome"], stage=effects.get("stage"),
+                   stages=_stages(row["stages"], event), next_action=_next_action(tasks, effects, status),
+                   open_tasks=tasks, version=event.originator_version)
+        self._tasks(event, row["number"], row["office"], row["deadline"])
+        day = event.timestamp.astimezone(zone).date().isoformat()
+        if "rating" in effects:
+            scores = effects["rating"]
+            self.ratings.append((row["number"], row["office"], row["service"], day, scores["waiting_time"],
+                                 scores["staff"], scores["premises"], scores["information"]))
+        if "complaint" in effects:
+            self.complaints.append((f"{event.originator_id}:{event.originator_version}", row["number"],
+                                    row["office"], effects["complaint"]["topic"], day))
+
+    def _tasks(self, event: Case.Event, number: str, office: str, due_day: str | None) -> None:
+        # The order of ``apply``'s statements: claims, then closed, then opened.
+        for claim in event.effects.get("claims", []):
+            state, holder = ("claimed" if claim["holder"] else "open"), claim["holder"]
+            opened = self.task_rows.get(claim["task"])
+            if opened is not None:
+                opened[6], opened[7] = state, holder
+            else:
+                self.task_claims[claim["task"]] = (state, holder)
+        for task in event.effects.get("tasks_closed", []):
+            self.task_rows.pop(task["task"], None)
+            self.task_claims.pop(task["task"], None)
+            self.tasks_closed.add(task["task"])
+        for task in event.effects.get("tasks_opened", []):
+            row = [task["task"], number, office, task.get("role"), task["element"], task["name"], "open", None,
+                   _utc(event.timestamp), task.get("due") or due_day]
+            # A claim made before the task was stored changed no row: the task opens unclaimed.
+            self.task_claims.pop(task["task"], None)
+            if task["task"] in self.task_rows:
+                self.task_clashes.append(row)
+            else:
+                self.task_rows[task["task"]] = row
+
+    def _write(self) -> None:
+        db = self.db
+        columns = ", ".join("?" for _ in CASE_COLUMNS)
+        db.executemany(f"INSERT INTO rm_cases VALUES ({columns})",
+                       (_case_values(self.cases[case_id]) for case_id in self.new))
+        db.executemany("UPDATE rm_cases SET status = ?, outcome = ?, stage = ?, stages = ?, closed_at = ?, "
+                       "closed_day = ?, next_action = ?, open_tasks = ?, version = ? WHERE number = ?",
+                       ((row["status"], row["outcome"], row["stage"], _json(row["stages"]), row["closed_at"],
+                         row["closed_day"], row["next_action"], _json(row["open_tasks"]), row["version"],
+                         row["number"])
+                        for case_id, row in self.cases.items() if case_id not in self.new))
+        # A task closed and opened again in one stretch: its stored row goes before the new one comes.
+        db.executemany("DELETE FROM rm_tasks WHERE task_id = ?", ((task,) for task in sorted(self.tasks_closed)))
+        db.executemany("INSERT INTO rm_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (tuple(row) for row in [*self.task_rows.values(), *self.task_clashes]))
+        db.executemany("UPDATE rm_tasks SET state = ?, holder = ? WHERE task_id = ?",
+                       ((state, holder, task) for task, (state, holder) in self.task_claims.items()))
+        db.executemany("INSERT INTO rm_ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self.ratings)
+        db.executemany("INSERT INTO rm_complaints VALUES (?, ?, ?, ?, ?)", self.complaints)
+
+
+def _case_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    values = dict(row, stages=_json(row["stages"]), open_tasks=_json(row["open_tasks"]))
+    return tuple(values[column] for column in CASE_COLUMNS)
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[i:i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
+
+
+def _marks(values: list[str]) -> str:
+    return ", ".join("?" for _ in values)

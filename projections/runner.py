@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from engine.application import STORE_ERRORS, Engine, schema_ready
 from engine.errors import SchemaNotReady
-from projections.base import ReadModel, transaction
+from projections.base import ReadModel, apply_events, transaction
 from projections.cases import CasesModel
 
 PAGE = 500
@@ -126,9 +126,9 @@ class Projector:
         if not notifications:
             return 0
         mapper = self.engine.store.mapper
+        events = [mapper.to_domain_event(notification) for notification in notifications]
         with transaction(self.datastore, self.dialect, commit=True) as db:
-            for notification in notifications:
-                model.apply(db, mapper.to_domain_event(notification))
+            apply_events(model, db, events)
             # Same transaction: the rows and the position commit together or not at all.
             self.tracking._insert_tracking(db.cursor, Tracking(self.tracking_name(model), notifications[-1].id))
         return len(notifications)
@@ -167,8 +167,7 @@ class Projector:
         events = [mapper.to_domain_event(notification) for notification in notifications]
         with transaction(self.datastore, self.dialect, commit=True) as db:
             for model in models:
-                for event in events:
-                    model.apply(db, event)
+                apply_events(model, db, events)
                 self.tracking._insert_tracking(db.cursor, Tracking(self.tracking_name(model), notifications[-1].id))
         return len(notifications)
 
