@@ -199,20 +199,52 @@ class Runtime:
     """Runs inputs against compiled processes inside a deterministic case context."""
 
     def start(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase) -> Step:
+        workflow, outcome = self._start(process, case_id, at, start)
+        return outcome.step(workflow)
+
+    def apply(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Input) -> Step:
+        stored = json.loads(state)
+        workflow, outcome = self._advance(process, case_id, None, stored, None, at, step)
+        return outcome.step(workflow)
+
+    def start_live(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime,
+                   start: StartCase) -> tuple[LiveCase, str]:
+        """Start a case and keep its workflow in memory (see :class:`LiveCase`); returns it
+        and the step's effects as canonical JSON."""
+        workflow, outcome = self._start(process, case_id, at, start)
+        return LiveCase(process, case_id, workflow, outcome.kept(), outcome.after), outcome.canonical_effects()
+
+    def apply_live(self, live: LiveCase, at: datetime, step: Input) -> str:
+        """Apply one input to a live case in place; returns the step's effects as canonical
+        JSON, the same bytes :meth:`apply` gives from the serialized state. After an error
+        the live case is unusable (the workflow may be half-stepped): drop it."""
+        _, outcome = self._advance(live.process, live.case_id, live.workflow, live.stored, live.snapshot, at, step)
+        live.stored = outcome.kept()
+        live.snapshot = outcome.after
+        return outcome.canonical_effects()
+
+    def _start(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime,
+               start: StartCase) -> tuple[BpmnWorkflow, _Outcome]:
         with determinism.case_context(case_id, at, 0) as context:
             with _spiff_errors("the process failed to start"):
                 workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=SCRIPT_ENGINE)
                 before = _Snapshot.empty()
                 workflow.get_next_task(spec_name="Start").data.update(deepcopy(start.data))
                 workflow.do_engine_steps()
-            return self._finish(process, workflow, before, context, previous_stage=None)
+            return workflow, self._finish(process, workflow, before, context, previous_stage=None)
 
-    def apply(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Input) -> Step:
-        stored = json.loads(state)
+    def _advance(self, process: CompiledProcess, case_id: uuid.UUID, workflow: BpmnWorkflow | None,
+                 stored: dict[str, Any], before: _Snapshot | None, at: datetime,
+                 step: Input) -> tuple[BpmnWorkflow, _Outcome]:
+        """One input against the state ``stored`` describes: restored from it, or given live
+        with its snapshot. Of ``before`` only task ids, elements and timers are read, never
+        the due dates it computed at its own step's time, so a live case may pass the
+        previous step's snapshot."""
         with determinism.case_context(case_id, at, stored["ids"]) as context:
-            with _spiff_errors("the case's state could not be restored"):
-                workflow = _CONVERTER.restore_state(stored["workflow"], process)
-            before = _Snapshot.of(workflow, process)
+            if workflow is None or before is None:
+                with _spiff_errors("the case's state could not be restored"):
+                    workflow = _CONVERTER.restore_state(stored["workflow"], process)
+                before = _Snapshot.of(workflow, process)
             claims: dict[str, str] = stored.get("claims", {})
             changed: list[dict[str, Any]] = []
             feedback: dict[str, Any] = {}
@@ -228,14 +260,21 @@ class Runtime:
             else:
                 with _spiff_errors("the process failed"):
                     self._run(process, workflow, step, context.now)
+            # okno's own inputs (claims, feedback, acknowledgements, job accounting) leave
+            # the workflow as it was, so its snapshot is the one taken before: one walk of
+            # the task tree saved. (Only due dates differ with the clock, and they are read
+            # for tasks opened in the step, of which such a step has none.)
+            touched = not isinstance(step, (ClaimTask, ReleaseTask, Rate, Complain, Acknowledge, FailJob,
+                                            RetryIncident))
             # State okno keeps beside the workflow's: carried forward from step to step.
             kept: dict[str, Any] = {"rated": True} if stored.get("rated") or isinstance(step, Rate) else {}
             kept["sent"] = stored.get("sent", 0)
             kept["outbox"] = {k: v for k, v in stored.get("outbox", {}).items()
                               if not (isinstance(step, Acknowledge) and k == str(step.message))}
             kept["jobs"] = jobs.carried(stored.get("jobs", {}), feedback)
-            return self._finish(process, workflow, before, context, previous_stage=stored.get("stage"),
-                                claims=claims, claims_changed=changed, kept=kept, feedback=feedback)
+            return workflow, self._finish(process, workflow, before, context, previous_stage=stored.get("stage"),
+                                          claims=claims, claims_changed=changed, kept=kept, feedback=feedback,
+                                          after=None if touched else before)
 
     def element_states(self, process: CompiledProcess, case_id: uuid.UUID, state: str,
                        at: datetime) -> tuple[set[str], set[str]]:
@@ -284,8 +323,9 @@ class Runtime:
     def _finish(self, process: CompiledProcess, workflow: BpmnWorkflow, before: _Snapshot,
                 context: determinism.CaseContext, previous_stage: str | None,
                 claims: dict[str, str] | None = None, claims_changed: list[dict[str, Any]] | None = None,
-                kept: dict[str, Any] | None = None, feedback: dict[str, Any] | None = None) -> Step:
-        after = _Snapshot.of(workflow, process)
+                kept: dict[str, Any] | None = None, feedback: dict[str, Any] | None = None,
+                after: _Snapshot | None = None) -> _Outcome:
+        after = after or _Snapshot.of(workflow, process)
         opened = [after.tasks[t] for t in after.tasks if t not in before.tasks]
         stage = previous_stage
         live_before = set(before.order)
@@ -319,10 +359,12 @@ class Runtime:
             effects["claims"] = claims_changed
         effects.update(jobs.opened_and_closed(workflow, process, before.jobs, after.jobs))
         effects.update(feedback or {})
+        # The workflow's own state is filled in only when the step is serialized (a live case
+        # skips it); the key is placed now so the stored JSON keeps its order.
         state: dict[str, Any] = {
             "ids": context.next_id,
             "stage": stage,
-            "workflow": _CONVERTER.to_dict(workflow),
+            "workflow": None,
         }
         # Messages sent are numbered 1, 2, … within the case; those not yet acknowledged by
         # their agency stay in the case's outbox.
@@ -343,13 +385,61 @@ class Runtime:
         live_claims = {task: holder for task, holder in (claims or {}).items() if task in after.tasks}
         if live_claims:
             state["claims"] = live_claims
+        return _Outcome(effects, state, after)
+
+
+@dataclass
+class _Outcome:
+    """What a step computed, before anything is serialized."""
+
+    effects: dict[str, Any]
+    state: dict[str, Any]  # okno's state; its "workflow" is filled in by step()
+    after: _Snapshot
+
+    def canonical_effects(self) -> str:
+        return canonical(self.effects)
+
+    def kept(self) -> dict[str, Any]:
+        """The state a live case carries to its next step: exactly what the restore path
+        reads back from the stored JSON (a round trip, so no tuple or shared object
+        survives that the stored state would not have)."""
+        kept: dict[str, Any] = json.loads(json.dumps({k: v for k, v in self.state.items() if k != "workflow"}))
+        return kept
+
+    def step(self, workflow: BpmnWorkflow) -> Step:
+        state = dict(self.state)
+        state["workflow"] = _CONVERTER.to_dict(workflow)
         # The state keeps SpiffWorkflow's own key order: its tasks store data as changes
         # against their parent, so they must be restored parents first (sorting the keys
         # by task id would lose data). That order is itself deterministic.
         last = workflow.last_task
         data = json.loads(canonical(_REGISTRY.convert(last.data))) if last is not None else {}
-        return Step(json.dumps(state, ensure_ascii=False, separators=(",", ":")), json.loads(canonical(effects)),
-                    data)
+        return Step(json.dumps(state, ensure_ascii=False, separators=(",", ":")),
+                    json.loads(self.canonical_effects()), data)
+
+
+@dataclass
+class LiveCase:
+    """A case's workflow kept in memory from one step to the next, as replay uses it: no
+    restore from JSON and no serialization between steps. Ids and time still come only
+    from each step's own case context (the id counter is carried in ``stored``, as the
+    serialized state carries it), so a live step issues the ids and stamps the times the
+    restore path does. Where a live workflow can still differ from a restored one (see
+    engine/replay.py), the restore path is the reference."""
+
+    process: CompiledProcess
+    case_id: uuid.UUID
+    workflow: BpmnWorkflow
+    stored: dict[str, Any]  # okno's state beside the workflow's, as json.loads of the stored state has it
+    snapshot: _Snapshot     # the workflow's snapshot after the last step
+
+    def state(self) -> str:
+        """The serialized state, as the restore path would have stored it after the same
+        steps (tests compare the two at every step)."""
+        state = {"ids": self.stored["ids"], "stage": self.stored["stage"],
+                 "workflow": _CONVERTER.to_dict(self.workflow)}
+        state.update((key, value) for key, value in self.stored.items() if key not in state)
+        return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.sources import ProcessBundle
-from engine.replay import Recorded, replay
+from engine.replay import Recorded, replay, replay_live
 
 HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
 
@@ -50,3 +50,41 @@ def test_a_tampered_history_is_caught(path: Path) -> None:
     missing = copy.deepcopy(history)
     del missing["events"][1]
     assert not replay_history(missing).ok
+
+
+def live_and_restored(process_version: str, case_id: UUID, records: list[Recorded]) -> list[tuple[str, str, str, str]]:
+    """Each step's (effects, state) through one live workflow and through the restore path."""
+    from engine.bpmn.inputs import input_from_dict
+    from engine.bpmn.runtime import LiveCase, StartCase, canonical
+    from engine.case import RUNTIME
+
+    process = LIBRARY.get(process_version)
+    steps: list[tuple[str, str, str, str]] = []
+    live: LiveCase | None = None
+    state = ""
+    for record in records:
+        step_input = input_from_dict(record.input)
+        if isinstance(step_input, StartCase):
+            live, live_effects = RUNTIME.start_live(process, case_id, record.timestamp, step_input)
+            restored = RUNTIME.start(process, case_id, record.timestamp, step_input)
+        else:
+            assert live is not None
+            live_effects = RUNTIME.apply_live(live, record.timestamp, step_input)
+            restored = RUNTIME.apply(process, case_id, state, record.timestamp, step_input)
+        state = restored.state
+        steps.append((live_effects, live.state(), canonical(restored.effects), restored.state))
+    return steps
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+def test_a_live_workflow_steps_exactly_as_a_restored_one(path: Path) -> None:
+    """replay() keeps one workflow in memory; the engine restores it from JSON each step.
+    Both give the same effects AND the same serialized state after every step."""
+    history = json.loads(path.read_text(encoding="utf-8"))
+    LIBRARY.add(ProcessBundle.from_dict(history["bundle"]))
+    records = [Recorded.from_dict(e) for e in history["events"]]
+    steps = live_and_restored(history["process_version"], UUID(history["case_id"]), records)
+    for version, (live_effects, live_state, effects, state) in enumerate(steps, start=1):
+        assert live_effects == effects, version
+        assert live_state == state, version
+    assert replay_live(history["process_version"], UUID(history["case_id"]), history["number"], records).ok

@@ -18,8 +18,9 @@ from engine.case import Case
 from engine.catalog import Service
 from engine.demo.simulation import AGENCY_ANSWERS
 from engine.errors import OknoError
-from engine.replay import replay_case
+from engine.replay import Recorded, replay_case, replay_live
 from tests.conftest import T0, make_engine_factory, mini_sources, seeded, shipped_sources
+from tests.engine.test_recorded_histories import live_and_restored
 
 SHIPPED = ["property_registration", "foreign_passport", "migration_registration", "child_benefit"]
 
@@ -138,3 +139,10 @@ def test_any_command_sequence_replays_exactly(engine: Engine, process: str, data
     assert [e.originator_version for e in events] == list(range(1, len(events) + 1))
     report = replay_case(events)
     assert report.ok, [(c.version, c.kind, c.error) for c in report.divergences()]
+    # verify's fast path alone (one live workflow, no fallback) reproduces the history the
+    # commands made, and steps through the same serialized states.
+    records = [Recorded.of(e) for e in events]
+    assert replay_live(case.process_version, case.id, case.number, records).ok
+    for version, (live_effects, live_state, effects, state) in enumerate(
+            live_and_restored(case.process_version, case.id, records), start=1):
+        assert (live_effects, live_state) == (effects, state), version
