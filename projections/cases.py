@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -226,6 +226,7 @@ class _Fold:
         self.tasks_closed: set[str] = set()
         self.ratings: list[tuple[Any, ...]] = []
         self.complaints: list[tuple[Any, ...]] = []
+        self.deadlines: dict[tuple[date, int], str] = {}
 
     def write(self) -> None:
         if not self.events:
@@ -263,7 +264,7 @@ class _Fold:
         service = self.services.get(event.service)
         zone = ZoneInfo(office["timezone"]) if office else ZoneInfo("Europe/Moscow")
         local_day = event.timestamp.astimezone(zone).date()
-        deadline = add_working_days(local_day, service["term_days"]).isoformat() if service else None
+        deadline = self._deadline(local_day, service["term_days"]) if service else None
         tasks = _open_tasks([], event)
         case_id = str(event.originator_id)
         self.cases[case_id] = {
@@ -275,6 +276,13 @@ class _Fold:
             "open_tasks": tasks, "version": 1, "timezone": office["timezone"] if office else None}
         self.new.add(case_id)
         self._tasks(event, event.number, event.office, deadline)
+
+    def _deadline(self, day: date, term_days: int) -> str:
+        # A page's cases open on a few days with a few terms: the calendar is walked once for each.
+        key = (day, term_days)
+        if key not in self.deadlines:
+            self.deadlines[key] = add_working_days(day, term_days).isoformat()
+        return self.deadlines[key]
 
     def _changed(self, event: Case.Event) -> None:
         row = self.cases.get(str(event.originator_id))
