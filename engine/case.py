@@ -23,12 +23,15 @@ from eventsourcing.domain import Aggregate
 
 from engine.bpmn.inputs import input_from_dict, input_to_dict
 from engine.bpmn.library import LIBRARY
-from engine.bpmn.runtime import Input, Runtime, StartCase, Step, canonical
+from engine.bpmn.runtime import Input, LiveCache, Runtime, StartCase, Step, canonical
 from engine.errors import IdempotencyKeyReused, IntegrityViolation, ReplayDivergence
 from engine.integrity import GENESIS, chain_of, link
 
 CASE_NAMESPACE = UUID("6f6b6e6f-0000-4000-8000-00000000ca5e")
 RUNTIME = Runtime()
+# Commands keep the workflows they step (see LiveCache): enough for the cases in flight on
+# one process at once (the benchmark works 50), small beside the aggregate cache.
+LIVE_WORKFLOWS = LiveCache(256)
 
 _prepared: ContextVar[Step | None] = ContextVar("okno_prepared_step", default=None)
 
@@ -164,7 +167,9 @@ class Case(Aggregate):
                 raise IntegrityViolation(
                     f"case {getattr(self, 'number', event.originator_id)} version {event.originator_version}: "
                     "the stored event does not match its hash chain (edited, deleted or reordered)")
-            step = self.compute(input_from_dict(event.input), event.timestamp)
+            # Recomputed the way replay's reference does, restoring the workflow from the
+            # state: loading a case never trusts a workflow kept in memory.
+            step = self._recompute(input_from_dict(event.input), event.timestamp)
             if canonical(step.effects) != canonical(event.effects):
                 raise ReplayDivergence(
                     f"case {self.number} version {event.originator_version}: replaying the input "
@@ -196,7 +201,15 @@ class Case(Aggregate):
             self.idempotency[event.idempotency_key] = fingerprint(event.input)
 
     def compute(self, step: Input, at: datetime) -> Step:
-        """The step an input would make now; pure, records nothing."""
+        """The step an input would make now; records nothing. Runs on the case's live
+        workflow when one is kept in exactly this case's state, which gives the same step
+        byte for byte as restoring it (tests/engine: recorded histories, replay property)."""
+        process = LIBRARY.get(self.process_version)
+        if isinstance(step, StartCase):
+            return RUNTIME.start(process, self.id, at, step)
+        return RUNTIME.apply_kept(process, self.id, self.state, at, step, LIVE_WORKFLOWS)
+
+    def _recompute(self, step: Input, at: datetime) -> Step:
         process = LIBRARY.get(self.process_version)
         if isinstance(step, StartCase):
             return RUNTIME.start(process, self.id, at, step)
@@ -229,7 +242,7 @@ class Case(Aggregate):
              applicant: dict[str, str], start: StartCase, actor: str, at: datetime,
              idempotency_key: str | None) -> Case:
         case_id = case_id_for(number)
-        step = RUNTIME.start(LIBRARY.get(process_version), case_id, at, start)
+        step = RUNTIME.start_kept(LIBRARY.get(process_version), case_id, at, start, LIVE_WORKFLOWS)
         opened = {"number": number, "service": service, "office": office, "channel": channel,
                   "process_version": process_version, "applicant": applicant}
         chain = link(GENESIS, version=1, kind="Opened", timestamp=at, actor=actor, input=input_to_dict(start),

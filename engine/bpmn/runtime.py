@@ -8,7 +8,9 @@ give byte-identical results on any machine: that is what replay checks.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import deepcopy
@@ -206,6 +208,29 @@ class Runtime:
         stored = json.loads(state)
         workflow, outcome = self._advance(process, case_id, None, stored, None, at, step)
         return outcome.step(workflow)
+
+    def start_kept(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase,
+                   kept: LiveCache) -> Step:
+        """:meth:`start`, keeping the new workflow in ``kept`` for the case's next command."""
+        workflow, outcome = self._start(process, case_id, at, start)
+        step = outcome.step(workflow)
+        kept.put(step.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
+        return step
+
+    def apply_kept(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Input,
+                   kept: LiveCache) -> Step:
+        """:meth:`apply` for commands: the same Step, byte for byte, but when ``kept`` holds
+        this case's workflow in exactly ``state`` the step runs on it instead of a
+        workflow restored from the JSON. The workflow stepped is kept again under the new
+        state; a step that fails leaves nothing kept (it may be half-stepped)."""
+        live = kept.take(case_id, state)
+        if live is not None and live.process is process:
+            workflow, outcome = self._advance(process, case_id, live.workflow, live.stored, live.snapshot, at, step)
+        else:
+            workflow, outcome = self._advance(process, case_id, None, json.loads(state), None, at, step)
+        result = outcome.step(workflow)
+        kept.put(result.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
+        return result
 
     def start_live(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime,
                    start: StartCase) -> tuple[LiveCase, str]:
@@ -440,6 +465,50 @@ class LiveCase:
                  "workflow": _CONVERTER.to_dict(self.workflow)}
         state.update((key, value) for key, value in self.stored.items() if key not in state)
         return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+
+
+class LiveCache:
+    """The live workflows of the cases most recently stepped by commands, each under the
+    exact serialized state it is in, so the next command on a case skips restoring its
+    task tree from JSON (see :meth:`Runtime.apply_kept`).
+
+    Keyed by the state string itself, not by a version number: a command that was
+    computed but not saved (refused, a concurrency conflict, a failed group commit)
+    leaves the case's stored state unchanged, which then no longer matches what is kept,
+    and the next command restores as before. A taken entry leaves the cache, so two
+    threads never step one workflow. Bounded, least recently used out first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[uuid.UUID, tuple[str, LiveCase]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0  # steps run on a kept workflow (for tests and profiles)
+        self.misses = 0
+
+    def take(self, case_id: uuid.UUID, state: str) -> LiveCase | None:
+        with self._lock:
+            entry = self._entries.pop(case_id, None)
+        if entry is not None and (entry[0] is state or entry[0] == state):
+            self.hits += 1
+            return entry[1]
+        self.misses += 1
+        return None
+
+    def put(self, state: str, live: LiveCase) -> None:
+        if self._size <= 0:
+            return
+        with self._lock:
+            self._entries[live.case_id] = (state, live)
+            self._entries.move_to_end(live.case_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from engine.case import Case
 from engine.catalog import Service
 from engine.demo.simulation import AGENCY_ANSWERS
 from engine.errors import OknoError
-from engine.replay import Recorded, replay_case, replay_live
+from engine.replay import Recorded, replay_case, replay_live, replay_restoring
 from tests.conftest import T0, make_engine_factory, mini_sources, seeded, shipped_sources
 from tests.engine.test_recorded_histories import live_and_restored
 
@@ -143,6 +143,10 @@ def test_any_command_sequence_replays_exactly(engine: Engine, process: str, data
     # commands made, and steps through the same serialized states.
     records = [Recorded.of(e) for e in events]
     assert replay_live(case.process_version, case.id, case.number, records).ok
-    for version, (live_effects, live_state, effects, state) in enumerate(
-            live_and_restored(case.process_version, case.id, records), start=1):
+    # Commands ran on kept live workflows (engine.case.LIVE_WORKFLOWS): the restore path,
+    # the reference, reproduces what they recorded and ends in the state they stored.
+    assert replay_restoring(case.process_version, case.id, case.number, records).ok
+    steps = live_and_restored(case.process_version, case.id, records)
+    assert engine.get_case(case.number).state == steps[-1][3]
+    for version, (live_effects, live_state, effects, state) in enumerate(steps, start=1):
         assert (live_effects, live_state) == (effects, state), version

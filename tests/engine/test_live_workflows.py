@@ -1,0 +1,83 @@
+"""Commands keep the workflow they stepped (engine.case.LIVE_WORKFLOWS) so the next
+command on the case skips restoring it from JSON. What a kept workflow gives must be
+what a restored one gives, byte for byte, and a step that was not saved, or failed, must
+never leave a workflow behind that the next command would trust."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from engine.application import Engine
+from engine.bpmn.inputs import input_from_dict
+from engine.bpmn.library import LIBRARY
+from engine.bpmn.runtime import CompleteTask, StartCase
+from engine.case import LIVE_WORKFLOWS, RUNTIME
+from engine.errors import TaskNotReady
+from engine.replay import Recorded, replay_restoring
+from tests.conftest import EngineMaker, at, seeded
+
+APPLICANT = {"full_name": "Иванова Мария Петровна", "document": "4210 123456"}
+
+
+@pytest.fixture
+def engine(engines: EngineMaker) -> Iterator[Engine]:
+    LIVE_WORKFLOWS.clear()
+    yield seeded(engines())
+    LIVE_WORKFLOWS.clear()
+
+
+def restored_states(engine: Engine, number: str) -> list[str]:
+    """The state after each event, computed by restoring the workflow every step."""
+    process = LIBRARY.get(engine.get_case(number).process_version)
+    states: list[str] = []
+    for event in engine.case_events(number):
+        step_input = input_from_dict(event.input)
+        if isinstance(step_input, StartCase):
+            step = RUNTIME.start(process, event.originator_id, event.timestamp, step_input)
+        else:
+            step = RUNTIME.apply(process, event.originator_id, states[-1], event.timestamp, step_input)
+        states.append(step.state)
+    return states
+
+
+def test_commands_run_on_the_kept_workflow_and_store_what_restoring_gives(engine: Engine) -> None:
+    number = engine.open_case(service="mini_service", office="LPK", channel="window", applicant=APPLICANT,
+                              actor="LPK/operator", at=at()).number
+    hits = LIVE_WORKFLOWS.hits
+    task = engine.get_case(number).open_tasks[0]["task"]
+    engine.claim_task(number, task, actor="LPK/operator", at=at(5))
+    engine.complete_task(number, "Task_Reception", {"documents_complete": True, "pages": 4},
+                         actor="LPK/operator", at=at(10))
+    case = engine.deliver_message(number, "agency_answer", {"decision": "ok"}, actor="agency", at=at(days=3))
+    assert LIVE_WORKFLOWS.hits == hits + 3  # every command after opening found its workflow kept
+    assert case.state == restored_states(engine, number)[-1]
+    events = list(engine.case_events(number))
+    assert replay_restoring(case.process_version, case.id, number, [Recorded.of(e) for e in events]).ok
+
+
+def test_a_refused_command_leaves_no_workflow_kept(engine: Engine) -> None:
+    number = engine.open_case(service="mini_service", office="LPK", channel="window", applicant=APPLICANT,
+                              actor="LPK/operator", at=at()).number
+    with pytest.raises(TaskNotReady):
+        engine.complete_task(number, "Task_Handout", {}, actor="LPK/operator", at=at(5))
+    misses = LIVE_WORKFLOWS.misses
+    case = engine.complete_task(number, "Task_Reception", {"documents_complete": True, "pages": 4},
+                                actor="LPK/operator", at=at(10))
+    assert LIVE_WORKFLOWS.misses == misses + 1  # restored: the refused step may have half-run
+    assert case.state == restored_states(engine, number)[-1]
+
+
+def test_a_step_computed_but_not_saved_is_not_trusted(engine: Engine) -> None:
+    number = engine.open_case(service="mini_service", office="LPK", channel="window", applicant=APPLICANT,
+                              actor="LPK/operator", at=at()).number
+    case = engine.get_case(number)
+    # Computed, never recorded (as when a save loses a race): the kept workflow has moved on.
+    case.compute(CompleteTask("Task_Reception", {"documents_complete": False, "pages": 1}), at(3))
+    misses = LIVE_WORKFLOWS.misses
+    case = engine.complete_task(number, "Task_Reception", {"documents_complete": True, "pages": 4},
+                                actor="LPK/operator", at=at(10))
+    assert LIVE_WORKFLOWS.misses == misses + 1
+    assert case.last_effects["messages_sent"] == [{"name": "agency_request", "payload": {"total": 6}}]
+    assert case.state == restored_states(engine, number)[-1]
