@@ -211,15 +211,16 @@ class Runtime:
 
     def start_kept(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase,
                    kept: LiveCache) -> Step:
-        """:meth:`start`, keeping the new workflow in ``kept`` for the case's next command."""
+        """:meth:`start` for commands (no ``data``), keeping the new workflow in ``kept`` for
+        the case's next command."""
         workflow, outcome = self._start(process, case_id, at, start)
-        step = outcome.step(workflow)
+        step = outcome.step(workflow, with_data=False)
         kept.put(step.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
         return step
 
     def apply_kept(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Input,
                    kept: LiveCache) -> Step:
-        """:meth:`apply` for commands: the same Step, byte for byte, but when ``kept`` holds
+        """:meth:`apply` for commands: the same state and effects, byte for byte (no ``data``), but when ``kept`` holds
         this case's workflow in exactly ``state`` the step runs on it instead of a
         workflow restored from the JSON. The workflow stepped is kept again under the new
         state; a step that fails leaves nothing kept (it may be half-stepped)."""
@@ -228,7 +229,7 @@ class Runtime:
             workflow, outcome = self._advance(process, case_id, live.workflow, live.stored, live.snapshot, at, step)
         else:
             workflow, outcome = self._advance(process, case_id, None, json.loads(state), None, at, step)
-        result = outcome.step(workflow)
+        result = outcome.step(workflow, with_data=False)
         kept.put(result.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
         return result
 
@@ -431,14 +432,16 @@ class _Outcome:
         kept: dict[str, Any] = json.loads(json.dumps({k: v for k, v in self.state.items() if k != "workflow"}))
         return kept
 
-    def step(self, workflow: BpmnWorkflow) -> Step:
+    def step(self, workflow: BpmnWorkflow, with_data: bool = True) -> Step:
+        """The Step, serialized. Commands do not read ``data`` (only auditors' history does,
+        through :meth:`Runtime.apply`), so they skip converting it: ``with_data=False``."""
         state = dict(self.state)
         state["workflow"] = _CONVERTER.to_dict(workflow)
         # The state keeps SpiffWorkflow's own key order: its tasks store data as changes
         # against their parent, so they must be restored parents first (sorting the keys
         # by task id would lose data). That order is itself deterministic.
         last = workflow.last_task
-        data = json.loads(canonical(_REGISTRY.convert(last.data))) if last is not None else {}
+        data = json.loads(canonical(_REGISTRY.convert(last.data))) if last is not None and with_data else {}
         return Step(json.dumps(state, ensure_ascii=False, separators=(",", ":")),
                     json.loads(self.canonical_effects()), data)
 
