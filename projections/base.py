@@ -12,6 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from eventsourcing.persistence import IntegrityError
+
+IN_CHUNK = 500  # values per `IN (…)`: well inside both backends' limits on parameters
+
 
 @dataclass
 class Db:
@@ -39,6 +43,46 @@ class Db:
         self.execute(sql, params)
         # Both backends hand back mapping rows (sqlite3.Row, psycopg's dict_row).
         return [{key: row[key] for key in row.keys()} for row in self.cursor.fetchall()]  # noqa: SIM118
+
+
+class TableFold:
+    """One table's rows by primary key, as a page of events leaves them: the stored rows the
+    page can touch are read first, the model's statements are mirrored on them in memory,
+    and only the difference is written (deleted, changed and new rows, one batch each)."""
+
+    def __init__(self, table: str, key: str, columns: Sequence[str]) -> None:
+        self.table, self.key, self.columns = table, key, tuple(columns)
+        self.rows: dict[Any, dict[str, Any]] = {}
+        self.stored: dict[Any, dict[str, Any]] = {}
+
+    def read(self, db: Db, column: str, values: Iterable[Any]) -> None:
+        """Load the stored rows whose ``column`` is one of ``values``."""
+        wanted = sorted(set(values))
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start:start + IN_CHUNK]
+            for row in db.rows(f"SELECT {', '.join(self.columns)} FROM {self.table} "
+                               f"WHERE {column} IN ({', '.join('?' for _ in chunk)})", chunk):
+                if row[self.key] not in self.stored:
+                    self.stored[row[self.key]] = row
+                    self.rows[row[self.key]] = dict(row)
+
+    def insert(self, row: dict[str, Any]) -> None:
+        """An INSERT: refused, as the database would refuse it, if the key is taken."""
+        if row[self.key] in self.rows:
+            raise IntegrityError(f"{self.table}: {row[self.key]} is already there")
+        self.rows[row[self.key]] = row
+
+    def write(self, db: Db) -> None:
+        gone = [key for key in self.stored if key not in self.rows]
+        changed = [row for key, row in self.rows.items() if key in self.stored and row != self.stored[key]]
+        new = [row for key, row in self.rows.items() if key not in self.stored]
+        others = [column for column in self.columns if column != self.key]
+        db.executemany(f"DELETE FROM {self.table} WHERE {self.key} = ?", ((key,) for key in gone))
+        db.executemany(f"UPDATE {self.table} SET {', '.join(f'{c} = ?' for c in others)} WHERE {self.key} = ?",
+                       (tuple(row[c] for c in (*others, self.key)) for row in changed))
+        db.executemany(f"INSERT INTO {self.table} ({', '.join(self.columns)}) "
+                       f"VALUES ({', '.join('?' for _ in self.columns)})",
+                       (tuple(row[c] for c in self.columns) for row in new))
 
 
 @contextmanager

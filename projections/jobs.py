@@ -10,6 +10,7 @@ each call carries the job's key so a connector can make a repeated call harmless
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -21,7 +22,7 @@ from engine.application import Engine
 from engine.case import Case
 from engine.connectors import ConnectorCall, ConnectorRegistry
 from engine.group_commit import Group
-from projections.base import Db
+from projections.base import Db, TableFold
 
 
 class JobsModel:
@@ -70,6 +71,43 @@ class JobsModel:
         if retried:
             db.execute("UPDATE rm_jobs SET failures = 0, due = ?, incident_at = NULL WHERE task = ?",
                        (at, retried["task"]))
+
+    def apply_page(self, db: Db, events: Sequence[Any]) -> None:
+        """The rows ``apply`` leaves event by event, in a few statements for the page: the
+        stored rows it can touch read first, then folded in memory (base.TableFold)."""
+        case_events = [e for e in events if isinstance(e, Case.Event)]
+        cases = TableFold("rm_job_cases", "case_id", ("case_id", "number", "office"))
+        cases.read(db, "case_id", {str(e.originator_id) for e in case_events if e.effects.get("jobs_opened")})
+        jobs = TableFold("rm_jobs", "task", ("task", "case_number", "office", "element", "connector", "input",
+                                             "opened_at", "due", "failures", "error", "incident_at"))
+        jobs.read(db, "task", {j["task"] for e in case_events for kind in ("jobs_closed", "jobs_opened")
+                               for j in e.effects.get(kind, [])}
+                  | {e.effects[kind]["task"] for e in case_events for kind in ("job_failed", "job_retried")
+                     if e.effects.get(kind)})
+        for event in case_events:
+            case_id, effects = str(event.originator_id), event.effects
+            if isinstance(event, Case.Opened):
+                cases.insert({"case_id": case_id, "number": event.number, "office": event.office})
+            at = event.timestamp.astimezone(UTC).isoformat()
+            for job in effects.get("jobs_closed", []):
+                jobs.rows.pop(job["task"], None)
+            for job in effects.get("jobs_opened", []):
+                case = cases.rows[case_id]  # as ``apply``: a case with no row cannot open a job
+                jobs.insert({"task": job["task"], "case_number": case["number"], "office": case["office"],
+                             "element": job["element"], "connector": job["connector"],
+                             "input": json.dumps(job["input"], ensure_ascii=False, sort_keys=True),
+                             "opened_at": at, "due": at, "failures": 0, "error": None, "incident_at": None})
+            failed = effects.get("job_failed")
+            if failed and failed["task"] in jobs.rows:
+                due = (datetime.fromisoformat(failed["retry_at"]).astimezone(UTC).isoformat()
+                       if failed["retry_at"] else at)
+                jobs.rows[failed["task"]].update(failures=failed["failure"], error=failed["error"], due=due,
+                                                 incident_at=at if failed["incident"] else None)
+            retried = effects.get("job_retried")
+            if retried and retried["task"] in jobs.rows:
+                jobs.rows[retried["task"]].update(failures=0, due=at, incident_at=None)
+        cases.write(db)
+        jobs.write(db)
 
 
 def due_jobs(rows: Any, now: datetime, limit: int = 200) -> list[dict[str, Any]]:

@@ -36,7 +36,8 @@ from tests.conftest import MASTER_KEY, ROOT, T0, BackendContract, EngineMaker, s
 TABLES = {"rm_cases": "number", "rm_tasks": "task_id", "rm_services": "code", "rm_offices": "code",
           "rm_ratings": "case_number", "rm_complaints": "complaint", "rm_timers": "task", "rm_timer_cases": "case_id",
           "rm_outbox": "case_number, message", "rm_outbox_cases": "case_id", "rm_appointments": "code",
-          "rm_tickets": "id", "rm_reception_offices": "code", "rm_reception_services": "code"}
+          "rm_tickets": "id", "rm_reception_offices": "code", "rm_reception_services": "code", "rm_jobs": "task",
+          "rm_job_cases": "case_id"}
 
 
 def dump(projector: Projector) -> dict[str, list[dict[str, Any]]]:
