@@ -25,6 +25,7 @@ from engine.case import Case, case_id_for
 from engine.catalog import CatalogInvalid, Service, parse_catalog
 from engine.errors import OknoError, UnknownCase
 from engine.reception.cli import queue_command, slots_command, waiting_command
+from engine.replay import Verdict
 from engine.store import config_from_environment
 
 
@@ -441,38 +442,27 @@ def audit_export(fmt: str, output: Path) -> None:
 @audit_group.command("verify", help="Replay cases from their inputs and check every recorded effect.")
 @click.argument("numbers", nargs=-1)
 @click.option("--all", "all_cases", is_flag=True, help="Every case in the store.")
-def audit_verify(numbers: tuple[str, ...], all_cases: bool) -> None:
-    from engine.integrity import broken_links
-    from engine.replay import replay_case
-
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes to verify in, each with its own share of the cases (one per core).")
+def audit_verify(numbers: tuple[str, ...], all_cases: bool, jobs: int) -> None:
     if not numbers and not all_cases:
         raise click.UsageError("name case numbers or pass --all")
     began = world.stopwatch()
     failed = 0
     with open_engine() as engine:
         chosen = sorted(scan_cases(engine)) if all_cases else list(numbers)
-        with click.progressbar(chosen, label="verifying", file=sys.stderr) as bar:
-            for number in bar:
-                # Read the events, not the aggregate: loading refuses a diverging case,
-                # and verify exists to report exactly those.
-                events = list(engine.case_events(number))
-                if not events or not isinstance(events[0], Case.Opened):
-                    raise UnknownCase(number)
-                engine.ensure_version(events[0].process_version)
-                report = replay_case(events)
-                broken = broken_links(events)
-                for version in broken:
-                    click.echo(f"\n{number} v{version}: the stored event does not match its hash chain "
-                               "(edited, deleted or reordered)")
-                if broken and report.ok:
-                    failed += 1
-                if not report.ok:
-                    failed += 1
-                    for check in report.divergences():
-                        click.echo(f"\n{number} v{check.version} {check.kind}: effects differ"
-                                   f"{': ' + check.error if check.error else ''}")
-                    for gap in report.gaps:
-                        click.echo(f"\n{number}: version {gap} is missing")
+    with click.progressbar(length=len(chosen), label="verifying", file=sys.stderr) as bar:
+        for verdict in verify_cases(chosen, jobs):
+            bar.update(1)
+            for version in verdict.broken:
+                click.echo(f"\n{verdict.number} v{version}: the stored event does not match its hash chain "
+                           "(edited, deleted or reordered)")
+            if not verdict.ok:
+                failed += 1
+            for version, kind, error in verdict.divergences:
+                click.echo(f"\n{verdict.number} v{version} {kind}: effects differ{': ' + error if error else ''}")
+            for gap in verdict.gaps:
+                click.echo(f"\n{verdict.number}: version {gap} is missing")
     elapsed = max(world.stopwatch() - began, 1e-9)
     click.echo(f"{len(chosen) - failed} of {len(chosen)} cases verified, {failed} diverged "
                f"({len(chosen) / elapsed:.0f} cases/s)")
@@ -480,6 +470,56 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool) -> None:
         sys.exit(1)
 
 
+_VERIFY_CHUNK = 50  # cases a worker takes at a time: small enough to share the tail evenly
+
+
+def verify_cases(numbers: list[str], jobs: int) -> Iterator[Verdict]:
+    """Each case's verdict, in the order given. With ``jobs`` > 1 the cases are shared
+    among that many processes, each opening the store itself (cases are independent, so
+    verify scales with cores; SpiffWorkflow holds one core per process)."""
+    if jobs <= 1 or len(numbers) < 2:
+        with open_engine() as engine:
+            for number in numbers:
+                yield _verify_one(engine, number)
+        return
+    import multiprocessing
+
+    size = max(1, min(_VERIFY_CHUNK, len(numbers) // (jobs * 4)))
+    chunks = [numbers[i:i + size] for i in range(0, len(numbers), size)]
+    with multiprocessing.get_context("spawn").Pool(jobs, initializer=_open_verify_engine) as pool:
+        for verdicts in pool.imap(_verify_chunk, chunks):
+            yield from verdicts
+        pool.close()
+        pool.join()
+
+
+def _verify_one(engine: Engine, number: str) -> Verdict:
+    from engine.replay import verify
+
+    # Read the events, not the aggregate: loading refuses a diverging case, and verify
+    # exists to report exactly those.
+    events = list(engine.case_events(number))
+    if not events or not isinstance(events[0], Case.Opened):
+        raise UnknownCase(number)
+    engine.ensure_version(events[0].process_version)
+    return verify(events)
+
+
+_worker_engine: Engine | None = None
+
+
+def _open_verify_engine() -> None:
+    """A verify worker's engine, opened once and closed when the pool shuts down."""
+    from multiprocessing.util import Finalize
+
+    global _worker_engine
+    _worker_engine = Engine(config_from_environment(), master_key=world.master_key(), entropy=world.entropy)
+    Finalize(None, _worker_engine.close, exitpriority=10)
+
+
+def _verify_chunk(numbers: list[str]) -> list[Verdict]:
+    assert _worker_engine is not None
+    return [_verify_one(_worker_engine, number) for number in numbers]
 
 
 @cli.command("worker", help="Keep the read models current, fire due timers and run due service-task jobs "

@@ -15,6 +15,7 @@ from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import LiveCase, StartCase, canonical
 from engine.case import RUNTIME, Case
 from engine.errors import OknoError
+from engine.integrity import broken_links
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,26 @@ def history(events: Iterable[Case.Event]) -> list[HistoryEntry]:
 
 
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `okno audit verify` says of one case: plain data, so a worker process can hand
+    it back."""
+
+    number: str
+    ok: bool
+    broken: tuple[int, ...]  # versions whose stored event does not match its hash chain
+    divergences: tuple[tuple[int, str, str | None], ...]  # (version, kind, error)
+    gaps: tuple[int, ...]
+
+
+def verify(events: list[Case.Event]) -> Verdict:
+    """Replay a stored case and check its hash chain."""
+    report = replay_case(events)
+    broken = broken_links(events)
+    return Verdict(report.number, report.ok and not broken, tuple(broken),
+                   tuple((c.version, c.kind, c.error) for c in report.divergences()), tuple(report.gaps))
 
 
 def replay_case(events: Iterable[Case.Event]) -> CaseReplay:

@@ -61,8 +61,8 @@ class TestIntegrity(BackendContract):
             numbers.append(number)
         return engine, numbers
 
-    def verify(self, url: str, tmp_path: Path) -> Any:
-        return okno("audit", "verify", "--all", cwd=tmp_path,
+    def verify(self, url: str, tmp_path: Path, *options: str) -> Any:
+        return okno("audit", "verify", "--all", *options, cwd=tmp_path,
                     env={"OKNO_DATABASE_URL": url, "OKNO_MASTER_KEY": base64.b64encode(MASTER_KEY).decode()})
 
     def test_an_untouched_history_verifies(self, engines: EngineMaker, url: str, tmp_path: Path) -> None:
@@ -93,3 +93,16 @@ class TestIntegrity(BackendContract):
         assert result.returncode == 1
         assert f"{numbers[0]} v3" in result.stdout and f"{numbers[2]} v2" in result.stdout
         assert "1 of 3 cases verified, 2 diverged" in result.stdout
+
+    def test_verify_in_two_processes_names_the_same_divergences(self, engines: EngineMaker, url: str,
+                                                                 tmp_path: Path) -> None:
+        engine, numbers = self.history(engines)
+        rows = Rows(engine)
+        state = rows.read(numbers[1], 2)
+        state["effects"]["stage"] = "Выдано"  # an effect the input does not give
+        rows.write(numbers[1], 2, state)
+        result = self.verify(url, tmp_path, "--jobs", "2")
+        assert result.returncode == 1
+        assert f"{numbers[1]} v2 TaskCompleted: effects differ" in result.stdout, result.stdout
+        assert f"{numbers[1]} v2: the stored event does not match its hash chain" in result.stdout
+        assert "2 of 3 cases verified, 1 diverged" in result.stdout
