@@ -378,7 +378,7 @@ class Runtime:
             "awaiting": sorted(set(after.waits.values())),
             "stage": stage,
             "completed": completed,
-            "outcome": _outcome(workflow, process) if completed else None,
+            "outcome": after.outcome if completed else None,
         }
         # Keys present only when they happen, so effects recorded before them stay byte-identical.
         if claims_changed:
@@ -523,6 +523,9 @@ class _Snapshot:
     order: list[str]
     fired: set[str]
     jobs: dict[str, str] = field(default_factory=dict)  # service tasks waiting on a connector: task id -> element
+    # The outcome of the last completed end event that names one, in tree order (what the
+    # case ended with, once it has): found on the same walk.
+    outcome: str | None = None
 
     @classmethod
     def empty(cls) -> _Snapshot:
@@ -539,6 +542,9 @@ class _Snapshot:
             task_id = str(task.id)
             if task.state == TaskState.COMPLETED:
                 snap.fired.update(_fired_timers(task))
+                ended = process.elements.get(element_id)
+                if ended is not None and ended.kind == "endEvent" and ended.outcome:
+                    snap.outcome = ended.outcome
                 continue
             if task.state == TaskState.STARTED:
                 if jobs.is_job(process, element_id):
@@ -678,12 +684,3 @@ def _timer_due(task: Any) -> datetime | None:
         return None
     due: datetime = TimerEventDefinition.get_datetime(value)
     return due
-
-
-def _outcome(workflow: BpmnWorkflow, process: CompiledProcess) -> str | None:
-    outcome = None
-    for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        info = process.elements.get(task.task_spec.bpmn_id or "")
-        if info is not None and info.kind == "endEvent" and info.outcome:
-            outcome = info.outcome
-    return outcome
