@@ -19,6 +19,8 @@ HANDOUT_HINTS = ("handout", "выдач")
 CASE_COLUMNS = ("number", "case_id", "service", "office", "district", "channel", "status", "outcome", "stage",
                 "stages", "opened_at", "opened_day", "closed_at", "closed_day", "deadline", "next_action",
                 "open_tasks", "version")
+TASK_COLUMNS = ("task_id", "case_number", "office", "role", "element", "name", "state", "holder", "opened_at",
+                "due_day")
 IN_CHUNK = 500  # codes or ids per `IN (…)`: well inside both backends' limits on parameters
 
 
@@ -337,23 +339,20 @@ class _Fold:
 
     def _write(self) -> None:
         db = self.db
-        columns = ", ".join("?" for _ in CASE_COLUMNS)
-        db.executemany(f"INSERT INTO rm_cases VALUES ({columns})",
-                       (_case_values(self.cases[case_id]) for case_id in self.new))
-        db.executemany("UPDATE rm_cases SET status = ?, outcome = ?, stage = ?, stages = ?, closed_at = ?, "
-                       "closed_day = ?, next_action = ?, open_tasks = ?, version = ? WHERE number = ?",
-                       ((row["status"], row["outcome"], row["stage"], _json(row["stages"]), row["closed_at"],
-                         row["closed_day"], row["next_action"], _json(row["open_tasks"]), row["version"],
-                         row["number"])
-                        for case_id, row in self.cases.items() if case_id not in self.new))
+        db.insert("rm_cases", CASE_COLUMNS, [_case_values(self.cases[case_id]) for case_id in self.new])
+        db.update("rm_cases", ["number"], ["status", "outcome", "stage", "stages", "closed_at", "closed_day",
+                                           "next_action", "open_tasks", "version"],
+                  [(row["status"], row["outcome"], row["stage"], _json(row["stages"]), row["closed_at"],
+                    row["closed_day"], row["next_action"], _json(row["open_tasks"]), row["version"], row["number"])
+                   for case_id, row in self.cases.items() if case_id not in self.new])
         # A task closed and opened again in one stretch: its stored row goes before the new one comes.
-        db.executemany("DELETE FROM rm_tasks WHERE task_id = ?", ((task,) for task in sorted(self.tasks_closed)))
-        db.executemany("INSERT INTO rm_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (tuple(row) for row in [*self.task_rows.values(), *self.task_clashes]))
-        db.executemany("UPDATE rm_tasks SET state = ?, holder = ? WHERE task_id = ?",
-                       ((state, holder, task) for task, (state, holder) in self.task_claims.items()))
-        db.executemany("INSERT INTO rm_ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self.ratings)
-        db.executemany("INSERT INTO rm_complaints VALUES (?, ?, ?, ?, ?)", self.complaints)
+        db.delete("rm_tasks", "task_id", sorted(self.tasks_closed))
+        db.insert("rm_tasks", TASK_COLUMNS, [*self.task_rows.values(), *self.task_clashes])
+        db.update("rm_tasks", ["task_id"], ["state", "holder"],
+                  [(state, holder, task) for task, (state, holder) in self.task_claims.items()])
+        db.insert("rm_ratings", ("case_number", "office", "service", "rated_day", "waiting_time", "staff",
+                                 "premises", "information"), self.ratings)
+        db.insert("rm_complaints", ("complaint", "case_number", "office", "topic", "filed_day"), self.complaints)
 
 
 def _case_values(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -97,14 +97,13 @@ class OutboxModel:
                     messages[key][6], messages[key][7] = at, ack["reference"]
                 else:
                     acknowledged[key] = (at, ack["reference"])
-        db.executemany("INSERT INTO rm_outbox_cases VALUES (?, ?, ?, ?)",
-                       ((case_id, c["number"], c["office"], c["sent"]) for case_id, c in cases.items()
-                        if c["stored_sent"] is None))
-        db.executemany("UPDATE rm_outbox_cases SET sent = ? WHERE case_id = ?",
-                       ((c["sent"], case_id) for case_id, c in cases.items()
-                        if c["stored_sent"] is not None and c["sent"] != c["stored_sent"]))
-        db.executemany("INSERT INTO rm_outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (tuple(row) for row in [*messages.values(), *clashes]))
-        db.executemany("UPDATE rm_outbox SET acknowledged_at = ?, reference = ? WHERE case_number = ? "
-                       "AND message = ?", ((at, reference, number, message)
-                                           for (number, message), (at, reference) in acknowledged.items()))
+        db.insert("rm_outbox_cases", ("case_id", "number", "office", "sent"),
+                  [(case_id, c["number"], c["office"], c["sent"]) for case_id, c in cases.items()
+                   if c["stored_sent"] is None])
+        db.update("rm_outbox_cases", ["case_id"], ["sent"],
+                  [(c["sent"], case_id) for case_id, c in cases.items()
+                   if c["stored_sent"] is not None and c["sent"] != c["stored_sent"]])
+        db.insert("rm_outbox", ("case_number", "message", "office", "name", "payload", "sent_at", "acknowledged_at",
+                                "reference"), [*messages.values(), *clashes])
+        db.update("rm_outbox", ["case_number", "message"], ["acknowledged_at", "reference"],
+                  [(at, reference, number, message) for (number, message), (at, reference) in acknowledged.items()])

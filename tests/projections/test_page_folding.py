@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from engine.case import Case
 from engine.directory import Directory
@@ -193,11 +196,35 @@ class History:
 MODELS: list[type[Any]] = [CasesModel, TimersModel, OutboxModel, JobsModel]
 
 
-def fold(model: ReadModel, pages: list[list[Any]], *, by_page: bool) -> dict[str, list[tuple[Any, ...]]]:
-    connection = sqlite3.connect(":memory:")
-    connection.row_factory = sqlite3.Row
-    db = Db(connection.cursor(), "sqlite")
-    for statement in model.tables("sqlite"):
+Backend = Callable[[], tuple[Db, Callable[[], None]]]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Empty tables on SQLite (in memory), or in a PostgreSQL schema of this test's own."""
+    if request.param == "sqlite":
+        def sqlite_db() -> tuple[Db, Callable[[], None]]:
+            connection = sqlite3.connect(":memory:")
+            connection.row_factory = sqlite3.Row
+            return Db(connection.cursor(), "sqlite"), connection.close
+
+        return sqlite_db
+    url = str(request.getfixturevalue("postgres_url"))
+    server, schema = url.split("?schema=")
+
+    def postgres_db() -> tuple[Db, Callable[[], None]]:
+        connection = psycopg.connect(server, row_factory=dict_row)
+        connection.execute(f"SET search_path TO {schema}")
+        # Closed without a commit: the tables made for one fold are rolled back with it.
+        return Db(connection.cursor(), "postgres"), connection.close
+
+    return postgres_db
+
+
+def fold(backend: Backend, model: ReadModel, pages: list[list[Any]], *,
+         by_page: bool) -> dict[str, list[tuple[Any, ...]]]:
+    db, close = backend()
+    for statement in model.tables(db.dialect):
         db.execute(statement)
     for page in pages:
         if by_page:
@@ -205,14 +232,15 @@ def fold(model: ReadModel, pages: list[list[Any]], *, by_page: bool) -> dict[str
         else:
             for event in page:
                 model.apply(db, event)
-    tables = {table: sorted(tuple(row) for row in connection.execute(f"SELECT * FROM {table}").fetchall())
+    tables = {table: sorted(tuple(row.values()) for row in db.rows(f"SELECT * FROM {table}"))
               for table in model.table_names()}
-    connection.close()
+    close()
     return tables
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_a_page_folded_at_once_leaves_the_rows_of_its_events_applied_one_by_one(seed: int) -> None:
+def test_a_page_folded_at_once_leaves_the_rows_of_its_events_applied_one_by_one(backend: Backend,
+                                                                                 seed: int) -> None:
     events = History(seed).build(400)
     rng = random.Random(seed)  # seeded: the same page boundaries every run
     pages, start = [], 0
@@ -222,10 +250,10 @@ def test_a_page_folded_at_once_leaves_the_rows_of_its_events_applied_one_by_one(
         start += size
     for make in MODELS:
         model = make()
-        expected = fold(model, [events], by_page=False)
+        expected = fold(backend, model, [events], by_page=False)
         assert any(expected.values()), model.name
-        assert fold(make(), pages, by_page=True) == expected, f"{model.name}, seed {seed}"
-        assert fold(make(), [events], by_page=True) == expected, f"{model.name} in one page, seed {seed}"
+        assert fold(backend, make(), pages, by_page=True) == expected, f"{model.name}, seed {seed}"
+        assert fold(backend, make(), [events], by_page=True) == expected, f"{model.name} in one page, seed {seed}"
 
 
 def test_the_histories_reach_the_awkward_paths() -> None:
