@@ -1,6 +1,8 @@
 """1. Case throughput: complete cases through the real engine into a durable store, by
-one and by two worker processes, against the same cases through bare SpiffWorkflow in
-memory (no store, no serialization, no checks) as the ceiling."""
+one and by two worker processes, each command committed alone and with group commit (the
+50 in-flight cases' next commands committed together per round), against the same cases
+through bare SpiffWorkflow in memory (no store, no serialization, no checks) as the
+ceiling."""
 
 from __future__ import annotations
 
@@ -51,21 +53,24 @@ def region(engine: Engine) -> tuple[list[Service], list[Office]]:
     return services, offices
 
 
-def drive_in_process(engine: Engine, chosen: list[Arrival], seed: int) -> tuple[Run, list[str]]:
+def drive_in_process(engine: Engine, chosen: list[Arrival], seed: int,
+                     grouped: bool = False) -> tuple[Run, list[str]]:
     began = stopwatch()
-    driven = Driver(engine, seed).drive(chosen)
+    driven = Driver(engine, seed).drive(chosen, grouped=grouped)
     seconds = stopwatch() - began
     return Run(driven.cases, driven.completed, driven.steps, seconds), driven.numbers
 
 
-def drive_processes(config: StoreConfig, count: int, seed: int, processes: int) -> Run:
+def drive_processes(config: StoreConfig, count: int, seed: int, processes: int, grouped: bool = False) -> Run:
     """``processes`` workers, each with its own engine and connections, share one batch
-    of arrivals; the clock runs from the first worker's start to the last one's end."""
+    of arrivals; the clock runs from the first worker's start to the last one's end.
+    ``grouped``: each worker commits a round of its in-flight cases' commands together."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes)
     results: Any = context.Queue()
     settled = StoreConfig(config.url, {**config.env, "CREATE_TABLE": "n"})  # created by the caller
-    workers = [context.Process(target=_worker, args=(settled, count, seed, part, processes, barrier, results))
+    workers = [context.Process(target=_worker, args=(settled, count, seed, part, processes, barrier, results,
+                                                            grouped))
                for part in range(processes)]
     for worker in workers:
         worker.start()
@@ -80,14 +85,15 @@ def drive_processes(config: StoreConfig, count: int, seed: int, processes: int) 
     return Run(sum(r[2] for r in reports), sum(r[3] for r in reports), sum(r[4] for r in reports), ended - began)
 
 
-def _worker(config: StoreConfig, count: int, seed: int, part: int, parts: int, barrier: Any, results: Any) -> None:
+def _worker(config: StoreConfig, count: int, seed: int, part: int, parts: int, barrier: Any, results: Any,
+            grouped: bool) -> None:
     try:
         engine = bench_engine(config, f"throughput:{seed}:{part}")
         services, offices = region(engine)
         mine = [a for a in arrivals(services, offices, count, seed) if a.index % parts == part]
         barrier.wait()
         began = stopwatch()
-        driven = Driver(engine, seed).drive(mine)
+        driven = Driver(engine, seed).drive(mine, grouped=grouped)
         ended = stopwatch()
         engine.close()
         results.put((began, ended, driven.cases, driven.completed, driven.steps))

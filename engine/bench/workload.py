@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from engine.case import Case
 from engine.catalog import Service
 from engine.demo.region import lipetsk_offices
 from engine.expressions.time_functions import ZONE as MOSCOW
+from engine.group_commit import Group
 from engine.offices import Office
 from engine.store import StoreConfig
 
@@ -171,49 +173,75 @@ class Driver:
             return lambda: engine.fire_timer(number, due[0][1], at=max(at, datetime.fromisoformat(due[0][0])))
         return None
 
-    def step(self, flight: InFlight) -> bool:
-        """One command on a case; False when it has nothing more to do."""
+    def step(self, flight: InFlight, group: Group | None = None) -> bool:
+        """One command on a case; False when it has nothing more to do. In a group the
+        command is decided now and committed with the group (see :meth:`settle`)."""
         at = flight.case.modified_on.astimezone(MOSCOW) + timedelta(minutes=flight.rng.randint(3, 40))
         command = self.next_command(flight, at)
         if command is None:
             return False
-        flight.case = command()
         flight.steps += 1
+        if group is not None:
+            group.submit(flight, command)
+            return True
+        flight.case = command()
         flight.sent += len(flight.case.last_effects.get("messages_sent", []))
         return True
 
+    def settle(self, group: Group) -> int:
+        """After a group commit: each flight continues from its case as committed. Returns
+        the steps recorded."""
+        recorded = 0
+        for outcome in group.outcomes:
+            flight = outcome.tag
+            if not isinstance(flight, InFlight):
+                continue
+            if outcome.recorded and outcome.case is not None and outcome.effects is not None:
+                recorded += 1
+                flight.case = outcome.case
+                flight.sent += len(outcome.effects.get("messages_sent", []))
+            else:
+                flight.case = self.engine.get_case(flight.case.number)
+        return recorded
+
     def drive(self, chosen: list[Arrival], window: int = 50,
-              on_step: Callable[[], None] | None = None) -> Driven:
+              on_step: Callable[[], None] | None = None, grouped: bool = False) -> Driven:
         """Open the cases in arrival order and advance up to ``window`` of them in turn,
         as an office network has many cases in flight at once (and the cache does not
-        hold only the one case being worked)."""
+        hold only the one case being worked). ``grouped``: each round's commands (the
+        cases opened and every case's next step) are committed together, one group
+        commit per round."""
         driven = Driven()
         pending = list(reversed(chosen))
         live: list[InFlight] = []
         while pending or live:
-            while pending and len(live) < window:
-                case = self.open(pending.pop())
-                flight = InFlight(case, random.Random(zlib.crc32(f"{self.seed}:{case.number}".encode())))  # noqa: S311
-                flight.sent = len(case.last_effects.get("messages_sent", []))
-                live.append(flight)
-                driven.cases += 1
-                driven.steps += 1
-                driven.numbers.append(case.number)
-                if on_step:
-                    on_step()
-            still: list[InFlight] = []
-            for flight in live:
-                if flight.steps >= MAX_STEPS or not self.step(flight):
-                    if flight.case.is_open:
-                        driven.stuck += 1
-                    else:
-                        driven.completed += 1
-                    continue
-                driven.steps += 1
-                if on_step:
-                    on_step()
-                still.append(flight)
-            live = still
+            with self.engine.group_commit() if grouped else nullcontext() as group:
+                while pending and len(live) < window:
+                    case = self.open(pending.pop())  # in a group: opened with the round's commit
+                    flight = InFlight(case, random.Random(zlib.crc32(f"{self.seed}:{case.number}".encode())))  # noqa: S311
+                    flight.sent = len(case.last_effects.get("messages_sent", []))
+                    live.append(flight)
+                    driven.cases += 1
+                    driven.steps += 1
+                    driven.numbers.append(case.number)
+                    if on_step:
+                        on_step()
+                still: list[InFlight] = []
+                for flight in live:
+                    if flight.steps >= MAX_STEPS or not self.step(flight, group):
+                        if flight.case.is_open:
+                            driven.stuck += 1
+                        else:
+                            driven.completed += 1
+                        continue
+                    if group is None:
+                        driven.steps += 1
+                    if on_step:
+                        on_step()
+                    still.append(flight)
+                live = still
+            if group is not None:
+                driven.steps += self.settle(group)
         return driven
 
 
