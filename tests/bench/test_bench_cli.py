@@ -33,7 +33,7 @@ def test_quick_bench_prints_every_section_and_writes_every_figure_with_its_ceili
             assert figure["ceiling"] is not None and figure["ceiling"] > 0, figure
             assert figure["ratio"] is not None, figure
     names = {(f["section"], f["name"]) for f in figures}
-    for processes in ("1 process", "2 processes"):
+    for processes in ("1 process", "2 processes", "1 process, group commit", "2 processes, group commit"):
         assert ("throughput", f"case steps/s, {processes}") in names
     for events in ("10", "100", "1,000"):
         assert ("latency", f"p50 at {events} events") in names
