@@ -7,6 +7,7 @@ an event twice or skips one, and a rebuild from zero gives the same rows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,35 +41,37 @@ class Db:
         self.cursor.executemany(sql, batch)
 
     # Batches of rows. SQLite runs in-process: executemany is already one prepared statement
-    # stepped per row. psycopg's executemany still binds and executes each row (about 25 µs
-    # of client work a row in a profile), so on PostgreSQL a batch is one statement:
-    # a multi-row VALUES list, or an array for the keys to delete.
+    # stepped per row. On PostgreSQL psycopg's executemany still binds and runs each row
+    # (about 25 µs of client work a row), and a multi-row VALUES list spends as long in
+    # psycopg parsing its thousands of placeholders; so a batch goes as ONE parameter, the
+    # rows as a JSON array, which the server turns into rows of the table's own row type
+    # (json_populate_recordset: each value gets its column's type). Values must be JSON's:
+    # text, numbers, None (what the read models store).
 
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        marks = f"({', '.join('?' for _ in columns)})"
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        names = ", ".join(columns)
         if self.dialect != "postgres":
-            self.executemany(sql + marks, (tuple(row) for row in rows))
+            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})",
+                             (tuple(row) for row in rows))
             return
-        for chunk in _chunked(list(rows), len(columns)):
-            self.execute(sql + ", ".join(marks for _ in chunk), [value for row in chunk for value in row])
+        batch = _records(columns, rows)
+        if batch:
+            self.execute(f"INSERT INTO {table} ({names}) SELECT {names} "
+                         f"FROM json_populate_recordset(NULL::{table}, ?)", (batch,))
 
     def update(self, table: str, keys: Sequence[str], columns: Sequence[str],
                rows: Iterable[Sequence[Any]]) -> None:
-        """Each row: the new values of ``columns``, then the values of ``keys`` that find it.
-        (On PostgreSQL the values travel untyped and are read as text, except numbers: fine
-        for this project's columns, which are TEXT but for integers never set to NULL.)"""
+        """Each row: the new values of ``columns``, then the values of ``keys`` that find it
+        (one row per key: which of two would win is not defined on PostgreSQL)."""
         if self.dialect != "postgres":
             self.executemany(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} "
                              f"WHERE {' AND '.join(f'{k} = ?' for k in keys)}", (tuple(row) for row in rows))
             return
-        names = [f"v{i}" for i in range(len(columns) + len(keys))]
-        marks = f"({', '.join('?' for _ in names)})"
-        assign = ", ".join(f"{c} = v.{n}" for c, n in zip(columns, names, strict=False))
-        match = " AND ".join(f"t.{k} = v.{n}" for k, n in zip(keys, names[len(columns):], strict=True))
-        for chunk in _chunked(list(rows), len(names)):
-            self.execute(f"UPDATE {table} AS t SET {assign} FROM (VALUES {', '.join(marks for _ in chunk)}) "
-                         f"AS v({', '.join(names)}) WHERE {match}", [value for row in chunk for value in row])
+        batch = _records([*columns, *keys], rows)
+        if batch:
+            self.execute(f"UPDATE {table} AS t SET {', '.join(f'{c} = v.{c}' for c in columns)} "
+                         f"FROM json_populate_recordset(NULL::{table}, ?) AS v "
+                         f"WHERE {' AND '.join(f't.{k} = v.{k}' for k in keys)}", (batch,))
 
     def delete(self, table: str, key: str, values: Iterable[Any]) -> None:
         keys = list(values)
@@ -85,10 +88,10 @@ class Db:
         return [{key: row[key] for key in row.keys()} for row in self.cursor.fetchall()]  # noqa: SIM118
 
 
-def _chunked(rows: list[Sequence[Any]], width: int) -> list[list[Sequence[Any]]]:
-    # PostgreSQL takes at most 65,535 parameters a statement.
-    size = max(1, 30_000 // max(width, 1))
-    return [rows[i:i + size] for i in range(0, len(rows), size)]
+def _records(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str | None:
+    """Rows as a JSON array of objects by column name; None for no rows."""
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    return json.dumps(records, ensure_ascii=False, separators=(",", ":")) if records else None
 
 
 class TableFold:
