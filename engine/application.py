@@ -60,7 +60,7 @@ from engine.errors import (
     UnknownProcessVersion,
     UnknownService,
 )
-from engine.group_commit import Group, Outcome
+from engine.group_commit import Group, GroupCommitter, Outcome
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
 from engine.reception.office_day import OfficeDay
@@ -173,6 +173,7 @@ class Engine:
         self._entropy = entropy
         # The group commit open in this thread or task, if any (engine.group_commit).
         self._group: ContextVar[Group | None] = ContextVar(f"okno_group_{id(self)}", default=None)
+        self.committer: GroupCommitter | None = None  # see share_commits
 
     def close(self) -> None:
         self.store.close()
@@ -256,8 +257,11 @@ class Engine:
         group = self._group.get()
         case, created = decide(None)
         if group is None:
-            if created:
-                self.save_new_case(case)
+            if created and not self._shared_commit(case):
+                again, made = decide(case.number)  # the shared batch conflicted: decided again alone
+                if made:
+                    self.save_new_case(again)
+                return again
             return case
 
         def redo(outcome: Outcome) -> None:  # after a conflict: the same number, decided again
@@ -463,8 +467,10 @@ class Engine:
         group = self._group.get()
         case, step = decide()
         if group is None:
-            if step is not None:
-                self._save_case(case)
+            if step is not None and not self._shared_commit(case):
+                case, step = decide()  # the shared batch conflicted: decided again alone
+                if step is not None:
+                    self._save_case(case)
             return case
 
         def redo(outcome: Outcome) -> None:  # after a conflict: decided again on the newest case
@@ -504,6 +510,24 @@ class Engine:
         self._remember(case)
 
     # -- group commit -------------------------------------------------------------------
+    def share_commits(self, most: int = 200) -> GroupCommitter:
+        """From now on, commands from concurrent threads (a server's requests) share durable
+        commits: each decides alone and its case is saved with whatever other threads have
+        queued meanwhile, in one transaction (engine.group_commit.GroupCommitter)."""
+        self.committer = GroupCommitter(self.store.save, IntegrityError, most)
+        return self.committer
+
+    def _shared_commit(self, case: Case) -> bool:
+        """Save a decided case: alone, or through the shared committer. False when the
+        shared batch hit a conflict and nothing of it was written (decide again alone)."""
+        if self.committer is None:
+            self._save_case(case)
+            return True
+        if not self.committer.commit(case):
+            return False
+        self._remember(case)
+        return True
+
     @contextmanager
     def group_commit(self) -> Iterator[Group]:
         """Commands run inside the block are decided as always and saved together in one

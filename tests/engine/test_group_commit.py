@@ -6,12 +6,15 @@ grouped cases replay like any other."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from engine.application import Engine
 from engine.bpmn.runtime import COMPLAINT_TOPICS
 from engine.case import Case
 from engine.errors import CaseClosed, InvalidInput, OknoError, TaskNotReady, UnknownCase
+from engine.group_commit import GroupCommitter
 from engine.replay import replay_case
 from tests.conftest import BackendContract, EngineMaker, at, seeded
 
@@ -168,3 +171,64 @@ class TestGroupCommit(BackendContract):
         for number in numbers:
             assert replay_case(engine.case_events(number)).ok
             assert fresh.get_case(number).version == engine.get_case(number).version
+
+
+class TestSharedCommits(BackendContract):
+    def test_request_threads_share_commits_and_each_command_is_recorded_once(self, engines: EngineMaker) -> None:
+        engine = seeded(engines())
+        numbers = [open_mini(engine) for _ in range(12)]
+        committer = engine.share_commits()
+        errors: list[Exception] = []
+
+        def work(number: str) -> None:
+            try:
+                reception(engine, number, key="rec")
+                # Two threads on the same case: one records it, the other finds it done.
+                reception(engine, numbers[0], key="rec")
+            except Exception as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in numbers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert all(kinds(engines(), n) == ["Opened", "TaskCompleted"] for n in numbers)
+        assert committer.commands >= 12 and committer.batches <= committer.commands
+
+
+def test_a_batch_forms_while_the_previous_one_commits() -> None:
+    """Threads that arrive while a save is in progress are saved together in the next one;
+    a conflict fails the whole batch and tells each thread."""
+    started, release = threading.Event(), threading.Event()
+    saved: list[tuple[object, ...]] = []
+
+    def save(*aggregates: object) -> None:
+        if not saved:
+            started.set()
+            release.wait(5)
+        saved.append(aggregates)
+        if "conflict" in aggregates:
+            raise ValueError("conflict")
+
+    committer = GroupCommitter(save, ValueError)
+    results: dict[str, bool] = {}
+
+    def submit(name: str) -> None:
+        results[name] = committer.commit(name)
+
+    first = threading.Thread(target=submit, args=("first",))
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=submit, args=(n,)) for n in ("a", "b", "conflict")]
+    for thread in others:
+        thread.start()
+    while len(committer._queue) < 3:  # all three queued behind the first save
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(5)
+    assert saved[0] == ("first",) and sorted(map(str, saved[1])) == ["a", "b", "conflict"]
+    assert results == {"first": True, "a": False, "b": False, "conflict": False}
+    assert (committer.batches, committer.commands) == (2, 4)
