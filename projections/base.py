@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.persistence import IntegrityError
 
-IN_CHUNK = 500  # values per `IN (…)`: well inside both backends' limits on parameters
+IN_CHUNK = 500  # values per SQLite `IN (…)`: well inside its limit on parameters
 
 
 @dataclass
@@ -82,6 +82,21 @@ class Db:
         else:
             self.executemany(f"DELETE FROM {table} WHERE {key} = ?", ((k,) for k in keys))
 
+    def rows_in(self, sql: str, column: str, values: Iterable[Any]) -> list[dict[str, Any]]:
+        """The rows of ``sql`` (a SELECT without WHERE) whose ``column`` is one of ``values``:
+        on PostgreSQL one array parameter (psycopg parses each placeholder in Python), on
+        SQLite ``IN (…)`` by chunks within its limit on parameters."""
+        wanted = sorted(set(values))
+        if not wanted:
+            return []
+        if self.dialect == "postgres":
+            return self.rows(f"{sql} WHERE {column} = ANY(?)", (wanted,))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start:start + IN_CHUNK]
+            found += self.rows(f"{sql} WHERE {column} IN ({', '.join('?' for _ in chunk)})", chunk)
+        return found
+
     def rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         self.execute(sql, params)
         # Both backends hand back mapping rows (sqlite3.Row, psycopg's dict_row).
@@ -106,14 +121,10 @@ class TableFold:
 
     def read(self, db: Db, column: str, values: Iterable[Any]) -> None:
         """Load the stored rows whose ``column`` is one of ``values``."""
-        wanted = sorted(set(values))
-        for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start:start + IN_CHUNK]
-            for row in db.rows(f"SELECT {', '.join(self.columns)} FROM {self.table} "
-                               f"WHERE {column} IN ({', '.join('?' for _ in chunk)})", chunk):
-                if row[self.key] not in self.stored:
-                    self.stored[row[self.key]] = row
-                    self.rows[row[self.key]] = dict(row)
+        for row in db.rows_in(f"SELECT {', '.join(self.columns)} FROM {self.table}", column, values):
+            if row[self.key] not in self.stored:
+                self.stored[row[self.key]] = row
+                self.rows[row[self.key]] = dict(row)
 
     def insert(self, row: dict[str, Any]) -> None:
         """An INSERT: refused, as the database would refuse it, if the key is taken."""

@@ -21,7 +21,6 @@ CASE_COLUMNS = ("number", "case_id", "service", "office", "district", "channel",
                 "open_tasks", "version")
 TASK_COLUMNS = ("task_id", "case_number", "office", "role", "element", "name", "state", "holder", "opened_at",
                 "due_day")
-IN_CHUNK = 500  # codes or ids per `IN (…)`: well inside both backends' limits on parameters
 
 
 class CasesModel:
@@ -245,21 +244,15 @@ class _Fold:
         opened = [e for e in self.events if isinstance(e, Case.Opened)]
         fresh = {str(e.originator_id) for e in opened}
         # A case opened in this stretch has no stored row (its Opened comes first in the log).
-        stored = sorted({str(e.originator_id) for e in self.events} - fresh)
-        for chunk in _chunks(stored):
-            for row in self.db.rows(
-                    "SELECT c.*, o.timezone FROM rm_cases c LEFT JOIN rm_offices o ON o.code = c.office "
-                    f"WHERE c.case_id IN ({_marks(chunk)})", chunk):
-                row["stages"], row["open_tasks"] = json.loads(row["stages"]), json.loads(row["open_tasks"])
-                self.cases[row["case_id"]] = row
-        self.offices = self._codes("SELECT code, district, timezone FROM rm_offices", {e.office for e in opened})
-        self.services = self._codes("SELECT code, term_days FROM rm_services", {e.service for e in opened})
-
-    def _codes(self, sql: str, codes: set[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(sorted(codes)):
-            found.update((row["code"], row) for row in self.db.rows(f"{sql} WHERE code IN ({_marks(chunk)})", chunk))
-        return found
+        stored = {str(e.originator_id) for e in self.events} - fresh
+        for row in self.db.rows_in("SELECT c.*, o.timezone FROM rm_cases c LEFT JOIN rm_offices o "
+                                   "ON o.code = c.office", "c.case_id", stored):
+            row["stages"], row["open_tasks"] = json.loads(row["stages"]), json.loads(row["open_tasks"])
+            self.cases[row["case_id"]] = row
+        self.offices = {row["code"]: row for row in self.db.rows_in(
+            "SELECT code, district, timezone FROM rm_offices", "code", {e.office for e in opened})}
+        self.services = {row["code"]: row for row in self.db.rows_in(
+            "SELECT code, term_days FROM rm_services", "code", {e.service for e in opened})}
 
     def _opened(self, event: Case.Opened) -> None:
         office = self.offices.get(event.office)
@@ -359,10 +352,3 @@ def _case_values(row: dict[str, Any]) -> tuple[Any, ...]:
     values = dict(row, stages=_json(row["stages"]), open_tasks=_json(row["open_tasks"]))
     return tuple(values[column] for column in CASE_COLUMNS)
 
-
-def _chunks(values: list[str]) -> list[list[str]]:
-    return [values[i:i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
-
-
-def _marks(values: list[str]) -> str:
-    return ", ".join("?" for _ in values)

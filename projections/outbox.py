@@ -12,8 +12,6 @@ from typing import Any
 from engine.case import Case
 from projections.base import Db
 
-IN_CHUNK = 500  # case ids per `IN (…)`: well inside both backends' limits on parameters
-
 
 class OutboxModel:
     name = "outbox"
@@ -62,13 +60,10 @@ class OutboxModel:
         written in one batch."""
         case_events = [event for event in events if isinstance(event, Case.Event)]
         fresh = {str(e.originator_id) for e in case_events if isinstance(e, Case.Opened)}
-        stored = sorted({str(e.originator_id) for e in case_events} - fresh)
+        stored = {str(e.originator_id) for e in case_events} - fresh
         cases: dict[str, dict[str, Any]] = {}  # by case id: number, office, sent (as stored, then as folded)
-        for start in range(0, len(stored), IN_CHUNK):
-            chunk = stored[start:start + IN_CHUNK]
-            for row in db.rows(f"SELECT case_id, number, office, sent FROM rm_outbox_cases WHERE case_id IN "
-                               f"({', '.join('?' for _ in chunk)})", chunk):
-                cases[row["case_id"]] = dict(row, stored_sent=int(row["sent"]), sent=int(row["sent"]))
+        for row in db.rows_in("SELECT case_id, number, office, sent FROM rm_outbox_cases", "case_id", stored):
+            cases[row["case_id"]] = dict(row, stored_sent=int(row["sent"]), sent=int(row["sent"]))
         messages: dict[tuple[str, int], list[Any]] = {}  # sent in this page, by case number and message
         clashes: list[list[Any]] = []  # a message numbered twice: inserted so the database refuses it
         acknowledged: dict[tuple[str, int], tuple[str, str]] = {}  # of messages stored before this page
