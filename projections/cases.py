@@ -267,8 +267,8 @@ class _Fold:
             "district": office["district"] if office else "", "channel": event.channel, "status": "open",
             "outcome": None, "stage": event.effects["stage"], "stages": _stages([], event),
             "opened_at": _utc(event.timestamp), "opened_day": local_day.isoformat(), "closed_at": None,
-            "closed_day": None, "deadline": deadline, "next_action": _next_action(tasks, event.effects, "open"),
-            "open_tasks": tasks, "version": 1, "timezone": office["timezone"] if office else None}
+            "closed_day": None, "deadline": deadline, "next_action": None, "open_tasks": tasks, "version": 1,
+            "timezone": office["timezone"] if office else None, "effects": event.effects}
         self.new.add(case_id)
         self._tasks(event, event.number, event.office, deadline)
 
@@ -289,16 +289,17 @@ class _Fold:
             status = "withdrawn"
         elif status == "open" and effects.get("completed"):
             status = "completed"
-        zone = ZoneInfo(row["timezone"] or "Europe/Moscow")
         if status != "open" and row["status"] == "open":
             row["closed_at"] = _utc(event.timestamp)
-            row["closed_day"] = event.timestamp.astimezone(zone).date().isoformat()
-        tasks = _open_tasks(row["open_tasks"], event)
+            row["closed_day"] = self._day(row, event)
+        # What the citizen does next depends only on the last event's effects and what they
+        # left: it is worked out once, when the row is written (``_write``).
         row.update(status=status, outcome=effects.get("outcome") or row["outcome"], stage=effects.get("stage"),
-                   stages=_stages(row["stages"], event), next_action=_next_action(tasks, effects, status),
-                   open_tasks=tasks, version=event.originator_version)
+                   stages=_stages(row["stages"], event), open_tasks=_open_tasks(row["open_tasks"], event),
+                   version=event.originator_version, effects=effects)
         self._tasks(event, row["number"], row["office"], row["deadline"])
-        day = event.timestamp.astimezone(zone).date().isoformat()
+        if "rating" in effects or "complaint" in effects:
+            day = self._day(row, event)
         if "rating" in effects:
             scores = effects["rating"]
             self.ratings.append((row["number"], row["office"], row["service"], day, scores["waiting_time"],
@@ -306,6 +307,11 @@ class _Fold:
         if "complaint" in effects:
             self.complaints.append((f"{event.originator_id}:{event.originator_version}", row["number"],
                                     row["office"], effects["complaint"]["topic"], day))
+
+    @staticmethod
+    def _day(row: dict[str, Any], event: Case.Event) -> str:
+        """The event's day where the case's office is."""
+        return event.timestamp.astimezone(ZoneInfo(row["timezone"] or "Europe/Moscow")).date().isoformat()
 
     def _tasks(self, event: Case.Event, number: str, office: str, due_day: str | None) -> None:
         # The order of ``apply``'s statements: claims, then closed, then opened.
@@ -332,12 +338,15 @@ class _Fold:
 
     def _write(self) -> None:
         db = self.db
+        for row in self.cases.values():
+            if "effects" in row:  # a stored row no event of this stretch changed has none: not written
+                row["next_action"] = _next_action(row["open_tasks"], row["effects"], row["status"])
         db.insert("rm_cases", CASE_COLUMNS, [_case_values(self.cases[case_id]) for case_id in self.new])
         db.update("rm_cases", ["number"], ["status", "outcome", "stage", "stages", "closed_at", "closed_day",
                                            "next_action", "open_tasks", "version"],
                   [(row["status"], row["outcome"], row["stage"], _json(row["stages"]), row["closed_at"],
                     row["closed_day"], row["next_action"], _json(row["open_tasks"]), row["version"], row["number"])
-                   for case_id, row in self.cases.items() if case_id not in self.new])
+                   for case_id, row in self.cases.items() if case_id not in self.new and "effects" in row])
         # A task closed and opened again in one stretch: its stored row goes before the new one comes.
         db.delete("rm_tasks", "task_id", sorted(self.tasks_closed))
         db.insert("rm_tasks", TASK_COLUMNS, [*self.task_rows.values(), *self.task_clashes])
