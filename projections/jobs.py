@@ -75,7 +75,10 @@ class JobsModel:
     def apply_page(self, db: Db, events: Sequence[Any]) -> None:
         """The rows ``apply`` leaves event by event, in a few statements for the page: the
         stored rows it can touch read first, then folded in memory (base.TableFold)."""
-        case_events = [e for e in events if isinstance(e, Case.Event)]
+        # Most events touch no job: they are passed over here rather than in each step below.
+        case_events = [e for e in events if isinstance(e, Case.Event) and (
+            isinstance(e, Case.Opened) or e.effects.get("jobs_opened") or e.effects.get("jobs_closed")
+            or e.effects.get("job_failed") or e.effects.get("job_retried"))]
         cases = TableFold("rm_job_cases", "case_id", ("case_id", "number", "office"))
         cases.read(db, "case_id", {str(e.originator_id) for e in case_events if e.effects.get("jobs_opened")})
         jobs = TableFold("rm_jobs", "task", ("task", "case_number", "office", "element", "connector", "input",

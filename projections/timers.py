@@ -60,7 +60,11 @@ class TimersModel:
     def apply_page(self, db: Db, events: Sequence[Any]) -> None:
         """The rows ``apply`` leaves event by event, in a few statements for the page: the
         stored rows it can touch read first, then folded in memory (base.TableFold)."""
-        case_events = [e for e in events if isinstance(e, Case.Event)]
+        # Most events touch no timer: they are passed over here rather than in each step below.
+        case_events = [e for e in events if isinstance(e, Case.Event) and (
+            isinstance(e, (Case.Opened, Case.Withdrawn)) or e.effects.get("completed")
+            or e.effects.get("timers_scheduled") or e.effects.get("timers_fired")
+            or e.effects.get("timers_cancelled"))]
         ending = [e for e in case_events if e.effects.get("completed") or isinstance(e, Case.Withdrawn)]
         scheduling = [e for e in case_events if any(t.get("due") for t in e.effects.get("timers_scheduled", []))]
         cases = TableFold("rm_timer_cases", "case_id", ("case_id", "number"))
