@@ -58,7 +58,10 @@ class OutboxModel:
         """The rows ``apply`` leaves event by event, in a few statements for the page: the
         stored cases it touches read in one query, messages numbered in memory, each table
         written in one batch."""
-        case_events = [event for event in events if isinstance(event, Case.Event)]
+        # Most events send and acknowledge nothing: they change no row here, and their cases
+        # need not be read.
+        case_events = [e for e in events if isinstance(e, Case.Event) and (
+            isinstance(e, Case.Opened) or e.effects.get("messages_sent") or e.effects.get("acknowledged"))]
         fresh = {str(e.originator_id) for e in case_events if isinstance(e, Case.Opened)}
         stored = {str(e.originator_id) for e in case_events} - fresh
         cases: dict[str, dict[str, Any]] = {}  # by case id: number, office, sent (as stored, then as folded)
