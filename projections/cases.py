@@ -232,19 +232,21 @@ class _Fold:
     def write(self) -> None:
         if not self.events:
             return
-        self._read()
-        for event in self.events:
+        # Each case id as text once per event (str(UUID) showed in the profile, done per use).
+        keyed = [(str(event.originator_id), event) for event in self.events]
+        self._read(keyed)
+        for case_id, event in keyed:
             if isinstance(event, Case.Opened):
-                self._opened(event)
+                self._opened(case_id, event)
             else:
-                self._changed(event)
+                self._changed(case_id, event)
         self._write()
 
-    def _read(self) -> None:
+    def _read(self, keyed: list[tuple[str, Case.Event]]) -> None:
         opened = [e for e in self.events if isinstance(e, Case.Opened)]
-        fresh = {str(e.originator_id) for e in opened}
+        fresh = {case_id for case_id, e in keyed if isinstance(e, Case.Opened)}
         # A case opened in this stretch has no stored row (its Opened comes first in the log).
-        stored = {str(e.originator_id) for e in self.events} - fresh
+        stored = {case_id for case_id, _ in keyed} - fresh
         for row in self.db.rows_in("SELECT c.*, o.timezone FROM rm_cases c LEFT JOIN rm_offices o "
                                    "ON o.code = c.office", "c.case_id", stored):
             row["stages"], row["open_tasks"] = json.loads(row["stages"]), json.loads(row["open_tasks"])
@@ -254,14 +256,13 @@ class _Fold:
         self.services = {row["code"]: row for row in self.db.rows_in(
             "SELECT code, term_days FROM rm_services", "code", {e.service for e in opened})}
 
-    def _opened(self, event: Case.Opened) -> None:
+    def _opened(self, case_id: str, event: Case.Opened) -> None:
         office = self.offices.get(event.office)
         service = self.services.get(event.service)
         zone = ZoneInfo(office["timezone"]) if office else ZoneInfo("Europe/Moscow")
         local_day = event.timestamp.astimezone(zone).date()
         deadline = self._deadline(local_day, service["term_days"]) if service else None
         tasks = _open_tasks([], event)
-        case_id = str(event.originator_id)
         self.cases[case_id] = {
             "number": event.number, "case_id": case_id, "service": event.service, "office": event.office,
             "district": office["district"] if office else "", "channel": event.channel, "status": "open",
@@ -279,8 +280,8 @@ class _Fold:
             self.deadlines[key] = add_working_days(day, term_days).isoformat()
         return self.deadlines[key]
 
-    def _changed(self, event: Case.Event) -> None:
-        row = self.cases.get(str(event.originator_id))
+    def _changed(self, case_id: str, event: Case.Event) -> None:
+        row = self.cases.get(case_id)
         if row is None:
             return  # as ``apply``: an event of a case the model has no row for changes nothing
         effects = event.effects
