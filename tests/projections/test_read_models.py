@@ -102,14 +102,24 @@ class TestReadModels(BackendContract):
             assert sorted(t["task_id"] for t in rows["rm_tasks"] if t["case_number"] == case.number) == \
                 sorted(t["task"] for t in case.open_tasks)
 
-    def test_a_worker_killed_mid_page_resumes_to_exactly_a_clean_rebuild(self, engines: EngineMaker,
-                                                                         url: str) -> None:
+    @pytest.mark.parametrize("by_page", [False, True], ids=["event by event", "by the page"])
+    def test_a_worker_killed_mid_page_resumes_to_exactly_a_clean_rebuild(self, engines: EngineMaker, url: str,
+                                                                         by_page: bool) -> None:
         engine = engines()
         simulated_region(engine, days=2)
+        # By the page: killed after a model folded a whole page, before the commit.
+        page_path = textwrap.indent(textwrap.dedent("""
+            def apply_page(self, db, events):
+                apply_events(self.model, db, events)
+                self.seen += len(events)
+                if self.seen >= 250:
+                    os._exit(137)
+        """), " " * 16) if by_page else ""
         script = textwrap.dedent(f"""
             import os
             from engine.application import Engine
             from engine.store import parse_url
+            from projections.base import apply_events
             from projections.runner import Projector, all_models
 
             class Killed:
@@ -121,6 +131,7 @@ class TestReadModels(BackendContract):
                     self.seen += 1
                     if self.seen == 250:  # rows written, transaction not committed
                         os._exit(137)
+{page_path}
 
             engine = Engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
             Projector(engine, [Killed(m) for m in all_models()], page=100).catch_up()
