@@ -60,18 +60,17 @@ class OutboxModel:
         written in one batch."""
         # Most events send and acknowledge nothing: they change no row here, and their cases
         # need not be read.
-        case_events = [e for e in events if isinstance(e, Case.Event) and (
+        keyed = [(str(e.originator_id), e) for e in events if isinstance(e, Case.Event) and (
             isinstance(e, Case.Opened) or e.effects.get("messages_sent") or e.effects.get("acknowledged"))]
-        fresh = {str(e.originator_id) for e in case_events if isinstance(e, Case.Opened)}
-        stored = {str(e.originator_id) for e in case_events} - fresh
+        fresh = {case_id for case_id, e in keyed if isinstance(e, Case.Opened)}
+        stored = {case_id for case_id, _ in keyed} - fresh
         cases: dict[str, dict[str, Any]] = {}  # by case id: number, office, sent (as stored, then as folded)
         for row in db.rows_in("SELECT case_id, number, office, sent FROM rm_outbox_cases", "case_id", stored):
             cases[row["case_id"]] = dict(row, stored_sent=int(row["sent"]), sent=int(row["sent"]))
         messages: dict[tuple[str, int], list[Any]] = {}  # sent in this page, by case number and message
         clashes: list[list[Any]] = []  # a message numbered twice: inserted so the database refuses it
         acknowledged: dict[tuple[str, int], tuple[str, str]] = {}  # of messages stored before this page
-        for event in case_events:
-            case_id = str(event.originator_id)
+        for case_id, event in keyed:
             if isinstance(event, Case.Opened):
                 cases[case_id] = {"number": event.number, "office": event.office, "sent": 0, "stored_sent": None}
             case = cases.get(case_id)
