@@ -80,3 +80,21 @@ class TestTimers(BackendContract):
             events = list(reader.case_events(number))
             counts[number] = sum(isinstance(e, Case.TimerFired) for e in events)
         assert set(counts.values()) == {1}, counts
+
+    def test_a_batch_of_timers_commits_together_and_a_refused_one_does_not_stop_it(self,
+                                                                                 engines: EngineMaker) -> None:
+        engine = seeded(engines())
+        numbers = cases_with_due_timers(engine, 4)
+        projector = Projector(engine)
+        projector.catch_up()
+        due = due_timers(Reader(projector).rows, at(days=40))
+        # A second row for the first case's timer (as a stale read would give): whichever of
+        # the two comes first in the batch fires it, and the other is refused on that result.
+        twin = {"task": "gone", "case_number": numbers[0], "element": "Timer_Unclaimed"}
+        before = engine.store.recorder.max_notification_id() or 0
+        firing = fire_due(engine, [due[0], twin, *due[1:]], at(days=40), batch=3)
+        assert (firing.fired, firing.dropped) == (4, 1)
+        assert (engine.store.recorder.max_notification_id() or 0) - before == 4
+        assert {engine.get_case(n).outcome for n in numbers} == {"returned_to_agency"}
+        again = fire_due(engine, due, at(days=41), batch=3)  # the same rows read again: already done
+        assert (again.fired, again.dropped) == (0, 4)
