@@ -149,13 +149,18 @@ def replay(process_version: str, case_id: UUID, number: str, records: list[Recor
       state carries them);
     - a divergence is reported only when the restore path, which made the history, finds
       it too, with the same case, version and error as before.
-    The two paths can differ where a restored workflow is not the one that was serialized:
-    SpiffWorkflow restores a task's data as a shallow copy of its parent's (its delta
-    format), while a live task holds a deep copy, so a script that assigns inside a nested
-    record may see other data. The engine's own histories are made by the restore path, so
-    such a model turns a live mismatch into a restore-path replay here, never into a wrong
-    verdict; a forged history matching the live path alone would pass this check but still
-    be refused when the case is loaded (loading recomputes every step the restore way)."""
+    The two paths agree on every shipped process and on the property test's random
+    command sequences, state for state (tests/engine/test_recorded_histories.py,
+    test_replay_property.py). Where they could still differ: SpiffWorkflow shares nested
+    records between a task's data and its parent's (a shallow merge), and a restored tree
+    shares them along the lines of its stored deltas, not necessarily those of the live
+    tree, so a script assigning inside a nested record might see other data. Such a model
+    turns a live mismatch into a restore-path replay here, never into a wrong verdict; a
+    forged history matching the live path alone would pass this check but is still refused
+    when the case is loaded (loading recomputes every step the restore way), and whoever
+    can rewrite the store can recompute a consistent history anyway: the hash chain has no
+    secret. So the final state is not also checked against a restore-path replay, which
+    would cost what the live path saves."""
     live = replay_live(process_version, case_id, number, records)
     if live.ok:
         return live

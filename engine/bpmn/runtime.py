@@ -215,7 +215,8 @@ class Runtime:
         the case's next command."""
         workflow, outcome = self._start(process, case_id, at, start)
         step = outcome.step(workflow, with_data=False)
-        kept.put(step.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
+        if _flat_data(workflow):
+            kept.put(step.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
         return step
 
     def apply_kept(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Input,
@@ -230,7 +231,8 @@ class Runtime:
         else:
             workflow, outcome = self._advance(process, case_id, None, json.loads(state), None, at, step)
         result = outcome.step(workflow, with_data=False)
-        kept.put(result.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
+        if _flat_data(workflow):
+            kept.put(result.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
         return result
 
     def start_live(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime,
@@ -468,6 +470,30 @@ class LiveCase:
                  "workflow": _CONVERTER.to_dict(self.workflow)}
         state.update((key, value) for key, value in self.stored.items() if key not in state)
         return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+
+
+def _flat_data(workflow: BpmnWorkflow) -> bool:
+    """True when no task's data holds a record or list inside a record or list: only then
+    is a kept workflow sure to behave as one restored from its state.
+
+    SpiffWorkflow copies a task's data from its parent one level deep (a shallow merge), so
+    nested records are shared between tasks; a restored tree shares them along the lines
+    of its stored deltas, a live one along those of its history (a script's ``b = a`` is
+    one list in the live tree, two after a restore). A later step that assigns inside a
+    nested record (``a[0]["n"] = 2``) could then read differently on the two, and a
+    command must record what restoring gives. One level of records and lists is copied
+    on every inheritance in both trees, so flat data leaves nothing shared to differ."""
+    workflows = [workflow, *workflow.subprocesses.values()]
+    for each in workflows:
+        for data in [each.data, *(task.data for task in each.tasks.values())]:
+            for value in data.values():
+                if isinstance(value, dict):
+                    value = value.values()
+                elif not isinstance(value, list):
+                    continue
+                if any(isinstance(item, (dict, list)) for item in value):
+                    return False
+    return True
 
 
 class LiveCache:

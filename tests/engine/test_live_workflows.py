@@ -81,3 +81,19 @@ def test_a_step_computed_but_not_saved_is_not_trusted(engine: Engine) -> None:
     assert LIVE_WORKFLOWS.misses == misses + 1
     assert case.last_effects["messages_sent"] == [{"name": "agency_request", "payload": {"total": 6}}]
     assert case.state == restored_states(engine, number)[-1]
+
+
+def test_a_workflow_with_nested_records_is_not_kept(engine: Engine) -> None:
+    """Nested records are shared between tasks differently in a live tree and a restored
+    one (engine.bpmn.runtime._flat_data), so a case holding them is restored every step."""
+    number = engine.open_case(service="mini_service", office="LPK", channel="window", applicant=APPLICANT,
+                              actor="LPK/operator", at=at()).number
+    engine.complete_task(number, "Task_Reception", {"documents_complete": True, "pages": 4},
+                         actor="LPK/operator", at=at(10))
+    engine.deliver_message(number, "agency_answer", {"decision": "ok", "items": [{"n": 1}]}, actor="agency",
+                           at=at(days=3))
+    misses = LIVE_WORKFLOWS.misses
+    case = engine.claim_task(number, engine.get_case(number).open_tasks[0]["task"], actor="LPK/operator",
+                             at=at(days=4))
+    assert LIVE_WORKFLOWS.misses == misses + 1
+    assert case.state == restored_states(engine, number)[-1]
