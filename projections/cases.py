@@ -295,9 +295,12 @@ class _Fold:
             row["closed_day"] = self._day(row, event)
         # What the citizen does next depends only on the last event's effects and what they
         # left: it is worked out once, when the row is written (``_write``).
-        row.update(status=status, outcome=effects.get("outcome") or row["outcome"], stage=effects.get("stage"),
-                   stages=_stages(row["stages"], event), open_tasks=_open_tasks(row["open_tasks"], event),
-                   version=event.originator_version, effects=effects)
+        row["status"], row["stage"], row["version"], row["effects"] = (
+            status, effects.get("stage"), event.originator_version, effects)
+        row["outcome"] = effects.get("outcome") or row["outcome"]
+        row["stages"] = _stages(row["stages"], event)
+        if effects.get("tasks_closed") or effects.get("tasks_opened"):  # most events leave the list as it is
+            row["open_tasks"] = _open_tasks(row["open_tasks"], event)
         self._tasks(event, row["number"], row["office"], row["deadline"])
         if "rating" in effects or "complaint" in effects:
             day = self._day(row, event)
