@@ -97,3 +97,29 @@ def test_a_workflow_with_nested_records_is_not_kept(engine: Engine) -> None:
                              at=at(days=4))
     assert LIVE_WORKFLOWS.misses == misses + 1
     assert case.state == restored_states(engine, number)[-1]
+
+
+def test_nested_records_make_a_live_tree_differ_from_a_restored_one(engines: EngineMaker) -> None:
+    """Why only flat data is kept: `alias = rows` in one step, `rows[0]["n"] = 2` in the
+    next. The live tree still shares the record (the message says 2); the restored tree
+    holds two copies (it says 1). Commands record what restoring gives, and verify still
+    verifies the case: its live replay differs, so it replays the restore way."""
+    from engine.bpmn.sources import collect_sources
+    from engine.catalog import Service
+    from engine.replay import replay_case, replay_live
+    from tests.conftest import FIXTURES
+
+    engine = engines()
+    seeded(engine, collect_sources([FIXTURES / "nested_alias.bpmn"]),
+           [Service("svc_alias", "alias", "Ведомство", "federal", 9, (), 0, "alias")])
+    LIVE_WORKFLOWS.clear()
+    number = engine.open_case(service="svc_alias", office="LPK", channel="window", applicant={},
+                              actor="LPK/operator", at=at()).number
+    assert len(LIVE_WORKFLOWS) == 0  # nested records: not kept
+    case = engine.complete_task(number, "U1", {}, actor="LPK/operator", at=at(10))
+    assert case.last_effects["messages_sent"] == [{"name": "agency_request", "payload": {"seen": 1}}]
+    assert case.state == restored_states(engine, number)[-1]
+    events = list(engine.case_events(number))
+    records = [Recorded.of(e) for e in events]
+    assert not replay_live(case.process_version, case.id, number, records).ok  # the live tree says 2
+    assert replay_case(events).ok
