@@ -209,8 +209,6 @@ def _next_action(tasks: list[dict[str, str]], effects: dict[str, Any], status: s
     return "Ничего не требуется: документы в работе у сотрудников МФЦ."
 
 
-
-
 class _Fold:
     """A stretch of the log without directory events, folded into the rows it leaves:
     every rm_cases row it touches (read once, or new), and the tasks', ratings' and
@@ -345,7 +343,8 @@ class _Fold:
         for row in self.cases.values():
             if "effects" in row:  # a stored row no event of this stretch changed has none: not written
                 row["next_action"] = _next_action(row["open_tasks"], row["effects"], row["status"])
-        db.insert("rm_cases", CASE_COLUMNS, [_case_values(self.cases[case_id]) for case_id in self.new])
+        db.insert("rm_cases", CASE_COLUMNS,  # in the log's order, as ``apply`` inserts them
+                  [_case_values(row) for case_id, row in self.cases.items() if case_id in self.new])
         db.update("rm_cases", ["number"], ["status", "outcome", "stage", "stages", "closed_at", "closed_day",
                                            "next_action", "open_tasks", "version"],
                   [(row["status"], row["outcome"], row["stage"], _json(row["stages"]), row["closed_at"],
