@@ -18,9 +18,10 @@ from typing import Any
 from uuid import UUID
 
 from engine.application import Engine
-from engine.bpmn.library import LIBRARY, FormField
+from engine.bpmn.library import LIBRARY
 from engine.case import Case
 from engine.catalog import Service
+from engine.demo.citizens import applicant, field_value
 from engine.demo.region import lipetsk_offices
 from engine.expressions.time_functions import ZONE as MOSCOW
 from engine.group_commit import Group
@@ -44,8 +45,6 @@ AGENCY_ANSWERS: dict[str, dict[str, Any]] = {
     "fns_income_response": {"confirmed": True, "income_confirmed": True},
     "zags_birth_response": {"confirmed": True},
 }
-SURNAMES = ("Иванов", "Смирнова", "Кузнецов", "Попова", "Васильев", "Петрова", "Соколов", "Михайлова")
-INITIALS = "АБВГДЕИКЛМНОПРСТ"
 JOB_RESULTS: dict[str, dict[str, Any]] = {
     "payment_check": {"fee_paid": True, "fee_paid_amount": 2000},
     "sms": {"sms_sent": True},
@@ -161,7 +160,7 @@ class Driver:
             actor = f"{case.office}/{element.role or 'operator'}"
             if not task.get("holder") and rng.random() < CLAIMED:
                 return lambda: engine.claim_task(number, task["task"], actor=actor, at=at)
-            data = {f.id: field_value(f, rng, at.date()) for f in element.fields}
+            data = {f.id: field_value(f, rng, at.date(), main_path=True) for f in element.fields}
             return lambda: engine.complete_task(number, task["element"], data, actor=actor, at=at,
                                                 task=task["task"])
         if case.awaiting:
@@ -253,34 +252,6 @@ class InFlight:
     sent: int = 0
     acknowledged: int = 0
     rated: bool = False
-
-
-def applicant(rng: random.Random) -> dict[str, str]:
-    return {"full_name": f"{rng.choice(SURNAMES)} {rng.choice(INITIALS)}. {rng.choice(INITIALS)}.",
-            "document": f"42{rng.randint(10, 25)} {rng.randint(100000, 999999)}",
-            "phone": f"+7 904 {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"}
-
-
-def field_value(form_field: FormField, rng: random.Random, day: date) -> Any:
-    """A filled-in form field: the usual, valid answer (the process goes its main way)."""
-    name = form_field.id
-    if form_field.type == "boolean":
-        return True
-    if form_field.type == "enum":
-        return rng.choice(form_field.options) if form_field.options else None
-    if form_field.type == "date":
-        return day.isoformat()
-    if form_field.type == "long":
-        if "income" in name:
-            return rng.randint(15_000, 90_000)
-        if "age" in name:
-            return rng.randint(0, 17)
-        return rng.randint(1, 5)
-    if "cadastral" in name:
-        return f"48:20:{rng.randint(10_000, 99_999):07d}:{rng.randint(1, 999)}"
-    if "uin" in name:
-        return "".join(rng.choice("0123456789") for _ in range(20))
-    return f"{name.replace('_', '-')}-{rng.randint(1000, 9999)}"
 
 
 def case_ids(engine: Engine, numbers: list[str]) -> list[UUID]:

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 
 from engine.case import Case
 from engine.catalog import Service
+from engine.demo.citizens import applicant
 from engine.errors import OknoError
 from engine.offices import Office
 from engine.reception.desk import Reception
@@ -188,23 +189,9 @@ class Halls:
         self.report.commands += 1
 
 
-SURNAMES = ["Иванов", "Смирнова", "Кузнецов", "Попова", "Васильев", "Петрова", "Соколов", "Михайлова",
-            "Новиков", "Фёдорова", "Морозов", "Волкова", "Алексеев", "Лебедева", "Семёнов", "Егорова"]
-INITIALS = "АБВГДЕИКЛМНОПРСТ"
-
-
 def staffed(office: Office, visitors: int) -> set[int]:
     """The windows an office opens for a day: every specialised one, and as many of the
     others as the day's visitors need."""
     special = {int(w) for w in office.window_services}
     general = [w for w in range(1, office.windows + 1) if w not in special]
     return special | set(general[:max(1, math.ceil(visitors / VISITORS_PER_OPERATOR))])
-
-
-def applicant(rng: random.Random) -> dict[str, str]:
-    surname = rng.choice(SURNAMES)
-    return {
-        "full_name": f"{surname} {rng.choice(INITIALS)}. {rng.choice(INITIALS)}.",
-        "document": f"42{rng.randint(10, 25)} {rng.randint(100000, 999999)}",
-        "phone": f"+7 904 {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
-    }

@@ -16,9 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.application import Engine, scan_cases
-from engine.bpmn.library import LIBRARY, FormField
+from engine.bpmn.library import LIBRARY
 from engine.case import Case
 from engine.catalog import Service
+from engine.demo.citizens import field_value
 from engine.demo.hall import Halls, Visitor
 from engine.errors import OknoError
 from engine.offices import Office
@@ -185,7 +186,7 @@ class Simulation:
             if not task.get("holder") and rng.random() < 0.25:
                 # Some staff take a task into their own list before they work it.
                 return lambda: self.engine.claim_task(case.number, task["task"], actor=actor, at=at)
-            data = {f.id: self._field_value(f, rng, at.date()) for f in element.fields}
+            data = {f.id: field_value(f, rng, at.date()) for f in element.fields}
             return lambda: self.engine.complete_task(case.number, task["element"], data, actor=actor, at=at,
                                                      task=task["task"])
         name = sorted(case.awaiting)[0] if case.awaiting else ""
@@ -194,27 +195,6 @@ class Simulation:
             payload = rng.choices([c[0] for c in choices], weights=[c[1] for c in choices])[0]
             return lambda: self.engine.deliver_message(case.number, name, dict(payload), actor="agency", at=at)
         return None
-
-    @staticmethod
-    def _field_value(form_field: FormField, rng: random.Random, day: date) -> Any:
-        name = form_field.id
-        if form_field.type == "boolean":
-            return rng.random() < (0.97 if form_field.required else 0.9)
-        if form_field.type == "enum":
-            return rng.choice(form_field.options) if form_field.options else None
-        if form_field.type == "date":
-            return day.isoformat()
-        if form_field.type == "long":
-            if "income" in name:
-                return rng.randint(15_000, 90_000)
-            if "age" in name:
-                return rng.randint(0, 17)
-            return rng.randint(1, 5)
-        if "cadastral" in name:
-            return f"48:20:{rng.randint(10_000, 99_999):07d}:{rng.randint(1, 999)}"
-        if "uin" in name:
-            return "".join(rng.choice("0123456789") for _ in range(20))
-        return f"{name.replace('_', '-')}-{rng.randint(1000, 9999)}"
 
     @staticmethod
     def _note(case: Case, report: DayReport) -> None:
