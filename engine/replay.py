@@ -4,7 +4,7 @@ the recorded histories under tests/ are replayed with on every run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ from uuid import UUID
 
 from engine.bpmn.inputs import input_from_dict
 from engine.bpmn.library import LIBRARY
-from engine.bpmn.runtime import LiveCase, StartCase, canonical
+from engine.bpmn.runtime import Input, LiveCase, StartCase, canonical
 from engine.case import RUNTIME, Case
 from engine.errors import OknoError
 from engine.integrity import broken_links
@@ -169,53 +169,64 @@ def replay(process_version: str, case_id: UUID, number: str, records: list[Recor
 
 def replay_live(process_version: str, case_id: UUID, number: str, records: list[Recorded]) -> CaseReplay:
     """Replay with one live workflow; stops at the first difference (see :func:`replay`)."""
-    report = CaseReplay(number=number)
     process = LIBRARY.get(process_version)
     case: LiveCase | None = None
-    for expected, record in enumerate(records, start=1):
-        if record.version != expected:
-            report.gaps.append(expected)
-        try:
-            step_input = input_from_dict(record.input)
-            if isinstance(step_input, StartCase):
-                case, effects = RUNTIME.start_live(process, case_id, record.timestamp, step_input)
-            elif case is None:
-                raise OknoError("the history does not begin with the case being opened")
-            else:
-                effects = RUNTIME.apply_live(case, record.timestamp, step_input)
-        except (OknoError, KeyError, ValueError) as error:
-            report.checks.append(EventCheck(record.version, record.kind, False, record.effects, None, str(error)))
-            break
+
+    def step(step_input: Input, record: Recorded) -> tuple[bool, dict[str, Any]]:
+        nonlocal case
+        if isinstance(step_input, StartCase):
+            case, effects = RUNTIME.start_live(process, case_id, record.timestamp, step_input)
+        else:
+            assert case is not None  # _replay refuses a history that does not begin with the opening
+            effects = RUNTIME.apply_live(case, record.timestamp, step_input)
         # Only a verdict of "reproduced" is kept from this path (a failure is replayed
         # again), so the replayed effects are not decoded here.
-        same = effects == canonical(record.effects)
-        report.checks.append(EventCheck(record.version, record.kind, same, record.effects, record.effects))
-        if not same:
-            break
-    return report
+        return effects == canonical(record.effects), record.effects
+
+    return _replay(number, records, step, stop_at_difference=True)
 
 
 def replay_restoring(process_version: str, case_id: UUID, number: str, records: list[Recorded]) -> CaseReplay:
     """Replay a case as commands compute it: each input applied to the workflow restored
     from the previous step's serialized state. The reference for :func:`replay`."""
-    report = CaseReplay(number=number)
     process = LIBRARY.get(process_version)
     state: str | None = None
+
+    def step(step_input: Input, record: Recorded) -> tuple[bool, dict[str, Any]]:
+        nonlocal state
+        if isinstance(step_input, StartCase):
+            made = RUNTIME.start(process, case_id, record.timestamp, step_input)
+        else:
+            assert state is not None  # _replay refuses a history that does not begin with the opening
+            made = RUNTIME.apply(process, case_id, state, record.timestamp, step_input)
+        state = made.state
+        return canonical(made.effects) == canonical(record.effects), made.effects
+
+    return _replay(number, records, step, stop_at_difference=False)
+
+
+Stepper = Callable[[Input, Recorded], tuple[bool, dict[str, Any]]]
+
+
+def _replay(number: str, records: list[Recorded], step: Stepper, *, stop_at_difference: bool) -> CaseReplay:
+    """Walk a history's records in order: note gaps in the versions, run each input through
+    ``step`` (whether it reproduced the recorded effects, and the effects to report), and
+    report a step that failed or a history that does not begin with the case's opening."""
+    report = CaseReplay(number=number)
+    opened = False
     for expected, record in enumerate(records, start=1):
         if record.version != expected:
             report.gaps.append(expected)
         try:
             step_input = input_from_dict(record.input)
-            if isinstance(step_input, StartCase):
-                step = RUNTIME.start(process, case_id, record.timestamp, step_input)
-            elif state is None:
+            if not opened and not isinstance(step_input, StartCase):
                 raise OknoError("the history does not begin with the case being opened")
-            else:
-                step = RUNTIME.apply(process, case_id, state, record.timestamp, step_input)
+            opened = True
+            same, replayed = step(step_input, record)
         except (OknoError, KeyError, ValueError) as error:
             report.checks.append(EventCheck(record.version, record.kind, False, record.effects, None, str(error)))
             break
-        state = step.state
-        same = canonical(step.effects) == canonical(record.effects)
-        report.checks.append(EventCheck(record.version, record.kind, same, record.effects, step.effects))
+        report.checks.append(EventCheck(record.version, record.kind, same, record.effects, replayed))
+        if not same and stop_at_difference:
+            break
     return report
