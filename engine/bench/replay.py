@@ -5,12 +5,12 @@ ceiling is bare SpiffWorkflow running the same inputs (section 1), on one core."
 
 from __future__ import annotations
 
-import multiprocessing
 from dataclasses import dataclass
 from typing import Any
 
 from engine.application import Engine
 from engine.bench.clock import rate, stopwatch
+from engine.bench.processes import in_processes
 from engine.bench.workload import bench_engine
 from engine.case import Case
 from engine.replay import verify
@@ -38,20 +38,7 @@ def measure(engine: Engine, numbers: list[str], processes: int = 2) -> ReplayFig
 def measure_processes(config: StoreConfig, numbers: list[str], processes: int) -> float:
     """Cases verified per second by ``processes`` workers, each verifying every
     ``processes``-th case; timed from the barrier all pass once their engine is open."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(processes)
-    results: Any = context.Queue()
-    settled = StoreConfig(config.url, {**config.env, "CREATE_TABLE": "n"})
-    workers = [context.Process(target=_worker, args=(settled, numbers[part::processes], barrier, results))
-               for part in range(processes)]
-    for worker in workers:
-        worker.start()
-    reports = [results.get(timeout=3600) for _ in workers]
-    for worker in workers:
-        worker.join()
-    errors = [r for r in reports if isinstance(r, str)]
-    if errors:
-        raise RuntimeError(errors[0])
+    reports = in_processes(_worker, config, [(numbers[part::processes],) for part in range(processes)])
     return rate(len(numbers), max(r[1] for r in reports) - min(r[0] for r in reports))
 
 

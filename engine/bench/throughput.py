@@ -6,7 +6,6 @@ ceiling."""
 
 from __future__ import annotations
 
-import multiprocessing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.application import Engine
 from engine.bench.clock import rate, stopwatch
+from engine.bench.processes import in_processes
 from engine.bench.workload import Arrival, Driver, arrivals, bench_engine
 from engine.bpmn import determinism
 from engine.bpmn.inputs import input_from_dict
@@ -65,28 +65,14 @@ def drive_processes(config: StoreConfig, count: int, seed: int, processes: int, 
     """``processes`` workers, each with its own engine and connections, share one batch
     of arrivals; the clock runs from the first worker's start to the last one's end.
     ``grouped``: each worker commits a round of its in-flight cases' commands together."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(processes)
-    results: Any = context.Queue()
-    settled = StoreConfig(config.url, {**config.env, "CREATE_TABLE": "n"})  # created by the caller
-    workers = [context.Process(target=_worker, args=(settled, count, seed, part, processes, barrier, results,
-                                                            grouped))
-               for part in range(processes)]
-    for worker in workers:
-        worker.start()
-    reports = [results.get(timeout=3600) for _ in workers]
-    for worker in workers:
-        worker.join()
-    errors = [r for r in reports if isinstance(r, str)]
-    if errors:
-        raise RuntimeError(errors[0])
+    reports = in_processes(_worker, config, [(count, seed, part, processes, grouped) for part in range(processes)])
     began = min(r[0] for r in reports)
     ended = max(r[1] for r in reports)
     return Run(sum(r[2] for r in reports), sum(r[3] for r in reports), sum(r[4] for r in reports), ended - began)
 
 
-def _worker(config: StoreConfig, count: int, seed: int, part: int, parts: int, barrier: Any, results: Any,
-            grouped: bool) -> None:
+def _worker(config: StoreConfig, count: int, seed: int, part: int, parts: int, grouped: bool, barrier: Any,
+            results: Any) -> None:
     try:
         engine = bench_engine(config, f"throughput:{seed}:{part}")
         services, offices = region(engine)
