@@ -119,11 +119,7 @@ class CasesModel:
             return
         row = found[0]
         effects = event.effects
-        status = row["status"]
-        if status == "open" and isinstance(event, Case.Withdrawn):
-            status = "withdrawn"
-        elif status == "open" and effects.get("completed"):
-            status = "completed"
+        status = status_after(row["status"], event)
         outcome = effects.get("outcome") or row["outcome"]
         closed_at = _utc(event.timestamp) if status != "open" and row["status"] == "open" else None
         zone = ZoneInfo(row["timezone"] or "Europe/Moscow")
@@ -283,11 +279,7 @@ class _Fold:
         if row is None:
             return  # as ``apply``: an event of a case the model has no row for changes nothing
         effects = event.effects
-        status = row["status"]
-        if status == "open" and isinstance(event, Case.Withdrawn):
-            status = "withdrawn"
-        elif status == "open" and effects.get("completed"):
-            status = "completed"
+        status = status_after(row["status"], event)
         if status != "open" and row["status"] == "open":
             row["closed_at"] = _utc(event.timestamp)
             row["closed_day"] = self._day(row, event)
@@ -364,3 +356,12 @@ def _case_values(row: dict[str, Any]) -> tuple[Any, ...]:
     values = dict(row, stages=_json(row["stages"]), open_tasks=_json(row["open_tasks"]))
     return tuple(values[column] for column in CASE_COLUMNS)
 
+
+def status_after(status: str, event: Case.Event) -> str:
+    """A case's status once the event is applied: an open case is withdrawn or completed;
+    a closed one stays as it is (ratings and complaints come after it closed)."""
+    if status == "open" and isinstance(event, Case.Withdrawn):
+        return "withdrawn"
+    if status == "open" and event.effects.get("completed"):
+        return "completed"
+    return status

@@ -120,18 +120,7 @@ class Projector:
 
     def run_page(self, model: ReadModel) -> int:
         """Apply the next page of events to one model; the number applied (0: caught up)."""
-        position = self.position(model)
-        notifications = self.engine.store.recorder.select_notifications(
-            position or None, self.page, inclusive_of_start=position == 0)
-        if not notifications:
-            return 0
-        mapper = self.engine.store.mapper
-        events = [mapper.to_domain_event(notification) for notification in notifications]
-        with transaction(self.datastore, self.dialect, commit=True) as db:
-            apply_events(model, db, events)
-            # Same transaction: the rows and the position commit together or not at all.
-            self.tracking._insert_tracking(db.cursor, Tracking(self.tracking_name(model), notifications[-1].id))
-        return len(notifications)
+        return self._run_shared_page([model], self.position(model))
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Bring every model up to the head. Models at the same position share each page:
@@ -168,6 +157,7 @@ class Projector:
         with transaction(self.datastore, self.dialect, commit=True) as db:
             for model in models:
                 apply_events(model, db, events)
+                # Same transaction: the rows and the position commit together or not at all.
                 self.tracking._insert_tracking(db.cursor, Tracking(self.tracking_name(model), notifications[-1].id))
         return len(notifications)
 
