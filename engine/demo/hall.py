@@ -23,9 +23,9 @@ from engine.catalog import Service
 from engine.demo.citizens import applicant
 from engine.errors import OknoError
 from engine.offices import Office
-from engine.reception.desk import Reception
+from engine.reception.desk import Reception, held
 from engine.reception.hours import is_open, open_intervals
-from engine.reception.slots import Booked, free_slots
+from engine.reception.slots import free_slots
 
 VISITORS_PER_OPERATOR = 16  # an operator's day at reception, with room for the peaks
 BOOKED_SHARE = 0.25          # visitors who book ahead
@@ -89,9 +89,7 @@ class Halls:
             if visitor.consultation or self.rng.random() >= BOOKED_SHARE:
                 continue
             day = self.reception.day(visitor.office.code, self.day)
-            held = [Booked(a["window"], datetime.fromisoformat(a["start"]), datetime.fromisoformat(a["end"]))
-                    for a in (day.appointments.values() if day else []) if a["status"] != "cancelled"]
-            free = free_slots(visitor.office, visitor.service, self.day, held, visitor.arrival)
+            free = free_slots(visitor.office, visitor.service, self.day, held(day) if day else [], visitor.arrival)
             if not free:
                 continue
             try:

@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from engine.application import Engine
 from engine.case import Case
 from engine.catalog import Service
+from engine.directory import Directory
 from engine.errors import (
     AppointmentNotValid,
     ConcurrencyConflict,
@@ -117,15 +118,15 @@ class Reception:
     # -- appointments --------------------------------------------------------------
     def book(self, *, office: str, service: str, slot: str, channel: str, applicant: dict[str, str],
              actor: str, at: datetime, idempotency_key: str | None = None) -> Appointment:
-        where = self._office(office)
-        entry = self._service(service)
+        directory = self.engine.directory()
+        where, entry = _office(directory, office), _service(directory, service)
         if channel not in BOOKING_CHANNELS:
             raise InvalidInput(f"unknown booking channel {channel!r}; channels: {', '.join(BOOKING_CHANNELS)}")
         request = request_print("book", office=office, service=service, slot=slot, channel=channel)
         _, start = parse_slot_id(slot, where)
 
         def decide(day: OfficeDay) -> str:
-            chosen = check_slot(where, entry, slot, _held(day), at, self.calendar)
+            chosen = check_slot(where, entry, slot, held(day), at, self.calendar)
             code = f"{office}-{day.day.replace('-', '')}-{day.booked_count + 1:03d}"
             sealed = self.engine.vault.seal(uuid5(day.id, code), applicant) if applicant else {}
             day.book({"code": code, "office": office, "window": chosen.window, "service": service,
@@ -159,7 +160,8 @@ class Reception:
         """Move a booking to another slot: the old one is cancelled and the new one booked
         in one transaction, so the citizen never holds both or neither."""
         office, old_day = split_code(code)
-        where = self._office(office)
+        directory = self.engine.directory()
+        where = _office(directory, office)
         _, start = parse_slot_id(slot, where)
         request = request_print("reschedule", code=code, slot=slot)
         for _ in range(ATTEMPTS):
@@ -178,9 +180,9 @@ class Reception:
                 raise AppointmentNotValid(f"appointment {code} is {found['status']}: it cannot be rescheduled")
             old.check_time(at)
             new.check_time(at)
-            held = [b for b in _held(new) if not (new is old and b.window == found["window"]
-                                                   and b.start.isoformat() == found["start"])]
-            chosen = check_slot(where, self._service(found["service"]), slot, held, at, self.calendar)
+            kept = [b for b in held(new) if not (new is old and b.window == found["window"]
+                                                  and b.start.isoformat() == found["start"])]
+            chosen = check_slot(where, _service(directory, found["service"]), slot, kept, at, self.calendar)
             new_code = f"{office}-{new.day.replace('-', '')}-{new.booked_count + 1:03d}"
             old.cancel(code, f"rescheduled to {new_code}", actor=actor, at=at, key=None, request=request)
             # The citizen's contacts move with the booking, sealed under the new code's own key.
@@ -207,7 +209,8 @@ class Reception:
     def issue_ticket(self, *, office: str, actor: str, at: datetime, service: str | None = None,
                      appointment: str | None = None, category: str = "general",
                      idempotency_key: str | None = None) -> Ticket:
-        where = self._office(office)
+        directory = self.engine.directory()
+        where = _office(directory, office)
         if category not in CATEGORIES:
             raise InvalidInput(f"unknown category {category!r}; categories: {', '.join(CATEGORIES)}")
         if not is_open(where, at, self.calendar):
@@ -215,7 +218,7 @@ class Reception:
         if appointment is None:
             if service is None:
                 raise InvalidInput("name the service the visitor came for, or their appointment")
-            entry = self._service(service)
+            entry = _service(directory, service)
             if not any(where.serves(w, entry.code, entry.agency) for w in range(1, where.windows + 1)):
                 raise ServiceNotOffered(f"office {office} does not offer {service!r}")
         request = request_print("ticket", office=office, service=service, appointment=appointment, category=category)
@@ -249,10 +252,11 @@ class Reception:
     def call_next(self, *, office: str, window: int, actor: str, at: datetime,
                   idempotency_key: str | None = None) -> Ticket | None:
         """The ticket called to ``window``, or None when nobody waits for what it serves."""
-        where = self._office(office)
+        directory = self.engine.directory()
+        where = _office(directory, office)
         if not 1 <= window <= where.windows:
             raise InvalidInput(f"office {office} has windows 1 to {where.windows}, not {window}")
-        services = self.engine.directory().services
+        services = directory.services
         request = request_print("call", office=office, window=window)
 
         def serves(code: str) -> bool:
@@ -296,7 +300,7 @@ class Reception:
                   idempotency_key: str | None = None) -> Case:
         """Open the visitor's case at the window; the visit ends with it, in one transaction."""
         office, day_of = split_code(ticket)
-        where = self._office(office)
+        where = _office(self.engine.directory(), office)
         for _ in range(ATTEMPTS):
             day = self.day(office, day_of)
             if day is None:
@@ -334,18 +338,6 @@ class Reception:
         return found
 
     # -- internals --------------------------------------------------------------------
-    def _office(self, code: str) -> Office:
-        offices = self.engine.directory().offices
-        if code not in offices:
-            raise UnknownOffice(code)
-        return Office.from_dict(offices[code])
-
-    def _service(self, code: str) -> Service:
-        services = self.engine.directory().services
-        if code not in services:
-            raise UnknownService(code)
-        return Service.from_dict(services[code])
-
     @staticmethod
     def _ticket_row(day: OfficeDay, ticket: str) -> dict[str, Any]:
         found = day.tickets.get(ticket)
@@ -396,7 +388,20 @@ class Reception:
             cache.put(day.id, deepcopy(day))
 
 
-def _held(day: OfficeDay) -> list[Booked]:
+def _office(directory: Directory, code: str) -> Office:
+    if code not in directory.offices:
+        raise UnknownOffice(code)
+    return Office.from_dict(directory.offices[code])
+
+
+def _service(directory: Directory, code: str) -> Service:
+    if code not in directory.services:
+        raise UnknownService(code)
+    return Service.from_dict(directory.services[code])
+
+
+def held(day: OfficeDay) -> list[Booked]:
+    """The window time the day's bookings hold (all but the cancelled)."""
     return [Booked(a["window"], datetime.fromisoformat(a["start"]), datetime.fromisoformat(a["end"]))
             for a in day.appointments.values() if a["status"] != "cancelled"]
 
