@@ -8,6 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.catalog import Service
 from engine.errors import InvalidInput, UnknownOffice, UnknownService
@@ -53,6 +54,12 @@ class LiveQueue:
     waiting: list[dict[str, Any]]   # in order of arrival
     serving: list[dict[str, Any]]   # called to a window, visit not ended; latest call first
     done: int
+
+
+def office_today(reader: Reader, office: str, now: datetime) -> date:
+    """Today in the office's own time zone (a queue is a local day's)."""
+    rows = reader.rows("SELECT timezone FROM rm_offices WHERE code = ?", (office,))
+    return now.astimezone(ZoneInfo(rows[0]["timezone"] if rows else "Europe/Moscow")).date()
 
 
 def live_queue(reader: Reader, office: str, day: date) -> LiveQueue:

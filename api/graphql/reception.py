@@ -15,7 +15,7 @@ from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, Va
 from engine.errors import NotFound
 from engine.reception import desk
 from engine.reception.desk import Reception
-from projections.reception import live_queue, slots
+from projections.reception import live_queue, office_today, slots
 
 BOARD_POLL_SECONDS = 0.5
 BOARD_LINES = 8  # the last calls a hall's board shows
@@ -219,11 +219,7 @@ class ReceptionQuery:
 
 
 def _local_today(info: strawberry.Info[Context, None], office_id: str) -> date:
-    from zoneinfo import ZoneInfo
-
-    rows = info.context.services.reader.rows("SELECT timezone FROM rm_offices WHERE code = ?", (office_id,))
-    zone = ZoneInfo(rows[0]["timezone"]) if rows else ZoneInfo("Europe/Moscow")
-    return info.context.services.clock().astimezone(zone).date()
+    return office_today(info.context.services.reader, office_id, info.context.services.clock())
 
 
 def _command(info: strawberry.Info[Context, None], run: Callable[[Reception, str, datetime], Any]) -> Any:

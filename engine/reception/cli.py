@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -26,8 +25,9 @@ def _reader() -> Iterator[Reader]:
 
 
 def _today(reader: Reader, office: str) -> date:
-    rows = reader.rows("SELECT timezone FROM rm_offices WHERE code = ?", (office,))
-    return world.now().astimezone(ZoneInfo(rows[0]["timezone"] if rows else "Europe/Moscow")).date()
+    from projections.reception import office_today
+
+    return office_today(reader, office, world.now())
 
 
 @click.command("slots", help="Free booking slots for a service at an office.")

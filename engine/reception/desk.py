@@ -127,7 +127,7 @@ class Reception:
 
         def decide(day: OfficeDay) -> str:
             chosen = check_slot(where, entry, slot, held(day), at, self.calendar)
-            code = f"{office}-{day.day.replace('-', '')}-{day.booked_count + 1:03d}"
+            code = day.next_appointment_code()
             sealed = self.engine.vault.seal(uuid5(day.id, code), applicant) if applicant else {}
             day.book({"code": code, "office": office, "window": chosen.window, "service": service,
                       "start": chosen.start.isoformat(), "end": chosen.end.isoformat(), "channel": channel,
@@ -183,7 +183,7 @@ class Reception:
             kept = [b for b in held(new) if not (new is old and b.window == found["window"]
                                                   and b.start.isoformat() == found["start"])]
             chosen = check_slot(where, _service(directory, found["service"]), slot, kept, at, self.calendar)
-            new_code = f"{office}-{new.day.replace('-', '')}-{new.booked_count + 1:03d}"
+            new_code = new.next_appointment_code()
             old.cancel(code, f"rescheduled to {new_code}", actor=actor, at=at, key=None, request=request)
             # The citizen's contacts move with the booking, sealed under the new code's own key.
             applicant = self.engine.vault.unseal(uuid5(old.id, code), found["applicant"]) or {} \

@@ -149,7 +149,8 @@ class OfficeDay(Aggregate):
         return [t for t in self.tickets.values() if t["state"] == "waiting"]
 
     def next_appointment_code(self) -> str:
-        return f"{self.office}-{self.day[5:7]}{self.day[8:10]}-{self.booked_count + 1:03d}"
+        """``OFFICE-YYYYMMDD-NNN``: the day's bookings numbered in order."""
+        return f"{self.office}-{self.day.replace('-', '')}-{self.booked_count + 1:03d}"
 
     def next_ticket_number(self, kind: str) -> str:
         prefix = PREFIX[kind]
