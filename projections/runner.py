@@ -10,16 +10,21 @@ library's single-row tracking refuses a position that does not move forward.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
+from engine import world
 from engine.application import STORE_ERRORS, Engine, schema_ready
 from engine.errors import SchemaNotReady
-from projections.base import ReadModel, apply_events, transaction
+from projections import parking
+from projections.base import ReadModel, transaction
 from projections.cases import CasesModel
+from projections.parking import ParkedCase, RetryOutcome
 
 PAGE = 500
 LOST_RACES = 50  # pages lost to other runners in a row before giving up
@@ -47,8 +52,10 @@ class ModelStatus:
 
 
 class Projector:
-    def __init__(self, engine: Engine, models: list[ReadModel] | None = None, page: int = PAGE) -> None:
+    def __init__(self, engine: Engine, models: list[ReadModel] | None = None, page: int = PAGE,
+                 clock: Callable[[], datetime] = world.now) -> None:
         self.engine = engine
+        self.clock = clock  # when a case is parked: for operators, never for a fold
         self.models = models if models is not None else all_models()
         self.page = page
         self.datastore: Any = engine.store.recorder.datastore  # type: ignore[attr-defined]
@@ -81,6 +88,7 @@ class Projector:
         try:
             with transaction(self.datastore, self.dialect, commit=False) as db:
                 known = {r["name"]: r["version"] for r in db.rows("SELECT name, version FROM okno_read_models")}
+                db.rows("SELECT model FROM okno_parked WHERE model = ''")
         except STORE_ERRORS as error:
             raise SchemaNotReady(f"the read models have no tables ({type(error).__name__}): run `okno migrate`") \
                 from None
@@ -92,6 +100,7 @@ class Projector:
     def _known_models(self) -> dict[str, int]:
         with transaction(self.datastore, self.dialect, commit=True) as db:
             db.execute("CREATE TABLE IF NOT EXISTS okno_read_models (name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            db.execute(parking.PARKING_TABLE)
             return {r["name"]: r["version"] for r in db.rows("SELECT name, version FROM okno_read_models")}
 
     def model(self, name: str) -> ReadModel:
@@ -153,10 +162,12 @@ class Projector:
         if not notifications:
             return 0
         mapper = self.engine.store.mapper
-        events = [mapper.to_domain_event(notification) for notification in notifications]
+        page = [(notification.id, mapper.to_domain_event(notification)) for notification in notifications]
+        now = self.clock()
         with transaction(self.datastore, self.dialect, commit=True) as db:
             for model in models:
-                apply_events(model, db, events)
+                # A case the model cannot fold is parked, and the page goes on without it.
+                parking.fold_page(db, model, page, now)
                 # Same transaction: the rows and the position commit together or not at all.
                 self.tracking._insert_tracking(db.cursor, Tracking(self.tracking_name(model), notifications[-1].id))
         return len(notifications)
@@ -196,9 +207,59 @@ class Projector:
             for statement in model.tables(self.dialect):
                 db.execute(statement)
             db.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = ?", (self.tracking_name(model),))
+            parking.forget_model(db, model.name)
             db.execute("DELETE FROM okno_read_models WHERE name = ?", (model.name,))
             db.execute("INSERT INTO okno_read_models VALUES (?, ?)", (model.name, model.version))
 
     def rebuild(self, model: ReadModel, progress: Callable[[int], None] | None = None) -> int:
         self.reset(model)
         return self._follow(model, progress)
+
+    def parked(self, model_name: str | None = None) -> list[ParkedCase]:
+        """The cases read models could not fold (all models, or the one named), oldest first
+        per model; a case's number is read from its first event where parking did not know it."""
+        with transaction(self.datastore, self.dialect, commit=False) as db:
+            found = parking.parked(db, model_name)
+        numbers: dict[str, str | None] = {}
+        for case in found:
+            if case.number is None and case.case_id not in numbers:
+                numbers[case.case_id] = self._number(case.case_id)
+        return [replace(c, number=numbers[c.case_id]) if c.number is None else c for c in found]
+
+    def _number(self, case_id: str) -> str | None:
+        events = self._stream(case_id, 1, 1)
+        number = getattr(events[0], "number", None) if events else None
+        return number if isinstance(number, str) else None
+
+    def _stream(self, case_id: str, first: int, last: int) -> list[Any]:
+        """A case's events from version ``first`` to ``last``, from its own stream."""
+        mapper = self.engine.store.mapper
+        stored = self.engine.store.recorder.select_events(UUID(case_id), gt=first - 1, lte=last)
+        return [mapper.to_domain_event(event) for event in stored]
+
+    def retry(self, model_name: str | None = None) -> RetryOutcome:
+        """Fold parked cases' waiting events again (after a fix), in their order; a case whose
+        events all fold now is unparked and followed as any other, one that still fails keeps
+        waiting with the new error. Each case in its own transaction."""
+        unparked: list[ParkedCase] = []
+        still: list[ParkedCase] = []
+        for case in self.parked(model_name):
+            model = self.model(case.model)
+            for _ in range(LOST_RACES):
+                with transaction(self.datastore, self.dialect, commit=False) as db:
+                    span = parking.waiting_range(db, model.name, case.case_id)
+                if span is None:
+                    break  # another retry unparked it
+                events = self._stream(case.case_id, *span)
+                with transaction(self.datastore, self.dialect, commit=True) as db:
+                    if parking.waiting_range(db, model.name, case.case_id) != span:
+                        continue  # a runner noted more waiting events meanwhile: read them too
+                    error = parking.attempt(db, parking.folding(model, events))
+                    if error is None:
+                        parking.unpark(db, model.name, case.case_id)
+                        unparked.append(case)
+                    else:
+                        parking.still_failing(db, model.name, case.case_id, error)
+                        still.append(replace(case, error=parking.error_text(error)))
+                break
+        return RetryOutcome(unparked, still)
