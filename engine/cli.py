@@ -290,7 +290,7 @@ def _agencies(engine: Engine) -> Any:
 
 
 def _read_models(engine: Engine) -> None:
-    from projections.queries import Reader, track
+    from projections.queries import CLI_CLIENT, Reader, track
     from projections.runner import Projector
 
     projector = Projector(engine)
@@ -302,7 +302,7 @@ def _read_models(engine: Engine) -> None:
     if sample:
         number = sample[0]["number"]
         pin = engine.vault.pin(case_id_for(number))
-        status = track(reader, number, pin, world.now())
+        status = track(reader, number, pin, world.now(), CLI_CLIENT)
         click.echo(f"a citizen tracking {number} with PIN {pin} sees: {status.stage} — {status.next_action} "
                    f"(expected by {status.expected_completion})")
 
@@ -609,11 +609,11 @@ def projections_rebuild(name: str | None) -> None:
 @click.argument("number")
 @click.argument("pin")
 def track_command(number: str, pin: str) -> None:
-    from projections.queries import Reader, track
+    from projections.queries import CLI_CLIENT, Reader, track
     from projections.runner import Projector
 
     with open_engine() as engine:
-        status = track(Reader(Projector(engine)), number, pin, world.now())
+        status = track(Reader(Projector(engine)), number, pin, world.now(), CLI_CLIENT)
         click.echo(f"Дело {status.number}: {status.service}")
         click.echo(f"МФЦ: {status.office}; подано {status.opened_at[:10]}; "
                    f"ожидаемый срок: {status.expected_completion or '—'}")

@@ -14,15 +14,22 @@ from typing import Any
 
 from engine.application import schema_ready
 from engine.case import case_id_for
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
 from projections.base import transaction
+from projections.pin_attempts import PinAttempts
 from projections.runner import Projector
 
-PIN_ATTEMPTS = 5
-PIN_LOCK = timedelta(minutes=15)
+PIN_ATTEMPTS = 5  # PINs one client may try on one number in a window
+PIN_LOCK = timedelta(minutes=15)  # the window
+MAX_NUMBER_LENGTH = 64  # a case number is far shorter; a longer one is refused before anything is written
+PIN_DIGITS = 6
+NO_MATCH = "the PIN does not match the case number, or there is no such case: check both on your receipt"
+CLI_CLIENT = "cli"  # who `okno track` counts as: someone at the server's own console
 
 
 class WrongPin(InvalidInput):
+    """An unknown number and a wrong PIN are one answer: a caller cannot learn which numbers exist."""
+
     code = "wrong_pin"
 
 
@@ -33,13 +40,8 @@ class TooManyAttempts(InvalidInput):
 class Reader:
     def __init__(self, projector: Projector) -> None:
         self.projector = projector
-        schema_ready(self._create)
-
-    def _create(self) -> None:
-        with transaction(self.projector.datastore, self.projector.dialect, commit=True) as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS okno_pin_attempts (number TEXT PRIMARY KEY, "
-                "failures INTEGER NOT NULL, locked_until TEXT)")
+        self.pin_attempts = PinAttempts(projector.datastore, projector.dialect, PIN_LOCK)
+        schema_ready(self.pin_attempts.create)
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with transaction(self.projector.datastore, self.projector.dialect, commit=False) as db:
@@ -64,28 +66,29 @@ class CaseStatus:
     next_action: str
 
 
-def track(reader: Reader, number: str, pin: str, now: datetime) -> CaseStatus:
+def track(reader: Reader, number: str, pin: str, now: datetime, client: str) -> CaseStatus:
     """A citizen's view of a case by number and PIN; nothing personal is shown.
-    Repeated wrong PINs for one case lock it for a while."""
+
+    ``client`` is who is asking (an address, a token's subject, the console): each client
+    may try PIN_ATTEMPTS PINs on a number per window, counted before the PIN is checked, and
+    another client is not affected. An unknown number is counted and answered exactly as a
+    wrong PIN is."""
+    if not number or len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
+        raise InvalidInput(f"number: a case number is 1 to {MAX_NUMBER_LENGTH} printable characters")
+    if len(pin) != PIN_DIGITS or not pin.isascii() or not pin.isdigit():
+        raise InvalidInput(f"pin: the PIN is the {PIN_DIGITS} digits printed on the receipt")
+    window = reader.pin_attempts.count(client, number, now)
+    if window.attempts > PIN_ATTEMPTS:
+        raise TooManyAttempts(f"too many attempts on this number: try again after "
+                              f"{(window.started + PIN_LOCK).isoformat(timespec='seconds')}")
     found = reader.rows("SELECT c.*, s.title AS service_title, o.name AS office_name FROM rm_cases c "
                         "LEFT JOIN rm_services s ON s.code = c.service LEFT JOIN rm_offices o ON o.code = c.office "
                         "WHERE c.number = ?", (number,))
-    if not found:
-        raise NotFound(f"no case {number!r}: check the number on your receipt")
-    attempts = reader.rows("SELECT failures, locked_until FROM okno_pin_attempts WHERE number = ?", (number,))
-    if attempts and attempts[0]["locked_until"] and datetime.fromisoformat(attempts[0]["locked_until"]) > now:
-        raise TooManyAttempts(f"too many wrong PINs for case {number}: try again after "
-                              f"{attempts[0]['locked_until']}")
-    vault = reader.projector.engine.vault
-    if not vault.check_pin(case_id_for(number), pin):
-        failures = (attempts[0]["failures"] if attempts else 0) + 1
-        locked = (now + PIN_LOCK).isoformat() if failures >= PIN_ATTEMPTS else None
-        reader.write("INSERT INTO okno_pin_attempts VALUES (?, ?, ?) ON CONFLICT (number) DO UPDATE SET "
-                     "failures = excluded.failures, locked_until = excluded.locked_until",
-                     (number, 0 if locked else failures, locked))
-        raise WrongPin("the PIN does not match this case number")
-    if attempts:
-        reader.write("DELETE FROM okno_pin_attempts WHERE number = ?", (number,))
+    # The PIN is checked for unknown numbers too: both answers take the same work.
+    matches = reader.projector.engine.vault.check_pin(case_id_for(number), pin)
+    if not (found and matches):
+        raise WrongPin(NO_MATCH)
+    reader.pin_attempts.forget(client, number)  # the right PIN: this client's count starts again
     row = found[0]
     return CaseStatus(number=row["number"], service=row["service_title"] or row["service"],
                       office=row["office_name"] or row["office"], status=row["status"], outcome=row["outcome"],

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from api.callers import caller_key
 from api.context import Context
 from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
 from api.graphql.directory import Office, Service
@@ -189,7 +190,8 @@ class Query(ReceptionQuery):
     @strawberry.field(description="A citizen's view of a case; needs no token, only the number and the PIN.")
     def track(self, info: strawberry.Info[Context, None], number: str, pin: str) -> CaseStatus:
         services = info.context.services
-        return CaseStatus.of(track(services.reader, number, pin, services.clock()))
+        client = caller_key(info.context.principal, info.context.request)
+        return CaseStatus.of(track(services.reader, number, pin, services.clock(), client))
 
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Node | None:

@@ -18,7 +18,6 @@ from engine.catalog import parse_catalog
 from engine.demo.connectors import DemoWorker
 from engine.demo.region import lipetsk_offices
 from engine.demo.simulation import Simulation
-from engine.errors import NotFound
 from engine.working_days import next_working_day
 from projections.base import PerEvent
 from projections.queries import (
@@ -157,18 +156,18 @@ class TestReadModels(BackendContract):
         number = reader.rows("SELECT number FROM rm_cases ORDER BY number LIMIT 1")[0]["number"]
         pin = engine.vault.pin(case_id_for(number))
         now = datetime(2026, 11, 3, 12, tzinfo=UTC)
-        status = track(reader, number, pin, now)
+        status = track(reader, number, pin, now, "cli")
         assert status.number == number and status.stages and status.expected_completion
         assert "full_name" not in str(status) and "Иван" not in str(status)
         wrong = "000000" if pin != "000000" else "111111"
-        with pytest.raises(NotFound):
-            track(reader, "LPK-NOSUCHCASE", pin, now)
+        with pytest.raises(WrongPin):  # an unknown number is answered as a wrong PIN
+            track(reader, "LPK-NOSUCHCASE", pin, now, "cli")
         for _ in range(5):
             with pytest.raises(WrongPin):
-                track(reader, number, wrong, now)
+                track(reader, number, wrong, now, "cli")
         with pytest.raises(TooManyAttempts):
-            track(reader, number, pin, now + timedelta(minutes=5))
-        assert track(reader, number, pin, now + timedelta(minutes=16)).number == number
+            track(reader, number, pin, now + timedelta(minutes=5), "cli")
+        assert track(reader, number, pin, now + timedelta(minutes=16), "cli").number == number
 
     def test_work_lists_dashboard_and_statistics_are_filled(self, engines: EngineMaker) -> None:
         engine = engines()
