@@ -8,6 +8,7 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 
 from api.graphql.cases import Case
 from api.graphql.directory import Office, Service
+from api.graphql.input_edge import InputEdge
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.subscriptions import Subscription
@@ -34,6 +35,7 @@ schema = strawberry.Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        InputEdge,  # every argument checked before its resolver runs (api.graphql.input_edge)
         # okno's own errors say what is wrong; anything else is a bug and says nothing more.
         lambda: MaskErrors(should_mask_error=_is_internal, error_message="internal error"),
     ],

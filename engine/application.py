@@ -61,6 +61,20 @@ from engine.errors import (
     UnknownService,
 )
 from engine.group_commit import Group, GroupCommitter, Outcome
+from engine.input_checks import (
+    ACTOR,
+    APPLICANT,
+    CASE_NUMBER,
+    CODE,
+    FREE_TEXT,
+    JSON_OBJECT,
+    KEY,
+    LINE,
+    POSITION,
+    SCORES,
+    Maybe,
+    checked,
+)
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
 from engine.reception.office_day import OfficeDay
@@ -247,6 +261,10 @@ class Engine:
         LIBRARY.add(ProcessBundle.from_dict(source.bundle))
 
     # -- cases ------------------------------------------------------------------------
+    # Each command declares how its arguments from outside are checked (engine.input_checks):
+    # a refused value raises InputRefused before anything is decided or written.
+    @checked(service=CODE, office=CODE, channel=CODE, applicant=APPLICANT, actor=ACTOR, data=Maybe(JSON_OBJECT),
+             idempotency_key=Maybe(KEY))
     def open_case(self, *, service: str, office: str, channel: str, applicant: dict[str, str],
                   actor: str, at: datetime, data: dict[str, Any] | None = None,
                   idempotency_key: str | None = None) -> Case:
@@ -276,6 +294,8 @@ class Engine:
             group.cases[case.id] = case
         return case
 
+    @checked(service=CODE, office=CODE, channel=CODE, applicant=APPLICANT, actor=ACTOR, data=Maybe(JSON_OBJECT),
+             idempotency_key=Maybe(KEY))
     def new_case(self, *, service: str, office: str, channel: str, applicant: dict[str, str],
                  actor: str, at: datetime, data: dict[str, Any] | None = None,
                  idempotency_key: str | None = None) -> Case:
@@ -322,28 +342,35 @@ class Engine:
             raise ConcurrencyConflict(case.number, 0) from None
         self._remember(case)
 
+    @checked(number=CASE_NUMBER, element=CODE, data=JSON_OBJECT, actor=ACTOR, task=Maybe(CODE),
+             idempotency_key=Maybe(KEY))
     def complete_task(self, number: str, element: str, data: dict[str, Any], *, actor: str,
                       at: datetime, task: str | None = None, idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.TaskCompleted, CompleteTask(element, data, task), actor, at,
                              idempotency_key)
 
+    @checked(number=CASE_NUMBER, name=CODE, payload=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def deliver_message(self, number: str, name: str, payload: dict[str, Any], *, actor: str,
                         at: datetime, idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.MessageReceived, DeliverMessage(name, payload), actor, at,
                              idempotency_key)
 
+    @checked(number=CASE_NUMBER, element=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def fire_timer(self, number: str, element: str, *, at: datetime, actor: str = "timer",
                    idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.TimerFired, FireTimer(element), actor, at, idempotency_key)
 
+    @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def claim_task(self, number: str, task: str, *, actor: str, at: datetime,
                    idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.TaskClaimed, ClaimTask(task, actor), actor, at, idempotency_key)
 
+    @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def release_task(self, number: str, task: str, *, actor: str, at: datetime,
                      idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.TaskReleased, ReleaseTask(task), actor, at, idempotency_key)
 
+    @checked(number=CASE_NUMBER, message=POSITION, reference=LINE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def acknowledge_message(self, number: str, message: int, reference: str, *, actor: str, at: datetime,
                             idempotency_key: str | None = None) -> Case:
         """An agency gateway confirms it received message ``message`` (1, 2, … in the case's
@@ -351,35 +378,42 @@ class Engine:
         return self._advance(number, Case.MessageAcknowledged, Acknowledge(message, reference), actor, at,
                              idempotency_key, closed_ok=True)
 
+    @checked(number=CASE_NUMBER, scores=SCORES, actor=ACTOR, idempotency_key=Maybe(KEY))
     def rate_case(self, number: str, scores: dict[str, int], *, actor: str, at: datetime,
                   idempotency_key: str | None = None) -> Case:
         """A citizen rates the service, also after the case is closed."""
         return self._advance(number, Case.Rated, Rate(scores), actor, at, idempotency_key, closed_ok=True)
 
+    @checked(number=CASE_NUMBER, topic=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def file_complaint(self, number: str, topic: str, *, actor: str, at: datetime,
                        idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.ComplaintFiled, Complain(topic), actor, at, idempotency_key,
                              closed_ok=True)
 
+    @checked(number=CASE_NUMBER, task=CODE, result=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def complete_job(self, number: str, task: str, result: dict[str, Any], *, actor: str, at: datetime,
                      idempotency_key: str | None = None) -> Case:
         """A connector's result for a service task's job (task id): the task completes."""
         return self._advance(number, Case.ServiceTaskCompleted, CompleteJob(task, result), actor, at,
                              idempotency_key)
 
+    @checked(number=CASE_NUMBER, task=CODE, error=FREE_TEXT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def fail_job(self, number: str, task: str, error: str, *, actor: str, at: datetime,
                  idempotency_key: str | None = None) -> Case:
         """A connector failed on a job: it is retried after a backoff, or becomes an incident."""
         return self._advance(number, Case.ServiceTaskFailed, FailJob(task, error), actor, at, idempotency_key)
 
+    @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def retry_incident(self, number: str, task: str, *, actor: str, at: datetime,
                        idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.IncidentRetried, RetryIncident(task), actor, at, idempotency_key)
 
+    @checked(number=CASE_NUMBER, reason=FREE_TEXT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def withdraw_case(self, number: str, reason: str, *, actor: str, at: datetime,
                       idempotency_key: str | None = None) -> Case:
         return self._advance(number, Case.Withdrawn, Withdraw(reason), actor, at, idempotency_key)
 
+    @checked(number=CASE_NUMBER)
     def get_case(self, number: str) -> Case:
         case = self._find(number)
         if case is None:
@@ -390,12 +424,14 @@ class Engine:
         case = self.get_case(number)
         return self.vault.unseal(case.id, case.applicant)
 
+    @checked(number=CASE_NUMBER, actor=ACTOR, role=CODE, purpose=FREE_TEXT)
     def read_applicant(self, number: str, *, actor: str, role: str, purpose: str,
                        at: datetime) -> dict[str, str] | None:
         """The applicant's personal data, with the read recorded first (no record, no read)."""
         case = self.record_personal_data_read(number, actor=actor, role=role, purpose=purpose, at=at)
         return self.vault.unseal(case.id, case.applicant)
 
+    @checked(number=CASE_NUMBER, actor=ACTOR, role=CODE, purpose=FREE_TEXT)
     def record_personal_data_read(self, number: str, *, actor: str, role: str, purpose: str, at: datetime) -> Case:
         """Record in the case's access log that someone is about to read its personal data."""
         case = self.get_case(number)
@@ -428,6 +464,7 @@ class Engine:
         case_id = case_id_for(number)
         return [e for e in self.store.events.get(access_log_id(case_id)) if isinstance(e, PersonalDataAccess.Read)]
 
+    @checked(number=CASE_NUMBER)
     def case_events(self, number: str) -> Iterator[Case.Event]:
         case_id = case_id_for(number)
         for event in self.store.events.get(case_id):

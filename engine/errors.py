@@ -90,6 +90,17 @@ class InvalidTaskData(InvalidInput):
         super().__init__(f"data for task {element_id} does not fit its fields: {listed}")
 
 
+class InputRefused(InvalidInput):
+    """A value from outside failed the edge checks (engine.input_checks): control
+    characters, lone surrogates, a size or depth over its bound, or a type JSON lacks."""
+
+    code = "input_refused"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("input refused: " + "; ".join(str(p) for p in problems))
+
+
 class ConcurrencyConflict(OknoError):
     """Two writers on one case: the other one won; reload and retry."""
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 import strawberry
 
 from api.auth import NotAllowed, NotAuthenticated
-from engine.errors import ConcurrencyConflict, InvalidTaskData, NotFound, OknoError
+from engine.errors import ConcurrencyConflict, InputRefused, InvalidTaskData, NotFound, OknoError
 
 
 @strawberry.type
@@ -53,7 +53,16 @@ def as_problem(error: OknoError) -> Problem:
         return ConflictError(message=str(error))
     fields = [FieldError(field=p.field, message=p.message) for p in error.problems] \
         if isinstance(error, InvalidTaskData) else []
+    if isinstance(error, InputRefused):  # the engine names its arguments; a client looks for input.caseNumber
+        fields = [FieldError(field=_input_field(p.field), message=p.message) for p in error.problems]
     return ValidationError(message=str(error), code=error.code, fields=fields)
+
+
+def _input_field(name: str) -> str:
+    """``case_number`` (or ``data.some_key``) as the mutation's input spells it."""
+    head, dot, rest = name.partition(".")
+    first, *words = head.split("_")
+    return "input." + first + "".join(w.title() for w in words) + dot + rest
 
 
 def attempt(command: Callable[[], T]) -> T | Problem:

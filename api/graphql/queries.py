@@ -167,7 +167,8 @@ class Query(ReceptionQuery):
         if pending:
             sql += " AND acknowledged_at IS NULL"
         columns = ["sent_at", "case_number", "message"]
-        rows, more = keyset_page(info.context.services.reader.rows, sql, params, columns, first, after)
+        rows, more = keyset_page(info.context.services.reader.rows, sql, params, columns, first, after,
+                                 kinds=(str, str, int))
         edges = [OutboxEdge(node=OutboxMessage.of(r), cursor=row_cursor(r, columns)) for r in rows]
         return OutboxConnection(edges=edges, page_info=PageInfo(has_next_page=more,
                                                                 end_cursor=edges[-1].cursor if edges else None))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
 
 from engine.errors import InvalidInput
+from engine.input_checks import CODE, INT64, Text
 
 NODE_TYPES = ("Case", "Task", "Office", "Service")
+CURSOR_TEXT = Text(max_length=200, min_length=0)  # a time or an id, as the keyset columns hold them
 
 
 @strawberry.interface(description="An object with a global id (Relay).")
@@ -26,10 +28,11 @@ def global_id(kind: str, key: str) -> strawberry.ID:
 def parse_global_id(value: str) -> tuple[str, str]:
     try:
         kind, _, key = base64.urlsafe_b64decode(value.encode()).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput(f"{value!r} is not an okno global id") from None
-    if kind not in NODE_TYPES or not key:
-        raise InvalidInput(f"{value!r} is not an okno global id")
+    except (ValueError, UnicodeError):
+        raise InvalidInput("the id is not an okno global id") from None
+    # What the id decodes to goes into a query: it is held to what an id may be.
+    if kind not in NODE_TYPES or CODE.problems(key, "id"):
+        raise InvalidInput("the id is not an okno global id")
     return kind, key
 
 
@@ -37,15 +40,32 @@ def cursor(*key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
-def parse_cursor(value: str | None, size: int) -> list[Any] | None:
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
+
+    def __init__(self) -> None:
+        super().__init__("invalid cursor: pass an endCursor this API handed out")
+
+
+def parse_cursor(value: str | None, kinds: Sequence[type]) -> list[Any] | None:
+    """The key a cursor holds, one value per keyset column, each of its column's type
+    (text, or whole number): anything else would reach the query as a value the
+    database cannot compare, so it is refused here, never there."""
     if value is None:
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode(value.encode()))
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("the cursor is not one this API handed out") from None
-    if not isinstance(key, list) or len(key) != size:
-        raise InvalidInput("the cursor is not one this API handed out")
+        key = json.loads(base64.b64decode(value.encode(), altchars=b"-_", validate=True))
+    except (ValueError, UnicodeError, RecursionError):
+        raise InvalidCursor() from None
+    if not isinstance(key, list) or len(key) != len(kinds):
+        raise InvalidCursor()
+    for item, kind in zip(key, kinds, strict=True):
+        if type(item) is not kind:
+            raise InvalidCursor()
+        if isinstance(item, str) and CURSOR_TEXT.problems(item, "after"):
+            raise InvalidCursor()
+        if isinstance(item, int) and not -INT64 < item < INT64:
+            raise InvalidCursor()
     return key
 
 
@@ -66,11 +86,12 @@ def page_size(first: int) -> int:
 
 def keyset_page(rows: Callable[[str, tuple[Any, ...]], list[dict[str, Any]]], sql: str, params: list[Any],
                 columns: list[str], first: int, after: str | None,
-                descending: bool = False) -> tuple[list[dict[str, Any]], bool]:
+                descending: bool = False, kinds: Sequence[type] | None = None) -> tuple[list[dict[str, Any]], bool]:
     """One page of a connection ordered by ``columns``, resuming after a cursor: the rows,
-    and whether more follow. ``sql`` is a SELECT with a WHERE clause to extend."""
+    and whether more follow. ``sql`` is a SELECT with a WHERE clause to extend; ``kinds``
+    are the columns' types (all text unless said)."""
     size = page_size(first)
-    key = parse_cursor(after, len(columns))
+    key = parse_cursor(after, kinds or [str] * len(columns))
     if key:
         operator = "<" if descending else ">"
         alternatives, values = [], []

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.connectors import Connector, ConnectorCall, ConnectorError
+from engine.input_checks import KEY, checked
 
 Contact = Callable[[str], Mapping[str, str] | None]  # case number -> the applicant's fields
 Seal = Callable[[str, dict[str, str]], dict[str, str]]  # case number, fields -> sealed fields
@@ -51,6 +52,7 @@ class NotificationOutbox:
                            (key, case_number, channel, json.dumps(recipient), text,
                             at.astimezone(UTC).isoformat()))
 
+    @checked(key=KEY)
     def mark_sent(self, key: str, at: datetime) -> str | None:
         """The gateway sent it: when it was first marked sent, or None when no notification
         has this key (marking twice keeps the first time)."""

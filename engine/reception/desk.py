@@ -36,6 +36,7 @@ from engine.errors import (
     VisitNotInProgress,
     WindowBusy,
 )
+from engine.input_checks import ACTOR, APPLICANT, CODE, FREE_TEXT, JSON_OBJECT, KEY, POSITION, Maybe, checked
 from engine.offices import Office
 from engine.reception.hours import is_open, local_day
 from engine.reception.office_day import CATEGORIES, OUTCOMES, OfficeDay, office_day_id
@@ -116,6 +117,9 @@ class Reception:
         self.calendar = calendar
 
     # -- appointments --------------------------------------------------------------
+    # Each command declares how its arguments from outside are checked (engine.input_checks).
+    @checked(office=CODE, service=CODE, slot=CODE, channel=CODE, applicant=APPLICANT, actor=ACTOR,
+             idempotency_key=Maybe(KEY))
     def book(self, *, office: str, service: str, slot: str, channel: str, applicant: dict[str, str],
              actor: str, at: datetime, idempotency_key: str | None = None) -> Appointment:
         directory = self.engine.directory()
@@ -138,6 +142,7 @@ class Reception:
         code = self._on_day(office, start.date(), at, idempotency_key, request, decide)
         return self.appointment(code)
 
+    @checked(code=CODE, reason=FREE_TEXT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def cancel(self, code: str, reason: str, *, actor: str, at: datetime,
                idempotency_key: str | None = None) -> Appointment:
         office, day_of = split_code(code)
@@ -155,6 +160,7 @@ class Reception:
         self._on_day(office, day_of, at, idempotency_key, request, decide, missing=_raise(UnknownAppointment(code)))
         return self.appointment(code)
 
+    @checked(code=CODE, slot=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def reschedule(self, code: str, slot: str, *, actor: str, at: datetime,
                    idempotency_key: str | None = None) -> Appointment:
         """Move a booking to another slot: the old one is cancelled and the new one booked
@@ -197,6 +203,7 @@ class Reception:
                 return self.appointment(new_code)
         raise ConcurrencyConflict(f"office {office} reception", 0)
 
+    @checked(code=CODE)
     def appointment(self, code: str) -> Appointment:
         office, day_of = split_code(code)
         day = self.day(office, day_of)
@@ -206,6 +213,8 @@ class Reception:
         return Appointment.of(found)
 
     # -- the queue ------------------------------------------------------------------
+    @checked(office=CODE, actor=ACTOR, service=Maybe(CODE), appointment=Maybe(CODE), category=CODE,
+             idempotency_key=Maybe(KEY))
     def issue_ticket(self, *, office: str, actor: str, at: datetime, service: str | None = None,
                      appointment: str | None = None, category: str = "general",
                      idempotency_key: str | None = None) -> Ticket:
@@ -249,6 +258,7 @@ class Reception:
         ticket_id = self._on_day(office, local_day(where, at), at, idempotency_key, request, decide)
         return self.ticket(ticket_id)
 
+    @checked(office=CODE, window=POSITION, actor=ACTOR, idempotency_key=Maybe(KEY))
     def call_next(self, *, office: str, window: int, actor: str, at: datetime,
                   idempotency_key: str | None = None) -> Ticket | None:
         """The ticket called to ``window``, or None when nobody waits for what it serves."""
@@ -278,6 +288,7 @@ class Reception:
                                  missing=lambda _office, _day: None)
         return None if ticket_id is None else self.ticket(ticket_id)
 
+    @checked(ticket=CODE, outcome=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def end_visit(self, ticket: str, outcome: str, *, actor: str, at: datetime,
                   idempotency_key: str | None = None) -> Ticket:
         """A visit without a case: a consultation, or a called visitor who did not come up."""
@@ -295,6 +306,8 @@ class Reception:
         self._on_day(office, day_of, at, idempotency_key, request, decide, missing=_raise(UnknownTicket(ticket)))
         return self.ticket(ticket)
 
+    @checked(ticket=CODE, applicant=APPLICANT, actor=ACTOR, service=Maybe(CODE), data=Maybe(JSON_OBJECT),
+             idempotency_key=Maybe(KEY))
     def open_case(self, ticket: str, *, applicant: dict[str, str], actor: str, at: datetime,
                   service: str | None = None, data: dict[str, Any] | None = None,
                   idempotency_key: str | None = None) -> Case:
@@ -322,6 +335,7 @@ class Reception:
             return case
         raise ConcurrencyConflict(f"office {office} reception", 0)
 
+    @checked(ticket=CODE)
     def ticket(self, ticket: str) -> Ticket:
         office, day_of = split_code(ticket)
         day = self.day(office, day_of)

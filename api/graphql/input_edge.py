@@ -1,0 +1,75 @@
+"""The API's edge: every argument of every field is checked before its resolver runs.
+
+The engine checks each command's arguments by their meaning (engine.input_checks); this
+catches what reaches a resolver first: read-model queries (a case number, an office id,
+a track number, a cursor) and the SQL some mutations run before their command (an
+agency's reference). Text must be Unicode without control characters (tab and line
+breaks allowed), within a length, and nested values bounded, as for JSON data. A
+query's refusal is a GraphQL error carrying okno's message; a mutation's is its
+result's ValidationError, naming the field (``input.reference``), and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLInputObjectType, GraphQLResolveInfo, get_named_type, is_union_type
+from strawberry.extensions import SchemaExtension
+
+from api.graphql.errors import FieldError, ValidationError
+from engine.errors import FieldProblem, InputRefused
+from engine.input_checks import Json
+
+# Mutations carry BPMN sources and form data: the request body's own limit bounds them;
+# the engine bounds each argument by what it means.
+MUTATION_ARGUMENTS = Json(max_text=2 * 1024 * 1024, object_only=False)
+# Queries and subscriptions take numbers, ids, filters and cursors: nothing long.
+QUERY_ARGUMENTS = Json(max_text=1_000, max_nodes=500, object_only=False)
+
+
+class InputEdge(SchemaExtension):
+    def resolve(self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: str,
+                **kwargs: Any) -> Any:
+        if not kwargs:  # most fields take no arguments: nothing to check
+            return _next(root, info, *args, **kwargs)
+        mutation = info.parent_type is info.schema.mutation_type
+        rule = MUTATION_ARGUMENTS if mutation else QUERY_ARGUMENTS
+        problems = [FieldProblem(_as_sent(info, problem.field), problem.message)
+                    for name, value in kwargs.items() for problem in rule.problems(value, name)]
+        if not problems:
+            return _next(root, info, *args, **kwargs)
+        if mutation and _answers_validation_errors(info):
+            return ValidationError(message=str(InputRefused(problems)), code=InputRefused.code,
+                                   fields=[FieldError(field=p.field, message=p.message) for p in problems])
+        raise InputRefused(problems)
+
+
+def _answers_validation_errors(info: GraphQLResolveInfo[Any]) -> bool:
+    result = get_named_type(info.return_type)
+    return is_union_type(result) and any(t.name == "ValidationError" for t in result.types)
+
+
+def _as_sent(info: GraphQLResolveInfo[Any], path: str) -> str:
+    """A field's path as the client wrote it: the resolver sees Python names
+    (``input.case_number``); the client sent ``input.caseNumber``. Keys inside a JSON
+    value stay as they are."""
+    definition = info.parent_type.fields[info.field_name]
+    names = {arg.out_name or name: name for name, arg in definition.args.items()}
+    segments = path.split(".")
+    head = segments[0]
+    named: Any = definition.args[names[head]].type if head in names else None
+    written = [names.get(head, head)]
+    for segment in segments[1:]:
+        named = get_named_type(named) if named is not None else None
+        key, bracket, index = segment.partition("[")
+        if isinstance(named, GraphQLInputObjectType):
+            fields = {field.out_name or name: (name, field) for name, field in named.fields.items()}
+            if key in fields:
+                name, field = fields[key]
+                written.append(name + bracket + index)
+                named = field.type
+                continue
+        written.append(segment)
+        named = None  # inside a JSON value: keys are the client's own
+    return ".".join(written)
