@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
+from api.error_log import OknoSchema
 from api.graphql.cases import Case
 from api.graphql.directory import Office, Service
 from api.graphql.input_edge import InputEdge
@@ -26,7 +26,7 @@ def _is_internal(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, (OknoError, GraphQLError))
 
 
-schema = strawberry.Schema(
+schema = OknoSchema(  # logs a refusal as one short line (api.error_log)
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
