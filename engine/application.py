@@ -78,6 +78,7 @@ from engine.input_checks import (
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
 from engine.reception.office_day import OfficeDay
+from engine.revocations import RevokedTokens
 from engine.store import StoreConfig
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -178,9 +179,11 @@ class Engine:
         dialect = "postgres" if config.is_postgres else "sqlite"
         self.keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         self.notifications = NotificationOutbox(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
+        self.revoked_tokens = RevokedTokens(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         if config.creates_tables:
             schema_ready(self.keys.create)
             schema_ready(self.notifications.create)
+            schema_ready(self.revoked_tokens.create)
         else:
             self._check_schema()
         self.vault = Vault(self.keys, master_key, entropy)
@@ -198,6 +201,7 @@ class Engine:
             self.store.recorder.max_notification_id()
             self.keys.get(EPOCH_ID)
             self.notifications.count()
+            self.revoked_tokens.current(EPOCH)
         except STORE_ERRORS as error:
             self.store.close()
             raise SchemaNotReady(f"the store at {self.config.url} is missing tables ({type(error).__name__}): "

@@ -561,7 +561,7 @@ def migrate_command() -> None:
     engine = Engine(config, master_key=world.master_key(), entropy=world.entropy)
     try:
         projector = Projector(engine)
-        click.echo(f"store {config.url}: event store, case keys and notification tables ready")
+        click.echo(f"store {config.url}: event store, case keys, notification and revoked-token tables ready")
         for status in projector.status():
             click.echo(f"read model {status.name} v{projector.model(status.name).version}: "
                        f"position {status.position} of {status.head}"
@@ -692,15 +692,15 @@ def stats_command(month: str, office: str | None, district: str | None) -> None:
 
 
 def _services() -> Any:
-    from api.auth import Tokens
+    from api.auth import Tokens, max_lifetime
     from api.context import Services
     from projections.queries import Reader
     from projections.runner import Projector
 
     engine = Engine(config_from_environment(), master_key=world.master_key(), entropy=world.entropy)
     projector = Projector(engine)
-    return Services(engine=engine, projector=projector, reader=Reader(projector),
-                    tokens=Tokens(world.master_key()), clock=world.now)
+    tokens = Tokens(world.master_key(), engine.revoked_tokens, max_lifetime=max_lifetime(os.environ), clock=world.now)
+    return Services(engine=engine, projector=projector, reader=Reader(projector), tokens=tokens, clock=world.now)
 
 
 @cli.command("serve", help="Serve the GraphQL API (GraphiQL at /graphql), /healthz and /metrics.")
@@ -720,16 +720,44 @@ def token_group() -> None:
     pass
 
 
-@token_group.command("create", help="Issue a signed bearer token.")
+@token_group.command("create", help="Issue a signed bearer token (it lives at most OKNO_TOKEN_MAX_HOURS, "
+                                     "12 hours by default).")
 @click.option("--role", required=True, type=click.Choice(["operator", "supervisor", "analyst", "auditor",
                                                            "integrator"]))
-@click.option("--office", help="The office an operator or supervisor works in.")
-@click.option("--subject", default="user", show_default=True, help="Who the token is for.")
-@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
-def token_create(role: str, office: str | None, subject: str, days: int) -> None:
-    from api.auth import Tokens
+@click.option("--office", help="The office an operator or supervisor works in (only for those roles).")
+@click.option("--subject", required=True, help="Who the token is for: the actor recorded on what it does.")
+@click.option("--hours", type=click.FloatRange(min=0, min_open=True),
+              help="How long it lives (default and most: OKNO_TOKEN_MAX_HOURS).")
+def token_create(role: str, office: str | None, subject: str, hours: float | None) -> None:
+    from api.auth import Tokens, max_lifetime
 
-    click.echo(Tokens(world.master_key()).issue(subject, role, office, world.now(), timedelta(days=days)))
+    tokens = Tokens(world.master_key(), None, max_lifetime=max_lifetime(os.environ))
+    click.echo(tokens.issue(subject, role, office, world.now(), None if hours is None else timedelta(hours=hours)))
+
+
+@token_group.command("revoke", help="Revoke a token: every server refuses it within seconds.")
+@click.argument("token", required=False)
+@click.option("--id", "token_id", help="The token's id (its jti claim) instead of the token itself.")
+def token_revoke(token: str | None, token_id: str | None) -> None:
+    from api.auth import Tokens, max_lifetime
+
+    if (token is None) == (token_id is None):
+        raise click.UsageError("name the token, or its id with --id")
+    with open_engine() as engine:
+        tokens = Tokens(world.master_key(), engine.revoked_tokens, max_lifetime=max_lifetime(os.environ))
+        revoked = tokens.revoke(token, token_id=token_id, by=_operator(), now=world.now())
+    state = "revoked" if revoked.new else "already revoked"
+    click.echo(f"{state} {revoked.token_id}" + (f" (subject {revoked.subject})" if token is not None else ""))
+
+
+def _operator() -> str:
+    """Who ran the command, as the revocation's record: the OS user."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 cli.add_command(bench_command)

@@ -90,7 +90,7 @@ def serving(kind: str, config: StoreConfig, timeout: float = 300) -> Iterator[Se
 def token(role: str, office: str | None) -> str:
     from api.auth import Tokens
 
-    return Tokens(MASTER_KEY).issue("bench", role, office, world.now())
+    return Tokens(MASTER_KEY, None).issue("bench", role, office, world.now())
 
 
 Request = tuple[str, str, dict[str, Any] | None]  # method, path, JSON body

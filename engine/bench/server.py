@@ -35,8 +35,8 @@ def services(url: str) -> Any:
 
     engine = Engine(parse_url(url, create_tables=False), master_key=MASTER_KEY, entropy=SeededEntropy("server"))
     projector = Projector(engine)
-    return Services(engine=engine, projector=projector, reader=Reader(projector), tokens=Tokens(MASTER_KEY),
-                    clock=world.now)
+    return Services(engine=engine, projector=projector, reader=Reader(projector),
+                    tokens=Tokens(MASTER_KEY, engine.revoked_tokens), clock=world.now)
 
 
 def plain_app(url: str) -> Starlette:

@@ -81,8 +81,8 @@ def serve(url: str) -> Iterator[Server]:
     def make_services() -> Services:
         engine = Engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
         projector = Projector(engine)
-        return Services(engine=engine, projector=projector, reader=Reader(projector), tokens=Tokens(MASTER_KEY),
-                        clock=clock)
+        return Services(engine=engine, projector=projector, reader=Reader(projector),
+                        tokens=Tokens(MASTER_KEY, engine.revoked_tokens), clock=clock)
 
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(make_services), host="127.0.0.1", port=port,
@@ -94,7 +94,7 @@ def serve(url: str) -> Iterator[Server]:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     try:
-        yield Server(f"http://127.0.0.1:{port}", Tokens(MASTER_KEY), url, offset)
+        yield Server(f"http://127.0.0.1:{port}", Tokens(MASTER_KEY, None), url, offset)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -207,7 +207,7 @@ def test_a_page_of_cases_with_their_tasks_costs_a_bounded_number_of_queries(serv
             return super().rows(sql, params)
 
     reader = CountingReader(projector)
-    services = Services(engine=engine, projector=projector, reader=reader, tokens=Tokens(MASTER_KEY),
+    services = Services(engine=engine, projector=projector, reader=reader, tokens=Tokens(MASTER_KEY, None),
                         clock=lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc))
     context = Context(services=services, principal=Principal("a", "auditor"),
                       loaders=case_loaders(reader))
