@@ -3,7 +3,6 @@ ONE event after, so a refused command has written nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,6 +51,7 @@ from engine.directory import DIRECTORY_ID, Directory, ProcessSource
 from engine.errors import (
     CaseClosed,
     ConcurrencyConflict,
+    IdempotencyKeyReused,
     InvalidInput,
     OknoError,
     SchemaNotReady,
@@ -61,6 +61,7 @@ from engine.errors import (
     UnknownService,
 )
 from engine.group_commit import Group, GroupCommitter, Outcome
+from engine.idempotency import CaseNumbers, number_token
 from engine.input_checks import (
     ACTOR,
     APPLICANT,
@@ -87,7 +88,6 @@ EPOCH_ID = UUID(int=0)
 STORE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error)
 CHANNELS = frozenset({"window", "portal", "terminal", "call_centre", "remote_office"})
 SOURCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://okno.example/process-source")
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class OknoStore(Application[UUID]):
@@ -156,18 +156,9 @@ def schema_ready(create: Callable[[], T], attempts: int = 5) -> T:
     raise AssertionError("unreachable")
 
 
-def number_from_key(office: str, key: str) -> str:
-    """A retry with the same idempotency key must land on the same case."""
-    digest = int.from_bytes(hashlib.sha256(f"{office}\0{key}".encode()).digest()[:8], "big")
-    return f"{office}-{_token(digest)}"
-
-
 def number_from_entropy(office: str, entropy: Entropy) -> str:
-    return f"{office}-{_token(int.from_bytes(entropy(8), 'big'))}"
-
-
-def _token(value: int) -> str:
-    return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(10))
+    """A case opened without an idempotency key (one under a key: engine.idempotency)."""
+    return f"{office}-{number_token(int.from_bytes(entropy(8), 'big'))}"
 
 
 class Engine:
@@ -187,6 +178,7 @@ class Engine:
         else:
             self._check_schema()
         self.vault = Vault(self.keys, master_key, entropy)
+        self.numbers = CaseNumbers(master_key)
         self._entropy = entropy
         # The group commit open in this thread or task, if any (engine.group_commit).
         self._group: ContextVar[Group | None] = ContextVar(f"okno_group_{id(self)}", default=None)
@@ -302,17 +294,27 @@ class Engine:
              idempotency_key=Maybe(KEY))
     def new_case(self, *, service: str, office: str, channel: str, applicant: dict[str, str],
                  actor: str, at: datetime, data: dict[str, Any] | None = None,
-                 idempotency_key: str | None = None) -> Case:
+                 idempotency_key: str | None = None, preconditions: Callable[[], None] | None = None,
+                 retried: Callable[[Case], None] | None = None, number: str | None = None) -> Case:
         """A case opened but not yet saved (it has pending events), or the case an earlier
         request under the same key opened (it has none): for a caller that saves the new
-        case together with another aggregate, as reception does with the visit it ends."""
-        return self._new_case(None, service=service, office=office, channel=channel, applicant=applicant,
-                              actor=actor, at=at, data=data, idempotency_key=idempotency_key)[0]
+        case together with another aggregate, as reception does with the visit it ends.
+        ``preconditions`` are the caller's own refusals, run once the request is known to
+        be new and before anything is written; ``retried`` checks that a retry's case fits
+        the rest of the caller's request; ``number`` is the one an earlier attempt of this
+        same request decided (its key row is then reused)."""
+        return self._new_case(number, service=service, office=office, channel=channel, applicant=applicant,
+                              actor=actor, at=at, data=data, idempotency_key=idempotency_key,
+                              preconditions=preconditions, retried=retried)[0]
 
     def _new_case(self, number: str | None, *, service: str, office: str, channel: str,
                   applicant: dict[str, str], actor: str, at: datetime, data: dict[str, Any] | None,
-                  idempotency_key: str | None) -> tuple[Case, bool]:
-        """The case decided (True: new, to be saved) or found done under its key (False)."""
+                  idempotency_key: str | None, preconditions: Callable[[], None] | None = None,
+                  retried: Callable[[Case], None] | None = None) -> tuple[Case, bool]:
+        """The case decided (True: new, to be saved) or found done under its key (False).
+
+        Every refusal comes before the only write, the case's key row, which is the last
+        step of the decision: a refused request leaves nothing behind (issue 14, #9)."""
         directory = self.directory()
         if service not in directory.services:
             raise UnknownService(service)
@@ -325,18 +327,37 @@ class Engine:
         assert version is not None  # publish_catalog refuses services without a process
         self.ensure_version(version)
         if number is None:
-            number = (number_from_key(office, idempotency_key) if idempotency_key
+            number = (self.numbers.for_key(actor, office, idempotency_key) if idempotency_key
                       else number_from_entropy(office, self._entropy))
         start = StartCase({"service_code": service, "office": office, "channel": channel, **(data or {})})
         if idempotency_key:
             existing = self._find(number)
-            if existing is not None and existing.already_did(idempotency_key, start):
+            if existing is not None:
+                self._check_retry(existing, actor, idempotency_key, start, applicant)
+                if retried is not None:
+                    retried(existing)
                 return existing, False
+        if preconditions is not None:
+            preconditions()
         case_id = case_id_for(number)
-        sealed = self.vault.seal(case_id, applicant)
-        return Case.open(number=number, service=service, office=office, channel=channel,
-                         process_version=version, applicant=sealed, start=start, actor=actor, at=at,
-                         idempotency_key=idempotency_key), True
+        sealed = self.vault.seal_new(case_id, applicant)  # nothing written yet
+        case = Case.open(number=number, service=service, office=office, channel=channel,
+                         process_version=version, applicant=sealed.fields, start=start, actor=actor, at=at,
+                         idempotency_key=idempotency_key)  # refuses when the model fails at its start
+        if not self.vault.keep(sealed):  # another attempt of this request stored the case's key first
+            raise ConcurrencyConflict(number, 0)
+        return case, True
+
+    def _check_retry(self, existing: Case, actor: str, key: str, start: StartCase, applicant: dict[str, str]) -> None:
+        """A case found under this caller's key is a retry only if the whole request is the
+        same, the applicant included. The applicant is compared sealed-side: unsealed in
+        memory, never stored or digested anywhere else. No refusal names the case."""
+        if not existing.already_did(actor, key, start):
+            # Only a 50-bit number collision with another request's case gets here.
+            raise IdempotencyKeyReused("this idempotency key cannot be used here; use a new key")
+        if self.vault.unseal(existing.id, existing.applicant) != applicant:
+            raise IdempotencyKeyReused("this idempotency key was already used for a different request "
+                                       "(another applicant); use a new key for a new request")
 
     def save_new_case(self, case: Case, *others: Any) -> None:
         """Save a new case, and in the same transaction whatever else its opening changed."""
@@ -531,7 +552,7 @@ class Engine:
         """The case with this command's event recorded (not saved) and its step, or the case
         and None when the command was already done under its idempotency key."""
         case = self.get_case(number)
-        if case.already_did(idempotency_key, step_input):
+        if case.already_did(actor, idempotency_key, step_input):
             return case, None
         if not case.is_open and not closed_ok:
             raise CaseClosed(f"case {number} is {case.status}: it takes no more input")

@@ -25,6 +25,7 @@ from engine.bpmn.inputs import input_from_dict, input_to_dict
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import Input, LiveCache, Runtime, StartCase, Step, canonical
 from engine.errors import IdempotencyKeyReused, IntegrityViolation, ReplayDivergence
+from engine.idempotency import request_id
 from engine.integrity import GENESIS, chain_of, link
 
 CASE_NAMESPACE = UUID("6f6b6e6f-0000-4000-8000-00000000ca5e")
@@ -77,7 +78,10 @@ class Case(Aggregate):
     open_tasks: list[dict[str, Any]]
     timers: list[dict[str, Any]]
     awaiting: list[str]
-    idempotency: dict[str, str]  # key -> fingerprint of the input it was used for
+    # request_id(actor, key) -> fingerprint of the input that caller used the key for
+    # (absent on snapshots taken before keys belonged to their caller: see ``requests``).
+    keyed_requests: dict[str, str]
+    idempotency: dict[str, str]  # key -> fingerprint: only what such an old snapshot holds
     last_effects: dict[str, Any]
     chain: str  # the hash chain's head: the last event's chain
 
@@ -118,6 +122,7 @@ class Case(Aggregate):
             aggregate.timers = []
             aggregate.awaiting = []
             aggregate.idempotency = {}
+            aggregate.keyed_requests = {}
             aggregate.state = ""
             aggregate.advance(self)
 
@@ -198,7 +203,7 @@ class Case(Aggregate):
         if isinstance(event, Case.Withdrawn):
             self.status = "withdrawn"
         if event.idempotency_key:
-            self.idempotency[event.idempotency_key] = fingerprint(event.input)
+            self.requests[request_id(event.actor, event.idempotency_key)] = fingerprint(event.input)
 
     def compute(self, step: Input, at: datetime) -> Step:
         """The step an input would make now; records nothing. Runs on the case's live
@@ -215,15 +220,29 @@ class Case(Aggregate):
             return RUNTIME.start(process, self.id, at, step)
         return RUNTIME.apply(process, self.id, self.state, at, step)
 
-    def already_did(self, idempotency_key: str | None, step: Input) -> bool:
-        """True when this key was used for exactly this input (a retry); a key reused for a
-        different input is refused."""
-        if not idempotency_key or idempotency_key not in self.idempotency:
+    @property
+    def requests(self) -> dict[str, str]:
+        """The keyed requests this case has recorded, by caller and key."""
+        if not hasattr(self, "keyed_requests"):  # loaded from a snapshot older than keys with callers
+            self.keyed_requests = {}
+        return self.keyed_requests
+
+    def already_did(self, actor: str, idempotency_key: str | None, step: Input) -> bool:
+        """True when this caller used this key for exactly this input (a retry); the same
+        caller's key reused for a different input is refused. Another caller's key is not
+        this caller's: it is a new request. A key remembered from before keys had callers
+        (an old snapshot's) still tells a retry, from whoever sends it, as it did then."""
+        if not idempotency_key:
             return False
-        if self.idempotency[idempotency_key] != fingerprint(input_to_dict(step)):
-            raise IdempotencyKeyReused(
-                f"idempotency key {idempotency_key!r} was already used on case {self.number} "
-                "for a different request; use a new key for a new request")
+        recorded = self.requests.get(request_id(actor, idempotency_key))
+        if recorded is None:
+            recorded = self.idempotency.get(idempotency_key)
+        if recorded is None:
+            return False
+        if recorded != fingerprint(input_to_dict(step)):
+            # Names no case: a key is the caller's, the case may not be.
+            raise IdempotencyKeyReused("this idempotency key was already used for a different request; "
+                                       "use a new key for a new request")
         return True
 
     @property

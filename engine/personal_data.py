@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -69,6 +70,16 @@ class KeyTable:
             cursor.execute(f"DELETE FROM {self._table} WHERE case_id = {self._marker}", (str(case_id),))
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """An applicant's fields sealed for a case not yet saved, with the case's data key
+    (wrapped) when the store has none yet: nothing is written until :meth:`Vault.keep`."""
+
+    case_id: UUID
+    fields: dict[str, str]
+    wrapped: bytes | None  # None: the case's key row is already stored and was used
+
+
 class Vault:
     def __init__(self, keys: KeyTable, master_key: bytes, entropy: Entropy) -> None:
         if len(master_key) != 32:
@@ -79,16 +90,33 @@ class Vault:
         self._entropy = entropy
 
     def seal(self, case_id: UUID, applicant: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(applicant) - set(SEALED_FIELDS))
-        if unknown:
-            raise PersonalDataError(f"unknown applicant fields: {', '.join(unknown)}; "
-                                    f"known: {', '.join(SEALED_FIELDS)}")
-        if not all(isinstance(v, str) for v in applicant.values()):
-            raise PersonalDataError("applicant fields are texts")
-        nonce = self._entropy(12)
-        wrapped = self._keys.put_if_absent(
-            case_id, nonce + self._master.encrypt(nonce, self._entropy(32), case_id.bytes))
-        data_key = self._unwrap(case_id, wrapped)
+        """Seal fields under the case's key, storing a new key first if it has none."""
+        sealed = self.seal_new(case_id, applicant)
+        if not self.keep(sealed):  # another writer stored the case's key meanwhile: use theirs
+            sealed = self.seal_new(case_id, applicant)
+        return sealed.fields
+
+    def seal_new(self, case_id: UUID, applicant: dict[str, str]) -> Sealed:
+        """Seal an applicant for a case being decided, writing nothing: a command refused
+        after this leaves no key row behind. A key row already there (a retry's earlier
+        attempt that lost a race) is used, so the case's fields open with it."""
+        check_fields(applicant)
+        wrapped = self._keys.get(case_id)
+        if wrapped is None:
+            nonce, data_key = self._entropy(12), self._entropy(32)
+            fresh = nonce + self._master.encrypt(nonce, data_key, case_id.bytes)
+            return Sealed(case_id, self._encrypt(case_id, data_key, applicant), fresh)
+        return Sealed(case_id, self._encrypt(case_id, self._unwrap(case_id, wrapped), applicant), None)
+
+    def keep(self, sealed: Sealed) -> bool:
+        """Store a newly sealed case's key: the last step before its first event is saved.
+        False when another writer stored a different key for the case first: the fields
+        sealed here would not open, so the command must be decided again."""
+        if sealed.wrapped is None:
+            return True
+        return self._keys.put_if_absent(sealed.case_id, sealed.wrapped) == sealed.wrapped
+
+    def _encrypt(self, case_id: UUID, data_key: bytes, applicant: dict[str, str]) -> dict[str, str]:
         nonce = self._entropy(12)
         plain = json.dumps(applicant, sort_keys=True, ensure_ascii=False).encode("utf-8")
         sealed = AESGCM(data_key).encrypt(nonce, plain, case_id.bytes)
@@ -126,6 +154,15 @@ class Vault:
         except InvalidTag:
             raise PersonalDataError("a case key does not open with this master key: "
                                     "is OKNO_MASTER_KEY the one this database was made with?") from None
+
+
+def check_fields(applicant: dict[str, str]) -> None:
+    unknown = sorted(set(applicant) - set(SEALED_FIELDS))
+    if unknown:
+        raise PersonalDataError(f"unknown applicant fields: {', '.join(unknown)}; "
+                                f"known: {', '.join(SEALED_FIELDS)}")
+    if not all(isinstance(v, str) for v in applicant.values()):
+        raise PersonalDataError("applicant fields are texts")
 
 
 def _b64(raw: bytes) -> str:

@@ -26,6 +26,7 @@ from engine.directory import Directory
 from engine.errors import (
     AppointmentNotValid,
     ConcurrencyConflict,
+    IdempotencyKeyReused,
     InvalidInput,
     OfficeClosed,
     ServiceNotOffered,
@@ -139,7 +140,15 @@ class Reception:
                      actor=actor, at=at, key=idempotency_key, request=request)
             return code
 
-        code = self._on_day(office, start.date(), at, idempotency_key, request, decide)
+        def same_applicant(day: OfficeDay, code: str) -> None:
+            """The applicant is part of the request, compared sealed-side (never printed in clear)."""
+            stored = day.appointments[code]["applicant"]
+            if (self.engine.vault.unseal(uuid5(day.id, code), stored) if stored else {}) != applicant:
+                raise IdempotencyKeyReused("this idempotency key was already used for a different request "
+                                           "(another applicant); use a new key for a new request")
+
+        code = self._on_day(office, start.date(), at, actor, idempotency_key, request, decide,
+                            same_request=same_applicant)
         return self.appointment(code)
 
     @checked(code=CODE, reason=FREE_TEXT, actor=ACTOR, idempotency_key=Maybe(KEY))
@@ -157,7 +166,8 @@ class Reception:
             day.cancel(code, reason, actor=actor, at=at, key=idempotency_key, request=request)
             return code
 
-        self._on_day(office, day_of, at, idempotency_key, request, decide, missing=_raise(UnknownAppointment(code)))
+        self._on_day(office, day_of, at, actor, idempotency_key, request, decide,
+                     missing=_raise(UnknownAppointment(code)))
         return self.appointment(code)
 
     @checked(code=CODE, slot=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
@@ -176,7 +186,7 @@ class Reception:
                 raise UnknownAppointment(code)
             new = old if start.date() == old_day else (self.day(office, start.date())
                                                         or OfficeDay.start(office, start.date(), at))
-            earlier = new.retried(idempotency_key, request)
+            earlier = new.retried(actor, idempotency_key, request)
             if earlier is not None:
                 return self.appointment(earlier)
             found = old.appointments.get(code)
@@ -255,7 +265,7 @@ class Reception:
                       actor=actor, at=at, key=idempotency_key, request=request)
             return ticket_id
 
-        ticket_id = self._on_day(office, local_day(where, at), at, idempotency_key, request, decide)
+        ticket_id = self._on_day(office, local_day(where, at), at, actor, idempotency_key, request, decide)
         return self.ticket(ticket_id)
 
     @checked(office=CODE, window=POSITION, actor=ACTOR, idempotency_key=Maybe(KEY))
@@ -284,7 +294,7 @@ class Reception:
             day.call(chosen["id"], window, actor=actor, at=at, key=idempotency_key, request=request)
             return str(chosen["id"])
 
-        ticket_id = self._on_day(office, local_day(where, at), at, idempotency_key, request, decide,
+        ticket_id = self._on_day(office, local_day(where, at), at, actor, idempotency_key, request, decide,
                                  missing=lambda _office, _day: None)
         return None if ticket_id is None else self.ticket(ticket_id)
 
@@ -303,7 +313,7 @@ class Reception:
             day.end(ticket, outcome, None, actor=actor, at=at, key=idempotency_key, request=request)
             return ticket
 
-        self._on_day(office, day_of, at, idempotency_key, request, decide, missing=_raise(UnknownTicket(ticket)))
+        self._on_day(office, day_of, at, actor, idempotency_key, request, decide, missing=_raise(UnknownTicket(ticket)))
         return self.ticket(ticket)
 
     @checked(ticket=CODE, applicant=APPLICANT, actor=ACTOR, service=Maybe(CODE), data=Maybe(JSON_OBJECT),
@@ -314,18 +324,29 @@ class Reception:
         """Open the visitor's case at the window; the visit ends with it, in one transaction."""
         office, day_of = split_code(ticket)
         where = _office(self.engine.directory(), office)
+        number: str | None = None  # what the first attempt decided: a lost race decides again on it
         for _ in range(ATTEMPTS):
             day = self.day(office, day_of)
             if day is None:
                 raise UnknownTicket(ticket)
+
+            def visit_in_progress(day: OfficeDay = day) -> None:  # refused before anything is written
+                self._in_progress(day, ticket)
+                day.check_time(at)
+
+            def same_ticket(case: Case, day: OfficeDay = day) -> None:
+                if self._ticket_row(day, ticket).get("case_number") != case.number:
+                    raise IdempotencyKeyReused("this idempotency key was already used for a different request "
+                                               "(another ticket); use a new key for a new request")
+
             case = self.engine.new_case(
                 service=service or self._ticket_row(day, ticket)["service"], office=office,
                 channel="window" if where.kind == "centre" else "remote_office", applicant=applicant,
-                actor=actor, at=at, data=data, idempotency_key=idempotency_key)
+                actor=actor, at=at, data=data, idempotency_key=idempotency_key,
+                preconditions=visit_in_progress, retried=same_ticket, number=number)
             if not case.pending_events:
                 return case  # a retry: the case and the visit's end were recorded the first time
-            self._in_progress(day, ticket)
-            day.check_time(at)
+            number = case.number
             day.end(ticket, "case_opened", case.number, actor=actor, at=at, key=None, request="")
             try:
                 self.engine.save_new_case(case, day)
@@ -364,19 +385,23 @@ class Reception:
         if state != "called":
             raise VisitNotInProgress(f"ticket {ticket} is {state}: only a called visitor's visit can end")
 
-    def _on_day(self, office: str, day_of: date, at: datetime, key: str | None, request: str,
-                decide: Callable[[OfficeDay], T], *, missing: Callable[[str, date], T] | None = None) -> T:
+    def _on_day(self, office: str, day_of: date, at: datetime, actor: str, key: str | None, request: str,
+                decide: Callable[[OfficeDay], T], *, missing: Callable[[str, date], T] | None = None,
+                same_request: Callable[[OfficeDay, str], None] | None = None) -> T:
         """Decide against the day and save what was decided; on a lost race, again. A retry
-        under an earlier request's key gets that request's answer; a day with no events yet
-        is started, unless ``missing`` says what that means instead."""
+        under the same caller's earlier key gets that request's answer, once ``same_request``
+        (what the request print leaves out) agrees; a day with no events yet is started,
+        unless ``missing`` says what that means instead."""
         for _ in range(ATTEMPTS):
             day = self.day(office, day_of)
             if day is None:
                 if missing is not None:
                     return missing(office, day_of)
                 day = OfficeDay.start(office, day_of, at)
-            earlier = day.retried(key, request)
+            earlier = day.retried(actor, key, request)
             if earlier is not None:
+                if same_request is not None:
+                    same_request(day, earlier)
                 return cast(T, earlier)
             day.check_time(at)
             result = decide(day)

@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from engine.errors import IdempotencyKeyReused, InvalidInput
+from engine.idempotency import request_id
 
 OFFICE_DAY_NAMESPACE = uuid5(NAMESPACE_URL, "https://okno.example/office-day")
 
@@ -36,7 +37,9 @@ class OfficeDay(Aggregate):
     serving: dict[str, str]                  # window (text) -> ticket id being served there
     booked_count: int
     issued: dict[str, int]                   # ticket prefix -> how many issued
-    idempotency: dict[str, dict[str, str]]   # key -> {"request": fingerprint, "result": id}
+    # request_id(actor, key) -> {"request": fingerprint, "result": id}: a key is its caller's
+    keyed_requests: dict[str, dict[str, str]]
+    idempotency: dict[str, dict[str, str]]   # key alone -> the same: only in snapshots from before
     last_at: str
 
     def __init__(self) -> None:
@@ -50,7 +53,8 @@ class OfficeDay(Aggregate):
         def remember(self, day: OfficeDay, result: str) -> None:
             day.last_at = self.timestamp.isoformat()
             if self.idempotency_key:
-                day.idempotency[self.idempotency_key] = {"request": self.request, "result": result}
+                day.requests[request_id(self.actor, self.idempotency_key)] = {"request": self.request,
+                                                                              "result": result}
 
     class Started(Event, Aggregate.Created):
         office: str
@@ -66,6 +70,7 @@ class OfficeDay(Aggregate):
             aggregate.booked_count = 0
             aggregate.issued = {}
             aggregate.idempotency = {}
+            aggregate.keyed_requests = {}
             aggregate.last_at = self.timestamp.isoformat()
 
     class AppointmentBooked(Event):
@@ -130,14 +135,26 @@ class OfficeDay(Aggregate):
         return cls._create(cls.Started, id=office_day_id(office, day), timestamp=at, office=office,
                            day=day.isoformat(), actor="", idempotency_key=None, request="")
 
-    def retried(self, idempotency_key: str | None, request: str) -> str | None:
-        """The result of an earlier request under this key (a retry), or None."""
-        if not idempotency_key or idempotency_key not in self.idempotency:
+    @property
+    def requests(self) -> dict[str, dict[str, str]]:
+        """The keyed requests recorded on this day, by caller and key."""
+        if not hasattr(self, "keyed_requests"):  # loaded from a snapshot older than keys with callers
+            self.keyed_requests = {}
+        return self.keyed_requests
+
+    def retried(self, actor: str, idempotency_key: str | None, request: str) -> str | None:
+        """The result of this caller's earlier request under this key (a retry), or None:
+        another caller's key is another request. A key remembered from before keys had
+        callers (an old snapshot's) is answered as it was then, whoever sends it."""
+        if not idempotency_key:
             return None
-        earlier = self.idempotency[idempotency_key]
+        earlier = self.requests.get(request_id(actor, idempotency_key)) or self.idempotency.get(idempotency_key)
+        if earlier is None:
+            return None
         if earlier["request"] != request:
-            raise IdempotencyKeyReused(f"idempotency key {idempotency_key!r} was already used at office "
-                                       f"{self.office} on {self.day} for a different request")
+            # Names nothing of the earlier request: its appointment or ticket is not the caller's business.
+            raise IdempotencyKeyReused(f"this idempotency key was already used at office {self.office} "
+                                       "for a different request; use a new key for a new request")
         return earlier["result"]
 
     def check_time(self, at: datetime) -> None:
