@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as AnyMessage
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
@@ -365,8 +366,11 @@ class Runtime:
             element = process.elements.get(element_id)
             if task_id not in before.jobs and element is not None and element.stage:
                 stage = element.stage
+        # Only messages go to an agency: a terminate, escalation, signal or error end event is
+        # thrown too (get_events lists every throw), and has no message name.
         sent = [{"name": e.event_definition.name, "payload": e.payload.get("payload")
-                 if isinstance(e.payload, dict) else e.payload} for e in workflow.get_events()]
+                 if isinstance(e.payload, dict) else e.payload} for e in workflow.get_events()
+                if isinstance(e.event_definition, AnyMessage)]
         completed = bool(workflow.is_completed())
         effects = {
             "tasks_opened": opened,
