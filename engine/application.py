@@ -46,6 +46,7 @@ from engine.bpmn.sources import ProcessBundle, SourceFile
 from engine.bpmn.validation import Problem, validate
 from engine.case import Case, case_id_for
 from engine.catalog import CatalogInvalid, Service
+from engine.connections import discard_broken_connections
 from engine.connectors.notifications import NotificationOutbox
 from engine.directory import DIRECTORY_ID, Directory, ProcessSource
 from engine.errors import (
@@ -167,6 +168,8 @@ class Engine:
     def __init__(self, config: StoreConfig, *, master_key: bytes, entropy: Entropy) -> None:
         self.config = config
         self.store = schema_ready(lambda: OknoStore(env=config.env))
+        if config.is_postgres:
+            discard_broken_connections(self.store.recorder.datastore)  # type: ignore[attr-defined]
         dialect = "postgres" if config.is_postgres else "sqlite"
         self.keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         self.notifications = NotificationOutbox(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
