@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate
 from engine.bpmn.inputs import input_from_dict, input_to_dict
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import Input, LiveCache, Runtime, StartCase, Step, canonical
+from engine.effects import check_effects
 from engine.errors import IdempotencyKeyReused, IntegrityViolation, ReplayDivergence
 from engine.idempotency import request_id
 from engine.integrity import GENESIS, chain_of, link
@@ -264,6 +265,7 @@ class Case(Aggregate):
         step = RUNTIME.start_kept(LIBRARY.get(process_version), case_id, at, start, LIVE_WORKFLOWS)
         opened = {"number": number, "service": service, "office": office, "channel": channel,
                   "process_version": process_version, "applicant": applicant}
+        check_effects(step.effects)  # never record an event a read model cannot fold
         chain = link(GENESIS, version=1, kind="Opened", timestamp=at, actor=actor, input=input_to_dict(start),
                      effects=step.effects, idempotency_key=idempotency_key, opened=opened)
         with prepared(step):
@@ -274,6 +276,7 @@ class Case(Aggregate):
     def record(self, event_class: type[Case.Event], step_input: Input, step: Step, *, actor: str,
                at: datetime, idempotency_key: str | None) -> None:
         recorded_input = input_to_dict(step_input)
+        check_effects(step.effects)  # never record an event a read model cannot fold
         chain = link(self.chain, version=self.version + 1, kind=event_class.__name__, timestamp=at, actor=actor,
                      input=recorded_input, effects=step.effects, idempotency_key=idempotency_key)
         with prepared(step):

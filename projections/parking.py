@@ -127,7 +127,9 @@ def fold_page(db: Db, model: ReadModel, page: Sequence[tuple[int, Any]], now: da
     for case_id, version in reach.items():
         db.execute("UPDATE okno_parked SET waiting_through = ? WHERE model = ? AND case_id = ? "
                    "AND waiting_through < ?", (version, model.name, case_id, version))
-        if db.cursor.rowcount != 1:
+        noted = db.rows("SELECT waiting_through FROM okno_parked WHERE model = ? AND case_id = ?",
+                        (model.name, case_id))
+        if not noted or int(noted[0]["waiting_through"]) != version:
             # A retry unparked the case (or another runner noted these events) since this page
             # read the parked cases: this page is stale; the runner reads it again.
             raise IntegrityError(f"parked case {case_id} of {model.name} changed under this page")
