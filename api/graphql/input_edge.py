@@ -11,11 +11,23 @@ result's ValidationError, naming the field (``input.reference``), and nothing is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import GraphQLInputObjectType, GraphQLResolveInfo, get_named_type, is_union_type
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    get_named_type,
+    is_union_type,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from api.graphql.errors import FieldError, ValidationError
 from engine.errors import FieldProblem, InputRefused
@@ -29,6 +41,14 @@ QUERY_ARGUMENTS = Json(max_text=1_000, max_nodes=500, object_only=False)
 
 
 class InputEdge(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        """A subscription's arguments are read by its generator, which the field hook below
+        does not wrap: they are checked here, before it starts."""
+        context = self.execution_context
+        if context.operation_type is OperationType.SUBSCRIPTION and context.graphql_document is not None:
+            _check_subscription(context.schema._schema, context.graphql_document, context.variables or {})
+        yield
+
     def resolve(self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: str,
                 **kwargs: Any) -> Any:
         if not kwargs:  # most fields take no arguments: nothing to check
@@ -73,3 +93,27 @@ def _as_sent(info: GraphQLResolveInfo[Any], path: str) -> str:
         written.append(segment)
         named = None  # inside a JSON value: keys are the client's own
     return ".".join(written)
+
+
+def _check_subscription(schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]) -> None:
+    root = schema.subscription_type
+    if root is None:
+        return
+    problems: list[FieldProblem] = []
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        coerced = get_variable_values(schema, definition.variable_definitions or (), variables)
+        if isinstance(coerced, list):
+            continue  # variables of the wrong type: GraphQL itself says so
+        for selection in definition.selection_set.selections:
+            if not isinstance(selection, FieldNode) or selection.name.value not in root.fields:
+                continue
+            try:
+                arguments = get_argument_values(root.fields[selection.name.value], selection, coerced)
+            except GraphQLError:
+                continue  # a wrong variable: GraphQL itself says so
+            problems += [problem for name, value in arguments.items()
+                         for problem in QUERY_ARGUMENTS.problems(value, name)]
+    if problems:
+        raise InputRefused(problems)
