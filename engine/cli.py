@@ -575,13 +575,45 @@ def projections_group() -> None:
     pass
 
 
-@projections_group.command("status", help="Each read model's position in the event log and its lag.")
+@projections_group.command("status", help="Each read model's position in the event log and its lag, and the "
+                                          "cases a read model could not fold (parked; exit 0 all the same).")
 def projections_status() -> None:
     from projections.runner import Projector
 
     with open_engine() as engine:
-        for status in Projector(engine).status():
-            click.echo(f"{status.name}: position {status.position} of {status.head}, lag {status.lag}")
+        projector = Projector(engine)
+        parked = projector.parked()
+        for status in projector.status():
+            mine = [p for p in parked if p.model == status.name]
+            click.echo(f"{status.name}: position {status.position} of {status.head}, lag {status.lag}"
+                       + (f", {len(mine)} parked case(s)" if mine else ""))
+            for case in mine:
+                click.echo(f"  parked {case.number or case.case_id} at position {case.position} since "
+                           f"{case.parked_at.isoformat(timespec='seconds')}: {case.error}")
+        if parked:
+            click.echo(f"{len(parked)} parked case(s): their later events wait; fix the cause, then run "
+                       "`okno projections retry`")
+
+
+@projections_group.command("retry", help="Fold parked cases' waiting events again (all read models, or the one "
+                                         "named); those that fold now are unparked. Exit 1 if some still fail.")
+@click.argument("name", required=False)
+def projections_retry(name: str | None) -> None:
+    from projections.runner import Projector
+
+    with open_engine() as engine:
+        projector = Projector(engine)
+        if name is not None and name not in {m.name for m in projector.models}:
+            raise click.UsageError(f"no read model {name!r}; read models: "
+                                   f"{', '.join(m.name for m in projector.models)}")
+        outcome = projector.retry(name)
+        for case in outcome.unparked:
+            click.echo(f"{case.model}: {case.number or case.case_id} folds now: unparked")
+        for case in outcome.still_parked:
+            click.echo(f"{case.model}: {case.number or case.case_id} still fails: {case.error}")
+        click.echo(f"{len(outcome.unparked)} unparked, {len(outcome.still_parked)} still parked")
+        if outcome.still_parked:
+            sys.exit(1)
 
 
 @projections_group.command("rebuild", help="Rebuild read models from zero (all, or the one named).")
