@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Match, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -24,12 +23,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from api.auth import NotAllowed, NotAuthenticated, bearer
 from api.context import Context, Services
 from api.graphql.cases import case_loaders
+from api.health import Refresher
+from api.http_edge import READ_TIMEOUT_SECONDS, RequestBody, ResponseMetrics
 from api.ide import PREFIX, asset, graphiql_html
 from api.schema import schema
+from engine.application import STORE_ERRORS
 from engine.errors import NotFound, OknoError
-
-MAX_BODY_BYTES = 2 * 1024 * 1024
-REFRESH_SECONDS = 0.5
 
 
 class OknoGraphQL(GraphQL[Context, None]):
@@ -63,46 +62,14 @@ class OknoGraphQL(GraphQL[Context, None]):
         return None
 
 
-class BodyLimit:
-    """Refuse request bodies over the limit before anything parses them."""
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and int(length) > self.limit:
-            await JSONResponse({"errors": [{"message": f"request body over {self.limit} bytes"}]},
-                               status_code=413)(scope, receive, send)
-            return
-        seen = 0
-
-        async def counted() -> Any:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await JSONResponse({"errors": [{"message": f"request body over {self.limit} bytes"}]},
-                               status_code=413)(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def create_app(make_services: Callable[[], Services], *, background_refresh: bool = True) -> Starlette:
+def create_app(make_services: Callable[[], Services], *, background_refresh: bool = True,
+               read_timeout: float = READ_TIMEOUT_SECONDS) -> Starlette:
     registry = CollectorRegistry()
-    requests = Counter("okno_http_requests", "HTTP requests", ["path", "status"], registry=registry)
+    requests = Counter("okno_http_requests", "HTTP responses by route and status", ["path", "status"],
+                       registry=registry)
     latency = Histogram("okno_http_request_seconds", "HTTP request latency", ["path"], registry=registry)
+    parked = Gauge("okno_read_model_parked_cases", "Cases a read model could not fold, waiting for "
+                   "`okno projections retry`", ["model"], registry=registry)
     holder: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -110,7 +77,8 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
         services = make_services()
         holder["graphql"] = OknoGraphQL(services)
         holder["services"] = services
-        refresher = asyncio.create_task(_refresh_forever(services)) if background_refresh else None
+        holder["refresher"] = Refresher(services)
+        refresher = asyncio.create_task(holder["refresher"].run_forever()) if background_refresh else None
         try:
             yield
         finally:
@@ -127,27 +95,18 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
             if scope["type"] != "http":
                 await holder["graphql"](scope, receive, send)
                 return
-            started = time.perf_counter()
-            status = {"code": 500}
-
-            async def observed(message: Any) -> None:
-                if message["type"] == "http.response.start":
-                    status["code"] = message["status"]
-                await send(message)
-
             try:
-                await holder["graphql"](scope, receive, observed)
+                await holder["graphql"](scope, receive, send)
             except NotAuthenticated as error:
-                status["code"] = 401
                 await JSONResponse({"errors": [{"message": str(error)}]}, status_code=401)(scope, receive, send)
-            latency.labels("/graphql").observe(time.perf_counter() - started)
-            requests.labels("/graphql", str(status["code"])).inc()
 
     async def healthz(request: Request) -> Response:
-        services: Services = holder["services"]
-        status = services.projector.status()
-        return JSONResponse({"status": "ok", "read_models": {s.name: {"position": s.position, "lag": s.lag}
-                                                             for s in status}})
+        """Answered from what the refresher found, never waiting on the database (see api.health)."""
+        refresher: Refresher = holder["refresher"]
+        if not background_refresh:
+            await asyncio.to_thread(refresher.round)
+        health = refresher.health()
+        return JSONResponse(health.as_json(), status_code=200 if health.ok else 503)
 
     async def diagram(request: Request) -> Response:
         """The case's process drawn with its path and current tasks (no personal data)."""
@@ -172,6 +131,11 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
         return Response(svg, media_type="image/svg+xml")
 
     async def metrics(request: Request) -> Response:
+        services: Services = holder["services"]
+        with contextlib.suppress(*STORE_ERRORS):  # the store down: the other figures still answer
+            waiting = [case.model for case in services.projector.parked()]
+            for model in services.projector.models:
+                parked.labels(model.name).set(waiting.count(model.name))
         return PlainTextResponse(generate_latest(registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
     app = Starlette(routes=[
@@ -182,12 +146,13 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
         Route(PREFIX + "{path:path}", asset),
         Route("/metrics", metrics),
     ], lifespan=lifespan)
-    app.add_middleware(BodyLimit)
+    def route_of(scope: Scope) -> str:
+        """A request's route as a metrics label: one of the routes above, or "other"."""
+        return next((str(getattr(route, "path", "other")) for route in app.routes
+                     if route.matches(scope)[0] is not Match.NONE), "other")
+
+    app.add_middleware(RequestBody, read_timeout=read_timeout)  # inside the metrics: its refusals are counted
+    app.add_middleware(ResponseMetrics, requests=requests, latency=latency, route_of=route_of)
     return app
 
-
-async def _refresh_forever(services: Services) -> None:
-    while True:
-        services.refresh()
-        await asyncio.sleep(REFRESH_SECONDS)
 

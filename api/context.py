@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from api.auth import NotAuthenticated, Principal, Tokens
-from engine.application import Engine
+from engine.application import STORE_ERRORS, Engine
+from engine.supervision import Supervision
 from projections.queries import Reader
 from projections.runner import Projector
 
@@ -23,10 +24,22 @@ class Services:
     tokens: Tokens
     clock: Callable[[], datetime]
 
-    def refresh(self) -> None:
-        """Bring the read models up to date (read-your-writes after a mutation). Another
-        process applying the same page first is fine: the runner reads on from there."""
-        self.projector.catch_up()
+    refreshing: Supervision = field(default_factory=lambda: Supervision("read models"))
+
+    def refresh(self) -> bool:
+        """Bring the read models up to date (read-your-writes after a mutation, a subscription's
+        poll, the background refresher). Another process applying the same page first is fine:
+        the runner reads on from there. When the store cannot be reached (a connection cut
+        off, the database restarting) the read models stay as they are and the failure is kept
+        in ``refreshing`` for /healthz: a refresh never fails the request or poll that asked
+        for it — the caller reads what is there, and the next refresh catches up. False then."""
+        try:
+            self.projector.catch_up()
+        except STORE_ERRORS as error:
+            self.refreshing.failed(error)
+            return False
+        self.refreshing.succeeded()
+        return True
 
 
 @dataclass

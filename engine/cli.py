@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from engine import world
-from engine.application import Engine, scan_cases
+from engine.application import STORE_ERRORS, Engine, scan_cases
 from engine.bench.cli import bench_command
 from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import validate
@@ -27,6 +27,9 @@ from engine.errors import OknoError, UnknownCase
 from engine.reception.cli import queue_command, slots_command, waiting_command
 from engine.replay import Verdict
 from engine.store import config_from_environment
+from engine.supervision import Supervision
+
+ONCE_ATTEMPTS = 5  # `okno worker --once` gives up after this many failed rounds in a row
 
 
 def main() -> None:
@@ -537,7 +540,8 @@ def worker_command(once: bool, interval: float) -> None:
         projector = Projector(engine)
         reader = Reader(projector)
         connectors = default_connectors(engine, world.now)
-        while True:
+
+        def work() -> None:
             applied = projector.catch_up()
             firing = fire_due(engine, due_timers(reader.rows, world.now()), world.now())
             jobs = run_due(engine, due_jobs(reader.rows, world.now()), connectors, world.now())
@@ -547,6 +551,24 @@ def worker_command(once: bool, interval: float) -> None:
                 click.echo(f"applied {applied} events; fired {firing.fired} timers ({firing.dropped} dropped); "
                            f"jobs: {jobs.completed} done, {jobs.failed} failed ({jobs.incidents} incidents); lag "
                            + ", ".join(f"{s.name} {s.lag}" for s in projector.status()))
+
+        supervision = Supervision("worker")
+        while True:
+            try:
+                work()
+            except STORE_ERRORS as error:
+                # A connection cut off, the database restarting: each page, timer and job
+                # commits on its own, so nothing is half done; wait (longer each time in a
+                # row) and go on from where the log and the read models say.
+                delay = supervision.failed(error)
+                if once and supervision.failures >= ONCE_ATTEMPTS:
+                    raise
+                click.echo(f"worker: the store failed ({supervision.reason}); trying again in {delay:.1f} s",
+                           err=True)
+                world.sleep(delay)
+                continue
+            if supervision.succeeded():
+                click.echo("worker: the store answers again", err=True)
             if once:
                 return
             world.sleep(interval)
@@ -738,13 +760,15 @@ def _services() -> Any:
 @cli.command("serve", help="Serve the GraphQL API (GraphiQL at /graphql), /healthz and /metrics.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
-def serve_command(host: str, port: int) -> None:
+@click.option("--read-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
+              help="Seconds a request's whole body may take to arrive; a slower one gets 408.")
+def serve_command(host: str, port: int, read_timeout: float) -> None:
     import uvicorn
 
     from api.app import create_app
 
     click.echo(f"okno serving on http://{host}:{port}/graphql (store: {config_from_environment().url})")
-    uvicorn.run(create_app(_services), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(_services, read_timeout=read_timeout), host=host, port=port, log_level="warning")
 
 
 @cli.group("token", help="Bearer tokens for the API.")

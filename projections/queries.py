@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from eventsourcing.persistence import OperationalError
+
 from engine.application import schema_ready
 from engine.case import case_id_for
 from engine.errors import InvalidInput
@@ -44,6 +46,14 @@ class Reader:
         schema_ready(self.pin_attempts.create)
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """A read is idempotent: one whose connection was cut off mid-statement (the pool
+        drops it) is asked once more, on another connection."""
+        try:
+            return self._rows(sql, params)
+        except OperationalError:
+            return self._rows(sql, params)
+
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         with transaction(self.projector.datastore, self.projector.dialect, commit=False) as db:
             return db.rows(sql, params)
 
