@@ -69,7 +69,7 @@ def _free_port() -> int:
         return port
 
 
-def serve(url: str) -> Iterator[Server]:
+def serve(url: str, **app_options: Any) -> Iterator[Server]:
     seed = Engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
     assert seed.deploy(shipped_sources(), T0).ok
     seed.publish_catalog(parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8")), T0)
@@ -85,7 +85,7 @@ def serve(url: str) -> Iterator[Server]:
                         tokens=Tokens(MASTER_KEY, engine.revoked_tokens), clock=clock)
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(make_services), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(make_services, **app_options), host="127.0.0.1", port=port,
                                            log_level="warning", ws="websockets-sansio"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
