@@ -27,7 +27,6 @@ from api.health import Refresher
 from api.http_edge import READ_TIMEOUT_SECONDS, RequestBody, ResponseMetrics
 from api.ide import PREFIX, asset, graphiql_html
 from api.schema import schema
-from engine.application import STORE_ERRORS
 from engine.errors import NotFound, OknoError
 
 
@@ -132,10 +131,11 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
 
     async def metrics(request: Request) -> Response:
         services: Services = holder["services"]
-        with contextlib.suppress(*STORE_ERRORS):  # the store down: the other figures still answer
-            waiting = [case.model for case in services.projector.parked()]
-            for model in services.projector.models:
-                parked.labels(model.name).set(waiting.count(model.name))
+        refresher: Refresher = holder["refresher"]
+        # The parked cases the refresher last found: a scrape never waits on the database.
+        waiting = [case.model for case in refresher.health().parked]
+        for model in services.projector.models:
+            parked.labels(model.name).set(waiting.count(model.name))
         return PlainTextResponse(generate_latest(registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
     app = Starlette(routes=[
@@ -146,6 +146,7 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
         Route(PREFIX + "{path:path}", asset),
         Route("/metrics", metrics),
     ], lifespan=lifespan)
+
     def route_of(scope: Scope) -> str:
         """A request's route as a metrics label: one of the routes above, or "other"."""
         return next((str(getattr(route, "path", "other")) for route in app.routes
