@@ -52,6 +52,7 @@ class ParkedCase:
     position: int  # notification id of the first event the model did not fold
     error: str
     parked_at: datetime
+    office: str | None = None  # the case's office (from its first event); None for a non-case originator
 
 
 @dataclass(frozen=True)

@@ -217,19 +217,21 @@ class Projector:
 
     def parked(self, model_name: str | None = None) -> list[ParkedCase]:
         """The cases read models could not fold (all models, or the one named), oldest first
-        per model; a case's number is read from its first event where parking did not know it."""
+        per model; each case's number and office as its first event says."""
         with transaction(self.datastore, self.dialect, commit=False) as db:
             found = parking.parked(db, model_name)
-        numbers: dict[str, str | None] = {}
+        opened: dict[str, tuple[str | None, str | None]] = {}
         for case in found:
-            if case.number is None and case.case_id not in numbers:
-                numbers[case.case_id] = self._number(case.case_id)
-        return [replace(c, number=numbers[c.case_id]) if c.number is None else c for c in found]
+            if case.case_id not in opened:
+                opened[case.case_id] = self._opened(case.case_id)
+        return [replace(c, number=c.number or opened[c.case_id][0], office=opened[c.case_id][1]) for c in found]
 
-    def _number(self, case_id: str) -> str | None:
+    def _opened(self, case_id: str) -> tuple[str | None, str | None]:
+        """A case's number and office, from its first event (None for the directory's)."""
         events = self._stream(case_id, 1, 1)
-        number = getattr(events[0], "number", None) if events else None
-        return number if isinstance(number, str) else None
+        number, office = (getattr(events[0], "number", None), getattr(events[0], "office", None)) if events else \
+            (None, None)
+        return (number if isinstance(number, str) else None, office if isinstance(office, str) else None)
 
     def _stream(self, case_id: str, first: int, last: int) -> list[Any]:
         """A case's events from version ``first`` to ``last``, from its own stream."""

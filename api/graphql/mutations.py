@@ -4,7 +4,7 @@ returns a union of its payload and typed errors."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
 import strawberry
@@ -22,8 +22,9 @@ from api.graphql.errors import (
     attempt,
 )
 from api.graphql.reception import ReceptionMutation
-from engine.application import Engine
+from engine.application import STORE_ERRORS, Engine
 from engine.bpmn.sources import SourceFile
+from engine.case import Case as StoredCase
 from engine.errors import InvalidInput, NotFound, OknoError
 from engine.reception.desk import Reception, split_code
 
@@ -172,12 +173,46 @@ class DeployProcessInput:
 
 
 def _case(info: strawberry.Info[Context, None], number: str) -> Case:
+    """The case after a command, as the read models show it (read your own write). The
+    command's event is stored by now, so nothing here may turn the answer into an error:
+    when the read models cannot show this version (a refresh failed, the case is parked for
+    the cases model, a read failed) the case is answered from its stored events instead."""
     services = info.context.services
-    services.refresh()  # read your own write
-    rows = services.reader.rows("SELECT * FROM rm_cases WHERE number = ?", (number,))
-    if not rows:
-        raise NotFound(f"case {number} is not in the read models yet")
-    return Case.of(rows[0])
+    services.refresh()
+    stored: StoredCase | None = None
+    rows: list[dict[str, Any]] = []
+    try:
+        stored = services.engine.get_case(number)  # the command just loaded it: from the cache
+        rows = services.reader.rows("SELECT * FROM rm_cases WHERE number = ?", (number,))
+    except STORE_ERRORS:
+        pass  # the database went away after the save: answer from what could be read
+    if rows and (stored is None or rows[0]["version"] >= stored.version):
+        return Case.of(rows[0])
+    if stored is not None:
+        return _from_events(stored)
+    raise RecordedButUnreadable(number)
+
+
+class RecordedButUnreadable(OknoError):
+    """The command's event is stored, but neither the case nor its row can be read back now."""
+
+    code = "recorded_not_readable"
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"the command on case {number} was recorded, but the case cannot be read back now "
+                         "(the database is unreachable): query it again shortly; do not resend the command "
+                         "without its idempotency key")
+
+
+def _from_events(case: StoredCase) -> Case:
+    """The case as its own events say, for when the read models lag behind: what only a read
+    model works out (district, stages passed, deadline, next action) is left empty."""
+    done = case.status != "open"
+    return Case.of({"number": case.number, "service": case.service, "office": case.office, "district": "",
+                    "channel": case.channel, "status": case.status, "outcome": case.outcome, "stage": case.stage,
+                    "stages": "[]", "opened_at": case.created_on.astimezone(UTC).isoformat(),
+                    "closed_at": case.modified_on.astimezone(UTC).isoformat() if done else None,
+                    "deadline": None, "next_action": "", "version": case.version})
 
 
 STAFF = ("operator", "supervisor")

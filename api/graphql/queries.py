@@ -15,6 +15,7 @@ from api.graphql.directory import Office, Service
 from api.graphql.jobs import Job
 from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
+from api.graphql.parked import ParkedQuery
 from api.graphql.reception import ReceptionQuery
 from api.graphql.relay import Node, PageInfo, keyset_page, parse_global_id, row_cursor
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
@@ -91,7 +92,7 @@ def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None
 
 
 @strawberry.type
-class Query(ReceptionQuery):
+class Query(ReceptionQuery, ParkedQuery):
     @strawberry.field(description="The service catalog.")
     def services(self, info: strawberry.Info[Context, None]) -> list[Service]:
         return [_service(r) for r in info.context.services.reader.rows("SELECT * FROM rm_services ORDER BY code")]
