@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from api.auth import NotAuthenticated, Principal, Tokens
+from api.subscription_limits import SubscriptionLimits
 from engine.application import STORE_ERRORS, Engine
 from engine.supervision import Supervision
 from projections.queries import Reader
@@ -25,6 +26,7 @@ class Services:
     clock: Callable[[], datetime]
 
     refreshing: Supervision = field(default_factory=lambda: Supervision("read models"))
+    subscriptions: SubscriptionLimits = field(default_factory=SubscriptionLimits)  # running, per connection and token
 
     def refresh(self) -> bool:
         """Bring the read models up to date (read-your-writes after a mutation, a subscription's

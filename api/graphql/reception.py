@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from api.callers import caller_key
 from api.context import Context
 from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, attempt
 from engine.errors import NotFound
@@ -297,15 +298,17 @@ class ReceptionSubscription:
                                          "each time it changes (integrators; staff of the office).")
     async def queue_board(self, info: strawberry.Info[Context, None],
                           office_id: str) -> AsyncGenerator[Board, None]:
-        info.context.who.require(*RECEPTION_ROLES, office=office_id)
+        who = info.context.who
+        who.require(*RECEPTION_ROLES, office=office_id)
         services = info.context.services
-        seen: tuple[Any, ...] | None = None
-        while True:
-            services.refresh()
-            view = live_queue(services.reader, office_id, _local_today(info, office_id))
-            called = [BoardLine(number=r["number"], window=r["window_no"]) for r in view.serving[:BOARD_LINES]]
-            current = (tuple((c.number, c.window) for c in called), len(view.waiting))
-            if current != seen:
-                seen = current
-                yield Board(office_id=office_id, called=called, waiting=len(view.waiting))
-            await asyncio.sleep(BOARD_POLL_SECONDS)
+        with services.subscriptions.held(info.context, caller_key(who, None)):  # api.subscription_limits
+            seen: tuple[Any, ...] | None = None
+            while True:
+                services.refresh()
+                view = live_queue(services.reader, office_id, _local_today(info, office_id))
+                called = [BoardLine(number=r["number"], window=r["window_no"]) for r in view.serving[:BOARD_LINES]]
+                current = (tuple((c.number, c.window) for c in called), len(view.waiting))
+                if current != seen:
+                    seen = current
+                    yield Board(office_id=office_id, called=called, waiting=len(view.waiting))
+                await asyncio.sleep(BOARD_POLL_SECONDS)
