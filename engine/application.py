@@ -329,6 +329,7 @@ class Engine:
         version = directory.current_version(entry.process)
         assert version is not None  # publish_catalog refuses services without a process
         self.ensure_version(version)
+        drawn = number is None and not idempotency_key
         if number is None:
             number = (self.numbers.for_key(actor, office, idempotency_key) if idempotency_key
                       else number_from_entropy(office, self._entropy))
@@ -343,7 +344,7 @@ class Engine:
         if preconditions is not None:
             preconditions()
         case_id = case_id_for(number)
-        sealed = self.vault.seal_new(case_id, applicant)  # nothing written yet
+        sealed = self.vault.seal_new(case_id, applicant, drawn=drawn)  # nothing written yet
         case = Case.open(number=number, service=service, office=office, channel=channel,
                          process_version=version, applicant=sealed.fields, start=start, actor=actor, at=at,
                          idempotency_key=idempotency_key)  # refuses when the model fails at its start

@@ -96,12 +96,13 @@ class Vault:
             sealed = self.seal_new(case_id, applicant)
         return sealed.fields
 
-    def seal_new(self, case_id: UUID, applicant: dict[str, str]) -> Sealed:
+    def seal_new(self, case_id: UUID, applicant: dict[str, str], *, drawn: bool = False) -> Sealed:
         """Seal an applicant for a case being decided, writing nothing: a command refused
         after this leaves no key row behind. A key row already there (a retry's earlier
-        attempt that lost a race) is used, so the case's fields open with it."""
+        attempt that lost a race) is used, so the case's fields open with it. ``drawn``:
+        the case id was just drawn at random, so no row can be there and none is read."""
         check_fields(applicant)
-        wrapped = self._keys.get(case_id)
+        wrapped = None if drawn else self._keys.get(case_id)
         if wrapped is None:
             nonce, data_key = self._entropy(12), self._entropy(32)
             fresh = nonce + self._master.encrypt(nonce, data_key, case_id.bytes)
