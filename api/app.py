@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +25,7 @@ from api.auth import NotAllowed, NotAuthenticated, bearer
 from api.context import Context, Services
 from api.graphql.cases import case_loaders
 from api.health import Refresher
-from api.http_edge import READ_TIMEOUT_SECONDS, RequestBody, ResponseMetrics
+from api.http_edge import MAX_JSON_DEPTH, READ_TIMEOUT_SECONDS, RequestBody, ResponseMetrics, json_depth
 from api.ide import PREFIX, asset, graphiql_html
 from api.schema import schema
 from engine.errors import NotFound, OknoError
@@ -39,6 +40,14 @@ class OknoGraphQL(GraphQL[Context, None]):
     @property
     def graphql_ide_html(self) -> str:
         return graphiql_html()
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Websocket messages come here unchecked by RequestBody: JSON nested too deep is
+        refused as JSON strawberry cannot read (the socket closes with 4400), never left to
+        json's recursion (a RecursionError, a traceback in the log)."""
+        if json_depth(data.encode() if isinstance(data, str) else data) > MAX_JSON_DEPTH:
+            raise json.JSONDecodeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "", 0)
+        return super().decode_json(data)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = None

@@ -5,6 +5,8 @@ with its status, including the refusals the app never saw."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import re
 import socket
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message
+from websockets.typing import Subprotocol
 
 from api.http_edge import MAX_JSON_DEPTH, ResponseMetrics, json_depth
 from tests.api.conftest import Server, serve
@@ -118,3 +121,30 @@ def test_a_crash_is_counted_as_a_500() -> None:
         asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 500
     assert registry.get_sample_value("requests_total", {"path": "/crash", "status": "500"}) == 1.0
+
+
+def test_a_websocket_message_nested_too_deep_closes_the_socket_without_a_traceback(
+        server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    deep = '{"type": "subscribe", "id": "1", "payload": {"query": "subscription { x }", "variables": {"v": ' + \
+        "[" * 5000 + "]" * 5000 + "}}}"
+
+    async def run() -> int | None:
+        url = server.url.replace("http://", "ws://") + "/graphql"
+        async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as socket_:
+            await socket_.send(json.dumps({"type": "connection_init", "payload": {}}))
+            await asyncio.wait_for(socket_.recv(), timeout=30)  # connection_ack
+            await socket_.send(deep)
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(socket_.recv(), timeout=30)
+            return socket_.close_code
+
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    uvicorn_errors.addHandler(caplog.handler)  # it does not propagate to the root logger
+    try:
+        assert asyncio.run(run()) == 4400
+    finally:
+        uvicorn_errors.removeHandler(caplog.handler)
+    assert not any(record.exc_info or "Traceback" in record.getMessage() for record in caplog.records)
