@@ -24,7 +24,7 @@ from api.context import Services
 from projections.parking import ParkedCase
 
 REFRESH_SECONDS = 0.5
-STALE_SECONDS = 10.0  # no refresh worked for this long: say so even while a round is still trying
+STALE_SECONDS = 3.0  # no refresh worked for this long (a round takes milliseconds): say so while it still tries
 
 
 @dataclass(frozen=True)

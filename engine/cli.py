@@ -553,6 +553,8 @@ def worker_command(once: bool, interval: float) -> None:
                            + ", ".join(f"{s.name} {s.lag}" for s in projector.status()))
 
         supervision = Supervision("worker")
+        if not once:
+            click.echo(f"worker: started, polling every {interval:g} s", err=True)
         while True:
             try:
                 work()

@@ -72,7 +72,9 @@ def parse_url(url: str, *, create_tables: bool = True) -> StoreConfig:
             "POSTGRES_USER": unquote(parsed.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
             "POSTGRES_POOL_SIZE": query.get("pool_size", ["5"])[0],
-            "POSTGRES_CONNECT_TIMEOUT": "10",
+            # Seconds to wait for a connection (to make one, or for one free in the pool):
+            # how long a request or a background round waits while the database is away.
+            "POSTGRES_CONNECT_TIMEOUT": _seconds(query.get("connect_timeout", ["10"])[0], url),
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
         if "schema" in query:
@@ -84,3 +86,10 @@ def parse_url(url: str, *, create_tables: bool = True) -> StoreConfig:
     raise BadDatabaseUrl(
         f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
     )
+
+
+def _seconds(text: str, url: str) -> str:
+    """Whole seconds (what the eventsourcing library accepts), 1 to 600."""
+    if not text.isdigit() or not 1 <= int(text) <= 600:
+        raise BadDatabaseUrl(f"connect_timeout in {url!r} must be whole seconds from 1 to 600")
+    return str(int(text))
