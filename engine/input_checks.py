@@ -238,6 +238,7 @@ def checked(**rules: Rule) -> Callable[[F], F]:
             check(bound.arguments, rules)
             return command(*args, **kwargs)
 
+        run.input_rules = dict(rules)  # type: ignore[attr-defined]  # what a test can drive every command with
         return cast(F, run)
 
     return declare
