@@ -17,6 +17,7 @@ from eventsourcing.persistence import OperationalError
 from engine.application import schema_ready
 from engine.case import case_id_for
 from engine.errors import InvalidInput
+from engine.input_checks import CODE, LINE, Maybe, checked
 from projections.base import transaction
 from projections.pin_attempts import PinAttempts
 from projections.runner import Projector
@@ -122,6 +123,7 @@ class WorkItem:
         return now - datetime.fromisoformat(self.opened_at)
 
 
+@checked(office=CODE, role=Maybe(CODE), state=Maybe(CODE))
 def work_list(reader: Reader, office: str, role: str | None = None, state: str | None = None,
               limit: int = 100) -> list[WorkItem]:
     if not 0 < limit <= 100:
@@ -153,6 +155,7 @@ class Dashboard:
     lead_time_days: dict[str, tuple[float, float]] = field(default_factory=dict)  # service -> (median, p90)
 
 
+@checked(office=CODE)
 def office_dashboard(reader: Reader, office: str, today: date, days: int = 14) -> Dashboard:
     day = today.isoformat()
     since = (today - timedelta(days=days)).isoformat()
@@ -198,6 +201,7 @@ class ServiceFigures:
     growth: float | None
 
 
+@checked(month=CODE, office=Maybe(CODE), district=Maybe(LINE))
 def service_statistics(reader: Reader, month: str, office: str | None = None,
                        district: str | None = None) -> list[ServiceFigures]:
     """Applications per service in a month (YYYY-MM), optionally for one office or district,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from engine.catalog import Service
 from engine.errors import InvalidInput, UnknownOffice, UnknownService
+from engine.input_checks import CODE, Maybe, checked
 from engine.offices import Office
 from engine.reception.slots import Booked, Slot, free_slots
 from projections.queries import Reader
@@ -19,6 +20,8 @@ from projections.queries import Reader
 MAX_SLOT_DAYS = 31  # one question covers at most a month of days
 
 
+# Read by office and service from the API and the CLI: the same checks as commands (engine.input_checks).
+@checked(office=CODE, service=CODE)
 def slots(reader: Reader, office: str, service: str, since: date, until: date, now: datetime) -> list[Slot]:
     """Free slots for a service at an office, day by day, none before ``now``."""
     if until < since:
@@ -56,12 +59,14 @@ class LiveQueue:
     done: int
 
 
+@checked(office=CODE)
 def office_today(reader: Reader, office: str, now: datetime) -> date:
     """Today in the office's own time zone (a queue is a local day's)."""
     rows = reader.rows("SELECT timezone FROM rm_offices WHERE code = ?", (office,))
     return now.astimezone(ZoneInfo(rows[0]["timezone"] if rows else "Europe/Moscow")).date()
 
 
+@checked(office=CODE)
 def live_queue(reader: Reader, office: str, day: date) -> LiveQueue:
     if not reader.rows("SELECT code FROM rm_reception_offices WHERE code = ?", (office,)):
         raise UnknownOffice(office)
@@ -90,6 +95,7 @@ class WaitingFigures:
         return self.within_cap / self.visits if self.visits else None
 
 
+@checked(office=Maybe(CODE))
 def waiting_figures(reader: Reader, since: date, until: date, office: str | None = None, *,
                     per_office: bool = True) -> list[WaitingFigures]:
     """Visits called to a window in the period and how long they waited: per office (or
