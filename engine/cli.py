@@ -659,6 +659,10 @@ def projections_rebuild(name: str | None) -> None:
                 applied = projector.rebuild(model, progress=bar.update)
             elapsed = max(world.stopwatch() - began, 1e-9)
             click.echo(f"{model.name}: {applied} events in {elapsed:.2f} s ({applied / elapsed:,.0f} events/s)")
+            parked = projector.parked(model.name)
+            if parked:
+                click.echo(f"{model.name}: {len(parked)} case(s) parked, their later events wait "
+                           "(see `okno projections status`)")
 
 
 @cli.command("track", help="What a citizen sees: a case's status by its number and PIN.")

@@ -30,6 +30,7 @@ class TestParkedCasesCommands(BackendContract):
 
         rebuild = okno("projections", "rebuild", "outbox", cwd=tmp_path, env=env)
         assert rebuild.returncode == 0, rebuild.stdout + rebuild.stderr
+        assert "outbox: 1 case(s) parked" in rebuild.stdout or "outbox: 2 case(s) parked" in rebuild.stdout
         assert all(s.lag == 0 for s in Projector(engine).status())
 
         status = okno("projections", "status", cwd=tmp_path, env=env)
