@@ -129,6 +129,9 @@ class Json:
     max_text: int = 10_000  # characters in one text value
     max_key: int = 128
     object_only: bool = True  # form data and payloads are objects
+    # A GraphQL edge sees some values already parsed by their scalar (a Date, an enum's
+    # member): made by the API's own parser, they are not the client's raw text.
+    parsed: tuple[type, ...] = ()
 
     def problems(self, value: object, field: str) -> list[FieldProblem]:
         if self.object_only and not isinstance(value, dict):
@@ -179,7 +182,7 @@ class Json:
         elif isinstance(value, float):
             if not math.isfinite(value):
                 found.append(FieldProblem(path, f"is {value}, which JSON has no number for"))
-        else:
+        elif not isinstance(value, self.parsed):
             found.append(FieldProblem(path, f"is {_kind(value)}, which JSON has no type for"))
 
 

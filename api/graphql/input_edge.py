@@ -12,6 +12,8 @@ result's ValidationError, naming the field (``input.reference``), and nothing is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date, time
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -35,9 +37,11 @@ from engine.input_checks import Json
 
 # Mutations carry BPMN sources and form data: the request body's own limit bounds them;
 # the engine bounds each argument by what it means.
-MUTATION_ARGUMENTS = Json(max_text=2 * 1024 * 1024, object_only=False)
+# Dates, times and enums arrive already parsed by their GraphQL scalar or enum type.
+PARSED = (date, time, Enum)  # datetime is a date
+MUTATION_ARGUMENTS = Json(max_text=2 * 1024 * 1024, object_only=False, parsed=PARSED)
 # Queries and subscriptions take numbers, ids, filters and cursors: nothing long.
-QUERY_ARGUMENTS = Json(max_text=1_000, max_nodes=500, object_only=False)
+QUERY_ARGUMENTS = Json(max_text=1_000, max_nodes=500, object_only=False, parsed=PARSED)
 
 
 class InputEdge(SchemaExtension):
