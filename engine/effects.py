@@ -80,6 +80,23 @@ class JobOpened(TypedDict):
 
 
 @with_config(STRICT)
+class JobFailed(TypedDict):
+    task: str
+    element: str
+    connector: str
+    failure: int
+    attempts: int
+    error: str
+    incident: bool
+    retry_at: str | None
+
+
+@with_config(STRICT)
+class Complaint(TypedDict):
+    topic: str
+
+
+@with_config(STRICT)
 class Effects(TypedDict):
     tasks_opened: list[TaskOpened]
     tasks_closed: list[ElementTask]
@@ -95,6 +112,10 @@ class Effects(TypedDict):
     acknowledged: NotRequired[Acknowledged]
     jobs_opened: NotRequired[list[JobOpened]]
     jobs_closed: NotRequired[list[ElementTask]]
+    job_failed: NotRequired[JobFailed]
+    job_retried: NotRequired[ElementTask]
+    rating: NotRequired[dict[str, int]]
+    complaint: NotRequired[Complaint]
 
 
 SCHEMA: TypeAdapter[Effects] = TypeAdapter(Effects)
