@@ -163,3 +163,47 @@ def projector_db(projector: Projector) -> Any:
     from projections.base import transaction
 
     return transaction(projector.datastore, projector.dialect, commit=False)
+
+
+class RacingLedger(Ledger):
+    """A ledger that runs ``meanwhile`` (another process's retry) just before its first fold:
+    after this runner's page has read which cases are parked, before it writes."""
+
+    def __init__(self, broken_case: str, meanwhile: Any) -> None:
+        super().__init__(broken_case)
+        self.meanwhile = meanwhile
+
+    def apply(self, db: Db, event: Any) -> None:
+        if self.meanwhile is not None:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        super().apply(db, event)
+
+
+class TestParkingRaces(BackendContract):
+    def test_a_retry_committed_under_a_runners_page_makes_the_runner_read_the_page_again(
+            self, engines: EngineMaker) -> None:
+        engine = seeded(engines())
+        forged = forge_case(engine, open_mini(engine), "LPK-RACE")
+        forged.write()
+        forged.write()  # version 2: the runner's ledger fails on it
+        ledger = RacingLedger(str(forged.case_id), None)
+        runner = Projector(engine, [ledger])
+        runner.catch_up()
+        assert [p.number for p in runner.parked()] == ["LPK-RACE"]
+
+        open_mini(engine, at=at(5))  # the next page: another case's event, then the parked case's
+        forged.write()
+        fixed = Ledger(str(forged.case_id))
+        fixed.broken = False
+        other = Projector(engines(), [fixed])  # another process, its own connections
+        ledger.broken = False
+        ledger.meanwhile = lambda: other.retry()  # unparks version 2 while the runner's page is open
+        runner.catch_up()
+
+        assert runner.parked() == []
+        assert all(s.lag == 0 for s in runner.status())
+        with projector_db(runner) as db:
+            folded = [r["version"] for r in db.rows("SELECT version FROM t_ledger WHERE case_id = ? ORDER BY seq",
+                                                    (str(forged.case_id),))]
+        assert folded == [1, 2, 3]  # each once, in order: the runner's stale page was not committed
