@@ -5,7 +5,7 @@ from __future__ import annotations
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
-from api.error_log import OknoSchema
+from api.error_log import OknoSchema, is_expected
 from api.graphql.cases import Case
 from api.graphql.directory import Office, Service
 from api.graphql.input_edge import InputEdge
@@ -13,7 +13,6 @@ from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.subscriptions import Subscription
 from api.graphql.tasks import Task
-from engine.errors import OknoError
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -21,9 +20,9 @@ MAX_TOKENS = 2_000
 
 def _is_internal(error: GraphQLError) -> bool:
     """A bug says nothing; okno's own errors, and GraphQL's (a variable of the wrong type
-    or missing, which graphql-core wraps as the original error), say what is wrong."""
-    original = error.original_error
-    return original is not None and not isinstance(original, (OknoError, GraphQLError))
+    or missing, which graphql-core wraps as the original error), say what is wrong. The
+    same rule decides what the log gets (api.error_log)."""
+    return not is_expected(error)
 
 
 schema = OknoSchema(  # logs a refusal as one short line (api.error_log)
