@@ -51,9 +51,11 @@ class PinAttempts:
                 f"window_start = CASE WHEN {TABLE}.window_start <= ? THEN excluded.window_start "
                 f"ELSE {TABLE}.window_start END "
                 f"RETURNING attempts, window_start", (client, number, moment, expired, expired))
-            if row["attempts"] == 1:
-                # A new window: the stale windows of every client go, so the table holds only
-                # what can still lock someone out.
+        if row["attempts"] == 1:
+            # A new window: the stale windows of every client go, so the table holds only what
+            # can still lock someone out. In a transaction of its own: holding this row's lock
+            # while waiting for others' could deadlock with another process doing the same.
+            with transaction(self.datastore, self.dialect, commit=True) as db:
                 db.execute(f"DELETE FROM {TABLE} WHERE window_start <= ?", (expired,))
         return Window(int(row["attempts"]), datetime.fromisoformat(row["window_start"]))
 

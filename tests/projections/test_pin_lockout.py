@@ -81,7 +81,8 @@ class TestPinLockout(BackendContract):
         assert answers[:PIN_ATTEMPTS + 1] == answers[PIN_ATTEMPTS + 1:]
         assert answers[0][0] is WrongPin and "check both" in answers[0][2]
 
-    def test_the_window_passes_and_a_right_pin_starts_the_count_again(self, engines: EngineMaker) -> None:
+    def test_the_window_passes_a_right_pin_starts_the_count_again_and_stale_windows_go(
+            self, engines: EngineMaker) -> None:
         reader, number, pin, wrong = opened_case(engines)
         client = "address:203.0.113.7"
         for _ in range(PIN_ATTEMPTS - 1):
@@ -90,8 +91,10 @@ class TestPinLockout(BackendContract):
         for _ in range(PIN_ATTEMPTS):
             assert outcome(reader, number, wrong, client) == "checked, wrong"
         assert outcome(reader, number, pin, client) == "refused"
+        assert outcome(reader, number, wrong, "address:198.51.100.9") == "checked, wrong"
         later = (PIN_LOCK + timedelta(minutes=2)).total_seconds() / 60
         assert outcome(reader, number, pin, client, minutes=later) == "checked, right"
+        assert reader.rows(f"SELECT client FROM {TABLE}") == []  # stale windows are not kept
 
     def test_a_number_or_pin_of_the_wrong_shape_is_refused_and_counts_nothing(self, engines: EngineMaker) -> None:
         reader, number, pin, _ = opened_case(engines)
