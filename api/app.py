@@ -25,7 +25,7 @@ from api.auth import NotAllowed, NotAuthenticated, bearer
 from api.context import Context, Services
 from api.graphql.cases import case_loaders
 from api.health import Refresher
-from api.http_edge import MAX_JSON_DEPTH, READ_TIMEOUT_SECONDS, RequestBody, ResponseMetrics, json_depth
+from api.http_edge import MAX_JSON_DEPTH, READ_TIMEOUT_SECONDS, RequestBody, ResponseMetrics, nests_deeper
 from api.ide import PREFIX, asset, graphiql_html
 from api.schema import schema
 from engine.errors import NotFound, OknoError
@@ -45,7 +45,7 @@ class OknoGraphQL(GraphQL[Context, None]):
         """Websocket messages come here unchecked by RequestBody: JSON nested too deep is
         refused as JSON strawberry cannot read (the socket closes with 4400), never left to
         json's recursion (a RecursionError, a traceback in the log)."""
-        if json_depth(data.encode() if isinstance(data, str) else data) > MAX_JSON_DEPTH:
+        if nests_deeper(data.encode() if isinstance(data, str) else data, MAX_JSON_DEPTH):
             raise json.JSONDecodeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "", 0)
         return super().decode_json(data)
 
