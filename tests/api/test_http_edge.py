@@ -148,3 +148,8 @@ def test_a_websocket_message_nested_too_deep_closes_the_socket_without_a_traceba
     finally:
         uvicorn_errors.removeHandler(caplog.handler)
     assert not any(record.exc_info or "Traceback" in record.getMessage() for record in caplog.records)
+
+
+def test_json_depth_counts_only_brackets_outside_strings() -> None:
+    assert json_depth(json.dumps({"a": [1, {"b": 'x]\\"[{', "c": [[["\\"]]]}]}).encode()) == 6
+    assert json_depth(b"[]{}[[]]") == 2 and json_depth(b'"[[["') == 0 and json_depth(b"") == 0
