@@ -25,6 +25,14 @@ def terminate(application_name: str) -> int:
                               (application_name,)).fetchall())
 
 
+def backends(application_name: str) -> int:
+    assert PG_URL
+    with psycopg.connect(PG_URL.split("?")[0], autocommit=True, application_name="okno-test-terminator") as db:
+        row = db.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                         (application_name,)).fetchone()
+        return int(row[0]) if row else 0
+
+
 def test_statements_after_a_burst_of_terminated_connections_meet_a_live_one(
         postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     name = f"okno-test-{uuid.uuid4().hex[:8]}"
@@ -36,6 +44,9 @@ def test_statements_after_a_burst_of_terminated_connections_meet_a_live_one(
         while terminate(name) < 5:  # the whole pool is open (5 connections), and every one is cut off
             assert time.monotonic() < deadline, "the pool never held five connections"
             time.sleep(0.05)
+        while backends(name):  # their server processes are gone (terminating only signals them)
+            assert time.monotonic() < deadline, "the terminated backends did not exit"
+            time.sleep(0.01)
         # Our own statements on the datastore are not retried by the library: each would meet
         # a dead connection, one per connection in the pool.
         for _ in range(10):
