@@ -74,6 +74,7 @@ from engine.input_checks import (
     LINE,
     POSITION,
     SCORES,
+    SOURCES,
     Maybe,
     checked,
 )
@@ -213,6 +214,7 @@ class Engine:
         assert isinstance(directory, Directory)
         return directory
 
+    @checked(sources=SOURCES)
     def deploy(self, sources: list[SourceFile], at: datetime) -> DeployReport:
         plan = validate(sources)
         if plan.problems:

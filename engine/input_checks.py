@@ -121,6 +121,32 @@ class Mapped:
 
 
 @dataclass(frozen=True)
+class Items:
+    """A list of values, each held to ``rule``."""
+
+    rule: Rule
+    max_items: int
+
+    def problems(self, value: object, field: str) -> list[FieldProblem]:
+        if not isinstance(value, list | tuple):
+            return [FieldProblem(field, f"must be a list, not {_kind(value)}")]
+        if len(value) > self.max_items:
+            return [FieldProblem(field, f"has {len(value)} items; at most {self.max_items}")]
+        return [p for index, item in enumerate(value) for p in self.rule.problems(item, f"{field}[{index}]")]
+
+
+@dataclass(frozen=True)
+class Record:
+    """An object whose attributes are each held to their rule (a BPMN source file's name
+    and text)."""
+
+    fields: tuple[tuple[str, Rule], ...]
+
+    def problems(self, value: object, field: str) -> list[FieldProblem]:
+        return [p for name, rule in self.fields for p in rule.problems(getattr(value, name, None), f"{field}.{name}")]
+
+
+@dataclass(frozen=True)
 class Json:
     """A JSON value as the API's JSON scalar gives it: only JSON's types, bounded."""
 
@@ -201,6 +227,9 @@ JSON_OBJECT = Json()
 POSITION = Whole(1, 1_000_000)  # a message's number in a case's outbox, a window
 APPLICANT = Mapped(key=CODE, value=Text(max_length=500, min_length=0), max_items=32)
 SCORES = Mapped(key=CODE, value=Whole(-1_000, 1_000), max_items=16)
+# BPMN and DMN files: XML allows no other control characters either; the API's body limit is 2 MiB.
+SOURCES = Items(Record((("name", Text(max_length=255)), ("text", Text(max_length=4 * 1024 * 1024, free=True)))),
+                max_items=200)
 
 # Parameters are named as the engine names them; a refusal names the field as the API
 # and the CLI do, so a caller finds it in what it sent.

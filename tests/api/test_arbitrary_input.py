@@ -15,6 +15,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from graphql import (
@@ -36,7 +37,7 @@ from api.context import Context, Services
 from api.schema import schema
 from engine.application import Engine
 from engine.errors import OknoError
-from engine.input_checks import Json, Mapped, Maybe, Rule, Text, Whole
+from engine.input_checks import Items, Json, Mapped, Maybe, Record, Rule, Text, Whole
 from engine.reception.desk import Reception
 from projections.queries import Reader
 from projections.runner import Projector
@@ -305,6 +306,11 @@ def rule_value(world: World, rule: Rule, name: str) -> st.SearchStrategy[Any]:
         odd = st.dictionaries(HOSTILE_TEXT, st.one_of(HOSTILE_TEXT, st.integers(-2**40, 2**40), st.floats(),
                                                       st.none()), max_size=5)
         return likely(plausible, odd)
+    if isinstance(rule, Items):
+        return st.lists(rule_value(world, rule.rule, name), max_size=2)
+    if isinstance(rule, Record):  # an object with attributes (a BPMN source file)
+        return st.fixed_dictionaries({n: rule_value(world, r, n) for n, r in rule.fields}).map(
+            lambda fields: SimpleNamespace(**fields))
     return st.one_of(HOSTILE_TEXT, JSON_LEAF)
 
 

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from engine.application import Engine
+from engine.bpmn.sources import SourceFile
 from engine.errors import InputRefused
 from engine.input_checks import CODE, FREE_TEXT, JSON_OBJECT, LINE, Json
 from engine.reception.desk import Reception
-from tests.conftest import BackendContract, EngineMaker, at, seeded
+from tests.conftest import BackendContract, EngineMaker, at, mini_sources, seeded
 
 
 def open_mini(engine: Engine) -> str:
@@ -168,6 +169,18 @@ class TestEveryCommandRefusesBadInputAndWritesNothing(BackendContract):
                 command()
             assert [p.field for p in refused.value.problems] == [field]
         assert engine.store.recorder.max_notification_id() == head
+
+    def test_a_deploy_refuses_source_files_with_control_characters_or_surrogates(self, engines: EngineMaker) -> None:
+        engine = engines()
+        head = engine.store.recorder.max_notification_id()
+        good = mini_sources()[0]
+        for source, field in [(SourceFile("mini\udcff.bpmn", good.text), "sources[0].name"),
+                              (SourceFile(good.name, good.text.replace("Приём", "При\x00ём")), "sources[0].text")]:
+            with pytest.raises(InputRefused) as refused:
+                engine.deploy([source], at())
+            assert [p.field for p in refused.value.problems] == [field]
+        assert engine.store.recorder.max_notification_id() == head
+        assert engine.deploy([good], at()).ok  # CR, LF and tabs in XML are text
 
     def test_reading_a_case_by_a_number_with_nul_is_refused_not_a_database_error(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
