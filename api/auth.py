@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import jwt
 
+from engine.application import STORE_ERRORS
 from engine.errors import OknoError
 
 ROLES = ("operator", "supervisor", "analyst", "auditor", "integrator")
@@ -158,8 +159,16 @@ class Tokens:
             raise NotAuthenticated("this server cannot check revoked tokens")
         read_at = self._monotonic()
         if self._revoked_read_at is None or read_at - self._revoked_read_at >= self._recheck:
-            self._revoked = self._revocations.current(self._clock())
-            self._revoked_read_at = read_at
+            known = self._revoked_read_at is not None
+            self._revoked_read_at = read_at  # one reader per interval, even while the store is away
+            try:
+                self._revoked = self._revocations.current(self._clock())
+            except STORE_ERRORS:
+                # The store is away: keep the list in hand. Nothing can be revoked meanwhile
+                # (revocations are written to that same store), so it is still the whole list.
+                if not known:
+                    self._revoked_read_at = None
+                    raise
         return self._revoked
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from api.auth import NotAllowed, NotAuthenticated, Tokens
 from tests.api.conftest import Server
@@ -151,3 +152,33 @@ def test_revocations_of_expired_tokens_are_forgotten(engines: EngineMaker) -> No
     engine.revoked_tokens.revoke("live", now + timedelta(hours=1), now, "admin")
     assert engine.revoked_tokens.current(now) == {"live"}
     assert engine.revoked_tokens.forget_expired(now) == 1
+
+
+class StoreAway(CountingRevocations):
+    """The real table, until the store goes away."""
+
+    away = False
+
+    def current(self, now: datetime) -> frozenset[str]:
+        if self.away:
+            raise OperationalError("terminating connection due to administrator command")
+        return super().current(now)
+
+
+def test_while_the_store_is_away_a_server_keeps_refusing_the_tokens_it_knows_are_revoked(
+        engines: EngineMaker) -> None:
+    engine = engines()
+    ticks = [0.0]
+    store = StoreAway(engine.revoked_tokens)
+    server = Tokens(MASTER_KEY, store, recheck=5.0, monotonic=lambda: ticks[0])
+    revoked, valid = (server.issue(who, "integrator", None, datetime.now(UTC)) for who in ("stolen", "portal"))
+    assert server.verify(revoked).subject == "stolen"  # the server has read the list once
+    server.revoke(revoked, by="admin", now=datetime.now(UTC))
+    store.away = True
+    ticks[0] = 10.0
+    with pytest.raises(NotAuthenticated, match="revoked"):
+        server.verify(revoked)
+    assert server.verify(valid).subject == "portal", "requests go on while the store is away"
+    fresh = Tokens(MASTER_KEY, store)
+    with pytest.raises(OperationalError):
+        fresh.verify(valid)  # a server that never read the list cannot vouch for any token
