@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,18 +27,28 @@ class Services:
     clock: Callable[[], datetime]
 
     refreshing: Supervision = field(default_factory=lambda: Supervision("read models"))
+    _failed_at: float = field(default=0.0, repr=False)  # time.monotonic() of the last failed refresh
     subscriptions: SubscriptionLimits = field(default_factory=SubscriptionLimits)  # running, per connection and token
 
-    def refresh(self) -> bool:
+    def refresh(self, *, probe: bool = False) -> bool:
         """Bring the read models up to date (read-your-writes after a mutation, a subscription's
         poll, the background refresher). Another process applying the same page first is fine:
         the runner reads on from there. When the store cannot be reached (a connection cut
         off, the database restarting) the read models stay as they are and the failure is kept
         in ``refreshing`` for /healthz: a refresh never fails the request or poll that asked
-        for it — the caller reads what is there, and the next refresh catches up. False then."""
+        for it — the caller reads what is there, and the next refresh catches up. False then.
+
+        While refreshes are failing, requests and polls leave the store alone for the backoff's
+        delay (the background refresher, ``probe``, tries it meanwhile): they run on the event
+        loop, and each waiting on a dead store (up to the connection timeout, again and again)
+        would stall every other request."""
+        if not probe and not self.refreshing.healthy and \
+                time.monotonic() - self._failed_at < self.refreshing.delay():
+            return False
         try:
             self.projector.catch_up()
         except STORE_ERRORS as error:
+            self._failed_at = time.monotonic()
             self.refreshing.failed(error)
             return False
         self.refreshing.succeeded()

@@ -66,7 +66,7 @@ class Refresher:
 
     def round(self) -> bool:
         """Refresh the read models and note their positions and parked cases: True when it all worked."""
-        if not self.services.refresh():
+        if not self.services.refresh(probe=True):
             return False
         try:
             status = self.services.projector.status()
