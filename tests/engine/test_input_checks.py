@@ -93,7 +93,7 @@ REFUSALS: list[tuple[str, Command, str]] = [
     ("complete with deep data", lambda e, n: e.complete_task(n, "Task_Handout", nested(20), actor="op", at=at(2)),
      "data" + ".a" * 16),
     ("claim a task id with a line feed", lambda e, n: e.claim_task(n, "task\n1", actor="op", at=at(2)), "task_id"),
-    ("rate with a NaN-keyed score", lambda e, n: e.rate_case(n, {"staff\x00": 5}, actor="c", at=at(2)),
+    ("rate with a NUL in a criterion's name", lambda e, n: e.rate_case(n, {"staff\x00": 5}, actor="c", at=at(2)),
      "scores key"),
     ("complain with a NUL topic", lambda e, n: e.file_complaint(n, "other\x00", actor="c", at=at(2)), "topic"),
     ("a job result with a 64-bit overflow", lambda e, n: e.complete_job(n, "t", {"amount": 2**64}, actor="w",
