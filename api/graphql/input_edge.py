@@ -35,10 +35,10 @@ from api.graphql.errors import FieldError, ValidationError
 from engine.errors import FieldProblem, InputRefused
 from engine.input_checks import Json
 
-# Mutations carry BPMN sources and form data: the request body's own limit bounds them;
-# the engine bounds each argument by what it means.
 # Dates, times and enums arrive already parsed by their GraphQL scalar or enum type.
 PARSED = (date, time, Enum)  # datetime is a date
+# Mutations carry BPMN sources and form data: the request body's own limit bounds them;
+# the engine bounds each argument by what it means.
 MUTATION_ARGUMENTS = Json(max_text=2 * 1024 * 1024, object_only=False, parsed=PARSED)
 # Queries and subscriptions take numbers, ids, filters and cursors: nothing long.
 QUERY_ARGUMENTS = Json(max_text=1_000, max_nodes=500, object_only=False, parsed=PARSED)
