@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.errors import OknoError
+from engine.side_table import SideTable
 
 Entropy = Callable[[int], bytes]
 SEALED_FIELDS = ("full_name", "document", "phone", "email", "birth_date", "snils")
@@ -30,17 +31,11 @@ class PersonalDataError(OknoError):
     code = "personal_data"
 
 
-class KeyTable:
+class KeyTable(SideTable):
     """The per-case key table on whichever datastore the event store uses."""
 
     def __init__(self, datastore: Any, dialect: str) -> None:
-        self._datastore = datastore
-        self._marker = "?" if dialect == "sqlite" else "%s"
-        self._table = "okno_case_keys"
-        schema = getattr(datastore, "schema", "")
-        if dialect == "postgres" and schema:
-            self._table = f"{schema}.okno_case_keys"
-        self._dialect = dialect
+        super().__init__(datastore, dialect, "okno_case_keys")
 
     def create(self) -> None:
         key_type = "BLOB" if self._dialect == "sqlite" else "BYTEA"

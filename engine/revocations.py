@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.side_table import SideTable
 
-class RevokedTokens:
+
+class RevokedTokens(SideTable):
     def __init__(self, datastore: Any, dialect: str) -> None:
-        self._datastore = datastore
-        self._marker = "?" if dialect == "sqlite" else "%s"
-        schema = getattr(datastore, "schema", "")
-        self._table = f"{schema}.okno_revoked_tokens" if dialect == "postgres" and schema else "okno_revoked_tokens"
+        super().__init__(datastore, dialect, "okno_revoked_tokens")
 
     def create(self) -> None:
         with self._datastore.transaction(commit=True) as cursor:

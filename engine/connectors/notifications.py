@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.connectors import Connector, ConnectorCall, ConnectorError
 from engine.input_checks import KEY, checked
+from engine.side_table import SideTable
 
 Contact = Callable[[str], Mapping[str, str] | None]  # case number -> the applicant's fields
 Seal = Callable[[str, dict[str, str]], dict[str, str]]  # case number, fields -> sealed fields
@@ -28,14 +29,11 @@ TEMPLATES = {
 FIELD = {"sms": "phone", "email": "email"}
 
 
-class NotificationOutbox:
+class NotificationOutbox(SideTable):
     """The table of notifications to send, on the event store's own database."""
 
     def __init__(self, datastore: Any, dialect: str) -> None:
-        self._datastore = datastore
-        self._marker = "?" if dialect == "sqlite" else "%s"
-        schema = getattr(datastore, "schema", "")
-        self._table = f"{schema}.okno_notifications" if dialect == "postgres" and schema else "okno_notifications"
+        super().__init__(datastore, dialect, "okno_notifications")
 
     def create(self) -> None:
         with self._datastore.transaction(commit=True) as cursor:
