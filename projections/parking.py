@@ -100,8 +100,10 @@ def fold_page(db: Db, model: ReadModel, page: Sequence[tuple[int, Any]], now: da
     event it cannot fold. Events of cases already parked for this model are not folded:
     they wait behind the parked one."""
     parked = parked_case_ids(db, model.name)
-    folding_events = [(position, event) for position, event in page if str(event.originator_id) not in parked]
-    waiting = [(position, event) for position, event in page if str(event.originator_id) in parked]
+    folding_events, waiting = list(page), []
+    if parked:  # almost never: most pages skip this pass over the events
+        folding_events = [(position, event) for position, event in page if str(event.originator_id) not in parked]
+        waiting = [(position, event) for position, event in page if str(event.originator_id) in parked]
     failed = attempt(db, folding(model, [event for _, event in folding_events]))
     newly: dict[str, dict[str, Any]] = {}
     if failed is not None:
