@@ -16,13 +16,14 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from engine import world
 from engine.application import STORE_ERRORS, Engine, schema_ready
 from engine.errors import SchemaNotReady
 from projections import parking
-from projections.base import ReadModel, transaction
+from projections.base import Db, ReadModel, transaction
 from projections.cases import CasesModel
 from projections.parking import ParkedCase, RetryOutcome
 
@@ -145,7 +146,9 @@ class Projector:
             group = [model for model in self.models if positions[model.name] == lowest]
             try:
                 count = self._run_shared_page(group, lowest)
-            except (IntegrityError, OperationalError):
+            except (IntegrityError, OperationalError) as error:
+                if not self._lost_race(error):
+                    raise
                 lost += 1  # another runner recorded this page first: read the positions again
                 if lost > LOST_RACES:
                     raise
@@ -166,18 +169,40 @@ class Projector:
         now = self.clock()
         with transaction(self.datastore, self.dialect, commit=True) as db:
             for model in models:
+                self._hold_position(db, model, position)
                 # A case the model cannot fold is parked, and the page goes on without it.
                 parking.fold_page(db, model, page, now)
                 # Same transaction: the rows and the position commit together or not at all.
                 self.tracking._insert_tracking(db.cursor, Tracking(self.tracking_name(model), notifications[-1].id))
         return len(notifications)
 
+    def _hold_position(self, db: Db, model: ReadModel, position: int) -> None:
+        """Lock the model's position for this transaction and check it is still where this
+        page starts. Two runners (a server's refresher and a worker) may read pages from the
+        same position that end at different heads; the library's tracking only refuses a
+        position that does not move forward, so the later, longer page would fold the
+        earlier one's events a second time (or park its cases as duplicates). PostgreSQL locks
+        the row until this transaction ends; SQLite's write lock and snapshot do the same."""
+        name = self.tracking_name(model)
+        lock = " FOR UPDATE" if self.dialect == "postgres" else ""
+        held = f"SELECT notification_id FROM {self.tracking_table} WHERE application_name = ?{lock}"
+        rows = db.rows(held, (name,))
+        if not rows:  # a model's first page: a row at 0 to lock (a second runner waits on its insert)
+            db.execute(f"INSERT INTO {self.tracking_table} (application_name, notification_id) VALUES (?, 0) "
+                       "ON CONFLICT (application_name) DO NOTHING", (name,))
+            rows = db.rows(held, (name,))
+        stored = int(rows[0]["notification_id"]) if rows else 0
+        if stored != position:
+            raise IntegrityError(f"read model {model.name} moved past {position} under this page")
+
     def _follow(self, model: ReadModel, progress: Callable[[int], None] | None) -> int:
         applied, lost = 0, 0
         while True:
             try:
                 count = self.run_page(model)
-            except (IntegrityError, OperationalError):
+            except (IntegrityError, OperationalError) as error:
+                if not self._lost_race(error):
+                    raise
                 # Another runner recorded this page first (or held SQLite's write lock):
                 # nothing of ours was committed; read the position again and go on.
                 lost += 1
@@ -189,6 +214,21 @@ class Projector:
             applied += count
             if progress:
                 progress(count)
+
+    def _lost_race(self, error: Exception) -> bool:
+        """Whether a failed page lost a race with another runner (read the position again
+        and go on) rather than the database being away (the caller's supervisor backs off:
+        retrying here at once would wait out a connect timeout fifty times over).
+        SQLite's "database is locked" is a race; on PostgreSQL only a deadlock or a
+        serialization failure between runners is."""
+        if isinstance(error, IntegrityError) or self.dialect == "sqlite":
+            return True
+        cause: BaseException | None = error
+        while cause is not None:
+            if isinstance(cause, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)):
+                return True
+            cause = cause.__cause__ or cause.__context__
+        return False
 
     def reset(self, model: ReadModel, *, force: bool = True) -> None:
         """Drop and recreate a model's tables (so a changed schema applies) and forget its
