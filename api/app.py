@@ -4,7 +4,6 @@ subscriptions), /healthz and /metrics. Start-up and shutdown only through the li
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -91,9 +90,8 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
             yield
         finally:
             if refresher:
-                refresher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await refresher
+                holder["refresher"].stop()  # let the round in hand end before the store closes
+                await refresher
             services.engine.close()
 
     class GraphQLEndpoint:

@@ -15,6 +15,7 @@ cases (`okno projections retry` after a fix).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,15 +55,24 @@ class Refresher:
         self._refreshed_at = monotonic()  # start-up counts as fresh: the first round is under way
         self._read_models: dict[str, dict[str, int]] = {}
         self._parked: list[ParkedCase] = []
+        self._stopping = asyncio.Event()
 
     async def run_forever(self) -> None:
-        while True:
+        """Rounds until ``stop``. A round is never cancelled mid-way: its thread would go on
+        using the store after the server closed it (a crash in SQLite's C code), so shutdown
+        asks the loop to stop and waits for the round in hand to end."""
+        while not self._stopping.is_set():
             try:
                 current = await asyncio.to_thread(self.round)
             except Exception as error:  # never die silently: whatever it was, report it and go on
                 self.services.refreshing.failed(error)
                 current = False
-            await asyncio.sleep(self.interval if current else self.services.refreshing.delay())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(),
+                                       self.interval if current else self.services.refreshing.delay())
+
+    def stop(self) -> None:
+        self._stopping.set()
 
     def round(self) -> bool:
         """Refresh the read models and note their positions and parked cases: True when it all worked."""
