@@ -20,8 +20,8 @@ from api.auth import Tokens
 from api.context import Services
 from engine.application import Engine
 from engine.catalog import parse_catalog
-from engine.demo.region import lipetsk_offices
 from engine.store import parse_url
+from okno.demo.region import lipetsk_offices
 from projections.queries import Reader
 from projections.runner import Projector
 from tests.conftest import MASTER_KEY, ROOT, T0, Entropy, PaidTreasury, shipped_sources, work_jobs

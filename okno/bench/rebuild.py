@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.application import Engine
-from engine.bench.clock import rate, stopwatch
+from okno.bench.clock import rate, stopwatch
 from projections.runner import PAGE, Projector
 
 

@@ -18,16 +18,16 @@ import click
 
 from engine import world
 from engine.application import STORE_ERRORS, Engine, scan_cases
-from engine.bench.cli import bench_command
 from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import validate
 from engine.case import Case, case_id_for
 from engine.catalog import CatalogInvalid, Service, parse_catalog
 from engine.errors import OknoError, UnknownCase
-from engine.reception.cli import queue_command, slots_command, waiting_command
 from engine.replay import Verdict
 from engine.store import config_from_environment
 from engine.supervision import Supervision
+from okno.bench.cli import bench_command
+from okno.cli.reception import queue_command, slots_command, waiting_command
 
 ONCE_ATTEMPTS = 5  # `okno worker --once` gives up after this many failed rounds in a row
 
@@ -203,10 +203,10 @@ def shipped_processes() -> tuple[list[SourceFile], list[Service]]:
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, for an empty store.")
 def demo_command(days: int, applications: int, seed: int, start: datetime | None) -> None:
-    from engine.demo.connectors import DemoWorker
-    from engine.demo.region import lipetsk_offices
-    from engine.demo.simulation import MOSCOW, Simulation
     from engine.working_days import is_working_day, next_working_day
+    from okno.demo.connectors import DemoWorker
+    from okno.demo.region import lipetsk_offices
+    from okno.demo.simulation import MOSCOW, Simulation
 
     began = world.stopwatch()
     with open_engine() as engine:

@@ -1,5 +1,5 @@
 """The server under load, in a process of its own (so its memory is its own):
-``python -m engine.bench.server graphql|plain STORE_URL PORT``.
+``python -m okno.bench.server graphql|plain STORE_URL PORT``.
 
 ``graphql`` is okno's app as `okno serve` runs it; ``plain`` is the baseline: a bare
 Starlette JSON endpoint reading the same read-model rows with the same SQL."""
@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine import world
-from engine.bench.workload import MASTER_KEY, SeededEntropy
 from engine.store import parse_url
+from okno.bench.workload import MASTER_KEY, SeededEntropy
 
 WORK_LIST_SQL = "SELECT * FROM rm_tasks WHERE office = ? ORDER BY opened_at, task_id LIMIT ?"
 CASE_SQL = "SELECT * FROM rm_cases WHERE number = ?"

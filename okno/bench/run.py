@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engine.application import scan_cases
-from engine.bench import append, latency, memory, rebuild, replay, throughput
-from engine.bench.http_load import measure as measure_load
-from engine.bench.http_load import serving
-from engine.bench.report import Report, Target
-from engine.bench.stores import Target as StoreTarget
-from engine.bench.stores import postgres_reachable
-from engine.bench.workload import bench_engine, seed_region
+from okno.bench import append, latency, memory, rebuild, replay, throughput
+from okno.bench.http_load import measure as measure_load
+from okno.bench.http_load import serving
+from okno.bench.report import Report, Target
+from okno.bench.stores import Target as StoreTarget
+from okno.bench.stores import postgres_reachable
+from okno.bench.workload import bench_engine, seed_region
 from projections.queries import Reader
 from projections.runner import Projector
 

@@ -15,7 +15,7 @@ from projections.queries import Reader
 
 @contextmanager
 def _reader() -> Iterator[Reader]:
-    from engine.cli import open_engine
+    from okno.cli import open_engine
     from projections.runner import Projector
 
     with open_engine() as engine:

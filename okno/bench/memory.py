@@ -18,14 +18,14 @@ from uuid import UUID, uuid5
 from eventsourcing.utils import get_topic
 
 from engine.application import Engine
-from engine.bench.clock import rate, stopwatch
-from engine.bench.throughput import region
-from engine.bench.workload import arrivals
 from engine.bpmn.inputs import input_to_dict
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import StartCase
 from engine.case import RUNTIME, Case, case_id_for
 from engine.integrity import GENESIS, link
+from okno.bench.clock import rate, stopwatch
+from okno.bench.throughput import region
+from okno.bench.workload import arrivals
 
 BATCH = 5000
 PER_DAY = 8000  # cases a day in the bulk store (about the whole region's busiest days, times four)
