@@ -64,12 +64,14 @@ class SeededEntropy:
 
 
 def bench_engine(config: StoreConfig, seed: str) -> Engine:
-    return Engine(config, master_key=MASTER_KEY, entropy=SeededEntropy(seed))
+    from okno.bootstrap import new_engine
+
+    return new_engine(config, master_key=MASTER_KEY, entropy=SeededEntropy(seed))
 
 
 def seed_region(engine: Engine) -> tuple[list[Service], list[Office]]:
     """Deploy the shipped processes and catalog and register the region's offices."""
-    from okno.cli import shipped_processes
+    from okno.bootstrap import shipped_processes
 
     sources, catalog = shipped_processes()
     report = engine.deploy(sources, SETUP_AT)

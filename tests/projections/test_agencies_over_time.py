@@ -12,7 +12,7 @@ from engine.case import Case
 from engine.catalog import parse_catalog
 from engine.replay import replay_case
 from engine.working_days import next_working_day
-from okno.cli import _agencies
+from okno.cli.demo import _agencies
 from okno.demo.connectors import DemoWorker
 from okno.demo.region import lipetsk_offices
 from okno.demo.simulation import Simulation
