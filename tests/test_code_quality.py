@@ -1,5 +1,6 @@
 """The code stays as the project promises: ruff clean (including the ban on wall
-clock, uuid4 and random inside engine/) and mypy --strict clean."""
+clock, uuid4 and random inside engine/), mypy --strict clean, and the layers of
+ARCHITECTURE.md kept (import-linter's contracts in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,20 @@ def test_the_engine_may_not_read_the_wall_clock(tmp_path: Path) -> None:
         offender.unlink()
     assert result.returncode == 1
     assert "datetime.datetime.now" in result.stdout and "uuid.uuid4" in result.stdout
+
+
+def test_the_layer_contracts_are_kept() -> None:
+    result = run(str(BIN / "lint-imports"), "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_the_engine_may_not_import_the_read_side_even_inside_a_function() -> None:
+    offender = ROOT / "engine" / "_layer_probe.py"
+    offender.write_text("def f() -> object:\n    from projections import base\n\n    return base\n")
+    try:
+        result = run(str(BIN / "lint-imports"), "--no-cache")
+    finally:
+        offender.unlink()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "engine._layer_probe -> projections.base" in result.stdout

@@ -20,10 +20,9 @@ from api.auth import Tokens
 from api.context import Services
 from engine.application import Engine
 from engine.catalog import parse_catalog
-from engine.demo.region import lipetsk_offices
 from engine.store import parse_url
-from projections.queries import Reader
-from projections.runner import Projector
+from okno.bootstrap import new_engine, new_services
+from okno.demo.region import lipetsk_offices
 from tests.conftest import MASTER_KEY, ROOT, T0, Entropy, PaidTreasury, shipped_sources, work_jobs
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
@@ -79,10 +78,8 @@ def serve(url: str, **app_options: Any) -> Iterator[Server]:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC) + offset[0]  # noqa: E731
 
     def make_services() -> Services:
-        engine = Engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
-        projector = Projector(engine)
-        return Services(engine=engine, projector=projector, reader=Reader(projector),
-                        tokens=Tokens(MASTER_KEY, engine.revoked_tokens), clock=clock)
+        engine = new_engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
+        return new_services(engine, clock=clock, tokens=Tokens(MASTER_KEY, engine.revoked_tokens))
 
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(make_services, **app_options), host="127.0.0.1", port=port,

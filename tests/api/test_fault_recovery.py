@@ -83,7 +83,7 @@ def start_worker(url: str, log: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "OKNO_DATABASE_URL": url, "OKNO_MASTER_KEY": base64.b64encode(MASTER_KEY).decode(),
            "OKNO_CREATE_TABLES": "no", "PYTHONPATH": str(ROOT)}
     with log.open("w") as out:
-        worker = subprocess.Popen([sys.executable, "-c", "from engine.cli import main; main()", "worker",
+        worker = subprocess.Popen([sys.executable, "-c", "from okno.cli import main; main()", "worker",
                                    "--interval", "0.2"], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
     while "worker: started" not in log.read_text():

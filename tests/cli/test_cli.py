@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import FIXTURES, ROOT
 
-OKNO = [sys.executable, "-c", "from engine.cli import main; main()"]
+OKNO = [sys.executable, "-c", "from okno.cli import main; main()"]
 HOSTILE = FIXTURES / "hostile.bpmn"
 MARKER = Path("/tmp/okno-hostile-ran")
 

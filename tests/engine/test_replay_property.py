@@ -16,9 +16,9 @@ from engine.application import Engine
 from engine.bpmn.library import LIBRARY, FormField
 from engine.case import Case
 from engine.catalog import Service
-from engine.demo.simulation import AGENCY_ANSWERS
 from engine.errors import OknoError
 from engine.replay import Recorded, replay_case, replay_live, replay_restoring
+from okno.demo.simulation import AGENCY_ANSWERS
 from tests.conftest import T0, make_engine_factory, mini_sources, seeded, shipped_sources
 from tests.engine.test_recorded_histories import live_and_restored
 

@@ -10,12 +10,12 @@ from engine.application import scan_cases
 from engine.bpmn.library import LIBRARY
 from engine.case import Case
 from engine.catalog import parse_catalog
-from engine.cli import _agencies
-from engine.demo.connectors import DemoWorker
-from engine.demo.region import lipetsk_offices
-from engine.demo.simulation import Simulation
 from engine.replay import replay_case
 from engine.working_days import next_working_day
+from okno.cli.demo import _agencies
+from okno.demo.connectors import DemoWorker
+from okno.demo.region import lipetsk_offices
+from okno.demo.simulation import Simulation
 from tests.conftest import ROOT, T0, EngineMaker, shipped_sources
 
 

@@ -15,10 +15,10 @@ import pytest
 from engine.application import Engine
 from engine.case import case_id_for
 from engine.catalog import parse_catalog
-from engine.demo.connectors import DemoWorker
-from engine.demo.region import lipetsk_offices
-from engine.demo.simulation import Simulation
 from engine.working_days import next_working_day
+from okno.demo.connectors import DemoWorker
+from okno.demo.region import lipetsk_offices
+from okno.demo.simulation import Simulation
 from projections.base import PerEvent
 from projections.queries import (
     Reader,

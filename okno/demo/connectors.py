@@ -11,12 +11,11 @@ from datetime import datetime, time
 
 from engine.application import EPOCH, Engine
 from engine.connectors import ConnectorError
-from engine.connectors.defaults import default_connectors
 from engine.errors import OknoError
 from engine.expressions.time_functions import ZONE as MOSCOW
+from okno.bootstrap import new_connectors, new_projector
 from projections.jobs import JobRun, JobsModel, due_jobs, incidents, run_due
 from projections.queries import Reader
-from projections.runner import Projector
 
 UNPAID = 12  # one case in 12 has not paid its fee yet
 OUTAGE_EVERY = 3  # the treasury is down one day in three ...
@@ -59,9 +58,8 @@ class DemoWorker:
     def __init__(self, engine: Engine, seed: int) -> None:
         self.engine = engine
         self.treasury = SimulatedTreasury(seed)
-        self.connectors = default_connectors(engine, lambda: self.treasury.clock, self.treasury,
-                                             actor="demo-worker")
-        self.projector = Projector(engine, [JobsModel()])  # the one read model it needs
+        self.connectors = new_connectors(engine, lambda: self.treasury.clock, self.treasury, actor="demo-worker")
+        self.projector = new_projector(engine, [JobsModel()])  # the one read model it needs
         self.reader = Reader(self.projector)
         self.totals = JobTotals()
 

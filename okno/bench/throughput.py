@@ -16,9 +16,6 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from engine.application import Engine
-from engine.bench.clock import rate, stopwatch
-from engine.bench.processes import in_processes
-from engine.bench.workload import Arrival, Driver, arrivals, bench_engine
 from engine.bpmn import determinism
 from engine.bpmn.inputs import input_from_dict
 from engine.bpmn.library import LIBRARY, CompiledProcess
@@ -28,6 +25,9 @@ from engine.case import Case
 from engine.catalog import Service
 from engine.offices import Office
 from engine.store import StoreConfig
+from okno.bench.clock import rate, stopwatch
+from okno.bench.processes import in_processes
+from okno.bench.workload import Arrival, Driver, arrivals, bench_engine
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from engine.application import Engine
-from engine.bench.clock import percentile, stopwatch
-from engine.bench.workload import Driver, arrivals
 from engine.bpmn.runtime import ClaimTask, ReleaseTask
 from engine.case import Case
+from okno.bench.clock import percentile, stopwatch
+from okno.bench.workload import Driver, arrivals
 
 MILESTONES = (10, 100, 1000)
 
@@ -33,7 +33,7 @@ class Milestone:
 def measure(engine: Engine, cases: int, window: int, seed: int) -> list[Milestone]:
     """``cases`` cases grow in turn (so the cache holds many, not one); each command
     that brings a case's history into [M, M + window) of a milestone M is a sample."""
-    from engine.bench.throughput import region
+    from okno.bench.throughput import region
 
     services, offices = region(engine)
     driver = Driver(engine, seed)

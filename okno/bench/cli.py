@@ -1,4 +1,4 @@
-"""`okno bench`: registered on the `okno` command group by engine.cli."""
+"""`okno bench`: registered on the `okno` command group by okno.cli."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.bench.stores import DEFAULT_PG
+from okno.bench.stores import DEFAULT_PG
 
 
 @click.command("bench", help="Measure okno on a realistic regional workload: every figure beside its ceiling "
@@ -25,8 +25,8 @@ from engine.bench.stores import DEFAULT_PG
               help="Where the SQLite files go (default: a temporary folder, removed after).")
 def bench_command(quick: bool, output: Path, postgres: str | None, no_postgres: bool, store_cases: int | None,
                   workdir: Path | None) -> None:
-    from engine.bench.report import table
-    from engine.bench.run import Options, run
+    from okno.bench.report import table
+    from okno.bench.run import Options, run
 
     url = None if no_postgres else (postgres or (None if quick else DEFAULT_PG))
     with tempfile.TemporaryDirectory(prefix="okno-bench-") as scratch:

@@ -18,14 +18,15 @@ from uuid import UUID, uuid5
 from eventsourcing.utils import get_topic
 
 from engine.application import Engine
-from engine.bench.clock import rate, stopwatch
-from engine.bench.throughput import region
-from engine.bench.workload import arrivals
 from engine.bpmn.inputs import input_to_dict
 from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import StartCase
 from engine.case import RUNTIME, Case, case_id_for
 from engine.integrity import GENESIS, link
+from okno.bench.clock import rate, stopwatch
+from okno.bench.throughput import region
+from okno.bench.workload import arrivals
+from okno.bootstrap import new_projector
 
 BATCH = 5000
 PER_DAY = 8000  # cases a day in the bulk store (about the whole region's busiest days, times four)
@@ -57,8 +58,6 @@ class _Template:
 
 def bulk_open(engine: Engine, count: int, seed: int, progress: Callable[[int], None] | None = None) -> BulkFigures:
     """Open ``count`` cases in bulk, then bring the read models up to date."""
-    from projections.runner import Projector
-
     services, offices = region(engine)
     directory = engine.directory()
     plan = arrivals(services, offices, min(count, 20_000), seed)
@@ -103,7 +102,7 @@ def bulk_open(engine: Engine, count: int, seed: int, progress: Callable[[int], N
             progress(len(pending))
     written = stopwatch() - began
     began = stopwatch()
-    Projector(engine, page=BATCH).catch_up()
+    new_projector(engine, page=BATCH).catch_up()
     return BulkFigures(count, written, stopwatch() - began)
 
 

@@ -21,12 +21,12 @@ from engine.application import Engine
 from engine.bpmn.library import LIBRARY
 from engine.case import Case
 from engine.catalog import Service
-from engine.demo.citizens import applicant, field_value
-from engine.demo.region import lipetsk_offices
 from engine.expressions.time_functions import ZONE as MOSCOW
 from engine.group_commit import Group
 from engine.offices import Office
 from engine.store import StoreConfig
+from okno.demo.citizens import applicant, field_value
+from okno.demo.region import lipetsk_offices
 
 MASTER_KEY = b"okno-bench-master-key-32-bytes!!"
 DAY = date(2026, 3, 2)  # a Monday: a working day on the production calendar
@@ -64,12 +64,14 @@ class SeededEntropy:
 
 
 def bench_engine(config: StoreConfig, seed: str) -> Engine:
-    return Engine(config, master_key=MASTER_KEY, entropy=SeededEntropy(seed))
+    from okno.bootstrap import new_engine
+
+    return new_engine(config, master_key=MASTER_KEY, entropy=SeededEntropy(seed))
 
 
 def seed_region(engine: Engine) -> tuple[list[Service], list[Office]]:
     """Deploy the shipped processes and catalog and register the region's offices."""
-    from engine.cli import shipped_processes
+    from okno.bootstrap import shipped_processes
 
     sources, catalog = shipped_processes()
     report = engine.deploy(sources, SETUP_AT)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.application import Engine
-from engine.bench.clock import rate, stopwatch
-from projections.runner import PAGE, Projector
+from okno.bench.clock import rate, stopwatch
+from okno.bootstrap import new_projector
+from projections.runner import PAGE
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class RebuildFigures:
 
 
 def measure(engine: Engine, page: int = PAGE) -> RebuildFigures:
-    projector = Projector(engine, page=page)
+    projector = new_projector(engine, page=page)
     head = projector.head()
     raw = _scan(engine, page, decode=False)
     decoded = _scan(engine, page, decode=True)

@@ -14,10 +14,10 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from engine.application import Engine
-from engine.bench.clock import rate, stopwatch
-from engine.bench.stores import raw_connection
-from engine.bench.workload import bench_engine
 from engine.store import StoreConfig
+from okno.bench.clock import rate, stopwatch
+from okno.bench.stores import raw_connection
+from okno.bench.workload import bench_engine
 
 BATCH = 100
 

@@ -10,16 +10,14 @@ from datetime import date, datetime, timedelta
 import click
 
 from engine import world
+from okno.bootstrap import new_projector, open_engine
 from projections.queries import Reader
 
 
 @contextmanager
 def _reader() -> Iterator[Reader]:
-    from engine.cli import open_engine
-    from projections.runner import Projector
-
     with open_engine() as engine:
-        projector = Projector(engine)
+        projector = new_projector(engine)
         projector.catch_up()
         yield Reader(projector)
 

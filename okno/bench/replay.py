@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.application import Engine
-from engine.bench.clock import rate, stopwatch
-from engine.bench.processes import in_processes
-from engine.bench.workload import bench_engine
 from engine.case import Case
 from engine.replay import verify
 from engine.store import StoreConfig
+from okno.bench.clock import rate, stopwatch
+from okno.bench.processes import in_processes
+from okno.bench.workload import bench_engine
 
 
 @dataclass(frozen=True)

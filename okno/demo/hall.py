@@ -20,12 +20,12 @@ from datetime import date, datetime, timedelta
 
 from engine.case import Case
 from engine.catalog import Service
-from engine.demo.citizens import applicant
 from engine.errors import OknoError
 from engine.offices import Office
 from engine.reception.desk import Reception, held
 from engine.reception.hours import is_open, open_intervals
 from engine.reception.slots import free_slots
+from okno.demo.citizens import applicant
 
 VISITORS_PER_OPERATOR = 16  # an operator's day at reception, with room for the peaks
 BOOKED_SHARE = 0.25          # visitors who book ahead

@@ -1,5 +1,5 @@
 """The server under load, in a process of its own (so its memory is its own):
-``python -m engine.bench.server graphql|plain STORE_URL PORT``.
+``python -m okno.bench.server graphql|plain STORE_URL PORT``.
 
 ``graphql`` is okno's app as `okno serve` runs it; ``plain`` is the baseline: a bare
 Starlette JSON endpoint reading the same read-model rows with the same SQL."""
@@ -17,9 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine import world
-from engine.bench.workload import MASTER_KEY, SeededEntropy
 from engine.store import parse_url
+from okno.bench.workload import MASTER_KEY, SeededEntropy
 
 WORK_LIST_SQL = "SELECT * FROM rm_tasks WHERE office = ? ORDER BY opened_at, task_id LIMIT ?"
 CASE_SQL = "SELECT * FROM rm_cases WHERE number = ?"
@@ -28,15 +27,10 @@ CASE_TASKS_SQL = "SELECT * FROM rm_tasks WHERE case_number = ? ORDER BY opened_a
 
 def services(url: str) -> Any:
     from api.auth import Tokens
-    from api.context import Services
-    from engine.application import Engine
-    from projections.queries import Reader
-    from projections.runner import Projector
+    from okno.bootstrap import new_engine, new_services
 
-    engine = Engine(parse_url(url, create_tables=False), master_key=MASTER_KEY, entropy=SeededEntropy("server"))
-    projector = Projector(engine)
-    return Services(engine=engine, projector=projector, reader=Reader(projector),
-                    tokens=Tokens(MASTER_KEY, engine.revoked_tokens), clock=world.now)
+    engine = new_engine(parse_url(url, create_tables=False), master_key=MASTER_KEY, entropy=SeededEntropy("server"))
+    return new_services(engine, tokens=Tokens(MASTER_KEY, engine.revoked_tokens))
 
 
 def plain_app(url: str) -> Starlette:

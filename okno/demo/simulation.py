@@ -19,11 +19,11 @@ from engine.application import Engine, scan_cases
 from engine.bpmn.library import LIBRARY
 from engine.case import Case
 from engine.catalog import Service
-from engine.demo.citizens import field_value
-from engine.demo.hall import Halls, Visitor
 from engine.errors import OknoError
 from engine.offices import Office
 from engine.reception.desk import Reception
+from okno.demo.citizens import field_value
+from okno.demo.hall import Halls, Visitor
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -71,7 +71,7 @@ class Simulation:
         # Called each morning with the time: the simulated agencies pick up and
         # acknowledge what the cases sent them (through the outbox read model).
         self.agency_gateway = agency_gateway
-        # Runs the service tasks' jobs due by a time (engine.demo.connectors.DemoWorker).
+        # Runs the service tasks' jobs due by a time (okno.demo.connectors.DemoWorker).
         self.job_worker = job_worker
 
     def run_day(self, day: date, applications: int) -> DayReport:

@@ -11,15 +11,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engine.application import scan_cases
-from engine.bench import append, latency, memory, rebuild, replay, throughput
-from engine.bench.http_load import measure as measure_load
-from engine.bench.http_load import serving
-from engine.bench.report import Report, Target
-from engine.bench.stores import Target as StoreTarget
-from engine.bench.stores import postgres_reachable
-from engine.bench.workload import bench_engine, seed_region
-from projections.queries import Reader
-from projections.runner import Projector
+from okno.bench import append, latency, memory, rebuild, replay, throughput
+from okno.bench.http_load import measure as measure_load
+from okno.bench.http_load import serving
+from okno.bench.report import Report, Target
+from okno.bench.stores import Target as StoreTarget
+from okno.bench.stores import postgres_reachable
+from okno.bench.workload import bench_engine, seed_region
+from okno.bootstrap import new_projector, new_reader
 
 Echo = Callable[[str], None]
 
@@ -170,7 +169,7 @@ def _server_sections(store: StoreTarget, options: Options, report: Report, echo:
     empty = store.fresh("server_empty")
     engine = bench_engine(empty, "empty")
     seed_region(engine)
-    Projector(engine).catch_up()
+    new_projector(engine).catch_up()
     engine.close()
     with serving("graphql", empty) as served:
         served_office = "LPK"
@@ -189,7 +188,7 @@ def _server_sections(store: StoreTarget, options: Options, report: Report, echo:
             echo(f"      {done[0]:,} cases written")
 
     bulk = memory.bulk_open(engine, options.store_cases, 5, progress)
-    reader = Reader(Projector(engine, []))
+    reader = new_reader(engine, [])
     office = reader.rows("SELECT office, COUNT(*) AS n FROM rm_tasks GROUP BY office ORDER BY n DESC, office "
                          "LIMIT 1")[0]["office"]
     numbers = [r["number"] for r in reader.rows("SELECT number FROM rm_cases ORDER BY case_id LIMIT 500")]

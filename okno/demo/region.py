@@ -9,5 +9,5 @@ from engine.offices import Office
 
 
 def lipetsk_offices() -> list[Office]:
-    text = files("engine.demo").joinpath("lipetsk.toml").read_text(encoding="utf-8")
+    text = files("okno.demo").joinpath("lipetsk.toml").read_text(encoding="utf-8")
     return [Office.from_dict(entry) for entry in tomllib.loads(text)["office"]]

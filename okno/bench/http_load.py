@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from engine import world
-from engine.bench.clock import percentile, rate, stopwatch
-from engine.bench.workload import MASTER_KEY
 from engine.store import StoreConfig
+from okno.bench.clock import percentile, rate, stopwatch
+from okno.bench.workload import MASTER_KEY
 
 WORK_LIST_QUERY = ("query ($office: String!) { tasks(officeId: $office, first: 20) { edges { node { "
                    "caseNumber name role state holder openedAt dueDay } } pageInfo { hasNextPage endCursor } } }")
@@ -63,7 +63,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serving(kind: str, config: StoreConfig, timeout: float = 300) -> Iterator[Served]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "engine.bench.server", kind, config.url, str(port)])  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-m", "okno.bench.server", kind, config.url, str(port)])  # noqa: S603
     url = f"http://127.0.0.1:{port}"
     try:
         began = stopwatch()

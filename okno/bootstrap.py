@@ -1,0 +1,95 @@
+"""The composition root: the one place where okno's parts are wired together.
+
+The CLI, the server, the worker, the demo and the bench ask this module for an engine,
+a projector, a reader, connectors and the server's services. Configuration comes from
+the environment (``OKNO_DATABASE_URL`` and friends, read by engine.store) unless a
+caller passes a StoreConfig; the master key, the clock and the OS's entropy come from
+engine.world unless a caller (the bench, a test) passes its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from importlib.resources import files
+
+from api.auth import Tokens, max_lifetime
+from api.context import Services
+from engine import world
+from engine.application import Engine
+from engine.bpmn.sources import SourceFile
+from engine.catalog import Service, parse_catalog
+from engine.connectors import ConnectorRegistry
+from engine.connectors.defaults import default_connectors
+from engine.connectors.payments import PaymentGateway
+from engine.personal_data import Entropy
+from engine.store import StoreConfig, config_from_environment
+from projections.base import ReadModel
+from projections.queries import Reader
+from projections.runner import PAGE, Projector
+
+Clock = Callable[[], datetime]
+
+
+def new_engine(config: StoreConfig | None = None, *, master_key: bytes | None = None,
+           entropy: Entropy = world.entropy) -> Engine:
+    """An engine over the configured store (the environment's, unless ``config`` is given)."""
+    return Engine(config or config_from_environment(),
+                  master_key=world.master_key() if master_key is None else master_key, entropy=entropy)
+
+
+@contextmanager
+def open_engine(config: StoreConfig | None = None) -> Iterator[Engine]:
+    """An engine for one command, closed when the command is done."""
+    opened = new_engine(config)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def new_projector(engine: Engine, models: list[ReadModel] | None = None, page: int = PAGE,
+              clock: Clock = world.now) -> Projector:
+    """The read models' runner (all of them unless ``models`` names some)."""
+    return Projector(engine, models, page=page, clock=clock)
+
+
+def new_reader(engine: Engine, models: list[ReadModel] | None = None) -> Reader:
+    """The read side's queries, over a projector of its own."""
+    return Reader(new_projector(engine, models))
+
+
+def new_connectors(engine: Engine, clock: Clock = world.now, treasury: PaymentGateway | None = None,
+               actor: str = "connector") -> ConnectorRegistry:
+    """The connectors a worker runs due jobs with."""
+    return default_connectors(engine, clock, treasury, actor=actor)
+
+
+def new_tokens(engine: Engine | None, clock: Clock | None = None) -> Tokens:
+    """Bearer tokens signed with the master key; ``engine`` supplies the revocation list
+    (``None``: issue only, as ``okno token create`` does without opening the store)."""
+    revoked = engine.revoked_tokens if engine is not None else None
+    if clock is None:
+        return Tokens(world.master_key(), revoked, max_lifetime=max_lifetime(os.environ))
+    return Tokens(world.master_key(), revoked, max_lifetime=max_lifetime(os.environ), clock=clock)
+
+
+def new_services(engine: Engine | None = None, clock: Clock = world.now, tokens: Tokens | None = None) -> Services:
+    """What the API server runs on: engine, projector, reader and tokens, built once per process."""
+    served = engine if engine is not None else new_engine()
+    runner = new_projector(served)
+    signed = tokens if tokens is not None else new_tokens(served, clock)
+    return Services(engine=served, projector=runner, reader=Reader(runner), tokens=signed,
+                    clock=clock)
+
+
+def shipped_processes() -> tuple[list[SourceFile], list[Service]]:
+    """The models and catalog shipped in the ``processes`` package (the demo and the bench deploy them)."""
+    folder = files("processes")
+    sources = [SourceFile(entry.name, entry.read_text(encoding="utf-8"))
+               for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+               if entry.name.endswith((".bpmn", ".dmn"))]
+    catalog = parse_catalog(folder.joinpath("catalog.toml").read_text(encoding="utf-8"))
+    return sources, catalog

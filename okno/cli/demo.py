@@ -1,0 +1,192 @@
+"""`okno demo`: seed the Lipetsk region and simulate working days through the real engine,
+with a fake agency gateway answering the cases' requests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import click
+
+from engine import world
+from engine.application import Engine, scan_cases
+from engine.case import case_id_for
+from engine.errors import OknoError
+from okno.bootstrap import (
+    new_projector,
+    new_reader,
+    open_engine,
+    shipped_processes,
+)
+from okno.cli.models import _deploy
+
+
+@click.command("demo", help="Seed the Lipetsk region and simulate working days through the real engine.")
+@click.option("--days", default=1, show_default=True, type=click.IntRange(1, 60))
+@click.option("--applications", default=400, show_default=True, type=click.IntRange(0, 100_000),
+              help="Applications per simulated day.")
+@click.option("--seed", default=2026, show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, for an empty store.")
+def demo_command(days: int, applications: int, seed: int, start: datetime | None) -> None:
+    from engine.working_days import is_working_day, next_working_day
+    from okno.demo.connectors import DemoWorker
+    from okno.demo.region import lipetsk_offices
+    from okno.demo.simulation import MOSCOW, Simulation
+
+    began = world.stopwatch()
+    with open_engine() as engine:
+        cases = scan_cases(engine)
+        if cases:
+            day = next_working_day(max(c.last_at for c in cases.values()).astimezone(MOSCOW).date())
+        else:
+            day = start.date() if start else world.now().astimezone(MOSCOW).date()
+            while not is_working_day(day):
+                day += timedelta(days=1)
+        setup_at = datetime.combine(day, time(7, 0), MOSCOW)
+        sources, catalog = shipped_processes()
+        _deploy(engine, sources, catalog, setup_at, quiet=True)
+        engine.register_offices(lipetsk_offices(), setup_at)
+        directory = engine.directory()
+        click.echo(f"okno demo — {engine.config.url}")
+        click.echo(f"region: {len(directory.offices)} offices "
+                   f"({sum(1 for o in directory.offices.values() if o['kind'] == 'centre')} centres), "
+                   f"{len(directory.services)} services, "
+                   f"{sum(len(v) for v in directory.versions.values())} process versions")
+        jobs = DemoWorker(engine, seed)
+        simulation = Simulation(engine, seed, agency_gateway=_agencies(engine), job_worker=jobs)
+        totals: Counter[str] = Counter()
+        services: Counter[str] = Counter()
+        messages: Counter[str] = Counter()
+        refused: Counter[str] = Counter()
+        timers: Counter[str] = Counter()
+        first_day: date | None = None
+        for _ in range(days):
+            report = simulation.run_day(day, applications)
+            totals.update(opened=report.opened, completed=report.completed, commands=report.commands,
+                          acknowledged=report.acknowledged)
+            timers.update(report.timers_fired)
+            services.update(report.services)
+            messages.update(report.messages_sent)
+            refused.update(report.refused)
+            click.echo(f"{day.isoformat()}: {report.tickets} visitors took a ticket ({report.booked} booked ahead), "
+                       f"{report.opened} cases opened, {report.consultations} consultations, "
+                       f"{report.completed} completed, {report.commands} commands")
+            first_day = first_day or day
+            day = next_working_day(day)
+        _summary(engine, totals, services, messages, refused, world.stopwatch() - began)
+        click.echo(f"agency gateways acknowledged {totals['acknowledged']} requests from the outbox; timers fired: "
+                   + (", ".join(f"{name} {count}" for name, count in timers.most_common()) or "none"))
+        done = jobs.totals
+        click.echo(f"service tasks: {done.completed} jobs done ("
+                   + ", ".join(f"{name} {count}" for name, count in sorted(done.by_connector.items()))
+                   + f"), {done.failed} failed attempts retried with backoff, {done.incidents} incidents "
+                   f"({done.retried} retried by a supervisor); notifications in the outbox: "
+                   + (", ".join(f"{k} {v}" for k, v in sorted(engine.notifications.count().items())) or "none"))
+        _read_models(engine)
+        assert first_day is not None
+        _waiting(engine, first_day, day)
+
+
+def _agencies(engine: Engine) -> Any:
+    """The demo's agencies: each morning they take what the cases sent them from the
+    outbox and acknowledge it, as a real gateway would over GraphQL."""
+    from projections.queries import Reader
+
+    projector = new_projector(engine)
+    reader = Reader(projector)
+    requests = ("rosreestr_package", "rosreestr_additional_documents", "rosreestr_reminder", "mvd_application",
+                "mvd_registration_request", "fns_income_request", "zags_birth_request", "gisgmp_payment_query")
+
+    def pick_up(at: datetime) -> int:
+        projector.catch_up()
+        marks = ", ".join("?" for _ in requests)
+        rows = reader.rows(f"SELECT case_number, message, name FROM rm_outbox WHERE acknowledged_at IS NULL "
+                           f"AND name IN ({marks}) ORDER BY sent_at, case_number, message", requests)
+        done = 0
+        for row in rows:
+            try:
+                engine.acknowledge_message(row["case_number"], row["message"],
+                                           f"{row['name'].split('_')[0].upper()}-{row['case_number']}-{row['message']}",
+                                           actor=f"agency:{row['name'].split('_')[0]}", at=at)
+                done += 1
+            except OknoError:
+                continue
+        return done
+
+    return pick_up
+
+
+def _read_models(engine: Engine) -> None:
+    from projections.queries import CLI_CLIENT, Reader, track
+
+    projector = new_projector(engine)
+    applied = projector.catch_up()
+    lags = ", ".join(f"{s.name} at {s.position} (lag {s.lag})" for s in projector.status())
+    click.echo(f"read models: {applied} new events applied; {lags}")
+    reader = Reader(projector)
+    sample = reader.rows("SELECT number FROM rm_cases WHERE status = 'open' ORDER BY opened_at DESC, number LIMIT 1")
+    if sample:
+        number = sample[0]["number"]
+        pin = engine.vault.pin(case_id_for(number))
+        status = track(reader, number, pin, world.now(), CLI_CLIENT)
+        click.echo(f"a citizen tracking {number} with PIN {pin} sees: {status.stage} — {status.next_action} "
+                   f"(expected by {status.expected_completion})")
+
+
+def _waiting(engine: Engine, since: date, until: date) -> None:
+    """The queue's figures for the simulated days, from the read model."""
+    from projections.reception import waiting_figures
+
+    reader = new_reader(engine)
+    region = waiting_figures(reader, since, until, per_office=False)
+    if not region:
+        click.echo("queue: nobody was called to a window")
+        return
+    r = region[0]
+    booked = f"{r.booked_within_cap / r.booked:.0%}" if r.booked else "—"
+    click.echo(f"queue: {r.visits} visitors called to a window; waited median {r.median_wait_minutes} min, "
+               f"90th percentile {r.p90_wait_minutes} min; {r.within_cap_share or 0:.0%} within 15 min "
+               f"(booked visitors: {booked} of {r.booked} within 5 min); reception took a median "
+               f"{r.median_service_minutes} min; visits ended: "
+               + ", ".join(f"{outcome} {count}" for outcome, count in sorted(r.outcomes.items())))
+    offices = engine.directory().offices
+    slowest = sorted(waiting_figures(reader, since, until), key=lambda f: f.within_cap_share or 0)[:3]
+    click.echo("longest waits: " + "; ".join(
+        f"{offices[f.office or '']['name']} — {f.within_cap_share or 0:.0%} within the cap, median "
+        f"{f.median_wait_minutes} min over {f.visits} visits" for f in slowest))
+
+
+def _summary(engine: Engine, totals: Counter[str], services: Counter[str], messages: Counter[str],
+             refused: Counter[str], elapsed: float) -> None:
+    cases = scan_cases(engine)
+    status = Counter(c.status for c in cases.values())
+    tasks_by_office: Counter[str] = Counter()
+    tasks_by_role: Counter[str] = Counter()
+    for summary in cases.values():
+        if summary.status != "open":
+            continue
+        case = engine.get_case(summary.number)
+        for task in case.open_tasks:
+            tasks_by_office[case.office] += 1
+            tasks_by_role[task["role"] or "-"] += 1
+    offices = engine.directory().offices
+    click.echo("")
+    click.echo(f"this run: {totals['opened']} cases opened, {totals['completed']} completed, "
+               f"{totals['commands']} commands in {elapsed:.1f} s")
+    click.echo(f"store: {len(cases)} cases — {status['open']} open, {status['completed']} completed, "
+               f"{status['withdrawn']} withdrawn")
+    click.echo("open tasks by office:")
+    for code, count in tasks_by_office.most_common(10):
+        click.echo(f"  {count:5d}  {offices[code]['name']} ({code})")
+    rest = sum(tasks_by_office.values()) - sum(c for _, c in tasks_by_office.most_common(10))
+    if rest:
+        click.echo(f"  {rest:5d}  other offices")
+    click.echo("open tasks by role: " + ", ".join(f"{r} {n}" for r, n in tasks_by_role.most_common()))
+    click.echo("top services this run:")
+    for title, count in services.most_common(5):
+        click.echo(f"  {count:5d}  {title}")
+    if messages:
+        click.echo("messages sent to agencies: " + ", ".join(f"{n} {c}" for n, c in messages.most_common()))
+    if refused:
+        click.echo("commands refused: " + ", ".join(f"{n} {c}" for n, c in refused.most_common()))

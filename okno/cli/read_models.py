@@ -1,0 +1,238 @@
+"""The read side's commands: `okno worker` (read models, due timers, due jobs), `okno migrate`,
+`okno projections`, and the queries `track`, `tasks`, `dashboard`, `ranking`, `stats`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+
+from engine import world
+from engine.application import STORE_ERRORS
+from engine.store import config_from_environment
+from engine.supervision import Supervision
+from okno.bootstrap import (
+    new_connectors,
+    new_engine,
+    new_projector,
+    new_reader,
+    open_engine,
+)
+
+ONCE_ATTEMPTS = 5  # `okno worker --once` gives up after this many failed rounds in a row
+
+
+@click.command("worker", help="Keep the read models current, fire due timers and run due service-task jobs "
+                             "(polls the event log).")
+@click.option("--once", is_flag=True, help="Catch up and exit.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
+def worker_command(once: bool, interval: float) -> None:
+    from projections.jobs import due_jobs, run_due
+    from projections.queries import Reader
+    from projections.timers import due_timers, fire_due
+
+    with open_engine() as engine:
+        projector = new_projector(engine)
+        reader = Reader(projector)
+        connectors = new_connectors(engine)
+
+        def work() -> None:
+            applied = projector.catch_up()
+            firing = fire_due(engine, due_timers(reader.rows, world.now()), world.now())
+            jobs = run_due(engine, due_jobs(reader.rows, world.now()), connectors, world.now())
+            if firing.fired or jobs.completed or jobs.failed:
+                applied += projector.catch_up()  # what the timers and jobs just recorded
+            if applied or firing.fired or firing.dropped or jobs.completed or jobs.failed:
+                click.echo(f"applied {applied} events; fired {firing.fired} timers ({firing.dropped} dropped); "
+                           f"jobs: {jobs.completed} done, {jobs.failed} failed ({jobs.incidents} incidents); lag "
+                           + ", ".join(f"{s.name} {s.lag}" for s in projector.status()))
+
+        supervision = Supervision("worker")
+        if not once:
+            click.echo(f"worker: started, polling every {interval:g} s", err=True)
+        while True:
+            try:
+                work()
+            except STORE_ERRORS as error:
+                # A connection cut off, the database restarting: each page, timer and job
+                # commits on its own, so nothing is half done; wait (longer each time in a
+                # row) and go on from where the log and the read models say.
+                delay = supervision.failed(error)
+                if once and supervision.failures >= ONCE_ATTEMPTS:
+                    raise
+                click.echo(f"worker: the store failed ({supervision.reason}); trying again in {delay:.1f} s",
+                           err=True)
+                world.sleep(delay)
+                continue
+            if supervision.succeeded():
+                click.echo("worker: the store answers again", err=True)
+            if once:
+                return
+            world.sleep(interval)
+
+
+@click.command("migrate", help="Create or update the store's tables and the read models' (once per deployment, "
+                              "before starting servers and workers with OKNO_CREATE_TABLES=no).")
+def migrate_command() -> None:
+
+    config = config_from_environment().migrating()
+    engine = new_engine(config)
+    try:
+        projector = new_projector(engine)
+        click.echo(f"store {config.url}: event store, case keys, notification and revoked-token tables ready")
+        for status in projector.status():
+            click.echo(f"read model {status.name} v{projector.model(status.name).version}: "
+                       f"position {status.position} of {status.head}"
+                       + (" (the worker rebuilds it from zero)" if status.position == 0 and status.head else ""))
+    finally:
+        engine.close()
+
+
+@click.group("projections", help="The read models: their positions, and rebuilding them.")
+def projections_group() -> None:
+    pass
+
+
+@projections_group.command("status", help="Each read model's position in the event log and its lag, and the "
+                                          "cases a read model could not fold (parked; exit 0 all the same).")
+def projections_status() -> None:
+
+    with open_engine() as engine:
+        projector = new_projector(engine)
+        parked = projector.parked()
+        for status in projector.status():
+            mine = [p for p in parked if p.model == status.name]
+            click.echo(f"{status.name}: position {status.position} of {status.head}, lag {status.lag}"
+                       + (f", {len(mine)} parked case(s)" if mine else ""))
+            for case in mine:
+                click.echo(f"  parked {case.number or case.case_id} at position {case.position} since "
+                           f"{case.parked_at.isoformat(timespec='seconds')}: {case.error}")
+        if parked:
+            click.echo(f"{len(parked)} parked case(s): their later events wait; fix the cause, then run "
+                       "`okno projections retry`")
+
+
+@projections_group.command("retry", help="Fold parked cases' waiting events again (all read models, or the one "
+                                         "named); those that fold now are unparked. Exit 1 if some still fail.")
+@click.argument("name", required=False)
+def projections_retry(name: str | None) -> None:
+
+    with open_engine() as engine:
+        projector = new_projector(engine)
+        if name is not None and name not in {m.name for m in projector.models}:
+            raise click.UsageError(f"no read model {name!r}; read models: "
+                                   f"{', '.join(m.name for m in projector.models)}")
+        outcome = projector.retry(name)
+        for case in outcome.unparked:
+            click.echo(f"{case.model}: {case.number or case.case_id} folds now: unparked")
+        for case in outcome.still_parked:
+            click.echo(f"{case.model}: {case.number or case.case_id} still fails: {case.error}")
+        click.echo(f"{len(outcome.unparked)} unparked, {len(outcome.still_parked)} still parked")
+        if outcome.still_parked:
+            sys.exit(1)
+
+
+@projections_group.command("rebuild", help="Rebuild read models from zero (all, or the one named).")
+@click.argument("name", required=False)
+def projections_rebuild(name: str | None) -> None:
+
+    with open_engine() as engine:
+        projector = new_projector(engine)
+        try:
+            models = [projector.model(name)] if name else projector.models
+        except KeyError:
+            raise click.UsageError(f"no read model {name!r}; read models: "
+                                   f"{', '.join(m.name for m in projector.models)}") from None
+        for model in models:
+            began = world.stopwatch()
+            with click.progressbar(length=projector.head(), label=f"rebuilding {model.name}",
+                                   file=sys.stderr) as bar:
+                applied = projector.rebuild(model, progress=bar.update)
+            elapsed = max(world.stopwatch() - began, 1e-9)
+            click.echo(f"{model.name}: {applied} events in {elapsed:.2f} s ({applied / elapsed:,.0f} events/s)")
+            parked = projector.parked(model.name)
+            if parked:
+                click.echo(f"{model.name}: {len(parked)} case(s) parked, their later events wait "
+                           "(see `okno projections status`)")
+
+
+@click.command("track", help="What a citizen sees: a case's status by its number and PIN.")
+@click.argument("number")
+@click.argument("pin")
+def track_command(number: str, pin: str) -> None:
+    from projections.queries import CLI_CLIENT, track
+
+    with open_engine() as engine:
+        status = track(new_reader(engine), number, pin, world.now(), CLI_CLIENT)
+        click.echo(f"Дело {status.number}: {status.service}")
+        click.echo(f"МФЦ: {status.office}; подано {status.opened_at[:10]}; "
+                   f"ожидаемый срок: {status.expected_completion or '—'}")
+        for stage in status.stages:
+            click.echo(f"  {stage['since'][:10]}  {stage['stage']}")
+        click.echo(status.next_action)
+
+
+@click.command("tasks", help="An office's work list.")
+@click.option("--office", required=True)
+@click.option("--role")
+@click.option("--limit", default=20, show_default=True)
+def tasks_command(office: str, role: str | None, limit: int) -> None:
+    from projections.queries import work_list
+
+    with open_engine() as engine:
+        now = world.now()
+        items = work_list(new_reader(engine), office, role, limit=limit)
+        if not items:
+            click.echo(f"no open tasks at {office}" + (f" for {role}" if role else ""))
+        for item in items:
+            age = item.age(now)
+            click.echo(f"{item.case_number}  {item.role or '-':10s} {item.name}  "
+                       f"(waiting {age.days} d {age.seconds // 3600} h; due {item.due_day or '—'})")
+
+
+@click.command("dashboard", help="An office's dashboard.")
+@click.argument("office")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="The day to look from (default: today).")
+def dashboard_command(office: str, day: datetime | None) -> None:
+    from projections.queries import office_dashboard
+
+    with open_engine() as engine:
+        board = office_dashboard(new_reader(engine), office, day.date() if day else world.now().date())
+        click.echo(f"{office} on {board.today}: {board.open_cases} open cases, {board.due_today} due today, "
+                   f"{board.overdue} overdue")
+        click.echo("tasks by role: " + ", ".join(f"{r} {n}" for r, n in board.tasks_by_role.items()))
+        click.echo("opened per day: " + ", ".join(f"{d} {n}" for d, n in board.opened_per_day.items()))
+        click.echo("completed per day: " + ", ".join(f"{d} {n}" for d, n in board.completed_per_day.items()))
+        for service, (median, p90) in board.lead_time_days.items():
+            click.echo(f"  lead time {service}: median {median} d, p90 {p90} d")
+
+
+@click.command("ranking", help="Offices ranked on on-time delivery, ratings, complaints and waiting in the queue.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), required=True)
+def ranking_command(since: datetime, until: datetime) -> None:
+    from projections.queries import office_ranking
+
+    with open_engine() as engine:
+        for r in office_ranking(new_reader(engine), since.date(), until.date()):
+            on_time = "—" if r.on_time_share is None else f"{r.on_time_share:.0%}"
+            rating = "—" if r.rating is None else f"{r.rating:.2f} ({r.ratings})"
+            waited = "—" if r.waiting_share is None else f"{r.waiting_share:.0%} of {r.visits}"
+            click.echo(f"{r.rank:3d}. {r.score:6.2f}  {r.name} ({r.office}): on time {on_time}, "
+                       f"rating {rating}, complaints {r.complaints}, called within the cap {waited}")
+
+
+@click.command("stats", help="Applications per service in a month, with on-time share and growth.")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--office")
+@click.option("--district")
+def stats_command(month: str, office: str | None, district: str | None) -> None:
+    from projections.queries import service_statistics
+
+    with open_engine() as engine:
+        for f in service_statistics(new_reader(engine), month, office, district):
+            on_time = "—" if f.on_time_share is None else f"{f.on_time_share:.0%}"
+            growth = "—" if f.growth is None else f"{f.growth:+.0%}"
+            click.echo(f"{f.applications:6d}  {f.title[:70]}  (completed {f.completed}, on time {on_time}, "
+                       f"vs last year {growth})")

@@ -1,0 +1,72 @@
+"""`okno serve` (the GraphQL API) and `okno token` (bearer tokens for it)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+
+from engine import world
+from engine.store import config_from_environment
+from okno.bootstrap import (
+    new_services,
+    new_tokens,
+    open_engine,
+)
+
+
+@click.command("serve", help="Serve the GraphQL API (GraphiQL at /graphql), /healthz and /metrics.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--read-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
+              help="Seconds a request's whole body may take to arrive; a slower one gets 408.")
+def serve_command(host: str, port: int, read_timeout: float) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    click.echo(f"okno serving on http://{host}:{port}/graphql (store: {config_from_environment().url})")
+    uvicorn.run(create_app(new_services, read_timeout=read_timeout), host=host, port=port, log_level="warning")
+
+
+@click.group("token", help="Bearer tokens for the API.")
+def token_group() -> None:
+    pass
+
+
+@token_group.command("create", help="Issue a signed bearer token (it lives at most OKNO_TOKEN_MAX_HOURS, "
+                                     "12 hours by default).")
+@click.option("--role", required=True, type=click.Choice(["operator", "supervisor", "analyst", "auditor",
+                                                           "integrator"]))
+@click.option("--office", help="The office an operator or supervisor works in (only for those roles).")
+@click.option("--subject", required=True, help="Who the token is for: the actor recorded on what it does.")
+@click.option("--hours", type=click.FloatRange(min=0, min_open=True),
+              help="How long it lives (default and most: OKNO_TOKEN_MAX_HOURS).")
+def token_create(role: str, office: str | None, subject: str, hours: float | None) -> None:
+
+    tokens = new_tokens(None)
+    click.echo(tokens.issue(subject, role, office, world.now(), None if hours is None else timedelta(hours=hours)))
+
+
+@token_group.command("revoke", help="Revoke a token: every server refuses it within seconds.")
+@click.argument("token", required=False)
+@click.option("--id", "token_id", help="The token's id (its jti claim) instead of the token itself.")
+def token_revoke(token: str | None, token_id: str | None) -> None:
+
+    if (token is None) == (token_id is None):
+        raise click.UsageError("name the token, or its id with --id")
+    with open_engine() as engine:
+        tokens = new_tokens(engine)
+        revoked = tokens.revoke(token, token_id=token_id, by=_operator(), now=world.now())
+    state = "revoked" if revoked.new else "already revoked"
+    click.echo(f"{state} {revoked.token_id}" + (f" (subject {revoked.subject})" if token is not None else ""))
+
+
+def _operator() -> str:
+    """Who ran the command, as the revocation's record: the OS user."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
