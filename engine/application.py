@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import psycopg
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository, project_aggregate
 from eventsourcing.persistence import (
     IntegrityError,
     InternalError,
@@ -22,9 +22,9 @@ from eventsourcing.persistence import (
     PersistenceError,
     ProgrammingError,
 )
+from eventsourcing.utils import strtobool
 
 from engine.access_log import PersonalDataAccess, access_log_id
-from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import (
     Acknowledge,
     ClaimTask,
@@ -45,6 +45,7 @@ from engine.bpmn.runtime import (
 from engine.bpmn.sources import ProcessBundle, SourceFile
 from engine.bpmn.validation import Problem, validate
 from engine.case import Case, case_id_for
+from engine.case_steps import CaseSteps
 from engine.catalog import CatalogInvalid, Service
 from engine.connections import discard_broken_connections
 from engine.connectors.notifications import NotificationOutbox
@@ -92,6 +93,23 @@ CHANNELS = frozenset({"window", "portal", "terminal", "call_centre", "remote_off
 SOURCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://okno.example/process-source")
 
 
+class CaseRepository(Repository[UUID]):
+    """The library's repository, folding stored events through one engine's
+    :meth:`CaseSteps.fold` unless told otherwise: a case is only ever rebuilt with its
+    steps recomputed and checked, also when the library loads one itself (a snapshot)."""
+
+    def __init__(self, steps: CaseSteps, **options: Any) -> None:
+        super().__init__(**options)
+        self.steps = steps
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, projector_func: Any = project_aggregate,
+            fastforward_skipping: bool = False, deepcopy_from_cache: bool = True) -> Any:
+        if projector_func is project_aggregate:
+            projector_func = self.steps.fold
+        return super().get(aggregate_id, version=version, projector_func=projector_func,
+                           fastforward_skipping=fastforward_skipping, deepcopy_from_cache=deepcopy_from_cache)
+
+
 class OknoStore(Application[UUID]):
     name = "okno"
     # A snapshot every 10 events keeps loading a case O(1) in its history length; an
@@ -101,6 +119,20 @@ class OknoStore(Application[UUID]):
         "AGGREGATE_CACHE_MAXSIZE": "2000",
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
+
+    def __init__(self, steps: CaseSteps, env: dict[str, str]) -> None:
+        self.steps = steps  # before the library's __init__, which constructs the repository
+        super().__init__(env=env)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's own construction (the same settings from ``env``), as a CaseRepository."""
+        size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CaseRepository(
+            self.steps, event_store=self.events, snapshot_store=self.snapshots,
+            cache_maxsize=int(size) if size else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")))
 
     def _take_snapshots(self, processing_event: Any) -> None:
         """Snapshot a case from the aggregate just saved. The library's own way rebuilds
@@ -168,7 +200,10 @@ class Engine:
 
     def __init__(self, config: StoreConfig, *, master_key: bytes, entropy: Entropy) -> None:
         self.config = config
-        self.store = schema_ready(lambda: OknoStore(env=config.env))
+        # This engine's own process library, runtime and live workflows: nothing of them is
+        # shared with another engine in the same process.
+        self.steps = CaseSteps()
+        self.store = schema_ready(lambda: OknoStore(self.steps, env=config.env))
         if config.is_postgres:
             discard_broken_connections(self.store.recorder.datastore)  # type: ignore[attr-defined]
         dialect = "postgres" if config.is_postgres else "sqlite"
@@ -227,7 +262,7 @@ class Engine:
             if source_id not in self.store.repository:
                 stored.append(ProcessSource._create(ProcessSource.Stored, id=source_id, timestamp=at,
                                                     bundle=bundle.to_dict()))
-            LIBRARY.add(bundle)
+            self.steps.library.add(bundle)
             report.deployed.append(Deployed(bundle.process_id, bundle.version,
                                             directory.deploy(bundle.process_id, bundle.version, at)))
         self._save(directory, *stored)
@@ -252,14 +287,14 @@ class Engine:
         return changed
 
     def ensure_version(self, version: str) -> None:
-        if LIBRARY.knows(version):
+        if self.steps.library.knows(version):
             return
         try:
             source: Any = self.store.repository.get(uuid5(SOURCE_NAMESPACE, version))
         except AggregateNotFoundError:
-            return  # LIBRARY.get() will report the unknown version
+            return  # the library's get() will report the unknown version
         assert isinstance(source, ProcessSource)
-        LIBRARY.add(ProcessBundle.from_dict(source.bundle))
+        self.steps.library.add(ProcessBundle.from_dict(source.bundle))
 
     # -- cases ------------------------------------------------------------------------
     # Each command declares how its arguments from outside are checked (engine.input_checks):
@@ -347,9 +382,10 @@ class Engine:
             preconditions()
         case_id = case_id_for(number)
         sealed = self.vault.seal_new(case_id, applicant, drawn=drawn)  # nothing written yet
+        step = self.steps.opening(version, case_id, at, start)  # refuses when the model fails at its start
         case = Case.open(number=number, service=service, office=office, channel=channel,
-                         process_version=version, applicant=sealed.fields, start=start, actor=actor, at=at,
-                         idempotency_key=idempotency_key)  # refuses when the model fails at its start
+                         process_version=version, applicant=sealed.fields, start=start, step=step, actor=actor,
+                         at=at, idempotency_key=idempotency_key)
         if not self.vault.keep(sealed):  # another attempt of this request stored the case's key first
             raise ConcurrencyConflict(number, 0)
         return case, True
@@ -483,13 +519,12 @@ class Engine:
 
     def diagram(self, number: str) -> str:
         """The case's process as SVG, with the path taken and the current tasks highlighted."""
-        from engine.case import RUNTIME
         from engine.diagram import render_svg
 
         case = self.get_case(number)
-        process = LIBRARY.get(case.process_version)
-        done, active = RUNTIME.element_states(process, case.id, case.state, case.modified_on)
-        return render_svg(process.bundle, done, active, title=f"{case.number} — {case.service} — {case.status}")
+        done, active = self.steps.element_states(case)
+        bundle = self.steps.library.get(case.process_version).bundle
+        return render_svg(bundle, done, active, title=f"{case.number} — {case.service} — {case.status}")
 
     def personal_data_reads(self, number: str) -> list[PersonalDataAccess.Read]:
         case_id = case_id_for(number)
@@ -565,7 +600,7 @@ class Engine:
         if at < case.modified_on:
             raise InvalidInput(f"time {at.isoformat()} is before the case's last event "
                                f"({case.modified_on.isoformat()})")
-        step = case.compute(step_input, at)
+        step = self.steps.next(case, step_input, at)
         case.record(event_class, step_input, step, actor=actor, at=at, idempotency_key=idempotency_key)
         return case, step
 

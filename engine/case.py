@@ -4,38 +4,32 @@ Each event records ONE input (what came from outside) and the effects it had. Th
 aggregate's state is what replaying the inputs through the case's pinned process
 version gives; the effects are a record for readers and for the auditor's check.
 
-On the live path a command computes its step once and hands it to ``apply`` (see
-:func:`prepared`); when a case is rebuilt from stored events, ``apply`` recomputes the
-step from the input and refuses a case whose recorded effects it does not reproduce.
+An event's effect on the case is its step's (the new workflow state and the effects),
+which only running the process computes, so an event's ``apply`` cannot make it alone:
+whoever holds the step folds it in with :meth:`Case.advance` right after the event is
+applied. A command computes the step once and passes it to :meth:`Case.open` or
+:meth:`Case.record`; an engine rebuilding a case from stored events recomputes each step
+from its input and refuses a case whose recorded effects it does not reproduce
+(engine.case_steps, the store's projector). Nothing is handed over out of sight.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from engine.bpmn.inputs import input_from_dict, input_to_dict
-from engine.bpmn.library import LIBRARY
-from engine.bpmn.runtime import Input, LiveCache, Runtime, StartCase, Step, canonical
+from engine.bpmn.inputs import input_to_dict
+from engine.bpmn.runtime import Input, StartCase, Step, canonical
 from engine.effects import check_effects
-from engine.errors import IdempotencyKeyReused, IntegrityViolation, ReplayDivergence
+from engine.errors import IdempotencyKeyReused
 from engine.idempotency import request_id
-from engine.integrity import GENESIS, chain_of, link
+from engine.integrity import GENESIS, link
 
 CASE_NAMESPACE = UUID("6f6b6e6f-0000-4000-8000-00000000ca5e")
-RUNTIME = Runtime()
-# Commands keep the workflows they step (see LiveCache): enough for the cases in flight on
-# one process at once (the benchmark works 50), small beside the aggregate cache.
-LIVE_WORKFLOWS = LiveCache(256)
-
-_prepared: ContextVar[Step | None] = ContextVar("okno_prepared_step", default=None)
 
 
 def fingerprint(step_input: dict[str, Any]) -> str:
@@ -45,23 +39,6 @@ def fingerprint(step_input: dict[str, Any]) -> str:
 
 def case_id_for(number: str) -> UUID:
     return uuid5(CASE_NAMESPACE, number)
-
-
-@contextmanager
-def prepared(step: Step) -> Iterator[None]:
-    token = _prepared.set(step)
-    try:
-        yield
-    finally:
-        _prepared.reset(token)
-
-
-def _take_prepared(effects: dict[str, Any]) -> Step | None:
-    step = _prepared.get()
-    if step is None or step.effects is not effects:
-        return None
-    _prepared.set(None)
-    return step
 
 
 class Case(Aggregate):
@@ -97,8 +74,7 @@ class Case(Aggregate):
         chain: str  # SHA-256 over this event and the previous one's chain (engine.integrity)
 
         def apply(self, aggregate: Aggregate) -> None:
-            assert isinstance(aggregate, Case)
-            aggregate.advance(self)
+            """Nothing the event can do alone: its step is folded in by :meth:`Case.advance`."""
 
     class Opened(Event, Aggregate.Created):
         number: str
@@ -124,8 +100,7 @@ class Case(Aggregate):
             aggregate.awaiting = []
             aggregate.idempotency = {}
             aggregate.keyed_requests = {}
-            aggregate.state = ""
-            aggregate.advance(self)
+            aggregate.state = ""  # the opening step's state comes with it, in advance()
 
     class TaskCompleted(Event):
         pass
@@ -164,23 +139,11 @@ class Case(Aggregate):
         pass
 
     # -- evolving state ---------------------------------------------------------
-    def advance(self, event: Case.Event) -> None:
-        step = _take_prepared(event.effects)
-        if step is None:
-            # Rebuilt from the store: the event must be the one that was recorded.
-            previous = GENESIS if isinstance(event, Case.Opened) else self.chain
-            if chain_of(event, previous) != event.chain:
-                raise IntegrityViolation(
-                    f"case {getattr(self, 'number', event.originator_id)} version {event.originator_version}: "
-                    "the stored event does not match its hash chain (edited, deleted or reordered)")
-            # Recomputed the way replay's reference does, restoring the workflow from the
-            # state: loading a case never trusts a workflow kept in memory.
-            step = self._recompute(input_from_dict(event.input), event.timestamp)
-            if canonical(step.effects) != canonical(event.effects):
-                raise ReplayDivergence(
-                    f"case {self.number} version {event.originator_version}: replaying the input "
-                    "does not reproduce the recorded effects"
-                )
+    def advance(self, event: Case.Event, step: Step) -> None:
+        """Fold in the step ``event`` recorded, just after the event was applied: computed by
+        the command that records it, or recomputed (and checked) when the case is rebuilt."""
+        if event.originator_version != self.version:
+            raise ValueError(f"event version {event.originator_version} is not the case's {self.version}")
         self.state = step.state
         self.chain = event.chain
         effects = step.effects
@@ -205,21 +168,6 @@ class Case(Aggregate):
             self.status = "withdrawn"
         if event.idempotency_key:
             self.requests[request_id(event.actor, event.idempotency_key)] = fingerprint(event.input)
-
-    def compute(self, step: Input, at: datetime) -> Step:
-        """The step an input would make now; records nothing. Runs on the case's live
-        workflow when one is kept in exactly this case's state, which gives the same step
-        byte for byte as restoring it (tests/engine: recorded histories, replay property)."""
-        process = LIBRARY.get(self.process_version)
-        if isinstance(step, StartCase):
-            return RUNTIME.start(process, self.id, at, step)
-        return RUNTIME.apply_kept(process, self.id, self.state, at, step, LIVE_WORKFLOWS)
-
-    def _recompute(self, step: Input, at: datetime) -> Step:
-        process = LIBRARY.get(self.process_version)
-        if isinstance(step, StartCase):
-            return RUNTIME.start(process, self.id, at, step)
-        return RUNTIME.apply(process, self.id, self.state, at, step)
 
     @property
     def requests(self) -> dict[str, str]:
@@ -259,19 +207,20 @@ class Case(Aggregate):
     # -- commands ------------------------------------------------------------------
     @classmethod
     def open(cls, *, number: str, service: str, office: str, channel: str, process_version: str,
-             applicant: dict[str, str], start: StartCase, actor: str, at: datetime,
+             applicant: dict[str, str], start: StartCase, step: Step, actor: str, at: datetime,
              idempotency_key: str | None) -> Case:
+        """A new case, with ``step`` the one ``start`` made (engine.case_steps.CaseSteps.opening)."""
         case_id = case_id_for(number)
-        step = RUNTIME.start_kept(LIBRARY.get(process_version), case_id, at, start, LIVE_WORKFLOWS)
         opened = {"number": number, "service": service, "office": office, "channel": channel,
                   "process_version": process_version, "applicant": applicant}
         check_effects(step.effects)  # never record an event a read model cannot fold
         chain = link(GENESIS, version=1, kind="Opened", timestamp=at, actor=actor, input=input_to_dict(start),
                      effects=step.effects, idempotency_key=idempotency_key, opened=opened)
-        with prepared(step):
-            return cls._create(cls.Opened, id=case_id, timestamp=at, input=input_to_dict(start),
-                               effects=step.effects, actor=actor, idempotency_key=idempotency_key, chain=chain,
-                               **opened)
+        case = cls._create(cls.Opened, id=case_id, timestamp=at, input=input_to_dict(start),
+                           effects=step.effects, actor=actor, idempotency_key=idempotency_key, chain=chain,
+                           **opened)
+        case.advance(case.last_pending(), step)
+        return case
 
     def record(self, event_class: type[Case.Event], step_input: Input, step: Step, *, actor: str,
                at: datetime, idempotency_key: str | None) -> None:
@@ -279,6 +228,12 @@ class Case(Aggregate):
         check_effects(step.effects)  # never record an event a read model cannot fold
         chain = link(self.chain, version=self.version + 1, kind=event_class.__name__, timestamp=at, actor=actor,
                      input=recorded_input, effects=step.effects, idempotency_key=idempotency_key)
-        with prepared(step):
-            self.trigger_event(event_class, timestamp=at, input=recorded_input, effects=step.effects, actor=actor,
-                               idempotency_key=idempotency_key, chain=chain)
+        self.trigger_event(event_class, timestamp=at, input=recorded_input, effects=step.effects, actor=actor,
+                           idempotency_key=idempotency_key, chain=chain)
+        self.advance(self.last_pending(), step)
+
+    def last_pending(self) -> Case.Event:
+        """The event just triggered (it waits in the pending events until saved)."""
+        event = self.pending_events[-1]
+        assert isinstance(event, Case.Event)
+        return event

@@ -11,9 +11,9 @@ from typing import Any
 from uuid import UUID
 
 from engine.bpmn.inputs import input_from_dict
-from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import Input, LiveCase, StartCase, canonical
-from engine.case import RUNTIME, Case
+from engine.case import Case
+from engine.case_steps import CaseSteps
 from engine.errors import OknoError
 from engine.integrity import broken_links
 
@@ -77,23 +77,24 @@ class HistoryEntry:
     data_change: dict[str, Any]  # {"set": {name: value}, "removed": [name]}
 
 
-def history(events: Iterable[Case.Event]) -> list[HistoryEntry]:
-    """Every event of a case with the change it made to the case data (by replaying it)."""
+def history(steps: CaseSteps, events: Iterable[Case.Event]) -> list[HistoryEntry]:
+    """Every event of a case with the change it made to the case data (by replaying it
+    on ``steps``, an engine's library and runtime)."""
     events = list(events)
     if not events or not isinstance(events[0], Case.Opened):
         return []
     first = events[0]
-    process = LIBRARY.get(first.process_version)
+    process = steps.library.get(first.process_version)
     entries: list[HistoryEntry] = []
     state: str | None = None
     before: dict[str, Any] = {}
     for event in events:
         step_input = input_from_dict(event.input)
         if isinstance(step_input, StartCase):
-            step = RUNTIME.start(process, event.originator_id, event.timestamp, step_input)
+            step = steps.runtime.start(process, event.originator_id, event.timestamp, step_input)
         else:
             assert state is not None
-            step = RUNTIME.apply(process, event.originator_id, state, event.timestamp, step_input)
+            step = steps.runtime.apply(process, event.originator_id, state, event.timestamp, step_input)
         state = step.state
         after = step.data if step.data or not before else before
         change = {"set": {k: v for k, v in after.items() if before.get(k, _MISSING) != v},
@@ -119,24 +120,24 @@ class Verdict:
     gaps: tuple[int, ...]
 
 
-def verify(events: list[Case.Event]) -> Verdict:
+def verify(steps: CaseSteps, events: list[Case.Event]) -> Verdict:
     """Replay a stored case and check its hash chain."""
-    report = replay_case(events)
+    report = replay_case(steps, events)
     broken = broken_links(events)
     return Verdict(report.number, report.ok and not broken, tuple(broken),
                    tuple((c.version, c.kind, c.error) for c in report.divergences()), tuple(report.gaps))
 
 
-def replay_case(events: Iterable[Case.Event]) -> CaseReplay:
+def replay_case(steps: CaseSteps, events: Iterable[Case.Event]) -> CaseReplay:
     """Replay a stored case (its events as the store returns them)."""
     events = list(events)
     if not events or not isinstance(events[0], Case.Opened):
         return CaseReplay(number="?", gaps=[1])
     first = events[0]
-    return replay(first.process_version, first.originator_id, first.number, [Recorded.of(e) for e in events])
+    return replay(steps, first.process_version, first.originator_id, first.number, [Recorded.of(e) for e in events])
 
 
-def replay(process_version: str, case_id: UUID, number: str, records: list[Recorded]) -> CaseReplay:
+def replay(steps: CaseSteps, process_version: str, case_id: UUID, number: str, records: list[Recorded]) -> CaseReplay:
     """Replay a case with one live workflow (start, then each input in turn, compared
     step by step with the recorded effects); if anything differs, replay it again the way
     commands and loading a case do (restore the workflow from each step's serialized state)
@@ -161,24 +162,25 @@ def replay(process_version: str, case_id: UUID, number: str, records: list[Recor
     can rewrite the store can recompute a consistent history anyway: the hash chain has no
     secret. So the final state is not also checked against a restore-path replay, which
     would cost what the live path saves."""
-    live = replay_live(process_version, case_id, number, records)
+    live = replay_live(steps, process_version, case_id, number, records)
     if live.ok:
         return live
-    return replay_restoring(process_version, case_id, number, records)
+    return replay_restoring(steps, process_version, case_id, number, records)
 
 
-def replay_live(process_version: str, case_id: UUID, number: str, records: list[Recorded]) -> CaseReplay:
+def replay_live(steps: CaseSteps, process_version: str, case_id: UUID, number: str,
+                records: list[Recorded]) -> CaseReplay:
     """Replay with one live workflow; stops at the first difference (see :func:`replay`)."""
-    process = LIBRARY.get(process_version)
+    process = steps.library.get(process_version)
     case: LiveCase | None = None
 
     def step(step_input: Input, record: Recorded) -> tuple[bool, dict[str, Any]]:
         nonlocal case
         if isinstance(step_input, StartCase):
-            case, effects = RUNTIME.start_live(process, case_id, record.timestamp, step_input)
+            case, effects = steps.runtime.start_live(process, case_id, record.timestamp, step_input)
         else:
             assert case is not None  # _replay refuses a history that does not begin with the opening
-            effects = RUNTIME.apply_live(case, record.timestamp, step_input)
+            effects = steps.runtime.apply_live(case, record.timestamp, step_input)
         # Only a verdict of "reproduced" is kept from this path (a failure is replayed
         # again), so the replayed effects are not decoded here.
         return effects == canonical(record.effects), record.effects
@@ -186,19 +188,20 @@ def replay_live(process_version: str, case_id: UUID, number: str, records: list[
     return _replay(number, records, step, stop_at_difference=True)
 
 
-def replay_restoring(process_version: str, case_id: UUID, number: str, records: list[Recorded]) -> CaseReplay:
+def replay_restoring(steps: CaseSteps, process_version: str, case_id: UUID, number: str,
+                     records: list[Recorded]) -> CaseReplay:
     """Replay a case as commands compute it: each input applied to the workflow restored
     from the previous step's serialized state. The reference for :func:`replay`."""
-    process = LIBRARY.get(process_version)
+    process = steps.library.get(process_version)
     state: str | None = None
 
     def step(step_input: Input, record: Recorded) -> tuple[bool, dict[str, Any]]:
         nonlocal state
         if isinstance(step_input, StartCase):
-            made = RUNTIME.start(process, case_id, record.timestamp, step_input)
+            made = steps.runtime.start(process, case_id, record.timestamp, step_input)
         else:
             assert state is not None  # _replay refuses a history that does not begin with the opening
-            made = RUNTIME.apply(process, case_id, state, record.timestamp, step_input)
+            made = steps.runtime.apply(process, case_id, state, record.timestamp, step_input)
         state = made.state
         return canonical(made.effects) == canonical(record.effects), made.effects
 

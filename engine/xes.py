@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from engine.bpmn.library import LIBRARY
+from engine.bpmn.library import ProcessLibrary
 from engine.case import Case
 
 XES_NS = "http://www.xes-standard.org/"
@@ -21,8 +21,8 @@ EXTENSIONS = (
 )
 
 
-def write_xes(cases: Iterable[list[Case.Event]], out: IO[bytes]) -> int:
-    """Write the log; return the number of traces written."""
+def write_xes(library: ProcessLibrary, cases: Iterable[list[Case.Event]], out: IO[bytes]) -> int:
+    """Write the log (element names from ``library``, an engine's); return the number of traces written."""
     count = 0
     with etree.xmlfile(out, encoding="utf-8") as xml:
         xml.write_declaration()
@@ -39,18 +39,18 @@ def write_xes(cases: Iterable[list[Case.Event]], out: IO[bytes]) -> int:
             xml.write(event_global)
             xml.write(etree.Element("classifier", name="Activity", keys="concept:name"))
             for events in cases:
-                trace = _trace(events)
+                trace = _trace(library, events)
                 if trace is not None:
                     xml.write(trace)
                     count += 1
     return count
 
 
-def _trace(events: list[Case.Event]) -> Any:
+def _trace(library: ProcessLibrary, events: list[Case.Event]) -> Any:
     opened = events[0] if events else None
     if not isinstance(opened, Case.Opened):
         return None
-    elements = LIBRARY.get(opened.process_version).elements
+    elements = library.get(opened.process_version).elements
     trace = etree.Element("trace")
     _attribute(trace, "string", "concept:name", opened.number)
     _attribute(trace, "string", "okno:service", opened.service)

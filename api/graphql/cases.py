@@ -123,7 +123,7 @@ class Case(Node):
         return [HistoryEvent(version=h.version, kind=h.kind, at=h.timestamp.isoformat(), actor=h.actor,
                              input=cast(JSON, h.input), effects=cast(JSON, h.effects),
                              data_change=cast(JSON, h.data_change))
-                for h in history(events)]
+                for h in history(engine.steps, events)]
 
     @strawberry.field(description="Auditors: who read the applicant's personal data, when and why.")
     def personal_data_reads(self, info: strawberry.Info[Context, None]) -> list[PersonalDataRead]:

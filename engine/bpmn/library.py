@@ -101,7 +101,7 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
 
 
 class ProcessLibrary:
-    """Every deployed version, compiled at most once per process lifetime."""
+    """Every version an engine has met, compiled at most once in the engine's lifetime."""
 
     def __init__(self) -> None:
         self._compiled: dict[str, CompiledProcess] = {}
@@ -125,8 +125,3 @@ class ProcessLibrary:
                     raise UnknownProcessVersion(version)
                 self._compiled[version] = compile_bundle(bundle)
             return self._compiled[version]
-
-
-# Process versions are content hashes, so one library per OS process serves every store:
-# the same version id always means the same content.
-LIBRARY = ProcessLibrary()

@@ -33,7 +33,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn import determinism, jobs
 from engine.bpmn.forms import check_task_data
 from engine.bpmn.library import CompiledProcess
-from engine.bpmn.script_engine import SCRIPT_ENGINE
+from engine.bpmn.script_engine import SandboxedScriptEngine
 from engine.errors import (
     ExpressionError,
     InvalidInput,
@@ -157,8 +157,9 @@ class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def restore_state(self, dct: dict[str, Any], process: CompiledProcess) -> BpmnWorkflow:
-        workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=SCRIPT_ENGINE,
+    def restore_state(self, dct: dict[str, Any], process: CompiledProcess,
+                      script_engine: SandboxedScriptEngine) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=script_engine,
                                 deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], uuid.UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(uuid.UUID(dct["root"]))
@@ -199,7 +200,11 @@ def _explain(error: Exception) -> str:
 
 
 class Runtime:
-    """Runs inputs against compiled processes inside a deterministic case context."""
+    """Runs inputs against compiled processes inside a deterministic case context, with
+    its own script engine (an engine's runtime shares nothing with another's)."""
+
+    def __init__(self) -> None:
+        self.script_engine = SandboxedScriptEngine()
 
     def start(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase) -> Step:
         workflow, outcome = self._start(process, case_id, at, start)
@@ -256,7 +261,7 @@ class Runtime:
                start: StartCase) -> tuple[BpmnWorkflow, _Outcome]:
         with determinism.case_context(case_id, at, 0) as context:
             with _spiff_errors("the process failed to start"):
-                workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=SCRIPT_ENGINE)
+                workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=self.script_engine)
                 before = _Snapshot.empty()
                 workflow.get_next_task(spec_name="Start").data.update(deepcopy(start.data))
                 workflow.do_engine_steps()
@@ -272,7 +277,7 @@ class Runtime:
         with determinism.case_context(case_id, at, stored["ids"]) as context:
             if workflow is None or before is None:
                 with _spiff_errors("the case's state could not be restored"):
-                    workflow = _CONVERTER.restore_state(stored["workflow"], process)
+                    workflow = _CONVERTER.restore_state(stored["workflow"], process, self.script_engine)
                 before = _Snapshot.of(workflow, process)
             claims: dict[str, str] = stored.get("claims", {})
             changed: list[dict[str, Any]] = []
@@ -310,7 +315,7 @@ class Runtime:
         """The BPMN elements a case has passed, and those it is at now (for drawing it)."""
         stored = json.loads(state)
         with determinism.case_context(case_id, at, stored["ids"]):
-            workflow = _CONVERTER.restore_state(stored["workflow"], process)
+            workflow = _CONVERTER.restore_state(stored["workflow"], process, self.script_engine)
             done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
                     if t.task_spec.bpmn_id}
             # STARTED: a service task waiting for its connector.

@@ -44,6 +44,3 @@ class SandboxedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             check_expression(expression)
         except ExpressionError as error:
             raise SyntaxError(str(error)) from None
-
-
-SCRIPT_ENGINE = SandboxedScriptEngine()

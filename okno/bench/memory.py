@@ -19,9 +19,9 @@ from eventsourcing.utils import get_topic
 
 from engine.application import Engine
 from engine.bpmn.inputs import input_to_dict
-from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import StartCase
-from engine.case import RUNTIME, Case, case_id_for
+from engine.case import Case, case_id_for
+from engine.case_steps import CaseSteps
 from engine.integrity import GENESIS, link
 from okno.bench.clock import rate, stopwatch
 from okno.bench.throughput import region
@@ -72,8 +72,9 @@ def bulk_open(engine: Engine, count: int, seed: int, progress: Callable[[int], N
         key = (arrival.service, arrival.office, day)
         template = templates.get(key)
         if template is None:
-            template = templates[key] = _template(directory, arrival.service, arrival.office, arrival.channel,
-                                                  arrival.at + timedelta(days=7 * (day // 5) + day % 5))
+            opened_at = arrival.at + timedelta(days=7 * (day // 5) + day % 5)
+            template = templates[key] = _template(engine.steps, directory, arrival.service, arrival.office,
+                                                  arrival.channel, opened_at)
         number = f"{arrival.office}-B{index:09d}"
         case_id = case_id_for(number)
         effects_text = template.effects
@@ -106,13 +107,13 @@ def bulk_open(engine: Engine, count: int, seed: int, progress: Callable[[int], N
     return BulkFigures(count, written, stopwatch() - began)
 
 
-def _template(directory: Any, service: str, office: str, channel: str, at: datetime) -> _Template:
+def _template(steps: CaseSteps, directory: Any, service: str, office: str, channel: str, at: datetime) -> _Template:
     from engine.catalog import Service
 
     entry = Service.from_dict(directory.services[service])
     version = directory.current_version(entry.process)
-    process = LIBRARY.get(version)
-    step = RUNTIME.start(process, TEMPLATE, at, StartCase({"service_code": service, "office": office,
+    process = steps.library.get(version)
+    step = steps.runtime.start(process, TEMPLATE, at, StartCase({"service_code": service, "office": office,
                                                            "channel": channel}))
     ids = json.loads(step.state)["ids"]
     return _Template(json.dumps(step.effects, ensure_ascii=False), ids, at, version)

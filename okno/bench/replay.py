@@ -47,7 +47,7 @@ def _verify(engine: Engine, number: str) -> bool:
     first = events[0]
     assert isinstance(first, Case.Opened)
     engine.ensure_version(first.process_version)
-    return verify(events).ok
+    return verify(engine.steps, events).ok
 
 
 def _worker(config: StoreConfig, numbers: list[str], barrier: Any, results: Any) -> None:

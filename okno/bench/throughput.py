@@ -18,10 +18,10 @@ from SpiffWorkflow.util.task import TaskState
 from engine.application import Engine
 from engine.bpmn import determinism
 from engine.bpmn.inputs import input_from_dict
-from engine.bpmn.library import LIBRARY, CompiledProcess
+from engine.bpmn.library import CompiledProcess
 from engine.bpmn.runtime import CompleteJob, CompleteTask, DeliverMessage, FireTimer, StartCase, _waiting_message
-from engine.bpmn.script_engine import SCRIPT_ENGINE
 from engine.case import Case
+from engine.case_steps import CaseSteps
 from engine.catalog import Service
 from engine.offices import Office
 from engine.store import StoreConfig
@@ -109,21 +109,22 @@ def recorded_inputs(engine: Engine, numbers: list[str]) -> list[Recorded]:
     return found
 
 
-def bare_spiff(cases: list[Recorded]) -> Run:
+def bare_spiff(engine_steps: CaseSteps, cases: list[Recorded]) -> Run:
     """The same inputs straight into SpiffWorkflow, one workflow object in memory per
     case: what interpreting the BPMN costs with nothing around it. Okno's own
     bookkeeping inputs (claims, ratings, acknowledgements) are no work for SpiffWorkflow."""
     steps = completed = 0
     began = stopwatch()
     for case in cases:
-        process = LIBRARY.get(case.process_version)
+        process = engine_steps.library.get(case.process_version)
         workflow = None
         ids = 0
         for data, at in case.steps:
             step = input_from_dict(data)
             with determinism.case_context(case.case_id, at, ids) as context:
                 if isinstance(step, StartCase):
-                    workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=SCRIPT_ENGINE)
+                    workflow = BpmnWorkflow(process.spec, process.subprocess_specs,
+                                            script_engine=engine_steps.runtime.script_engine)
                     workflow.get_next_task(spec_name="Start").data.update(step.data)
                     workflow.do_engine_steps()
                 else:

@@ -18,7 +18,6 @@ from typing import Any
 from uuid import UUID
 
 from engine.application import Engine
-from engine.bpmn.library import LIBRARY
 from engine.case import Case
 from engine.catalog import Service
 from engine.expressions.time_functions import ZONE as MOSCOW
@@ -158,7 +157,7 @@ class Driver:
             result = JOB_RESULTS.get(str(job.get("connector")), {})
             return lambda: engine.complete_job(number, job["task"], dict(result), actor="bench-worker", at=at)
         for task in case.open_tasks:
-            element = LIBRARY.get(case.process_version).elements[task["element"]]
+            element = engine.steps.library.get(case.process_version).elements[task["element"]]
             actor = f"{case.office}/{element.role or 'operator'}"
             if not task.get("holder") and rng.random() < CLAIMED:
                 return lambda: engine.claim_task(number, task["task"], actor=actor, at=at)

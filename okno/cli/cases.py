@@ -63,7 +63,7 @@ def audit_history(number: str, as_of: datetime | None) -> None:
             moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
             events = [e for e in events if e.timestamp <= moment]
         engine.ensure_version(opened.process_version)
-        for entry in history(events):
+        for entry in history(engine.steps, events):
             click.echo(f"v{entry.version} {entry.timestamp.isoformat()} {entry.kind} by {entry.actor}")
             click.echo(f"  input:   {json.dumps(entry.input, ensure_ascii=False)}")
             effects = {k: v for k, v in entry.effects.items() if v not in ([], None, False)}
@@ -89,7 +89,7 @@ def audit_export(fmt: str, output: Path) -> None:
                     yield events
 
         with output.open("wb") as out:
-            written = write_xes(cases(), out)
+            written = write_xes(engine.steps.library, cases(), out)
     click.echo(f"{written} cases written to {output} ({fmt.upper()})")
 
 
@@ -156,7 +156,7 @@ def _verify_one(engine: Engine, number: str) -> Verdict:
     if not events or not isinstance(events[0], Case.Opened):
         raise UnknownCase(number)
     engine.ensure_version(events[0].process_version)
-    return verify(events)
+    return verify(engine.steps, events)
 
 
 _worker_engine: Engine | None = None

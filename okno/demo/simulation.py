@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.application import Engine, scan_cases
-from engine.bpmn.library import LIBRARY
 from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
@@ -175,7 +174,7 @@ class Simulation:
             if timer["due"] and datetime.fromisoformat(timer["due"]) <= at:
                 return lambda: self.engine.fire_timer(case.number, timer["element"], at=at)
         for task in case.open_tasks:
-            element = LIBRARY.get(case.process_version).elements[task["element"]]
+            element = self.engine.steps.library.get(case.process_version).elements[task["element"]]
             handout = any(hint in element.name.lower() or hint in element.id.lower() for hint in HANDOUT_HINTS)
             never = zlib.crc32(case.number.encode()) % NEVER_COLLECTED == 0
             if handout and (arrival or never or rng.random() > 0.35):

@@ -20,7 +20,7 @@ def test_the_xes_export_reads_back_in_pm4py_and_a_process_model_is_discovered(en
     opened = simulated_region(engine, days=3)
     numbers = sorted(scan_cases(engine))
     buffer = io.BytesIO()
-    written = write_xes(([e for e in engine.case_events(n)] for n in numbers), buffer)
+    written = write_xes(engine.steps.library, ([e for e in engine.case_events(n)] for n in numbers), buffer)
     assert written == len(numbers) == opened > 120
     path = tmp_path / "okno.xes"
     path.write_bytes(buffer.getvalue())

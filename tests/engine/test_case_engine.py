@@ -143,7 +143,7 @@ def test_of_two_concurrent_writers_one_wins_and_the_other_gets_a_conflict(engine
     assert second.get_case(number).version == 1  # both now hold version 1
     first.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="a", at=at(5))
     stale = second.store.repository.get(first.get_case(number).id, version=1)
-    step = stale.compute(__import__("engine.bpmn.runtime", fromlist=["CompleteTask"]).CompleteTask(
+    step = second.steps.next(stale, __import__("engine.bpmn.runtime", fromlist=["CompleteTask"]).CompleteTask(
         "Task_Reception", {"documents_complete": False}), at(6))
     from engine.bpmn.runtime import CompleteTask
     from engine.case import Case
@@ -261,7 +261,7 @@ def test_a_task_is_claimed_by_one_operator_released_and_claimed_again(engines: E
     with pytest.raises(TaskNotReady):
         engine.claim_task(number, task, actor="LPK/petrov", at=at(7))
     from engine.replay import replay_case
-    assert replay_case(engines().case_events(number)).ok
+    assert replay_case(engine.steps, engines().case_events(number)).ok
     assert [type(e).__name__ for e in engine.case_events(number)] == [
         "Opened", "TaskClaimed", "TaskReleased", "TaskClaimed", "TaskCompleted"]
 

@@ -1,19 +1,15 @@
-"""Commands keep the workflow they stepped (engine.case.LIVE_WORKFLOWS) so the next
+"""Commands keep the workflow they stepped (engine.case_steps.CaseSteps.live, one per engine) so the next
 command on the case skips restoring it from JSON. What a kept workflow gives must be
 what a restored one gives, byte for byte, and a step that was not saved, or failed, must
 never leave a workflow behind that the next command would trust."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from engine.application import Engine
 from engine.bpmn.inputs import input_from_dict
-from engine.bpmn.library import LIBRARY
 from engine.bpmn.runtime import CompleteTask, StartCase
-from engine.case import LIVE_WORKFLOWS, RUNTIME
 from engine.errors import TaskNotReady
 from engine.replay import Recorded, replay_restoring
 from tests.conftest import EngineMaker, at, seeded
@@ -22,22 +18,20 @@ APPLICANT = {"full_name": "Иванова Мария Петровна", "documen
 
 
 @pytest.fixture
-def engine(engines: EngineMaker) -> Iterator[Engine]:
-    LIVE_WORKFLOWS.clear()
-    yield seeded(engines())
-    LIVE_WORKFLOWS.clear()
+def engine(engines: EngineMaker) -> Engine:
+    return seeded(engines())
 
 
 def restored_states(engine: Engine, number: str) -> list[str]:
     """The state after each event, computed by restoring the workflow every step."""
-    process = LIBRARY.get(engine.get_case(number).process_version)
+    process = engine.steps.library.get(engine.get_case(number).process_version)
     states: list[str] = []
     for event in engine.case_events(number):
         step_input = input_from_dict(event.input)
         if isinstance(step_input, StartCase):
-            step = RUNTIME.start(process, event.originator_id, event.timestamp, step_input)
+            step = engine.steps.runtime.start(process, event.originator_id, event.timestamp, step_input)
         else:
-            step = RUNTIME.apply(process, event.originator_id, states[-1], event.timestamp, step_input)
+            step = engine.steps.runtime.apply(process, event.originator_id, states[-1], event.timestamp, step_input)
         states.append(step.state)
     return states
 
@@ -45,16 +39,16 @@ def restored_states(engine: Engine, number: str) -> list[str]:
 def test_commands_run_on_the_kept_workflow_and_store_what_restoring_gives(engine: Engine) -> None:
     number = engine.open_case(service="mini_service", office="LPK", channel="window", applicant=APPLICANT,
                               actor="LPK/operator", at=at()).number
-    hits = LIVE_WORKFLOWS.hits
+    hits = engine.steps.live.hits
     task = engine.get_case(number).open_tasks[0]["task"]
     engine.claim_task(number, task, actor="LPK/operator", at=at(5))
     engine.complete_task(number, "Task_Reception", {"documents_complete": True, "pages": 4},
                          actor="LPK/operator", at=at(10))
     case = engine.deliver_message(number, "agency_answer", {"decision": "ok"}, actor="agency", at=at(days=3))
-    assert LIVE_WORKFLOWS.hits == hits + 3  # every command after opening found its workflow kept
+    assert engine.steps.live.hits == hits + 3  # every command after opening found its workflow kept
     assert case.state == restored_states(engine, number)[-1]
     events = list(engine.case_events(number))
-    assert replay_restoring(case.process_version, case.id, number, [Recorded.of(e) for e in events]).ok
+    assert replay_restoring(engine.steps, case.process_version, case.id, number, [Recorded.of(e) for e in events]).ok
 
 
 def test_a_refused_command_leaves_no_workflow_kept(engine: Engine) -> None:
@@ -62,10 +56,10 @@ def test_a_refused_command_leaves_no_workflow_kept(engine: Engine) -> None:
                               actor="LPK/operator", at=at()).number
     with pytest.raises(TaskNotReady):
         engine.complete_task(number, "Task_Handout", {}, actor="LPK/operator", at=at(5))
-    misses = LIVE_WORKFLOWS.misses
+    misses = engine.steps.live.misses
     case = engine.complete_task(number, "Task_Reception", {"documents_complete": True, "pages": 4},
                                 actor="LPK/operator", at=at(10))
-    assert LIVE_WORKFLOWS.misses == misses + 1  # restored: the refused step may have half-run
+    assert engine.steps.live.misses == misses + 1  # restored: the refused step may have half-run
     assert case.state == restored_states(engine, number)[-1]
 
 
@@ -74,11 +68,11 @@ def test_a_step_computed_but_not_saved_is_not_trusted(engine: Engine) -> None:
                               actor="LPK/operator", at=at()).number
     case = engine.get_case(number)
     # Computed, never recorded (as when a save loses a race): the kept workflow has moved on.
-    case.compute(CompleteTask("Task_Reception", {"documents_complete": False, "pages": 1}), at(3))
-    misses = LIVE_WORKFLOWS.misses
+    engine.steps.next(case, CompleteTask("Task_Reception", {"documents_complete": False, "pages": 1}), at(3))
+    misses = engine.steps.live.misses
     case = engine.complete_task(number, "Task_Reception", {"documents_complete": True, "pages": 4},
                                 actor="LPK/operator", at=at(10))
-    assert LIVE_WORKFLOWS.misses == misses + 1
+    assert engine.steps.live.misses == misses + 1
     assert case.last_effects["messages_sent"] == [{"name": "agency_request", "payload": {"total": 6}}]
     assert case.state == restored_states(engine, number)[-1]
 
@@ -92,10 +86,10 @@ def test_a_workflow_with_nested_records_is_not_kept(engine: Engine) -> None:
                          actor="LPK/operator", at=at(10))
     engine.deliver_message(number, "agency_answer", {"decision": "ok", "items": [{"n": 1}]}, actor="agency",
                            at=at(days=3))
-    misses = LIVE_WORKFLOWS.misses
+    misses = engine.steps.live.misses
     case = engine.claim_task(number, engine.get_case(number).open_tasks[0]["task"], actor="LPK/operator",
                              at=at(days=4))
-    assert LIVE_WORKFLOWS.misses == misses + 1
+    assert engine.steps.live.misses == misses + 1
     assert case.state == restored_states(engine, number)[-1]
 
 
@@ -112,14 +106,13 @@ def test_nested_records_make_a_live_tree_differ_from_a_restored_one(engines: Eng
     engine = engines()
     seeded(engine, collect_sources([FIXTURES / "nested_alias.bpmn"]),
            [Service("svc_alias", "alias", "Ведомство", "federal", 9, (), 0, "alias")])
-    LIVE_WORKFLOWS.clear()
     number = engine.open_case(service="svc_alias", office="LPK", channel="window", applicant={},
                               actor="LPK/operator", at=at()).number
-    assert len(LIVE_WORKFLOWS) == 0  # nested records: not kept
+    assert len(engine.steps.live) == 0  # nested records: not kept
     case = engine.complete_task(number, "U1", {}, actor="LPK/operator", at=at(10))
     assert case.last_effects["messages_sent"] == [{"name": "agency_request", "payload": {"seen": 1}}]
     assert case.state == restored_states(engine, number)[-1]
     events = list(engine.case_events(number))
     records = [Recorded.of(e) for e in events]
-    assert not replay_live(case.process_version, case.id, number, records).ok  # the live tree says 2
-    assert replay_case(events).ok
+    assert not replay_live(engine.steps, case.process_version, case.id, number, records).ok  # the live tree says 2
+    assert replay_case(engine.steps, events).ok

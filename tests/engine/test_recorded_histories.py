@@ -12,8 +12,8 @@ from uuid import UUID
 
 import pytest
 
-from engine.bpmn.library import LIBRARY
 from engine.bpmn.sources import ProcessBundle
+from engine.case_steps import CaseSteps
 from engine.replay import Recorded, replay, replay_live
 
 HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
@@ -22,9 +22,10 @@ HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("
 def replay_history(history: dict[str, Any]) -> Any:
     bundle = ProcessBundle.from_dict(history["bundle"])
     assert bundle.version == history["process_version"], "the pinned content no longer hashes to its version"
-    LIBRARY.add(bundle)
+    steps = CaseSteps()
+    steps.library.add(bundle)
     records = [Recorded.from_dict(e) for e in history["events"]]
-    return replay(history["process_version"], UUID(history["case_id"]), history["number"], records)
+    return replay(steps, history["process_version"], UUID(history["case_id"]), history["number"], records)
 
 
 def test_there_are_recorded_histories_of_every_shipped_process() -> None:
@@ -52,28 +53,29 @@ def test_a_tampered_history_is_caught(path: Path) -> None:
     assert not replay_history(missing).ok
 
 
-def live_and_restored(process_version: str, case_id: UUID, records: list[Recorded]) -> list[tuple[str, str, str, str]]:
+def live_and_restored(steps: CaseSteps, process_version: str, case_id: UUID,
+                      records: list[Recorded]) -> list[tuple[str, str, str, str]]:
     """Each step's (effects, state) through one live workflow and through the restore path."""
     from engine.bpmn.inputs import input_from_dict
     from engine.bpmn.runtime import LiveCase, StartCase, canonical
-    from engine.case import RUNTIME
 
-    process = LIBRARY.get(process_version)
-    steps: list[tuple[str, str, str, str]] = []
+    process = steps.library.get(process_version)
+    runtime = steps.runtime
+    made: list[tuple[str, str, str, str]] = []
     live: LiveCase | None = None
     state = ""
     for record in records:
         step_input = input_from_dict(record.input)
         if isinstance(step_input, StartCase):
-            live, live_effects = RUNTIME.start_live(process, case_id, record.timestamp, step_input)
-            restored = RUNTIME.start(process, case_id, record.timestamp, step_input)
+            live, live_effects = runtime.start_live(process, case_id, record.timestamp, step_input)
+            restored = runtime.start(process, case_id, record.timestamp, step_input)
         else:
             assert live is not None
-            live_effects = RUNTIME.apply_live(live, record.timestamp, step_input)
-            restored = RUNTIME.apply(process, case_id, state, record.timestamp, step_input)
+            live_effects = runtime.apply_live(live, record.timestamp, step_input)
+            restored = runtime.apply(process, case_id, state, record.timestamp, step_input)
         state = restored.state
-        steps.append((live_effects, live.state(), canonical(restored.effects), restored.state))
-    return steps
+        made.append((live_effects, live.state(), canonical(restored.effects), restored.state))
+    return made
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
@@ -81,10 +83,11 @@ def test_a_live_workflow_steps_exactly_as_a_restored_one(path: Path) -> None:
     """replay() keeps one workflow in memory; the engine restores it from JSON each step.
     Both give the same effects AND the same serialized state after every step."""
     history = json.loads(path.read_text(encoding="utf-8"))
-    LIBRARY.add(ProcessBundle.from_dict(history["bundle"]))
+    steps = CaseSteps()
+    steps.library.add(ProcessBundle.from_dict(history["bundle"]))
     records = [Recorded.from_dict(e) for e in history["events"]]
-    steps = live_and_restored(history["process_version"], UUID(history["case_id"]), records)
-    for version, (live_effects, live_state, effects, state) in enumerate(steps, start=1):
+    made = live_and_restored(steps, history["process_version"], UUID(history["case_id"]), records)
+    for version, (live_effects, live_state, effects, state) in enumerate(made, start=1):
         assert live_effects == effects, version
         assert live_state == state, version
-    assert replay_live(history["process_version"], UUID(history["case_id"]), history["number"], records).ok
+    assert replay_live(steps, history["process_version"], UUID(history["case_id"]), history["number"], records).ok

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.application import Engine
-from engine.bpmn.library import LIBRARY, FormField
+from engine.bpmn.library import FormField, ProcessLibrary
 from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
@@ -49,7 +49,7 @@ def field_value(form_field: FormField) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def command(draw: st.DrawFn, case: Case) -> tuple[str, Any]:
+def command(draw: st.DrawFn, case: Case, library: ProcessLibrary) -> tuple[str, Any]:
     options: list[str] = []
     if case.open_tasks:
         options += ["task", "claim", "release"]
@@ -65,7 +65,7 @@ def command(draw: st.DrawFn, case: Case) -> tuple[str, Any]:
         st.sampled_from(options[:-1]) if draw(st.integers(0, 19)) else st.just("withdraw"))
     if kind == "task":
         task = draw(st.sampled_from(case.open_tasks))
-        element = LIBRARY.get(case.process_version).elements[task["element"]]
+        element = library.get(case.process_version).elements[task["element"]]
         data = {f.id: draw(field_value(f)) for f in element.fields
                 if f.required or draw(st.booleans())}
         return kind, (task["element"], data)
@@ -102,7 +102,7 @@ def test_any_command_sequence_replays_exactly(engine: Engine, process: str, data
     for _ in range(data.draw(st.integers(1, 14), label="steps")):
         if not case.is_open:
             break
-        kind, argument = data.draw(command(case), label="command")
+        kind, argument = data.draw(command(case, engine.steps.library), label="command")
         now += timedelta(minutes=data.draw(st.integers(1, 60 * 24 * 3), label="minutes later"))
         version = case.version
         try:
@@ -137,16 +137,16 @@ def test_any_command_sequence_replays_exactly(engine: Engine, process: str, data
 
     events = list(engine.case_events(case.number))
     assert [e.originator_version for e in events] == list(range(1, len(events) + 1))
-    report = replay_case(events)
+    report = replay_case(engine.steps, events)
     assert report.ok, [(c.version, c.kind, c.error) for c in report.divergences()]
     # verify's fast path alone (one live workflow, no fallback) reproduces the history the
     # commands made, and steps through the same serialized states.
     records = [Recorded.of(e) for e in events]
-    assert replay_live(case.process_version, case.id, case.number, records).ok
-    # Commands ran on kept live workflows (engine.case.LIVE_WORKFLOWS): the restore path,
+    assert replay_live(engine.steps, case.process_version, case.id, case.number, records).ok
+    # Commands ran on kept live workflows (the engine's CaseSteps.live): the restore path,
     # the reference, reproduces what they recorded and ends in the state they stored.
-    assert replay_restoring(case.process_version, case.id, case.number, records).ok
-    steps = live_and_restored(case.process_version, case.id, records)
+    assert replay_restoring(engine.steps, case.process_version, case.id, case.number, records).ok
+    steps = live_and_restored(engine.steps, case.process_version, case.id, records)
     assert engine.get_case(case.number).state == steps[-1][3]
     for version, (live_effects, live_state, effects, state) in enumerate(steps, start=1):
         assert (live_effects, live_state) == (effects, state), version

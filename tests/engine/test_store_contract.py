@@ -50,7 +50,7 @@ class TestStore(BackendContract):
         numbers = [self.run_case(engine) for _ in range(3)]
         assert sorted(scan_cases(engine)) == sorted(numbers)
         for number in numbers:
-            assert replay_case(engines().case_events(number)).ok
+            assert replay_case(engine.steps, engines().case_events(number)).ok
 
     def test_deploying_the_same_content_twice_is_one_version(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
@@ -64,4 +64,4 @@ class TestStore(BackendContract):
         assert engine.applicant(number) == {"full_name": "Петров П. П."}
         engine.vault.shred(engine.get_case(number).id)
         assert engines().applicant(number) is None
-        assert replay_case(engines().case_events(number)).ok
+        assert replay_case(engine.steps, engines().case_events(number)).ok

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from engine.application import Engine
-from engine.bpmn.library import LIBRARY
 from engine.catalog import Service
 from engine.replay import Recorded
 from tests.conftest import at, make_engine_factory, mini_sources, seeded, shipped_sources
@@ -186,7 +185,7 @@ def record(scenarios: dict[str, Scenario], folder: Path) -> list[Path]:
                 "number": number,
                 "case_id": str(first.originator_id),
                 "process_version": first.process_version,
-                "bundle": LIBRARY.get(first.process_version).bundle.to_dict(),
+                "bundle": engine.steps.library.get(first.process_version).bundle.to_dict(),
                 "events": [Recorded.of(e).to_dict() for e in events],
             }
             path = folder / f"{name}.json"

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 from engine.application import scan_cases
-from engine.bpmn.library import LIBRARY
 from engine.case import Case
 from engine.catalog import parse_catalog
 from engine.replay import replay_case
@@ -42,7 +41,7 @@ def test_reminders_fire_before_late_answers_and_unclaimed_results_go_back(engine
         opened = events[0]
         assert isinstance(opened, Case.Opened)
         engine.ensure_version(opened.process_version)
-        if LIBRARY.get(opened.process_version).process_id != "property_registration":
+        if engine.steps.library.get(opened.process_version).process_id != "property_registration":
             continue
         kinds = [(type(e).__name__, e.input.get("element") or e.input.get("name")) for e in events]
         if ("TimerFired", "Timer_DecisionOverdue") in kinds and ("MessageReceived", "rosreestr_decision") in kinds:
@@ -52,7 +51,7 @@ def test_reminders_fire_before_late_answers_and_unclaimed_results_go_back(engine
         if summary.status == "completed" and engine.get_case(number).outcome == "returned_to_agency":
             returned.append(number)
         # Replay has no connectors at all: their results are recorded inputs.
-        assert replay_case(events).ok, number
+        assert replay_case(engine.steps, events).ok, number
         connectors_answered += sum(isinstance(e, Case.ServiceTaskCompleted) for e in events)
     assert connectors_answered > 0
     assert reminded_then_answered, "some answers arrive only after the reminder"

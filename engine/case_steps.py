@@ -1,0 +1,93 @@
+"""Where cases' steps are computed: one engine's process library, BPMN runtime (with its
+script engine) and the live workflows its commands keep. Each Engine has its own, so two
+engines in one process share none of them: the same process version id may even name
+different models in two stores, and each engine's cases follow its own.
+
+It is also the engine's projector for the event store (:meth:`CaseSteps.fold`): a Case
+rebuilt from stored events has every step recomputed from its input and checked against
+what was recorded, which needs this engine's library and runtime, so the store's
+repository folds events through it (engine.application.OknoStore)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from engine.bpmn.inputs import input_from_dict
+from engine.bpmn.library import ProcessLibrary
+from engine.bpmn.runtime import Input, LiveCache, Runtime, StartCase, Step, canonical
+from engine.case import Case
+from engine.errors import IntegrityViolation, ReplayDivergence
+from engine.integrity import GENESIS, chain_of
+
+# Commands keep the workflows they step (see LiveCache): enough for the cases in flight on
+# one process at once (the benchmark works 50), small beside the aggregate cache.
+LIVE_WORKFLOWS = 256
+
+
+class CaseSteps:
+    """Computes the step an input makes on a case, for commands and for rebuilding."""
+
+    def __init__(self, live_workflows: int = LIVE_WORKFLOWS) -> None:
+        self.library = ProcessLibrary()
+        self.runtime = Runtime()
+        self.live = LiveCache(live_workflows)
+
+    # -- commands: computed once, on the kept live workflow when there is one -----------
+    def opening(self, process_version: str, case_id: UUID, at: datetime, start: StartCase) -> Step:
+        return self.runtime.start_kept(self.library.get(process_version), case_id, at, start, self.live)
+
+    def next(self, case: Case, step_input: Input, at: datetime) -> Step:
+        """The step an input would make now; records nothing. Runs on the case's live
+        workflow when one is kept in exactly this case's state, which gives the same step
+        byte for byte as restoring it (tests/engine: recorded histories, replay property)."""
+        process = self.library.get(case.process_version)
+        if isinstance(step_input, StartCase):
+            return self.runtime.start(process, case.id, at, step_input)
+        return self.runtime.apply_kept(process, case.id, case.state, at, step_input, self.live)
+
+    def element_states(self, case: Case) -> tuple[set[str], set[str]]:
+        """The BPMN elements the case has passed, and those it is at now (for drawing it)."""
+        process = self.library.get(case.process_version)
+        return self.runtime.element_states(process, case.id, case.state, case.modified_on)
+
+    # -- rebuilding from the store -----------------------------------------------------------
+    def fold(self, aggregate: Any, events: Iterable[Any]) -> Any:
+        """The store's projector: each event applied, and a case's step recomputed and
+        checked first, so a case refused halfway is left as it was (the repository's cache
+        fast-forwards the aggregate it holds in place)."""
+        for event in events:
+            step = self._replayed(aggregate, event) if isinstance(event, Case.Event) else None
+            aggregate = event.mutate(aggregate)
+            if step is not None:
+                assert isinstance(aggregate, Case) and isinstance(event, Case.Event)
+                aggregate.advance(event, step)
+        return aggregate
+
+    def _replayed(self, case: Case | None, event: Case.Event) -> Step:
+        """The step a stored event made, if it is the event that was recorded. Recomputed
+        the way replay's reference does, restoring the workflow from the state: loading a
+        case never trusts a workflow kept in memory."""
+        if isinstance(event, Case.Opened):
+            number, previous, version, state = event.number, GENESIS, event.process_version, ""
+        else:
+            assert case is not None, "a case's first event is its opening"
+            number, previous, version, state = case.number, case.chain, case.process_version, case.state
+        if chain_of(event, previous) != event.chain:
+            raise IntegrityViolation(
+                f"case {number} version {event.originator_version}: "
+                "the stored event does not match its hash chain (edited, deleted or reordered)")
+        step_input = input_from_dict(event.input)
+        process = self.library.get(version)
+        if isinstance(step_input, StartCase):
+            step = self.runtime.start(process, event.originator_id, event.timestamp, step_input)
+        else:
+            step = self.runtime.apply(process, event.originator_id, state, event.timestamp, step_input)
+        if canonical(step.effects) != canonical(event.effects):
+            raise ReplayDivergence(
+                f"case {number} version {event.originator_version}: replaying the input "
+                "does not reproduce the recorded effects"
+            )
+        return step
