@@ -17,6 +17,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.determinism import clock_of
 from engine.bpmn.library import CompiledProcess
 from engine.bpmn.service_tasks import ConnectorSpec, backoff_seconds
 from engine.errors import ExpressionError, InvalidInput, ProcessFailure, TaskNotReady
@@ -57,7 +58,7 @@ def _opened(process: CompiledProcess, task: Any, element: str) -> dict[str, Any]
     values: dict[str, Any] = {}
     for name, expression in spec.inputs:
         try:
-            values[name] = evaluate(expression, task.data)
+            values[name] = evaluate(expression, task.data, now=clock_of(task.workflow).now)
         except ExpressionError as error:
             raise ProcessFailure(f"element {element}: connector input {name!r}: {error}") from None
     return {"task": str(task.id), "element": element, "connector": spec.name, "input": values}

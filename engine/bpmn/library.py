@@ -9,6 +9,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.camunda.parser import CamundaParser
 
+from engine.bpmn import case_timers
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, parse_xml
@@ -67,6 +68,7 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
         parser.add_dmn_xml(dmn_root, filename=dmn.name)
     spec = parser.get_spec(bundle.process_id)
     subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
+    case_timers.adopt(spec, *subprocess_specs.values())  # timers on the case's clock, not the host's
     return CompiledProcess(bundle, spec, subprocess_specs, _elements(bpmn_root, bundle.process_id))
 
 

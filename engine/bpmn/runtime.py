@@ -30,10 +30,11 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import determinism, jobs
+from engine.bpmn import jobs
+from engine.bpmn.case_timers import utc_datetime
+from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of, serializer
 from engine.bpmn.forms import check_task_data
 from engine.bpmn.library import CompiledProcess
-from engine.bpmn.script_engine import SandboxedScriptEngine
 from engine.errors import (
     ExpressionError,
     InvalidInput,
@@ -157,10 +158,8 @@ class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def restore_state(self, dct: dict[str, Any], process: CompiledProcess,
-                      script_engine: SandboxedScriptEngine) -> BpmnWorkflow:
-        workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=script_engine,
-                                deserializing=True)
+    def restore_state(self, dct: dict[str, Any], process: CompiledProcess, clock: CaseClock) -> BpmnWorkflow:
+        workflow = CaseWorkflow(process.spec, process.subprocess_specs, clock, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], uuid.UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(uuid.UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
@@ -169,7 +168,7 @@ class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         return workflow
 
 
-_REGISTRY = BpmnWorkflowSerializer.configure(deepcopy(CAMUNDA_CONFIG))
+_REGISTRY = serializer(BpmnWorkflowSerializer.configure(deepcopy(CAMUNDA_CONFIG)), CAMUNDA_CONFIG)
 _CONVERTER = _StateConverter(BpmnWorkflow, _REGISTRY)
 
 
@@ -200,11 +199,8 @@ def _explain(error: Exception) -> str:
 
 
 class Runtime:
-    """Runs inputs against compiled processes inside a deterministic case context, with
-    its own script engine (an engine's runtime shares nothing with another's)."""
-
-    def __init__(self) -> None:
-        self.script_engine = SandboxedScriptEngine()
+    """Runs inputs against compiled processes, each step on the case's own clock
+    (engine.bpmn.determinism): it holds nothing between calls but what it is given."""
 
     def start(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase) -> Step:
         workflow, outcome = self._start(process, case_id, at, start)
@@ -259,13 +255,13 @@ class Runtime:
 
     def _start(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime,
                start: StartCase) -> tuple[BpmnWorkflow, _Outcome]:
-        with determinism.case_context(case_id, at, 0) as context:
-            with _spiff_errors("the process failed to start"):
-                workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=self.script_engine)
-                before = _Snapshot.empty()
-                workflow.get_next_task(spec_name="Start").data.update(deepcopy(start.data))
-                workflow.do_engine_steps()
-            return workflow, self._finish(process, workflow, before, context, previous_stage=None)
+        clock = CaseClock(case_id, at, 0)
+        with _spiff_errors("the process failed to start"):
+            workflow = CaseWorkflow(process.spec, process.subprocess_specs, clock)
+            before = _Snapshot.empty()
+            workflow.get_next_task(spec_name="Start").data.update(deepcopy(start.data))
+            workflow.do_engine_steps()
+        return workflow, self._finish(process, workflow, before, clock, previous_stage=None)
 
     def _advance(self, process: CompiledProcess, case_id: uuid.UUID, workflow: BpmnWorkflow | None,
                  stored: dict[str, Any], before: _Snapshot | None, at: datetime,
@@ -274,53 +270,53 @@ class Runtime:
         with its snapshot. Of ``before`` only task ids, elements and timers are read, never
         the due dates it computed at its own step's time, so a live case may pass the
         previous step's snapshot."""
-        with determinism.case_context(case_id, at, stored["ids"]) as context:
-            if workflow is None or before is None:
-                with _spiff_errors("the case's state could not be restored"):
-                    workflow = _CONVERTER.restore_state(stored["workflow"], process, self.script_engine)
-                before = _Snapshot.of(workflow, process)
-            claims: dict[str, str] = stored.get("claims", {})
-            changed: list[dict[str, Any]] = []
-            feedback: dict[str, Any] = {}
-            if isinstance(step, (ClaimTask, ReleaseTask)):
-                claims, changed = _claim(before, claims, step)
-            elif isinstance(step, (Rate, Complain)):
-                feedback = _feedback(stored, step)
-            elif isinstance(step, Acknowledge):
-                feedback = _acknowledge(stored, step)
-            elif isinstance(step, (FailJob, RetryIncident)):
-                feedback = jobs.account(process, before.jobs, stored.get("jobs", {}), step.task,
-                                        step.error if isinstance(step, FailJob) else None, context.now)
-            else:
-                with _spiff_errors("the process failed"):
-                    self._run(process, workflow, step, context.now)
-            # okno's own inputs (claims, feedback, acknowledgements, job accounting) leave
-            # the workflow as it was, so its snapshot is the one taken before: one walk of
-            # the task tree saved. (Only due dates differ with the clock, and they are read
-            # for tasks opened in the step, of which such a step has none.)
-            touched = not isinstance(step, (ClaimTask, ReleaseTask, Rate, Complain, Acknowledge, FailJob,
-                                            RetryIncident))
-            # State okno keeps beside the workflow's: carried forward from step to step.
-            kept: dict[str, Any] = {"rated": True} if stored.get("rated") or isinstance(step, Rate) else {}
-            kept["sent"] = stored.get("sent", 0)
-            kept["outbox"] = {k: v for k, v in stored.get("outbox", {}).items()
-                              if not (isinstance(step, Acknowledge) and k == str(step.message))}
-            kept["jobs"] = jobs.carried(stored.get("jobs", {}), feedback)
-            return workflow, self._finish(process, workflow, before, context, previous_stage=stored.get("stage"),
-                                          claims=claims, claims_changed=changed, kept=kept, feedback=feedback,
-                                          after=None if touched else before)
+        clock = CaseClock(case_id, at, stored["ids"])
+        if workflow is None or before is None:
+            with _spiff_errors("the case's state could not be restored"):
+                workflow = _CONVERTER.restore_state(stored["workflow"], process, clock)
+            before = _Snapshot.of(workflow, process)
+        else:
+            workflow.set_clock(clock)  # a workflow kept from its last step: this step's clock
+        claims: dict[str, str] = stored.get("claims", {})
+        changed: list[dict[str, Any]] = []
+        feedback: dict[str, Any] = {}
+        if isinstance(step, (ClaimTask, ReleaseTask)):
+            claims, changed = _claim(before, claims, step)
+        elif isinstance(step, (Rate, Complain)):
+            feedback = _feedback(stored, step)
+        elif isinstance(step, Acknowledge):
+            feedback = _acknowledge(stored, step)
+        elif isinstance(step, (FailJob, RetryIncident)):
+            feedback = jobs.account(process, before.jobs, stored.get("jobs", {}), step.task,
+                                    step.error if isinstance(step, FailJob) else None, clock.now)
+        else:
+            with _spiff_errors("the process failed"):
+                self._run(process, workflow, step, clock.now)
+        # okno's own inputs (claims, feedback, acknowledgements, job accounting) leave
+        # the workflow as it was, so its snapshot is the one taken before: one walk of
+        # the task tree saved. (Only due dates differ with the clock, and they are read
+        # for tasks opened in the step, of which such a step has none.)
+        touched = not isinstance(step, (ClaimTask, ReleaseTask, Rate, Complain, Acknowledge, FailJob,
+                                        RetryIncident))
+        # State okno keeps beside the workflow's: carried forward from step to step.
+        kept: dict[str, Any] = {"rated": True} if stored.get("rated") or isinstance(step, Rate) else {}
+        kept["sent"] = stored.get("sent", 0)
+        kept["outbox"] = {k: v for k, v in stored.get("outbox", {}).items()
+                          if not (isinstance(step, Acknowledge) and k == str(step.message))}
+        kept["jobs"] = jobs.carried(stored.get("jobs", {}), feedback)
+        return workflow, self._finish(process, workflow, before, clock, previous_stage=stored.get("stage"),
+                                      claims=claims, claims_changed=changed, kept=kept, feedback=feedback,
+                                      after=None if touched else before)
 
     def element_states(self, process: CompiledProcess, case_id: uuid.UUID, state: str,
                        at: datetime) -> tuple[set[str], set[str]]:
         """The BPMN elements a case has passed, and those it is at now (for drawing it)."""
         stored = json.loads(state)
-        with determinism.case_context(case_id, at, stored["ids"]):
-            workflow = _CONVERTER.restore_state(stored["workflow"], process, self.script_engine)
-            done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
-                    if t.task_spec.bpmn_id}
-            # STARTED: a service task waiting for its connector.
-            live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-            active = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=live) if t.task_spec.bpmn_id}
+        workflow = _CONVERTER.restore_state(stored["workflow"], process, CaseClock(case_id, at, stored["ids"]))
+        done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
+        # STARTED: a service task waiting for its connector.
+        live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        active = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=live) if t.task_spec.bpmn_id}
         return done, active
 
     def _run(self, process: CompiledProcess, workflow: BpmnWorkflow, step: Input, now: datetime) -> None:
@@ -355,7 +351,7 @@ class Runtime:
             raise TypeError(f"unexpected input {step!r}")
 
     def _finish(self, process: CompiledProcess, workflow: BpmnWorkflow, before: _Snapshot,
-                context: determinism.CaseContext, previous_stage: str | None,
+                clock: CaseClock, previous_stage: str | None,
                 claims: dict[str, str] | None = None, claims_changed: list[dict[str, Any]] | None = None,
                 kept: dict[str, Any] | None = None, feedback: dict[str, Any] | None = None,
                 after: _Snapshot | None = None) -> _Outcome:
@@ -399,7 +395,7 @@ class Runtime:
         # The workflow's own state is filled in only when the step is serialized (a live case
         # skips it); the key is placed now so the stored JSON keeps its order.
         state: dict[str, Any] = {
-            "ids": context.next_id,
+            "ids": clock.next_id,
             "stage": stage,
             "workflow": None,
         }
@@ -631,7 +627,7 @@ def _fired_timers(task: Any) -> set[str]:
 def _working_days_from(task: Any, days: int) -> str:
     from engine.working_days import add_working_days
 
-    opened = determinism.current().now.astimezone(MOSCOW).date()
+    opened = clock_of(task.workflow).now.astimezone(MOSCOW).date()
     return add_working_days(opened, days).isoformat()
 
 
@@ -717,5 +713,4 @@ def _timer_due(task: Any) -> datetime | None:
         value = value.get("next")
     if not isinstance(value, str):
         return None
-    due: datetime = TimerEventDefinition.get_datetime(value)
-    return due
+    return utc_datetime(value)

@@ -13,11 +13,12 @@ import operator
 from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
 from engine.errors import ExpressionBudgetExceeded, ExpressionError
-from engine.expressions.syntax import FUNCTIONS, check_expression, check_script
+from engine.expressions.syntax import CASE_TIME_FUNCTIONS, FUNCTIONS, check_expression, check_script
 
 MAX_STEPS = 100_000
 MAX_SIZE = 100_000  # characters of a text, items of a list or dict
@@ -68,23 +69,27 @@ def _script(text: str) -> ast.Module:
     return check_script(text)
 
 
-def evaluate(text: str, variables: Mapping[str, Any], budget: Budget | None = None) -> Any:
-    """Evaluate an expression against read-only variables (the case data)."""
+def evaluate(text: str, variables: Mapping[str, Any], budget: Budget | None = None, *,
+             now: datetime | None = None) -> Any:
+    """Evaluate an expression against read-only variables (the case data); ``now`` is the
+    case's time, what ``now()`` answers (None outside a case: ``now()`` is refused)."""
     # The empty first map takes no writes (expressions cannot assign) and shields the data.
-    machine = _Machine(ChainMap({}, cast(MutableMapping[str, Any], variables)), budget or Budget())
+    machine = _Machine(ChainMap({}, cast(MutableMapping[str, Any], variables)), budget or Budget(), now)
     return machine.value(_expression(text).body)
 
 
-def execute(text: str, variables: MutableMapping[str, Any], budget: Budget | None = None) -> None:
-    """Run a script; its assignments land in ``variables``."""
-    machine = _Machine(variables, budget or Budget())
+def execute(text: str, variables: MutableMapping[str, Any], budget: Budget | None = None, *,
+            now: datetime | None = None) -> None:
+    """Run a script; its assignments land in ``variables``. ``now`` as for :func:`evaluate`."""
+    machine = _Machine(variables, budget or Budget(), now)
     machine.block(_script(text).body)
 
 
 class _Machine:
-    def __init__(self, variables: MutableMapping[str, Any], budget: Budget) -> None:
+    def __init__(self, variables: MutableMapping[str, Any], budget: Budget, now: datetime | None) -> None:
         self.variables = variables
         self.budget = budget
+        self.now = now
 
     # statements ---------------------------------------------------------------
     def block(self, statements: list[ast.stmt]) -> None:
@@ -203,7 +208,10 @@ class _Machine:
             for argument in arguments:
                 _check_size(argument)
             try:
-                result = FUNCTIONS[node.func.id](*arguments)
+                if node.func.id in CASE_TIME_FUNCTIONS:
+                    result = FUNCTIONS[node.func.id](self.now, *arguments)
+                else:
+                    result = FUNCTIONS[node.func.id](*arguments)
             except (TypeError, ValueError, ArithmeticError) as error:
                 raise ExpressionError(f"{node.func.id}(…) failed: {error}") from None
             return _checked(result)

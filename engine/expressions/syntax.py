@@ -32,6 +32,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "now": time_functions.now,
     "add_working_days": time_functions.add_working_days,
 }
+# Functions of the case's time: the interpreter passes it first (None outside a case).
+CASE_TIME_FUNCTIONS = frozenset({"now"})
 
 _EXPRESSION_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression,

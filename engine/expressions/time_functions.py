@@ -13,14 +13,10 @@ from engine.working_days import add_working_days as _add_working_days
 ZONE = ZoneInfo("Europe/Moscow")  # the region's zone; offices carry their own for reports
 
 
-def now() -> str:
-    """The case's current time, ISO 8601."""
-    from engine.bpmn import determinism
-
-    try:
-        moment = determinism.current().now
-    except RuntimeError:
-        raise ExpressionError("now() is the time of a case: it is only available while a case runs") from None
+def now(moment: datetime | None) -> str:
+    """The case's current time, ISO 8601 (the interpreter passes the case's time)."""
+    if moment is None:
+        raise ExpressionError("now() is the time of a case: it is only available while a case runs")
     return moment.astimezone(ZONE).isoformat()
 
 

@@ -104,7 +104,7 @@ def _store_sections(store: StoreTarget, options: Options, report: Report, echo: 
                                                                              grouped))
         numbers = sorted(s.number for s in scan_cases(engine).values() if s.status == "completed")
         recorded = throughput.recorded_inputs(engine, numbers[: options.cases * 2])
-        bare = [throughput.bare_spiff(engine.steps, recorded) for _ in range(options.repeats)]
+        bare = [throughput.bare_spiff(engine.steps.library, recorded) for _ in range(options.repeats)]
         bare_cases = _median([b.cases_per_second for b in bare])
         bare_step_rate = _median([b.steps_per_second for b in bare])
         bare_steps.append(bare_step_rate)

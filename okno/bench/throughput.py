@@ -16,12 +16,11 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from engine.application import Engine
-from engine.bpmn import determinism
+from engine.bpmn.determinism import CaseClock, CaseWorkflow
 from engine.bpmn.inputs import input_from_dict
-from engine.bpmn.library import CompiledProcess
+from engine.bpmn.library import CompiledProcess, ProcessLibrary
 from engine.bpmn.runtime import CompleteJob, CompleteTask, DeliverMessage, FireTimer, StartCase, _waiting_message
 from engine.case import Case
-from engine.case_steps import CaseSteps
 from engine.catalog import Service
 from engine.offices import Office
 from engine.store import StoreConfig
@@ -109,28 +108,28 @@ def recorded_inputs(engine: Engine, numbers: list[str]) -> list[Recorded]:
     return found
 
 
-def bare_spiff(engine_steps: CaseSteps, cases: list[Recorded]) -> Run:
+def bare_spiff(library: ProcessLibrary, cases: list[Recorded]) -> Run:
     """The same inputs straight into SpiffWorkflow, one workflow object in memory per
     case: what interpreting the BPMN costs with nothing around it. Okno's own
     bookkeeping inputs (claims, ratings, acknowledgements) are no work for SpiffWorkflow."""
     steps = completed = 0
     began = stopwatch()
     for case in cases:
-        process = engine_steps.library.get(case.process_version)
+        process = library.get(case.process_version)
         workflow = None
         ids = 0
         for data, at in case.steps:
             step = input_from_dict(data)
-            with determinism.case_context(case.case_id, at, ids) as context:
-                if isinstance(step, StartCase):
-                    workflow = BpmnWorkflow(process.spec, process.subprocess_specs,
-                                            script_engine=engine_steps.runtime.script_engine)
-                    workflow.get_next_task(spec_name="Start").data.update(step.data)
-                    workflow.do_engine_steps()
-                else:
-                    assert workflow is not None
-                    _bare_step(process, workflow, step)
-                ids = context.next_id
+            clock = CaseClock(case.case_id, at, ids)  # ids and time as the engine gives them
+            if isinstance(step, StartCase):
+                workflow = CaseWorkflow(process.spec, process.subprocess_specs, clock)
+                workflow.get_next_task(spec_name="Start").data.update(step.data)
+                workflow.do_engine_steps()
+            else:
+                assert workflow is not None
+                workflow.set_clock(clock)
+                _bare_step(process, workflow, step)
+            ids = clock.next_id
             steps += 1
         completed += bool(workflow is not None and workflow.is_completed())
     return Run(len(cases), completed, steps, stopwatch() - began)

@@ -1,22 +1,54 @@
-"""SpiffWorkflow runs only inside a case context that supplies time and ids; the same
-input at the same time gives byte-identical state and effects."""
+"""SpiffWorkflow runs only on a case's workflow, whose clock supplies time and ids; the
+same input at the same time gives byte-identical state and effects. The adapter is the
+workflow's own: SpiffWorkflow's modules are not patched, and cases stepped at once in
+several threads each read their own clock."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import pytest
 import SpiffWorkflow.task as spiff_task
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
+from engine.bpmn.determinism import CaseTask
 from engine.bpmn.library import compile_bundle
-from engine.bpmn.runtime import CompleteTask, Runtime, StartCase
+from engine.bpmn.runtime import CompleteTask, Runtime, StartCase, Step
 from engine.bpmn.validation import validate
 from tests.conftest import at, mini_sources
 
 
-def test_spiffworkflow_outside_a_case_context_refuses_to_make_ids() -> None:
-    with pytest.raises(RuntimeError, match="outside a deterministic case context"):
-        spiff_task.uuid4()
+def test_spiffworkflow_itself_is_not_patched() -> None:
+    assert spiff_task.uuid4 is uuid.uuid4
+    assert spiff_task.time is time
+    assert spiff_timer.datetime is datetime
+
+
+def test_a_task_outside_a_case_workflow_refuses_to_be_made() -> None:
+    process = compile_bundle(validate(mini_sources()).bundles[0])
+    plain = BpmnWorkflow(process.spec, process.subprocess_specs)
+    with pytest.raises(RuntimeError, match="outside a case workflow"):
+        CaseTask(plain, process.spec.start)
+
+
+def test_cases_stepped_at_once_in_threads_each_get_their_own_ids_and_times() -> None:
+    process = compile_bundle(validate(mini_sources()).bundles[0])
+    runtime = Runtime()
+
+    def run(index: int) -> tuple[Step, Step]:
+        case_id = uuid.uuid5(uuid.NAMESPACE_OID, f"case {index % 4}")
+        opened = runtime.start(process, case_id, at(index % 4), StartCase({"service_code": "x"}))
+        return opened, runtime.apply(process, case_id, opened.state, at(10 + index % 4),
+                                     CompleteTask("Task_Reception", {"documents_complete": True}))
+
+    alone = [run(index) for index in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(run, range(32)))
+    assert together == [alone[index % 4] for index in range(32)]
 
 
 def test_the_same_inputs_at_the_same_times_give_identical_bytes() -> None:
