@@ -14,6 +14,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 
@@ -126,6 +127,13 @@ _OURS: dict[type, type] = {
     spiff.DurationTimerEventDefinition: DurationTimerEventDefinition,
     spiff.CycleTimerEventDefinition: CycleTimerEventDefinition,
 }
+
+
+def register(registry: DefaultRegistry, config: dict[type, Any]) -> None:
+    """Serialize okno's timer definitions under SpiffWorkflow's type names (a task that
+    saw a timer fire keeps the event in its state) and restore them as okno's."""
+    for theirs, ours in _OURS.items():
+        config[theirs](ours, registry, typename=theirs.__name__)
 
 
 def adopt(*specs: Any) -> None:

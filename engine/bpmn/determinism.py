@@ -131,10 +131,8 @@ class CaseSubWorkflow(BpmnSubWorkflow):  # type: ignore[misc]
             _plant_root(self)
 
 
-def serializer(registry: DefaultRegistry, config: dict[type, Any]) -> DefaultRegistry:
-    """The registry with case tasks and subprocesses serialized under SpiffWorkflow's own
-    type names, "Task" and "BpmnSubWorkflow" (the stored state is unchanged), and restored
-    as okno's classes."""
+def register(registry: DefaultRegistry, config: dict[type, Any]) -> None:
+    """Serialize case tasks and subprocesses under SpiffWorkflow's own type names, "Task"
+    and "BpmnSubWorkflow" (the stored state is unchanged), and restore them as okno's."""
     config[Task](CaseTask, registry, typename="Task")
     config[BpmnSubWorkflow](CaseSubWorkflow, registry, typename="BpmnSubWorkflow")
-    return registry

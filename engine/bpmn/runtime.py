@@ -30,9 +30,9 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import jobs
+from engine.bpmn import case_timers, determinism, jobs
 from engine.bpmn.case_timers import utc_datetime
-from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of, serializer
+from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of
 from engine.bpmn.forms import check_task_data
 from engine.bpmn.library import CompiledProcess
 from engine.errors import (
@@ -168,7 +168,10 @@ class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         return workflow
 
 
-_REGISTRY = serializer(BpmnWorkflowSerializer.configure(deepcopy(CAMUNDA_CONFIG)), CAMUNDA_CONFIG)
+_REGISTRY = BpmnWorkflowSerializer.configure(deepcopy(CAMUNDA_CONFIG))
+# okno's case tasks, subprocesses and timers, under SpiffWorkflow's own type names.
+determinism.register(_REGISTRY, CAMUNDA_CONFIG)
+case_timers.register(_REGISTRY, CAMUNDA_CONFIG)
 _CONVERTER = _StateConverter(BpmnWorkflow, _REGISTRY)
 
 

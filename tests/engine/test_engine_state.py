@@ -1,6 +1,7 @@
 """No hidden state: an engine's process library, runtime and kept live workflows are its
-own (a script engine is made for each step, engine.bpmn.determinism), and a command's step reaches the case it is recorded
-on by being passed, never parked beside it. Two engines in one process share nothing."""
+own (a script engine is made for each step, engine.bpmn.determinism), and a command's
+step reaches the case it is recorded on by being passed, never parked beside it. Two
+engines in one process share nothing."""
 
 from __future__ import annotations
 

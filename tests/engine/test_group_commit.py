@@ -98,7 +98,7 @@ class TestGroupCommit(BackendContract):
         assert group.outcomes[1].effects["messages_sent"][0]["name"] == "agency_request"
         assert engine.get_case(number).status == "completed"
         assert engines().get_case(number).status == "completed"
-        assert replay_case(engine.case_events(number)).ok
+        assert replay_case(engine.steps, engine.case_events(number)).ok
 
     def test_a_conflict_writes_nothing_of_the_group_and_each_command_runs_again(self,
                                                                                 engines: EngineMaker) -> None:
@@ -127,7 +127,7 @@ class TestGroupCommit(BackendContract):
         # The cache holds only what was committed.
         assert engine.get_case(third).status == "withdrawn"
         assert engine.get_case(second).version == 2
-        assert all(replay_case(engine.case_events(n)).ok for n in (first, second, third))
+        assert all(replay_case(engine.steps, engine.case_events(n)).ok for n in (first, second, third))
 
     def test_idempotency_keys_hold_across_and_within_groups(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
@@ -169,7 +169,7 @@ class TestGroupCommit(BackendContract):
                         engine.file_complaint(number, TOPIC, actor="citizen", at=at(days=round_))
         fresh = engines()
         for number in numbers:
-            assert replay_case(engine.case_events(number)).ok
+            assert replay_case(engine.steps, engine.case_events(number)).ok
             assert fresh.get_case(number).version == engine.get_case(number).version
 
 
