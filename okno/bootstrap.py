@@ -90,8 +90,10 @@ def new_tokens(engine: Engine | None, clock: Clock | None = None) -> Tokens:
 
 
 def new_services(engine: Engine | None = None, clock: Clock = world.now, tokens: Tokens | None = None) -> Services:
-    """What the API server runs on: engine, projector, reader and tokens, built once per process."""
+    """What the API server runs on: engine, projector, reader and tokens, built once per
+    process. Its requests' commands share commits (api.graphql.command_threads)."""
     served = engine if engine is not None else new_engine()
+    served.share_commits()
     runner = new_projector(served)
     signed = tokens if tokens is not None else new_tokens(served, clock)
     return Services(engine=served, projector=runner, reader=Reader(runner), tokens=signed,
