@@ -7,6 +7,7 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 
 from api.error_log import OknoSchema, is_expected
 from api.graphql.cases import Case
+from api.graphql.command_threads import CommandThreads
 from api.graphql.directory import Office, Service
 from api.graphql.input_edge import InputEdge
 from api.graphql.mutations import Mutation
@@ -34,6 +35,10 @@ schema = OknoSchema(  # logs a refusal as one short line (api.error_log)
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # A mutation's resolver runs in a worker thread (api.graphql.command_threads);
+        # graphql-core nests a later extension's hook outside an earlier one's, so
+        # InputEdge checks the arguments first, on the loop.
+        CommandThreads,
         InputEdge,  # every argument checked before its resolver runs (api.graphql.input_edge)
         # okno's own errors say what is wrong; anything else is a bug and says nothing more.
         lambda: MaskErrors(should_mask_error=_is_internal, error_message="internal error"),

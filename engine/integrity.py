@@ -8,6 +8,8 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from eventsourcing.domain import Aggregate
+
 from engine.bpmn.runtime import canonical
 
 GENESIS = ""
@@ -30,12 +32,11 @@ def opened_fields(event: Any) -> dict[str, Any]:
 
 
 def chain_of(event: Any, previous: str) -> str:
-    """The hash an event must carry, recomputed from what it says."""
-    from engine.case import Case
-
+    """The hash an event must carry, recomputed from what it says. A case's created event
+    (Case.Opened, the only one) also covers where and for what the case was opened."""
     return link(previous, version=event.originator_version, kind=type(event).__name__, timestamp=event.timestamp,
                 actor=event.actor, input=event.input, effects=event.effects, idempotency_key=event.idempotency_key,
-                opened=opened_fields(event) if isinstance(event, Case.Opened) else None)
+                opened=opened_fields(event) if isinstance(event, Aggregate.Created) else None)
 
 
 def broken_links(events: list[Any]) -> list[int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from engine.opening_hours import WEEKDAYS, hours_problems
 
 # What a region's centres usually keep: weekdays 08:00–20:00 without a break, Saturday
 # 09:00–15:00; remote offices in villages work weekdays with a lunch break.
@@ -52,8 +52,6 @@ class Office:
 
     def problems(self) -> list[str]:
         """What is wrong with this office's reception set-up (empty when nothing is)."""
-        from engine.reception.hours import hours_problems
-
         found = [f"{self.code}: {p}" for p in hours_problems(self.hours, self.timezone)]
         if self.windows < 1:
             found.append(f"{self.code}: an office needs at least one window")

@@ -20,10 +20,11 @@ from api.context import Services
 from engine import world
 from engine.application import Engine
 from engine.bpmn.sources import SourceFile
+from engine.case import case_id_for
 from engine.catalog import Service, parse_catalog
 from engine.connectors import ConnectorRegistry
-from engine.connectors.defaults import default_connectors
-from engine.connectors.payments import PaymentGateway
+from engine.connectors.notifications import notifier
+from engine.connectors.payments import PaymentGateway, Unconfigured, payment_check
 from engine.personal_data import Entropy
 from engine.store import StoreConfig, config_from_environment
 from projections.base import ReadModel
@@ -63,8 +64,20 @@ def new_reader(engine: Engine, models: list[ReadModel] | None = None) -> Reader:
 
 def new_connectors(engine: Engine, clock: Clock = world.now, treasury: PaymentGateway | None = None,
                actor: str = "connector") -> ConnectorRegistry:
-    """The connectors a worker runs due jobs with."""
-    return default_connectors(engine, clock, treasury, actor=actor)
+    """The connectors a worker runs due jobs with: SMS and e-mail through the engine's
+    notification outbox, and the state-fee check against the treasury (unconfigured: every
+    check fails with a clear incident until a gateway is set)."""
+    def contact(number: str) -> dict[str, str] | None:
+        return engine.read_applicant(number, actor=actor, role="connector", purpose="notification", at=clock())
+
+    def seal(number: str, fields: dict[str, str]) -> dict[str, str]:
+        return engine.vault.seal(case_id_for(number), fields)
+
+    registry = ConnectorRegistry()
+    for channel in ("sms", "email"):
+        registry.register(channel, notifier(channel, engine.notifications, contact, seal, clock))
+    registry.register("payment_check", payment_check(treasury or Unconfigured()))
+    return registry
 
 
 def new_tokens(engine: Engine | None, clock: Clock | None = None) -> Tokens:
@@ -77,8 +90,10 @@ def new_tokens(engine: Engine | None, clock: Clock | None = None) -> Tokens:
 
 
 def new_services(engine: Engine | None = None, clock: Clock = world.now, tokens: Tokens | None = None) -> Services:
-    """What the API server runs on: engine, projector, reader and tokens, built once per process."""
+    """What the API server runs on: engine, projector, reader and tokens, built once per
+    process. Its requests' commands share commits (api.graphql.command_threads)."""
     served = engine if engine is not None else new_engine()
+    served.share_commits()
     runner = new_projector(served)
     signed = tokens if tokens is not None else new_tokens(served, clock)
     return Services(engine=served, projector=runner, reader=Reader(runner), tokens=signed,

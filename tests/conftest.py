@@ -141,12 +141,12 @@ class PaidTreasury:
 def work_jobs(engine: Engine, at: datetime, treasury: PaidTreasury | None = None) -> object:
     """What `okno worker` does for service tasks at ``at``: read the due jobs from the jobs
     read model, call the real connectors (a fake treasury), record what they said."""
-    from engine.connectors.defaults import default_connectors
+    from okno.bootstrap import new_connectors
     from projections.jobs import due_jobs, run_due
     from projections.queries import Reader
     from projections.runner import Projector
 
     projector = Projector(engine)
     projector.catch_up()
-    connectors = default_connectors(engine, lambda: at, treasury or PaidTreasury())
+    connectors = new_connectors(engine, lambda: at, treasury or PaidTreasury())
     return run_due(engine, due_jobs(Reader(projector).rows, at), connectors, at)

@@ -26,7 +26,7 @@ from engine.application import STORE_ERRORS, Engine
 from engine.bpmn.sources import SourceFile
 from engine.case import Case as StoredCase
 from engine.errors import InvalidInput, NotFound, OknoError
-from engine.reception.desk import Reception, split_code
+from engine.reception_desk import Reception, split_code
 
 
 @strawberry.type

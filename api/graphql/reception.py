@@ -13,9 +13,9 @@ import strawberry
 from api.callers import caller_key
 from api.context import Context
 from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, attempt
+from engine import reception_desk as desk
 from engine.errors import NotFound
-from engine.reception import desk
-from engine.reception.desk import Reception
+from engine.reception_desk import Reception
 from projections.reception import live_queue, office_today, slots
 
 BOARD_POLL_SECONDS = 0.5

@@ -11,9 +11,9 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 
 from engine.bpmn import case_timers
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
+from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, parse_xml
-from engine.bpmn.validation import role_of
 from engine.errors import UnknownProcessVersion
 
 

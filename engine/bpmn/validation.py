@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
+from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
 from engine.bpmn.sources import (
     BPMN_NS,
@@ -279,17 +280,6 @@ def _check_message_flows(checker: _Checker, root: etree._Element) -> None:
             if not ref or ref not in known:
                 checker.report(flow, f"message flow {end} {ref!r} points to nowhere: connect it to a pool "
                                      "or to an element inside one")
-
-
-def role_of(task: etree._Element, lanes: dict[str, str]) -> str | None:
-    """Who works a user task: an explicit candidate group (Camunda 7 attribute or Camunda 8
-    assignment definition), else the lane it is drawn in."""
-    explicit = task.get(_c("candidateGroups"))
-    if not explicit:
-        for node in task.iter():
-            if isinstance(node.tag, str) and etree.QName(node).localname == "assignmentDefinition":
-                explicit = node.get("candidateGroups")
-    return explicit or lanes.get(str(task.get("id")))
 
 
 def _check_user_task(checker: _Checker, task: etree._Element, lanes: dict[str, str]) -> None:

@@ -22,9 +22,9 @@ from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
 from engine.offices import Office
-from engine.reception.desk import Reception, held
 from engine.reception.hours import is_open, open_intervals
 from engine.reception.slots import free_slots
+from engine.reception_desk import Reception, held
 from okno.demo.citizens import applicant
 
 VISITORS_PER_OPERATOR = 16  # an operator's day at reception, with room for the peaks

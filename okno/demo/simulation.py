@@ -20,7 +20,7 @@ from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
 from engine.offices import Office
-from engine.reception.desk import Reception
+from engine.reception_desk import Reception
 from okno.demo.citizens import field_value
 from okno.demo.hall import Halls, Visitor
 

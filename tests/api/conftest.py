@@ -68,7 +68,9 @@ def _free_port() -> int:
         return port
 
 
-def serve(url: str, **app_options: Any) -> Iterator[Server]:
+def serve(url: str, engine_hook: Callable[[Engine], None] | None = None, **app_options: Any) -> Iterator[Server]:
+    """A real server (uvicorn on a loopback port) over a seeded store; ``engine_hook`` sees the
+    server's engine before its services are built."""
     seed = Engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
     assert seed.deploy(shipped_sources(), T0).ok
     seed.publish_catalog(parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8")), T0)
@@ -79,6 +81,8 @@ def serve(url: str, **app_options: Any) -> Iterator[Server]:
 
     def make_services() -> Services:
         engine = new_engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
+        if engine_hook is not None:
+            engine_hook(engine)
         return new_services(engine, clock=clock, tokens=Tokens(MASTER_KEY, engine.revoked_tokens))
 
     port = _free_port()

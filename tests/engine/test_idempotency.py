@@ -25,8 +25,8 @@ from engine.errors import (
     VisitNotInProgress,
 )
 from engine.personal_data import PersonalDataError
-from engine.reception.desk import Reception
 from engine.reception.slots import slot_id
+from engine.reception_desk import Reception
 from engine.store import parse_url
 from tests.conftest import MINI_SERVICE, T0, BackendContract, EngineMaker, Entropy, at, seeded
 from tests.engine.test_reception import TUESDAY, local

@@ -14,7 +14,7 @@ from engine.application import Engine
 from engine.bpmn.sources import SourceFile
 from engine.errors import InputRefused
 from engine.input_checks import CODE, FREE_TEXT, JSON_OBJECT, LINE, Json
-from engine.reception.desk import Reception
+from engine.reception_desk import Reception
 from tests.conftest import BackendContract, EngineMaker, at, mini_sources, seeded
 
 

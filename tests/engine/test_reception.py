@@ -25,10 +25,10 @@ from engine.errors import (
     WindowBusy,
 )
 from engine.offices import Office
-from engine.reception.desk import Reception
 from engine.reception.hours import open_intervals
 from engine.reception.office_day import office_day_id
 from engine.reception.slots import day_slots, slot_id
+from engine.reception_desk import Reception
 from tests.conftest import MINI_SERVICE, OFFICE, T0, EngineMaker, mini_sources, seeded
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from engine.application import Engine
 from engine.catalog import Service
 from engine.errors import OknoError
-from engine.reception.desk import Reception
 from engine.reception.office_day import OfficeDay, office_day_id
 from engine.reception.slots import slot_id
+from engine.reception_desk import Reception
 from tests.conftest import MINI_SERVICE, make_engine_factory, mini_sources, seeded
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -12,8 +12,8 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from engine.reception.desk import Reception
 from engine.reception.office_day import OfficeDay
+from engine.reception_desk import Reception
 from tests.conftest import MASTER_KEY, ROOT, BackendContract, EngineMaker, seeded
 
 SLOT = "LPK/9/2026-11-05T11:00"
@@ -24,7 +24,7 @@ RACER = textwrap.dedent("""
     from datetime import datetime, timezone
     from engine.application import Engine
     from engine.errors import OknoError
-    from engine.reception.desk import Reception
+    from engine.reception_desk import Reception
     from engine.store import parse_url
 
     url, key, go, slot = sys.argv[1], bytes.fromhex(sys.argv[2]), sys.argv[3], sys.argv[4]

@@ -11,8 +11,8 @@ import pytest
 
 from engine.catalog import Service
 from engine.errors import InvalidInput, UnknownOffice
-from engine.reception.desk import Reception
 from engine.reception.slots import slot_id
+from engine.reception_desk import Reception
 from projections.queries import Reader, office_ranking
 from projections.reception import live_queue, slots, waiting_figures
 from projections.runner import Projector
