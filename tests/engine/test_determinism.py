@@ -5,10 +5,15 @@ several threads each read their own clock."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import SpiffWorkflow.task as spiff_task
@@ -77,3 +82,31 @@ def test_a_later_time_changes_timer_due_dates_and_nothing_else_leaks_the_clock()
     late = runtime.apply(process, case_id, received.state, at(days=4), DeliverMessage("agency_answer", {}))
     assert early.effects["timers_scheduled"][0]["due"] == at(days=33).isoformat()
     assert late.effects["timers_scheduled"][0]["due"] == at(days=34).isoformat()
+
+
+def test_a_timer_date_without_a_zone_is_utc_whatever_the_hosts_zone() -> None:
+    """SpiffWorkflow reads such a date in the host's zone; okno's timers read it as UTC."""
+    script = textwrap.dedent("""
+        import uuid
+        from engine.bpmn.library import compile_bundle
+        from engine.bpmn.runtime import CompleteTask, DeliverMessage, Runtime, StartCase
+        from engine.bpmn.sources import SourceFile
+        from engine.bpmn.validation import validate
+        from tests.conftest import at, mini_sources
+
+        source = mini_sources()[0]
+        kind = 'xsi:type="bpmn:tFormalExpression"'
+        text = source.text.replace(f'<bpmn:timeDuration {kind}>"P30D"</bpmn:timeDuration>',
+                                   f'<bpmn:timeDate {kind}>"2026-12-01T09:00:00"</bpmn:timeDate>')
+        process = compile_bundle(validate([SourceFile(source.name, text)]).bundles[0])
+        runtime, case_id = Runtime(), uuid.uuid5(uuid.NAMESPACE_OID, "naive")
+        step = runtime.start(process, case_id, at(), StartCase({}))
+        step = runtime.apply(process, case_id, step.state, at(5),
+                             CompleteTask("Task_Reception", {"documents_complete": True, "pages": 1}))
+        step = runtime.apply(process, case_id, step.state, at(days=3), DeliverMessage("agency_answer", {}))
+        print(step.effects["timers_scheduled"][0]["due"])
+    """)
+    root = Path(__file__).resolve().parents[2]
+    found = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "TZ": "Asia/Vladivostok"}, check=True)
+    assert found.stdout.strip() == "2026-12-01T09:00:00+00:00"
