@@ -116,7 +116,7 @@ def service_statistics(reader: Reader, month: str, office: str | None = None,
     return sorted(result, key=lambda f: (-f.applications, f.service))
 
 
-@dataclass(frozen=True)
+@dataclass
 class OfficeRank:
     rank: int
     office: str

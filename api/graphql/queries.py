@@ -21,6 +21,7 @@ from api.graphql.views import from_view
 from engine.errors import InvalidInput
 from projections import case_queries, directory, outbox
 from projections.jobs import incidents
+from projections.queries import OfficeRank as OfficeRankView
 from projections.queries import ServiceFigures as ServiceFiguresView
 from projections.queries import office_ranking, service_statistics
 from projections.time_travel import case_as_of
@@ -32,15 +33,8 @@ class ServiceFigures(ServiceFiguresView):
 
 
 @strawberry.type
-class OfficeRank:
-    rank: int
-    office: str
-    name: str
-    score: float
-    on_time_share: float | None
-    rating: float | None
-    ratings: int
-    complaints: int
+class OfficeRank(OfficeRankView):
+    complaint_rate: strawberry.Private[float | None]  # not published: complaints and cases give it
     visits: int = strawberry.field(description="Visitors called to a window from the queue in the period.")
     waiting_share: float | None = strawberry.field(description="Of them, the share called within 15 minutes "
                                                                "(5 with a booking).")
