@@ -3,18 +3,23 @@ models' tables (and the store's side tables), for the query modules of this pack
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from eventsourcing.persistence import OperationalError
 
 from projections.base import transaction
 
-if TYPE_CHECKING:  # the runner's models read through this module
-    from projections.runner import Projector
+
+class Database(Protocol):
+    """Where the read models live: a Projector (this module does not import the runner,
+    whose models read through it)."""
+
+    datastore: Any
+    dialect: str
 
 
 class Reader:
-    def __init__(self, projector: Projector) -> None:
+    def __init__(self, projector: Database) -> None:
         self.projector = projector
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
