@@ -12,7 +12,7 @@ from projections.base import Db, TableFold
 from projections.reader import Reader
 
 
-@dataclass
+@dataclass(frozen=True)
 class TimerRow:
     task: str  # the timer's task id
     case_number: str
