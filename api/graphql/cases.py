@@ -64,7 +64,7 @@ class PersonalDataRead:
 
 @strawberry.type
 class Case(CaseRow, Node):
-    stages: Sequence[Stage]
+    stages: Sequence[Stage]  # the row's stages, published as the GraphQL type that extends them
     deadline: str | None = strawberry.field(description="Regulated deadline (date), in working days.")
     next_action: str = strawberry.field(description="What the citizen has to do next.")
     as_of_tasks: strawberry.Private[list[Task] | None] = None
@@ -147,7 +147,7 @@ class CaseConnection:
 
 @strawberry.type(description="What a citizen sees by case number and PIN; nothing personal.")
 class CaseStatus(CaseStatusView):
-    stages: Sequence[Stage]
+    stages: Sequence[Stage]  # as Case.stages
 
     @classmethod
     def of(cls, view: CaseStatusView) -> CaseStatus:
