@@ -145,8 +145,8 @@ def test_of_two_concurrent_writers_one_wins_and_the_other_gets_a_conflict(engine
     stale = second.store.repository.get(first.get_case(number).id, version=1)
     step = stale.compute(__import__("engine.bpmn.runtime", fromlist=["CompleteTask"]).CompleteTask(
         "Task_Reception", {"documents_complete": False}), at(6))
-    from engine.bpmn.runtime import CompleteTask
     from engine.case import Case
+    from engine.commands import CompleteTask
     stale.record(Case.TaskCompleted, CompleteTask("Task_Reception", {"documents_complete": False}), step,
                  actor="b", at=at(6), idempotency_key=None)
     from eventsourcing.persistence import IntegrityError
