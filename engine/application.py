@@ -718,7 +718,7 @@ def scan_cases(engine: Engine, page: int = 1000) -> dict[str, CaseSummary]:
             if summary is None or not isinstance(event, Case.Event):
                 continue
             summary.last_at = event.timestamp
-            summary.status, _ = status_after(summary.status, None, event.input, event.effects)
+            summary.status, _ = status_after(summary.status, None, event)
         if len(batch) < page:
             break
         start = batch[-1].id

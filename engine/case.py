@@ -200,7 +200,7 @@ class Case(Aggregate):
             gone_jobs = {j["task"] for j in effects.get("jobs_closed", [])}
             self.jobs = [j for j in self.open_jobs if j["task"] not in gone_jobs] + effects.get("jobs_opened", [])
         self.stage = effects["stage"]
-        self.status, self.outcome = status_after(self.status, self.outcome, event.input, effects)
+        self.status, self.outcome = status_after(self.status, self.outcome, event)
         if event.idempotency_key:
             self.requests[request_id(event.actor, event.idempotency_key)] = fingerprint(event.input)
 

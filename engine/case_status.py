@@ -7,7 +7,7 @@ takes (ratings, complaints, acknowledgements) leave its status and outcome as th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from engine.commands import Withdraw
 
@@ -16,14 +16,20 @@ COMPLETED = "completed"
 WITHDRAWN = "withdrawn"
 
 
-def status_after(status: str, outcome: str | None, recorded_input: dict[str, Any],
-                 effects: dict[str, Any]) -> tuple[str, str | None]:
-    """The status and outcome once an event is applied, from those before it and the
-    event's recorded input and effects (an opened case starts from OPEN and no outcome)."""
+class CaseEvent(Protocol):
+    """A case's event (engine.case.Case.Event, which imports this module)."""
+
+    effects: dict[str, Any]
+
+
+def status_after(status: str, outcome: str | None, event: CaseEvent) -> tuple[str, str | None]:
+    """The status and outcome once an event is applied, from those before it (an opened
+    case starts from OPEN and no outcome). A withdrawal is told by its event class, the
+    one the Withdraw command names, as read models and the store know events."""
     if status != OPEN:
         return status, outcome
-    if recorded_input["kind"] == Withdraw.kind:
-        return WITHDRAWN, effects.get("outcome")
-    if effects.get("completed"):
-        return COMPLETED, effects.get("outcome")
+    if type(event).__name__ == Withdraw.event:
+        return WITHDRAWN, event.effects.get("outcome")
+    if event.effects.get("completed"):
+        return COMPLETED, event.effects.get("outcome")
     return status, outcome

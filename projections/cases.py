@@ -98,11 +98,13 @@ class CasesModel:
         deadline = add_working_days(local_day, service[0]["term_days"]).isoformat() if service else None
         stages = _stages([], event)
         tasks = _open_tasks([], event)
-        db.execute("INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?)",
+        status, outcome = status_after(OPEN, None, event)  # a process may end at its start
+        closed_at, closed_day = (None, None) if status == OPEN else (_utc(event.timestamp), local_day.isoformat())
+        db.execute("INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (event.number, str(event.originator_id), event.service, event.office,
-                    office[0]["district"] if office else "", event.channel, event.effects["stage"],
-                    _json(stages), _utc(event.timestamp), local_day.isoformat(),
-                    deadline, _next_action(tasks, event.effects, "open"), _json(tasks), 1))
+                    office[0]["district"] if office else "", event.channel, status, outcome, event.effects["stage"],
+                    _json(stages), _utc(event.timestamp), local_day.isoformat(), closed_at, closed_day,
+                    deadline, _next_action(tasks, event.effects, status), _json(tasks), 1))
         self._tasks(db, event, event.number, event.office, deadline)
 
     def _lookup(self, db: Db, sql: str, code: str) -> list[dict[str, Any]]:
@@ -120,7 +122,7 @@ class CasesModel:
             return
         row = found[0]
         effects = event.effects
-        status, outcome = status_after(row["status"], row["outcome"], event.input, effects)
+        status, outcome = status_after(row["status"], row["outcome"], event)
         closed_at = _utc(event.timestamp) if status != OPEN and row["status"] == OPEN else None
         zone = ZoneInfo(row["timezone"] or "Europe/Moscow")
         closed_day = event.timestamp.astimezone(zone).date().isoformat() if closed_at else None
@@ -257,12 +259,14 @@ class _Fold:
         local_day = event.timestamp.astimezone(zone).date()
         deadline = self._deadline(local_day, service["term_days"]) if service else None
         tasks = _open_tasks([], event)
+        status, outcome = status_after(OPEN, None, event)  # a process may end at its start
+        closed_at, closed_day = (None, None) if status == OPEN else (_utc(event.timestamp), local_day.isoformat())
         self.cases[case_id] = {
             "number": event.number, "case_id": case_id, "service": event.service, "office": event.office,
-            "district": office["district"] if office else "", "channel": event.channel, "status": "open",
-            "outcome": None, "stage": event.effects["stage"], "stages": _stages([], event),
-            "opened_at": _utc(event.timestamp), "opened_day": local_day.isoformat(), "closed_at": None,
-            "closed_day": None, "deadline": deadline, "next_action": None, "open_tasks": tasks, "version": 1,
+            "district": office["district"] if office else "", "channel": event.channel, "status": status,
+            "outcome": outcome, "stage": event.effects["stage"], "stages": _stages([], event),
+            "opened_at": _utc(event.timestamp), "opened_day": local_day.isoformat(), "closed_at": closed_at,
+            "closed_day": closed_day, "deadline": deadline, "next_action": None, "open_tasks": tasks, "version": 1,
             "timezone": office["timezone"] if office else None, "effects": event.effects}
         self.new.add(case_id)
         self._tasks(event, event.number, event.office, deadline)
@@ -279,7 +283,7 @@ class _Fold:
         if row is None:
             return  # as ``apply``: an event of a case the model has no row for changes nothing
         effects = event.effects
-        status, outcome = status_after(row["status"], row["outcome"], event.input, effects)
+        status, outcome = status_after(row["status"], row["outcome"], event)
         if status != OPEN and row["status"] == OPEN:
             row["closed_at"] = _utc(event.timestamp)
             row["closed_day"] = self._day(row, event)
