@@ -14,6 +14,7 @@ leaves the workflow as it was.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar
@@ -46,11 +47,12 @@ class WorkflowCommand(Command):
     """A command the BPMN runtime runs on the case's workflow."""
 
 
-class CaseCommand(Command):
+class CaseCommand(Command, ABC):
     """A command decided by one of okno's case rules, beside the workflow, which it leaves as it was."""
 
+    @abstractmethod
     def decide(self, case: CaseFacts) -> Ruling:
-        raise NotImplementedError
+        """The rule: what the command does to the case, or a refusal (an OknoError)."""
 
 
 @dataclass(frozen=True)
