@@ -45,6 +45,7 @@ from engine.commands import (
     CompleteTask,
     DeliverMessage,
     FireTimer,
+    OpenJob,
     Ruling,
     StartCase,
     Withdraw,
@@ -203,7 +204,7 @@ class Runtime:
                 # snapshot is the one taken before: one walk of the task tree saved. (Only
                 # due dates differ with the clock, and they are read for tasks opened in the
                 # step, of which such a step has none.)
-                ruling = step.decide(CaseFacts(stored, before.tasks, before.jobs, process, context.now))
+                ruling = step.decide(CaseFacts(stored, before.tasks, _open_jobs(process, before.jobs), context.now))
                 after: _Snapshot | None = before
             else:
                 with _spiff_errors("the process failed"):
@@ -522,6 +523,15 @@ def _working_days_from(task: Any, days: int) -> str:
 
     opened = determinism.current().now.astimezone(MOSCOW).date()
     return add_working_days(opened, days).isoformat()
+
+
+def _open_jobs(process: CompiledProcess, waiting: dict[str, str]) -> dict[str, OpenJob]:
+    """The jobs waiting on their connectors, as a case rule reads them."""
+    open_jobs = {}
+    for task, element in waiting.items():
+        spec = jobs.spec_of(process, element)
+        open_jobs[task] = OpenJob(element, spec.name, spec.attempts, spec.backoff_seconds)
+    return open_jobs
 
 
 def _ready_task(workflow: BpmnWorkflow, element: str, task_id: str | None) -> Any:

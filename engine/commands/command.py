@@ -19,8 +19,6 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
-from engine.bpmn.library import CompiledProcess
-
 
 class Command:
     """Base of every command; a concrete one is declared with its class keywords:
@@ -56,14 +54,24 @@ class CaseCommand(Command, ABC):
 
 
 @dataclass(frozen=True)
+class OpenJob:
+    """A service task waiting on its connector, and how often its connector is tried."""
+
+    element: str
+    connector: str
+    attempts: int
+    backoff_seconds: int  # before the second attempt; it doubles after each failure
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     """What a case rule reads: okno's state kept beside the workflow (as stored) and the
-    workflow's open user tasks and jobs before the step."""
+    workflow's open user tasks and jobs before the step. The runtime gathers them, so the
+    rules know nothing of SpiffWorkflow or of the process model."""
 
     stored: dict[str, Any]
     tasks: dict[str, dict[str, Any]]  # open user tasks by task id
-    jobs: dict[str, str]  # service tasks waiting on a connector: task id -> element
-    process: CompiledProcess
+    jobs: dict[str, OpenJob]  # by task id
     now: datetime
 
     @property

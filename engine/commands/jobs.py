@@ -10,10 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.bpmn.jobs import spec_of
-from engine.bpmn.library import CompiledProcess
-from engine.bpmn.service_tasks import backoff_seconds
-from engine.commands.command import CaseCommand, CaseFacts, Ruling, WorkflowCommand
+from engine.commands.command import CaseCommand, CaseFacts, OpenJob, Ruling, WorkflowCommand
 from engine.errors import InvalidInput, TaskNotReady
 
 MAX_ERROR_CHARS = 2000
@@ -35,7 +32,7 @@ class FailJob(CaseCommand, kind="job_failure", event="ServiceTaskFailed"):
     error: str
 
     def decide(self, case: CaseFacts) -> Ruling:
-        return Ruling(_account(case.process, case.jobs, case.stored.get("jobs", {}), self.task, self.error, case.now))
+        return Ruling(_account(case.jobs, case.stored.get("jobs", {}), self.task, self.error, case.now))
 
 
 @dataclass(frozen=True)
@@ -45,32 +42,37 @@ class RetryIncident(CaseCommand, kind="incident_retry", event="IncidentRetried")
     task: str
 
     def decide(self, case: CaseFacts) -> Ruling:
-        return Ruling(_account(case.process, case.jobs, case.stored.get("jobs", {}), self.task, None, case.now))
+        return Ruling(_account(case.jobs, case.stored.get("jobs", {}), self.task, None, case.now))
 
 
-def _account(process: CompiledProcess, jobs: dict[str, str], failures: dict[str, Any], task: str,
-             error: str | None, now: datetime) -> dict[str, Any]:
+def _account(jobs: dict[str, OpenJob], failures: dict[str, Any], task: str, error: str | None,
+             now: datetime) -> dict[str, Any]:
     """The effect of a connector's failure (``error``) or of a retry of an incident
     (``error`` None) on a job's attempts."""
-    element = jobs.get(task)
-    if element is None:
+    job = jobs.get(task)
+    if job is None:
         raise TaskNotReady(f"job {task} is not waiting in this case")
-    spec = spec_of(process, element)
+    element = job.element
     entry = failures.get(task, {"failures": 0, "incident": False})
-    job = {"task": task, "element": element, "connector": spec.name}
+    described = {"task": task, "element": element, "connector": job.connector}
     if error is None:
         if not entry["incident"]:
             raise InvalidInput(f"job {element} is not an incident: it is still being tried")
-        return {"job_retried": job}
+        return {"job_retried": described}
     if entry["incident"]:
         raise InvalidInput(f"job {element} is an incident: retry it before reporting another failure")
     if not isinstance(error, str) or not 0 < len(error) <= MAX_ERROR_CHARS:
         raise InvalidInput(f"a failure carries the connector's error (1–{MAX_ERROR_CHARS} characters)")
     count = entry["failures"] + 1
-    incident = count >= spec.attempts
-    retry_at = None if incident else (now + timedelta(seconds=backoff_seconds(spec, count))).isoformat()
-    return {"job_failed": {**job, "failure": count, "attempts": spec.attempts, "error": error,
+    incident = count >= job.attempts
+    retry_at = None if incident else (now + timedelta(seconds=backoff_seconds(job, count))).isoformat()
+    return {"job_failed": {**described, "failure": count, "attempts": job.attempts, "error": error,
                            "incident": incident, "retry_at": retry_at}}
+
+
+def backoff_seconds(job: OpenJob, failures: int) -> int:
+    """How long to wait before the next attempt after ``failures`` failed ones."""
+    return int(job.backoff_seconds * 2 ** max(failures - 1, 0))
 
 
 def carried_failures(failures: dict[str, Any], feedback: dict[str, Any]) -> dict[str, Any]:
