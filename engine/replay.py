@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from engine.bpmn.inputs import input_from_dict
 from engine.bpmn.library import LIBRARY
-from engine.bpmn.runtime import Input, LiveCase, StartCase, canonical
+from engine.bpmn.runtime import LiveCase, canonical
 from engine.case import RUNTIME, Case
+from engine.commands import Command, StartCase, input_from_dict
 from engine.errors import OknoError
 from engine.integrity import broken_links
 
@@ -172,7 +172,7 @@ def replay_live(process_version: str, case_id: UUID, number: str, records: list[
     process = LIBRARY.get(process_version)
     case: LiveCase | None = None
 
-    def step(step_input: Input, record: Recorded) -> tuple[bool, dict[str, Any]]:
+    def step(step_input: Command, record: Recorded) -> tuple[bool, dict[str, Any]]:
         nonlocal case
         if isinstance(step_input, StartCase):
             case, effects = RUNTIME.start_live(process, case_id, record.timestamp, step_input)
@@ -192,7 +192,7 @@ def replay_restoring(process_version: str, case_id: UUID, number: str, records: 
     process = LIBRARY.get(process_version)
     state: str | None = None
 
-    def step(step_input: Input, record: Recorded) -> tuple[bool, dict[str, Any]]:
+    def step(step_input: Command, record: Recorded) -> tuple[bool, dict[str, Any]]:
         nonlocal state
         if isinstance(step_input, StartCase):
             made = RUNTIME.start(process, case_id, record.timestamp, step_input)
@@ -205,7 +205,7 @@ def replay_restoring(process_version: str, case_id: UUID, number: str, records: 
     return _replay(number, records, step, stop_at_difference=False)
 
 
-Stepper = Callable[[Input, Recorded], tuple[bool, dict[str, Any]]]
+Stepper = Callable[[Command, Recorded], tuple[bool, dict[str, Any]]]
 
 
 def _replay(number: str, records: list[Recorded], step: Stepper, *, stop_at_difference: bool) -> CaseReplay:

@@ -9,8 +9,9 @@ import pytest
 import SpiffWorkflow.task as spiff_task
 
 from engine.bpmn.library import compile_bundle
-from engine.bpmn.runtime import CompleteTask, Runtime, StartCase
+from engine.bpmn.runtime import Runtime
 from engine.bpmn.validation import validate
+from engine.commands import CompleteTask, StartCase
 from tests.conftest import at, mini_sources
 
 
@@ -40,7 +41,7 @@ def test_a_later_time_changes_timer_due_dates_and_nothing_else_leaks_the_clock()
     opened = runtime.start(process, case_id, at(), StartCase({}))
     received = runtime.apply(process, case_id, opened.state, at(days=2),
                              CompleteTask("Task_Reception", {"documents_complete": True}))
-    from engine.bpmn.runtime import DeliverMessage
+    from engine.commands import DeliverMessage
     early = runtime.apply(process, case_id, received.state, at(days=3), DeliverMessage("agency_answer", {}))
     late = runtime.apply(process, case_id, received.state, at(days=4), DeliverMessage("agency_answer", {}))
     assert early.effects["timers_scheduled"][0]["due"] == at(days=33).isoformat()

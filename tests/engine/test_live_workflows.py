@@ -10,10 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from engine.application import Engine
-from engine.bpmn.inputs import input_from_dict
 from engine.bpmn.library import LIBRARY
-from engine.bpmn.runtime import CompleteTask, StartCase
 from engine.case import LIVE_WORKFLOWS, RUNTIME
+from engine.commands import CompleteTask, StartCase, input_from_dict
 from engine.errors import TaskNotReady
 from engine.replay import Recorded, replay_restoring
 from tests.conftest import EngineMaker, at, seeded

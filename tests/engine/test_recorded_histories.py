@@ -54,9 +54,9 @@ def test_a_tampered_history_is_caught(path: Path) -> None:
 
 def live_and_restored(process_version: str, case_id: UUID, records: list[Recorded]) -> list[tuple[str, str, str, str]]:
     """Each step's (effects, state) through one live workflow and through the restore path."""
-    from engine.bpmn.inputs import input_from_dict
-    from engine.bpmn.runtime import LiveCase, StartCase, canonical
+    from engine.bpmn.runtime import LiveCase, canonical
     from engine.case import RUNTIME
+    from engine.commands import StartCase, input_from_dict
 
     process = LIBRARY.get(process_version)
     steps: list[tuple[str, str, str, str]] = []
