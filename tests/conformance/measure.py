@@ -20,14 +20,25 @@ import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from engine.bpmn.sources import SourceFile
-from engine.bpmn.validation import validate
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from engine.bpmn.library import compile_bundle
+from engine.bpmn.service_tasks import ServiceTaskProblem
+from engine.bpmn.sources import ProcessBundle, SourceFile
+from engine.bpmn.validation import Plan, validate
+from engine.errors import OknoError
+from engine.run_model import run
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus.toml"
-# Files a model is deployed with that okno's validator does not read (yet): forms.
+# The files deployed beside a model that `okno validate FOLDER` would read; a model itself is
+# always read, as `okno validate FILE` reads it (so a form file alone is refused as not XML).
 DEPLOYABLE = (".bpmn", ".bpmn20.xml", ".bpmn2", ".dmn", ".dmn11.xml", ".xml")
+# The step kinds of `okno run-model`; a scenario may use others that the source's test needs
+# (e.g. broadcasting a signal) and that okno cannot express yet.
+STEP_KINDS = ("complete", "message", "wait", "job")
 
 
 @dataclass
@@ -35,6 +46,8 @@ class Outcome:
     file: str
     causes: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+    plan: Plan | None = None
+    scenario: str | None = None  # what became of the model's scenario, if it has one
 
     @property
     def passed(self) -> bool:
@@ -74,7 +87,8 @@ def measure(entry: dict[str, object], root: Path) -> Outcome:
     outcome = Outcome(name)
     paths = [root / name] + [root / str(extra) for extra in entry.get("with", [])]  # type: ignore[attr-defined]
     try:
-        sources = [SourceFile.read(path) for path in paths if path.name.lower().endswith(DEPLOYABLE)]
+        sources = [SourceFile.read(paths[0])]
+        sources += [SourceFile.read(path) for path in paths[1:] if path.name.lower().endswith(DEPLOYABLE)]
         plan = validate(sources)
     except (OSError, UnicodeDecodeError) as error:
         outcome.causes.append(f"cannot read: {type(error).__name__}")
@@ -83,22 +97,68 @@ def measure(entry: dict[str, object], root: Path) -> Outcome:
         outcome.causes.append(f"CRASH {type(error).__name__}")
         outcome.details.append(f"{name}: CRASH {type(error).__name__}: {error}")
         return outcome
+    outcome.plan = plan
     for problem in plan.problems:
         outcome.causes.append(cause_of(problem.message))
         outcome.details.append(str(problem))
     return outcome
 
 
+def play(entry: dict[str, Any], outcome: Outcome, root: Path, unchecked: bool) -> str:
+    """Run the model's scenario as `okno run-model` would; say how it went, in a few words.
+
+    With ``unchecked`` a model that validate refuses runs anyway, straight on SpiffWorkflow
+    through okno's runtime: a diagnostic for whoever makes validate accept it (is the scenario
+    right, what would the runtime do), never a verdict on okno.
+    """
+    scenario: dict[str, Any] = entry["scenario"]
+    unknown = sorted({kind for step in scenario.get("step", []) for kind in step
+                      if kind not in (*STEP_KINDS, "data", "payload", "result", "fail", "expect_error")})
+    if unknown:
+        return f"needs step kinds okno lacks: {', '.join(unknown)}"
+    if unchecked and not outcome.passed:
+        bpmn = SourceFile.read(root / str(entry["file"]))
+        dmn = tuple(SourceFile.read(root / str(extra)) for extra in entry.get("with", [])
+                    if str(extra).lower().endswith(".dmn"))
+        bundles = [ProcessBundle(str(scenario.get("process")), bpmn, dmn)]
+    elif outcome.plan is None or not outcome.passed:
+        return "refused by validate"
+    else:
+        bundles = [b for b in outcome.plan.bundles if b.process_id == scenario.get("process")]
+    if len(bundles) != 1:
+        return f"process {scenario.get('process')!r} not among the validated processes"
+    try:
+        result = run(compile_bundle(bundles[0]), scenario)
+    except (ValidationException, ServiceTaskProblem) as error:  # compiling, reached only unchecked
+        outcome.details.append(f"{outcome.file}: scenario: {error}")
+        return f"compiling refused the model ({type(error).__name__})"
+    except OknoError as error:
+        outcome.details.append(f"{outcome.file}: scenario: {error}")
+        return f"run failed: {error.code}"
+    except Exception as error:  # a crash inside the run is a finding too
+        outcome.details.append(f"{outcome.file}: scenario CRASH {type(error).__name__}: {error}")
+        return f"run CRASH {type(error).__name__}"
+    if result.ok:
+        return "took the expected path"
+    outcome.details.extend(f"{outcome.file}: scenario: {failure}" for failure in result.failures)
+    return "took another path"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--details", action="store_true", help="also print every problem of every model")
     parser.add_argument("--source", help="measure only the models of this source (e.g. flowable)")
+    parser.add_argument("--unchecked", action="store_true",
+                        help="run every scenario, also of models validate refuses (a diagnostic, see play())")
     args = parser.parse_args(argv)
     root = models_root()
     entries = tomllib.loads(CORPUS.read_text(encoding="utf-8"))["model"]
     if args.source:
         entries = [e for e in entries if e["source"] == args.source]
     outcomes = [measure(entry, root) for entry in entries]
+    for entry, outcome in zip(entries, outcomes, strict=True):
+        if "scenario" in entry:
+            outcome.scenario = play(entry, outcome, root, args.unchecked)
 
     by_cause: dict[str, set[str]] = defaultdict(set)
     for outcome in outcomes:
@@ -121,12 +181,20 @@ def main(argv: list[str] | None = None) -> int:
     print("\npassing:" if passed else "\npassing: none")
     for outcome in passed:
         print(f"  {outcome.file}")
+    played = [o for o in outcomes if o.scenario is not None]
+    print(f"\nscenarios ({len(played)} models have one):")
+    for verdict, count in Counter(o.scenario for o in played).most_common():
+        print(f"  {count:4d}  {verdict}")
+    for outcome in played:
+        if outcome.passed or args.unchecked:
+            print(f"        {outcome.file}: {outcome.scenario}")
     if args.details:
         print("\nproblems:")
         for outcome in outcomes:
             for detail in outcome.details:
                 print(f"  {detail}")
-    print(f"\n{len(passed)} of {len(outcomes)} pass validate")
+    took = sum(o.scenario == "took the expected path" for o in played)
+    print(f"\n{len(passed)} of {len(outcomes)} pass validate; {took} of {len(played)} scenarios take the expected path")
     return 0
 
 
