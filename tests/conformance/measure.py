@@ -13,6 +13,7 @@ else ``tests/conformance/models``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import sys
@@ -82,11 +83,15 @@ def cause_of(message: str) -> str:
     return text.strip()[:160]
 
 
-def measure(entry: dict[str, object], root: Path) -> Outcome:
+def measure(entry: dict[str, Any], root: Path) -> Outcome:
     name = str(entry["file"])
     outcome = Outcome(name)
-    paths = [root / name] + [root / str(extra) for extra in entry.get("with", [])]  # type: ignore[attr-defined]
+    paths = [root / name] + [root / str(extra) for extra in entry.get("with", [])]
     try:
+        if hashlib.sha256(paths[0].read_bytes()).hexdigest() != entry.get("sha256"):
+            # Another file than the one the expected path was read for: measuring it would mislead.
+            outcome.causes.append("the file differs from corpus.toml (sha256)")
+            return outcome
         sources = [SourceFile.read(paths[0])]
         sources += [SourceFile.read(path) for path in paths[1:] if path.name.lower().endswith(DEPLOYABLE)]
         plan = validate(sources)
