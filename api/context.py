@@ -10,9 +10,10 @@ from typing import Any
 
 from api.auth import NotAuthenticated, Principal, Tokens
 from api.subscription_limits import SubscriptionLimits
+from api.tracking import Tracking
 from engine.application import STORE_ERRORS, Engine
 from engine.supervision import Supervision
-from projections.queries import Reader
+from projections.reader import Reader
 from projections.runner import Projector
 
 
@@ -29,6 +30,10 @@ class Services:
     refreshing: Supervision = field(default_factory=lambda: Supervision("read models"))
     _failed_at: float = field(default=0.0, repr=False)  # time.monotonic() of the last failed refresh
     subscriptions: SubscriptionLimits = field(default_factory=SubscriptionLimits)  # running, per connection and token
+    tracking: Tracking = field(init=False)  # the PIN gate of `track`, on the reader's database
+
+    def __post_init__(self) -> None:
+        self.tracking = Tracking(self.engine, self.reader)
 
     def refresh(self, *, probe: bool = False) -> bool:
         """Bring the read models up to date (read-your-writes after a mutation, a subscription's

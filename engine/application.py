@@ -25,28 +25,30 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import strtobool
 
 from engine.access_log import PersonalDataAccess, access_log_id
-from engine.bpmn.runtime import (
+from engine.bpmn.runtime import Step
+from engine.bpmn.sources import ProcessBundle, SourceFile
+from engine.bpmn.validation import Problem, validate
+from engine.case import Case, case_id_for
+from engine.case_status import OPEN, status_after
+from engine.case_steps import CaseSteps
+from engine.catalog import CatalogInvalid, Service
+from engine.commands import (
     Acknowledge,
     ClaimTask,
+    Command,
     Complain,
     CompleteJob,
     CompleteTask,
     DeliverMessage,
     FailJob,
     FireTimer,
-    Input,
     Rate,
     ReleaseTask,
     RetryIncident,
     StartCase,
-    Step,
     Withdraw,
+    registered,
 )
-from engine.bpmn.sources import ProcessBundle, SourceFile
-from engine.bpmn.validation import Problem, validate
-from engine.case import Case, case_id_for
-from engine.case_steps import CaseSteps
-from engine.catalog import CatalogInvalid, Service
 from engine.connections import discard_broken_connections
 from engine.connectors.notifications import NotificationOutbox
 from engine.directory import DIRECTORY_ID, Directory, ProcessSource
@@ -108,6 +110,18 @@ class CaseRepository(Repository[UUID]):
             projector_func = self.steps.fold
         return super().get(aggregate_id, version=version, projector_func=projector_func,
                            fastforward_skipping=fastforward_skipping, deepcopy_from_cache=deepcopy_from_cache)
+
+
+def _event_class(command: type[Command]) -> type[Case.Event]:
+    event = getattr(Case, command.event, None)
+    if not (isinstance(event, type) and issubclass(event, Case.Event)):
+        raise TypeError(f"command {command.__name__} names {command.event!r}, which is no Case event class")
+    return event
+
+
+# The handler table: each command's Case event class, by the name its command declares
+# (engine/commands/). Built when the engine is imported, so a misnamed event fails at once.
+CASE_EVENTS: dict[type[Command], type[Case.Event]] = {command: _event_class(command) for command in registered()}
 
 
 class OknoStore(Application[UUID]):
@@ -413,72 +427,67 @@ class Engine:
              idempotency_key=Maybe(KEY))
     def complete_task(self, number: str, element: str, data: dict[str, Any], *, actor: str,
                       at: datetime, task: str | None = None, idempotency_key: str | None = None) -> Case:
-        return self._advance(number, Case.TaskCompleted, CompleteTask(element, data, task), actor, at,
-                             idempotency_key)
+        return self._handle(number, CompleteTask(element, data, task), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, name=CODE, payload=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def deliver_message(self, number: str, name: str, payload: dict[str, Any], *, actor: str,
                         at: datetime, idempotency_key: str | None = None) -> Case:
-        return self._advance(number, Case.MessageReceived, DeliverMessage(name, payload), actor, at,
-                             idempotency_key)
+        return self._handle(number, DeliverMessage(name, payload), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, element=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def fire_timer(self, number: str, element: str, *, at: datetime, actor: str = "timer",
                    idempotency_key: str | None = None) -> Case:
-        return self._advance(number, Case.TimerFired, FireTimer(element), actor, at, idempotency_key)
+        return self._handle(number, FireTimer(element), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def claim_task(self, number: str, task: str, *, actor: str, at: datetime,
                    idempotency_key: str | None = None) -> Case:
-        return self._advance(number, Case.TaskClaimed, ClaimTask(task, actor), actor, at, idempotency_key)
+        return self._handle(number, ClaimTask(task, actor), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def release_task(self, number: str, task: str, *, actor: str, at: datetime,
                      idempotency_key: str | None = None) -> Case:
-        return self._advance(number, Case.TaskReleased, ReleaseTask(task), actor, at, idempotency_key)
+        return self._handle(number, ReleaseTask(task), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, message=POSITION, reference=LINE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def acknowledge_message(self, number: str, message: int, reference: str, *, actor: str, at: datetime,
                             idempotency_key: str | None = None) -> Case:
         """An agency gateway confirms it received message ``message`` (1, 2, … in the case's
         outbox), with its own reference; also after the case closed."""
-        return self._advance(number, Case.MessageAcknowledged, Acknowledge(message, reference), actor, at,
-                             idempotency_key, closed_ok=True)
+        return self._handle(number, Acknowledge(message, reference), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, scores=SCORES, actor=ACTOR, idempotency_key=Maybe(KEY))
     def rate_case(self, number: str, scores: dict[str, int], *, actor: str, at: datetime,
                   idempotency_key: str | None = None) -> Case:
         """A citizen rates the service, also after the case is closed."""
-        return self._advance(number, Case.Rated, Rate(scores), actor, at, idempotency_key, closed_ok=True)
+        return self._handle(number, Rate(scores), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, topic=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def file_complaint(self, number: str, topic: str, *, actor: str, at: datetime,
                        idempotency_key: str | None = None) -> Case:
-        return self._advance(number, Case.ComplaintFiled, Complain(topic), actor, at, idempotency_key,
-                             closed_ok=True)
+        return self._handle(number, Complain(topic), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, result=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def complete_job(self, number: str, task: str, result: dict[str, Any], *, actor: str, at: datetime,
                      idempotency_key: str | None = None) -> Case:
         """A connector's result for a service task's job (task id): the task completes."""
-        return self._advance(number, Case.ServiceTaskCompleted, CompleteJob(task, result), actor, at,
-                             idempotency_key)
+        return self._handle(number, CompleteJob(task, result), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, error=FREE_TEXT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def fail_job(self, number: str, task: str, error: str, *, actor: str, at: datetime,
                  idempotency_key: str | None = None) -> Case:
         """A connector failed on a job: it is retried after a backoff, or becomes an incident."""
-        return self._advance(number, Case.ServiceTaskFailed, FailJob(task, error), actor, at, idempotency_key)
+        return self._handle(number, FailJob(task, error), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def retry_incident(self, number: str, task: str, *, actor: str, at: datetime,
                        idempotency_key: str | None = None) -> Case:
-        return self._advance(number, Case.IncidentRetried, RetryIncident(task), actor, at, idempotency_key)
+        return self._handle(number, RetryIncident(task), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, reason=FREE_TEXT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def withdraw_case(self, number: str, reason: str, *, actor: str, at: datetime,
                       idempotency_key: str | None = None) -> Case:
-        return self._advance(number, Case.Withdrawn, Withdraw(reason), actor, at, idempotency_key)
+        return self._handle(number, Withdraw(reason), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER)
     def get_case(self, number: str) -> Case:
@@ -562,10 +571,12 @@ class Engine:
         self.ensure_version(case.process_version)
         return case
 
-    def _advance(self, number: str, event_class: type[Case.Event], step_input: Input, actor: str,
-                 at: datetime, idempotency_key: str | None, closed_ok: bool = False) -> Case:
+    def _handle(self, number: str, command: Command, actor: str, at: datetime,
+                idempotency_key: str | None) -> Case:
+        """Every command on an existing case comes here: decided on the case, recorded as
+        the event its command names (CASE_EVENTS), saved alone or with its group."""
         def decide() -> tuple[Case, Step | None]:
-            return self._decide(number, event_class, step_input, actor, at, idempotency_key, closed_ok)
+            return self._decide(number, command, actor, at, idempotency_key)
 
         group = self._group.get()
         case, step = decide()
@@ -588,20 +599,20 @@ class Engine:
             group.cases[case.id] = case
         return case
 
-    def _decide(self, number: str, event_class: type[Case.Event], step_input: Input, actor: str,
-                at: datetime, idempotency_key: str | None, closed_ok: bool) -> tuple[Case, Step | None]:
+    def _decide(self, number: str, command: Command, actor: str, at: datetime,
+                idempotency_key: str | None) -> tuple[Case, Step | None]:
         """The case with this command's event recorded (not saved) and its step, or the case
         and None when the command was already done under its idempotency key."""
         case = self.get_case(number)
-        if case.already_did(actor, idempotency_key, step_input):
+        if case.already_did(actor, idempotency_key, command):
             return case, None
-        if not case.is_open and not closed_ok:
+        if not case.is_open and not command.closed_ok:
             raise CaseClosed(f"case {number} is {case.status}: it takes no more input")
         if at < case.modified_on:
             raise InvalidInput(f"time {at.isoformat()} is before the case's last event "
                                f"({case.modified_on.isoformat()})")
-        step = self.steps.next(case, step_input, at)
-        case.record(event_class, step_input, step, actor=actor, at=at, idempotency_key=idempotency_key)
+        step = self.steps.next(case, command, at)
+        case.record(CASE_EVENTS[type(command)], command, step, actor=actor, at=at, idempotency_key=idempotency_key)
         return case, step
 
     def _save_case(self, case: Case) -> None:
@@ -727,10 +738,7 @@ def scan_cases(engine: Engine, page: int = 1000) -> dict[str, CaseSummary]:
     """
     from eventsourcing.utils import get_topic
 
-    topics = [get_topic(cls) for cls in (Case.Opened, Case.TaskCompleted, Case.MessageReceived,
-                                          Case.TimerFired, Case.Withdrawn, Case.TaskClaimed, Case.TaskReleased,
-                                          Case.Rated, Case.ComplaintFiled, Case.MessageAcknowledged,
-                                          Case.ServiceTaskCompleted, Case.ServiceTaskFailed, Case.IncidentRetried)]
+    topics = [get_topic(event) for event in CASE_EVENTS.values()]
     found: dict[UUID, CaseSummary] = {}
     start: int | None = None
     while True:
@@ -739,16 +747,13 @@ def scan_cases(engine: Engine, page: int = 1000) -> dict[str, CaseSummary]:
         for notification in batch:
             event = engine.store.mapper.to_domain_event(notification)
             if isinstance(event, Case.Opened):
-                found[event.originator_id] = CaseSummary(event.number, event.service, event.office, "open",
+                found[event.originator_id] = CaseSummary(event.number, event.service, event.office, OPEN,
                                                          event.timestamp, event.timestamp)
             summary = found.get(event.originator_id)
             if summary is None or not isinstance(event, Case.Event):
                 continue
             summary.last_at = event.timestamp
-            if event.effects.get("completed") and summary.status == "open":
-                summary.status = "completed"
-            if isinstance(event, Case.Withdrawn):
-                summary.status = "withdrawn"
+            summary.status, _ = status_after(summary.status, None, event)
         if len(batch) < page:
             break
         start = batch[-1].id

@@ -22,8 +22,10 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from engine.bpmn.inputs import input_to_dict
-from engine.bpmn.runtime import Input, StartCase, Step, canonical
+from engine.bpmn.runtime import Step, canonical
+from engine.case_status import status_after
+from engine.commands import Command as Input
+from engine.commands import StartCase, input_to_dict
 from engine.effects import check_effects
 from engine.errors import IdempotencyKeyReused
 from engine.idempotency import request_id
@@ -161,11 +163,7 @@ class Case(Aggregate):
             gone_jobs = {j["task"] for j in effects.get("jobs_closed", [])}
             self.jobs = [j for j in self.open_jobs if j["task"] not in gone_jobs] + effects.get("jobs_opened", [])
         self.stage = effects["stage"]
-        if effects["completed"] and self.status == "open":
-            self.status = "completed"
-            self.outcome = effects["outcome"]
-        if isinstance(event, Case.Withdrawn):
-            self.status = "withdrawn"
+        self.status, self.outcome = status_after(self.status, self.outcome, event)
         if event.idempotency_key:
             self.requests[request_id(event.actor, event.idempotency_key)] = fingerprint(event.input)
 

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from engine.bpmn.inputs import input_from_dict
 from engine.bpmn.library import ProcessLibrary
-from engine.bpmn.runtime import Input, LiveCache, Runtime, StartCase, Step, canonical
+from engine.bpmn.runtime import LiveCache, Runtime, Step, canonical
 from engine.case import Case
+from engine.commands import Command, StartCase, input_from_dict
 from engine.errors import IntegrityViolation, ReplayDivergence
 from engine.integrity import GENESIS, chain_of
 
@@ -39,7 +39,7 @@ class CaseSteps:
     def opening(self, process_version: str, case_id: UUID, at: datetime, start: StartCase) -> Step:
         return self.runtime.start_kept(self.library.get(process_version), case_id, at, start, self.live)
 
-    def next(self, case: Case, step_input: Input, at: datetime) -> Step:
+    def next(self, case: Case, step_input: Command, at: datetime) -> Step:
         """The step an input would make now; records nothing. Runs on the case's live
         workflow when one is kept in exactly this case's state, which gives the same step
         byte for byte as restoring it (tests/engine: recorded histories, replay property)."""

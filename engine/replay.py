@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from engine.bpmn.inputs import input_from_dict
-from engine.bpmn.runtime import Input, LiveCase, StartCase, canonical
+from engine.bpmn.runtime import LiveCase, canonical
 from engine.case import Case
 from engine.case_steps import CaseSteps
+from engine.commands import Command, StartCase, input_from_dict
 from engine.errors import OknoError
 from engine.integrity import broken_links
 
@@ -174,7 +174,7 @@ def replay_live(steps: CaseSteps, process_version: str, case_id: UUID, number: s
     process = steps.library.get(process_version)
     case: LiveCase | None = None
 
-    def step(step_input: Input, record: Recorded) -> tuple[bool, dict[str, Any]]:
+    def step(step_input: Command, record: Recorded) -> tuple[bool, dict[str, Any]]:
         nonlocal case
         if isinstance(step_input, StartCase):
             case, effects = steps.runtime.start_live(process, case_id, record.timestamp, step_input)
@@ -195,7 +195,7 @@ def replay_restoring(steps: CaseSteps, process_version: str, case_id: UUID, numb
     process = steps.library.get(process_version)
     state: str | None = None
 
-    def step(step_input: Input, record: Recorded) -> tuple[bool, dict[str, Any]]:
+    def step(step_input: Command, record: Recorded) -> tuple[bool, dict[str, Any]]:
         nonlocal state
         if isinstance(step_input, StartCase):
             made = steps.runtime.start(process, case_id, record.timestamp, step_input)
@@ -208,7 +208,7 @@ def replay_restoring(steps: CaseSteps, process_version: str, case_id: UUID, numb
     return _replay(number, records, step, stop_at_difference=False)
 
 
-Stepper = Callable[[Input, Recorded], tuple[bool, dict[str, Any]]]
+Stepper = Callable[[Command, Recorded], tuple[bool, dict[str, Any]]]
 
 
 def _replay(number: str, records: list[Recorded], step: Stepper, *, stop_at_difference: bool) -> CaseReplay:

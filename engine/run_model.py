@@ -48,17 +48,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.bpmn.library import CompiledProcess
-from engine.bpmn.runtime import (
-    CompleteJob,
-    CompleteTask,
-    DeliverMessage,
-    FailJob,
-    FireTimer,
-    Input,
-    Runtime,
-    StartCase,
-    Step,
-)
+from engine.bpmn.runtime import Runtime, Step
+from engine.commands import Command, CompleteJob, CompleteTask, DeliverMessage, FailJob, FireTimer, StartCase
 from engine.errors import OknoError
 
 DEFAULT_START = "2026-11-02T09:00:00+03:00"
@@ -128,7 +119,7 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
                                   f"timer {timer['element']}", index, None, timers, tasks, sent, jobs)
             continue
         now += STEP_GAP
-        step_input: Input
+        step_input: Command
         if "complete" in entry:
             step_input = CompleteTask(str(entry["complete"]), dict(entry.get("data", {})))
             label = f"complete {entry['complete']}"
@@ -150,7 +141,7 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
 
 
 def _apply(result: RunResult, runtime: Runtime, process: CompiledProcess, case_id: uuid.UUID, step: Step,
-           now: datetime, step_input: Input, label: str, index: int, expect_error: str | None,
+           now: datetime, step_input: Command, label: str, index: int, expect_error: str | None,
            timers: dict[str, dict[str, Any]], tasks: dict[str, str], sent: list[str],
            jobs: dict[str, str]) -> Step:
     try:

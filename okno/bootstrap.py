@@ -28,7 +28,7 @@ from engine.connectors.payments import PaymentGateway, Unconfigured, payment_che
 from engine.personal_data import Entropy
 from engine.store import StoreConfig, config_from_environment
 from projections.base import ReadModel
-from projections.queries import Reader
+from projections.reader import Reader
 from projections.runner import PAGE, Projector
 
 Clock = Callable[[], datetime]

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.case import Case
+from engine.case_status import COMPLETED, OPEN, WITHDRAWN, status_after
 from engine.directory import Directory
 from engine.working_days import add_working_days
 from projections.base import Db
@@ -97,11 +98,13 @@ class CasesModel:
         deadline = add_working_days(local_day, service[0]["term_days"]).isoformat() if service else None
         stages = _stages([], event)
         tasks = _open_tasks([], event)
-        db.execute("INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?)",
+        status, outcome = status_after(OPEN, None, event)  # a process may end at its start
+        closed_at, closed_day = (None, None) if status == OPEN else (_utc(event.timestamp), local_day.isoformat())
+        db.execute("INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (event.number, str(event.originator_id), event.service, event.office,
-                    office[0]["district"] if office else "", event.channel, event.effects["stage"],
-                    _json(stages), _utc(event.timestamp), local_day.isoformat(),
-                    deadline, _next_action(tasks, event.effects, "open"), _json(tasks), 1))
+                    office[0]["district"] if office else "", event.channel, status, outcome, event.effects["stage"],
+                    _json(stages), _utc(event.timestamp), local_day.isoformat(), closed_at, closed_day,
+                    deadline, _next_action(tasks, event.effects, status), _json(tasks), 1))
         self._tasks(db, event, event.number, event.office, deadline)
 
     def _lookup(self, db: Db, sql: str, code: str) -> list[dict[str, Any]]:
@@ -119,9 +122,8 @@ class CasesModel:
             return
         row = found[0]
         effects = event.effects
-        status = status_after(row["status"], event)
-        outcome = effects.get("outcome") or row["outcome"]
-        closed_at = _utc(event.timestamp) if status != "open" and row["status"] == "open" else None
+        status, outcome = status_after(row["status"], row["outcome"], event)
+        closed_at = _utc(event.timestamp) if status != OPEN and row["status"] == OPEN else None
         zone = ZoneInfo(row["timezone"] or "Europe/Moscow")
         closed_day = event.timestamp.astimezone(zone).date().isoformat() if closed_at else None
         stages = _stages(json.loads(row["stages"]), event)
@@ -194,9 +196,9 @@ def _json(value: Any) -> str:
 
 def _next_action(tasks: list[dict[str, str]], effects: dict[str, Any], status: str) -> str:
     """What the citizen has to do next, in the words a terminal shows."""
-    if status == "withdrawn":
+    if status == WITHDRAWN:
         return "Заявление отозвано."
-    if status == "completed":
+    if status == COMPLETED:
         return "Дело завершено."
     if any(any(h in (t["element"] + t["name"]).lower() for h in HANDOUT_HINTS) for t in tasks):
         return "Результат готов: приходите за ним в МФЦ, где подавали заявление, с паспортом."
@@ -257,12 +259,14 @@ class _Fold:
         local_day = event.timestamp.astimezone(zone).date()
         deadline = self._deadline(local_day, service["term_days"]) if service else None
         tasks = _open_tasks([], event)
+        status, outcome = status_after(OPEN, None, event)  # a process may end at its start
+        closed_at, closed_day = (None, None) if status == OPEN else (_utc(event.timestamp), local_day.isoformat())
         self.cases[case_id] = {
             "number": event.number, "case_id": case_id, "service": event.service, "office": event.office,
-            "district": office["district"] if office else "", "channel": event.channel, "status": "open",
-            "outcome": None, "stage": event.effects["stage"], "stages": _stages([], event),
-            "opened_at": _utc(event.timestamp), "opened_day": local_day.isoformat(), "closed_at": None,
-            "closed_day": None, "deadline": deadline, "next_action": None, "open_tasks": tasks, "version": 1,
+            "district": office["district"] if office else "", "channel": event.channel, "status": status,
+            "outcome": outcome, "stage": event.effects["stage"], "stages": _stages([], event),
+            "opened_at": _utc(event.timestamp), "opened_day": local_day.isoformat(), "closed_at": closed_at,
+            "closed_day": closed_day, "deadline": deadline, "next_action": None, "open_tasks": tasks, "version": 1,
             "timezone": office["timezone"] if office else None, "effects": event.effects}
         self.new.add(case_id)
         self._tasks(event, event.number, event.office, deadline)
@@ -279,15 +283,15 @@ class _Fold:
         if row is None:
             return  # as ``apply``: an event of a case the model has no row for changes nothing
         effects = event.effects
-        status = status_after(row["status"], event)
-        if status != "open" and row["status"] == "open":
+        status, outcome = status_after(row["status"], row["outcome"], event)
+        if status != OPEN and row["status"] == OPEN:
             row["closed_at"] = _utc(event.timestamp)
             row["closed_day"] = self._day(row, event)
         # What the citizen does next depends only on the last event's effects and what they
         # left: it is worked out once, when the row is written (``_write``).
         row["status"], row["stage"], row["version"], row["effects"] = (
             status, effects.get("stage"), event.originator_version, effects)
-        row["outcome"] = effects.get("outcome") or row["outcome"]
+        row["outcome"] = outcome
         row["stages"] = _stages(row["stages"], event)
         if effects.get("tasks_closed") or effects.get("tasks_opened"):  # most events leave the list as it is
             row["open_tasks"] = _open_tasks(row["open_tasks"], event)
@@ -355,13 +359,3 @@ class _Fold:
 def _case_values(row: dict[str, Any]) -> tuple[Any, ...]:
     values = dict(row, stages=_json(row["stages"]), open_tasks=_json(row["open_tasks"]))
     return tuple(values[column] for column in CASE_COLUMNS)
-
-
-def status_after(status: str, event: Case.Event) -> str:
-    """A case's status once the event is applied: an open case is withdrawn or completed;
-    a closed one stays as it is (ratings and complaints come after it closed)."""
-    if status == "open" and isinstance(event, Case.Withdrawn):
-        return "withdrawn"
-    if status == "open" and event.effects.get("completed"):
-        return "completed"
-    return status

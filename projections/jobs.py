@@ -1,28 +1,44 @@
 """Jobs: service tasks waiting for their connector, when each is due, and incidents.
 
-The worker reads the due jobs here, calls each job's connector and records the result or
-the failure as the case's next event (engine.Engine.complete_job / fail_job). Connectors
-run at least once: two workers may both call one before either records it; the second
-record is refused (the job is gone, or the case version moved) and changes nothing, and
-each call carries the job's key so a connector can make a repeated call harmless.
+The worker (okno.workers.jobs) reads the due jobs here, calls each job's connector and
+records what it said as the case's next event.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
-from eventsourcing.persistence import OperationalError
-
-from engine.application import Engine
 from engine.case import Case
-from engine.connectors import ConnectorCall, ConnectorRegistry
-from engine.group_commit import Group
 from projections.base import Db, TableFold
+from projections.reader import Reader
+
+
+@dataclass
+class JobRow:
+    case_number: str
+    task_id: str
+    office: str
+    element: str  # the BPMN service task
+    connector: str
+    input: dict[str, Any]  # what the connector is asked, as recorded in the case
+    state: str  # due (waits for the worker), retrying (after a failure, until `due`) or incident
+    failures: int
+    error: str | None  # the connector's last error
+    opened_at: str
+    due: str  # when the worker tries it (next)
+    incident_at: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> JobRow:
+        state = "incident" if row["incident_at"] else "retrying" if row["failures"] else "due"
+        return cls(case_number=row["case_number"], task_id=row["task"], office=row["office"],
+                   element=row["element"], connector=row["connector"], input=json.loads(row["input"]),
+                   state=state, failures=int(row["failures"]), error=row["error"], opened_at=row["opened_at"],
+                   due=row["due"], incident_at=row["incident_at"])
 
 
 class JobsModel:
@@ -113,74 +129,24 @@ class JobsModel:
         jobs.write(db)
 
 
-def due_jobs(rows: Any, now: datetime, limit: int = 200) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = rows(
+def due_jobs(reader: Reader, now: datetime, limit: int = 200) -> list[JobRow]:
+    return [JobRow.from_row(r) for r in reader.rows(
         "SELECT * FROM rm_jobs WHERE incident_at IS NULL AND due <= ? ORDER BY due, task LIMIT ?",
-        (now.astimezone(UTC).isoformat(), limit))
-    return found
+        (now.astimezone(UTC).isoformat(), limit))]
 
 
-def incidents(rows: Any, office: str | None = None) -> list[dict[str, Any]]:
+def incidents(reader: Reader, office: str | None = None) -> list[JobRow]:
     where = "incident_at IS NOT NULL" + (" AND office = ?" if office else "")
-    found: list[dict[str, Any]] = rows(f"SELECT * FROM rm_jobs WHERE {where} ORDER BY incident_at, task",
-                                       (office,) if office else ())
+    return [JobRow.from_row(r) for r in reader.rows(f"SELECT * FROM rm_jobs WHERE {where} ORDER BY incident_at, task",
+                                              (office,) if office else ())]
+
+
+def jobs_of_cases(reader: Reader, numbers: Sequence[str]) -> dict[str, list[JobRow]]:
+    """The jobs of each of ``numbers``, oldest first, in one query (a page of cases' jobs)."""
+    found: dict[str, list[JobRow]] = {number: [] for number in numbers}
+    if numbers:
+        marks = ", ".join("?" for _ in numbers)
+        for row in reader.rows(f"SELECT * FROM rm_jobs WHERE case_number IN ({marks}) ORDER BY opened_at, task",
+                               tuple(numbers)):
+            found[row["case_number"]].append(JobRow.from_row(row))
     return found
-
-
-@dataclass
-class JobRun:
-    """Counts for the log. When workers race, a worker may count an attempt another one
-    recorded under the same key (the events themselves are exact: one per attempt)."""
-
-    completed: int = 0
-    failed: int = 0
-    incidents: int = 0
-    dropped: int = 0
-    by_connector: dict[str, int] = field(default_factory=dict)
-
-
-def run_due(engine: Engine, rows: list[dict[str, Any]], connectors: ConnectorRegistry, now: datetime,
-            actor: str = "job-worker", batch: int = 100) -> JobRun:
-    """Call the connector of each given due job (rows of rm_jobs) and record what it said,
-    up to ``batch`` results committed together (engine.group_commit)."""
-    run = JobRun()
-    for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
-        try:
-            with engine.group_commit() as group:
-                for row in chunk:
-                    _run_one(engine, group, row, connectors, now, actor)
-        except OperationalError:
-            run.dropped += len(chunk)  # the store was busy (SQLite's lock): the next poll tries again
-            continue
-        for outcome in group.outcomes:
-            connector, completed = outcome.tag
-            if not outcome.recorded:
-                run.dropped += 1  # another worker recorded this attempt, or the case moved on
-            elif completed:
-                run.completed += 1
-                run.by_connector[connector] = run.by_connector.get(connector, 0) + 1
-            else:
-                run.failed += 1
-                if (outcome.effects or {}).get("job_failed", {}).get("incident"):
-                    run.incidents += 1
-    return run
-
-
-def _run_one(engine: Engine, group: Group, row: dict[str, Any], connectors: ConnectorRegistry, now: datetime,
-             actor: str) -> None:
-    attempt = int(row["failures"]) + 1
-    # One key per attempt, the same for workers racing on it: the time it fell due
-    # (a retried incident starts counting attempts again, at a new time).
-    key = f"job:{row['task']}:{row['due']}"
-    call = ConnectorCall(case_number=row["case_number"], office=row["office"], task=row["task"],
-                         element=row["element"], connector=row["connector"], input=json.loads(row["input"]),
-                         attempt=attempt, key=key)
-    outcome = connectors.call(call)
-    by = f"{actor}/{call.connector}"
-    if outcome.result is not None:
-        group.submit((call.connector, True), partial(engine.complete_job, call.case_number, call.task,
-                                                     outcome.result, actor=by, at=now, idempotency_key=key))
-    else:
-        group.submit((call.connector, False), partial(engine.fail_job, call.case_number, call.task,
-                                                      outcome.error, actor=by, at=now, idempotency_key=key))

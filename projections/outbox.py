@@ -6,11 +6,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
 from engine.case import Case
 from projections.base import Db
+from projections.paging import Keyset, Page, keyset_page
+from projections.reader import Reader
+
+
+@dataclass
+class OutboxRow:
+    """A message a case sent: an interagency request or a notification."""
+
+    case_number: str
+    message: int  # its number within the case: 1, 2, …
+    office: str
+    name: str  # the BPMN message name, e.g. rosreestr_package
+    payload: dict[str, Any]
+    sent_at: str
+    acknowledged_at: str | None
+    reference: str | None  # the agency's reference, once acknowledged
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OutboxRow:
+        return cls(case_number=row["case_number"], message=int(row["message"]), office=row["office"],
+                   name=row["name"], payload=json.loads(row["payload"]), sent_at=row["sent_at"],
+                   acknowledged_at=row["acknowledged_at"], reference=row["reference"])
+
+
+OLDEST_FIRST = Keyset(("sent_at", "case_number", "message"), (str, str, int))
 
 
 class OutboxModel:
@@ -104,3 +130,29 @@ class OutboxModel:
                                 "reference"), [*messages.values(), *clashes])
         db.update("rm_outbox", ["case_number", "message"], ["acknowledged_at", "reference"],
                   [(at, reference, number, message) for (number, message), (at, reference) in acknowledged.items()])
+
+
+def messages(reader: Reader, names: Sequence[str] | None = None, pending: bool = True, *, first: int = 20,
+             after: Sequence[Any] | None = None) -> Page[OutboxRow]:
+    """Messages oldest first, of the names given, and only those not yet acknowledged if ``pending``."""
+    sql, params = "SELECT * FROM rm_outbox WHERE 1 = 1", list[Any]()
+    if names:
+        sql += f" AND name IN ({', '.join('?' for _ in names)})"
+        params += names
+    if pending:
+        sql += " AND acknowledged_at IS NULL"
+    return keyset_page(reader.rows, sql, params, OLDEST_FIRST, first, after, OutboxRow.from_row)
+
+
+def unacknowledged(reader: Reader, names: Sequence[str]) -> list[OutboxRow]:
+    """Every message of the names given that no agency has acknowledged yet, oldest first."""
+    marks = ", ".join("?" for _ in names)
+    return [OutboxRow.from_row(r) for r in reader.rows(
+        f"SELECT * FROM rm_outbox WHERE acknowledged_at IS NULL AND name IN ({marks}) "
+        "ORDER BY sent_at, case_number, message", tuple(names))]
+
+
+def acknowledged_with(reader: Reader, reference: str) -> list[str]:
+    """The cases whose requests an agency acknowledged under ``reference`` (one, unless two agencies reused it)."""
+    return [str(r["case_number"]) for r in reader.rows(
+        "SELECT DISTINCT case_number FROM rm_outbox WHERE reference = ? ORDER BY case_number", (reference,))]

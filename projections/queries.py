@@ -1,145 +1,19 @@
-"""Questions asked of the read models: what a terminal, an office and a manager see.
+"""Questions asked of the read models: what an office and a manager see (figures).
 
 Nothing here reads an aggregate; everything reads rows the projections wrote.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from eventsourcing.persistence import OperationalError
-
-from engine.application import schema_ready
-from engine.case import case_id_for
 from engine.errors import InvalidInput
 from engine.input_checks import CODE, LINE, Maybe, checked
-from projections.base import transaction
-from projections.pin_attempts import PinAttempts
-from projections.runner import Projector
-
-PIN_ATTEMPTS = 5  # PINs one client may try on one number in a window
-PIN_LOCK = timedelta(minutes=15)  # the window
-MAX_NUMBER_LENGTH = 64  # a case number is far shorter; a longer one is refused before anything is written
-PIN_DIGITS = 6
-NO_MATCH = "the PIN does not match the case number, or there is no such case: check both on your receipt"
-CLI_CLIENT = "cli"  # who `okno track` counts as: someone at the server's own console
-
-
-class WrongPin(InvalidInput):
-    """An unknown number and a wrong PIN are one answer: a caller cannot learn which numbers exist."""
-
-    code = "wrong_pin"
-
-
-class TooManyAttempts(InvalidInput):
-    code = "too_many_attempts"
-
-
-class Reader:
-    def __init__(self, projector: Projector) -> None:
-        self.projector = projector
-        self.pin_attempts = PinAttempts(projector.datastore, projector.dialect, PIN_LOCK)
-        schema_ready(self.pin_attempts.create)
-
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """A read is idempotent: one whose connection was cut off mid-statement (the pool
-        drops it) is asked once more, on another connection."""
-        try:
-            return self._rows(sql, params)
-        except OperationalError:
-            return self._rows(sql, params)
-
-    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
-        with transaction(self.projector.datastore, self.projector.dialect, commit=False) as db:
-            return db.rows(sql, params)
-
-    def write(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        with transaction(self.projector.datastore, self.projector.dialect, commit=True) as db:
-            db.execute(sql, params)
-
-
-@dataclass(frozen=True)
-class CaseStatus:
-    number: str
-    service: str
-    office: str
-    status: str
-    outcome: str | None
-    stage: str | None
-    stages: list[dict[str, str]]
-    opened_at: str
-    expected_completion: str | None
-    next_action: str
-
-
-def track(reader: Reader, number: str, pin: str, now: datetime, client: str) -> CaseStatus:
-    """A citizen's view of a case by number and PIN; nothing personal is shown.
-
-    ``client`` is who is asking (an address, a token's subject, the console): each client
-    may try PIN_ATTEMPTS PINs on a number per window, counted before the PIN is checked, and
-    another client is not affected. An unknown number is counted and answered exactly as a
-    wrong PIN is."""
-    if not number or len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
-        raise InvalidInput(f"number: a case number is 1 to {MAX_NUMBER_LENGTH} printable characters")
-    if len(pin) != PIN_DIGITS or not pin.isascii() or not pin.isdigit():
-        raise InvalidInput(f"pin: the PIN is the {PIN_DIGITS} digits printed on the receipt")
-    window = reader.pin_attempts.count(client, number, now)
-    if window.attempts > PIN_ATTEMPTS:
-        raise TooManyAttempts(f"too many attempts on this number: try again after "
-                              f"{(window.started + PIN_LOCK).isoformat(timespec='seconds')}")
-    found = reader.rows("SELECT c.*, s.title AS service_title, o.name AS office_name FROM rm_cases c "
-                        "LEFT JOIN rm_services s ON s.code = c.service LEFT JOIN rm_offices o ON o.code = c.office "
-                        "WHERE c.number = ?", (number,))
-    # The PIN is checked for unknown numbers too: both answers take the same work.
-    matches = reader.projector.engine.vault.check_pin(case_id_for(number), pin)
-    if not (found and matches):
-        raise WrongPin(NO_MATCH)
-    reader.pin_attempts.forget(client, number)  # the right PIN: this client's count starts again
-    row = found[0]
-    return CaseStatus(number=row["number"], service=row["service_title"] or row["service"],
-                      office=row["office_name"] or row["office"], status=row["status"], outcome=row["outcome"],
-                      stage=row["stage"], stages=json.loads(row["stages"]), opened_at=row["opened_at"],
-                      expected_completion=row["deadline"], next_action=row["next_action"])
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    task: str
-    case_number: str
-    element: str
-    name: str
-    role: str | None
-    state: str
-    holder: str | None
-    opened_at: str
-    due_day: str | None
-
-    def age(self, now: datetime) -> timedelta:
-        return now - datetime.fromisoformat(self.opened_at)
-
-
-@checked(office=CODE, role=Maybe(CODE), state=Maybe(CODE))
-def work_list(reader: Reader, office: str, role: str | None = None, state: str | None = None,
-              limit: int = 100) -> list[WorkItem]:
-    if not 0 < limit <= 100:
-        raise InvalidInput("a page holds 1 to 100 tasks")
-    sql = "SELECT * FROM rm_tasks WHERE office = ?"
-    params: list[Any] = [office]
-    if role:
-        sql += " AND role = ?"
-        params.append(role)
-    if state:
-        sql += " AND state = ?"
-        params.append(state)
-    sql += " ORDER BY opened_at, task_id LIMIT ?"
-    params.append(limit)
-    return [WorkItem(r["task_id"], r["case_number"], r["element"], r["name"], r["role"], r["state"], r["holder"],
-                     r["opened_at"], r["due_day"]) for r in reader.rows(sql, tuple(params))]
+from projections.reader import Reader
 
 
 @dataclass
@@ -190,7 +64,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
-@dataclass(frozen=True)
+@dataclass
 class ServiceFigures:
     service: str
     title: str
@@ -242,7 +116,7 @@ def service_statistics(reader: Reader, month: str, office: str | None = None,
     return sorted(result, key=lambda f: (-f.applications, f.service))
 
 
-@dataclass(frozen=True)
+@dataclass
 class OfficeRank:
     rank: int
     office: str

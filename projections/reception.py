@@ -15,7 +15,7 @@ from engine.errors import InvalidInput, UnknownOffice, UnknownService
 from engine.input_checks import CODE, Maybe, checked
 from engine.offices import Office
 from engine.reception.slots import Booked, Slot, free_slots
-from projections.queries import Reader
+from projections.reader import Reader
 
 MAX_SLOT_DAYS = 31  # one question covers at most a month of days
 

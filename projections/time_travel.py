@@ -6,16 +6,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from engine.case import Case
 from projections.base import Db
+from projections.case_queries import CaseRow, TaskRow
 from projections.cases import CasesModel
-from projections.queries import Reader
+from projections.reader import Reader
 
 
 def case_as_of(reader: Reader, events: Iterable[Case.Event],
-               moment: datetime) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+               moment: datetime) -> tuple[CaseRow, list[TaskRow]] | None:
     """The case's row and open tasks as of ``moment``, or None if it was not opened yet."""
     chosen = [event for event in events if event.timestamp <= moment]
     if not chosen or not isinstance(chosen[0], Case.Opened):
@@ -33,7 +33,8 @@ def case_as_of(reader: Reader, events: Iterable[Case.Event],
             db.execute(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
     for event in chosen:
         model.apply(db, event)
-    case = db.rows("SELECT * FROM rm_cases WHERE number = ?", (opened.number,))[0]
-    tasks = db.rows("SELECT * FROM rm_tasks WHERE case_number = ? ORDER BY opened_at, task_id", (opened.number,))
+    case = CaseRow.from_row(db.rows("SELECT * FROM rm_cases WHERE number = ?", (opened.number,))[0])
+    tasks = [TaskRow.from_row(row) for row in db.rows("SELECT * FROM rm_tasks WHERE case_number = ? "
+                                                "ORDER BY opened_at, task_id", (opened.number,))]
     connection.close()
     return case, tasks

@@ -1,25 +1,23 @@
-"""Timers waiting in cases, by due time: what the worker fires.
-
-The worker records each due timer as a timer-fired event through the engine, with the
-timer's task id as the idempotency key: two workers racing on one timer record it once
-(the second gets a conflict, or finds it already done), and a timer whose case moved on
-meanwhile is dropped quietly. A batch of due timers is committed together (a group
-commit); when another worker got there first, the batch runs again timer by timer.
-"""
+"""Timers waiting in cases, by due time: what the timer worker (okno.workers.timers) fires."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
-from eventsourcing.persistence import OperationalError
-
-from engine.application import Engine
 from engine.case import Case
 from projections.base import Db, TableFold
+from projections.reader import Reader
+
+
+@dataclass(frozen=True)
+class TimerRow:
+    task: str  # the timer's task id
+    case_number: str
+    element: str  # the BPMN timer event
+    due: str  # UTC, ISO 8601
 
 
 class TimersModel:
@@ -101,38 +99,7 @@ class TimersModel:
         timers.write(db)
 
 
-@dataclass
-class Firing:
-    fired: int = 0
-    dropped: int = 0
-
-
-def fire_due(engine: Engine, rows: list[dict[str, Any]], now: datetime, actor: str = "timer-worker",
-             batch: int = 100) -> Firing:
-    """Fire the given due timers (rows of rm_timers) at ``now``, up to ``batch`` of them
-    committed together (engine.group_commit): one durable commit per batch, not per timer."""
-    result = Firing()
-    for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
-        try:
-            with engine.group_commit() as group:
-                for row in chunk:
-                    group.submit(row["task"], partial(engine.fire_timer, row["case_number"], row["element"], at=now,
-                                                      actor=actor, idempotency_key=f"timer:{row['task']}"))
-        except OperationalError:
-            result.dropped += len(chunk)  # the store was busy (SQLite's lock): the next poll tries again
-            continue
-        for outcome in group.outcomes:
-            if outcome.recorded:
-                result.fired += 1
-            else:
-                # Already recorded under its key by another worker; or refused: another
-                # worker fired it, the case moved on or closed (TimerNotDue, CaseClosed, …).
-                result.dropped += 1
-    return result
-
-
-def due_timers(db_rows: Any, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = db_rows("SELECT * FROM rm_timers WHERE due <= ? ORDER BY due, task LIMIT ?",
-                                         (now.astimezone(UTC).isoformat(), limit))
-    return rows
+def due_timers(reader: Reader, now: datetime, limit: int = 500) -> list[TimerRow]:
+    return [TimerRow(task=r["task"], case_number=r["case_number"], element=r["element"], due=r["due"])
+            for r in reader.rows("SELECT * FROM rm_timers WHERE due <= ? ORDER BY due, task LIMIT ?",
+                                 (now.astimezone(UTC).isoformat(), limit))]

@@ -142,11 +142,12 @@ def work_jobs(engine: Engine, at: datetime, treasury: PaidTreasury | None = None
     """What `okno worker` does for service tasks at ``at``: read the due jobs from the jobs
     read model, call the real connectors (a fake treasury), record what they said."""
     from okno.bootstrap import new_connectors
-    from projections.jobs import due_jobs, run_due
-    from projections.queries import Reader
+    from okno.workers.jobs import run_due
+    from projections.jobs import due_jobs
+    from projections.reader import Reader
     from projections.runner import Projector
 
     projector = Projector(engine)
     projector.catch_up()
     connectors = new_connectors(engine, lambda: at, treasury or PaidTreasury())
-    return run_due(engine, due_jobs(Reader(projector).rows, at), connectors, at)
+    return run_due(engine, due_jobs(Reader(projector), at), connectors, at)

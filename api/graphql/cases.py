@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
@@ -18,17 +18,20 @@ from api.graphql.relay import Node, PageInfo, global_id
 from api.graphql.tasks import Task
 from api.graphql.views import from_view
 from engine.replay import history
-from projections.queries import CaseStatus as CaseStatusView
-from projections.queries import Reader
+from projections import directory
+from projections.case_queries import CaseRow, TaskRow, tasks_of_cases
+from projections.case_queries import CaseStatus as CaseStatusView
+from projections.case_queries import Stage as StageRow
+from projections.jobs import jobs_of_cases
+from projections.reader import Reader
 
 PERSONAL_DATA_ROLES = ("operator", "supervisor", "auditor")
 HISTORY_ROLES = ("auditor", "supervisor", "operator")
 
 
 @strawberry.type
-class Stage:
-    stage: str
-    since: str
+class Stage(StageRow):
+    pass
 
 
 @strawberry.type(description="One recorded event: the input that came from outside and its effects.")
@@ -60,31 +63,17 @@ class PersonalDataRead:
 
 
 @strawberry.type
-class Case(Node):
-    number: str
-    service_code: str
-    office_code: str
-    district: str
-    channel: str
-    status: str
-    outcome: str | None
-    stage: str | None
-    stages: list[Stage]
-    opened_at: str
-    closed_at: str | None
+class Case(CaseRow, Node):
+    stages: Sequence[Stage]  # the row's stages, published as the GraphQL type that extends them
     deadline: str | None = strawberry.field(description="Regulated deadline (date), in working days.")
     next_action: str = strawberry.field(description="What the citizen has to do next.")
-    version: int
     as_of_tasks: strawberry.Private[list[Task] | None] = None
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> Case:
-        return cls(id=global_id("Case", row["number"]), number=row["number"], service_code=row["service"],
-                   office_code=row["office"], district=row["district"], channel=row["channel"], status=row["status"],
-                   outcome=row["outcome"], stage=row["stage"],
-                   stages=[Stage(stage=s["stage"], since=s["since"]) for s in json.loads(row["stages"])],
-                   opened_at=row["opened_at"], closed_at=row["closed_at"], deadline=row["deadline"],
-                   next_action=row["next_action"], version=row["version"])
+    def of(cls, row: CaseRow, as_of_tasks: list[TaskRow] | None = None) -> Case:
+        """The case from its row; ``as_of_tasks``: its tasks at that moment (asOf), not the read model's now."""
+        return from_view(cls, row, id=global_id("Case", row.number),
+                         as_of_tasks=None if as_of_tasks is None else [Task.of(t) for t in as_of_tasks])
 
     @strawberry.field(description="The case's process drawn as SVG, path taken and current tasks highlighted "
                                   "(GET with the same bearer token).")
@@ -93,13 +82,13 @@ class Case(Node):
 
     @strawberry.field
     def service(self, info: strawberry.Info[Context, None]) -> Service | None:
-        rows = info.context.services.reader.rows("SELECT * FROM rm_services WHERE code = ?", (self.service_code,))
-        return Service.of({**rows[0], "documents": json.loads(rows[0]["documents"])}) if rows else None
+        found = directory.service(info.context.services.reader, self.service_code)
+        return Service.of(found) if found else None
 
     @strawberry.field
     def office(self, info: strawberry.Info[Context, None]) -> Office | None:
-        rows = info.context.services.reader.rows("SELECT * FROM rm_offices WHERE code = ?", (self.office_code,))
-        return Office.of(rows[0]) if rows else None
+        found = directory.office(info.context.services.reader, self.office_code)
+        return Office.of(found) if found else None
 
     @strawberry.field(description="Open and claimed tasks of the case.")
     async def tasks(self, info: strawberry.Info[Context, None]) -> list[Task]:
@@ -157,42 +146,30 @@ class CaseConnection:
 
 
 @strawberry.type(description="What a citizen sees by case number and PIN; nothing personal.")
-class CaseStatus:
-    number: str
-    service: str
-    office: str
-    status: str
-    outcome: str | None
-    stage: str | None
-    stages: list[Stage]
-    opened_at: str
-    expected_completion: str | None
-    next_action: str
+class CaseStatus(CaseStatusView):
+    stages: Sequence[Stage]  # as Case.stages
 
     @classmethod
     def of(cls, view: CaseStatusView) -> CaseStatus:
-        return from_view(cls, view, stages=[Stage(**s) for s in view.stages])
+        return from_view(cls, view)
 
 
+K = TypeVar("K")
 T = TypeVar("T")
 
 
-def grouped_loader(reader: Reader, table: str, order: str, make: Callable[[dict[str, Any]], T]) -> DataLoader[
-        str, list[T]]:
+def grouped_loader(rows_of: Callable[[Sequence[str]], dict[str, list[K]]],
+                   make: Callable[[K], T]) -> DataLoader[str, list[T]]:
     """One query for the rows of a whole page of cases (their tasks, their jobs)."""
 
     async def load(numbers: Sequence[str]) -> list[list[T]]:
-        marks = ", ".join("?" for _ in numbers)
-        rows = reader.rows(f"SELECT * FROM {table} WHERE case_number IN ({marks}) ORDER BY {order}", tuple(numbers))
-        found: dict[str, list[T]] = {number: [] for number in numbers}
-        for row in rows:
-            found[row["case_number"]].append(make(row))
-        return [found[number] for number in numbers]
+        found = rows_of(numbers)
+        return [[make(row) for row in found[number]] for number in numbers]
 
     return DataLoader(load_fn=load)
 
 
 def case_loaders(reader: Reader) -> dict[str, Any]:
     """The per-request DataLoaders of the case fields."""
-    return {"tasks_by_case": grouped_loader(reader, "rm_tasks", "opened_at, task_id", Task.of),
-            "jobs_by_case": grouped_loader(reader, "rm_jobs", "opened_at, task", Job.of)}
+    return {"tasks_by_case": grouped_loader(partial(tasks_of_cases, reader), Task.of),
+            "jobs_by_case": grouped_loader(partial(jobs_of_cases, reader), Job.of)}

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import strawberry
 
 from api.context import Context
 from api.graphql.relay import Node, global_id
+from api.graphql.views import from_view
+from projections.directory import OfficeRow, ServiceRow
 from projections.queries import office_dashboard
 
 
 @strawberry.type
-class Service(Node):
-    code: str
-    title: str
-    agency: str
-    level: str
+class Service(ServiceRow, Node):
     term_days: int = strawberry.field(description="Regulated term in working days.")
-    documents: list[str]
-    fee: int
-    process: str
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Service:
-        return cls(id=global_id("Service", data["code"]), code=data["code"], title=data["title"],
-                   agency=data["agency"], level=data["level"], term_days=data["term_days"],
-                   documents=list(data.get("documents", [])), fee=data.get("fee", 0), process=data["process"])
+    def of(cls, row: ServiceRow) -> Service:
+        return from_view(cls, row, id=global_id("Service", row.code))
 
 
 @strawberry.type
@@ -62,20 +54,10 @@ class Dashboard:
 
 
 @strawberry.type
-class Office(Node):
-    code: str
-    name: str
-    kind: str
-    district: str
-    windows: int
-    timezone: str
-    parent: str | None
-
+class Office(OfficeRow, Node):
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Office:
-        return cls(id=global_id("Office", data["code"]), code=data["code"], name=data["name"], kind=data["kind"],
-                   district=data["district"], windows=data.get("windows", 0), timezone=data["timezone"],
-                   parent=data.get("parent"))
+    def of(cls, row: OfficeRow) -> Office:
+        return from_view(cls, row, id=global_id("Office", row.code))
 
     @strawberry.field(description="Operators and supervisors of this office; auditors.")
     def dashboard(self, info: strawberry.Info[Context, None], day: date | None = None) -> Dashboard:

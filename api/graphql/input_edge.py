@@ -2,8 +2,8 @@
 
 The engine checks each command's arguments by their meaning (engine.input_checks); this
 catches what reaches a resolver first: read-model queries (a case number, an office id,
-a track number, a cursor) and the SQL some mutations run before their command (an
-agency's reference). Text must be Unicode without control characters (tab and line
+a track number, a cursor) and the read-model lookups some mutations make before their
+command (an agency's reference). Text must be Unicode without control characters (tab and line
 breaks allowed), within a length, and nested values bounded, as for JSON data. A
 query's refusal is a GraphQL error carrying okno's message; a mutation's is its
 result's ValidationError, naming the field (``input.reference``), and nothing is written.

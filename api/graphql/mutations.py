@@ -27,6 +27,9 @@ from engine.bpmn.sources import SourceFile
 from engine.case import Case as StoredCase
 from engine.errors import InvalidInput, NotFound, OknoError
 from engine.reception_desk import Reception, split_code
+from projections import case_queries
+from projections.case_queries import CaseRow
+from projections.outbox import acknowledged_with
 
 
 @strawberry.type
@@ -180,14 +183,14 @@ def _case(info: strawberry.Info[Context, None], number: str) -> Case:
     services = info.context.services
     services.refresh()
     stored: StoredCase | None = None
-    rows: list[dict[str, Any]] = []
+    row: CaseRow | None = None
     try:
         stored = services.engine.get_case(number)  # the command just loaded it: from the cache
-        rows = services.reader.rows("SELECT * FROM rm_cases WHERE number = ?", (number,))
+        row = case_queries.case(services.reader, number)
     except STORE_ERRORS:
         pass  # the database went away after the save: answer from what could be read
-    if rows and (stored is None or rows[0]["version"] >= stored.version):
-        return Case.of(rows[0])
+    if row is not None and (stored is None or row.version >= stored.version):
+        return Case.of(row)
     if stored is not None:
         return _from_events(stored)
     raise RecordedButUnreadable(number)
@@ -208,11 +211,11 @@ def _from_events(case: StoredCase) -> Case:
     """The case as its own events say, for when the read models lag behind: what only a read
     model works out (district, stages passed, deadline, next action) is left empty."""
     done = case.status != "open"
-    return Case.of({"number": case.number, "service": case.service, "office": case.office, "district": "",
-                    "channel": case.channel, "status": case.status, "outcome": case.outcome, "stage": case.stage,
-                    "stages": "[]", "opened_at": case.created_on.astimezone(UTC).isoformat(),
-                    "closed_at": case.modified_on.astimezone(UTC).isoformat() if done else None,
-                    "deadline": None, "next_action": "", "version": case.version})
+    return Case.of(CaseRow(number=case.number, service_code=case.service, office_code=case.office, district="",
+                           channel=case.channel, status=case.status, outcome=case.outcome, stage=case.stage,
+                           stages=[], opened_at=case.created_on.astimezone(UTC).isoformat(),
+                           closed_at=case.modified_on.astimezone(UTC).isoformat() if done else None,
+                           deadline=None, next_action="", version=case.version))
 
 
 STAFF = ("operator", "supervisor")
@@ -241,15 +244,14 @@ def _correlated(info: strawberry.Info[Context, None], number: str | None, refere
             raise InvalidInput("name the case: caseNumber, or the agency's reference")
         return number
     info.context.services.refresh()
-    rows = info.context.services.reader.rows(
-        "SELECT DISTINCT case_number FROM rm_outbox WHERE reference = ?", (reference,))
-    if not rows:
+    found = acknowledged_with(info.context.services.reader, reference)
+    if not found:
         raise NotFound(f"no request was acknowledged with reference {reference!r}")
-    if len(rows) > 1:
-        raise InvalidInput(f"reference {reference!r} was given to requests of {len(rows)} cases: name the case")
-    if number is not None and number != rows[0]["case_number"]:
-        raise InvalidInput(f"reference {reference!r} belongs to case {rows[0]['case_number']}, not {number}")
-    return str(rows[0]["case_number"])
+    if len(found) > 1:
+        raise InvalidInput(f"reference {reference!r} was given to requests of {len(found)} cases: name the case")
+    if number is not None and number != found[0]:
+        raise InvalidInput(f"reference {reference!r} belongs to case {found[0]}, not {number}")
+    return found[0]
 
 
 def _json_object(value: Any, what: str) -> dict[str, Any]:

@@ -6,16 +6,12 @@ each case whose recipient is shown gets the read recorded in its access log firs
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import strawberry
 
 from api.context import Context
-from api.graphql.relay import PageInfo, keyset_page, row_cursor
+from api.graphql.relay import PageInfo, cursors, page_info, resume_after
 from engine.case import case_id_for
-
-COLUMNS = ["created_at", "key"]
+from projections.notifications import OLDEST_FIRST, NotificationRow, notifications
 
 
 @strawberry.type(description="An SMS or e-mail to send to an applicant.")
@@ -46,23 +42,18 @@ def notifications_page(info: strawberry.Info[Context, None], channel: str | None
                        after: str | None) -> NotificationConnection:
     info.context.who.require("integrator")
     services = info.context.services
-    sql, params = "SELECT * FROM okno_notifications WHERE 1 = 1", []
-    if channel:
-        sql += " AND channel = ?"
-        params.append(channel)
-    if pending:
-        sql += " AND sent_at IS NULL"
-    rows, more = keyset_page(services.reader.rows, sql, params, COLUMNS, first, after)
-    for number in sorted({r["case_number"] for r in rows}):
+    page = notifications(services.reader, channel, pending, first=first, after=resume_after(after, OLDEST_FIRST))
+    for number in sorted({row.case_number for row in page.rows}):
         services.engine.record_personal_data_read(number, actor=info.context.actor(), role="integrator",
                                                   purpose="notification delivery", at=services.clock())
-    edges = [NotificationEdge(node=_notification(info, r), cursor=row_cursor(r, COLUMNS)) for r in rows]
-    return NotificationConnection(edges=edges, page_info=PageInfo(has_next_page=more,
-                                                                  end_cursor=edges[-1].cursor if edges else None))
+    return NotificationConnection(edges=[NotificationEdge(node=_notification(info, row), cursor=at)
+                                         for row, at in zip(page.rows, cursors(page), strict=True)],
+                                  page_info=page_info(page))
 
 
-def _notification(info: strawberry.Info[Context, None], row: dict[str, Any]) -> Notification:
-    fields = info.context.services.engine.vault.unseal(case_id_for(row["case_number"]), json.loads(row["recipient"]))
+def _notification(info: strawberry.Info[Context, None], row: NotificationRow) -> Notification:
+    """The row with its recipient unsealed: what the gateway sends to."""
+    fields = info.context.services.engine.vault.unseal(case_id_for(row.case_number), row.sealed_recipient)
     recipient = next(iter(fields.values()), None) if fields else None
-    return Notification(key=row["key"], case_number=row["case_number"], channel=row["channel"], recipient=recipient,
-                        text=row["text"], created_at=row["created_at"], sent_at=row["sent_at"])
+    return Notification(key=row.key, case_number=row.case_number, channel=row.channel, recipient=recipient,
+                        text=row.text, created_at=row.created_at, sent_at=row.sent_at)

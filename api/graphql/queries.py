@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 
@@ -17,53 +15,39 @@ from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.parked import ParkedQuery
 from api.graphql.reception import ReceptionQuery
-from api.graphql.relay import Node, PageInfo, keyset_page, parse_global_id, row_cursor
+from api.graphql.relay import Node, cursors, page_info, parse_global_id, resume_after
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
 from api.graphql.views import from_view
 from engine.errors import InvalidInput
+from projections import case_queries, directory, outbox
 from projections.jobs import incidents
-from projections.queries import office_ranking, service_statistics, track
+from projections.queries import OfficeRank as OfficeRankView
+from projections.queries import ServiceFigures as ServiceFiguresView
+from projections.queries import office_ranking, service_statistics
 from projections.time_travel import case_as_of
 
 
 @strawberry.type
-class ServiceFigures:
-    service: str
-    title: str
-    applications: int
-    completed: int
-    on_time_share: float | None
-    same_period_last_year: int
-    growth: float | None
+class ServiceFigures(ServiceFiguresView):
+    pass
 
 
 @strawberry.type
-class OfficeRank:
-    rank: int
-    office: str
-    name: str
-    score: float
-    on_time_share: float | None
-    rating: float | None
-    ratings: int
-    complaints: int
+class OfficeRank(OfficeRankView):
+    complaint_rate: strawberry.Private[float | None]  # not published: complaints and cases give it
     visits: int = strawberry.field(description="Visitors called to a window from the queue in the period.")
     waiting_share: float | None = strawberry.field(description="Of them, the share called within 15 minutes "
                                                                "(5 with a booking).")
 
 
-def _service(row: dict[str, Any]) -> Service:
-    return Service.of({**row, "documents": json.loads(row["documents"])})
-
-
 def _find_service(info: strawberry.Info[Context, None], code: str) -> Service | None:
-    rows = info.context.services.reader.rows("SELECT * FROM rm_services WHERE code = ?", (code,))
-    return _service(rows[0]) if rows else None
+    found = directory.service(info.context.services.reader, code)
+    return Service.of(found) if found else None
 
 
 def _find_office(info: strawberry.Info[Context, None], code: str) -> Office | None:
-    rows = info.context.services.reader.rows("SELECT * FROM rm_offices WHERE code = ?", (code,))
-    return Office.of(rows[0]) if rows else None
+    found = directory.office(info.context.services.reader, code)
+    return Office.of(found) if found else None
 
 
 def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datetime) -> Case | None:
@@ -77,25 +61,23 @@ def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datet
     if found is None:
         return None
     row, tasks = found
-    case = Case.of(row)
-    case.as_of_tasks = [Task.of(t) for t in tasks]
-    return case
+    return Case.of(row, as_of_tasks=tasks)
 
 
 def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None:
     who = info.context.who
-    rows = info.context.services.reader.rows("SELECT * FROM rm_cases WHERE number = ?", (number,))
-    if not rows:
+    found = case_queries.case(info.context.services.reader, number)
+    if found is None:
         return None
-    who.require("operator", "supervisor", "auditor", "integrator", office=rows[0]["office"])
-    return Case.of(rows[0])
+    who.require("operator", "supervisor", "auditor", "integrator", office=found.office_code)
+    return Case.of(found)
 
 
 @strawberry.type
 class Query(ReceptionQuery, ParkedQuery):
     @strawberry.field(description="The service catalog.")
     def services(self, info: strawberry.Info[Context, None]) -> list[Service]:
-        return [_service(r) for r in info.context.services.reader.rows("SELECT * FROM rm_services ORDER BY code")]
+        return [Service.of(s) for s in directory.services(info.context.services.reader)]
 
     @strawberry.field
     def service(self, info: strawberry.Info[Context, None], code: str) -> Service | None:
@@ -103,7 +85,7 @@ class Query(ReceptionQuery, ParkedQuery):
 
     @strawberry.field(description="Centres and remote offices.")
     def offices(self, info: strawberry.Info[Context, None]) -> list[Office]:
-        return [Office.of(r) for r in info.context.services.reader.rows("SELECT * FROM rm_offices ORDER BY code")]
+        return [Office.of(o) for o in directory.offices(info.context.services.reader)]
 
     @strawberry.field
     def office(self, info: strawberry.Info[Context, None], id: str) -> Office | None:
@@ -125,54 +107,32 @@ class Query(ReceptionQuery, ParkedQuery):
             if office_id not in (None, who.office):
                 who.require(who.role, office=office_id)
             office_id = who.office
-        sql, params = "SELECT * FROM rm_cases WHERE 1 = 1", []
-        if office_id:
-            sql += " AND office = ?"
-            params.append(office_id)
-        if status:
-            sql += " AND status = ?"
-            params.append(status)
-        columns = ["opened_at", "number"]
-        rows, more = keyset_page(info.context.services.reader.rows, sql, params, columns, first, after,
-                                 descending=True)
-        edges = [CaseEdge(node=Case.of(r), cursor=row_cursor(r, columns)) for r in rows]
-        return CaseConnection(edges=edges, page_info=PageInfo(has_next_page=more,
-                                                              end_cursor=edges[-1].cursor if edges else None))
+        page = case_queries.cases(info.context.services.reader, office_id, status, first=first,
+                                  after=resume_after(after, case_queries.CASES_NEWEST_FIRST))
+        return CaseConnection(edges=[CaseEdge(node=Case.of(row), cursor=at)
+                                     for row, at in zip(page.rows, cursors(page), strict=True)],
+                              page_info=page_info(page))
 
     @strawberry.field(description="An office's work list, oldest first, as a Relay connection.")
     def tasks(self, info: strawberry.Info[Context, None], office_id: str, role: str | None = None,
               state: str | None = None, first: int = 20, after: str | None = None) -> TaskConnection:
         info.context.who.require("operator", "supervisor", office=office_id)
-        sql, params = "SELECT * FROM rm_tasks WHERE office = ?", [office_id]
-        if role:
-            sql += " AND role = ?"
-            params.append(role)
-        if state:
-            sql += " AND state = ?"
-            params.append(state)
-        columns = ["opened_at", "task_id"]
-        rows, more = keyset_page(info.context.services.reader.rows, sql, params, columns, first, after)
-        edges = [TaskEdge(node=Task.of(r), cursor=row_cursor(r, columns)) for r in rows]
-        return TaskConnection(edges=edges, page_info=PageInfo(has_next_page=more,
-                                                              end_cursor=edges[-1].cursor if edges else None))
+        page = case_queries.work_list(info.context.services.reader, office_id, role, state, first=first,
+                                      after=resume_after(after, case_queries.TASKS_OLDEST_FIRST))
+        return TaskConnection(edges=[TaskEdge(node=Task.of(row), cursor=at)
+                                     for row, at in zip(page.rows, cursors(page), strict=True)],
+                              page_info=page_info(page))
 
     @strawberry.field(description="Messages cases sent, oldest first (integrators: agency gateways; auditors). "
                                   "names filters by message name; pending: only those not yet acknowledged.")
     def outbox(self, info: strawberry.Info[Context, None], names: list[str] | None = None, pending: bool = True,
                first: int = 20, after: str | None = None) -> OutboxConnection:
         info.context.who.require("integrator", "auditor")
-        sql, params = "SELECT * FROM rm_outbox WHERE 1 = 1", []
-        if names:
-            sql += f" AND name IN ({', '.join('?' for _ in names)})"
-            params += names
-        if pending:
-            sql += " AND acknowledged_at IS NULL"
-        columns = ["sent_at", "case_number", "message"]
-        rows, more = keyset_page(info.context.services.reader.rows, sql, params, columns, first, after,
-                                 kinds=(str, str, int))
-        edges = [OutboxEdge(node=OutboxMessage.of(r), cursor=row_cursor(r, columns)) for r in rows]
-        return OutboxConnection(edges=edges, page_info=PageInfo(has_next_page=more,
-                                                                end_cursor=edges[-1].cursor if edges else None))
+        page = outbox.messages(info.context.services.reader, names, pending, first=first,
+                               after=resume_after(after, outbox.OLDEST_FIRST))
+        return OutboxConnection(edges=[OutboxEdge(node=OutboxMessage.of(row), cursor=at)
+                                       for row, at in zip(page.rows, cursors(page), strict=True)],
+                                page_info=page_info(page))
 
     @strawberry.field(description="Jobs whose connector failed every attempt, oldest first (supervisors of the "
                                   "office; auditors across offices).")
@@ -181,7 +141,7 @@ class Query(ReceptionQuery, ParkedQuery):
             info.context.who.require("auditor")
         else:
             info.context.who.require("supervisor", "auditor", office=office_id)
-        return [Job.of(row) for row in incidents(info.context.services.reader.rows, office_id)]
+        return [Job.of(row) for row in incidents(info.context.services.reader, office_id)]
 
     @strawberry.field(description="Integrators (SMS and mail gateways): notifications to send, oldest first. "
                                   "Each read of a recipient is recorded in its case's access log.")
@@ -193,7 +153,7 @@ class Query(ReceptionQuery, ParkedQuery):
     def track(self, info: strawberry.Info[Context, None], number: str, pin: str) -> CaseStatus:
         services = info.context.services
         client = caller_key(info.context.principal, info.context.request)
-        return CaseStatus.of(track(services.reader, number, pin, services.clock(), client))
+        return CaseStatus.of(services.tracking.track(number, pin, services.clock(), client))
 
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Node | None:
@@ -204,11 +164,11 @@ class Query(ReceptionQuery, ParkedQuery):
             return _find_service(info, key)
         if kind == "Office":
             return _find_office(info, key)
-        rows = info.context.services.reader.rows("SELECT * FROM rm_tasks WHERE task_id = ?", (key,))
-        if not rows:
+        found = case_queries.task(info.context.services.reader, key)
+        if found is None:
             return None
-        info.context.who.require("operator", "supervisor", office=rows[0]["office"])
-        return Task.of(rows[0])
+        info.context.who.require("operator", "supervisor", office=found.office)
+        return Task.of(found)
 
     @strawberry.field(description="Applications per service in a month (YYYY-MM).")
     def statistics(self, info: strawberry.Info[Context, None], month: str, office_id: str | None = None,

@@ -1,16 +1,18 @@
-"""Relay: the Node interface, global ids and keyset cursors."""
+"""Relay: the Node interface, global ids and the cursors of connections (the keyset pages
+they show are the read models', projections.paging)."""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
 
 from engine.errors import InvalidInput
 from engine.input_checks import CODE, INT64, Text
+from projections.paging import Keyset, Page
 
 NODE_TYPES = ("Case", "Task", "Office", "Service")
 CURSOR_TEXT = Text(max_length=200, min_length=0)  # a time or an id, as the keyset columns hold them
@@ -75,37 +77,14 @@ class PageInfo:
     end_cursor: str | None
 
 
-MAX_PAGE = 100
+def resume_after(after: str | None, keyset: Keyset) -> list[Any] | None:
+    """The key a connection's ``after`` cursor holds, for the read model's keyset page."""
+    return parse_cursor(after, keyset.kinds)
 
 
-def page_size(first: int) -> int:
-    if not 1 <= first <= MAX_PAGE:
-        raise InvalidInput(f"first must be from 1 to {MAX_PAGE}")
-    return first
+def cursors(page: Page[Any]) -> list[str]:
+    return [cursor(*key) for key in page.keys]
 
 
-def keyset_page(rows: Callable[[str, tuple[Any, ...]], list[dict[str, Any]]], sql: str, params: list[Any],
-                columns: list[str], first: int, after: str | None,
-                descending: bool = False, kinds: Sequence[type] | None = None) -> tuple[list[dict[str, Any]], bool]:
-    """One page of a connection ordered by ``columns``, resuming after a cursor: the rows,
-    and whether more follow. ``sql`` is a SELECT with a WHERE clause to extend; ``kinds``
-    are the columns' types (all text unless said)."""
-    size = page_size(first)
-    key = parse_cursor(after, kinds or [str] * len(columns))
-    if key:
-        operator = "<" if descending else ">"
-        alternatives, values = [], []
-        for index, column in enumerate(columns):
-            equal = [f"{c} = ?" for c in columns[:index]]
-            alternatives.append("(" + " AND ".join([*equal, f"{column} {operator} ?"]) + ")")
-            values += [*key[:index], key[index]]
-        sql += " AND (" + " OR ".join(alternatives) + ")"
-        params = [*params, *values]
-    direction = " DESC" if descending else ""
-    sql += " ORDER BY " + ", ".join(f"{c}{direction}" for c in columns) + " LIMIT ?"
-    found = rows(sql, (*params, size + 1))
-    return found[:size], len(found) > size
-
-
-def row_cursor(row: dict[str, Any], columns: list[str]) -> str:
-    return cursor(*(row[c] for c in columns))
+def page_info(page: Page[Any]) -> PageInfo:
+    return PageInfo(has_next_page=page.more, end_cursor=cursor(*page.keys[-1]) if page.keys else None)

@@ -15,6 +15,7 @@ from api.graphql.cases import Case
 from api.graphql.reception import ReceptionSubscription
 from api.graphql.tasks import Task
 from engine.errors import NotFound
+from projections.case_queries import case, work_list
 
 POLL_SECONDS = 0.25
 
@@ -31,12 +32,11 @@ class Subscription(ReceptionSubscription):
             seen: tuple[tuple[str, str, str | None], ...] | None = None
             while True:
                 services.refresh()
-                rows = services.reader.rows("SELECT * FROM rm_tasks WHERE office = ? ORDER BY opened_at, task_id "
-                                            "LIMIT 100", (office_id,))
-                current = tuple((r["task_id"], r["state"], r["holder"]) for r in rows)
+                tasks = work_list(services.reader, office_id, first=100).rows
+                current = tuple((t.task_id, t.state, t.holder) for t in tasks)
                 if current != seen:
                     seen = current
-                    yield [Task.of(r) for r in rows]
+                    yield [Task.of(t) for t in tasks]
                 await asyncio.sleep(POLL_SECONDS)
 
     @strawberry.subscription(description="A case, each time its status or stage changes; ends when the case "
@@ -49,15 +49,15 @@ class Subscription(ReceptionSubscription):
             version = None
             while True:
                 services.refresh()
-                rows = services.reader.rows("SELECT * FROM rm_cases WHERE number = ?", (number,))
-                if version is None and not rows:
+                found = case(services.reader, number)
+                if version is None and found is None:
                     # Nothing to follow: a made-up number would be polled for as long as the socket lives.
                     raise NotFound(f"no case {excerpt(number, 64)!r}")
-                if rows:
-                    who.require("operator", "supervisor", "auditor", "integrator", office=rows[0]["office"])
-                    if rows[0]["version"] != version:
-                        version = rows[0]["version"]
-                        yield Case.of(rows[0])
-                    if rows[0]["status"] != "open":
+                if found is not None:
+                    who.require("operator", "supervisor", "auditor", "integrator", office=found.office_code)
+                    if found.version != version:
+                        version = found.version
+                        yield Case.of(found)
+                    if found.status != "open":
                         return
                 await asyncio.sleep(POLL_SECONDS)

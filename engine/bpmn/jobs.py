@@ -3,15 +3,13 @@
 SpiffWorkflow leaves a service task STARTED (it runs nothing for it): that is a job. The
 job's input is evaluated from the case data when it opens and recorded in the effects,
 so the connector is asked exactly what the history shows. A worker calls the connector
-and records its result (the task completes) or its failure: failures are counted beside
-the workflow state, each schedules the next attempt after a doubling backoff, and the
-last allowed failure makes the job an incident until someone retries it.
+and records its result (the task completes) or its failure, which okno counts beside the
+workflow state (engine/commands/jobs.py).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -19,11 +17,10 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.determinism import clock_of
 from engine.bpmn.library import CompiledProcess
-from engine.bpmn.service_tasks import ConnectorSpec, backoff_seconds
+from engine.bpmn.service_tasks import ConnectorSpec
 from engine.errors import ExpressionError, InvalidInput, ProcessFailure, TaskNotReady
 from engine.expressions import evaluate
 
-MAX_ERROR_CHARS = 2000
 MAX_RESULT_BYTES = 64 * 1024
 
 
@@ -54,7 +51,7 @@ def opened_and_closed(workflow: BpmnWorkflow, process: CompiledProcess, before: 
 
 
 def _opened(process: CompiledProcess, task: Any, element: str) -> dict[str, Any]:
-    spec = _spec(process, element)
+    spec = spec_of(process, element)
     values: dict[str, Any] = {}
     for name, expression in spec.inputs:
         try:
@@ -88,43 +85,8 @@ def checked_result(result: Any) -> dict[str, Any]:
     return result
 
 
-def account(process: CompiledProcess, jobs: dict[str, str], failures: dict[str, Any], task: str,
-            error: str | None, now: datetime) -> dict[str, Any]:
-    """The effect of a connector's failure (``error``) or of a retry of an incident
-    (``error`` None) on a job's attempts."""
-    element = jobs.get(task)
-    if element is None:
-        raise TaskNotReady(f"job {task} is not waiting in this case")
-    spec = _spec(process, element)
-    entry = failures.get(task, {"failures": 0, "incident": False})
-    job = {"task": task, "element": element, "connector": spec.name}
-    if error is None:
-        if not entry["incident"]:
-            raise InvalidInput(f"job {element} is not an incident: it is still being tried")
-        return {"job_retried": job}
-    if entry["incident"]:
-        raise InvalidInput(f"job {element} is an incident: retry it before reporting another failure")
-    if not isinstance(error, str) or not 0 < len(error) <= MAX_ERROR_CHARS:
-        raise InvalidInput(f"a failure carries the connector's error (1–{MAX_ERROR_CHARS} characters)")
-    count = entry["failures"] + 1
-    incident = count >= spec.attempts
-    retry_at = None if incident else (now + timedelta(seconds=backoff_seconds(spec, count))).isoformat()
-    return {"job_failed": {**job, "failure": count, "attempts": spec.attempts, "error": error,
-                           "incident": incident, "retry_at": retry_at}}
-
-
-def carried(failures: dict[str, Any], feedback: dict[str, Any]) -> dict[str, Any]:
-    """The failure counts kept in the case state after a step."""
-    kept = dict(failures)
-    if "job_failed" in feedback:
-        failed = feedback["job_failed"]
-        kept[failed["task"]] = {"failures": failed["failure"], "incident": failed["incident"]}
-    if "job_retried" in feedback:
-        kept.pop(feedback["job_retried"]["task"], None)
-    return kept
-
-
-def _spec(process: CompiledProcess, element: str) -> ConnectorSpec:
+def spec_of(process: CompiledProcess, element: str) -> ConnectorSpec:
+    """The connector of a job's element (a service task ``waiting`` lists)."""
     info = process.elements[element]
     assert info.connector is not None  # waiting() only lists service tasks with a connector
     return info.connector

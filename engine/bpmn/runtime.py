@@ -1,8 +1,11 @@
-"""The deterministic runtime: one input applied to a case's workflow, and its effects.
+"""The deterministic runtime, okno's adapter around SpiffWorkflow: one command applied to
+a case's workflow, and its effects.
 
-A step takes the case's serialized state, the input and the time of the event, and
-returns the new state and the effects, both plain JSON. The same state, input and time
-give byte-identical results on any machine: that is what replay checks.
+A step takes the case's serialized state, the command and the time of the event, and
+returns the new state and the effects, both plain JSON. The same state, command and time
+give byte-identical results on any machine: that is what replay checks. A workflow
+command (engine.commands.WorkflowCommand) steps the workflow here; a case command is
+decided by its own rule (engine/commands/) and leaves the workflow as it was.
 """
 
 from __future__ import annotations
@@ -35,108 +38,29 @@ from engine.bpmn.case_timers import utc_datetime
 from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of
 from engine.bpmn.forms import check_task_data
 from engine.bpmn.library import CompiledProcess
+from engine.commands import (
+    CaseCommand,
+    CaseFacts,
+    Command,
+    CompleteJob,
+    CompleteTask,
+    DeliverMessage,
+    FireTimer,
+    OpenJob,
+    Ruling,
+    StartCase,
+    Withdraw,
+)
+from engine.commands.beside import beside_workflow
 from engine.errors import (
     ExpressionError,
-    InvalidInput,
     MessageNotAwaited,
     OknoError,
     ProcessFailure,
-    TaskAlreadyClaimed,
-    TaskNotClaimed,
     TaskNotReady,
     TimerNotDue,
 )
 from engine.expressions.time_functions import ZONE as MOSCOW
-
-
-# Inputs: what came from outside. Each is recorded verbatim in the case's event.
-@dataclass(frozen=True)
-class StartCase:
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CompleteTask:
-    element: str
-    data: dict[str, Any]
-    task: str | None = None
-
-
-@dataclass(frozen=True)
-class DeliverMessage:
-    name: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class FireTimer:
-    element: str
-
-
-@dataclass(frozen=True)
-class Withdraw:
-    reason: str
-
-
-@dataclass(frozen=True)
-class ClaimTask:
-    task: str
-    holder: str
-
-
-@dataclass(frozen=True)
-class ReleaseTask:
-    task: str
-
-
-@dataclass(frozen=True)
-class Rate:
-    """A citizen's rating of the service received, 1–5 on each criterion."""
-
-    scores: dict[str, int]
-
-
-@dataclass(frozen=True)
-class Complain:
-    topic: str
-
-
-CRITERIA = ("waiting_time", "staff", "premises", "information")
-COMPLAINT_TOPICS = ("waiting_time", "staff", "premises", "information", "term_exceeded", "other")
-
-@dataclass(frozen=True)
-class Acknowledge:
-    """An agency's receipt of a message the case sent (its number in the case's outbox)."""
-
-    message: int
-    reference: str
-
-
-@dataclass(frozen=True)
-class CompleteJob:
-    """A connector's result for a service task's job: merged into the case data."""
-
-    task: str
-    result: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class FailJob:
-    """A connector's failure for a job: retried after a backoff, or an incident when spent."""
-
-    task: str
-    error: str
-
-
-@dataclass(frozen=True)
-class RetryIncident:
-    """Someone fixed what made a job fail: run it again with fresh attempts."""
-
-    task: str
-
-
-Input = (StartCase | CompleteTask | DeliverMessage | FireTimer | Withdraw | ClaimTask | ReleaseTask
-         | Rate | Complain | Acknowledge | CompleteJob | FailJob | RetryIncident)
 
 
 @dataclass(frozen=True)
@@ -209,7 +133,7 @@ class Runtime:
         workflow, outcome = self._start(process, case_id, at, start)
         return outcome.step(workflow)
 
-    def apply(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Input) -> Step:
+    def apply(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Command) -> Step:
         stored = json.loads(state)
         workflow, outcome = self._advance(process, case_id, None, stored, None, at, step)
         return outcome.step(workflow)
@@ -224,7 +148,7 @@ class Runtime:
             kept.put(step.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
         return step
 
-    def apply_kept(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Input,
+    def apply_kept(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Command,
                    kept: LiveCache) -> Step:
         """:meth:`apply` for commands: the same state and effects, byte for byte (no ``data``), but when ``kept`` holds
         this case's workflow in exactly ``state`` the step runs on it instead of a
@@ -247,7 +171,7 @@ class Runtime:
         workflow, outcome = self._start(process, case_id, at, start)
         return LiveCase(process, case_id, workflow, outcome.kept(), outcome.after), outcome.canonical_effects()
 
-    def apply_live(self, live: LiveCase, at: datetime, step: Input) -> str:
+    def apply_live(self, live: LiveCase, at: datetime, step: Command) -> str:
         """Apply one input to a live case in place; returns the step's effects as canonical
         JSON, the same bytes :meth:`apply` gives from the serialized state. After an error
         the live case is unusable (the workflow may be half-stepped): drop it."""
@@ -268,7 +192,7 @@ class Runtime:
 
     def _advance(self, process: CompiledProcess, case_id: uuid.UUID, workflow: BpmnWorkflow | None,
                  stored: dict[str, Any], before: _Snapshot | None, at: datetime,
-                 step: Input) -> tuple[BpmnWorkflow, _Outcome]:
+                 step: Command) -> tuple[BpmnWorkflow, _Outcome]:
         """One input against the state ``stored`` describes: restored from it, or given live
         with its snapshot. Of ``before`` only task ids, elements and timers are read, never
         the due dates it computed at its own step's time, so a live case may pass the
@@ -280,36 +204,20 @@ class Runtime:
             before = _Snapshot.of(workflow, process)
         else:
             workflow.set_clock(clock)  # a workflow kept from its last step: this step's clock
-        claims: dict[str, str] = stored.get("claims", {})
-        changed: list[dict[str, Any]] = []
-        feedback: dict[str, Any] = {}
-        if isinstance(step, (ClaimTask, ReleaseTask)):
-            claims, changed = _claim(before, claims, step)
-        elif isinstance(step, (Rate, Complain)):
-            feedback = _feedback(stored, step)
-        elif isinstance(step, Acknowledge):
-            feedback = _acknowledge(stored, step)
-        elif isinstance(step, (FailJob, RetryIncident)):
-            feedback = jobs.account(process, before.jobs, stored.get("jobs", {}), step.task,
-                                    step.error if isinstance(step, FailJob) else None, clock.now)
+        if isinstance(step, CaseCommand):
+            # okno's own inputs (claims, feedback, acknowledgements, job accounting) are
+            # decided by the case's rules and leave the workflow as it was, so its
+            # snapshot is the one taken before: one walk of the task tree saved. (Only
+            # due dates differ with the clock, and they are read for tasks opened in the
+            # step, of which such a step has none.)
+            ruling = step.decide(CaseFacts(stored, before.tasks, _open_jobs(process, before.jobs), clock.now))
+            after: _Snapshot | None = before
         else:
             with _spiff_errors("the process failed"):
                 self._run(process, workflow, step, clock.now)
-        # okno's own inputs (claims, feedback, acknowledgements, job accounting) leave
-        # the workflow as it was, so its snapshot is the one taken before: one walk of
-        # the task tree saved. (Only due dates differ with the clock, and they are read
-        # for tasks opened in the step, of which such a step has none.)
-        touched = not isinstance(step, (ClaimTask, ReleaseTask, Rate, Complain, Acknowledge, FailJob,
-                                        RetryIncident))
-        # State okno keeps beside the workflow's: carried forward from step to step.
-        kept: dict[str, Any] = {"rated": True} if stored.get("rated") or isinstance(step, Rate) else {}
-        kept["sent"] = stored.get("sent", 0)
-        kept["outbox"] = {k: v for k, v in stored.get("outbox", {}).items()
-                          if not (isinstance(step, Acknowledge) and k == str(step.message))}
-        kept["jobs"] = jobs.carried(stored.get("jobs", {}), feedback)
+            ruling, after = Ruling(), None
         return workflow, self._finish(process, workflow, before, clock, previous_stage=stored.get("stage"),
-                                      claims=claims, claims_changed=changed, kept=kept, feedback=feedback,
-                                      after=None if touched else before)
+                                      stored=stored, ruling=ruling, after=after)
 
     def element_states(self, process: CompiledProcess, case_id: uuid.UUID, state: str,
                        at: datetime) -> tuple[set[str], set[str]]:
@@ -322,7 +230,7 @@ class Runtime:
         active = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=live) if t.task_spec.bpmn_id}
         return done, active
 
-    def _run(self, process: CompiledProcess, workflow: BpmnWorkflow, step: Input, now: datetime) -> None:
+    def _run(self, process: CompiledProcess, workflow: BpmnWorkflow, step: Command, now: datetime) -> None:
         if isinstance(step, CompleteTask):
             task = _ready_task(workflow, step.element, step.task)
             check_task_data(process.elements[step.element], step.data)
@@ -355,9 +263,12 @@ class Runtime:
 
     def _finish(self, process: CompiledProcess, workflow: BpmnWorkflow, before: _Snapshot,
                 clock: CaseClock, previous_stage: str | None,
-                claims: dict[str, str] | None = None, claims_changed: list[dict[str, Any]] | None = None,
-                kept: dict[str, Any] | None = None, feedback: dict[str, Any] | None = None,
+                stored: dict[str, Any] | None = None, ruling: Ruling | None = None,
                 after: _Snapshot | None = None) -> _Outcome:
+        """The step's effects and state; ``stored`` is okno's state before it (None at the
+        start) and ``ruling`` what a case rule decided in it."""
+        stored = stored or {}
+        ruling = ruling or Ruling()
         after = after or _Snapshot.of(workflow, process)
         opened = [after.tasks[t] for t in after.tasks if t not in before.tasks]
         stage = previous_stage
@@ -391,10 +302,10 @@ class Runtime:
             "outcome": after.outcome if completed else None,
         }
         # Keys present only when they happen, so effects recorded before them stay byte-identical.
-        if claims_changed:
-            effects["claims"] = claims_changed
+        if ruling.claims_changed:
+            effects["claims"] = ruling.claims_changed
         effects.update(jobs.opened_and_closed(workflow, process, before.jobs, after.jobs))
-        effects.update(feedback or {})
+        effects.update(ruling.feedback)
         # The workflow's own state is filled in only when the step is serialized (a live case
         # skips it); the key is placed now so the stored JSON keeps its order.
         state: dict[str, Any] = {
@@ -402,25 +313,9 @@ class Runtime:
             "stage": stage,
             "workflow": None,
         }
-        # Messages sent are numbered 1, 2, … within the case; those not yet acknowledged by
-        # their agency stay in the case's outbox.
-        kept = dict(kept or {})
-        live_jobs = {task: entry for task, entry in kept.pop("jobs", {}).items() if task in after.jobs}
-        if live_jobs:
-            kept["jobs"] = live_jobs
-        number = kept.pop("sent", 0)
-        outbox = dict(kept.pop("outbox", {}))
-        for message in sent:
-            number += 1
-            outbox[str(number)] = message["name"]
-        if number:
-            kept["sent"] = number
-        if outbox:
-            kept["outbox"] = outbox
-        state.update(kept)
-        live_claims = {task: holder for task, holder in (claims or {}).items() if task in after.tasks}
-        if live_claims:
-            state["claims"] = live_claims
+        claims = ruling.claims if ruling.claims is not None else stored.get("claims", {})
+        state.update(beside_workflow(stored, ruling.feedback, claims, [message["name"] for message in sent],
+                                     after.tasks, after.jobs))
         return _Outcome(effects, state, after)
 
 
@@ -634,50 +529,13 @@ def _working_days_from(task: Any, days: int) -> str:
     return add_working_days(opened, days).isoformat()
 
 
-def _feedback(stored: dict[str, Any], step: Rate | Complain) -> dict[str, Any]:
-    if isinstance(step, Complain):
-        if step.topic not in COMPLAINT_TOPICS:
-            raise InvalidInput(f"complaint topic {step.topic!r} is not one of {', '.join(COMPLAINT_TOPICS)}")
-        return {"complaint": {"topic": step.topic}}
-    if stored.get("rated"):
-        raise InvalidInput("this case has already been rated")
-    problems = [f"{name}: unknown criterion" for name in step.scores if name not in CRITERIA]
-    problems += [f"{name}: must be a whole number from 1 to 5" for name, score in step.scores.items()
-                 if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5]
-    problems += [f"{name}: missing" for name in CRITERIA if name not in step.scores]
-    if problems:
-        raise InvalidInput("the rating does not fit: " + "; ".join(sorted(problems)))
-    return {"rating": {name: step.scores[name] for name in CRITERIA}}
-
-
-def _acknowledge(stored: dict[str, Any], step: Acknowledge) -> dict[str, Any]:
-    outbox = stored.get("outbox", {})
-    if str(step.message) not in outbox:
-        sent = stored.get("sent", 0)
-        reason = "was already acknowledged" if 0 < step.message <= sent else "was never sent by this case"
-        raise InvalidInput(f"message {step.message} {reason}")
-    if not isinstance(step.reference, str) or not 0 < len(step.reference) <= 200:
-        raise InvalidInput("an acknowledgement carries the agency's reference (1–200 characters)")
-    return {"acknowledged": {"message": step.message, "name": outbox[str(step.message)],
-                             "reference": step.reference}}
-
-
-def _claim(before: _Snapshot, claims: dict[str, str],
-           step: ClaimTask | ReleaseTask) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Who holds a user task: claims live beside the workflow state, never in it."""
-    if step.task not in before.tasks:
-        raise TaskNotReady(f"task {step.task} is not an open task of this case")
-    task = before.tasks[step.task]
-    holder = claims.get(step.task)
-    if isinstance(step, ClaimTask):
-        if holder is not None and holder != step.holder:
-            raise TaskAlreadyClaimed(f"task {task['element']} is held by {holder}: it must be released first")
-        return {**claims, step.task: step.holder}, [{"task": step.task, "element": task["element"],
-                                                     "holder": step.holder}]
-    if holder is None:
-        raise TaskNotClaimed(f"task {task['element']} is not claimed by anyone")
-    rest = {key: value for key, value in claims.items() if key != step.task}
-    return rest, [{"task": step.task, "element": task["element"], "holder": None}]
+def _open_jobs(process: CompiledProcess, waiting: dict[str, str]) -> dict[str, OpenJob]:
+    """The jobs waiting on their connectors, as a case rule reads them."""
+    open_jobs = {}
+    for task, element in waiting.items():
+        spec = jobs.spec_of(process, element)
+        open_jobs[task] = OpenJob(element, spec.name, spec.attempts, spec.backoff_seconds)
+    return open_jobs
 
 
 def _ready_task(workflow: BpmnWorkflow, element: str, task_id: str | None) -> Any:

@@ -81,11 +81,6 @@ def connector_of(task: etree._Element) -> ConnectorSpec:
     return ConnectorSpec(name, tuple(inputs), attempts, backoff)
 
 
-def backoff_seconds(spec: ConnectorSpec, failures: int) -> int:
-    """How long to wait before the next attempt after ``failures`` failed ones."""
-    return int(spec.backoff_seconds * 2 ** max(failures - 1, 0))
-
-
 def _camunda_parameter(text: str) -> str:
     stripped = text.strip()
     if stripped.startswith(("${", "#{")) and stripped.endswith("}"):

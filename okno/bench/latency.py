@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from engine.application import Engine
-from engine.bpmn.runtime import ClaimTask, ReleaseTask
 from engine.case import Case
+from engine.commands import ClaimTask, ReleaseTask
 from okno.bench.clock import percentile, stopwatch
 from okno.bench.workload import Driver, arrivals
 

@@ -18,10 +18,9 @@ from uuid import UUID, uuid5
 from eventsourcing.utils import get_topic
 
 from engine.application import Engine
-from engine.bpmn.inputs import input_to_dict
-from engine.bpmn.runtime import StartCase
 from engine.case import Case, case_id_for
 from engine.case_steps import CaseSteps
+from engine.commands import StartCase, input_to_dict
 from engine.integrity import GENESIS, link
 from okno.bench.clock import rate, stopwatch
 from okno.bench.throughput import region

@@ -17,11 +17,11 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.application import Engine
 from engine.bpmn.determinism import CaseClock, CaseWorkflow
-from engine.bpmn.inputs import input_from_dict
 from engine.bpmn.library import CompiledProcess, ProcessLibrary
-from engine.bpmn.runtime import CompleteJob, CompleteTask, DeliverMessage, FireTimer, StartCase, _waiting_message
+from engine.bpmn.runtime import _waiting_message
 from engine.case import Case
 from engine.catalog import Service
+from engine.commands import CompleteJob, CompleteTask, DeliverMessage, FireTimer, StartCase, input_from_dict
 from engine.offices import Office
 from engine.store import StoreConfig
 from okno.bench.clock import rate, stopwatch

@@ -91,7 +91,8 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
 def _agencies(engine: Engine) -> Any:
     """The demo's agencies: each morning they take what the cases sent them from the
     outbox and acknowledge it, as a real gateway would over GraphQL."""
-    from projections.queries import Reader
+    from projections.outbox import unacknowledged
+    from projections.reader import Reader
 
     projector = new_projector(engine)
     reader = Reader(projector)
@@ -100,15 +101,13 @@ def _agencies(engine: Engine) -> Any:
 
     def pick_up(at: datetime) -> int:
         projector.catch_up()
-        marks = ", ".join("?" for _ in requests)
-        rows = reader.rows(f"SELECT case_number, message, name FROM rm_outbox WHERE acknowledged_at IS NULL "
-                           f"AND name IN ({marks}) ORDER BY sent_at, case_number, message", requests)
         done = 0
-        for row in rows:
+        for sent in unacknowledged(reader, requests):
+            agency = sent.name.split("_")[0]
             try:
-                engine.acknowledge_message(row["case_number"], row["message"],
-                                           f"{row['name'].split('_')[0].upper()}-{row['case_number']}-{row['message']}",
-                                           actor=f"agency:{row['name'].split('_')[0]}", at=at)
+                engine.acknowledge_message(sent.case_number, sent.message,
+                                           f"{agency.upper()}-{sent.case_number}-{sent.message}",
+                                           actor=f"agency:{agency}", at=at)
                 done += 1
             except OknoError:
                 continue
@@ -118,18 +117,20 @@ def _agencies(engine: Engine) -> Any:
 
 
 def _read_models(engine: Engine) -> None:
-    from projections.queries import CLI_CLIENT, Reader, track
+    from api.tracking import CLI_CLIENT, Tracking
+    from projections.case_queries import cases
+    from projections.reader import Reader
 
     projector = new_projector(engine)
     applied = projector.catch_up()
     lags = ", ".join(f"{s.name} at {s.position} (lag {s.lag})" for s in projector.status())
     click.echo(f"read models: {applied} new events applied; {lags}")
     reader = Reader(projector)
-    sample = reader.rows("SELECT number FROM rm_cases WHERE status = 'open' ORDER BY opened_at DESC, number LIMIT 1")
+    sample = cases(reader, status="open", first=1).rows
     if sample:
-        number = sample[0]["number"]
+        number = sample[0].number
         pin = engine.vault.pin(case_id_for(number))
-        status = track(reader, number, pin, world.now(), CLI_CLIENT)
+        status = Tracking(engine, reader).track(number, pin, world.now(), CLI_CLIENT)
         click.echo(f"a citizen tracking {number} with PIN {pin} sees: {status.stage} — {status.next_action} "
                    f"(expected by {status.expected_completion})")
 

@@ -28,9 +28,11 @@ ONCE_ATTEMPTS = 5  # `okno worker --once` gives up after this many failed rounds
 @click.option("--once", is_flag=True, help="Catch up and exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
 def worker_command(once: bool, interval: float) -> None:
-    from projections.jobs import due_jobs, run_due
-    from projections.queries import Reader
-    from projections.timers import due_timers, fire_due
+    from okno.workers.jobs import run_due
+    from okno.workers.timers import fire_due
+    from projections.jobs import due_jobs
+    from projections.reader import Reader
+    from projections.timers import due_timers
 
     with open_engine() as engine:
         projector = new_projector(engine)
@@ -39,8 +41,8 @@ def worker_command(once: bool, interval: float) -> None:
 
         def work() -> None:
             applied = projector.catch_up()
-            firing = fire_due(engine, due_timers(reader.rows, world.now()), world.now())
-            jobs = run_due(engine, due_jobs(reader.rows, world.now()), connectors, world.now())
+            firing = fire_due(engine, due_timers(reader, world.now()), world.now())
+            jobs = run_due(engine, due_jobs(reader, world.now()), connectors, world.now())
             if firing.fired or jobs.completed or jobs.failed:
                 applied += projector.catch_up()  # what the timers and jobs just recorded
             if applied or firing.fired or firing.dropped or jobs.completed or jobs.failed:
@@ -161,15 +163,15 @@ def projections_rebuild(name: str | None) -> None:
 @click.argument("number")
 @click.argument("pin")
 def track_command(number: str, pin: str) -> None:
-    from projections.queries import CLI_CLIENT, track
+    from api.tracking import CLI_CLIENT, Tracking
 
     with open_engine() as engine:
-        status = track(new_reader(engine), number, pin, world.now(), CLI_CLIENT)
+        status = Tracking(engine, new_reader(engine)).track(number, pin, world.now(), CLI_CLIENT)
         click.echo(f"Дело {status.number}: {status.service}")
         click.echo(f"МФЦ: {status.office}; подано {status.opened_at[:10]}; "
                    f"ожидаемый срок: {status.expected_completion or '—'}")
         for stage in status.stages:
-            click.echo(f"  {stage['since'][:10]}  {stage['stage']}")
+            click.echo(f"  {stage.since[:10]}  {stage.stage}")
         click.echo(status.next_action)
 
 
@@ -178,15 +180,15 @@ def track_command(number: str, pin: str) -> None:
 @click.option("--role")
 @click.option("--limit", default=20, show_default=True)
 def tasks_command(office: str, role: str | None, limit: int) -> None:
-    from projections.queries import work_list
+    from projections.case_queries import work_list
 
     with open_engine() as engine:
         now = world.now()
-        items = work_list(new_reader(engine), office, role, limit=limit)
+        items = work_list(new_reader(engine), office, role, first=limit).rows
         if not items:
             click.echo(f"no open tasks at {office}" + (f" for {role}" if role else ""))
         for item in items:
-            age = item.age(now)
+            age = now - datetime.fromisoformat(item.opened_at)
             click.echo(f"{item.case_number}  {item.role or '-':10s} {item.name}  "
                        f"(waiting {age.days} d {age.seconds // 3600} h; due {item.due_day or '—'})")
 

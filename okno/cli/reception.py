@@ -11,7 +11,7 @@ import click
 
 from engine import world
 from okno.bootstrap import new_projector, open_engine
-from projections.queries import Reader
+from projections.reader import Reader
 
 
 @contextmanager

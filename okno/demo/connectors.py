@@ -14,8 +14,9 @@ from engine.connectors import ConnectorError
 from engine.errors import OknoError
 from engine.expressions.time_functions import ZONE as MOSCOW
 from okno.bootstrap import new_connectors, new_projector
-from projections.jobs import JobRun, JobsModel, due_jobs, incidents, run_due
-from projections.queries import Reader
+from okno.workers.jobs import JobRun, run_due
+from projections.jobs import JobsModel, due_jobs, incidents
+from projections.reader import Reader
 
 UNPAID = 12  # one case in 12 has not paid its fee yet
 OUTAGE_EVERY = 3  # the treasury is down one day in three ...
@@ -66,15 +67,14 @@ class DemoWorker:
     def run(self, at: datetime) -> None:
         self.treasury.clock = at
         self.projector.catch_up()
-        self.totals.add(run_due(self.engine, due_jobs(self.reader.rows, at), self.connectors, at))
+        self.totals.add(run_due(self.engine, due_jobs(self.reader, at), self.connectors, at))
 
     def retry_incidents(self, at: datetime) -> None:
         """The supervisor's morning round: the treasury is back, so the incidents are retried."""
         self.projector.catch_up()
-        for row in incidents(self.reader.rows):
+        for job in incidents(self.reader):
             try:
-                self.engine.retry_incident(row["case_number"], row["task"], actor=f"{row['office']}/supervisor",
-                                           at=at)
+                self.engine.retry_incident(job.case_number, job.task_id, actor=f"{job.office}/supervisor", at=at)
                 self.totals.retried += 1
             except OknoError:
                 continue

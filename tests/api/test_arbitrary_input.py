@@ -39,7 +39,7 @@ from engine.application import Engine
 from engine.errors import OknoError
 from engine.input_checks import Items, Json, Mapped, Maybe, Record, Rule, Text, Whole
 from engine.reception_desk import Reception
-from projections.queries import Reader
+from projections.reader import Reader
 from projections.runner import Projector
 from tests.conftest import T0, BackendContract, EngineMaker, seeded
 

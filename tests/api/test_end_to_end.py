@@ -190,7 +190,7 @@ def test_a_page_of_cases_with_their_tasks_costs_a_bounded_number_of_queries(serv
     from api.schema import schema
     from engine.application import Engine
     from engine.store import parse_url
-    from projections.queries import Reader
+    from projections.reader import Reader
     from projections.runner import Projector
     from tests.conftest import MASTER_KEY, Entropy
 

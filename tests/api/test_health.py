@@ -13,7 +13,7 @@ from eventsourcing.persistence import OperationalError
 
 from api.auth import Tokens
 from api.context import Services
-from projections.queries import Reader
+from projections.reader import Reader
 from projections.runner import Projector
 from tests.api.conftest import Server
 from tests.api.test_end_to_end import open_property_case

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from projections.queries import PIN_ATTEMPTS
+from api.tracking import PIN_ATTEMPTS
 from tests.api.conftest import Server
 from tests.api.test_end_to_end import open_property_case
 

@@ -143,10 +143,9 @@ def test_of_two_concurrent_writers_one_wins_and_the_other_gets_a_conflict(engine
     assert second.get_case(number).version == 1  # both now hold version 1
     first.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="a", at=at(5))
     stale = second.store.repository.get(first.get_case(number).id, version=1)
-    step = second.steps.next(stale, __import__("engine.bpmn.runtime", fromlist=["CompleteTask"]).CompleteTask(
-        "Task_Reception", {"documents_complete": False}), at(6))
-    from engine.bpmn.runtime import CompleteTask
     from engine.case import Case
+    from engine.commands import CompleteTask
+    step = second.steps.next(stale, CompleteTask("Task_Reception", {"documents_complete": False}), at(6))
     stale.record(Case.TaskCompleted, CompleteTask("Task_Reception", {"documents_complete": False}), step,
                  actor="b", at=at(6), idempotency_key=None)
     from eventsourcing.persistence import IntegrityError

@@ -22,8 +22,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
 from engine.bpmn.determinism import CaseTask
 from engine.bpmn.library import compile_bundle
-from engine.bpmn.runtime import CompleteTask, Runtime, StartCase, Step
+from engine.bpmn.runtime import Runtime, Step
 from engine.bpmn.validation import validate
+from engine.commands import CompleteTask, StartCase
 from tests.conftest import at, mini_sources
 
 
@@ -77,7 +78,7 @@ def test_a_later_time_changes_timer_due_dates_and_nothing_else_leaks_the_clock()
     opened = runtime.start(process, case_id, at(), StartCase({}))
     received = runtime.apply(process, case_id, opened.state, at(days=2),
                              CompleteTask("Task_Reception", {"documents_complete": True}))
-    from engine.bpmn.runtime import DeliverMessage
+    from engine.commands import DeliverMessage
     early = runtime.apply(process, case_id, received.state, at(days=3), DeliverMessage("agency_answer", {}))
     late = runtime.apply(process, case_id, received.state, at(days=4), DeliverMessage("agency_answer", {}))
     assert early.effects["timers_scheduled"][0]["due"] == at(days=33).isoformat()
@@ -89,7 +90,8 @@ def test_a_timer_date_without_a_zone_is_utc_whatever_the_hosts_zone() -> None:
     script = textwrap.dedent("""
         import uuid
         from engine.bpmn.library import compile_bundle
-        from engine.bpmn.runtime import CompleteTask, DeliverMessage, Runtime, StartCase
+        from engine.bpmn.runtime import Runtime
+        from engine.commands import CompleteTask, DeliverMessage, StartCase
         from engine.bpmn.sources import SourceFile
         from engine.bpmn.validation import validate
         from tests.conftest import at, mini_sources

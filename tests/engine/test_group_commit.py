@@ -11,8 +11,8 @@ import threading
 import pytest
 
 from engine.application import Engine
-from engine.bpmn.runtime import COMPLAINT_TOPICS
 from engine.case import Case
+from engine.commands import COMPLAINT_TOPICS
 from engine.errors import CaseClosed, InvalidInput, OknoError, TaskNotReady, UnknownCase
 from engine.group_commit import GroupCommitter
 from engine.replay import replay_case

@@ -126,7 +126,7 @@ class TestKeysBelongToTheirCaller(BackendContract):
         assert len(list(engine.case_events(number))) == 3
 
     def test_a_key_recorded_before_keys_had_a_caller_still_tells_a_retry(self, engines: EngineMaker) -> None:
-        from engine.bpmn.runtime import Complain
+        from engine.commands import Complain
 
         engine = seeded(engines())
         number = open_case(engine, key=None).number
@@ -139,8 +139,8 @@ class TestKeysBelongToTheirCaller(BackendContract):
 
 
 def _fingerprint(step: Any) -> str:
-    from engine.bpmn.inputs import input_to_dict
     from engine.case import fingerprint
+    from engine.commands import input_to_dict
 
     return fingerprint(input_to_dict(step))
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from engine.application import Engine
-from engine.bpmn.inputs import input_from_dict
-from engine.bpmn.runtime import CompleteTask, StartCase
+from engine.commands import CompleteTask, StartCase, input_from_dict
 from engine.errors import TaskNotReady
 from engine.replay import Recorded, replay_restoring
 from tests.conftest import EngineMaker, at, seeded

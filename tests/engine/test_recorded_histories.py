@@ -56,8 +56,8 @@ def test_a_tampered_history_is_caught(path: Path) -> None:
 def live_and_restored(steps: CaseSteps, process_version: str, case_id: UUID,
                       records: list[Recorded]) -> list[tuple[str, str, str, str]]:
     """Each step's (effects, state) through one live workflow and through the restore path."""
-    from engine.bpmn.inputs import input_from_dict
-    from engine.bpmn.runtime import LiveCase, StartCase, canonical
+    from engine.bpmn.runtime import LiveCase, canonical
+    from engine.commands import StartCase, input_from_dict
 
     process = steps.library.get(process_version)
     runtime = steps.runtime

@@ -18,8 +18,9 @@ from engine.catalog import parse_catalog
 from engine.connectors import ConnectorCall, ConnectorRegistry
 from engine.errors import InvalidInput, OknoError, TaskNotReady
 from engine.replay import replay_case
-from projections.jobs import due_jobs, incidents, run_due
-from projections.queries import Reader
+from okno.workers.jobs import run_due
+from projections.jobs import due_jobs, incidents
+from projections.reader import Reader
 from projections.runner import Projector
 from tests.conftest import (
     MASTER_KEY,
@@ -72,17 +73,17 @@ def test_a_failing_connector_is_retried_with_doubling_backoff_then_becomes_an_in
     assert waits == [timedelta(minutes=10 * 2 ** i) for i in range(4)]
     assert failed["incident"] and failed["failure"] == 5
     projector.catch_up()
-    [incident] = incidents(Reader(projector).rows, "LPK")
-    assert incident["error"] == "ГИС ГМП: сервис временно недоступен (503)"
-    assert not due_jobs(Reader(projector).rows, moment + timedelta(days=30)), "an incident waits for a person"
+    [incident] = incidents(Reader(projector), "LPK")
+    assert incident.error == "ГИС ГМП: сервис временно недоступен (503)"
+    assert not due_jobs(Reader(projector), moment + timedelta(days=30)), "an incident waits for a person"
 
     treasury.down = False
-    engine.retry_incident(number, incident["task"], actor="LPK/supervisor", at=moment + timedelta(hours=1))
+    engine.retry_incident(number, incident.task_id, actor="LPK/supervisor", at=moment + timedelta(hours=1))
     assert work_jobs(engine, moment + timedelta(hours=1, minutes=1), treasury).completed == 1
     case = engine.get_case(number)
     assert [t["element"] for t in case.open_tasks] == ["Task_SendPackage"] and not case.open_jobs
     projector.catch_up()
-    assert not incidents(Reader(projector).rows, "LPK")
+    assert not incidents(Reader(projector), "LPK")
 
 
 def test_replaying_a_case_reproduces_every_effect_and_calls_no_connector(engine: Engine) -> None:
@@ -98,7 +99,7 @@ def test_replaying_a_case_reproduces_every_effect_and_calls_no_connector(engine:
     registry.register("payment_check", counting)
     projector = Projector(engine)
     projector.catch_up()
-    run_due(engine, due_jobs(Reader(projector).rows, at(40)), registry, at(40))
+    run_due(engine, due_jobs(Reader(projector), at(40)), registry, at(40))
     assert len(calls) == 1 and calls[0].attempt == 2 and calls[0].input["service"] == "rosreestr_ownership"
     events = list(engine.case_events(number))
     assert [type(e).__name__ for e in events][-2:] == ["ServiceTaskFailed", "ServiceTaskCompleted"]
@@ -110,7 +111,7 @@ def test_two_workers_on_one_due_job_record_it_once(engine: Engine) -> None:
     number, _ = received(engine)
     projector = Projector(engine)
     projector.catch_up()
-    rows = due_jobs(Reader(projector).rows, at(12))
+    rows = due_jobs(Reader(projector), at(12))
     registry = ConnectorRegistry()
     registry.register("payment_check", lambda call: {"fee_paid": True})
     first = run_due(engine, rows, registry, at(12))
@@ -189,7 +190,7 @@ def test_a_connector_that_raises_fails_the_attempt_in_words(engine: Engine) -> N
     registry.register("payment_check", broken)
     projector = Projector(engine)
     projector.catch_up()
-    run = run_due(engine, due_jobs(Reader(projector).rows, at(12)), registry, at(12))
+    run = run_due(engine, due_jobs(Reader(projector), at(12)), registry, at(12))
     assert run.failed == 1
     assert engine.get_case(number).last_effects["job_failed"]["error"] == "RuntimeError: connection reset by peer"
     with pytest.raises(OknoError):

@@ -78,7 +78,8 @@ def test_an_unpaid_fee_sends_the_applicant_back_to_pay(engine: Engine) -> None:
 
 def test_the_package_must_leave_within_two_working_days_and_rosreestr_is_reminded_after_nine(
         engine: Engine) -> None:
-    from projections.queries import Reader, work_list
+    from projections.case_queries import work_list
+    from projections.reader import Reader
     from projections.runner import Projector
 
     number = open_case(engine, "rosreestr_ownership")  # opened on Monday 2 November 2026
@@ -90,7 +91,7 @@ def test_the_package_must_leave_within_two_working_days_and_rosreestr_is_reminde
     assert case.open_tasks[0]["due"] == "2026-11-05"  # 4 November is a holiday
     projector = Projector(engine)
     projector.catch_up()
-    assert work_list(Reader(projector), "LPK")[0].due_day == "2026-11-05"
+    assert work_list(Reader(projector), "LPK").rows[0].due_day == "2026-11-05"
     case = engine.complete_task(number, "Task_SendPackage", {"package_number": "P-1"}, actor="op", at=at(20))
     assert case.timers[0]["element"] == "Timer_DecisionOverdue"
     assert case.timers[0]["due"].startswith("2026-11-16")  # 9 working days later

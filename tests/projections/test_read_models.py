@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from api.tracking import TooManyAttempts, Tracking, WrongPin
 from engine.application import Engine
 from engine.case import case_id_for
 from engine.catalog import parse_catalog
@@ -20,15 +21,9 @@ from okno.demo.connectors import DemoWorker
 from okno.demo.region import lipetsk_offices
 from okno.demo.simulation import Simulation
 from projections.base import PerEvent
-from projections.queries import (
-    Reader,
-    TooManyAttempts,
-    WrongPin,
-    office_dashboard,
-    service_statistics,
-    track,
-    work_list,
-)
+from projections.case_queries import work_list
+from projections.queries import office_dashboard, service_statistics
+from projections.reader import Reader
 from projections.runner import Projector, all_models
 from tests.conftest import MASTER_KEY, ROOT, T0, BackendContract, EngineMaker, shipped_sources
 
@@ -156,18 +151,19 @@ class TestReadModels(BackendContract):
         number = reader.rows("SELECT number FROM rm_cases ORDER BY number LIMIT 1")[0]["number"]
         pin = engine.vault.pin(case_id_for(number))
         now = datetime(2026, 11, 3, 12, tzinfo=UTC)
-        status = track(reader, number, pin, now, "cli")
+        tracking = Tracking(engine, reader)
+        status = tracking.track(number, pin, now, "cli")
         assert status.number == number and status.stages and status.expected_completion
         assert "full_name" not in str(status) and "Иван" not in str(status)
         wrong = "000000" if pin != "000000" else "111111"
         with pytest.raises(WrongPin):  # an unknown number is answered as a wrong PIN
-            track(reader, "LPK-NOSUCHCASE", pin, now, "cli")
+            tracking.track("LPK-NOSUCHCASE", pin, now, "cli")
         for _ in range(5):
             with pytest.raises(WrongPin):
-                track(reader, number, wrong, now, "cli")
+                tracking.track(number, wrong, now, "cli")
         with pytest.raises(TooManyAttempts):
-            track(reader, number, pin, now + timedelta(minutes=5), "cli")
-        assert track(reader, number, pin, now + timedelta(minutes=16), "cli").number == number
+            tracking.track(number, pin, now + timedelta(minutes=5), "cli")
+        assert tracking.track(number, pin, now + timedelta(minutes=16), "cli").number == number
 
     def test_work_lists_dashboard_and_statistics_are_filled(self, engines: EngineMaker) -> None:
         engine = engines()
@@ -177,7 +173,7 @@ class TestReadModels(BackendContract):
         reader = Reader(projector)
         busiest = reader.rows("SELECT office, COUNT(*) AS n FROM rm_tasks GROUP BY office ORDER BY n DESC, office "
                               "LIMIT 1")[0]["office"]
-        items = work_list(reader, busiest)
+        items = work_list(reader, busiest).rows
         assert items and {item.state for item in items} <= {"open", "claimed"}
         claimed = reader.rows("SELECT holder FROM rm_tasks WHERE state = 'claimed'")
         assert claimed and all(row["holder"] for row in claimed)

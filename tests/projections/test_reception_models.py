@@ -13,7 +13,8 @@ from engine.catalog import Service
 from engine.errors import InvalidInput, UnknownOffice
 from engine.reception.slots import slot_id
 from engine.reception_desk import Reception
-from projections.queries import Reader, office_ranking
+from projections.queries import office_ranking
+from projections.reader import Reader
 from projections.reception import live_queue, slots, waiting_figures
 from projections.runner import Projector
 from tests.conftest import MINI_SERVICE, T0, BackendContract, EngineMaker, seeded

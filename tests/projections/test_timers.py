@@ -10,9 +10,10 @@ from collections import Counter
 
 from engine.application import Engine
 from engine.case import Case
-from projections.queries import Reader
+from okno.workers.timers import fire_due
+from projections.reader import Reader
 from projections.runner import Projector
-from projections.timers import due_timers, fire_due
+from projections.timers import TimerRow, due_timers
 from tests.conftest import MASTER_KEY, ROOT, BackendContract, EngineMaker, at, seeded
 
 
@@ -35,16 +36,16 @@ class TestTimers(BackendContract):
         projector = Projector(engine)
         projector.catch_up()
         reader = Reader(projector)
-        assert due_timers(reader.rows, at(days=30)) == []  # not due yet
-        due = due_timers(reader.rows, at(days=40))
-        assert sorted(r["case_number"] for r in due) == sorted(numbers[1:])
+        assert due_timers(reader, at(days=30)) == []  # not due yet
+        due = due_timers(reader, at(days=40))
+        assert sorted(r.case_number for r in due) == sorted(numbers[1:])
         firing = fire_due(engine, due, at(days=40))
         assert (firing.fired, firing.dropped) == (2, 0)
         assert {engine.get_case(n).outcome for n in numbers[1:]} == {"returned_to_agency"}
-        stale = [{"task": "gone", "case_number": numbers[0], "element": "Timer_Unclaimed"}]
+        stale = [TimerRow(task="gone", case_number=numbers[0], element="Timer_Unclaimed", due=due[0].due)]
         assert fire_due(engine, stale, at(days=41)).dropped == 1
         projector.catch_up()
-        assert due_timers(reader.rows, at(days=400)) == []
+        assert due_timers(reader, at(days=400)) == []
 
     def test_two_workers_fire_each_due_timer_exactly_once(self, engines: EngineMaker, url: str) -> None:
         engine = seeded(engines())
@@ -55,9 +56,10 @@ class TestTimers(BackendContract):
             from eventsourcing.persistence import IntegrityError
             from engine.application import Engine
             from engine.store import parse_url
-            from projections.queries import Reader
+            from projections.reader import Reader
             from projections.runner import Projector
-            from projections.timers import due_timers, fire_due
+            from okno.workers.timers import fire_due
+            from projections.timers import due_timers
 
             engine = Engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
             projector = Projector(engine)
@@ -65,7 +67,7 @@ class TestTimers(BackendContract):
                 with contextlib.suppress(IntegrityError):
                     projector.catch_up()
             now = datetime(2027, 6, 1, tzinfo=timezone.utc)
-            rows = due_timers(Reader(projector).rows, now)
+            rows = due_timers(Reader(projector), now)
             result = fire_due(engine, rows, now, actor="worker-" + str(os.getpid()))
             print(len(rows), result.fired, result.dropped)
         """)
@@ -87,10 +89,10 @@ class TestTimers(BackendContract):
         numbers = cases_with_due_timers(engine, 4)
         projector = Projector(engine)
         projector.catch_up()
-        due = due_timers(Reader(projector).rows, at(days=40))
+        due = due_timers(Reader(projector), at(days=40))
         # A second row for the first case's timer (as a stale read would give): whichever of
         # the two comes first in the batch fires it, and the other is refused on that result.
-        twin = {"task": "gone", "case_number": numbers[0], "element": "Timer_Unclaimed"}
+        twin = TimerRow(task="gone", case_number=numbers[0], element="Timer_Unclaimed", due=due[0].due)
         before = engine.store.recorder.max_notification_id() or 0
         firing = fire_due(engine, [due[0], twin, *due[1:]], at(days=40), batch=3)
         assert (firing.fired, firing.dropped) == (4, 1)

@@ -1,4 +1,5 @@
-"""How often one client tried a case number's PIN: the lockout behind a citizen's `track`.
+"""How often one client tried a case number's PIN: the lockout behind a citizen's `track`,
+a side table of the store that the edge (api.tracking) writes before it reads a case.
 
 Attempts are counted per CLIENT and number, so a stranger guessing PINs locks out only
 himself, never the citizen tracking the same case from elsewhere. An attempt is counted
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from projections.base import transaction
+from engine.side_table import SideTable
 
 TABLE = "okno_track_attempts"
 LEGACY_TABLE = "okno_pin_attempts"  # one counter per number: it locked the citizen out too
@@ -28,41 +29,51 @@ class Window:
     started: datetime
 
 
-class PinAttempts:
+class PinAttempts(SideTable):
     def __init__(self, datastore: Any, dialect: str, window: timedelta) -> None:
-        self.datastore, self.dialect, self.window = datastore, dialect, window
+        super().__init__(datastore, dialect, TABLE)
+        self.window = window
+        self._legacy = self._table.removesuffix(TABLE) + LEGACY_TABLE
 
     def create(self) -> None:
-        with transaction(self.datastore, self.dialect, commit=True) as db:
-            db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (client TEXT NOT NULL, number TEXT NOT NULL, "
-                       "window_start TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (client, number))")
-            db.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_window ON {TABLE} (window_start)")
-            db.execute(f"DROP TABLE IF EXISTS {LEGACY_TABLE}")
+        table = self._table
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (client TEXT NOT NULL, number TEXT NOT NULL, "
+                           "window_start TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (client, number))")
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_window ON {table} (window_start)")
+            cursor.execute(f"DROP TABLE IF EXISTS {self._legacy}")
 
     def count(self, client: str, number: str, now: datetime) -> Window:
         """Record one attempt and say how many the client made in its current window (a
         window older than ``self.window`` starts again at one)."""
         moment, expired = _stamp(now), _stamp(now - self.window)
-        with transaction(self.datastore, self.dialect, commit=True) as db:
-            [row] = db.rows(
-                f"INSERT INTO {TABLE} (client, number, window_start, attempts) VALUES (?, ?, ?, 1) "
+        table, m = self._table, self._marker
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (client, number, window_start, attempts) VALUES ({m}, {m}, {m}, 1) "
                 f"ON CONFLICT (client, number) DO UPDATE SET "
-                f"attempts = CASE WHEN {TABLE}.window_start <= ? THEN 1 ELSE {TABLE}.attempts + 1 END, "
-                f"window_start = CASE WHEN {TABLE}.window_start <= ? THEN excluded.window_start "
-                f"ELSE {TABLE}.window_start END "
+                f"attempts = CASE WHEN {table}.window_start <= {m} THEN 1 ELSE {table}.attempts + 1 END, "
+                f"window_start = CASE WHEN {table}.window_start <= {m} THEN excluded.window_start "
+                f"ELSE {table}.window_start END "
                 f"RETURNING attempts, window_start", (client, number, moment, expired, expired))
-        if row["attempts"] == 1:
+            attempts, started = _values(cursor.fetchone())
+        if attempts == 1:
             # A new window: the stale windows of every client go, so the table holds only what
             # can still lock someone out. In a transaction of its own: holding this row's lock
             # while waiting for others' could deadlock with another process doing the same.
-            with transaction(self.datastore, self.dialect, commit=True) as db:
-                db.execute(f"DELETE FROM {TABLE} WHERE window_start <= ?", (expired,))
-        return Window(int(row["attempts"]), datetime.fromisoformat(row["window_start"]))
+            with self._datastore.transaction(commit=True) as cursor:
+                cursor.execute(f"DELETE FROM {table} WHERE window_start <= {m}", (expired,))
+        return Window(int(attempts), datetime.fromisoformat(started))
 
     def forget(self, client: str, number: str) -> None:
         """The client gave the right PIN: its count starts again."""
-        with transaction(self.datastore, self.dialect, commit=True) as db:
-            db.execute(f"DELETE FROM {TABLE} WHERE client = ? AND number = ?", (client, number))
+        m = self._marker
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"DELETE FROM {self._table} WHERE client = {m} AND number = {m}", (client, number))
+
+
+def _values(row: Any) -> list[Any]:
+    return list(row.values()) if isinstance(row, dict) else list(row)
 
 
 def _stamp(moment: datetime) -> str:

@@ -1,0 +1,153 @@
+"""Cases and their user tasks as the cases read model holds them: one case, a page of
+cases or of an office's work list, a page of cases' tasks at once, a citizen's status."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.input_checks import CODE, Maybe, checked
+from projections.paging import Keyset, Page, keyset_page
+from projections.reader import Reader
+
+
+@dataclass
+class Stage:
+    stage: str
+    since: str  # when the case entered it (UTC, ISO 8601)
+
+
+@dataclass
+class CaseRow:
+    number: str
+    service_code: str
+    office_code: str
+    district: str
+    channel: str
+    status: str
+    outcome: str | None
+    stage: str | None
+    stages: Sequence[Stage]
+    opened_at: str
+    closed_at: str | None
+    deadline: str | None  # the regulated deadline (a date), in working days
+    next_action: str  # what the citizen has to do next
+    version: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> CaseRow:
+        return cls(number=row["number"], service_code=row["service"], office_code=row["office"],
+                   district=row["district"], channel=row["channel"], status=row["status"], outcome=row["outcome"],
+                   stage=row["stage"], stages=_stages(row["stages"]), opened_at=row["opened_at"],
+                   closed_at=row["closed_at"], deadline=row["deadline"], next_action=row["next_action"],
+                   version=row["version"])
+
+
+@dataclass
+class TaskRow:
+    task_id: str
+    case_number: str
+    office: str
+    element: str  # the BPMN element id of the task
+    name: str
+    role: str | None
+    state: str  # open or claimed
+    holder: str | None
+    opened_at: str
+    due_day: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TaskRow:
+        return cls(task_id=row["task_id"], case_number=row["case_number"], office=row["office"],
+                   element=row["element"], name=row["name"], role=row["role"], state=row["state"],
+                   holder=row["holder"], opened_at=row["opened_at"], due_day=row["due_day"])
+
+
+@dataclass
+class CaseStatus:
+    """What a citizen sees by case number and PIN: nothing personal."""
+
+    number: str
+    service: str
+    office: str
+    status: str
+    outcome: str | None
+    stage: str | None
+    stages: Sequence[Stage]
+    opened_at: str
+    expected_completion: str | None
+    next_action: str
+
+
+CASES_NEWEST_FIRST = Keyset(("opened_at", "number"), (str, str), descending=True)
+TASKS_OLDEST_FIRST = Keyset(("opened_at", "task_id"), (str, str))
+
+
+def case(reader: Reader, number: str) -> CaseRow | None:
+    found = reader.rows("SELECT * FROM rm_cases WHERE number = ?", (number,))
+    return CaseRow.from_row(found[0]) if found else None
+
+
+@checked(office=Maybe(CODE), status=Maybe(CODE))
+def cases(reader: Reader, office: str | None = None, status: str | None = None, *, first: int = 20,
+          after: Sequence[Any] | None = None) -> Page[CaseRow]:
+    """Cases newest first, of one office and in one status if named."""
+    sql, params = "SELECT * FROM rm_cases WHERE 1 = 1", []
+    if office:
+        sql += " AND office = ?"
+        params.append(office)
+    if status:
+        sql += " AND status = ?"
+        params.append(status)
+    return keyset_page(reader.rows, sql, params, CASES_NEWEST_FIRST, first, after, CaseRow.from_row)
+
+
+def task(reader: Reader, task_id: str) -> TaskRow | None:
+    found = reader.rows("SELECT * FROM rm_tasks WHERE task_id = ?", (task_id,))
+    return TaskRow.from_row(found[0]) if found else None
+
+
+@checked(office=CODE, role=Maybe(CODE), state=Maybe(CODE))
+def work_list(reader: Reader, office: str, role: str | None = None, state: str | None = None, *, first: int = 100,
+              after: Sequence[Any] | None = None) -> Page[TaskRow]:
+    """An office's open and claimed tasks, oldest first, for one role and in one state if named."""
+    sql, params = "SELECT * FROM rm_tasks WHERE office = ?", [office]
+    if role:
+        sql += " AND role = ?"
+        params.append(role)
+    if state:
+        sql += " AND state = ?"
+        params.append(state)
+    return keyset_page(reader.rows, sql, params, TASKS_OLDEST_FIRST, first, after, TaskRow.from_row)
+
+
+def tasks_of_cases(reader: Reader, numbers: Sequence[str]) -> dict[str, list[TaskRow]]:
+    """The tasks of each of ``numbers``, oldest first, in one query (a page of cases' tasks)."""
+    found: dict[str, list[TaskRow]] = {number: [] for number in numbers}
+    if numbers:
+        marks = ", ".join("?" for _ in numbers)
+        for row in reader.rows(f"SELECT * FROM rm_tasks WHERE case_number IN ({marks}) "
+                               "ORDER BY opened_at, task_id", tuple(numbers)):
+            found[row["case_number"]].append(TaskRow.from_row(row))
+    return found
+
+
+def case_status(reader: Reader, number: str) -> CaseStatus | None:
+    """The citizen's view of a case, the service and office by name. Whoever asks has shown
+    the case's PIN first (api.tracking)."""
+    found = reader.rows("SELECT c.*, s.title AS service_title, o.name AS office_name FROM rm_cases c "
+                        "LEFT JOIN rm_services s ON s.code = c.service LEFT JOIN rm_offices o ON o.code = c.office "
+                        "WHERE c.number = ?", (number,))
+    if not found:
+        return None
+    row = found[0]
+    return CaseStatus(number=row["number"], service=row["service_title"] or row["service"],
+                      office=row["office_name"] or row["office"], status=row["status"], outcome=row["outcome"],
+                      stage=row["stage"], stages=_stages(row["stages"]), opened_at=row["opened_at"],
+                      expected_completion=row["deadline"], next_action=row["next_action"])
+
+
+def _stages(text: str) -> list[Stage]:
+    return [Stage(stage=s["stage"], since=s["since"]) for s in json.loads(text)]

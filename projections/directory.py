@@ -1,0 +1,61 @@
+"""The catalog's services and the network's offices, as the cases read model holds them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from projections.reader import Reader
+
+
+@dataclass
+class ServiceRow:
+    code: str
+    title: str
+    agency: str
+    level: str
+    term_days: int  # the regulated term, in working days
+    documents: list[str]
+    fee: int
+    process: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ServiceRow:
+        return cls(code=row["code"], title=row["title"], agency=row["agency"], level=row["level"],
+                   term_days=row["term_days"], documents=list(json.loads(row["documents"])), fee=row["fee"],
+                   process=row["process"])
+
+
+@dataclass
+class OfficeRow:
+    code: str
+    name: str
+    kind: str
+    district: str
+    windows: int
+    timezone: str
+    parent: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OfficeRow:
+        return cls(code=row["code"], name=row["name"], kind=row["kind"], district=row["district"],
+                   windows=row["windows"], timezone=row["timezone"], parent=row["parent"])
+
+
+def services(reader: Reader) -> list[ServiceRow]:
+    return [ServiceRow.from_row(r) for r in reader.rows("SELECT * FROM rm_services ORDER BY code")]
+
+
+def service(reader: Reader, code: str) -> ServiceRow | None:
+    found = reader.rows("SELECT * FROM rm_services WHERE code = ?", (code,))
+    return ServiceRow.from_row(found[0]) if found else None
+
+
+def offices(reader: Reader) -> list[OfficeRow]:
+    return [OfficeRow.from_row(r) for r in reader.rows("SELECT * FROM rm_offices ORDER BY code")]
+
+
+def office(reader: Reader, code: str) -> OfficeRow | None:
+    found = reader.rows("SELECT * FROM rm_offices WHERE code = ?", (code,))
+    return OfficeRow.from_row(found[0]) if found else None
