@@ -93,6 +93,9 @@ EPOCH_ID = UUID(int=0)
 STORE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error)
 CHANNELS = frozenset({"window", "portal", "terminal", "call_centre", "remote_office"})
 SOURCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://okno.example/process-source")
+# After a shared commit conflicted: how often a command is decided again alone before its
+# caller is told of the conflict (each attempt decides on the newest case).
+ALONE_ATTEMPTS = 3
 
 
 class CaseRepository(Repository[UUID]):
@@ -581,11 +584,9 @@ class Engine:
         group = self._group.get()
         case, step = decide()
         if group is None:
-            if step is not None and not self._shared_commit(case):
-                case, step = decide()  # the shared batch conflicted: decided again alone
-                if step is not None:
-                    self._save_case(case)
-            return case
+            if step is None or self._shared_commit(case):
+                return case
+            return self._decide_alone(decide)
 
         def redo(outcome: Outcome) -> None:  # after a conflict: decided again on the newest case
             again, made = decide()
@@ -597,6 +598,25 @@ class Engine:
         _settle(outcome, case, step.effects if step is not None else None)
         if step is not None:
             group.cases[case.id] = case
+        return case
+
+    def _decide_alone(self, decide: Callable[[], tuple[Case, Step | None]]) -> Case:
+        """After a shared batch conflicted and wrote nothing: decided again on the newest
+        case and saved alone, as a group's redo is. Requests on one case that met in a batch
+        retry alone at the same moment, so one may lose once more: it decides again, up to
+        ALONE_ATTEMPTS times, then its caller is told of the conflict."""
+        for _ in range(ALONE_ATTEMPTS - 1):
+            case, step = decide()
+            if step is None:
+                return case
+            try:
+                self._save_case(case)
+                return case
+            except ConcurrencyConflict:
+                continue
+        case, step = decide()
+        if step is not None:
+            self._save_case(case)
         return case
 
     def _decide(self, number: str, command: Command, actor: str, at: datetime,
