@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ from engine.bpmn.sources import SourceFile, collect_sources
 from engine.catalog import Service
 from engine.offices import Office
 from engine.store import parse_url
+
+if TYPE_CHECKING:
+    from projections.jobs import JobRun
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -138,7 +142,7 @@ class PaidTreasury:
         return 2000
 
 
-def work_jobs(engine: Engine, at: datetime, treasury: PaidTreasury | None = None) -> object:
+def work_jobs(engine: Engine, at: datetime, treasury: PaidTreasury | None = None) -> JobRun:
     """What `okno worker` does for service tasks at ``at``: read the due jobs from the jobs
     read model, call the real connectors (a fake treasury), record what they said."""
     from okno.bootstrap import new_connectors

@@ -45,6 +45,7 @@ class ForgedCase:
         kind: type[Any]
         if self.version == 1:
             kind = Case.Opened
+            assert isinstance(source, Case.Opened)
             fields.update(number=self.number, originator_topic=source.originator_topic)
             fields.update({name: getattr(source, name) for name in
                            ("service", "office", "channel", "process_version", "applicant")})

@@ -106,8 +106,10 @@ class World:
         }.get(name, [])
 
     def plausible_json(self, name: str) -> list[Any]:
-        return {"data": [{"documents_complete": True, "pages": 3}, {"documents_complete": False}, {}],
-                "payload": [{"decision": "approved", "note": "Тест\n😀"}], "result": [{"paid": 2000}]}.get(name, [])
+        values: dict[str, list[Any]] = {
+            "data": [{"documents_complete": True, "pages": 3}, {"documents_complete": False}, {}],
+            "payload": [{"decision": "approved", "note": "Тест\n😀"}], "result": [{"paid": 2000}]}
+        return values.get(name, [])
 
 
 def world_on(engine: Engine) -> World:
@@ -167,7 +169,7 @@ def _graphql_value(world: World, type_: Any, name: str) -> st.SearchStrategy[Any
     if type_.name == "Date":
         return st.dates().map(str)
     if type_.name == "DateTime":
-        return st.datetimes(timezones=st.just(T0.tzinfo)).map(lambda d: d.isoformat())  # type: ignore[arg-type]
+        return st.datetimes(timezones=st.just(T0.tzinfo)).map(lambda d: d.isoformat())
     return HOSTILE_TEXT  # a scalar this file does not know: any text must still be answered
 
 
@@ -306,8 +308,10 @@ def rule_value(world: World, rule: Rule, name: str) -> st.SearchStrategy[Any]:
     if isinstance(rule, Json):
         return likely(world.plausible_json(name), ODD_JSON)
     if isinstance(rule, Mapped):
-        plausible = {"applicant": [{"full_name": "Петров Пётр", "phone": "+7 900 000-00-00"}],
-                     "scores": [{"waiting_time": 5, "staff": 4, "premises": 3, "information": 5}]}.get(name, [])
+        mapped: dict[str, list[Any]] = {
+            "applicant": [{"full_name": "Петров Пётр", "phone": "+7 900 000-00-00"}],
+            "scores": [{"waiting_time": 5, "staff": 4, "premises": 3, "information": 5}]}
+        plausible = mapped.get(name, [])
         odd = st.dictionaries(HOSTILE_TEXT, st.one_of(HOSTILE_TEXT, st.integers(-2**40, 2**40), st.floats(),
                                                       st.none()), max_size=5)
         return likely(plausible, odd)

@@ -58,7 +58,7 @@ query History($number: String!) {
 
 
 def open_property_case(server: Server, key: str = "portal-1") -> dict[str, Any]:
-    result = server.run("integrator", OPEN, input={
+    result: dict[str, Any] = server.run("integrator", OPEN, input={
         "serviceCode": "rosreestr_ownership", "officeId": "LPK", "channel": "portal",
         "applicant": {"fullName": "Кузнецова Анна Сергеевна", "document": "4215 654321"},
         "idempotencyKey": key})["openCase"]

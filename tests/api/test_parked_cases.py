@@ -60,7 +60,7 @@ def test_a_mutation_the_read_models_cannot_follow_answers_the_case_from_its_stor
         # The cases model loses a table: every fold of it fails from now on (on SQLite the
         # refresh fails, on PostgreSQL the cases are parked), and rm_cases stays at version 1.
         with engine.store.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-            schema = getattr(engine.store.recorder.datastore, "schema", None)
+            schema = getattr(engine.store.recorder.datastore, "schema", None)  # type: ignore[attr-defined]
             table = f"{schema}.rm_tasks" if engine.config.is_postgres else "rm_tasks"
             cursor.execute(f"ALTER TABLE {table} RENAME TO rm_tasks_away")
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import shutil
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -80,7 +81,7 @@ def test_the_diagram_renders_in_chromium_and_is_not_blank(server: Server, tmp_pa
     finally:
         driver.quit()
     image = Image.open(shot).convert("RGB")
-    colours = image.getcolors(maxcolors=1_000_000) or []
+    colours: list[tuple[int, Any]] = image.getcolors(maxcolors=1_000_000) or []
     assert len(colours) > 20, "the screenshot is blank"
     greens = sum(count for count, (r, g, b) in colours if g > 100 and r < 80 and b < 80)
     oranges = sum(count for count, (r, g, b) in colours if r > 200 and 60 < g < 140 and b < 40)

@@ -126,7 +126,7 @@ def test_reception_commands_record_one_event_or_nothing_and_keep_the_day_consist
 
     for offset in range(4):
         day_id = office_day_id("LPK", monday + timedelta(days=offset))
-        stored = list(engine.store.events.get(day_id))
+        stored: list[Any] = list(engine.store.events.get(day_id))
         if not stored:
             continue
         rebuilt: Any = None

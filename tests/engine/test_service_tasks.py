@@ -121,7 +121,7 @@ def test_two_workers_on_one_due_job_record_it_once(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize(("command", "error"), [
-    (lambda e, n, t: e.complete_job(n, t, ["not", "an", "object"], actor="w", at=at(20)),  # type: ignore[arg-type]
+    (lambda e, n, t: e.complete_job(n, t, ["not", "an", "object"], actor="w", at=at(20)),
      InvalidInput),
     (lambda e, n, t: e.complete_job(n, t, {"__class__": 1}, actor="w", at=at(20)), InvalidInput),
     (lambda e, n, t: e.complete_job(n, "no-such-job", {}, actor="w", at=at(20)), TaskNotReady),
