@@ -154,14 +154,13 @@ def test_limits_refuse_deep_aliased_oversized_requests_with_a_clear_message(serv
         server.run(None, aliases)
     with pytest.raises(TransportQueryError, match="first must be from 1 to 100"):
         server.run("supervisor", "{ cases(first: 500) { edges { cursor } } }", office="LPK")
-    import httpx
 
     huge = {"query": "{ services { code } }", "variables": {"pad": "x" * (3 * 1024 * 1024)}}
-    response = httpx.post(f"{server.url}/graphql", json=huge, timeout=30)
+    response = server.http.post("/graphql", json=huge)
     assert response.status_code == 413 and "request body over" in response.text
-    health = httpx.get(f"{server.url}/healthz", timeout=30).json()
+    health = server.http.get("/healthz").json()
     assert health["status"] == "ok" and "cases" in health["read_models"]
-    metrics = httpx.get(f"{server.url}/metrics", timeout=30).text
+    metrics = server.http.get("/metrics").text
     assert "okno_http_requests_total" in metrics
 
 

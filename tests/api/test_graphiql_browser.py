@@ -15,6 +15,8 @@ CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.socket,  # the browser loads the page from a real server
     pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
                        reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"),
     pytest.mark.skipif(not assets_installed(),

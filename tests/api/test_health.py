@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from eventsourcing.persistence import OperationalError
 
 from api.auth import Tokens
@@ -19,6 +20,8 @@ from tests.api.conftest import Server
 from tests.api.test_end_to_end import open_property_case
 from tests.api.test_parked_cases import plant_poison
 from tests.conftest import MASTER_KEY, EngineMaker
+
+pytestmark = pytest.mark.socket  # health as a running server's refresher reports it
 
 
 def health(server: Server) -> tuple[int, dict[str, Any]]:

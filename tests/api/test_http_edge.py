@@ -24,6 +24,8 @@ from websockets.typing import Subprotocol
 from api.http_edge import MAX_JSON_DEPTH, ResponseMetrics, json_depth
 from tests.api.conftest import Server, serve
 
+pytestmark = pytest.mark.socket  # raw requests, read timeouts and websockets: what only a socket shows
+
 READ_TIMEOUT = 1.0
 
 

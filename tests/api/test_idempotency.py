@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gql import Client, gql
-from gql.transport.httpx import HTTPXTransport
 
 from engine.application import Engine
 from engine.store import parse_url
@@ -40,9 +39,7 @@ def run_as(server: Server, subject: str, role: str, query: str, office: str | No
     token = server.tokens.issue(subject, role, office, datetime.now(UTC))
     request = gql(query)
     request.variable_values = variables
-    transport = HTTPXTransport(url=f"{server.url}/graphql", headers={"Authorization": f"Bearer {token}"},
-                               timeout=30)
-    with Client(transport=transport) as session:
+    with Client(transport=server.graphql_transport({"Authorization": f"Bearer {token}"})) as session:
         result: dict[str, Any] = session.execute(request)
         return result
 

@@ -8,8 +8,6 @@ import base64
 import json
 from typing import Any
 
-import httpx
-
 from engine.application import Engine
 from engine.store import parse_url
 from tests.api.conftest import Server
@@ -37,7 +35,7 @@ def send(server: Server, role: str | None, query: str, office: str | None = None
     if role:
         headers["Authorization"] = f"Bearer {server.token(role, office)}"
     body = json.dumps({"query": query, "variables": variables})  # ensure_ascii: surrogates as escapes
-    answer = httpx.post(f"{server.url}/graphql", content=body.encode(), headers=headers, timeout=30)
+    answer = server.http.post("/graphql", content=body.encode(), headers=headers)
     assert answer.status_code == 200, answer.text[:500]
     result: dict[str, Any] = answer.json()
     return result

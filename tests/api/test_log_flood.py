@@ -14,6 +14,8 @@ from graphql import GraphQLError
 from api.error_log import EXCERPT, log_error
 from tests.api.conftest import Server
 
+pytestmark = pytest.mark.socket  # the log a real server writes, uvicorn's loggers included
+
 HUGE = "7" * 2_000_000  # just under the 2 MiB body limit with the query around it
 PER_REQUEST = 2_048  # log bytes one refused request may cost at most
 LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "strawberry.execution", "okno.api")

@@ -150,6 +150,7 @@ def test_the_queue_is_not_for_everyone(server: Server, role: str | None, office:
     assert denied["issueTicket"]["__typename"] == "NotAllowedError"
 
 
+@pytest.mark.socket  # the board follows over a websocket
 def test_the_halls_board_shows_each_call_to_a_window(server: Server) -> None:
     during_opening_hours(server)
     query = 'subscription { queueBoard(officeId: "LPK") { called { number window } waiting } }'

@@ -9,6 +9,7 @@ import asyncio
 from contextlib import AsyncExitStack
 from typing import Any
 
+import pytest
 from gql import gql
 from gql.client import AsyncClientSession
 from gql.transport.exceptions import TransportQueryError
@@ -16,6 +17,8 @@ from gql.transport.exceptions import TransportQueryError
 from api.subscription_limits import PER_CONNECTION, PER_TOKEN
 from tests.api.conftest import Server
 from tests.api.test_subscriptions import ws_client
+
+pytestmark = pytest.mark.socket  # subscriptions run over a real websocket
 
 TASKS = 'subscription { taskListChanged(officeId: "LPK") { taskId } }'
 CASE = "subscription($n: String!) { caseStatusChanged(number: $n) { number } }"

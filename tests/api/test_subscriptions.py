@@ -14,6 +14,8 @@ from gql.transport.websockets import WebsocketsTransport
 from tests.api.conftest import Server
 from tests.api.test_end_to_end import COMPLETE, open_property_case
 
+pytestmark = pytest.mark.socket  # subscriptions run over a real websocket
+
 
 def ws_client(server: Server, role: str, office: str | None) -> Client:
     transport = WebsocketsTransport(

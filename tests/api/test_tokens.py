@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 from eventsourcing.persistence import OperationalError
@@ -35,8 +34,7 @@ def signed(**claims: Any) -> str:
 
 
 def status_with(server: Server, token: str) -> int:
-    response = httpx.post(f"{server.url}/graphql", json={"query": CASES},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    response = server.http.post("/graphql", json={"query": CASES}, headers={"Authorization": f"Bearer {token}"})
     if response.status_code == 200:
         assert "errors" not in response.json(), response.json()  # the cases were listed
     return response.status_code

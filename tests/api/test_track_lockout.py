@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from api.tracking import PIN_ATTEMPTS
 from tests.api.conftest import Server
 from tests.api.test_end_to_end import open_property_case
@@ -17,8 +15,7 @@ TRACK = "query($n: String!, $p: String!) { track(number: $n, pin: $p) { number }
 
 def track(server: Server, number: str, pin: str, token: str | None = None) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    answer = httpx.post(f"{server.url}/graphql", headers=headers, timeout=30,
-                        json={"query": TRACK, "variables": {"n": number, "p": pin}})
+    answer = server.http.post("/graphql", headers=headers, json={"query": TRACK, "variables": {"n": number, "p": pin}})
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body

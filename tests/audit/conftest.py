@@ -1,3 +1,3 @@
-"""The audit tests use the API's real server."""
+"""The audit tests use the API's server."""
 
-from tests.api.conftest import server  # noqa: F401 - the fixture, shared
+from tests.api.conftest import seeded_sqlite, server  # noqa: F401 - the fixtures, shared

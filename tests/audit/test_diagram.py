@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from lxml import etree
 
@@ -32,8 +31,8 @@ def test_a_service_task_waiting_for_its_connector_is_drawn_active(server: Server
     server.run("operator", COMPLETE, office="LPK", input={
         "caseNumber": number, "element": "Task_Reception",
         "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:2"}})
-    response = httpx.get(f"{server.url}/cases/{number}/diagram.svg", timeout=30,
-                         headers={"Authorization": f"Bearer {server.token('auditor')}"})
+    response = server.http.get(f"/cases/{number}/diagram.svg",
+                               headers={"Authorization": f"Bearer {server.token('auditor')}"})
     svg = etree.fromstring(response.content)
     states = {g.get("id"): g.get("data-state") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
     assert (states["Task_Reception"], states["Task_CheckFee"], states["Task_SendPackage"]) == (
@@ -43,8 +42,8 @@ def test_a_service_task_waiting_for_its_connector_is_drawn_active(server: Server
 def test_the_diagram_highlights_the_path_taken_and_the_current_task(server: Server) -> None:
     number = advanced_case(server)
     url = server.run("auditor", "query($n: String!) { case(number: $n) { diagramUrl } }", n=number)["case"]
-    response = httpx.get(server.url + url["diagramUrl"], timeout=30,
-                         headers={"Authorization": f"Bearer {server.token('auditor')}"})
+    response = server.http.get(url["diagramUrl"],
+                               headers={"Authorization": f"Bearer {server.token('auditor')}"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
     svg = etree.fromstring(response.content)
     states = {g.get("id"): g.get("data-state") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
@@ -52,12 +51,13 @@ def test_the_diagram_highlights_the_path_taken_and_the_current_task(server: Serv
     assert states["Task_CheckFee"] == "done"
     assert states["Task_SendPackage"] == "active"
     assert states["Task_Handout"] == "idle"
-    refused = httpx.get(server.url + url["diagramUrl"], timeout=30,
-                        headers={"Authorization": f"Bearer {server.token('operator', 'ELC')}"})
+    refused = server.http.get(url["diagramUrl"], headers={"Authorization": f"Bearer {server.token('operator', 'ELC')}"})
     assert refused.status_code == 403
-    assert httpx.get(server.url + url["diagramUrl"], timeout=30).status_code == 401
+    assert server.http.get(url["diagramUrl"]).status_code == 401
 
 
+@pytest.mark.browser
+@pytest.mark.socket  # the browser loads the diagram from a real server
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
 def test_the_diagram_renders_in_chromium_and_is_not_blank(server: Server, tmp_path: Path) -> None:
     from PIL import Image
