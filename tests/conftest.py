@@ -17,6 +17,7 @@ from engine.bpmn.sources import SourceFile, collect_sources
 from engine.catalog import Service
 from engine.offices import Office
 from engine.store import parse_url
+from okno.bootstrap import new_engine
 
 if TYPE_CHECKING:
     from projections.jobs import JobRun
@@ -73,7 +74,7 @@ def make_engine_factory(url: str) -> tuple[EngineMaker, list[Engine]]:
     made: list[Engine] = []
 
     def make() -> Engine:
-        engine = Engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
+        engine = new_engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
         made.append(engine)
         return engine
 

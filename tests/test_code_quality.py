@@ -8,8 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+# The probes below write into engine/ for a moment: with the tests in several processes,
+# ruff and lint-imports must not run beside them, so one process runs this module.
+pytestmark = pytest.mark.xdist_group("code_quality")
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -21,6 +27,7 @@ def test_ruff_finds_nothing() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # half a minute from a cold cache
 def test_mypy_strict_finds_nothing() -> None:
     result = run(str(BIN / "mypy"))
     assert result.returncode == 0, result.stdout + result.stderr

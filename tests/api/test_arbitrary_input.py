@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
@@ -234,6 +235,7 @@ def drive_field(world: World, kind: str, name: str, definition: GraphQLField, ex
 
 
 class TestArbitraryInput(BackendContract):
+    @pytest.mark.slow
     def test_every_mutation_answers_arbitrary_input_typed_and_every_stored_event_folds(
             self, engines: EngineMaker) -> None:
         world = world_on(engines())
@@ -247,6 +249,7 @@ class TestArbitraryInput(BackendContract):
         drive_graphql(world, "query", schema._schema.query_type, examples_each=8)  # type: ignore[arg-type]
         settled(world)
 
+    @pytest.mark.slow
     def test_every_engine_command_refuses_or_records_and_every_stored_event_folds(
             self, engines: EngineMaker) -> None:
         """The API's edge refuses most bad text before a command sees it; the CLI and the

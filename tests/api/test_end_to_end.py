@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from okno.bootstrap import new_engine
 from tests.api.conftest import Server
 
 OPEN = """
@@ -128,11 +129,10 @@ def test_personal_data_is_shown_only_to_roles_that_need_it_and_every_read_is_rec
         server.run("integrator", query, n=number)
     with pytest.raises(TransportQueryError, match="office ELC may not act in office LPK"):
         server.run("operator", query, office="ELC", n=number)
-    from engine.application import Engine
     from engine.store import parse_url
     from tests.conftest import MASTER_KEY, Entropy
 
-    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
     reads = engine.personal_data_reads(number)
     assert [(r.role, r.purpose) for r in reads] == [("operator", "graphql case.applicant"),
                                                     ("auditor", "graphql case.applicant")]
@@ -187,7 +187,6 @@ def test_a_page_of_cases_with_their_tasks_costs_a_bounded_number_of_queries(serv
     from api.context import Context, Services
     from api.graphql.cases import case_loaders
     from api.schema import schema
-    from engine.application import Engine
     from engine.store import parse_url
     from projections.reader import Reader
     from projections.runner import Projector
@@ -195,7 +194,7 @@ def test_a_page_of_cases_with_their_tasks_costs_a_bounded_number_of_queries(serv
 
     for i in range(30):
         open_property_case(server, f"page-{i}")
-    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
     projector = Projector(engine)
     projector.catch_up()
     queries: list[str] = []

@@ -23,6 +23,7 @@ import pytest
 
 from engine.application import Engine
 from engine.store import parse_url
+from okno.bootstrap import new_engine
 from projections.runner import Projector
 from tests.api.conftest import Server, serve
 from tests.conftest import MASTER_KEY, ROOT, Entropy
@@ -281,7 +282,7 @@ def run_faults(database: Database, server: Server, worker: subprocess.Popen[str]
     assert worker_log.count("the store failed") == 0 or "the store answers again" in worker_log, worker_log
     assert traffic.reads["ok"] > 0
 
-    engine = Engine(parse_url(database.url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(database.url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         assert len(traffic.acknowledged) > 10
         assert stored_case_events(engine) == len(traffic.acknowledged), "acknowledged commands = stored events"

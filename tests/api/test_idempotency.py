@@ -12,8 +12,8 @@ from typing import Any
 
 from gql import Client, gql
 
-from engine.application import Engine
 from engine.store import parse_url
+from okno.bootstrap import new_engine
 from tests.api.conftest import Server
 from tests.api.test_reception import CALL, END, OPEN_AT_WINDOW, TICKET, during_opening_hours
 from tests.conftest import MASTER_KEY, Entropy
@@ -55,7 +55,7 @@ def open_case(server: Server, subject: str, role: str, applicant: dict[str, str]
 
 def stored(server: Server) -> tuple[int, int]:
     """Key rows and the notification log's head, read from the server's store."""
-    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         with engine.store.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
             cursor.execute(f"SELECT COUNT(*) AS n FROM {engine.keys._table}")
@@ -77,7 +77,7 @@ def test_a_key_reused_by_another_caller_opens_their_own_case_and_never_hands_out
     assert number_a not in answer and pin_a not in answer
     assert second["case"]["number"] != number_a and second["pin"] != pin_a
     # B's application was not dropped: B's case tracks with B's PIN.
-    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         case_b = engine.get_case(second["case"]["number"])
         assert engine.vault.check_pin(case_b.id, second["pin"])

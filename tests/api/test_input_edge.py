@@ -8,8 +8,8 @@ import base64
 import json
 from typing import Any
 
-from engine.application import Engine
 from engine.store import parse_url
+from okno.bootstrap import new_engine
 from tests.api.conftest import Server
 from tests.api.test_outbox import ACK, sent_package
 from tests.conftest import MASTER_KEY, Entropy
@@ -20,7 +20,7 @@ ACK_FIELDS = """mutation($input: AcknowledgeMessageInput!) {
 
 
 def stored_head(server: Server) -> int:
-    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         return int(engine.store.recorder.max_notification_id() or 0)
     finally:

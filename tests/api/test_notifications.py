@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from gql.transport.exceptions import TransportQueryError
 
-from engine.application import Engine
 from engine.store import parse_url
+from okno.bootstrap import new_engine
 from tests.api.conftest import Server
 from tests.api.test_end_to_end import COMPLETE, DELIVER, OPEN
 from tests.conftest import MASTER_KEY, Entropy
@@ -47,7 +47,7 @@ def test_the_sms_gateway_reads_the_recipient_marks_it_sent_and_each_read_is_reco
     assert server.run("integrator", SENT, key="nope")["markNotificationSent"]["__typename"] == "NotFoundError"
     assert server.run("integrator", NOTIFICATIONS, pending=True)["notifications"]["edges"] == []
 
-    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         purposes = [(r.role, r.purpose) for r in engine.personal_data_reads(number)]
     finally:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from gql.transport.exceptions import TransportQueryError
 
-from engine.application import Engine
 from engine.store import parse_url
+from okno.bootstrap import new_engine
 from tests.api.conftest import Server
 from tests.api.test_end_to_end import open_property_case
 from tests.conftest import MASTER_KEY, Entropy
@@ -22,7 +22,7 @@ COMPLETE = """mutation($input: CompleteTaskInput!) { completeTask(input: $input)
 
 def plant_poison(server: Server, like: str) -> None:
     """A case whose second event sends a message without a name, written straight to the store."""
-    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         forged = forge_case(engine, like, "LPK-POISON-API")
         forged.write()
@@ -55,7 +55,7 @@ def test_mutations_after_a_poison_event_answer_their_payload_and_the_parked_case
 
 def test_a_mutation_the_read_models_cannot_follow_answers_the_case_from_its_stored_events(server: Server) -> None:
     number = str(open_property_case(server, "unfollowed-1")["case"]["number"])
-    engine = Engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         # The cases model loses a table: every fold of it fails from now on (on SQLite the
         # refresh fails, on PostgreSQL the cases are parked), and rm_cases stays at version 1.

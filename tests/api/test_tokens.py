@@ -76,6 +76,7 @@ def test_a_token_lives_at_most_the_configured_hours(server: Server) -> None:
     assert status_with(server, server.tokens.issue("portal", "integrator", None, now)) == 200
 
 
+@pytest.mark.slow
 def test_token_create_needs_a_subject_and_keeps_to_the_maximum_lifetime(tmp_path: Path) -> None:
     key = {"OKNO_MASTER_KEY": base64.b64encode(MASTER_KEY).decode()}
     unnamed = okno("token", "create", "--role", "auditor", cwd=tmp_path, env=key)
@@ -91,6 +92,7 @@ def test_token_create_needs_a_subject_and_keeps_to_the_maximum_lifetime(tmp_path
     assert "office" not in claims
 
 
+@pytest.mark.slow
 def test_a_revoked_token_is_refused_by_the_server(server: Server, tmp_path: Path) -> None:
     by_token = server.token("integrator")
     by_id = server.token("auditor")

@@ -7,6 +7,8 @@ import io
 import warnings
 from pathlib import Path
 
+import pytest
+
 from engine.application import Engine, scan_cases
 from engine.case import Case
 from engine.xes import write_xes
@@ -14,6 +16,7 @@ from tests.conftest import EngineMaker
 from tests.projections.test_read_models import simulated_region
 
 
+@pytest.mark.slow
 def test_the_xes_export_reads_back_in_pm4py_and_a_process_model_is_discovered(engines: EngineMaker,
                                                                              tmp_path: Path) -> None:
     engine: Engine = engines()

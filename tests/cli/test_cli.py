@@ -33,6 +33,7 @@ def test_validate_accepts_every_shipped_process_and_the_catalog(tmp_path: Path) 
     assert "ok catalog:" in result.stdout
 
 
+@pytest.mark.slow
 def test_validate_refuses_a_hostile_model_naming_the_element_and_runs_none_of_it(tmp_path: Path) -> None:
     MARKER.unlink(missing_ok=True)
     result = okno("validate", str(HOSTILE), cwd=tmp_path)
@@ -45,6 +46,7 @@ def test_validate_refuses_a_hostile_model_naming_the_element_and_runs_none_of_it
     assert not MARKER.exists(), "hostile code ran"
 
 
+@pytest.mark.slow
 def test_deploy_of_a_hostile_model_writes_nothing(tmp_path: Path) -> None:
     result = okno("deploy", str(HOSTILE), cwd=tmp_path)
     assert result.returncode == 1
@@ -52,6 +54,7 @@ def test_deploy_of_a_hostile_model_writes_nothing(tmp_path: Path) -> None:
     assert not MARKER.exists()
 
 
+@pytest.mark.slow
 def test_bad_arguments_get_a_message_not_a_traceback(tmp_path: Path) -> None:
     for args in (["validate", "/no/such/file.bpmn"], ["case", "show", "NO-SUCH-CASE"], ["audit", "verify"]):
         result = okno(*args, cwd=tmp_path)
@@ -59,6 +62,7 @@ def test_bad_arguments_get_a_message_not_a_traceback(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_again(tmp_path: Path) -> None:
     first = okno("demo", "--applications", "60", "--start", "2026-11-02", cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -83,6 +87,7 @@ def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_ag
     assert f"{total} of {total} cases verified, 0 diverged" in verify.stdout
 
 
+@pytest.mark.slow
 def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
     demo = okno("demo", "--applications", "50", "--start", "2026-11-02", cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
@@ -129,6 +134,7 @@ def test_the_database_url_switches_the_demo_to_postgresql(tmp_path: Path, postgr
     assert not (tmp_path / "okno.sqlite").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_with_table_creation_off_processes_refuse_to_start_until_okno_migrate(
         tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:

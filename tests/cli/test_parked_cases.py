@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
+
 from engine.application import Engine
 from projections.runner import Projector
 from tests.cli.test_cli import okno
@@ -18,6 +20,7 @@ def environment(engine: Engine) -> dict[str, str]:
 
 
 class TestParkedCasesCommands(BackendContract):
+    @pytest.mark.slow
     def test_the_worker_a_rebuild_and_the_status_go_on_past_a_poison_event(
             self, engines: EngineMaker, tmp_path: Path) -> None:
         engine = engines()

@@ -100,6 +100,7 @@ def test_what_is_outside_the_subset_is_refused_with_the_reason(written: str) -> 
 SCENARIOS = sorted((ROOT / "processes" / "scenarios").glob("*.toml"))
 
 
+@pytest.mark.slow  # an `okno run-model` process per scenario
 @pytest.mark.parametrize("script", SCENARIOS, ids=[s.stem for s in SCENARIOS])
 def test_every_scenario_of_the_shipped_processes_passes_run_model(script: Path, tmp_path: Path) -> None:
     result = okno("run-model", str(ROOT / "processes"), "--inputs", str(script), cwd=tmp_path)
@@ -155,6 +156,7 @@ def test_no_input_file_makes_validation_crash(data: st.DataObject) -> None:
     assert plan.problems or plan.bundles
 
 
+@pytest.mark.slow
 def test_the_cli_never_prints_a_traceback_for_a_broken_file(tmp_path: Path) -> None:
     for name, content in (("empty.bpmn", ""), ("binary.bpmn", "\x00\x01PK\x03"), ("half.bpmn", MINI[:700]),
                           ("dmn.dmn", "<definitions/>")):

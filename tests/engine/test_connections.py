@@ -9,8 +9,9 @@ import uuid
 import psycopg
 import pytest
 
-from engine.application import EPOCH_ID, Engine
+from engine.application import EPOCH_ID
 from engine.store import parse_url
+from okno.bootstrap import new_engine
 from tests.conftest import MASTER_KEY, PG_URL, Entropy
 
 pytestmark = pytest.mark.postgres
@@ -37,7 +38,7 @@ def test_statements_after_a_burst_of_terminated_connections_meet_a_live_one(
         postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     name = f"okno-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("PGAPPNAME", name)  # libpq names every connection this engine opens
-    engine = Engine(parse_url(postgres_url), master_key=MASTER_KEY, entropy=Entropy())
+    engine = new_engine(parse_url(postgres_url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         engine.keys.get(EPOCH_ID)
         deadline = time.monotonic() + 10

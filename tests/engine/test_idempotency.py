@@ -28,6 +28,7 @@ from engine.personal_data import PersonalDataError
 from engine.reception.slots import slot_id
 from engine.reception_desk import Reception
 from engine.store import parse_url
+from okno.bootstrap import new_engine
 from tests.conftest import MINI_SERVICE, T0, BackendContract, EngineMaker, Entropy, at, seeded
 from tests.engine.test_reception import TUESDAY, local
 
@@ -152,7 +153,7 @@ class TestCaseNumbers(BackendContract):
         number = open_case(engine, key="portal-42").number
         assert number != old_rule_number("LPK", "portal-42")
         assert number.startswith("LPK-")
-        other = Engine(parse_url(url), master_key=b"another installation's key 32 b!", entropy=Entropy())
+        other = new_engine(parse_url(url), master_key=b"another installation's key 32 b!", entropy=Entropy())
         try:
             assert other.numbers.for_key(INTEGRATOR, "LPK", "portal-42") != number
         finally:

@@ -9,6 +9,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.application import Engine
 from engine.case import case_id_for
 from tests.cli.test_cli import okno
@@ -94,6 +96,7 @@ class TestIntegrity(BackendContract):
         assert f"{numbers[0]} v3" in result.stdout and f"{numbers[2]} v2" in result.stdout
         assert "1 of 3 cases verified, 2 diverged" in result.stdout
 
+    @pytest.mark.slow
     def test_verify_in_two_processes_names_the_same_divergences(self, engines: EngineMaker, url: str,
                                                                  tmp_path: Path) -> None:
         engine, numbers = self.history(engines)

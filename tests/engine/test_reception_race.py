@@ -12,6 +12,8 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from engine.reception.office_day import OfficeDay
 from engine.reception_desk import Reception
 from tests.conftest import MASTER_KEY, ROOT, BackendContract, EngineMaker, seeded
@@ -57,6 +59,7 @@ RACER = textwrap.dedent("""
 
 
 class TestBookingRace(BackendContract):
+    @pytest.mark.slow
     def test_concurrent_attempts_on_one_slot_from_several_processes_book_it_exactly_once(
             self, engines: EngineMaker, url: str, tmp_path: Path) -> None:
         engine = seeded(engines())

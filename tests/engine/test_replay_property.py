@@ -91,6 +91,7 @@ def command(draw: st.DrawFn, case: Case, library: ProcessLibrary) -> tuple[str, 
     return kind, None
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @pytest.mark.parametrize("process", [*SHIPPED, "mini"])

@@ -198,6 +198,7 @@ def test_a_connector_that_raises_fails_the_attempt_in_words(engine: Engine) -> N
 
 
 class TestJobRace(BackendContract):
+    @pytest.mark.slow
     def test_two_worker_processes_complete_each_due_job_exactly_once(self, engines: EngineMaker, url: str) -> None:
         catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
         engine = seeded(engines(), shipped_sources(), catalog)

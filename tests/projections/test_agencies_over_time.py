@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from engine.application import scan_cases
 from engine.case import Case
 from engine.catalog import parse_catalog
@@ -18,6 +20,7 @@ from okno.demo.simulation import Simulation
 from tests.conftest import ROOT, T0, EngineMaker, shipped_sources
 
 
+@pytest.mark.slow
 def test_reminders_fire_before_late_answers_and_unclaimed_results_go_back(engines: EngineMaker) -> None:
     engine = engines()
     assert engine.deploy(shipped_sources(), T0).ok

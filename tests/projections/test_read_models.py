@@ -4,10 +4,12 @@ would; citizens track a case by number and PIN."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +27,7 @@ from projections.case_queries import work_list
 from projections.queries import office_dashboard, service_statistics
 from projections.reader import Reader
 from projections.runner import Projector, all_models
-from tests.conftest import MASTER_KEY, ROOT, T0, BackendContract, EngineMaker, shipped_sources
+from tests.conftest import MASTER_KEY, ROOT, T0, BackendContract, EngineMaker, make_engine_factory, shipped_sources
 
 TABLES = {"rm_cases": "number", "rm_tasks": "task_id", "rm_services": "code", "rm_offices": "code",
           "rm_ratings": "case_number", "rm_complaints": "complaint", "rm_timers": "task", "rm_timer_cases": "case_id",
@@ -55,7 +57,43 @@ def simulated_region(engine: Engine, days: int, projector: Projector | None = No
     return opened
 
 
+class Regions:
+    """Stores filled with simulated days before a test opens its engines. The simulation is
+    seeded, so a store simulated once per test process and copied (SQLite) is the store
+    each test would have simulated itself; PostgreSQL simulates into each test's schema."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.simulated: dict[int, tuple[Path, int]] = {}
+
+    def fill(self, url: str, days: int) -> int:
+        """``days`` simulated days in the empty store at ``url``; the number of cases opened."""
+        if not url.startswith("sqlite:///"):
+            return self._simulate(url, days)
+        if days not in self.simulated:
+            path = self.folder / f"{days}-days.sqlite"
+            self.simulated[days] = path, self._simulate(f"sqlite:///{path}", days)
+        path, opened = self.simulated[days]
+        shutil.copyfile(path, url.removeprefix("sqlite:///"))
+        return opened
+
+    @staticmethod
+    def _simulate(url: str, days: int) -> int:
+        make, made = make_engine_factory(url)
+        try:
+            return simulated_region(make(), days)
+        finally:
+            for engine in made:
+                engine.close()
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory: pytest.TempPathFactory) -> Regions:
+    return Regions(tmp_path_factory.mktemp("regions"))
+
+
 class TestReadModels(BackendContract):
+    @pytest.mark.slow
     def test_read_models_built_incrementally_equal_a_rebuild_from_zero(self, engines: EngineMaker) -> None:
         engine = engines()
         projector = Projector(engine, page=37)  # odd page size: pages end mid-case
@@ -70,9 +108,11 @@ class TestReadModels(BackendContract):
             fresh.rebuild(model)
         assert dump(fresh) == incremental
 
-    def test_folding_by_the_page_leaves_the_rows_applying_each_event_leaves(self, engines: EngineMaker) -> None:
+    @pytest.mark.slow
+    def test_folding_by_the_page_leaves_the_rows_applying_each_event_leaves(self, engines: EngineMaker, url: str,
+                                                                          regions: Regions) -> None:
+        regions.fill(url, days=3)
         engine = engines()
-        simulated_region(engine, days=3)
         by_event = Projector(engine, [PerEvent(model) for model in all_models()])
         by_event.catch_up()
         expected = dump(by_event)
@@ -84,9 +124,9 @@ class TestReadModels(BackendContract):
             by_page.catch_up()
             assert dump(by_page) == expected, f"page of {page}"
 
-    def test_the_read_models_agree_with_the_events(self, engines: EngineMaker) -> None:
+    def test_the_read_models_agree_with_the_events(self, engines: EngineMaker, url: str, regions: Regions) -> None:
+        regions.fill(url, days=2)
         engine = engines()
-        simulated_region(engine, days=2)
         projector = Projector(engine)
         projector.catch_up()
         rows = dump(projector)
@@ -98,9 +138,8 @@ class TestReadModels(BackendContract):
 
     @pytest.mark.parametrize("by_page", [False, True], ids=["event by event", "by the page"])
     def test_a_worker_killed_mid_page_resumes_to_exactly_a_clean_rebuild(self, engines: EngineMaker, url: str,
-                                                                         by_page: bool) -> None:
-        engine = engines()
-        simulated_region(engine, days=2)
+                                                                         by_page: bool, regions: Regions) -> None:
+        regions.fill(url, days=2)
         # By the page: killed after a model folded a whole page, before the commit.
         page_path = textwrap.indent(textwrap.dedent("""
             def apply_page(self, db, events):
@@ -142,9 +181,9 @@ class TestReadModels(BackendContract):
             clean.rebuild(model)
         assert dump(restarted) == dump(clean)
 
-    def test_a_citizen_tracks_a_case_by_number_and_pin(self, engines: EngineMaker) -> None:
+    def test_a_citizen_tracks_a_case_by_number_and_pin(self, engines: EngineMaker, url: str, regions: Regions) -> None:
+        regions.fill(url, days=1)
         engine = engines()
-        simulated_region(engine, days=1)
         projector = Projector(engine)
         projector.catch_up()
         reader = Reader(projector)
@@ -165,9 +204,10 @@ class TestReadModels(BackendContract):
             tracking.track(number, pin, now + timedelta(minutes=5), "cli")
         assert tracking.track(number, pin, now + timedelta(minutes=16), "cli").number == number
 
-    def test_work_lists_dashboard_and_statistics_are_filled(self, engines: EngineMaker) -> None:
+    def test_work_lists_dashboard_and_statistics_are_filled(self, engines: EngineMaker, url: str,
+                                                            regions: Regions) -> None:
+        opened = regions.fill(url, days=3)
         engine = engines()
-        opened = simulated_region(engine, days=3)
         projector = Projector(engine)
         projector.catch_up()
         reader = Reader(projector)
@@ -186,11 +226,12 @@ class TestReadModels(BackendContract):
         assert figures[0].applications >= figures[-1].applications
 
 
-def test_the_office_ranking_combines_on_time_share_ratings_and_complaints(engines: EngineMaker) -> None:
+def test_the_office_ranking_combines_on_time_share_ratings_and_complaints(engines: EngineMaker, sqlite_url: str,
+                                                                         regions: Regions) -> None:
     from projections.queries import office_ranking
 
+    regions.fill(sqlite_url, days=3)
     engine = engines()
-    simulated_region(engine, days=3)
     projector = Projector(engine)
     projector.catch_up()
     reader = Reader(projector)

@@ -8,6 +8,8 @@ import sys
 import textwrap
 from collections import Counter
 
+import pytest
+
 from engine.application import Engine
 from engine.case import Case
 from okno.workers.timers import fire_due
@@ -47,6 +49,7 @@ class TestTimers(BackendContract):
         projector.catch_up()
         assert due_timers(reader, at(days=400)) == []
 
+    @pytest.mark.slow
     def test_two_workers_fire_each_due_timer_exactly_once(self, engines: EngineMaker, url: str) -> None:
         engine = seeded(engines())
         numbers = cases_with_due_timers(engine, 25)
