@@ -96,6 +96,16 @@ def seed(url: str) -> None:
         engine.close()
 
 
+def ready(http: httpx.Client) -> None:
+    """Wait for the refresher's first round, as a load balancer waits for /healthz: a test
+    then never reads health the server has not measured yet (in process, a test's first
+    requests can all be answered before that round ends)."""
+    deadline = time.monotonic() + 30
+    while not http.get("/healthz").json()["read_models"]:
+        assert time.monotonic() < deadline, "the server's refresher never finished a round"
+        time.sleep(0.05)
+
+
 def app_for(url: str, offset: list[timedelta], engine_hook: Callable[[Engine], None] | None = None,
             **app_options: Any) -> Starlette:
     """The app over the store at ``url``; ``engine_hook`` sees the server's engine before its
@@ -164,6 +174,7 @@ def serve_in_process(url: str, *, seeded: bool = False, **app_options: Any) -> I
     with start_blocking_portal() as portal, portal.wrap_async_context_manager(app.router.lifespan_context(app)):
         transport = InProcess(app, portal)
         with httpx.Client(base_url=IN_PROCESS, transport=transport, timeout=30) as http:
+            ready(http)
             yield Server(IN_PROCESS, Tokens(MASTER_KEY, None), url, offset, http, asgi=transport)
 
 
