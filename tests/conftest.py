@@ -20,7 +20,7 @@ from engine.store import parse_url
 from okno.bootstrap import new_engine
 
 if TYPE_CHECKING:
-    from projections.jobs import JobRun
+    from okno.workers.jobs import JobRun
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -142,7 +142,7 @@ def test_of_two_concurrent_writers_one_wins_and_the_other_gets_a_conflict(engine
     number = open_mini(first)
     assert second.get_case(number).version == 1  # both now hold version 1
     first.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="a", at=at(5))
-    stale = second.store.repository.get(first.get_case(number).id, version=1)
+    stale: Any = second.store.repository.get(first.get_case(number).id, version=1)
     from engine.case import Case
     from engine.commands import CompleteTask
     step = second.steps.next(stale, CompleteTask("Task_Reception", {"documents_complete": False}), at(6))
