@@ -29,6 +29,9 @@ from projections.reader import Reader
 from projections.runner import Projector, all_models
 from tests.conftest import MASTER_KEY, ROOT, T0, BackendContract, EngineMaker, make_engine_factory, shipped_sources
 
+# One test process runs this module, so that each simulated region is simulated once (Regions).
+pytestmark = pytest.mark.xdist_group("simulated_region")
+
 TABLES = {"rm_cases": "number", "rm_tasks": "task_id", "rm_services": "code", "rm_offices": "code",
           "rm_ratings": "case_number", "rm_complaints": "complaint", "rm_timers": "task", "rm_timer_cases": "case_id",
           "rm_outbox": "case_number, message", "rm_outbox_cases": "case_id", "rm_appointments": "code",
