@@ -45,7 +45,7 @@ IN_PROCESS = "http://okno.test"  # the host of the in-process server's URLs
 
 @dataclass
 class Server:
-    url: str  # http://testserver in process, http://127.0.0.1:PORT over a socket
+    url: str  # IN_PROCESS, or http://127.0.0.1:PORT over a socket
     tokens: Tokens
     store_url: str
     clock_offset: list[timedelta]  # the server's clock runs ahead by this much (for backoffs to pass)
