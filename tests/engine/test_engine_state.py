@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from engine.application import Engine
-from engine.bpmn.runtime import CompleteTask
 from engine.bpmn.sources import SourceFile
 from engine.case import Case
+from engine.commands import CompleteTask
 from tests.conftest import EngineMaker, at, make_engine_factory, mini_sources, seeded
 
 APPLICANT = {"full_name": "Иванова Мария Петровна"}
