@@ -32,8 +32,12 @@ from engine.errors import NotFound, OknoError
 
 class OknoGraphQL(GraphQL[Context, None]):
     def __init__(self, services: Services) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False,
-                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
         self.services = services
 
     @property
@@ -54,8 +58,13 @@ class OknoGraphQL(GraphQL[Context, None]):
             token = bearer(request.headers.get("authorization"))
             if token:
                 principal = self.services.tokens.verify(token)
-        return Context(services=self.services, principal=principal, request=request, response=response,
-                       loaders=case_loaders(self.services.reader))
+        return Context(
+            services=self.services,
+            principal=principal,
+            request=request,
+            response=response,
+            loaders=case_loaders(self.services.reader),
+        )
 
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params or {}
@@ -69,14 +78,23 @@ class OknoGraphQL(GraphQL[Context, None]):
         return None
 
 
-def create_app(make_services: Callable[[], Services], *, background_refresh: bool = True,
-               read_timeout: float = READ_TIMEOUT_SECONDS) -> Starlette:
+def create_app(
+    make_services: Callable[[], Services],
+    *,
+    background_refresh: bool = True,
+    read_timeout: float = READ_TIMEOUT_SECONDS,
+) -> Starlette:
     registry = CollectorRegistry()
-    requests = Counter("okno_http_requests", "HTTP responses by route and status", ["path", "status"],
-                       registry=registry)
+    requests = Counter(
+        "okno_http_requests", "HTTP responses by route and status", ["path", "status"], registry=registry
+    )
     latency = Histogram("okno_http_request_seconds", "HTTP request latency", ["path"], registry=registry)
-    parked = Gauge("okno_read_model_parked_cases", "Cases a read model could not fold, waiting for "
-                   "`okno projections retry`", ["model"], registry=registry)
+    parked = Gauge(
+        "okno_read_model_parked_cases",
+        "Cases a read model could not fold, waiting for `okno projections retry`",
+        ["model"],
+        registry=registry,
+    )
     holder: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -145,22 +163,25 @@ def create_app(make_services: Callable[[], Services], *, background_refresh: boo
             parked.labels(model.name).set(waiting.count(model.name))
         return PlainTextResponse(generate_latest(registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
-    app = Starlette(routes=[
-        Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", GraphQLEndpoint()),
-        Route("/healthz", healthz),
-        Route("/cases/{number}/diagram.svg", diagram),
-        Route(PREFIX + "{path:path}", asset),
-        Route("/metrics", metrics),
-    ], lifespan=lifespan)
+    app = Starlette(
+        routes=[
+            Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", GraphQLEndpoint()),
+            Route("/healthz", healthz),
+            Route("/cases/{number}/diagram.svg", diagram),
+            Route(PREFIX + "{path:path}", asset),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+    )
 
     def route_of(scope: Scope) -> str:
         """A request's route as a metrics label: one of the routes above, or "other"."""
-        return next((str(getattr(route, "path", "other")) for route in app.routes
-                     if route.matches(scope)[0] is not Match.NONE), "other")
+        return next(
+            (str(getattr(route, "path", "other")) for route in app.routes if route.matches(scope)[0] is not Match.NONE),
+            "other",
+        )
 
     app.add_middleware(RequestBody, read_timeout=read_timeout)  # inside the metrics: its refusals are counted
     app.add_middleware(ResponseMetrics, requests=requests, latency=latency, route_of=route_of)
     return app
-
-

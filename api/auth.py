@@ -78,10 +78,16 @@ class Tokens:
     the list of revoked ids for ``recheck`` seconds, so a revocation reaches every server
     process within that while without a query per request."""
 
-    def __init__(self, master_key: bytes, revocations: Revocations | None, *,
-                 max_lifetime: timedelta = DEFAULT_MAX_LIFETIME, recheck: float = RECHECK_SECONDS,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        master_key: bytes,
+        revocations: Revocations | None,
+        *,
+        max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+        recheck: float = RECHECK_SECONDS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         """``revocations`` None: this instance only issues tokens (``okno token create``);
         it refuses to verify one, since it could not tell a revoked token."""
         self._key = hmac.new(master_key, b"okno-api-tokens", hashlib.sha256).digest()
@@ -93,17 +99,32 @@ class Tokens:
         self._revoked: frozenset[str] = frozenset()
         self._revoked_read_at: float | None = None
 
-    def issue(self, subject: str, role: str, office: str | None, now: datetime,
-              lifetime: timedelta | None = None, token_id: str | None = None) -> str:
+    def issue(
+        self,
+        subject: str,
+        role: str,
+        office: str | None,
+        now: datetime,
+        lifetime: timedelta | None = None,
+        token_id: str | None = None,
+    ) -> str:
         lifetime = self.max_lifetime if lifetime is None else lifetime
         _check_claims(subject, role, office, NotAllowed)
         if lifetime <= timedelta(0):
             raise NotAllowed("a token's lifetime must be positive")
         if lifetime > self.max_lifetime:
-            raise NotAllowed(f"a token lives at most {_hours(self.max_lifetime)} "
-                             f"(OKNO_TOKEN_MAX_HOURS); asked for {_hours(lifetime)}")
-        claims = {"iss": ISSUER, "sub": subject, "role": role, "iat": int(now.timestamp()),
-                  "exp": int((now + lifetime).timestamp()), "jti": token_id or secrets.token_urlsafe(16)}
+            raise NotAllowed(
+                f"a token lives at most {_hours(self.max_lifetime)} "
+                f"(OKNO_TOKEN_MAX_HOURS); asked for {_hours(lifetime)}"
+            )
+        claims = {
+            "iss": ISSUER,
+            "sub": subject,
+            "role": role,
+            "iat": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+            "jti": token_id or secrets.token_urlsafe(16),
+        }
         if office is not None:
             claims["office"] = office
         return jwt.encode(claims, self._key, algorithm="HS256")
@@ -114,8 +135,7 @@ class Tokens:
             raise NotAuthenticated("the token has been revoked")
         return Principal(claims["sub"], claims["role"], claims.get("office"))
 
-    def revoke(self, token: str | None = None, *, token_id: str | None = None, by: str,
-               now: datetime) -> Revoked:
+    def revoke(self, token: str | None = None, *, token_id: str | None = None, by: str, now: datetime) -> Revoked:
         """Revoke a token (given whole: its signature is checked, an expired one is fine) or
         a token id. An id alone tells no expiry: it is kept for the longest a token lives."""
         if self._revocations is None:
@@ -138,15 +158,22 @@ class Tokens:
     def _claims(self, token: str, *, expired_ok: bool) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self._key, algorithms=["HS256"], issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "iss", "jti"], "verify_exp": not expired_ok})
+                token,
+                self._key,
+                algorithms=["HS256"],
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "iss", "jti"], "verify_exp": not expired_ok},
+            )
         except jwt.ExpiredSignatureError:
             raise NotAuthenticated("the token has expired") from None
         except jwt.InvalidTokenError:
             raise NotAuthenticated("the token is not valid") from None
         office = claims.get("office")
-        if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str) or \
-                not (office is None or isinstance(office, str)):
+        if (
+            not isinstance(claims["sub"], str)
+            or not isinstance(claims["jti"], str)
+            or not (office is None or isinstance(office, str))
+        ):
             raise NotAuthenticated("the token is not valid")
         _check_claims(claims["sub"], claims.get("role"), office, NotAuthenticated)
         if int(claims["exp"]) - int(claims["iat"]) > self.max_lifetime.total_seconds() + 1:  # 1: whole seconds
@@ -190,8 +217,12 @@ def _check_claims(subject: Any, role: Any, office: Any, refuse: type[OknoError])
     """What every token must say, checked when it is issued and again when it is used."""
     if role not in ROLES:
         raise refuse(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    if not isinstance(subject, str) or not subject.strip() or len(subject) > 200 or \
-            any(unicodedata.category(c).startswith("C") for c in subject):
+    if (
+        not isinstance(subject, str)
+        or not subject.strip()
+        or len(subject) > 200
+        or any(unicodedata.category(c).startswith("C") for c in subject)
+    ):
         raise refuse("a token names who it is for: a subject of 1 to 200 printable characters (--subject)")
     if role in OFFICE_ROLES and not office:
         raise refuse(f"a {role} token needs --office")

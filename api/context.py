@@ -47,8 +47,7 @@ class Services:
         delay (the background refresher, ``probe``, tries it meanwhile): they run on the event
         loop, and each waiting on a dead store (up to the connection timeout, again and again)
         would stall every other request."""
-        if not probe and not self.refreshing.healthy and \
-                time.monotonic() - self._failed_at < self.refreshing.delay():
+        if not probe and not self.refreshing.healthy and time.monotonic() - self._failed_at < self.refreshing.delay():
             return False
         try:
             self.projector.catch_up()

@@ -49,14 +49,19 @@ def log_error(error: GraphQLError) -> None:
         return
     assert original is not None
     frames = "".join(traceback.format_tb(original.__traceback__, limit=-FRAMES))
-    LOG.error("internal error in %s: %s: %s\nTraceback (innermost %d frames):\n%s", _where(error),
-              type(original).__name__, excerpt(str(original)), FRAMES, frames.rstrip())
+    LOG.error(
+        "internal error in %s: %s: %s\nTraceback (innermost %d frames):\n%s",
+        _where(error),
+        type(original).__name__,
+        excerpt(str(original)),
+        FRAMES,
+        frames.rstrip(),
+    )
 
 
 class OknoSchema(strawberry.Schema):
     """The schema, logging errors as above instead of strawberry's whole tracebacks."""
 
-    def process_errors(self, errors: list[GraphQLError],
-                       execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
             log_error(error)

@@ -40,15 +40,27 @@ class Health:
         return self.status == "ok"
 
     def as_json(self) -> dict[str, Any]:
-        return {"status": self.status, "reasons": self.reasons, "read_models": self.read_models,
-                "parked": [{"model": c.model, "case": c.number or c.case_id, "position": c.position,
-                            "error": c.error} for c in self.parked[:20]],
-                "parked_count": len(self.parked)}
+        return {
+            "status": self.status,
+            "reasons": self.reasons,
+            "read_models": self.read_models,
+            "parked": [
+                {"model": c.model, "case": c.number or c.case_id, "position": c.position, "error": c.error}
+                for c in self.parked[:20]
+            ],
+            "parked_count": len(self.parked),
+        }
 
 
 class Refresher:
-    def __init__(self, services: Services, *, interval: float = REFRESH_SECONDS, stale: float = STALE_SECONDS,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        interval: float = REFRESH_SECONDS,
+        stale: float = STALE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.services = services
         self.interval, self.stale = interval, stale
         self._monotonic = monotonic
@@ -68,8 +80,9 @@ class Refresher:
                 self.services.refreshing.failed(error)
                 current = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(),
-                                       self.interval if current else self.services.refreshing.delay())
+                await asyncio.wait_for(
+                    self._stopping.wait(), self.interval if current else self.services.refreshing.delay()
+                )
 
     def stop(self) -> None:
         self._stopping.set()
@@ -93,14 +106,18 @@ class Refresher:
         reasons = []
         supervision = self.services.refreshing
         if not supervision.healthy:
-            reasons.append(f"the read models cannot be refreshed ({supervision.failures} failures in a row, "
-                           f"retrying): {supervision.reason}")
+            reasons.append(
+                f"the read models cannot be refreshed ({supervision.failures} failures in a row, "
+                f"retrying): {supervision.reason}"
+            )
         quiet = self._monotonic() - self._refreshed_at
         if quiet > self.stale:
             reasons.append(f"no refresh of the read models has worked for {quiet:.0f} s")
         by_model: dict[str, int] = {}
         for case in self._parked:
             by_model[case.model] = by_model.get(case.model, 0) + 1
-        reasons += [f"read model {model}: {count} parked case{'s' if count != 1 else ''} "
-                    "(`okno projections retry` after a fix)" for model, count in sorted(by_model.items())]
+        reasons += [
+            f"read model {model}: {count} parked case{'s' if count != 1 else ''} (`okno projections retry` after a fix)"
+            for model, count in sorted(by_model.items())
+        ]
         return Health("degraded" if reasons else "ok", reasons, self._read_models, list(self._parked))

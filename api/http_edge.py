@@ -50,15 +50,28 @@ def json_depth(body: bytes) -> int:
 def _refusal(status: int, message: str) -> list[Message]:
     """A GraphQL-style error response; the connection closes (the body may be half read)."""
     payload = json.dumps({"errors": [{"message": message}]}).encode()
-    return [{"type": "http.response.start", "status": status,
-             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                         (b"connection", b"close")]},
-            {"type": "http.response.body", "body": payload}]
+    return [
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        },
+        {"type": "http.response.body", "body": payload},
+    ]
 
 
 class RequestBody:
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, read_timeout: float = READ_TIMEOUT_SECONDS,
-                 max_depth: int = MAX_JSON_DEPTH) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY_BYTES,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
+        max_depth: int = MAX_JSON_DEPTH,
+    ) -> None:
         self.app, self.limit, self.read_timeout, self.max_depth = app, limit, read_timeout, max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,8 +135,7 @@ class ResponseMetrics:
     """Counts every HTTP response by route and status, and times it. ``route_of`` names a
     request's route from a fixed set, so no client can make a new time series."""
 
-    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram,
-                 route_of: Callable[[Scope], str]) -> None:
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram, route_of: Callable[[Scope], str]) -> None:
         self.app, self.requests, self.latency, self.route_of = app, requests, latency, route_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -19,6 +19,7 @@ MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000
 
+
 def _is_internal(error: GraphQLError) -> bool:
     """A bug says nothing; okno's own errors, and GraphQL's (a variable of the wrong type
     or missing, which graphql-core wraps as the original error), say what is wrong. The

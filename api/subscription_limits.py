@@ -41,11 +41,15 @@ class SubscriptionLimits:
         socket: its GraphQL context) under ``token`` (who the token is), while it runs."""
         key = id(connection)  # unique while the connection lives, and it outlives its subscriptions
         if self._connections.get(key, 0) >= self.per_connection:
-            raise TooManySubscriptions(f"a connection may run at most {self.per_connection} subscriptions: "
-                                       "end one (complete) before starting another")
+            raise TooManySubscriptions(
+                f"a connection may run at most {self.per_connection} subscriptions: "
+                "end one (complete) before starting another"
+            )
         if self._tokens.get(token, 0) >= self.per_token:
-            raise TooManySubscriptions(f"a token may run at most {self.per_token} subscriptions at once, "
-                                       "over all its connections: end one before starting another")
+            raise TooManySubscriptions(
+                f"a token may run at most {self.per_token} subscriptions at once, "
+                "over all its connections: end one before starting another"
+            )
         self._connections[key] = self._connections.get(key, 0) + 1
         self._tokens[token] = self._tokens.get(token, 0) + 1
         try:

@@ -51,8 +51,10 @@ class Tracking:
             raise InvalidInput(f"pin: the PIN is the {PIN_DIGITS} digits printed on the receipt")
         window = self.attempts.count(client, number, now)
         if window.attempts > PIN_ATTEMPTS:
-            raise TooManyAttempts(f"too many attempts on this number: try again after "
-                                  f"{(window.started + PIN_LOCK).isoformat(timespec='seconds')}")
+            raise TooManyAttempts(
+                f"too many attempts on this number: try again after "
+                f"{(window.started + PIN_LOCK).isoformat(timespec='seconds')}"
+            )
         found = case_status(self.reader, number)
         # The PIN is checked for unknown numbers too: both answers take the same work.
         matches = self.engine.vault.check_pin(case_id_for(number), pin)

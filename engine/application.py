@@ -107,12 +107,24 @@ class CaseRepository(Repository[UUID]):
         super().__init__(**options)
         self.steps = steps
 
-    def get(self, aggregate_id: UUID, *, version: int | None = None, projector_func: Any = project_aggregate,
-            fastforward_skipping: bool = False, deepcopy_from_cache: bool = True) -> Any:
+    def get(
+        self,
+        aggregate_id: UUID,
+        *,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+        fastforward_skipping: bool = False,
+        deepcopy_from_cache: bool = True,
+    ) -> Any:
         if projector_func is project_aggregate:
             projector_func = self.steps.fold
-        return super().get(aggregate_id, version=version, projector_func=projector_func,
-                           fastforward_skipping=fastforward_skipping, deepcopy_from_cache=deepcopy_from_cache)
+        return super().get(
+            aggregate_id,
+            version=version,
+            projector_func=projector_func,
+            fastforward_skipping=fastforward_skipping,
+            deepcopy_from_cache=deepcopy_from_cache,
+        )
 
 
 def _event_class(command: type[Command]) -> type[Case.Event]:
@@ -145,11 +157,14 @@ class OknoStore(Application[UUID]):
         """The library's own construction (the same settings from ``env``), as a CaseRepository."""
         size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
         return CaseRepository(
-            self.steps, event_store=self.events, snapshot_store=self.snapshots,
+            self.steps,
+            event_store=self.events,
+            snapshot_store=self.snapshots,
             cache_maxsize=int(size) if size else None,
             fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
             fastforward_skipping=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")),
-            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")))
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
 
     def _take_snapshots(self, processing_event: Any) -> None:
         """Snapshot a case from the aggregate just saved. The library's own way rebuilds
@@ -252,9 +267,11 @@ class Engine:
             self.revoked_tokens.current(EPOCH)
         except STORE_ERRORS as error:
             self.store.close()
-            raise SchemaNotReady(f"the store at {self.config.url} is missing tables ({type(error).__name__}): "
-                                 "run `okno migrate` once, or let this process create them "
-                                 "(OKNO_CREATE_TABLES=yes)") from None
+            raise SchemaNotReady(
+                f"the store at {self.config.url} is missing tables ({type(error).__name__}): "
+                "run `okno migrate` once, or let this process create them "
+                "(OKNO_CREATE_TABLES=yes)"
+            ) from None
 
     # -- reference data -------------------------------------------------------------
     def directory(self, at: datetime = EPOCH) -> Directory:
@@ -277,11 +294,13 @@ class Engine:
         for bundle in plan.bundles:
             source_id = uuid5(SOURCE_NAMESPACE, bundle.version)
             if source_id not in self.store.repository:
-                stored.append(ProcessSource._create(ProcessSource.Stored, id=source_id, timestamp=at,
-                                                    bundle=bundle.to_dict()))
+                stored.append(
+                    ProcessSource._create(ProcessSource.Stored, id=source_id, timestamp=at, bundle=bundle.to_dict())
+                )
             self.steps.library.add(bundle)
-            report.deployed.append(Deployed(bundle.process_id, bundle.version,
-                                            directory.deploy(bundle.process_id, bundle.version, at)))
+            report.deployed.append(
+                Deployed(bundle.process_id, bundle.version, directory.deploy(bundle.process_id, bundle.version, at))
+            )
         self._save(directory, *stored)
         return report
 
@@ -316,14 +335,39 @@ class Engine:
     # -- cases ------------------------------------------------------------------------
     # Each command declares how its arguments from outside are checked (engine.input_checks):
     # a refused value raises InputRefused before anything is decided or written.
-    @checked(service=CODE, office=CODE, channel=CODE, applicant=APPLICANT, actor=ACTOR, data=Maybe(JSON_OBJECT),
-             idempotency_key=Maybe(KEY))
-    def open_case(self, *, service: str, office: str, channel: str, applicant: dict[str, str],
-                  actor: str, at: datetime, data: dict[str, Any] | None = None,
-                  idempotency_key: str | None = None) -> Case:
+    @checked(
+        service=CODE,
+        office=CODE,
+        channel=CODE,
+        applicant=APPLICANT,
+        actor=ACTOR,
+        data=Maybe(JSON_OBJECT),
+        idempotency_key=Maybe(KEY),
+    )
+    def open_case(
+        self,
+        *,
+        service: str,
+        office: str,
+        channel: str,
+        applicant: dict[str, str],
+        actor: str,
+        at: datetime,
+        data: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Case:
         def decide(number: str | None) -> tuple[Case, bool]:
-            return self._new_case(number, service=service, office=office, channel=channel, applicant=applicant,
-                                  actor=actor, at=at, data=data, idempotency_key=idempotency_key)
+            return self._new_case(
+                number,
+                service=service,
+                office=office,
+                channel=channel,
+                applicant=applicant,
+                actor=actor,
+                at=at,
+                data=data,
+                idempotency_key=idempotency_key,
+            )
 
         group = self._group.get()
         case, created = decide(None)
@@ -347,12 +391,30 @@ class Engine:
             group.cases[case.id] = case
         return case
 
-    @checked(service=CODE, office=CODE, channel=CODE, applicant=APPLICANT, actor=ACTOR, data=Maybe(JSON_OBJECT),
-             idempotency_key=Maybe(KEY))
-    def new_case(self, *, service: str, office: str, channel: str, applicant: dict[str, str],
-                 actor: str, at: datetime, data: dict[str, Any] | None = None,
-                 idempotency_key: str | None = None, preconditions: Callable[[], None] | None = None,
-                 retried: Callable[[Case], None] | None = None, number: str | None = None) -> Case:
+    @checked(
+        service=CODE,
+        office=CODE,
+        channel=CODE,
+        applicant=APPLICANT,
+        actor=ACTOR,
+        data=Maybe(JSON_OBJECT),
+        idempotency_key=Maybe(KEY),
+    )
+    def new_case(
+        self,
+        *,
+        service: str,
+        office: str,
+        channel: str,
+        applicant: dict[str, str],
+        actor: str,
+        at: datetime,
+        data: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        preconditions: Callable[[], None] | None = None,
+        retried: Callable[[Case], None] | None = None,
+        number: str | None = None,
+    ) -> Case:
         """A case opened but not yet saved (it has pending events), or the case an earlier
         request under the same key opened (it has none): for a caller that saves the new
         case together with another aggregate, as reception does with the visit it ends.
@@ -360,14 +422,35 @@ class Engine:
         be new and before anything is written; ``retried`` checks that a retry's case fits
         the rest of the caller's request; ``number`` is the one an earlier attempt of this
         same request decided (its key row is then reused)."""
-        return self._new_case(number, service=service, office=office, channel=channel, applicant=applicant,
-                              actor=actor, at=at, data=data, idempotency_key=idempotency_key,
-                              preconditions=preconditions, retried=retried)[0]
+        return self._new_case(
+            number,
+            service=service,
+            office=office,
+            channel=channel,
+            applicant=applicant,
+            actor=actor,
+            at=at,
+            data=data,
+            idempotency_key=idempotency_key,
+            preconditions=preconditions,
+            retried=retried,
+        )[0]
 
-    def _new_case(self, number: str | None, *, service: str, office: str, channel: str,
-                  applicant: dict[str, str], actor: str, at: datetime, data: dict[str, Any] | None,
-                  idempotency_key: str | None, preconditions: Callable[[], None] | None = None,
-                  retried: Callable[[Case], None] | None = None) -> tuple[Case, bool]:
+    def _new_case(
+        self,
+        number: str | None,
+        *,
+        service: str,
+        office: str,
+        channel: str,
+        applicant: dict[str, str],
+        actor: str,
+        at: datetime,
+        data: dict[str, Any] | None,
+        idempotency_key: str | None,
+        preconditions: Callable[[], None] | None = None,
+        retried: Callable[[Case], None] | None = None,
+    ) -> tuple[Case, bool]:
         """The case decided (True: new, to be saved) or found done under its key (False).
 
         Every refusal comes before the only write, the case's key row, which is the last
@@ -385,8 +468,11 @@ class Engine:
         self.ensure_version(version)
         drawn = number is None and not idempotency_key
         if number is None:
-            number = (self.numbers.for_key(actor, office, idempotency_key) if idempotency_key
-                      else number_from_entropy(office, self._entropy))
+            number = (
+                self.numbers.for_key(actor, office, idempotency_key)
+                if idempotency_key
+                else number_from_entropy(office, self._entropy)
+            )
         start = StartCase({"service_code": service, "office": office, "channel": channel, **(data or {})})
         if idempotency_key:
             existing = self._find(number)
@@ -400,9 +486,19 @@ class Engine:
         case_id = case_id_for(number)
         sealed = self.vault.seal_new(case_id, applicant, drawn=drawn)  # nothing written yet
         step = self.steps.opening(version, case_id, at, start)  # refuses when the model fails at its start
-        case = Case.open(number=number, service=service, office=office, channel=channel,
-                         process_version=version, applicant=sealed.fields, start=start, step=step, actor=actor,
-                         at=at, idempotency_key=idempotency_key)
+        case = Case.open(
+            number=number,
+            service=service,
+            office=office,
+            channel=channel,
+            process_version=version,
+            applicant=sealed.fields,
+            start=start,
+            step=step,
+            actor=actor,
+            at=at,
+            idempotency_key=idempotency_key,
+        )
         if not self.vault.keep(sealed):  # another attempt of this request stored the case's key first
             raise ConcurrencyConflict(number, 0)
         return case, True
@@ -415,8 +511,10 @@ class Engine:
             # Only a 50-bit number collision with another request's case gets here.
             raise IdempotencyKeyReused("this idempotency key cannot be used here; use a new key")
         if self.vault.unseal(existing.id, existing.applicant) != applicant:
-            raise IdempotencyKeyReused("this idempotency key was already used for a different request "
-                                       "(another applicant); use a new key for a new request")
+            raise IdempotencyKeyReused(
+                "this idempotency key was already used for a different request "
+                "(another applicant); use a new key for a new request"
+            )
 
     def save_new_case(self, case: Case, *others: Any) -> None:
         """Save a new case, and in the same transaction whatever else its opening changed."""
@@ -426,70 +524,105 @@ class Engine:
             raise ConcurrencyConflict(case.number, 0) from None
         self._remember(case)
 
-    @checked(number=CASE_NUMBER, element=CODE, data=JSON_OBJECT, actor=ACTOR, task=Maybe(CODE),
-             idempotency_key=Maybe(KEY))
-    def complete_task(self, number: str, element: str, data: dict[str, Any], *, actor: str,
-                      at: datetime, task: str | None = None, idempotency_key: str | None = None) -> Case:
+    @checked(
+        number=CASE_NUMBER, element=CODE, data=JSON_OBJECT, actor=ACTOR, task=Maybe(CODE), idempotency_key=Maybe(KEY)
+    )
+    def complete_task(
+        self,
+        number: str,
+        element: str,
+        data: dict[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        task: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Case:
         return self._handle(number, CompleteTask(element, data, task), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, name=CODE, payload=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def deliver_message(self, number: str, name: str, payload: dict[str, Any], *, actor: str,
-                        at: datetime, idempotency_key: str | None = None) -> Case:
+    def deliver_message(
+        self,
+        number: str,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        idempotency_key: str | None = None,
+    ) -> Case:
         return self._handle(number, DeliverMessage(name, payload), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, element=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def fire_timer(self, number: str, element: str, *, at: datetime, actor: str = "timer",
-                   idempotency_key: str | None = None) -> Case:
+    def fire_timer(
+        self, number: str, element: str, *, at: datetime, actor: str = "timer", idempotency_key: str | None = None
+    ) -> Case:
         return self._handle(number, FireTimer(element), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def claim_task(self, number: str, task: str, *, actor: str, at: datetime,
-                   idempotency_key: str | None = None) -> Case:
+    def claim_task(
+        self, number: str, task: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Case:
         return self._handle(number, ClaimTask(task, actor), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def release_task(self, number: str, task: str, *, actor: str, at: datetime,
-                     idempotency_key: str | None = None) -> Case:
+    def release_task(
+        self, number: str, task: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Case:
         return self._handle(number, ReleaseTask(task), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, message=POSITION, reference=LINE, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def acknowledge_message(self, number: str, message: int, reference: str, *, actor: str, at: datetime,
-                            idempotency_key: str | None = None) -> Case:
+    def acknowledge_message(
+        self, number: str, message: int, reference: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Case:
         """An agency gateway confirms it received message ``message`` (1, 2, … in the case's
         outbox), with its own reference; also after the case closed."""
         return self._handle(number, Acknowledge(message, reference), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, scores=SCORES, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def rate_case(self, number: str, scores: dict[str, int], *, actor: str, at: datetime,
-                  idempotency_key: str | None = None) -> Case:
+    def rate_case(
+        self, number: str, scores: dict[str, int], *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Case:
         """A citizen rates the service, also after the case is closed."""
         return self._handle(number, Rate(scores), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, topic=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def file_complaint(self, number: str, topic: str, *, actor: str, at: datetime,
-                       idempotency_key: str | None = None) -> Case:
+    def file_complaint(
+        self, number: str, topic: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Case:
         return self._handle(number, Complain(topic), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, result=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def complete_job(self, number: str, task: str, result: dict[str, Any], *, actor: str, at: datetime,
-                     idempotency_key: str | None = None) -> Case:
+    def complete_job(
+        self,
+        number: str,
+        task: str,
+        result: dict[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        idempotency_key: str | None = None,
+    ) -> Case:
         """A connector's result for a service task's job (task id): the task completes."""
         return self._handle(number, CompleteJob(task, result), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, error=FREE_TEXT, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def fail_job(self, number: str, task: str, error: str, *, actor: str, at: datetime,
-                 idempotency_key: str | None = None) -> Case:
+    def fail_job(
+        self, number: str, task: str, error: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Case:
         """A connector failed on a job: it is retried after a backoff, or becomes an incident."""
         return self._handle(number, FailJob(task, error), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def retry_incident(self, number: str, task: str, *, actor: str, at: datetime,
-                       idempotency_key: str | None = None) -> Case:
+    def retry_incident(
+        self, number: str, task: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Case:
         return self._handle(number, RetryIncident(task), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, reason=FREE_TEXT, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def withdraw_case(self, number: str, reason: str, *, actor: str, at: datetime,
-                      idempotency_key: str | None = None) -> Case:
+    def withdraw_case(
+        self, number: str, reason: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Case:
         return self._handle(number, Withdraw(reason), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER)
@@ -504,8 +637,9 @@ class Engine:
         return self.vault.unseal(case.id, case.applicant)
 
     @checked(number=CASE_NUMBER, actor=ACTOR, role=CODE, purpose=FREE_TEXT)
-    def read_applicant(self, number: str, *, actor: str, role: str, purpose: str,
-                       at: datetime) -> dict[str, str] | None:
+    def read_applicant(
+        self, number: str, *, actor: str, role: str, purpose: str, at: datetime
+    ) -> dict[str, str] | None:
         """The applicant's personal data, with the read recorded first (no record, no read)."""
         case = self.record_personal_data_read(number, actor=actor, role=role, purpose=purpose, at=at)
         return self.vault.unseal(case.id, case.applicant)
@@ -574,10 +708,10 @@ class Engine:
         self.ensure_version(case.process_version)
         return case
 
-    def _handle(self, number: str, command: Command, actor: str, at: datetime,
-                idempotency_key: str | None) -> Case:
+    def _handle(self, number: str, command: Command, actor: str, at: datetime, idempotency_key: str | None) -> Case:
         """Every command on an existing case comes here: decided on the case, recorded as
         the event its command names (CASE_EVENTS), saved alone or with its group."""
+
         def decide() -> tuple[Case, Step | None]:
             return self._decide(number, command, actor, at, idempotency_key)
 
@@ -619,8 +753,9 @@ class Engine:
             self._save_case(case)
         return case
 
-    def _decide(self, number: str, command: Command, actor: str, at: datetime,
-                idempotency_key: str | None) -> tuple[Case, Step | None]:
+    def _decide(
+        self, number: str, command: Command, actor: str, at: datetime, idempotency_key: str | None
+    ) -> tuple[Case, Step | None]:
         """The case with this command's event recorded (not saved) and its step, or the case
         and None when the command was already done under its idempotency key."""
         case = self.get_case(number)
@@ -629,8 +764,9 @@ class Engine:
         if not case.is_open and not command.closed_ok:
             raise CaseClosed(f"case {number} is {case.status}: it takes no more input")
         if at < case.modified_on:
-            raise InvalidInput(f"time {at.isoformat()} is before the case's last event "
-                               f"({case.modified_on.isoformat()})")
+            raise InvalidInput(
+                f"time {at.isoformat()} is before the case's last event ({case.modified_on.isoformat()})"
+            )
         step = self.steps.next(case, command, at)
         case.record(CASE_EVENTS[type(command)], command, step, actor=actor, at=at, idempotency_key=idempotency_key)
         return case, step
@@ -762,13 +898,13 @@ def scan_cases(engine: Engine, page: int = 1000) -> dict[str, CaseSummary]:
     found: dict[UUID, CaseSummary] = {}
     start: int | None = None
     while True:
-        batch = engine.store.recorder.select_notifications(start, page, topics=topics,
-                                                           inclusive_of_start=start is None)
+        batch = engine.store.recorder.select_notifications(start, page, topics=topics, inclusive_of_start=start is None)
         for notification in batch:
             event = engine.store.mapper.to_domain_event(notification)
             if isinstance(event, Case.Opened):
-                found[event.originator_id] = CaseSummary(event.number, event.service, event.office, OPEN,
-                                                         event.timestamp, event.timestamp)
+                found[event.originator_id] = CaseSummary(
+                    event.number, event.service, event.office, OPEN, event.timestamp, event.timestamp
+                )
             summary = found.get(event.originator_id)
             if summary is None or not isinstance(event, Case.Event):
                 continue

@@ -154,8 +154,9 @@ class Case(Aggregate):
         self.open_tasks = [t for t in self.open_tasks if t["task"] not in closed] + effects["tasks_opened"]
         holders = {c["task"]: c["holder"] for c in effects.get("claims", [])}
         if holders:
-            self.open_tasks = [{**t, "holder": holders[t["task"]]} if t["task"] in holders else t
-                               for t in self.open_tasks]
+            self.open_tasks = [
+                {**t, "holder": holders[t["task"]]} if t["task"] in holders else t for t in self.open_tasks
+            ]
         gone = {t["task"] for t in effects["timers_cancelled"] + effects["timers_fired"]}
         self.timers = [t for t in self.timers if t["task"] not in gone] + effects["timers_scheduled"]
         self.awaiting = list(effects["awaiting"])
@@ -188,8 +189,9 @@ class Case(Aggregate):
             return False
         if recorded != fingerprint(input_to_dict(step)):
             # Names no case: a key is the caller's, the case may not be.
-            raise IdempotencyKeyReused("this idempotency key was already used for a different request; "
-                                       "use a new key for a new request")
+            raise IdempotencyKeyReused(
+                "this idempotency key was already used for a different request; use a new key for a new request"
+            )
         return True
 
     @property
@@ -204,30 +206,88 @@ class Case(Aggregate):
 
     # -- commands ------------------------------------------------------------------
     @classmethod
-    def open(cls, *, number: str, service: str, office: str, channel: str, process_version: str,
-             applicant: dict[str, str], start: StartCase, step: Step, actor: str, at: datetime,
-             idempotency_key: str | None) -> Case:
+    def open(
+        cls,
+        *,
+        number: str,
+        service: str,
+        office: str,
+        channel: str,
+        process_version: str,
+        applicant: dict[str, str],
+        start: StartCase,
+        step: Step,
+        actor: str,
+        at: datetime,
+        idempotency_key: str | None,
+    ) -> Case:
         """A new case, with ``step`` the one ``start`` made (engine.case_steps.CaseSteps.opening)."""
         case_id = case_id_for(number)
-        opened = {"number": number, "service": service, "office": office, "channel": channel,
-                  "process_version": process_version, "applicant": applicant}
+        opened = {
+            "number": number,
+            "service": service,
+            "office": office,
+            "channel": channel,
+            "process_version": process_version,
+            "applicant": applicant,
+        }
         check_effects(step.effects)  # never record an event a read model cannot fold
-        chain = link(GENESIS, version=1, kind="Opened", timestamp=at, actor=actor, input=input_to_dict(start),
-                     effects=step.effects, idempotency_key=idempotency_key, opened=opened)
-        case = cls._create(cls.Opened, id=case_id, timestamp=at, input=input_to_dict(start),
-                           effects=step.effects, actor=actor, idempotency_key=idempotency_key, chain=chain,
-                           **opened)
+        chain = link(
+            GENESIS,
+            version=1,
+            kind="Opened",
+            timestamp=at,
+            actor=actor,
+            input=input_to_dict(start),
+            effects=step.effects,
+            idempotency_key=idempotency_key,
+            opened=opened,
+        )
+        case = cls._create(
+            cls.Opened,
+            id=case_id,
+            timestamp=at,
+            input=input_to_dict(start),
+            effects=step.effects,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            chain=chain,
+            **opened,
+        )
         case.advance(case.last_pending(), step)
         return case
 
-    def record(self, event_class: type[Case.Event], step_input: Input, step: Step, *, actor: str,
-               at: datetime, idempotency_key: str | None) -> None:
+    def record(
+        self,
+        event_class: type[Case.Event],
+        step_input: Input,
+        step: Step,
+        *,
+        actor: str,
+        at: datetime,
+        idempotency_key: str | None,
+    ) -> None:
         recorded_input = input_to_dict(step_input)
         check_effects(step.effects)  # never record an event a read model cannot fold
-        chain = link(self.chain, version=self.version + 1, kind=event_class.__name__, timestamp=at, actor=actor,
-                     input=recorded_input, effects=step.effects, idempotency_key=idempotency_key)
-        self.trigger_event(event_class, timestamp=at, input=recorded_input, effects=step.effects, actor=actor,
-                           idempotency_key=idempotency_key, chain=chain)
+        chain = link(
+            self.chain,
+            version=self.version + 1,
+            kind=event_class.__name__,
+            timestamp=at,
+            actor=actor,
+            input=recorded_input,
+            effects=step.effects,
+            idempotency_key=idempotency_key,
+        )
+        self.trigger_event(
+            event_class,
+            timestamp=at,
+            input=recorded_input,
+            effects=step.effects,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            chain=chain,
+        )
         self.advance(self.last_pending(), step)
 
     def last_pending(self) -> Case.Event:

@@ -78,7 +78,8 @@ class CaseSteps:
         if chain_of(event, previous) != event.chain:
             raise IntegrityViolation(
                 f"case {number} version {event.originator_version}: "
-                "the stored event does not match its hash chain (edited, deleted or reordered)")
+                "the stored event does not match its hash chain (edited, deleted or reordered)"
+            )
         step_input = input_from_dict(event.input)
         process = self.library.get(version)
         if isinstance(step_input, StartCase):

@@ -57,10 +57,15 @@ def parse_catalog(text: str, file: str = "catalog.toml") -> list[Service]:
         where = f"service #{index} ({entry.get('code', '?')})"
         try:
             service = Service(
-                code=_text(entry, "code"), title=_text(entry, "title"), agency=_text(entry, "agency"),
-                level=_text(entry, "level"), term_days=_number(entry, "term_days"),
-                documents=tuple(_texts(entry, "documents")), fee=_number(entry, "fee"),
-                process=_text(entry, "process"), popularity=_number(entry, "popularity", default=1),
+                code=_text(entry, "code"),
+                title=_text(entry, "title"),
+                agency=_text(entry, "agency"),
+                level=_text(entry, "level"),
+                term_days=_number(entry, "term_days"),
+                documents=tuple(_texts(entry, "documents")),
+                fee=_number(entry, "fee"),
+                process=_text(entry, "process"),
+                popularity=_number(entry, "popularity", default=1),
                 reception_minutes=_number(entry, "reception_minutes", default=15),
             )
         except ValueError as error:

@@ -32,10 +32,15 @@ class Shape:
 
 def render_svg(bundle: ProcessBundle, done: set[str], active: set[str], title: str = "") -> str:
     root = parse_xml(bundle.bpmn)
-    kinds = {node.get("id"): (etree.QName(node).localname, node.get("name") or "")
-             for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
-    flows = {node.get("id"): (node.get("sourceRef"), node.get("targetRef"))
-             for node in root.iter(f"{{{BPMN_NS}}}sequenceFlow")}
+    kinds = {
+        node.get("id"): (etree.QName(node).localname, node.get("name") or "")
+        for node in root.iter()
+        if isinstance(node.tag, str) and node.get("id")
+    }
+    flows = {
+        node.get("id"): (node.get("sourceRef"), node.get("targetRef"))
+        for node in root.iter(f"{{{BPMN_NS}}}sequenceFlow")
+    }
     shapes: list[Shape] = []
     for node in root.iter(f"{{{DI_NS}}}BPMNShape"):
         element = node.get("bpmnElement") or ""
@@ -66,9 +71,16 @@ def render_svg(bundle: ProcessBundle, done: set[str], active: set[str], title: s
         source, target = flows.get(flow_id, (None, None))
         taken = source in done and (target in done or target in active)
         colour = DONE if taken else "#b0bec5"
-        line = _el("polyline", {"points": " ".join(f"{x},{y}" for x, y in points), "fill": "none",
-                                "stroke": colour, "stroke-width": "3" if taken else "1.5",
-                                "marker-end": "url(#arrow)"})
+        line = _el(
+            "polyline",
+            {
+                "points": " ".join(f"{x},{y}" for x, y in points),
+                "fill": "none",
+                "stroke": colour,
+                "stroke-width": "3" if taken else "1.5",
+                "marker-end": "url(#arrow)",
+            },
+        )
         parts.append(line)
     for drawn in shapes:
         state = "active" if drawn.id in active else "done" if drawn.id in done else "idle"
@@ -82,18 +94,40 @@ def _shape(shape: Shape, state: str) -> list[Any]:
     cx, cy = shape.x + shape.width / 2, shape.y + shape.height / 2
     drawn: list[Any] = []
     if shape.kind.endswith("Event"):
-        drawn.append(_el("circle", {"cx": str(cx), "cy": str(cy), "r": str(shape.width / 2), "fill": FILL[state],
-                                    "stroke": stroke, "stroke-width": "4" if shape.kind == "endEvent" else width}))
+        drawn.append(
+            _el(
+                "circle",
+                {
+                    "cx": str(cx),
+                    "cy": str(cy),
+                    "r": str(shape.width / 2),
+                    "fill": FILL[state],
+                    "stroke": stroke,
+                    "stroke-width": "4" if shape.kind == "endEvent" else width,
+                },
+            )
+        )
         drawn.append(_text(cx, shape.y + shape.height + 16, shape.name, 11, "#37474f"))
     elif shape.kind.endswith("Gateway"):
         points = f"{cx},{shape.y} {shape.x + shape.width},{cy} {cx},{shape.y + shape.height} {shape.x},{cy}"
-        drawn.append(_el("polygon", {"points": points, "fill": FILL[state], "stroke": stroke,
-                                     "stroke-width": width}))
+        drawn.append(_el("polygon", {"points": points, "fill": FILL[state], "stroke": stroke, "stroke-width": width}))
         drawn.append(_text(cx, shape.y - 8, shape.name, 11, "#37474f"))
     else:
-        drawn.append(_el("rect", {"x": str(shape.x), "y": str(shape.y), "width": str(shape.width),
-                                  "height": str(shape.height), "rx": "10", "fill": FILL[state], "stroke": stroke,
-                                  "stroke-width": width}))
+        drawn.append(
+            _el(
+                "rect",
+                {
+                    "x": str(shape.x),
+                    "y": str(shape.y),
+                    "width": str(shape.width),
+                    "height": str(shape.height),
+                    "rx": "10",
+                    "fill": FILL[state],
+                    "stroke": stroke,
+                    "stroke-width": width,
+                },
+            )
+        )
         for index, line in enumerate(_wrap(shape.name, 16)[:4]):
             drawn.append(_text(cx, shape.y + 22 + index * 14, line, 11, "#263238"))
     group = _el("g", {"id": shape.id, "data-state": state})
@@ -114,18 +148,40 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, current] if current else lines
 
 
-def _text(x: float, y: float, value: str, size: int, colour: str, anchor: str = "middle",
-          weight: str = "normal") -> Any:
-    node = _el("text", {"x": str(x), "y": str(y), "fill": colour, "font-size": str(size), "text-anchor": anchor,
-                        "font-family": "sans-serif", "font-weight": weight})
+def _text(
+    x: float, y: float, value: str, size: int, colour: str, anchor: str = "middle", weight: str = "normal"
+) -> Any:
+    node = _el(
+        "text",
+        {
+            "x": str(x),
+            "y": str(y),
+            "fill": colour,
+            "font-size": str(size),
+            "text-anchor": anchor,
+            "font-family": "sans-serif",
+            "font-weight": weight,
+        },
+    )
     node.text = value
     return node
 
 
 def _arrow_marker() -> Any:
     defs = _el("defs", {})
-    marker = _el("marker", {"id": "arrow", "viewBox": "0 0 10 10", "refX": "10", "refY": "5", "markerWidth": "10",
-                            "markerHeight": "10", "markerUnits": "userSpaceOnUse", "orient": "auto-start-reverse"})
+    marker = _el(
+        "marker",
+        {
+            "id": "arrow",
+            "viewBox": "0 0 10 10",
+            "refX": "10",
+            "refY": "5",
+            "markerWidth": "10",
+            "markerHeight": "10",
+            "markerUnits": "userSpaceOnUse",
+            "orient": "auto-start-reverse",
+        },
+    )
     marker.append(_el("path", {"d": "M 0 0 L 10 5 L 0 10 z", "fill": "#78909c"}))
     defs.append(marker)
     return defs
@@ -135,13 +191,20 @@ def _el(tag: str, attributes: dict[str, str]) -> Any:
     return etree.Element(tag, attrib=attributes)
 
 
-def _svg(width: float, height: float, parts: list[Any],
-         viewbox: tuple[float, float, float, float] | None = None) -> str:
+def _svg(
+    width: float, height: float, parts: list[Any], viewbox: tuple[float, float, float, float] | None = None
+) -> str:
     box = viewbox or (0, 0, width, height)
-    svg = _el("svg", {"xmlns": SVG_NS, "width": str(round(width)), "height": str(round(height)),
-                      "viewBox": " ".join(str(v) for v in box)})
-    svg.append(_el("rect", {"x": str(box[0]), "y": str(box[1]), "width": "100%", "height": "100%",
-                            "fill": "#ffffff"}))
+    svg = _el(
+        "svg",
+        {
+            "xmlns": SVG_NS,
+            "width": str(round(width)),
+            "height": str(round(height)),
+            "viewBox": " ".join(str(v) for v in box),
+        },
+    )
+    svg.append(_el("rect", {"x": str(box[0]), "y": str(box[1]), "width": "100%", "height": "100%", "fill": "#ffffff"}))
     for part in parts:
         svg.append(part)
     return str(etree.tostring(svg, encoding="unicode"))

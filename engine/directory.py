@@ -14,9 +14,9 @@ DIRECTORY_ID = UUID("6f6b6e6f-0000-4000-8000-0000d1ec7091")
 
 
 class Directory(Aggregate):
-    versions: dict[str, list[str]]        # process id -> versions, oldest first
-    services: dict[str, dict[str, Any]]   # service code -> Service.to_dict()
-    offices: dict[str, dict[str, Any]]    # office code -> Office.to_dict()
+    versions: dict[str, list[str]]  # process id -> versions, oldest first
+    services: dict[str, dict[str, Any]]  # service code -> Service.to_dict()
+    offices: dict[str, dict[str, Any]]  # office code -> Office.to_dict()
 
     def __init__(self) -> None:
         """State is set by the created event's apply(); declared above for readers and mypy."""

@@ -115,7 +115,7 @@ class GroupCommitter:
                 if ticket.done:
                     return ticket.settle()
                 self._saving = True  # this thread leads the next batch (its own ticket is queued)
-                batch, self._queue = self._queue[: self._most], self._queue[self._most:]
+                batch, self._queue = self._queue[: self._most], self._queue[self._most :]
             error: BaseException | None = None
             committed = False
             try:

@@ -47,8 +47,10 @@ def text_problem(value: str, *, free: bool) -> str | None:
     never echoed: it may be huge, and messages end up in logs."""
     surrogate = _SURROGATE.search(value)
     if surrogate:
-        return f"contains a lone surrogate U+{ord(surrogate.group()):04X} at position {surrogate.start()} " \
-               "(not valid Unicode text)"
+        return (
+            f"contains a lone surrogate U+{ord(surrogate.group()):04X} at position {surrogate.start()} "
+            "(not valid Unicode text)"
+        )
     control = (_CONTROL_IN_FREE_TEXT if free else _CONTROL).search(value)
     if control:
         return f"contains the control character U+{ord(control.group()):04X} at position {control.start()}"
@@ -71,8 +73,9 @@ class Text:
         if not isinstance(value, str):
             return [FieldProblem(field, f"must be a text, not {_kind(value)}")]
         if not self.min_length <= len(value) <= self.max_length:
-            return [FieldProblem(field, f"must be {self.min_length} to {self.max_length} characters long, "
-                                        f"not {len(value)}")]
+            return [
+                FieldProblem(field, f"must be {self.min_length} to {self.max_length} characters long, not {len(value)}")
+            ]
         problem = text_problem(value, free=self.free)
         return [FieldProblem(field, problem)] if problem else []
 
@@ -181,8 +184,11 @@ class Json:
                 if not isinstance(key, str):
                     found.append(FieldProblem(path, f"has a key that is {_kind(key)}, not a text"))
                     continue
-                key_problem = (f"has a key of {len(key)} characters (1 to {self.max_key})"
-                               if not 0 < len(key) <= self.max_key else text_problem(key, free=False))
+                key_problem = (
+                    f"has a key of {len(key)} characters (1 to {self.max_key})"
+                    if not 0 < len(key) <= self.max_key
+                    else text_problem(key, free=False)
+                )
                 if key_problem:
                     found.append(FieldProblem(path, key_problem.replace("contains", "has a key that contains")))
                     continue
@@ -228,13 +234,21 @@ POSITION = Whole(1, 1_000_000)  # a message's number in a case's outbox, a windo
 APPLICANT = Mapped(key=CODE, value=Text(max_length=500, min_length=0), max_items=32)
 SCORES = Mapped(key=CODE, value=Whole(-1_000, 1_000), max_items=16)
 # BPMN and DMN files: XML allows no other control characters either; the API's body limit is 2 MiB.
-SOURCES = Items(Record((("name", Text(max_length=255)), ("text", Text(max_length=4 * 1024 * 1024, free=True)))),
-                max_items=200)
+SOURCES = Items(
+    Record((("name", Text(max_length=255)), ("text", Text(max_length=4 * 1024 * 1024, free=True)))), max_items=200
+)
 
 # Parameters are named as the engine names them; a refusal names the field as the API
 # and the CLI do, so a caller finds it in what it sent.
-OUTSIDE_NAMES = {"number": "case_number", "task": "task_id", "office": "office_id", "service": "service_code",
-                 "slot": "slot_id", "ticket": "ticket_id", "appointment": "appointment_code"}
+OUTSIDE_NAMES = {
+    "number": "case_number",
+    "task": "task_id",
+    "office": "office_id",
+    "service": "service_code",
+    "slot": "slot_id",
+    "ticket": "ticket_id",
+    "appointment": "appointment_code",
+}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -263,10 +277,12 @@ def checked(**rules: Rule) -> Callable[[F], F]:
 
         # Where each checked argument sits when passed by position, worked out once: every
         # command goes through here, and binding the signature per call cost a third of it.
-        positional = [name for name, parameter in signature.parameters.items()
-                      if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)]
-        places = [(name, rule, positional.index(name) if name in positional else None)
-                  for name, rule in rules.items()]
+        positional = [
+            name
+            for name, parameter in signature.parameters.items()
+            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+        ]
+        places = [(name, rule, positional.index(name) if name in positional else None) for name, rule in rules.items()]
 
         @functools.wraps(command)
         def run(*args: Any, **kwargs: Any) -> Any:

@@ -21,9 +21,9 @@ REMOTE_HOURS: dict[str, tuple[str, ...]] = {day: ("08:00-12:00", "13:00-17:00") 
 class Office:
     code: str
     name: str
-    kind: str            # "centre" or "remote"
+    kind: str  # "centre" or "remote"
     district: str
-    windows: int         # windows numbered 1..windows
+    windows: int  # windows numbered 1..windows
     timezone: str = "Europe/Moscow"
     parent: str | None = None  # the centre a remote office belongs to
     # Weekday ("mon".."sun") -> open intervals "HH:MM-HH:MM" in the office's time zone;
@@ -55,8 +55,11 @@ class Office:
         found = [f"{self.code}: {p}" for p in hours_problems(self.hours, self.timezone)]
         if self.windows < 1:
             found.append(f"{self.code}: an office needs at least one window")
-        found += [f"{self.code}: window_services names window {w}, but windows are 1 to {self.windows}"
-                  for w in self.window_services if not (w.isdigit() and 1 <= int(w) <= self.windows)]
+        found += [
+            f"{self.code}: window_services names window {w}, but windows are 1 to {self.windows}"
+            for w in self.window_services
+            if not (w.isdigit() and 1 <= int(w) <= self.windows)
+        ]
         if self.booking_windows is not None and not 0 <= self.booking_windows <= self.windows:
             found.append(f"{self.code}: booking_windows must be between 0 and {self.windows}")
         return found
@@ -72,8 +75,13 @@ class Office:
         """Also reads offices registered before hours and windows were recorded (their
         events lack those keys: the defaults stand in, as they did then)."""
         return cls(
-            code=data["code"], name=data["name"], kind=data["kind"], district=data["district"],
-            windows=int(data["windows"]), timezone=data.get("timezone", "Europe/Moscow"), parent=data.get("parent"),
+            code=data["code"],
+            name=data["name"],
+            kind=data["kind"],
+            district=data["district"],
+            windows=int(data["windows"]),
+            timezone=data.get("timezone", "Europe/Moscow"),
+            parent=data.get("parent"),
             hours={day: tuple(spans) for day, spans in (data.get("hours") or {}).items()},
             window_services={str(w): tuple(codes) for w, codes in (data.get("window_services") or {}).items()},
             booking_windows=data.get("booking_windows"),

@@ -15,6 +15,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
+
 def parse_span(text: str) -> tuple[time, time]:
     match = _SPAN.match(text)
     if not match:

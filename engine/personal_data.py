@@ -40,14 +40,17 @@ class KeyTable(SideTable):
     def create(self) -> None:
         key_type = "BLOB" if self._dialect == "sqlite" else "BYTEA"
         with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._table} "
-                           f"(case_id TEXT PRIMARY KEY, wrapped {key_type} NOT NULL)")
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table} (case_id TEXT PRIMARY KEY, wrapped {key_type} NOT NULL)"
+            )
 
     def put_if_absent(self, case_id: UUID, wrapped: bytes) -> bytes:
         m = self._marker
         with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"INSERT INTO {self._table} (case_id, wrapped) VALUES ({m}, {m}) "
-                           "ON CONFLICT (case_id) DO NOTHING", (str(case_id), wrapped))
+            cursor.execute(
+                f"INSERT INTO {self._table} (case_id, wrapped) VALUES ({m}, {m}) ON CONFLICT (case_id) DO NOTHING",
+                (str(case_id), wrapped),
+            )
             cursor.execute(f"SELECT wrapped FROM {self._table} WHERE case_id = {m}", (str(case_id),))
             row = cursor.fetchone()
         return bytes(row["wrapped"] if isinstance(row, dict) else row[0])
@@ -125,8 +128,9 @@ class Vault:
             return None
         data_key = self._unwrap(case_id, wrapped)
         try:
-            plain = AESGCM(data_key).decrypt(base64.b64decode(sealed["nonce"]),
-                                             base64.b64decode(sealed["ciphertext"]), case_id.bytes)
+            plain = AESGCM(data_key).decrypt(
+                base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["ciphertext"]), case_id.bytes
+            )
         except (InvalidTag, KeyError, ValueError):
             raise PersonalDataError(f"personal data of case {case_id} does not decrypt") from None
         result: dict[str, str] = json.loads(plain)
@@ -148,15 +152,15 @@ class Vault:
         try:
             return self._master.decrypt(wrapped[:12], wrapped[12:], case_id.bytes)
         except InvalidTag:
-            raise PersonalDataError("a case key does not open with this master key: "
-                                    "is OKNO_MASTER_KEY the one this database was made with?") from None
+            raise PersonalDataError(
+                "a case key does not open with this master key: is OKNO_MASTER_KEY the one this database was made with?"
+            ) from None
 
 
 def check_fields(applicant: dict[str, str]) -> None:
     unknown = sorted(set(applicant) - set(SEALED_FIELDS))
     if unknown:
-        raise PersonalDataError(f"unknown applicant fields: {', '.join(unknown)}; "
-                                f"known: {', '.join(SEALED_FIELDS)}")
+        raise PersonalDataError(f"unknown applicant fields: {', '.join(unknown)}; known: {', '.join(SEALED_FIELDS)}")
     if not all(isinstance(v, str) for v in applicant.values()):
         raise PersonalDataError("applicant fields are texts")
 

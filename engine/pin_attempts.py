@@ -38,8 +38,10 @@ class PinAttempts(SideTable):
     def create(self) -> None:
         table = self._table
         with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (client TEXT NOT NULL, number TEXT NOT NULL, "
-                           "window_start TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (client, number))")
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} (client TEXT NOT NULL, number TEXT NOT NULL, "
+                "window_start TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (client, number))"
+            )
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_window ON {table} (window_start)")
             cursor.execute(f"DROP TABLE IF EXISTS {self._legacy}")
 
@@ -55,7 +57,9 @@ class PinAttempts(SideTable):
                 f"attempts = CASE WHEN {table}.window_start <= {m} THEN 1 ELSE {table}.attempts + 1 END, "
                 f"window_start = CASE WHEN {table}.window_start <= {m} THEN excluded.window_start "
                 f"ELSE {table}.window_start END "
-                f"RETURNING attempts, window_start", (client, number, moment, expired, expired))
+                f"RETURNING attempts, window_start",
+                (client, number, moment, expired, expired),
+            )
             attempts, started = _values(cursor.fetchone())
         if attempts == 1:
             # A new window: the stale windows of every client go, so the table holds only what

@@ -63,9 +63,16 @@ class Appointment:
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Appointment:
-        return cls(code=row["code"], office=row["office"], window=row["window"], service=row["service"],
-                   start=datetime.fromisoformat(row["start"]), end=datetime.fromisoformat(row["end"]),
-                   channel=row["channel"], status=row["status"])
+        return cls(
+            code=row["code"],
+            office=row["office"],
+            window=row["window"],
+            service=row["service"],
+            start=datetime.fromisoformat(row["start"]),
+            end=datetime.fromisoformat(row["end"]),
+            channel=row["channel"],
+            status=row["status"],
+        )
 
 
 @dataclass(frozen=True)
@@ -88,11 +95,20 @@ class Ticket:
         def moment(value: str | None) -> datetime | None:
             return datetime.fromisoformat(value) if value else None
 
-        return cls(id=row["id"], number=row["number"], office=row["office"], service=row["service"],
-                   category=row["category"], appointment=row.get("appointment"),
-                   arrived_at=datetime.fromisoformat(row["arrived_at"]), state=row["state"],
-                   window=row.get("window"), called_at=moment(row.get("called_at")), outcome=row.get("outcome"),
-                   case_number=row.get("case_number"))
+        return cls(
+            id=row["id"],
+            number=row["number"],
+            office=row["office"],
+            service=row["service"],
+            category=row["category"],
+            appointment=row.get("appointment"),
+            arrived_at=datetime.fromisoformat(row["arrived_at"]),
+            state=row["state"],
+            window=row.get("window"),
+            called_at=moment(row.get("called_at")),
+            outcome=row.get("outcome"),
+            case_number=row.get("case_number"),
+        )
 
 
 def request_print(kind: str, **fields: Any) -> str:
@@ -119,10 +135,21 @@ class Reception:
 
     # -- appointments --------------------------------------------------------------
     # Each command declares how its arguments from outside are checked (engine.input_checks).
-    @checked(office=CODE, service=CODE, slot=CODE, channel=CODE, applicant=APPLICANT, actor=ACTOR,
-             idempotency_key=Maybe(KEY))
-    def book(self, *, office: str, service: str, slot: str, channel: str, applicant: dict[str, str],
-             actor: str, at: datetime, idempotency_key: str | None = None) -> Appointment:
+    @checked(
+        office=CODE, service=CODE, slot=CODE, channel=CODE, applicant=APPLICANT, actor=ACTOR, idempotency_key=Maybe(KEY)
+    )
+    def book(
+        self,
+        *,
+        office: str,
+        service: str,
+        slot: str,
+        channel: str,
+        applicant: dict[str, str],
+        actor: str,
+        at: datetime,
+        idempotency_key: str | None = None,
+    ) -> Appointment:
         directory = self.engine.directory()
         where, entry = _office(directory, office), _service(directory, service)
         if channel not in BOOKING_CHANNELS:
@@ -134,26 +161,43 @@ class Reception:
             chosen = check_slot(where, entry, slot, held(day), at, self.calendar)
             code = day.next_appointment_code()
             sealed = self.engine.vault.seal(uuid5(day.id, code), applicant) if applicant else {}
-            day.book({"code": code, "office": office, "window": chosen.window, "service": service,
-                      "start": chosen.start.isoformat(), "end": chosen.end.isoformat(), "channel": channel,
-                      "status": "booked", "applicant": sealed},
-                     actor=actor, at=at, key=idempotency_key, request=request)
+            day.book(
+                {
+                    "code": code,
+                    "office": office,
+                    "window": chosen.window,
+                    "service": service,
+                    "start": chosen.start.isoformat(),
+                    "end": chosen.end.isoformat(),
+                    "channel": channel,
+                    "status": "booked",
+                    "applicant": sealed,
+                },
+                actor=actor,
+                at=at,
+                key=idempotency_key,
+                request=request,
+            )
             return code
 
         def same_applicant(day: OfficeDay, code: str) -> None:
             """The applicant is part of the request, compared sealed-side (never printed in clear)."""
             stored = day.appointments[code]["applicant"]
             if (self.engine.vault.unseal(uuid5(day.id, code), stored) if stored else {}) != applicant:
-                raise IdempotencyKeyReused("this idempotency key was already used for a different request "
-                                           "(another applicant); use a new key for a new request")
+                raise IdempotencyKeyReused(
+                    "this idempotency key was already used for a different request "
+                    "(another applicant); use a new key for a new request"
+                )
 
-        code = self._on_day(office, start.date(), at, actor, idempotency_key, request, decide,
-                            same_request=same_applicant)
+        code = self._on_day(
+            office, start.date(), at, actor, idempotency_key, request, decide, same_request=same_applicant
+        )
         return self.appointment(code)
 
     @checked(code=CODE, reason=FREE_TEXT, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def cancel(self, code: str, reason: str, *, actor: str, at: datetime,
-               idempotency_key: str | None = None) -> Appointment:
+    def cancel(
+        self, code: str, reason: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Appointment:
         office, day_of = split_code(code)
         request = request_print("cancel", code=code, reason=reason)
 
@@ -166,13 +210,15 @@ class Reception:
             day.cancel(code, reason, actor=actor, at=at, key=idempotency_key, request=request)
             return code
 
-        self._on_day(office, day_of, at, actor, idempotency_key, request, decide,
-                     missing=_raise(UnknownAppointment(code)))
+        self._on_day(
+            office, day_of, at, actor, idempotency_key, request, decide, missing=_raise(UnknownAppointment(code))
+        )
         return self.appointment(code)
 
     @checked(code=CODE, slot=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def reschedule(self, code: str, slot: str, *, actor: str, at: datetime,
-                   idempotency_key: str | None = None) -> Appointment:
+    def reschedule(
+        self, code: str, slot: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Appointment:
         """Move a booking to another slot: the old one is cancelled and the new one booked
         in one transaction, so the citizen never holds both or neither."""
         office, old_day = split_code(code)
@@ -184,8 +230,11 @@ class Reception:
             old = self.day(office, old_day)
             if old is None:
                 raise UnknownAppointment(code)
-            new = old if start.date() == old_day else (self.day(office, start.date())
-                                                        or OfficeDay.start(office, start.date(), at))
+            new = (
+                old
+                if start.date() == old_day
+                else (self.day(office, start.date()) or OfficeDay.start(office, start.date(), at))
+            )
             earlier = new.retried(actor, idempotency_key, request)
             if earlier is not None:
                 return self.appointment(earlier)
@@ -196,19 +245,35 @@ class Reception:
                 raise AppointmentNotValid(f"appointment {code} is {found['status']}: it cannot be rescheduled")
             old.check_time(at)
             new.check_time(at)
-            kept = [b for b in held(new) if not (new is old and b.window == found["window"]
-                                                  and b.start.isoformat() == found["start"])]
+            kept = [
+                b
+                for b in held(new)
+                if not (new is old and b.window == found["window"] and b.start.isoformat() == found["start"])
+            ]
             chosen = check_slot(where, _service(directory, found["service"]), slot, kept, at, self.calendar)
             new_code = new.next_appointment_code()
             old.cancel(code, f"rescheduled to {new_code}", actor=actor, at=at, key=None, request=request)
             # The citizen's contacts move with the booking, sealed under the new code's own key.
-            applicant = self.engine.vault.unseal(uuid5(old.id, code), found["applicant"]) or {} \
-                if found["applicant"] else {}
+            applicant = (
+                self.engine.vault.unseal(uuid5(old.id, code), found["applicant"]) or {} if found["applicant"] else {}
+            )
             sealed = self.engine.vault.seal(uuid5(new.id, new_code), applicant) if applicant else {}
-            new.book({**found, "code": new_code, "window": chosen.window, "start": chosen.start.isoformat(),
-                      "end": chosen.end.isoformat(), "status": "booked", "applicant": sealed,
-                      "rescheduled_from": code},
-                     actor=actor, at=at, key=idempotency_key, request=request)
+            new.book(
+                {
+                    **found,
+                    "code": new_code,
+                    "window": chosen.window,
+                    "start": chosen.start.isoformat(),
+                    "end": chosen.end.isoformat(),
+                    "status": "booked",
+                    "applicant": sealed,
+                    "rescheduled_from": code,
+                },
+                actor=actor,
+                at=at,
+                key=idempotency_key,
+                request=request,
+            )
             if self._save(old, new):
                 return self.appointment(new_code)
         raise ConcurrencyConflict(f"office {office} reception", 0)
@@ -223,11 +288,25 @@ class Reception:
         return Appointment.of(found)
 
     # -- the queue ------------------------------------------------------------------
-    @checked(office=CODE, actor=ACTOR, service=Maybe(CODE), appointment=Maybe(CODE), category=CODE,
-             idempotency_key=Maybe(KEY))
-    def issue_ticket(self, *, office: str, actor: str, at: datetime, service: str | None = None,
-                     appointment: str | None = None, category: str = "general",
-                     idempotency_key: str | None = None) -> Ticket:
+    @checked(
+        office=CODE,
+        actor=ACTOR,
+        service=Maybe(CODE),
+        appointment=Maybe(CODE),
+        category=CODE,
+        idempotency_key=Maybe(KEY),
+    )
+    def issue_ticket(
+        self,
+        *,
+        office: str,
+        actor: str,
+        at: datetime,
+        service: str | None = None,
+        appointment: str | None = None,
+        category: str = "general",
+        idempotency_key: str | None = None,
+    ) -> Ticket:
         directory = self.engine.directory()
         where = _office(directory, office)
         if category not in CATEGORIES:
@@ -252,25 +331,42 @@ class Reception:
                 if service is not None and service != booked["service"]:
                     raise InvalidInput(f"appointment {appointment} is for {booked['service']!r}, not {service!r}")
                 if at >= datetime.fromisoformat(booked["end"]):
-                    raise AppointmentNotValid(f"appointment {appointment}'s time has passed: take a ticket "
-                                              "without it")
+                    raise AppointmentNotValid(f"appointment {appointment}'s time has passed: take a ticket without it")
             kind = "booked" if booked is not None else category
             number = day.next_ticket_number(kind)
             ticket_id = f"{office}-{day.day.replace('-', '')}-{number}"
-            day.issue({"id": ticket_id, "number": number, "office": office, "day": day.day,
-                       "service": booked["service"] if booked else service, "category": category,
-                       "appointment": appointment, "appointment_start": booked["start"] if booked else None,
-                       "arrived_at": at.isoformat(), "state": "waiting", "window": None, "called_at": None,
-                       "ended_at": None, "outcome": None, "case_number": None},
-                      actor=actor, at=at, key=idempotency_key, request=request)
+            day.issue(
+                {
+                    "id": ticket_id,
+                    "number": number,
+                    "office": office,
+                    "day": day.day,
+                    "service": booked["service"] if booked else service,
+                    "category": category,
+                    "appointment": appointment,
+                    "appointment_start": booked["start"] if booked else None,
+                    "arrived_at": at.isoformat(),
+                    "state": "waiting",
+                    "window": None,
+                    "called_at": None,
+                    "ended_at": None,
+                    "outcome": None,
+                    "case_number": None,
+                },
+                actor=actor,
+                at=at,
+                key=idempotency_key,
+                request=request,
+            )
             return ticket_id
 
         ticket_id = self._on_day(office, local_day(where, at), at, actor, idempotency_key, request, decide)
         return self.ticket(ticket_id)
 
     @checked(office=CODE, window=POSITION, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def call_next(self, *, office: str, window: int, actor: str, at: datetime,
-                  idempotency_key: str | None = None) -> Ticket | None:
+    def call_next(
+        self, *, office: str, window: int, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Ticket | None:
         """The ticket called to ``window``, or None when nobody waits for what it serves."""
         directory = self.engine.directory()
         where = _office(directory, office)
@@ -286,25 +382,37 @@ class Reception:
         def decide(day: OfficeDay) -> str | None:
             busy = day.serving.get(str(window))
             if busy:
-                raise WindowBusy(f"window {window} is still serving {day.tickets[busy]['number']}: "
-                                 "end that visit first")
+                raise WindowBusy(
+                    f"window {window} is still serving {day.tickets[busy]['number']}: end that visit first"
+                )
             chosen = pick_next(day.waiting(), serves, at)
             if chosen is None:
                 return None
             day.call(chosen["id"], window, actor=actor, at=at, key=idempotency_key, request=request)
             return str(chosen["id"])
 
-        ticket_id = self._on_day(office, local_day(where, at), at, actor, idempotency_key, request, decide,
-                                 missing=lambda _office, _day: None)
+        ticket_id = self._on_day(
+            office,
+            local_day(where, at),
+            at,
+            actor,
+            idempotency_key,
+            request,
+            decide,
+            missing=lambda _office, _day: None,
+        )
         return None if ticket_id is None else self.ticket(ticket_id)
 
     @checked(ticket=CODE, outcome=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
-    def end_visit(self, ticket: str, outcome: str, *, actor: str, at: datetime,
-                  idempotency_key: str | None = None) -> Ticket:
+    def end_visit(
+        self, ticket: str, outcome: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+    ) -> Ticket:
         """A visit without a case: a consultation, or a called visitor who did not come up."""
         if outcome not in OUTCOMES or outcome == "case_opened":
-            raise InvalidInput(f"a visit ends with a consultation or no_show here, not {outcome!r} "
-                               "(a case opened at the window ends its visit by itself)")
+            raise InvalidInput(
+                f"a visit ends with a consultation or no_show here, not {outcome!r} "
+                "(a case opened at the window ends its visit by itself)"
+            )
         office, day_of = split_code(ticket)
         request = request_print("end", ticket=ticket, outcome=outcome)
 
@@ -316,11 +424,25 @@ class Reception:
         self._on_day(office, day_of, at, actor, idempotency_key, request, decide, missing=_raise(UnknownTicket(ticket)))
         return self.ticket(ticket)
 
-    @checked(ticket=CODE, applicant=APPLICANT, actor=ACTOR, service=Maybe(CODE), data=Maybe(JSON_OBJECT),
-             idempotency_key=Maybe(KEY))
-    def open_case(self, ticket: str, *, applicant: dict[str, str], actor: str, at: datetime,
-                  service: str | None = None, data: dict[str, Any] | None = None,
-                  idempotency_key: str | None = None) -> Case:
+    @checked(
+        ticket=CODE,
+        applicant=APPLICANT,
+        actor=ACTOR,
+        service=Maybe(CODE),
+        data=Maybe(JSON_OBJECT),
+        idempotency_key=Maybe(KEY),
+    )
+    def open_case(
+        self,
+        ticket: str,
+        *,
+        applicant: dict[str, str],
+        actor: str,
+        at: datetime,
+        service: str | None = None,
+        data: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Case:
         """Open the visitor's case at the window; the visit ends with it, in one transaction."""
         office, day_of = split_code(ticket)
         where = _office(self.engine.directory(), office)
@@ -336,14 +458,24 @@ class Reception:
 
             def same_ticket(case: Case, day: OfficeDay = day) -> None:
                 if self._ticket_row(day, ticket).get("case_number") != case.number:
-                    raise IdempotencyKeyReused("this idempotency key was already used for a different request "
-                                               "(another ticket); use a new key for a new request")
+                    raise IdempotencyKeyReused(
+                        "this idempotency key was already used for a different request "
+                        "(another ticket); use a new key for a new request"
+                    )
 
             case = self.engine.new_case(
-                service=service or self._ticket_row(day, ticket)["service"], office=office,
-                channel="window" if where.kind == "centre" else "remote_office", applicant=applicant,
-                actor=actor, at=at, data=data, idempotency_key=idempotency_key,
-                preconditions=visit_in_progress, retried=same_ticket, number=number)
+                service=service or self._ticket_row(day, ticket)["service"],
+                office=office,
+                channel="window" if where.kind == "centre" else "remote_office",
+                applicant=applicant,
+                actor=actor,
+                at=at,
+                data=data,
+                idempotency_key=idempotency_key,
+                preconditions=visit_in_progress,
+                retried=same_ticket,
+                number=number,
+            )
             if not case.pending_events:
                 return case  # a retry: the case and the visit's end were recorded the first time
             number = case.number
@@ -385,9 +517,19 @@ class Reception:
         if state != "called":
             raise VisitNotInProgress(f"ticket {ticket} is {state}: only a called visitor's visit can end")
 
-    def _on_day(self, office: str, day_of: date, at: datetime, actor: str, key: str | None, request: str,
-                decide: Callable[[OfficeDay], T], *, missing: Callable[[str, date], T] | None = None,
-                same_request: Callable[[OfficeDay, str], None] | None = None) -> T:
+    def _on_day(
+        self,
+        office: str,
+        day_of: date,
+        at: datetime,
+        actor: str,
+        key: str | None,
+        request: str,
+        decide: Callable[[OfficeDay], T],
+        *,
+        missing: Callable[[str, date], T] | None = None,
+        same_request: Callable[[OfficeDay, str], None] | None = None,
+    ) -> T:
         """Decide against the day and save what was decided; on a lost race, again. A retry
         under the same caller's earlier key gets that request's answer, once ``same_request``
         (what the request print leaves out) agrees; a day with no events yet is started,
@@ -441,8 +583,11 @@ def _service(directory: Directory, code: str) -> Service:
 
 def held(day: OfficeDay) -> list[Booked]:
     """The window time the day's bookings hold (all but the cancelled)."""
-    return [Booked(a["window"], datetime.fromisoformat(a["start"]), datetime.fromisoformat(a["end"]))
-            for a in day.appointments.values() if a["status"] != "cancelled"]
+    return [
+        Booked(a["window"], datetime.fromisoformat(a["start"]), datetime.fromisoformat(a["end"]))
+        for a in day.appointments.values()
+        if a["status"] != "cancelled"
+    ]
 
 
 def _raise(error: Exception) -> Callable[[str, date], Any]:

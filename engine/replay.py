@@ -29,13 +29,19 @@ class Recorded:
     effects: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "kind": self.kind, "timestamp": self.timestamp.isoformat(),
-                "input": self.input, "effects": self.effects}
+        return {
+            "version": self.version,
+            "kind": self.kind,
+            "timestamp": self.timestamp.isoformat(),
+            "input": self.input,
+            "effects": self.effects,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recorded:
-        return cls(data["version"], data["kind"], datetime.fromisoformat(data["timestamp"]), data["input"],
-                   data["effects"])
+        return cls(
+            data["version"], data["kind"], datetime.fromisoformat(data["timestamp"]), data["input"], data["effects"]
+        )
 
     @classmethod
     def of(cls, event: Case.Event) -> Recorded:
@@ -97,10 +103,21 @@ def history(steps: CaseSteps, events: Iterable[Case.Event]) -> list[HistoryEntry
             step = steps.runtime.apply(process, event.originator_id, state, event.timestamp, step_input)
         state = step.state
         after = step.data if step.data or not before else before
-        change = {"set": {k: v for k, v in after.items() if before.get(k, _MISSING) != v},
-                  "removed": sorted(k for k in before if k not in after)}
-        entries.append(HistoryEntry(event.originator_version, type(event).__name__, event.timestamp, event.actor,
-                                    event.input, event.effects, change))
+        change = {
+            "set": {k: v for k, v in after.items() if before.get(k, _MISSING) != v},
+            "removed": sorted(k for k in before if k not in after),
+        }
+        entries.append(
+            HistoryEntry(
+                event.originator_version,
+                type(event).__name__,
+                event.timestamp,
+                event.actor,
+                event.input,
+                event.effects,
+                change,
+            )
+        )
         before = after
     return entries
 
@@ -124,8 +141,13 @@ def verify(steps: CaseSteps, events: list[Case.Event]) -> Verdict:
     """Replay a stored case and check its hash chain."""
     report = replay_case(steps, events)
     broken = broken_links(events)
-    return Verdict(report.number, report.ok and not broken, tuple(broken),
-                   tuple((c.version, c.kind, c.error) for c in report.divergences()), tuple(report.gaps))
+    return Verdict(
+        report.number,
+        report.ok and not broken,
+        tuple(broken),
+        tuple((c.version, c.kind, c.error) for c in report.divergences()),
+        tuple(report.gaps),
+    )
 
 
 def replay_case(steps: CaseSteps, events: Iterable[Case.Event]) -> CaseReplay:
@@ -168,8 +190,9 @@ def replay(steps: CaseSteps, process_version: str, case_id: UUID, number: str, r
     return replay_restoring(steps, process_version, case_id, number, records)
 
 
-def replay_live(steps: CaseSteps, process_version: str, case_id: UUID, number: str,
-                records: list[Recorded]) -> CaseReplay:
+def replay_live(
+    steps: CaseSteps, process_version: str, case_id: UUID, number: str, records: list[Recorded]
+) -> CaseReplay:
     """Replay with one live workflow; stops at the first difference (see :func:`replay`)."""
     process = steps.library.get(process_version)
     case: LiveCase | None = None
@@ -188,8 +211,9 @@ def replay_live(steps: CaseSteps, process_version: str, case_id: UUID, number: s
     return _replay(number, records, step, stop_at_difference=True)
 
 
-def replay_restoring(steps: CaseSteps, process_version: str, case_id: UUID, number: str,
-                     records: list[Recorded]) -> CaseReplay:
+def replay_restoring(
+    steps: CaseSteps, process_version: str, case_id: UUID, number: str, records: list[Recorded]
+) -> CaseReplay:
     """Replay a case as commands compute it: each input applied to the workflow restored
     from the previous step's serialized state. The reference for :func:`replay`."""
     process = steps.library.get(process_version)

@@ -20,16 +20,20 @@ class RevokedTokens(SideTable):
 
     def create(self) -> None:
         with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._table} (token_id TEXT PRIMARY KEY, "
-                           "expires_at TEXT NOT NULL, revoked_at TEXT NOT NULL, revoked_by TEXT NOT NULL)")
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table} (token_id TEXT PRIMARY KEY, "
+                "expires_at TEXT NOT NULL, revoked_at TEXT NOT NULL, revoked_by TEXT NOT NULL)"
+            )
 
     def revoke(self, token_id: str, expires_at: datetime, at: datetime, by: str) -> bool:
         """Record the revocation; False when the token was already revoked (the first stays)."""
         m = self._marker
         with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"INSERT INTO {self._table} (token_id, expires_at, revoked_at, revoked_by) "
-                           f"VALUES ({m}, {m}, {m}, {m}) ON CONFLICT (token_id) DO NOTHING RETURNING token_id",
-                           (token_id, _text(expires_at), _text(at), by))
+            cursor.execute(
+                f"INSERT INTO {self._table} (token_id, expires_at, revoked_at, revoked_by) "
+                f"VALUES ({m}, {m}, {m}, {m}) ON CONFLICT (token_id) DO NOTHING RETURNING token_id",
+                (token_id, _text(expires_at), _text(at), by),
+            )
             return bool(cursor.fetchall())
 
     def current(self, now: datetime) -> frozenset[str]:
@@ -42,8 +46,9 @@ class RevokedTokens(SideTable):
     def forget_expired(self, now: datetime) -> int:
         """Drop the rows of tokens that have expired since (their signature check refuses them)."""
         with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"DELETE FROM {self._table} WHERE expires_at <= {self._marker} RETURNING token_id",
-                           (_text(now),))
+            cursor.execute(
+                f"DELETE FROM {self._table} WHERE expires_at <= {self._marker} RETURNING token_id", (_text(now),)
+            )
             return len(cursor.fetchall())
 
 

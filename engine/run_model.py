@@ -86,7 +86,8 @@ def load_script(text: str, name: str) -> dict[str, Any]:
 def _duration(text: str, start: datetime) -> timedelta:
     try:
         delta: timedelta = TimerEventDefinition.get_timedelta_from_start(
-            TimerEventDefinition.parse_iso_duration(text), start)
+            TimerEventDefinition.parse_iso_duration(text), start
+        )
     except Exception:  # SpiffWorkflow raises a bare Exception for a bad duration
         raise ScriptInvalid(f"wait {text!r} is not an ISO 8601 duration such as P3D or PT4H") from None
     return delta
@@ -115,8 +116,22 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
             result.lines.append(f"{now.isoformat()}  … {entry['wait']} pass")
             for timer in sorted(timers.values(), key=lambda t: t["due"] or ""):
                 if timer["task"] in timers and timer["due"] and datetime.fromisoformat(timer["due"]) <= now:
-                    step = _apply(result, runtime, process, case_id, step, now, FireTimer(timer["element"]),
-                                  f"timer {timer['element']}", index, None, timers, tasks, sent, jobs)
+                    step = _apply(
+                        result,
+                        runtime,
+                        process,
+                        case_id,
+                        step,
+                        now,
+                        FireTimer(timer["element"]),
+                        f"timer {timer['element']}",
+                        index,
+                        None,
+                        timers,
+                        tasks,
+                        sent,
+                        jobs,
+                    )
             continue
         now += STEP_GAP
         step_input: Command
@@ -134,16 +149,42 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
         else:
             step_input = DeliverMessage(str(entry["message"]), dict(entry.get("payload", {})))
             label = f"message {entry['message']}"
-        step = _apply(result, runtime, process, case_id, step, now, step_input, label, index,
-                      entry.get("expect_error"), timers, tasks, sent, jobs)
+        step = _apply(
+            result,
+            runtime,
+            process,
+            case_id,
+            step,
+            now,
+            step_input,
+            label,
+            index,
+            entry.get("expect_error"),
+            timers,
+            tasks,
+            sent,
+            jobs,
+        )
     _check(result, script.get("expect", {}), step, tasks, sent)
     return result
 
 
-def _apply(result: RunResult, runtime: Runtime, process: CompiledProcess, case_id: uuid.UUID, step: Step,
-           now: datetime, step_input: Command, label: str, index: int, expect_error: str | None,
-           timers: dict[str, dict[str, Any]], tasks: dict[str, str], sent: list[str],
-           jobs: dict[str, str]) -> Step:
+def _apply(
+    result: RunResult,
+    runtime: Runtime,
+    process: CompiledProcess,
+    case_id: uuid.UUID,
+    step: Step,
+    now: datetime,
+    step_input: Command,
+    label: str,
+    index: int,
+    expect_error: str | None,
+    timers: dict[str, dict[str, Any]],
+    tasks: dict[str, str],
+    sent: list[str],
+    jobs: dict[str, str],
+) -> Step:
     try:
         following = runtime.apply(process, case_id, step.state, now, step_input)
     except OknoError as error:
@@ -159,8 +200,16 @@ def _apply(result: RunResult, runtime: Runtime, process: CompiledProcess, case_i
     return following
 
 
-def _record(result: RunResult, label: str, now: datetime, step: Step, timers: dict[str, dict[str, Any]],
-            tasks: dict[str, str], sent: list[str], jobs: dict[str, str]) -> None:
+def _record(
+    result: RunResult,
+    label: str,
+    now: datetime,
+    step: Step,
+    timers: dict[str, dict[str, Any]],
+    tasks: dict[str, str],
+    sent: list[str],
+    jobs: dict[str, str],
+) -> None:
     effects = step.effects
     for gone in effects.get("jobs_closed", []):
         jobs.pop(gone["task"], None)
@@ -181,12 +230,15 @@ def _record(result: RunResult, label: str, now: datetime, step: Step, timers: di
     if effects["messages_sent"]:
         notes.append("sent " + ", ".join(m["name"] for m in effects["messages_sent"]))
     if effects.get("jobs_opened"):
-        notes.append("jobs " + ", ".join(f"{j['element']} ({j['connector']} {j['input']})"
-                                         for j in effects["jobs_opened"]))
+        notes.append(
+            "jobs " + ", ".join(f"{j['element']} ({j['connector']} {j['input']})" for j in effects["jobs_opened"])
+        )
     if effects.get("job_failed"):
         failed = effects["job_failed"]
-        notes.append(f"{failed['element']} failed ({failed['failure']} of {failed['attempts']}): "
-                     + ("INCIDENT" if failed["incident"] else f"retry at {failed['retry_at']}"))
+        notes.append(
+            f"{failed['element']} failed ({failed['failure']} of {failed['attempts']}): "
+            + ("INCIDENT" if failed["incident"] else f"retry at {failed['retry_at']}")
+        )
     if effects["timers_scheduled"]:
         notes.append("timers " + ", ".join(f"{t['element']} at {t['due']}" for t in effects["timers_scheduled"]))
     if effects["awaiting"]:
@@ -199,8 +251,11 @@ def _record(result: RunResult, label: str, now: datetime, step: Step, timers: di
 def _check(result: RunResult, expect: dict[str, Any], step: Step, tasks: dict[str, str], sent: list[str]) -> None:
     effects = step.effects
     actual: dict[str, Any] = {
-        "completed": effects["completed"], "outcome": effects["outcome"], "stage": effects["stage"],
-        "tasks_open": sorted(tasks.values()), "messages_sent": sent,
+        "completed": effects["completed"],
+        "outcome": effects["outcome"],
+        "stage": effects["stage"],
+        "tasks_open": sorted(tasks.values()),
+        "messages_sent": sent,
     }
     for key in ("completed", "outcome", "stage", "messages_sent"):
         if key in expect and expect[key] != actual[key]:

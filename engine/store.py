@@ -59,8 +59,15 @@ def parse_url(url: str, *, create_tables: bool = True) -> StoreConfig:
         if not path:
             raise BadDatabaseUrl(f"no file in {url!r}: use sqlite:///okno.sqlite")
         path = "file:okno?mode=memory&cache=shared" if path == ":memory:" else str(Path(path).resolve())
-        return StoreConfig(url, {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                 "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "30"})
+        return StoreConfig(
+            url,
+            {
+                **common,
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": path,
+                "SQLITE_LOCK_TIMEOUT": "30",
+            },
+        )
     if parsed.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         query = parse_qs(parsed.query)
         env = {
@@ -83,9 +90,7 @@ def parse_url(url: str, *, create_tables: bool = True) -> StoreConfig:
                 raise BadDatabaseUrl(f"schema {schema!r} must be a lower-case SQL identifier")
             env["POSTGRES_SCHEMA"] = schema
         return StoreConfig(url, env)
-    raise BadDatabaseUrl(
-        f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
-    )
+    raise BadDatabaseUrl(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://USER@HOST:PORT/DB")
 
 
 def _seconds(text: str, url: str) -> str:

@@ -34,11 +34,15 @@ from projections.runner import PAGE, Projector
 Clock = Callable[[], datetime]
 
 
-def new_engine(config: StoreConfig | None = None, *, master_key: bytes | None = None,
-           entropy: Entropy = world.entropy) -> Engine:
+def new_engine(
+    config: StoreConfig | None = None, *, master_key: bytes | None = None, entropy: Entropy = world.entropy
+) -> Engine:
     """An engine over the configured store (the environment's, unless ``config`` is given)."""
-    return Engine(config or config_from_environment(),
-                  master_key=world.master_key() if master_key is None else master_key, entropy=entropy)
+    return Engine(
+        config or config_from_environment(),
+        master_key=world.master_key() if master_key is None else master_key,
+        entropy=entropy,
+    )
 
 
 @contextmanager
@@ -51,8 +55,9 @@ def open_engine(config: StoreConfig | None = None) -> Iterator[Engine]:
         opened.close()
 
 
-def new_projector(engine: Engine, models: list[ReadModel] | None = None, page: int = PAGE,
-              clock: Clock = world.now) -> Projector:
+def new_projector(
+    engine: Engine, models: list[ReadModel] | None = None, page: int = PAGE, clock: Clock = world.now
+) -> Projector:
     """The read models' runner (all of them unless ``models`` names some)."""
     return Projector(engine, models, page=page, clock=clock)
 
@@ -62,11 +67,13 @@ def new_reader(engine: Engine, models: list[ReadModel] | None = None) -> Reader:
     return Reader(new_projector(engine, models))
 
 
-def new_connectors(engine: Engine, clock: Clock = world.now, treasury: PaymentGateway | None = None,
-               actor: str = "connector") -> ConnectorRegistry:
+def new_connectors(
+    engine: Engine, clock: Clock = world.now, treasury: PaymentGateway | None = None, actor: str = "connector"
+) -> ConnectorRegistry:
     """The connectors a worker runs due jobs with: SMS and e-mail through the engine's
     notification outbox, and the state-fee check against the treasury (unconfigured: every
     check fails with a clear incident until a gateway is set)."""
+
     def contact(number: str) -> dict[str, str] | None:
         return engine.read_applicant(number, actor=actor, role="connector", purpose="notification", at=clock())
 
@@ -96,15 +103,16 @@ def new_services(engine: Engine | None = None, clock: Clock = world.now, tokens:
     served.share_commits()
     runner = new_projector(served)
     signed = tokens if tokens is not None else new_tokens(served, clock)
-    return Services(engine=served, projector=runner, reader=Reader(runner), tokens=signed,
-                    clock=clock)
+    return Services(engine=served, projector=runner, reader=Reader(runner), tokens=signed, clock=clock)
 
 
 def shipped_processes() -> tuple[list[SourceFile], list[Service]]:
     """The models and catalog shipped in the ``processes`` package (the demo and the bench deploy them)."""
     folder = files("processes")
-    sources = [SourceFile(entry.name, entry.read_text(encoding="utf-8"))
-               for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-               if entry.name.endswith((".bpmn", ".dmn"))]
+    sources = [
+        SourceFile(entry.name, entry.read_text(encoding="utf-8"))
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith((".bpmn", ".dmn"))
+    ]
     catalog = parse_catalog(folder.joinpath("catalog.toml").read_text(encoding="utf-8"))
     return sources, catalog

@@ -36,19 +36,37 @@ class AppointmentsModel:
         if isinstance(event, Directory.OfficesRegistered):
             for office in event.offices:
                 config = json.dumps(Office.from_dict(office).to_dict(), ensure_ascii=False, sort_keys=True)
-                db.execute("INSERT INTO rm_reception_offices VALUES (?, ?) ON CONFLICT (code) DO UPDATE "
-                           "SET config = excluded.config", (office["code"], config))
+                db.execute(
+                    "INSERT INTO rm_reception_offices VALUES (?, ?) ON CONFLICT (code) DO UPDATE "
+                    "SET config = excluded.config",
+                    (office["code"], config),
+                )
         elif isinstance(event, Directory.CatalogPublished):
             for service in event.services:
                 config = json.dumps(service, ensure_ascii=False, sort_keys=True)
-                db.execute("INSERT INTO rm_reception_services VALUES (?, ?) ON CONFLICT (code) DO UPDATE "
-                           "SET config = excluded.config", (service["code"], config))
+                db.execute(
+                    "INSERT INTO rm_reception_services VALUES (?, ?) ON CONFLICT (code) DO UPDATE "
+                    "SET config = excluded.config",
+                    (service["code"], config),
+                )
         elif isinstance(event, OfficeDay.AppointmentBooked):
             a = event.appointment
-            db.execute("INSERT INTO rm_appointments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (a["code"], a["office"], a["start"][:10], a["window"], a["service"], a["start"], a["end"],
-                        a["channel"], a["status"], event.timestamp.astimezone(UTC).isoformat(),
-                        a.get("rescheduled_from")))
+            db.execute(
+                "INSERT INTO rm_appointments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    a["code"],
+                    a["office"],
+                    a["start"][:10],
+                    a["window"],
+                    a["service"],
+                    a["start"],
+                    a["end"],
+                    a["channel"],
+                    a["status"],
+                    event.timestamp.astimezone(UTC).isoformat(),
+                    a.get("rescheduled_from"),
+                ),
+            )
         elif isinstance(event, OfficeDay.AppointmentCancelled):
             db.execute("UPDATE rm_appointments SET status = 'cancelled' WHERE code = ?", (event.code,))
         elif isinstance(event, OfficeDay.TicketIssued) and event.ticket.get("appointment"):

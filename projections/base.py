@@ -51,27 +51,35 @@ class Db:
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         names = ", ".join(columns)
         if self.dialect != "postgres":
-            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})",
-                             (tuple(row) for row in rows))
+            self.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})",
+                (tuple(row) for row in rows),
+            )
             return
         batch = _records(columns, rows)
         if batch:
-            self.execute(f"INSERT INTO {table} ({names}) SELECT {names} "
-                         f"FROM json_populate_recordset(NULL::{table}, ?)", (batch,))
+            self.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, ?)", (batch,)
+            )
 
-    def update(self, table: str, keys: Sequence[str], columns: Sequence[str],
-               rows: Iterable[Sequence[Any]]) -> None:
+    def update(self, table: str, keys: Sequence[str], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Each row: the new values of ``columns``, then the values of ``keys`` that find it
         (one row per key: which of two would win is not defined on PostgreSQL)."""
         if self.dialect != "postgres":
-            self.executemany(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} "
-                             f"WHERE {' AND '.join(f'{k} = ?' for k in keys)}", (tuple(row) for row in rows))
+            self.executemany(
+                f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} "
+                f"WHERE {' AND '.join(f'{k} = ?' for k in keys)}",
+                (tuple(row) for row in rows),
+            )
             return
         batch = _records([*columns, *keys], rows)
         if batch:
-            self.execute(f"UPDATE {table} AS t SET {', '.join(f'{c} = v.{c}' for c in columns)} "
-                         f"FROM json_populate_recordset(NULL::{table}, ?) AS v "
-                         f"WHERE {' AND '.join(f't.{k} = v.{k}' for k in keys)}", (batch,))
+            self.execute(
+                f"UPDATE {table} AS t SET {', '.join(f'{c} = v.{c}' for c in columns)} "
+                f"FROM json_populate_recordset(NULL::{table}, ?) AS v "
+                f"WHERE {' AND '.join(f't.{k} = v.{k}' for k in keys)}",
+                (batch,),
+            )
 
     def delete(self, table: str, key: str, values: Iterable[Any]) -> None:
         keys = list(values)
@@ -93,7 +101,7 @@ class Db:
             return self.rows(f"{sql} WHERE {column} = ANY(?)", (wanted,))
         found: list[dict[str, Any]] = []
         for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start:start + IN_CHUNK]
+            chunk = wanted[start : start + IN_CHUNK]
             found += self.rows(f"{sql} WHERE {column} IN ({', '.join('?' for _ in chunk)})", chunk)
         return found
 
@@ -160,8 +168,7 @@ class ReadModel(Protocol):
         """CREATE TABLE IF NOT EXISTS statements (and indexes)."""
         ...
 
-    def table_names(self) -> list[str]:
-        ...
+    def table_names(self) -> list[str]: ...
 
     def apply(self, db: Db, event: Any) -> None:
         """Change the rows for one event of the log (cases, and the directory's reference data)."""
@@ -175,8 +182,7 @@ class PageModel(ReadModel, Protocol):
     what makes a rebuild fast: a page's rows read in one query and written in one batch,
     instead of a round trip per event."""
 
-    def apply_page(self, db: Db, events: Sequence[Any]) -> None:
-        ...
+    def apply_page(self, db: Db, events: Sequence[Any]) -> None: ...
 
 
 def apply_events(model: ReadModel, db: Db, events: Sequence[Any]) -> None:

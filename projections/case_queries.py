@@ -38,11 +38,22 @@ class CaseRow:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CaseRow:
-        return cls(number=row["number"], service_code=row["service"], office_code=row["office"],
-                   district=row["district"], channel=row["channel"], status=row["status"], outcome=row["outcome"],
-                   stage=row["stage"], stages=_stages(row["stages"]), opened_at=row["opened_at"],
-                   closed_at=row["closed_at"], deadline=row["deadline"], next_action=row["next_action"],
-                   version=row["version"])
+        return cls(
+            number=row["number"],
+            service_code=row["service"],
+            office_code=row["office"],
+            district=row["district"],
+            channel=row["channel"],
+            status=row["status"],
+            outcome=row["outcome"],
+            stage=row["stage"],
+            stages=_stages(row["stages"]),
+            opened_at=row["opened_at"],
+            closed_at=row["closed_at"],
+            deadline=row["deadline"],
+            next_action=row["next_action"],
+            version=row["version"],
+        )
 
 
 @dataclass
@@ -60,9 +71,18 @@ class TaskRow:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> TaskRow:
-        return cls(task_id=row["task_id"], case_number=row["case_number"], office=row["office"],
-                   element=row["element"], name=row["name"], role=row["role"], state=row["state"],
-                   holder=row["holder"], opened_at=row["opened_at"], due_day=row["due_day"])
+        return cls(
+            task_id=row["task_id"],
+            case_number=row["case_number"],
+            office=row["office"],
+            element=row["element"],
+            name=row["name"],
+            role=row["role"],
+            state=row["state"],
+            holder=row["holder"],
+            opened_at=row["opened_at"],
+            due_day=row["due_day"],
+        )
 
 
 @dataclass
@@ -91,8 +111,14 @@ def case(reader: Reader, number: str) -> CaseRow | None:
 
 
 @checked(office=Maybe(CODE), status=Maybe(CODE))
-def cases(reader: Reader, office: str | None = None, status: str | None = None, *, first: int = 20,
-          after: Sequence[Any] | None = None) -> Page[CaseRow]:
+def cases(
+    reader: Reader,
+    office: str | None = None,
+    status: str | None = None,
+    *,
+    first: int = 20,
+    after: Sequence[Any] | None = None,
+) -> Page[CaseRow]:
     """Cases newest first, of one office and in one status if named."""
     sql, params = "SELECT * FROM rm_cases WHERE 1 = 1", []
     if office:
@@ -110,8 +136,15 @@ def task(reader: Reader, task_id: str) -> TaskRow | None:
 
 
 @checked(office=CODE, role=Maybe(CODE), state=Maybe(CODE))
-def work_list(reader: Reader, office: str, role: str | None = None, state: str | None = None, *, first: int = 100,
-              after: Sequence[Any] | None = None) -> Page[TaskRow]:
+def work_list(
+    reader: Reader,
+    office: str,
+    role: str | None = None,
+    state: str | None = None,
+    *,
+    first: int = 100,
+    after: Sequence[Any] | None = None,
+) -> Page[TaskRow]:
     """An office's open and claimed tasks, oldest first, for one role and in one state if named."""
     sql, params = "SELECT * FROM rm_tasks WHERE office = ?", [office]
     if role:
@@ -128,8 +161,9 @@ def tasks_of_cases(reader: Reader, numbers: Sequence[str]) -> dict[str, list[Tas
     found: dict[str, list[TaskRow]] = {number: [] for number in numbers}
     if numbers:
         marks = ", ".join("?" for _ in numbers)
-        for row in reader.rows(f"SELECT * FROM rm_tasks WHERE case_number IN ({marks}) "
-                               "ORDER BY opened_at, task_id", tuple(numbers)):
+        for row in reader.rows(
+            f"SELECT * FROM rm_tasks WHERE case_number IN ({marks}) ORDER BY opened_at, task_id", tuple(numbers)
+        ):
             found[row["case_number"]].append(TaskRow.from_row(row))
     return found
 
@@ -137,16 +171,27 @@ def tasks_of_cases(reader: Reader, numbers: Sequence[str]) -> dict[str, list[Tas
 def case_status(reader: Reader, number: str) -> CaseStatus | None:
     """The citizen's view of a case, the service and office by name. Whoever asks has shown
     the case's PIN first (api.tracking)."""
-    found = reader.rows("SELECT c.*, s.title AS service_title, o.name AS office_name FROM rm_cases c "
-                        "LEFT JOIN rm_services s ON s.code = c.service LEFT JOIN rm_offices o ON o.code = c.office "
-                        "WHERE c.number = ?", (number,))
+    found = reader.rows(
+        "SELECT c.*, s.title AS service_title, o.name AS office_name FROM rm_cases c "
+        "LEFT JOIN rm_services s ON s.code = c.service LEFT JOIN rm_offices o ON o.code = c.office "
+        "WHERE c.number = ?",
+        (number,),
+    )
     if not found:
         return None
     row = found[0]
-    return CaseStatus(number=row["number"], service=row["service_title"] or row["service"],
-                      office=row["office_name"] or row["office"], status=row["status"], outcome=row["outcome"],
-                      stage=row["stage"], stages=_stages(row["stages"]), opened_at=row["opened_at"],
-                      expected_completion=row["deadline"], next_action=row["next_action"])
+    return CaseStatus(
+        number=row["number"],
+        service=row["service_title"] or row["service"],
+        office=row["office_name"] or row["office"],
+        status=row["status"],
+        outcome=row["outcome"],
+        stage=row["stage"],
+        stages=_stages(row["stages"]),
+        opened_at=row["opened_at"],
+        expected_completion=row["deadline"],
+        next_action=row["next_action"],
+    )
 
 
 def _stages(text: str) -> list[Stage]:

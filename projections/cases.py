@@ -17,11 +17,38 @@ from engine.working_days import add_working_days
 from projections.base import Db
 
 HANDOUT_HINTS = ("handout", "выдач")
-CASE_COLUMNS = ("number", "case_id", "service", "office", "district", "channel", "status", "outcome", "stage",
-                "stages", "opened_at", "opened_day", "closed_at", "closed_day", "deadline", "next_action",
-                "open_tasks", "version")
-TASK_COLUMNS = ("task_id", "case_number", "office", "role", "element", "name", "state", "holder", "opened_at",
-                "due_day")
+CASE_COLUMNS = (
+    "number",
+    "case_id",
+    "service",
+    "office",
+    "district",
+    "channel",
+    "status",
+    "outcome",
+    "stage",
+    "stages",
+    "opened_at",
+    "opened_day",
+    "closed_at",
+    "closed_day",
+    "deadline",
+    "next_action",
+    "open_tasks",
+    "version",
+)
+TASK_COLUMNS = (
+    "task_id",
+    "case_number",
+    "office",
+    "role",
+    "element",
+    "name",
+    "state",
+    "holder",
+    "opened_at",
+    "due_day",
+)
 
 
 class CasesModel:
@@ -72,19 +99,31 @@ class CasesModel:
             self._lookups, self._lookups_in = {}, db
         if isinstance(event, Directory.CatalogPublished):
             for s in event.services:
-                db.execute("INSERT INTO rm_services VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE "
-                           "SET title = excluded.title, agency = excluded.agency, level = excluded.level, "
-                           "term_days = excluded.term_days, process = excluded.process, "
-                           "documents = excluded.documents, fee = excluded.fee, popularity = excluded.popularity",
-                           (s["code"], s["title"], s["agency"], s["level"], s["term_days"], s["process"],
-                            _json(s["documents"]), s["fee"], s.get("popularity", 1)))
+                db.execute(
+                    "INSERT INTO rm_services VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE "
+                    "SET title = excluded.title, agency = excluded.agency, level = excluded.level, "
+                    "term_days = excluded.term_days, process = excluded.process, "
+                    "documents = excluded.documents, fee = excluded.fee, popularity = excluded.popularity",
+                    (
+                        s["code"],
+                        s["title"],
+                        s["agency"],
+                        s["level"],
+                        s["term_days"],
+                        s["process"],
+                        _json(s["documents"]),
+                        s["fee"],
+                        s.get("popularity", 1),
+                    ),
+                )
         elif isinstance(event, Directory.OfficesRegistered):
             for o in event.offices:
-                db.execute("INSERT INTO rm_offices VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
-                           "name = excluded.name, kind = excluded.kind, district = excluded.district, "
-                           "timezone = excluded.timezone, parent = excluded.parent, windows = excluded.windows",
-                           (o["code"], o["name"], o["kind"], o["district"], o["timezone"], o.get("parent"),
-                            o["windows"]))
+                db.execute(
+                    "INSERT INTO rm_offices VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+                    "name = excluded.name, kind = excluded.kind, district = excluded.district, "
+                    "timezone = excluded.timezone, parent = excluded.parent, windows = excluded.windows",
+                    (o["code"], o["name"], o["kind"], o["district"], o["timezone"], o.get("parent"), o["windows"]),
+                )
         elif isinstance(event, Case.Opened):
             self._opened(db, event)
         elif isinstance(event, Case.Event):
@@ -100,11 +139,29 @@ class CasesModel:
         tasks = _open_tasks([], event)
         status, outcome = status_after(OPEN, None, event)  # a process may end at its start
         closed_at, closed_day = (None, None) if status == OPEN else (_utc(event.timestamp), local_day.isoformat())
-        db.execute("INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (event.number, str(event.originator_id), event.service, event.office,
-                    office[0]["district"] if office else "", event.channel, status, outcome, event.effects["stage"],
-                    _json(stages), _utc(event.timestamp), local_day.isoformat(), closed_at, closed_day,
-                    deadline, _next_action(tasks, event.effects, status), _json(tasks), 1))
+        db.execute(
+            "INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.number,
+                str(event.originator_id),
+                event.service,
+                event.office,
+                office[0]["district"] if office else "",
+                event.channel,
+                status,
+                outcome,
+                event.effects["stage"],
+                _json(stages),
+                _utc(event.timestamp),
+                local_day.isoformat(),
+                closed_at,
+                closed_day,
+                deadline,
+                _next_action(tasks, event.effects, status),
+                _json(tasks),
+                1,
+            ),
+        )
         self._tasks(db, event, event.number, event.office, deadline)
 
     def _lookup(self, db: Db, sql: str, code: str) -> list[dict[str, Any]]:
@@ -114,10 +171,12 @@ class CasesModel:
         return self._lookups[key]
 
     def _changed(self, db: Db, event: Case.Event) -> None:
-        found = db.rows("SELECT c.number, c.office, c.service, c.deadline, c.stages, c.status, c.outcome, "
-                        "c.open_tasks, o.timezone FROM rm_cases c "
-                        "LEFT JOIN rm_offices o ON o.code = c.office WHERE c.case_id = ?",
-                        (str(event.originator_id),))
+        found = db.rows(
+            "SELECT c.number, c.office, c.service, c.deadline, c.stages, c.status, c.outcome, "
+            "c.open_tasks, o.timezone FROM rm_cases c "
+            "LEFT JOIN rm_offices o ON o.code = c.office WHERE c.case_id = ?",
+            (str(event.originator_id),),
+        )
         if not found:
             return
         row = found[0]
@@ -128,23 +187,51 @@ class CasesModel:
         closed_day = event.timestamp.astimezone(zone).date().isoformat() if closed_at else None
         stages = _stages(json.loads(row["stages"]), event)
         tasks = _open_tasks(json.loads(row["open_tasks"]), event)
-        db.execute("UPDATE rm_cases SET status = ?, outcome = ?, stage = ?, stages = ?, "
-                   "closed_at = COALESCE(?, closed_at), closed_day = COALESCE(?, closed_day), "
-                   "next_action = ?, open_tasks = ?, version = ? WHERE case_id = ?",
-                   (status, outcome, effects.get("stage"), _json(stages), closed_at, closed_day,
-                    _next_action(tasks, effects, status), _json(tasks), event.originator_version,
-                    str(event.originator_id)))
+        db.execute(
+            "UPDATE rm_cases SET status = ?, outcome = ?, stage = ?, stages = ?, "
+            "closed_at = COALESCE(?, closed_at), closed_day = COALESCE(?, closed_day), "
+            "next_action = ?, open_tasks = ?, version = ? WHERE case_id = ?",
+            (
+                status,
+                outcome,
+                effects.get("stage"),
+                _json(stages),
+                closed_at,
+                closed_day,
+                _next_action(tasks, effects, status),
+                _json(tasks),
+                event.originator_version,
+                str(event.originator_id),
+            ),
+        )
         self._tasks(db, event, row["number"], row["office"], row["deadline"])
         day = event.timestamp.astimezone(zone).date().isoformat()
         if "rating" in effects:
             scores = effects["rating"]
-            db.execute("INSERT INTO rm_ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (row["number"], row["office"], row["service"], day, scores["waiting_time"], scores["staff"],
-                        scores["premises"], scores["information"]))
+            db.execute(
+                "INSERT INTO rm_ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row["number"],
+                    row["office"],
+                    row["service"],
+                    day,
+                    scores["waiting_time"],
+                    scores["staff"],
+                    scores["premises"],
+                    scores["information"],
+                ),
+            )
         if "complaint" in effects:
-            db.execute("INSERT INTO rm_complaints VALUES (?, ?, ?, ?, ?)",
-                       (f"{event.originator_id}:{event.originator_version}", row["number"], row["office"],
-                        effects["complaint"]["topic"], day))
+            db.execute(
+                "INSERT INTO rm_complaints VALUES (?, ?, ?, ?, ?)",
+                (
+                    f"{event.originator_id}:{event.originator_version}",
+                    row["number"],
+                    row["office"],
+                    effects["complaint"]["topic"],
+                    day,
+                ),
+            )
 
     def apply_page(self, db: Db, events: Sequence[Any]) -> None:
         """The same rows as ``apply`` event by event, with a few statements per page instead
@@ -161,14 +248,26 @@ class CasesModel:
 
     def _tasks(self, db: Db, event: Case.Event, number: str, office: str, due_day: str | None) -> None:
         for claim in event.effects.get("claims", []):
-            db.execute("UPDATE rm_tasks SET state = ?, holder = ? WHERE task_id = ?",
-                       ("claimed" if claim["holder"] else "open", claim["holder"], claim["task"]))
+            db.execute(
+                "UPDATE rm_tasks SET state = ?, holder = ? WHERE task_id = ?",
+                ("claimed" if claim["holder"] else "open", claim["holder"], claim["task"]),
+            )
         for task in event.effects.get("tasks_closed", []):
             db.execute("DELETE FROM rm_tasks WHERE task_id = ?", (task["task"],))
         for task in event.effects.get("tasks_opened", []):
-            db.execute("INSERT INTO rm_tasks VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?)",
-                       (task["task"], number, office, task.get("role"), task["element"], task["name"],
-                        _utc(event.timestamp), task.get("due") or due_day))
+            db.execute(
+                "INSERT INTO rm_tasks VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?)",
+                (
+                    task["task"],
+                    number,
+                    office,
+                    task.get("role"),
+                    task["element"],
+                    task["name"],
+                    _utc(event.timestamp),
+                    task.get("due") or due_day,
+                ),
+            )
 
 
 def _stages(stages: list[dict[str, str]], event: Case.Event) -> list[dict[str, str]]:
@@ -180,8 +279,9 @@ def _stages(stages: list[dict[str, str]], event: Case.Event) -> list[dict[str, s
 
 def _open_tasks(tasks: list[dict[str, str]], event: Case.Event) -> list[dict[str, str]]:
     closed = {t["task"] for t in event.effects.get("tasks_closed", [])}
-    opened = [{"task": t["task"], "element": t["element"], "name": t["name"]}
-              for t in event.effects.get("tasks_opened", [])]
+    opened = [
+        {"task": t["task"], "element": t["element"], "name": t["name"]} for t in event.effects.get("tasks_opened", [])
+    ]
     return [t for t in tasks if t["task"] not in closed] + opened
 
 
@@ -243,14 +343,21 @@ class _Fold:
         fresh = {case_id for case_id, e in keyed if isinstance(e, Case.Opened)}
         # A case opened in this stretch has no stored row (its Opened comes first in the log).
         stored = {case_id for case_id, _ in keyed} - fresh
-        for row in self.db.rows_in("SELECT c.*, o.timezone FROM rm_cases c LEFT JOIN rm_offices o "
-                                   "ON o.code = c.office", "c.case_id", stored):
+        for row in self.db.rows_in(
+            "SELECT c.*, o.timezone FROM rm_cases c LEFT JOIN rm_offices o ON o.code = c.office", "c.case_id", stored
+        ):
             row["stages"], row["open_tasks"] = json.loads(row["stages"]), json.loads(row["open_tasks"])
             self.cases[row["case_id"]] = row
-        self.offices = {row["code"]: row for row in self.db.rows_in(
-            "SELECT code, district, timezone FROM rm_offices", "code", {e.office for e in opened})}
-        self.services = {row["code"]: row for row in self.db.rows_in(
-            "SELECT code, term_days FROM rm_services", "code", {e.service for e in opened})}
+        self.offices = {
+            row["code"]: row
+            for row in self.db.rows_in(
+                "SELECT code, district, timezone FROM rm_offices", "code", {e.office for e in opened}
+            )
+        }
+        self.services = {
+            row["code"]: row
+            for row in self.db.rows_in("SELECT code, term_days FROM rm_services", "code", {e.service for e in opened})
+        }
 
     def _opened(self, case_id: str, event: Case.Opened) -> None:
         office = self.offices.get(event.office)
@@ -262,12 +369,27 @@ class _Fold:
         status, outcome = status_after(OPEN, None, event)  # a process may end at its start
         closed_at, closed_day = (None, None) if status == OPEN else (_utc(event.timestamp), local_day.isoformat())
         self.cases[case_id] = {
-            "number": event.number, "case_id": case_id, "service": event.service, "office": event.office,
-            "district": office["district"] if office else "", "channel": event.channel, "status": status,
-            "outcome": outcome, "stage": event.effects["stage"], "stages": _stages([], event),
-            "opened_at": _utc(event.timestamp), "opened_day": local_day.isoformat(), "closed_at": closed_at,
-            "closed_day": closed_day, "deadline": deadline, "next_action": None, "open_tasks": tasks, "version": 1,
-            "timezone": office["timezone"] if office else None, "effects": event.effects}
+            "number": event.number,
+            "case_id": case_id,
+            "service": event.service,
+            "office": event.office,
+            "district": office["district"] if office else "",
+            "channel": event.channel,
+            "status": status,
+            "outcome": outcome,
+            "stage": event.effects["stage"],
+            "stages": _stages([], event),
+            "opened_at": _utc(event.timestamp),
+            "opened_day": local_day.isoformat(),
+            "closed_at": closed_at,
+            "closed_day": closed_day,
+            "deadline": deadline,
+            "next_action": None,
+            "open_tasks": tasks,
+            "version": 1,
+            "timezone": office["timezone"] if office else None,
+            "effects": event.effects,
+        }
         self.new.add(case_id)
         self._tasks(event, event.number, event.office, deadline)
 
@@ -290,7 +412,11 @@ class _Fold:
         # What the citizen does next depends only on the last event's effects and what they
         # left: it is worked out once, when the row is written (``_write``).
         row["status"], row["stage"], row["version"], row["effects"] = (
-            status, effects.get("stage"), event.originator_version, effects)
+            status,
+            effects.get("stage"),
+            event.originator_version,
+            effects,
+        )
         row["outcome"] = outcome
         row["stages"] = _stages(row["stages"], event)
         if effects.get("tasks_closed") or effects.get("tasks_opened"):  # most events leave the list as it is
@@ -300,11 +426,28 @@ class _Fold:
             day = self._day(row, event)
         if "rating" in effects:
             scores = effects["rating"]
-            self.ratings.append((row["number"], row["office"], row["service"], day, scores["waiting_time"],
-                                 scores["staff"], scores["premises"], scores["information"]))
+            self.ratings.append(
+                (
+                    row["number"],
+                    row["office"],
+                    row["service"],
+                    day,
+                    scores["waiting_time"],
+                    scores["staff"],
+                    scores["premises"],
+                    scores["information"],
+                )
+            )
         if "complaint" in effects:
-            self.complaints.append((f"{event.originator_id}:{event.originator_version}", row["number"],
-                                    row["office"], effects["complaint"]["topic"], day))
+            self.complaints.append(
+                (
+                    f"{event.originator_id}:{event.originator_version}",
+                    row["number"],
+                    row["office"],
+                    effects["complaint"]["topic"],
+                    day,
+                )
+            )
 
     @staticmethod
     def _day(row: dict[str, Any], event: Case.Event) -> str:
@@ -325,8 +468,18 @@ class _Fold:
             self.task_claims.pop(task["task"], None)
             self.tasks_closed.add(task["task"])
         for task in event.effects.get("tasks_opened", []):
-            row = [task["task"], number, office, task.get("role"), task["element"], task["name"], "open", None,
-                   _utc(event.timestamp), task.get("due") or due_day]
+            row = [
+                task["task"],
+                number,
+                office,
+                task.get("role"),
+                task["element"],
+                task["name"],
+                "open",
+                None,
+                _utc(event.timestamp),
+                task.get("due") or due_day,
+            ]
             # A claim made before the task was stored changed no row: the task opens unclaimed.
             self.task_claims.pop(task["task"], None)
             if task["task"] in self.task_rows:
@@ -339,20 +492,46 @@ class _Fold:
         for row in self.cases.values():
             if "effects" in row:  # a stored row no event of this stretch changed has none: not written
                 row["next_action"] = _next_action(row["open_tasks"], row["effects"], row["status"])
-        db.insert("rm_cases", CASE_COLUMNS,  # in the log's order, as ``apply`` inserts them
-                  [_case_values(row) for case_id, row in self.cases.items() if case_id in self.new])
-        db.update("rm_cases", ["number"], ["status", "outcome", "stage", "stages", "closed_at", "closed_day",
-                                           "next_action", "open_tasks", "version"],
-                  [(row["status"], row["outcome"], row["stage"], _json(row["stages"]), row["closed_at"],
-                    row["closed_day"], row["next_action"], _json(row["open_tasks"]), row["version"], row["number"])
-                   for case_id, row in self.cases.items() if case_id not in self.new and "effects" in row])
+        db.insert(
+            "rm_cases",
+            CASE_COLUMNS,  # in the log's order, as ``apply`` inserts them
+            [_case_values(row) for case_id, row in self.cases.items() if case_id in self.new],
+        )
+        db.update(
+            "rm_cases",
+            ["number"],
+            ["status", "outcome", "stage", "stages", "closed_at", "closed_day", "next_action", "open_tasks", "version"],
+            [
+                (
+                    row["status"],
+                    row["outcome"],
+                    row["stage"],
+                    _json(row["stages"]),
+                    row["closed_at"],
+                    row["closed_day"],
+                    row["next_action"],
+                    _json(row["open_tasks"]),
+                    row["version"],
+                    row["number"],
+                )
+                for case_id, row in self.cases.items()
+                if case_id not in self.new and "effects" in row
+            ],
+        )
         # A task closed and opened again in one stretch: its stored row goes before the new one comes.
         db.delete("rm_tasks", "task_id", sorted(self.tasks_closed))
         db.insert("rm_tasks", TASK_COLUMNS, [*self.task_rows.values(), *self.task_clashes])
-        db.update("rm_tasks", ["task_id"], ["state", "holder"],
-                  [(state, holder, task) for task, (state, holder) in self.task_claims.items()])
-        db.insert("rm_ratings", ("case_number", "office", "service", "rated_day", "waiting_time", "staff",
-                                 "premises", "information"), self.ratings)
+        db.update(
+            "rm_tasks",
+            ["task_id"],
+            ["state", "holder"],
+            [(state, holder, task) for task, (state, holder) in self.task_claims.items()],
+        )
+        db.insert(
+            "rm_ratings",
+            ("case_number", "office", "service", "rated_day", "waiting_time", "staff", "premises", "information"),
+            self.ratings,
+        )
         db.insert("rm_complaints", ("complaint", "case_number", "office", "topic", "filed_day"), self.complaints)
 
 

@@ -22,9 +22,16 @@ class ServiceRow:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ServiceRow:
-        return cls(code=row["code"], title=row["title"], agency=row["agency"], level=row["level"],
-                   term_days=row["term_days"], documents=list(json.loads(row["documents"])), fee=row["fee"],
-                   process=row["process"])
+        return cls(
+            code=row["code"],
+            title=row["title"],
+            agency=row["agency"],
+            level=row["level"],
+            term_days=row["term_days"],
+            documents=list(json.loads(row["documents"])),
+            fee=row["fee"],
+            process=row["process"],
+        )
 
 
 @dataclass
@@ -39,8 +46,15 @@ class OfficeRow:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OfficeRow:
-        return cls(code=row["code"], name=row["name"], kind=row["kind"], district=row["district"],
-                   windows=row["windows"], timezone=row["timezone"], parent=row["parent"])
+        return cls(
+            code=row["code"],
+            name=row["name"],
+            kind=row["kind"],
+            district=row["district"],
+            windows=row["windows"],
+            timezone=row["timezone"],
+            parent=row["parent"],
+        )
 
 
 def services(reader: Reader) -> list[ServiceRow]:

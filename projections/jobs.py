@@ -35,10 +35,20 @@ class JobRow:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> JobRow:
         state = "incident" if row["incident_at"] else "retrying" if row["failures"] else "due"
-        return cls(case_number=row["case_number"], task_id=row["task"], office=row["office"],
-                   element=row["element"], connector=row["connector"], input=json.loads(row["input"]),
-                   state=state, failures=int(row["failures"]), error=row["error"], opened_at=row["opened_at"],
-                   due=row["due"], incident_at=row["incident_at"])
+        return cls(
+            case_number=row["case_number"],
+            task_id=row["task"],
+            office=row["office"],
+            element=row["element"],
+            connector=row["connector"],
+            input=json.loads(row["input"]),
+            state=state,
+            failures=int(row["failures"]),
+            error=row["error"],
+            opened_at=row["opened_at"],
+            due=row["due"],
+            incident_at=row["incident_at"],
+        )
 
 
 class JobsModel:
@@ -73,36 +83,78 @@ class JobsModel:
         if opened:
             case = db.rows("SELECT number, office FROM rm_job_cases WHERE case_id = ?", (case_id,))[0]
             for job in opened:
-                db.execute("INSERT INTO rm_jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL)",
-                           (job["task"], case["number"], case["office"], job["element"], job["connector"],
-                            json.dumps(job["input"], ensure_ascii=False, sort_keys=True), at, at))
+                db.execute(
+                    "INSERT INTO rm_jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL)",
+                    (
+                        job["task"],
+                        case["number"],
+                        case["office"],
+                        job["element"],
+                        job["connector"],
+                        json.dumps(job["input"], ensure_ascii=False, sort_keys=True),
+                        at,
+                        at,
+                    ),
+                )
         failed = effects.get("job_failed")
         if failed:
-            due = (datetime.fromisoformat(failed["retry_at"]).astimezone(UTC).isoformat()
-                   if failed["retry_at"] else at)
-            db.execute("UPDATE rm_jobs SET failures = ?, error = ?, due = ?, incident_at = ? WHERE task = ?",
-                       (failed["failure"], failed["error"], due, at if failed["incident"] else None,
-                        failed["task"]))
+            due = datetime.fromisoformat(failed["retry_at"]).astimezone(UTC).isoformat() if failed["retry_at"] else at
+            db.execute(
+                "UPDATE rm_jobs SET failures = ?, error = ?, due = ?, incident_at = ? WHERE task = ?",
+                (failed["failure"], failed["error"], due, at if failed["incident"] else None, failed["task"]),
+            )
         retried = effects.get("job_retried")
         if retried:
-            db.execute("UPDATE rm_jobs SET failures = 0, due = ?, incident_at = NULL WHERE task = ?",
-                       (at, retried["task"]))
+            db.execute(
+                "UPDATE rm_jobs SET failures = 0, due = ?, incident_at = NULL WHERE task = ?", (at, retried["task"])
+            )
 
     def apply_page(self, db: Db, events: Sequence[Any]) -> None:
         """The rows ``apply`` leaves event by event, in a few statements for the page: the
         stored rows it can touch read first, then folded in memory (base.TableFold)."""
         # Most events touch no job: they are passed over here rather than in each step below.
-        case_events = [e for e in events if isinstance(e, Case.Event) and (
-            isinstance(e, Case.Opened) or e.effects.get("jobs_opened") or e.effects.get("jobs_closed")
-            or e.effects.get("job_failed") or e.effects.get("job_retried"))]
+        case_events = [
+            e
+            for e in events
+            if isinstance(e, Case.Event)
+            and (
+                isinstance(e, Case.Opened)
+                or e.effects.get("jobs_opened")
+                or e.effects.get("jobs_closed")
+                or e.effects.get("job_failed")
+                or e.effects.get("job_retried")
+            )
+        ]
         cases = TableFold("rm_job_cases", "case_id", ("case_id", "number", "office"))
         cases.read(db, "case_id", {str(e.originator_id) for e in case_events if e.effects.get("jobs_opened")})
-        jobs = TableFold("rm_jobs", "task", ("task", "case_number", "office", "element", "connector", "input",
-                                             "opened_at", "due", "failures", "error", "incident_at"))
-        jobs.read(db, "task", {j["task"] for e in case_events for kind in ("jobs_closed", "jobs_opened")
-                               for j in e.effects.get(kind, [])}
-                  | {e.effects[kind]["task"] for e in case_events for kind in ("job_failed", "job_retried")
-                     if e.effects.get(kind)})
+        jobs = TableFold(
+            "rm_jobs",
+            "task",
+            (
+                "task",
+                "case_number",
+                "office",
+                "element",
+                "connector",
+                "input",
+                "opened_at",
+                "due",
+                "failures",
+                "error",
+                "incident_at",
+            ),
+        )
+        jobs.read(
+            db,
+            "task",
+            {j["task"] for e in case_events for kind in ("jobs_closed", "jobs_opened") for j in e.effects.get(kind, [])}
+            | {
+                e.effects[kind]["task"]
+                for e in case_events
+                for kind in ("job_failed", "job_retried")
+                if e.effects.get(kind)
+            },
+        )
         for event in case_events:
             case_id, effects = str(event.originator_id), event.effects
             if isinstance(event, Case.Opened):
@@ -112,16 +164,32 @@ class JobsModel:
                 jobs.rows.pop(job["task"], None)
             for job in effects.get("jobs_opened", []):
                 case = cases.rows[case_id]  # as ``apply``: a case with no row cannot open a job
-                jobs.insert({"task": job["task"], "case_number": case["number"], "office": case["office"],
-                             "element": job["element"], "connector": job["connector"],
-                             "input": json.dumps(job["input"], ensure_ascii=False, sort_keys=True),
-                             "opened_at": at, "due": at, "failures": 0, "error": None, "incident_at": None})
+                jobs.insert(
+                    {
+                        "task": job["task"],
+                        "case_number": case["number"],
+                        "office": case["office"],
+                        "element": job["element"],
+                        "connector": job["connector"],
+                        "input": json.dumps(job["input"], ensure_ascii=False, sort_keys=True),
+                        "opened_at": at,
+                        "due": at,
+                        "failures": 0,
+                        "error": None,
+                        "incident_at": None,
+                    }
+                )
             failed = effects.get("job_failed")
             if failed and failed["task"] in jobs.rows:
-                due = (datetime.fromisoformat(failed["retry_at"]).astimezone(UTC).isoformat()
-                       if failed["retry_at"] else at)
-                jobs.rows[failed["task"]].update(failures=failed["failure"], error=failed["error"], due=due,
-                                                 incident_at=at if failed["incident"] else None)
+                due = (
+                    datetime.fromisoformat(failed["retry_at"]).astimezone(UTC).isoformat() if failed["retry_at"] else at
+                )
+                jobs.rows[failed["task"]].update(
+                    failures=failed["failure"],
+                    error=failed["error"],
+                    due=due,
+                    incident_at=at if failed["incident"] else None,
+                )
             retried = effects.get("job_retried")
             if retried and retried["task"] in jobs.rows:
                 jobs.rows[retried["task"]].update(failures=0, due=at, incident_at=None)
@@ -130,15 +198,23 @@ class JobsModel:
 
 
 def due_jobs(reader: Reader, now: datetime, limit: int = 200) -> list[JobRow]:
-    return [JobRow.from_row(r) for r in reader.rows(
-        "SELECT * FROM rm_jobs WHERE incident_at IS NULL AND due <= ? ORDER BY due, task LIMIT ?",
-        (now.astimezone(UTC).isoformat(), limit))]
+    return [
+        JobRow.from_row(r)
+        for r in reader.rows(
+            "SELECT * FROM rm_jobs WHERE incident_at IS NULL AND due <= ? ORDER BY due, task LIMIT ?",
+            (now.astimezone(UTC).isoformat(), limit),
+        )
+    ]
 
 
 def incidents(reader: Reader, office: str | None = None) -> list[JobRow]:
     where = "incident_at IS NOT NULL" + (" AND office = ?" if office else "")
-    return [JobRow.from_row(r) for r in reader.rows(f"SELECT * FROM rm_jobs WHERE {where} ORDER BY incident_at, task",
-                                              (office,) if office else ())]
+    return [
+        JobRow.from_row(r)
+        for r in reader.rows(
+            f"SELECT * FROM rm_jobs WHERE {where} ORDER BY incident_at, task", (office,) if office else ()
+        )
+    ]
 
 
 def jobs_of_cases(reader: Reader, numbers: Sequence[str]) -> dict[str, list[JobRow]]:
@@ -146,7 +222,8 @@ def jobs_of_cases(reader: Reader, numbers: Sequence[str]) -> dict[str, list[JobR
     found: dict[str, list[JobRow]] = {number: [] for number in numbers}
     if numbers:
         marks = ", ".join("?" for _ in numbers)
-        for row in reader.rows(f"SELECT * FROM rm_jobs WHERE case_number IN ({marks}) ORDER BY opened_at, task",
-                               tuple(numbers)):
+        for row in reader.rows(
+            f"SELECT * FROM rm_jobs WHERE case_number IN ({marks}) ORDER BY opened_at, task", tuple(numbers)
+        ):
             found[row["case_number"]].append(JobRow.from_row(row))
     return found

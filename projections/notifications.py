@@ -24,16 +24,28 @@ class NotificationRow:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> NotificationRow:
-        return cls(key=row["key"], case_number=row["case_number"], channel=row["channel"],
-                   sealed_recipient=json.loads(row["recipient"]), text=row["text"], created_at=row["created_at"],
-                   sent_at=row["sent_at"])
+        return cls(
+            key=row["key"],
+            case_number=row["case_number"],
+            channel=row["channel"],
+            sealed_recipient=json.loads(row["recipient"]),
+            text=row["text"],
+            created_at=row["created_at"],
+            sent_at=row["sent_at"],
+        )
 
 
 OLDEST_FIRST = Keyset(("created_at", "key"), (str, str))
 
 
-def notifications(reader: Reader, channel: str | None = None, pending: bool = True, *, first: int = 20,
-                  after: Sequence[Any] | None = None) -> Page[NotificationRow]:
+def notifications(
+    reader: Reader,
+    channel: str | None = None,
+    pending: bool = True,
+    *,
+    first: int = 20,
+    after: Sequence[Any] | None = None,
+) -> Page[NotificationRow]:
     """Notifications oldest first, of one channel if named, and only those not yet sent if ``pending``."""
     sql, params = "SELECT * FROM okno_notifications WHERE 1 = 1", list[Any]()
     if channel:

@@ -31,9 +31,16 @@ class OutboxRow:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxRow:
-        return cls(case_number=row["case_number"], message=int(row["message"]), office=row["office"],
-                   name=row["name"], payload=json.loads(row["payload"]), sent_at=row["sent_at"],
-                   acknowledged_at=row["acknowledged_at"], reference=row["reference"])
+        return cls(
+            case_number=row["case_number"],
+            message=int(row["message"]),
+            office=row["office"],
+            name=row["name"],
+            payload=json.loads(row["payload"]),
+            sent_at=row["sent_at"],
+            acknowledged_at=row["acknowledged_at"],
+            reference=row["reference"],
+        )
 
 
 OLDEST_FIRST = Keyset(("sent_at", "case_number", "message"), (str, str, int))
@@ -70,15 +77,25 @@ class OutboxModel:
         sent = int(case["sent"])
         for message in event.effects.get("messages_sent", []):
             sent += 1
-            db.execute("INSERT INTO rm_outbox VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
-                       (case["number"], sent, case["office"], message["name"],
-                        json.dumps(message["payload"], ensure_ascii=False, sort_keys=True), at))
+            db.execute(
+                "INSERT INTO rm_outbox VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+                (
+                    case["number"],
+                    sent,
+                    case["office"],
+                    message["name"],
+                    json.dumps(message["payload"], ensure_ascii=False, sort_keys=True),
+                    at,
+                ),
+            )
         if sent != case["sent"]:
             db.execute("UPDATE rm_outbox_cases SET sent = ? WHERE case_id = ?", (sent, case_id))
         acknowledged = event.effects.get("acknowledged")
         if acknowledged:
-            db.execute("UPDATE rm_outbox SET acknowledged_at = ?, reference = ? WHERE case_number = ? "
-                       "AND message = ?", (at, acknowledged["reference"], case["number"], acknowledged["message"]))
+            db.execute(
+                "UPDATE rm_outbox SET acknowledged_at = ?, reference = ? WHERE case_number = ? AND message = ?",
+                (at, acknowledged["reference"], case["number"], acknowledged["message"]),
+            )
 
     def apply_page(self, db: Db, events: Sequence[Any]) -> None:
         """The rows ``apply`` leaves event by event, in a few statements for the page: the
@@ -86,8 +103,12 @@ class OutboxModel:
         written in one batch."""
         # Most events send and acknowledge nothing: they change no row here, and their cases
         # need not be read.
-        keyed = [(str(e.originator_id), e) for e in events if isinstance(e, Case.Event) and (
-            isinstance(e, Case.Opened) or e.effects.get("messages_sent") or e.effects.get("acknowledged"))]
+        keyed = [
+            (str(e.originator_id), e)
+            for e in events
+            if isinstance(e, Case.Event)
+            and (isinstance(e, Case.Opened) or e.effects.get("messages_sent") or e.effects.get("acknowledged"))
+        ]
         fresh = {case_id for case_id, e in keyed if isinstance(e, Case.Opened)}
         stored = {case_id for case_id, _ in keyed} - fresh
         cases: dict[str, dict[str, Any]] = {}  # by case id: number, office, sent (as stored, then as folded)
@@ -105,8 +126,16 @@ class OutboxModel:
             at = event.timestamp.astimezone(UTC).isoformat()
             for message in event.effects.get("messages_sent", []):
                 case["sent"] += 1
-                sent = [case["number"], case["sent"], case["office"], message["name"],
-                        json.dumps(message["payload"], ensure_ascii=False, sort_keys=True), at, None, None]
+                sent = [
+                    case["number"],
+                    case["sent"],
+                    case["office"],
+                    message["name"],
+                    json.dumps(message["payload"], ensure_ascii=False, sort_keys=True),
+                    at,
+                    None,
+                    None,
+                ]
                 key = (case["number"], case["sent"])
                 acknowledged.pop(key, None)  # acknowledged before it was sent: that changed no row
                 if key in messages:
@@ -120,20 +149,46 @@ class OutboxModel:
                     messages[key][6], messages[key][7] = at, ack["reference"]
                 else:
                     acknowledged[key] = (at, ack["reference"])
-        db.insert("rm_outbox_cases", ("case_id", "number", "office", "sent"),
-                  [(case_id, c["number"], c["office"], c["sent"]) for case_id, c in cases.items()
-                   if c["stored_sent"] is None])
-        db.update("rm_outbox_cases", ["case_id"], ["sent"],
-                  [(c["sent"], case_id) for case_id, c in cases.items()
-                   if c["stored_sent"] is not None and c["sent"] != c["stored_sent"]])
-        db.insert("rm_outbox", ("case_number", "message", "office", "name", "payload", "sent_at", "acknowledged_at",
-                                "reference"), [*messages.values(), *clashes])
-        db.update("rm_outbox", ["case_number", "message"], ["acknowledged_at", "reference"],
-                  [(at, reference, number, message) for (number, message), (at, reference) in acknowledged.items()])
+        db.insert(
+            "rm_outbox_cases",
+            ("case_id", "number", "office", "sent"),
+            [
+                (case_id, c["number"], c["office"], c["sent"])
+                for case_id, c in cases.items()
+                if c["stored_sent"] is None
+            ],
+        )
+        db.update(
+            "rm_outbox_cases",
+            ["case_id"],
+            ["sent"],
+            [
+                (c["sent"], case_id)
+                for case_id, c in cases.items()
+                if c["stored_sent"] is not None and c["sent"] != c["stored_sent"]
+            ],
+        )
+        db.insert(
+            "rm_outbox",
+            ("case_number", "message", "office", "name", "payload", "sent_at", "acknowledged_at", "reference"),
+            [*messages.values(), *clashes],
+        )
+        db.update(
+            "rm_outbox",
+            ["case_number", "message"],
+            ["acknowledged_at", "reference"],
+            [(at, reference, number, message) for (number, message), (at, reference) in acknowledged.items()],
+        )
 
 
-def messages(reader: Reader, names: Sequence[str] | None = None, pending: bool = True, *, first: int = 20,
-             after: Sequence[Any] | None = None) -> Page[OutboxRow]:
+def messages(
+    reader: Reader,
+    names: Sequence[str] | None = None,
+    pending: bool = True,
+    *,
+    first: int = 20,
+    after: Sequence[Any] | None = None,
+) -> Page[OutboxRow]:
     """Messages oldest first, of the names given, and only those not yet acknowledged if ``pending``."""
     sql, params = "SELECT * FROM rm_outbox WHERE 1 = 1", list[Any]()
     if names:
@@ -147,12 +202,21 @@ def messages(reader: Reader, names: Sequence[str] | None = None, pending: bool =
 def unacknowledged(reader: Reader, names: Sequence[str]) -> list[OutboxRow]:
     """Every message of the names given that no agency has acknowledged yet, oldest first."""
     marks = ", ".join("?" for _ in names)
-    return [OutboxRow.from_row(r) for r in reader.rows(
-        f"SELECT * FROM rm_outbox WHERE acknowledged_at IS NULL AND name IN ({marks}) "
-        "ORDER BY sent_at, case_number, message", tuple(names))]
+    return [
+        OutboxRow.from_row(r)
+        for r in reader.rows(
+            f"SELECT * FROM rm_outbox WHERE acknowledged_at IS NULL AND name IN ({marks}) "
+            "ORDER BY sent_at, case_number, message",
+            tuple(names),
+        )
+    ]
 
 
 def acknowledged_with(reader: Reader, reference: str) -> list[str]:
     """The cases whose requests an agency acknowledged under ``reference`` (one, unless two agencies reused it)."""
-    return [str(r["case_number"]) for r in reader.rows(
-        "SELECT DISTINCT case_number FROM rm_outbox WHERE reference = ? ORDER BY case_number", (reference,))]
+    return [
+        str(r["case_number"])
+        for r in reader.rows(
+            "SELECT DISTINCT case_number FROM rm_outbox WHERE reference = ? ORDER BY case_number", (reference,)
+        )
+    ]

@@ -37,9 +37,15 @@ def page_size(first: int) -> int:
     return first
 
 
-def keyset_page(rows: Callable[[str, tuple[Any, ...]], list[dict[str, Any]]], sql: str, params: Sequence[Any],
-                keyset: Keyset, first: int, after: Sequence[Any] | None,
-                make: Callable[[dict[str, Any]], R]) -> Page[R]:
+def keyset_page(
+    rows: Callable[[str, tuple[Any, ...]], list[dict[str, Any]]],
+    sql: str,
+    params: Sequence[Any],
+    keyset: Keyset,
+    first: int,
+    after: Sequence[Any] | None,
+    make: Callable[[dict[str, Any]], R],
+) -> Page[R]:
     """Up to ``first`` rows of ``sql`` (a SELECT with a WHERE clause to extend) in the
     keyset's order, after the row whose key is ``after`` (None: from the start)."""
     size = page_size(first)
@@ -58,5 +64,6 @@ def keyset_page(rows: Callable[[str, tuple[Any, ...]], list[dict[str, Any]]], sq
     where += " ORDER BY " + ", ".join(f"{c}{direction}" for c in columns) + " LIMIT ?"
     found = rows(where, (*values, size + 1))
     shown = found[:size]
-    return Page(rows=[make(r) for r in shown], keys=[tuple(r[c] for c in columns) for r in shown],
-                more=len(found) > size)
+    return Page(
+        rows=[make(r) for r in shown], keys=[tuple(r[c] for c in columns) for r in shown], more=len(found) > size
+    )

@@ -32,7 +32,10 @@ ERROR_CHARS = 300  # an error's text is kept this long: enough to see the cause,
 # The database or the connection failed, not the event: these are raised, never parked
 # (the page is read again once the database answers).
 NOT_THE_EVENTS_FAULT: tuple[type[BaseException], ...] = (
-    sqlite3.OperationalError, psycopg.OperationalError, psycopg.InterfaceError, StoreOperationalError,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    StoreOperationalError,
 )
 
 PARKING_TABLE = (
@@ -66,7 +69,7 @@ def error_text(error: BaseException) -> str:
     error about a poison value often quotes it."""
     text = f"{type(error).__name__}: {error}"
     safe = "".join(c if c == " " or unicodedata.category(c)[0] not in "CZ" else ascii(c)[1:-1] for c in text)
-    return safe if len(safe) <= ERROR_CHARS else safe[:ERROR_CHARS - 1] + "…"
+    return safe if len(safe) <= ERROR_CHARS else safe[: ERROR_CHARS - 1] + "…"
 
 
 def attempt(db: Db, fold: Callable[[Db], None]) -> BaseException | None:
@@ -117,21 +120,38 @@ def fold_page(db: Db, model: ReadModel, page: Sequence[tuple[int, Any]], now: da
                 continue
             error = attempt(db, folding(model, [event]))
             if error is not None:
-                newly[case_id] = {"number": numbers.get(case_id), "position": position,
-                                  "version": event.originator_version, "waiting_through": event.originator_version,
-                                  "error": error_text(error)}
+                newly[case_id] = {
+                    "number": numbers.get(case_id),
+                    "position": position,
+                    "version": event.originator_version,
+                    "waiting_through": event.originator_version,
+                    "error": error_text(error),
+                }
     for case_id, row in newly.items():
-        db.execute("INSERT INTO okno_parked VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   (model.name, case_id, row["number"], row["position"], row["version"], row["waiting_through"],
-                    row["error"], now.isoformat()))
+        db.execute(
+            "INSERT INTO okno_parked VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                model.name,
+                case_id,
+                row["number"],
+                row["position"],
+                row["version"],
+                row["waiting_through"],
+                row["error"],
+                now.isoformat(),
+            ),
+        )
     reach: dict[str, int] = {}
     for _, event in waiting:
         reach[str(event.originator_id)] = max(reach.get(str(event.originator_id), 0), event.originator_version)
     for case_id, version in reach.items():
-        db.execute("UPDATE okno_parked SET waiting_through = ? WHERE model = ? AND case_id = ? "
-                   "AND waiting_through < ?", (version, model.name, case_id, version))
-        noted = db.rows("SELECT waiting_through FROM okno_parked WHERE model = ? AND case_id = ?",
-                        (model.name, case_id))
+        db.execute(
+            "UPDATE okno_parked SET waiting_through = ? WHERE model = ? AND case_id = ? AND waiting_through < ?",
+            (version, model.name, case_id, version),
+        )
+        noted = db.rows(
+            "SELECT waiting_through FROM okno_parked WHERE model = ? AND case_id = ?", (model.name, case_id)
+        )
         if not noted or int(noted[0]["waiting_through"]) != version:
             # A retry unparked the case (or another runner noted these events) since this page
             # read the parked cases: this page is stale; the runner reads it again.
@@ -140,18 +160,31 @@ def fold_page(db: Db, model: ReadModel, page: Sequence[tuple[int, Any]], now: da
 
 def parked(db: Db, model: str | None = None) -> list[ParkedCase]:
     sql = "SELECT model, case_id, number, position, error, parked_at FROM okno_parked"
-    rows = db.rows(f"{sql} WHERE model = ? ORDER BY position, case_id", (model,)) if model else \
-        db.rows(f"{sql} ORDER BY model, position, case_id")
-    return [ParkedCase(row["model"], row["case_id"], row["number"], int(row["position"]), row["error"],
-                       datetime.fromisoformat(row["parked_at"])) for row in rows]
+    rows = (
+        db.rows(f"{sql} WHERE model = ? ORDER BY position, case_id", (model,))
+        if model
+        else db.rows(f"{sql} ORDER BY model, position, case_id")
+    )
+    return [
+        ParkedCase(
+            row["model"],
+            row["case_id"],
+            row["number"],
+            int(row["position"]),
+            row["error"],
+            datetime.fromisoformat(row["parked_at"]),
+        )
+        for row in rows
+    ]
 
 
 def waiting_range(db: Db, model: str, case_id: str) -> tuple[int, int] | None:
     """The versions of a parked case's events that wait for a retry (first, last); locks the
     row on PostgreSQL, so a runner noting more waiting events waits for the retry's commit."""
     lock = " FOR UPDATE" if db.dialect == "postgres" else ""
-    rows = db.rows(f"SELECT version, waiting_through FROM okno_parked WHERE model = ? AND case_id = ?{lock}",
-                   (model, case_id))
+    rows = db.rows(
+        f"SELECT version, waiting_through FROM okno_parked WHERE model = ? AND case_id = ?{lock}", (model, case_id)
+    )
     return (int(rows[0]["version"]), int(rows[0]["waiting_through"])) if rows else None
 
 

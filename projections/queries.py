@@ -38,24 +38,44 @@ def office_dashboard(reader: Reader, office: str, today: date, days: int = 14) -
         "SELECT SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS open_cases, "
         "SUM(CASE WHEN status = 'open' AND deadline = ? THEN 1 ELSE 0 END) AS due_today, "
         "SUM(CASE WHEN status = 'open' AND deadline < ? THEN 1 ELSE 0 END) AS overdue "
-        "FROM rm_cases WHERE office = ?", (day, day, office))[0]
-    board.open_cases, board.due_today, board.overdue = (int(counts[k] or 0) for k in
-                                                        ("open_cases", "due_today", "overdue"))
-    board.tasks_by_role = {r["role"] or "-": int(r["n"]) for r in reader.rows(
-        "SELECT role, COUNT(*) AS n FROM rm_tasks WHERE office = ? GROUP BY role ORDER BY role", (office,))}
-    board.opened_per_day = {r["opened_day"]: int(r["n"]) for r in reader.rows(
-        "SELECT opened_day, COUNT(*) AS n FROM rm_cases WHERE office = ? AND opened_day >= ? "
-        "GROUP BY opened_day ORDER BY opened_day", (office, since))}
-    board.completed_per_day = {r["closed_day"]: int(r["n"]) for r in reader.rows(
-        "SELECT closed_day, COUNT(*) AS n FROM rm_cases WHERE office = ? AND closed_day >= ? "
-        "GROUP BY closed_day ORDER BY closed_day", (office, since))}
+        "FROM rm_cases WHERE office = ?",
+        (day, day, office),
+    )[0]
+    board.open_cases, board.due_today, board.overdue = (
+        int(counts[k] or 0) for k in ("open_cases", "due_today", "overdue")
+    )
+    board.tasks_by_role = {
+        r["role"] or "-": int(r["n"])
+        for r in reader.rows(
+            "SELECT role, COUNT(*) AS n FROM rm_tasks WHERE office = ? GROUP BY role ORDER BY role", (office,)
+        )
+    }
+    board.opened_per_day = {
+        r["opened_day"]: int(r["n"])
+        for r in reader.rows(
+            "SELECT opened_day, COUNT(*) AS n FROM rm_cases WHERE office = ? AND opened_day >= ? "
+            "GROUP BY opened_day ORDER BY opened_day",
+            (office, since),
+        )
+    }
+    board.completed_per_day = {
+        r["closed_day"]: int(r["n"])
+        for r in reader.rows(
+            "SELECT closed_day, COUNT(*) AS n FROM rm_cases WHERE office = ? AND closed_day >= ? "
+            "GROUP BY closed_day ORDER BY closed_day",
+            (office, since),
+        )
+    }
     leads: dict[str, list[float]] = defaultdict(list)
-    for r in reader.rows("SELECT service, opened_at, closed_at FROM rm_cases WHERE office = ? AND "
-                         "status = 'completed'", (office,)):
+    for r in reader.rows(
+        "SELECT service, opened_at, closed_at FROM rm_cases WHERE office = ? AND status = 'completed'", (office,)
+    ):
         span = datetime.fromisoformat(r["closed_at"]) - datetime.fromisoformat(r["opened_at"])
         leads[r["service"]].append(span.total_seconds() / 86400)
-    board.lead_time_days = {service: (round(statistics.median(values), 2), round(_percentile(values, 0.9), 2))
-                            for service, values in sorted(leads.items())}
+    board.lead_time_days = {
+        service: (round(statistics.median(values), 2), round(_percentile(values, 0.9), 2))
+        for service, values in sorted(leads.items())
+    }
     return board
 
 
@@ -76,8 +96,9 @@ class ServiceFigures:
 
 
 @checked(month=CODE, office=Maybe(CODE), district=Maybe(LINE))
-def service_statistics(reader: Reader, month: str, office: str | None = None,
-                       district: str | None = None) -> list[ServiceFigures]:
+def service_statistics(
+    reader: Reader, month: str, office: str | None = None, district: str | None = None
+) -> list[ServiceFigures]:
     """Applications per service in a month (YYYY-MM), optionally for one office or district,
     with the share completed on time and growth against the same month a year before."""
     try:
@@ -100,7 +121,9 @@ def service_statistics(reader: Reader, month: str, office: str | None = None,
             "SUM(CASE WHEN c.status = 'completed' THEN 1 ELSE 0 END) AS completed, "
             "SUM(CASE WHEN c.status = 'completed' AND c.closed_day <= c.deadline THEN 1 ELSE 0 END) AS on_time "
             "FROM rm_cases c LEFT JOIN rm_services s ON s.code = c.service "
-            f"WHERE c.opened_day LIKE ?{where} GROUP BY c.service, s.title", (f"{prefix}-%", *params))
+            f"WHERE c.opened_day LIKE ?{where} GROUP BY c.service, s.title",
+            (f"{prefix}-%", *params),
+        )
         return {r["service"]: r for r in rows}
 
     now, before = figures(month), figures(last_year)
@@ -108,11 +131,17 @@ def service_statistics(reader: Reader, month: str, office: str | None = None,
     for code, r in now.items():
         previous = int(before[code]["applications"]) if code in before else 0
         completed = int(r["completed"] or 0)
-        result.append(ServiceFigures(
-            service=code, title=r["title"], applications=int(r["applications"]), completed=completed,
-            on_time_share=round(int(r["on_time"] or 0) / completed, 3) if completed else None,
-            same_period_last_year=previous,
-            growth=round(int(r["applications"]) / previous - 1, 3) if previous else None))
+        result.append(
+            ServiceFigures(
+                service=code,
+                title=r["title"],
+                applications=int(r["applications"]),
+                completed=completed,
+                on_time_share=round(int(r["on_time"] or 0) / completed, 3) if completed else None,
+                same_period_last_year=previous,
+                growth=round(int(r["applications"]) / previous - 1, 3) if previous else None,
+            )
+        )
     return sorted(result, key=lambda f: (-f.applications, f.service))
 
 
@@ -123,11 +152,11 @@ class OfficeRank:
     name: str
     score: float
     on_time_share: float | None
-    rating: float | None          # mean of all criteria, 1–5
+    rating: float | None  # mean of all criteria, 1–5
     ratings: int
     complaints: int
     complaint_rate: float | None  # complaints per case opened
-    visits: int = 0                   # visitors called to a window from the queue
+    visits: int = 0  # visitors called to a window from the queue
     waiting_share: float | None = None  # of them, called within 15 minutes (5 with a booking)
 
 
@@ -144,29 +173,50 @@ def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]
         raise InvalidInput("the period starts after it ends")
     first, last = since.isoformat(), until.isoformat()
     offices = {r["code"]: r["name"] for r in reader.rows("SELECT code, name FROM rm_offices")}
-    closed = {r["office"]: r for r in reader.rows(
-        "SELECT office, COUNT(*) AS closed, SUM(CASE WHEN closed_day <= deadline THEN 1 ELSE 0 END) AS on_time "
-        "FROM rm_cases WHERE status = 'completed' AND closed_day BETWEEN ? AND ? GROUP BY office", (first, last))}
-    opened = {r["office"]: int(r["n"]) for r in reader.rows(
-        "SELECT office, COUNT(*) AS n FROM rm_cases WHERE opened_day BETWEEN ? AND ? GROUP BY office",
-        (first, last))}
-    ratings = {r["office"]: r for r in reader.rows(
-        "SELECT office, COUNT(*) AS n, AVG((waiting_time + staff + premises + information) / 4.0) AS mean "
-        "FROM rm_ratings WHERE rated_day BETWEEN ? AND ? GROUP BY office", (first, last))}
-    complaints = {r["office"]: int(r["n"]) for r in reader.rows(
-        "SELECT office, COUNT(*) AS n FROM rm_complaints WHERE filed_day BETWEEN ? AND ? GROUP BY office",
-        (first, last))}
-    waits = {r["office"]: r for r in reader.rows(
-        "SELECT office, COUNT(*) AS n, SUM(within_cap) AS kept FROM rm_tickets "
-        "WHERE called_at IS NOT NULL AND day BETWEEN ? AND ? GROUP BY office", (first, last))}
+    closed = {
+        r["office"]: r
+        for r in reader.rows(
+            "SELECT office, COUNT(*) AS closed, SUM(CASE WHEN closed_day <= deadline THEN 1 ELSE 0 END) AS on_time "
+            "FROM rm_cases WHERE status = 'completed' AND closed_day BETWEEN ? AND ? GROUP BY office",
+            (first, last),
+        )
+    }
+    opened = {
+        r["office"]: int(r["n"])
+        for r in reader.rows(
+            "SELECT office, COUNT(*) AS n FROM rm_cases WHERE opened_day BETWEEN ? AND ? GROUP BY office", (first, last)
+        )
+    }
+    ratings = {
+        r["office"]: r
+        for r in reader.rows(
+            "SELECT office, COUNT(*) AS n, AVG((waiting_time + staff + premises + information) / 4.0) AS mean "
+            "FROM rm_ratings WHERE rated_day BETWEEN ? AND ? GROUP BY office",
+            (first, last),
+        )
+    }
+    complaints = {
+        r["office"]: int(r["n"])
+        for r in reader.rows(
+            "SELECT office, COUNT(*) AS n FROM rm_complaints WHERE filed_day BETWEEN ? AND ? GROUP BY office",
+            (first, last),
+        )
+    }
+    waits = {
+        r["office"]: r
+        for r in reader.rows(
+            "SELECT office, COUNT(*) AS n, SUM(within_cap) AS kept FROM rm_tickets "
+            "WHERE called_at IS NOT NULL AND day BETWEEN ? AND ? GROUP BY office",
+            (first, last),
+        )
+    }
 
     # Region-wide figures: the prior every office is pulled towards while it has few cases
     # or ratings, so one lucky rating does not put a village office at the top.
     all_closed = sum(int(c["closed"]) for c in closed.values())
     region_on_time = sum(int(c["on_time"] or 0) for c in closed.values()) / all_closed if all_closed else 1.0
     all_rated = sum(int(r["n"]) for r in ratings.values())
-    region_rating = (sum(float(r["mean"]) * int(r["n"]) for r in ratings.values()) / all_rated
-                     if all_rated else 3.0)
+    region_rating = sum(float(r["mean"]) * int(r["n"]) for r in ratings.values()) / all_rated if all_rated else 3.0
     all_visits = sum(int(w["n"]) for w in waits.values())
     region_waiting = sum(int(w["kept"] or 0) for w in waits.values()) / all_visits if all_visits else 1.0
 
@@ -183,14 +233,39 @@ def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]
         rating_part = ((mean or 0) * rated_n + PRIOR_WEIGHT * region_rating) / (rated_n + PRIOR_WEIGHT)
         rate = filed / n if n else 0.0
         complaint_part = max(0.0, 1 - rate / COMPLAINT_RATE_FLOOR)
-        score = 100 * (WEIGHT_ON_TIME * on_time_part + WEIGHT_RATING * (rating_part - 1) / 4
-                       + WEIGHT_COMPLAINTS * complaint_part + WEIGHT_WAITING * waiting_part)
-        scored.append((round(score, 2), office, on_time_n / closed_n if closed_n else None, mean, rated_n, filed,
-                       filed / n if n else None, visits_n, within_n / visits_n if visits_n else None))
+        score = 100 * (
+            WEIGHT_ON_TIME * on_time_part
+            + WEIGHT_RATING * (rating_part - 1) / 4
+            + WEIGHT_COMPLAINTS * complaint_part
+            + WEIGHT_WAITING * waiting_part
+        )
+        scored.append(
+            (
+                round(score, 2),
+                office,
+                on_time_n / closed_n if closed_n else None,
+                mean,
+                rated_n,
+                filed,
+                filed / n if n else None,
+                visits_n,
+                within_n / visits_n if visits_n else None,
+            )
+        )
     scored.sort(key=lambda s: (-s[0], s[1]))
-    return [OfficeRank(rank=i + 1, office=office, name=offices[office], score=score,
-                       on_time_share=None if on_time is None else round(on_time, 3),
-                       rating=None if mean is None else round(mean, 2), ratings=count, complaints=filed,
-                       complaint_rate=None if rate is None else round(rate, 4), visits=visits,
-                       waiting_share=None if waited is None else round(waited, 3))
-            for i, (score, office, on_time, mean, count, filed, rate, visits, waited) in enumerate(scored)]
+    return [
+        OfficeRank(
+            rank=i + 1,
+            office=office,
+            name=offices[office],
+            score=score,
+            on_time_share=None if on_time is None else round(on_time, 3),
+            rating=None if mean is None else round(mean, 2),
+            ratings=count,
+            complaints=filed,
+            complaint_rate=None if rate is None else round(rate, 4),
+            visits=visits,
+            waiting_share=None if waited is None else round(waited, 3),
+        )
+        for i, (score, office, on_time, mean, count, filed, rate, visits, waited) in enumerate(scored)
+    ]

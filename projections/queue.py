@@ -32,21 +32,35 @@ class QueueModel:
     def apply(self, db: Db, event: Any) -> None:
         if isinstance(event, OfficeDay.TicketIssued):
             t = event.ticket
-            db.execute("INSERT INTO rm_tickets (id, office, day, number, service, category, appointment, "
-                       "appointment_start, arrived_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting')",
-                       (t["id"], t["office"], t["day"], t["number"], t["service"], t["category"], t["appointment"],
-                        t["appointment_start"], t["arrived_at"]))
+            db.execute(
+                "INSERT INTO rm_tickets (id, office, day, number, service, category, appointment, "
+                "appointment_start, arrived_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting')",
+                (
+                    t["id"],
+                    t["office"],
+                    t["day"],
+                    t["number"],
+                    t["service"],
+                    t["category"],
+                    t["appointment"],
+                    t["appointment_start"],
+                    t["arrived_at"],
+                ),
+            )
         elif isinstance(event, OfficeDay.TicketCalled):
             ticket = db.rows("SELECT arrived_at, appointment_start FROM rm_tickets WHERE id = ?", (event.ticket,))[0]
             waited = max(0, int((event.timestamp - waited_from(ticket)).total_seconds()))
             cap = WAIT_CAP_BOOKED_MINUTES if ticket["appointment_start"] else WAIT_CAP_MINUTES
-            db.execute("UPDATE rm_tickets SET state = 'called', window_no = ?, called_at = ?, waited_seconds = ?, "
-                       "within_cap = ? WHERE id = ?",
-                       (event.window, event.timestamp.isoformat(), waited, int(waited <= cap * 60), event.ticket))
+            db.execute(
+                "UPDATE rm_tickets SET state = 'called', window_no = ?, called_at = ?, waited_seconds = ?, "
+                "within_cap = ? WHERE id = ?",
+                (event.window, event.timestamp.isoformat(), waited, int(waited <= cap * 60), event.ticket),
+            )
         elif isinstance(event, OfficeDay.VisitEnded):
             called = db.rows("SELECT called_at FROM rm_tickets WHERE id = ?", (event.ticket,))[0]["called_at"]
             served = int((event.timestamp - datetime.fromisoformat(called)).total_seconds())
-            db.execute("UPDATE rm_tickets SET state = 'done', ended_at = ?, outcome = ?, case_number = ?, "
-                       "served_seconds = ? WHERE id = ?",
-                       (event.timestamp.isoformat(), event.outcome, event.case_number, served, event.ticket))
-
+            db.execute(
+                "UPDATE rm_tickets SET state = 'done', ended_at = ?, outcome = ?, case_number = ?, "
+                "served_seconds = ? WHERE id = ?",
+                (event.timestamp.isoformat(), event.outcome, event.case_number, served, event.ticket),
+            )

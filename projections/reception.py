@@ -37,11 +37,14 @@ def slots(reader: Reader, office: str, service: str, since: date, until: date, n
     where = Office.from_dict(json.loads(offices[0]["config"]))
     what = Service.from_dict(json.loads(services[0]["config"]))
     held: dict[str, list[Booked]] = {}
-    for row in reader.rows("SELECT day, window_no, start_at, end_at FROM rm_appointments WHERE office = ? "
-                           "AND day BETWEEN ? AND ? AND status <> 'cancelled'",
-                           (office, since.isoformat(), until.isoformat())):
+    for row in reader.rows(
+        "SELECT day, window_no, start_at, end_at FROM rm_appointments WHERE office = ? "
+        "AND day BETWEEN ? AND ? AND status <> 'cancelled'",
+        (office, since.isoformat(), until.isoformat()),
+    ):
         held.setdefault(row["day"], []).append(
-            Booked(row["window_no"], datetime.fromisoformat(row["start_at"]), datetime.fromisoformat(row["end_at"])))
+            Booked(row["window_no"], datetime.fromisoformat(row["start_at"]), datetime.fromisoformat(row["end_at"]))
+        )
     found: list[Slot] = []
     day = since
     while day <= until:
@@ -54,8 +57,8 @@ def slots(reader: Reader, office: str, service: str, since: date, until: date, n
 class LiveQueue:
     office: str
     day: str
-    waiting: list[dict[str, Any]]   # in order of arrival
-    serving: list[dict[str, Any]]   # called to a window, visit not ended; latest call first
+    waiting: list[dict[str, Any]]  # in order of arrival
+    serving: list[dict[str, Any]]  # called to a window, visit not ended; latest call first
     done: int
 
 
@@ -70,10 +73,14 @@ def office_today(reader: Reader, office: str, now: datetime) -> date:
 def live_queue(reader: Reader, office: str, day: date) -> LiveQueue:
     if not reader.rows("SELECT code FROM rm_reception_offices WHERE code = ?", (office,)):
         raise UnknownOffice(office)
-    rows = reader.rows("SELECT * FROM rm_tickets WHERE office = ? AND day = ? AND state <> 'done' "
-                       "ORDER BY arrived_at, id", (office, day.isoformat()))
-    done = reader.rows("SELECT COUNT(*) AS n FROM rm_tickets WHERE office = ? AND day = ? AND state = 'done'",
-                       (office, day.isoformat()))[0]["n"]
+    rows = reader.rows(
+        "SELECT * FROM rm_tickets WHERE office = ? AND day = ? AND state <> 'done' ORDER BY arrived_at, id",
+        (office, day.isoformat()),
+    )
+    done = reader.rows(
+        "SELECT COUNT(*) AS n FROM rm_tickets WHERE office = ? AND day = ? AND state = 'done'",
+        (office, day.isoformat()),
+    )[0]["n"]
     serving = sorted((r for r in rows if r["state"] == "called"), key=lambda r: r["called_at"], reverse=True)
     return LiveQueue(office, day.isoformat(), [r for r in rows if r["state"] == "waiting"], serving, int(done))
 
@@ -81,8 +88,8 @@ def live_queue(reader: Reader, office: str, day: date) -> LiveQueue:
 @dataclass
 class WaitingFigures:
     office: str | None
-    visits: int = 0                 # tickets called to a window
-    within_cap: int = 0             # of them, called within 15 minutes (5 with a booking)
+    visits: int = 0  # tickets called to a window
+    within_cap: int = 0  # of them, called within 15 minutes (5 with a booking)
     booked: int = 0
     booked_within_cap: int = 0
     median_wait_minutes: float | None = None
@@ -96,14 +103,17 @@ class WaitingFigures:
 
 
 @checked(office=Maybe(CODE))
-def waiting_figures(reader: Reader, since: date, until: date, office: str | None = None, *,
-                    per_office: bool = True) -> list[WaitingFigures]:
+def waiting_figures(
+    reader: Reader, since: date, until: date, office: str | None = None, *, per_office: bool = True
+) -> list[WaitingFigures]:
     """Visits called to a window in the period and how long they waited: per office (or
     for the one named), or for the whole region as one figure (``per_office=False``)."""
     if since > until:
         raise InvalidInput("the period starts after it ends")
-    sql = ("SELECT office, appointment, waited_seconds, served_seconds, within_cap, outcome FROM rm_tickets "
-           "WHERE called_at IS NOT NULL AND day BETWEEN ? AND ?")
+    sql = (
+        "SELECT office, appointment, waited_seconds, served_seconds, within_cap, outcome FROM rm_tickets "
+        "WHERE called_at IS NOT NULL AND day BETWEEN ? AND ?"
+    )
     params: tuple[Any, ...] = (since.isoformat(), until.isoformat())
     if office is not None:
         sql += " AND office = ?"
@@ -123,9 +133,13 @@ def _figures(office: str | None, rows: list[dict[str, Any]]) -> WaitingFigures:
             outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
     booked = [r for r in rows if r["appointment"]]
     return WaitingFigures(
-        office=office, visits=len(rows), within_cap=sum(int(r["within_cap"]) for r in rows),
-        booked=len(booked), booked_within_cap=sum(int(r["within_cap"]) for r in booked),
+        office=office,
+        visits=len(rows),
+        within_cap=sum(int(r["within_cap"]) for r in rows),
+        booked=len(booked),
+        booked_within_cap=sum(int(r["within_cap"]) for r in booked),
         median_wait_minutes=round(statistics.median(waits), 1),
         p90_wait_minutes=round(waits[min(len(waits) - 1, int(0.9 * len(waits)))], 1),
         median_service_minutes=round(statistics.median(served), 1) if served else None,
-        outcomes=outcomes)
+        outcomes=outcomes,
+    )

@@ -53,8 +53,13 @@ class ModelStatus:
 
 
 class Projector:
-    def __init__(self, engine: Engine, models: list[ReadModel] | None = None, page: int = PAGE,
-                 clock: Callable[[], datetime] = world.now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        models: list[ReadModel] | None = None,
+        page: int = PAGE,
+        clock: Callable[[], datetime] = world.now,
+    ) -> None:
         self.engine = engine
         self.clock = clock  # when a case is parked: for operators, never for a fold
         self.models = models if models is not None else all_models()
@@ -91,10 +96,14 @@ class Projector:
                 known = {r["name"]: r["version"] for r in db.rows("SELECT name, version FROM okno_read_models")}
                 db.rows("SELECT model FROM okno_parked WHERE model = ''")
         except STORE_ERRORS as error:
-            raise SchemaNotReady(f"the read models have no tables ({type(error).__name__}): run `okno migrate`") \
-                from None
-        stale = [f"{m.name} (stored {known.get(m.name)}, code {m.version})" for m in self.models
-                 if known.get(m.name) != m.version]
+            raise SchemaNotReady(
+                f"the read models have no tables ({type(error).__name__}): run `okno migrate`"
+            ) from None
+        stale = [
+            f"{m.name} (stored {known.get(m.name)}, code {m.version})"
+            for m in self.models
+            if known.get(m.name) != m.version
+        ]
         if stale:
             raise SchemaNotReady("read models differ from this code: " + ", ".join(stale) + "; run `okno migrate`")
 
@@ -161,7 +170,8 @@ class Projector:
 
     def _run_shared_page(self, models: list[ReadModel], position: int) -> int:
         notifications = self.engine.store.recorder.select_notifications(
-            position or None, self.page, inclusive_of_start=position == 0)
+            position or None, self.page, inclusive_of_start=position == 0
+        )
         if not notifications:
             return 0
         mapper = self.engine.store.mapper
@@ -188,8 +198,11 @@ class Projector:
         held = f"SELECT notification_id FROM {self.tracking_table} WHERE application_name = ?{lock}"
         rows = db.rows(held, (name,))
         if not rows:  # a model's first page: a row at 0 to lock (a second runner waits on its insert)
-            db.execute(f"INSERT INTO {self.tracking_table} (application_name, notification_id) VALUES (?, 0) "
-                       "ON CONFLICT (application_name) DO NOTHING", (name,))
+            db.execute(
+                f"INSERT INTO {self.tracking_table} (application_name, notification_id) VALUES (?, 0) "
+                "ON CONFLICT (application_name) DO NOTHING",
+                (name,),
+            )
             rows = db.rows(held, (name,))
         stored = int(rows[0]["notification_id"]) if rows else 0
         if stored != position:
@@ -269,8 +282,9 @@ class Projector:
     def _opened(self, case_id: str) -> tuple[str | None, str | None]:
         """A case's number and office, from its first event (None for the directory's)."""
         events = self._stream(case_id, 1, 1)
-        number, office = (getattr(events[0], "number", None), getattr(events[0], "office", None)) if events else \
-            (None, None)
+        number, office = (
+            (getattr(events[0], "number", None), getattr(events[0], "office", None)) if events else (None, None)
+        )
         return (number if isinstance(number, str) else None, office if isinstance(office, str) else None)
 
     def _stream(self, case_id: str, first: int, last: int) -> list[Any]:

@@ -14,8 +14,7 @@ from projections.cases import CasesModel
 from projections.reader import Reader
 
 
-def case_as_of(reader: Reader, events: Iterable[Case.Event],
-               moment: datetime) -> tuple[CaseRow, list[TaskRow]] | None:
+def case_as_of(reader: Reader, events: Iterable[Case.Event], moment: datetime) -> tuple[CaseRow, list[TaskRow]] | None:
     """The case's row and open tasks as of ``moment``, or None if it was not opened yet."""
     chosen = [event for event in events if event.timestamp <= moment]
     if not chosen or not isinstance(chosen[0], Case.Opened):
@@ -34,7 +33,9 @@ def case_as_of(reader: Reader, events: Iterable[Case.Event],
     for event in chosen:
         model.apply(db, event)
     case = CaseRow.from_row(db.rows("SELECT * FROM rm_cases WHERE number = ?", (opened.number,))[0])
-    tasks = [TaskRow.from_row(row) for row in db.rows("SELECT * FROM rm_tasks WHERE case_number = ? "
-                                                "ORDER BY opened_at, task_id", (opened.number,))]
+    tasks = [
+        TaskRow.from_row(row)
+        for row in db.rows("SELECT * FROM rm_tasks WHERE case_number = ? ORDER BY opened_at, task_id", (opened.number,))
+    ]
     connection.close()
     return case, tasks

@@ -52,17 +52,27 @@ class TimersModel:
             number = db.rows("SELECT number FROM rm_timer_cases WHERE case_id = ?", (str(event.originator_id),))
             for timer in scheduled:
                 due = datetime.fromisoformat(timer["due"]).astimezone(UTC).isoformat()
-                db.execute("INSERT INTO rm_timers VALUES (?, ?, ?, ?) ON CONFLICT (task) DO UPDATE SET "
-                           "due = excluded.due", (timer["task"], number[0]["number"], timer["element"], due))
+                db.execute(
+                    "INSERT INTO rm_timers VALUES (?, ?, ?, ?) ON CONFLICT (task) DO UPDATE SET due = excluded.due",
+                    (timer["task"], number[0]["number"], timer["element"], due),
+                )
 
     def apply_page(self, db: Db, events: Sequence[Any]) -> None:
         """The rows ``apply`` leaves event by event, in a few statements for the page: the
         stored rows it can touch read first, then folded in memory (base.TableFold)."""
         # Most events touch no timer: they are passed over here rather than in each step below.
-        case_events = [e for e in events if isinstance(e, Case.Event) and (
-            isinstance(e, (Case.Opened, Case.Withdrawn)) or e.effects.get("completed")
-            or e.effects.get("timers_scheduled") or e.effects.get("timers_fired")
-            or e.effects.get("timers_cancelled"))]
+        case_events = [
+            e
+            for e in events
+            if isinstance(e, Case.Event)
+            and (
+                isinstance(e, (Case.Opened, Case.Withdrawn))
+                or e.effects.get("completed")
+                or e.effects.get("timers_scheduled")
+                or e.effects.get("timers_fired")
+                or e.effects.get("timers_cancelled")
+            )
+        ]
         ending = [e for e in case_events if e.effects.get("completed") or isinstance(e, Case.Withdrawn)]
         scheduling = [e for e in case_events if any(t.get("due") for t in e.effects.get("timers_scheduled", []))]
         cases = TableFold("rm_timer_cases", "case_id", ("case_id", "number"))
@@ -70,11 +80,19 @@ class TimersModel:
         numbers = {key: row["number"] for key, row in cases.rows.items()}
         numbers.update((str(e.originator_id), e.number) for e in case_events if isinstance(e, Case.Opened))
         timers = TableFold("rm_timers", "task", ("task", "case_number", "element", "due"))
-        timers.read(db, "task", {t["task"] for e in case_events for kind in ("timers_fired", "timers_cancelled",
-                                                                            "timers_scheduled")
-                                 for t in e.effects.get(kind, [])})
-        timers.read(db, "case_number", {numbers[str(e.originator_id)] for e in ending
-                                        if str(e.originator_id) in numbers})
+        timers.read(
+            db,
+            "task",
+            {
+                t["task"]
+                for e in case_events
+                for kind in ("timers_fired", "timers_cancelled", "timers_scheduled")
+                for t in e.effects.get(kind, [])
+            },
+        )
+        timers.read(
+            db, "case_number", {numbers[str(e.originator_id)] for e in ending if str(e.originator_id) in numbers}
+        )
         for event in case_events:
             case_id, effects = str(event.originator_id), event.effects
             if isinstance(event, Case.Opened):
@@ -93,13 +111,21 @@ class TimersModel:
                 if timer["task"] in timers.rows:
                     timers.rows[timer["task"]]["due"] = due  # ON CONFLICT (task): only the due time changes
                 else:
-                    timers.rows[timer["task"]] = {"task": timer["task"], "case_number": number,
-                                                  "element": timer["element"], "due": due}
+                    timers.rows[timer["task"]] = {
+                        "task": timer["task"],
+                        "case_number": number,
+                        "element": timer["element"],
+                        "due": due,
+                    }
         cases.write(db)
         timers.write(db)
 
 
 def due_timers(reader: Reader, now: datetime, limit: int = 500) -> list[TimerRow]:
-    return [TimerRow(task=r["task"], case_number=r["case_number"], element=r["element"], due=r["due"])
-            for r in reader.rows("SELECT * FROM rm_timers WHERE due <= ? ORDER BY due, task LIMIT ?",
-                                 (now.astimezone(UTC).isoformat(), limit))]
+    return [
+        TimerRow(task=r["task"], case_number=r["case_number"], element=r["element"], due=r["due"])
+        for r in reader.rows(
+            "SELECT * FROM rm_timers WHERE due <= ? ORDER BY due, task LIMIT ?",
+            (now.astimezone(UTC).isoformat(), limit),
+        )
+    ]

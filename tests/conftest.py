@@ -93,13 +93,11 @@ def mini_sources() -> list[SourceFile]:
     return collect_sources([FIXTURES / "mini.bpmn"])
 
 
-MINI_SERVICE = Service("mini_service", "Тестовая услуга", "Тестовое ведомство", "federal", 5,
-                       ("Паспорт",), 0, "mini")
+MINI_SERVICE = Service("mini_service", "Тестовая услуга", "Тестовое ведомство", "federal", 5, ("Паспорт",), 0, "mini")
 OFFICE = Office("LPK", "МФЦ г. Липецк", "centre", "Липецк", 10)
 
 
-def seeded(engine: Engine, sources: list[SourceFile] | None = None,
-           services: list[Service] | None = None) -> Engine:
+def seeded(engine: Engine, sources: list[SourceFile] | None = None, services: list[Service] | None = None) -> Engine:
     report = engine.deploy(sources or mini_sources(), T0)
     assert report.ok, report.problems
     engine.publish_catalog(services or [MINI_SERVICE], T0)

@@ -35,8 +35,10 @@ class ForgedCase:
         """The next event of the case (a copy of the template's next, with ``extra_effects``)."""
         source = self.template[min(self.version, len(self.template) - 1)]
         self.version += 1
-        fields = {name: deepcopy(getattr(source, name)) for name in
-                  ("timestamp", "input", "effects", "actor", "idempotency_key", "chain")}
+        fields = {
+            name: deepcopy(getattr(source, name))
+            for name in ("timestamp", "input", "effects", "actor", "idempotency_key", "chain")
+        }
         fields["timestamp"] = source.timestamp + timedelta(seconds=self.version)
         if self.version > len(self.template):  # past the template: an event that changes nothing
             fields["effects"] = {**fields["effects"], "tasks_opened": [], "tasks_closed": [], "messages_sent": []}
@@ -47,8 +49,12 @@ class ForgedCase:
             kind = Case.Opened
             assert isinstance(source, Case.Opened)
             fields.update(number=self.number, originator_topic=source.originator_topic)
-            fields.update({name: getattr(source, name) for name in
-                           ("service", "office", "channel", "process_version", "applicant")})
+            fields.update(
+                {
+                    name: getattr(source, name)
+                    for name in ("service", "office", "channel", "process_version", "applicant")
+                }
+            )
         else:
             kind = Case.MessageAcknowledged if "acknowledged" in fields["effects"] else Case.TaskCompleted
         if kind is not Case.Opened:
@@ -62,8 +68,10 @@ class ForgedCase:
 def _own_tasks(value: Any, number: str) -> Any:
     """Effects with every task id made this case's own (task ids are primary keys in the models)."""
     if isinstance(value, dict):
-        return {k: f"{number}:{v}" if k == "task" and isinstance(v, str) else _own_tasks(v, number)
-                for k, v in value.items()}
+        return {
+            k: f"{number}:{v}" if k == "task" and isinstance(v, str) else _own_tasks(v, number)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_own_tasks(v, number) for v in value]
     return value

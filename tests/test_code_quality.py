@@ -35,8 +35,9 @@ def test_mypy_strict_finds_nothing() -> None:
 
 def test_the_engine_may_not_read_the_wall_clock(tmp_path: Path) -> None:
     offender = ROOT / "engine" / "_clock_probe.py"
-    offender.write_text("import uuid\nfrom datetime import datetime\n\n"
-                        "def f() -> object:\n    return datetime.now(), uuid.uuid4()\n")
+    offender.write_text(
+        "import uuid\nfrom datetime import datetime\n\ndef f() -> object:\n    return datetime.now(), uuid.uuid4()\n"
+    )
     try:
         result = run(str(BIN / "ruff"), "check", "--no-cache", str(offender))
     finally:

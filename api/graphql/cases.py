@@ -72,11 +72,17 @@ class Case(CaseRow, Node):
     @classmethod
     def of(cls, row: CaseRow, as_of_tasks: list[TaskRow] | None = None) -> Case:
         """The case from its row; ``as_of_tasks``: its tasks at that moment (asOf), not the read model's now."""
-        return from_view(cls, row, id=global_id("Case", row.number),
-                         as_of_tasks=None if as_of_tasks is None else [Task.of(t) for t in as_of_tasks])
+        return from_view(
+            cls,
+            row,
+            id=global_id("Case", row.number),
+            as_of_tasks=None if as_of_tasks is None else [Task.of(t) for t in as_of_tasks],
+        )
 
-    @strawberry.field(description="The case's process drawn as SVG, path taken and current tasks highlighted "
-                                  "(GET with the same bearer token).")
+    @strawberry.field(
+        description="The case's process drawn as SVG, path taken and current tasks highlighted "
+        "(GET with the same bearer token)."
+    )
     def diagram_url(self) -> str:
         return f"/cases/{quote(self.number)}/diagram.svg"
 
@@ -102,35 +108,56 @@ class Case(CaseRow, Node):
         loader: DataLoader[str, list[Job]] = info.context.loaders["jobs_by_case"]
         return await loader.load(self.number)
 
-    @strawberry.field(description="Every event in order, with the change it made to the case data "
-                                  "(auditors; the case office's staff).")
+    @strawberry.field(
+        description="Every event in order, with the change it made to the case data "
+        "(auditors; the case office's staff)."
+    )
     def history(self, info: strawberry.Info[Context, None]) -> list[HistoryEvent]:
         info.context.who.require(*HISTORY_ROLES, office=self.office_code)
         engine = info.context.services.engine
         events = [e for e in engine.case_events(self.number) if e.originator_version <= self.version]
         engine.ensure_version(cast(Any, events[0]).process_version)
-        return [HistoryEvent(version=h.version, kind=h.kind, at=h.timestamp.isoformat(), actor=h.actor,
-                             input=cast(JSON, h.input), effects=cast(JSON, h.effects),
-                             data_change=cast(JSON, h.data_change))
-                for h in history(engine.steps, events)]
+        return [
+            HistoryEvent(
+                version=h.version,
+                kind=h.kind,
+                at=h.timestamp.isoformat(),
+                actor=h.actor,
+                input=cast(JSON, h.input),
+                effects=cast(JSON, h.effects),
+                data_change=cast(JSON, h.data_change),
+            )
+            for h in history(engine.steps, events)
+        ]
 
     @strawberry.field(description="Auditors: who read the applicant's personal data, when and why.")
     def personal_data_reads(self, info: strawberry.Info[Context, None]) -> list[PersonalDataRead]:
         info.context.who.require("auditor")
-        return [PersonalDataRead(at=r.timestamp.isoformat(), actor=r.actor, role=r.role, purpose=r.purpose)
-                for r in info.context.services.engine.personal_data_reads(self.number)]
+        return [
+            PersonalDataRead(at=r.timestamp.isoformat(), actor=r.actor, role=r.role, purpose=r.purpose)
+            for r in info.context.services.engine.personal_data_reads(self.number)
+        ]
 
     @strawberry.field(description="Operators and supervisors of the case's office, and auditors. Recorded.")
     def applicant(self, info: strawberry.Info[Context, None]) -> Applicant:
         who = info.context.who
         who.require(*PERSONAL_DATA_ROLES, office=self.office_code)
         data = info.context.services.engine.read_applicant(
-            self.number, actor=info.context.actor(), role=who.role, purpose="graphql case.applicant",
-            at=info.context.services.clock())
+            self.number,
+            actor=info.context.actor(),
+            role=who.role,
+            purpose="graphql case.applicant",
+            at=info.context.services.clock(),
+        )
         if data is None:
             return Applicant(full_name=None, document=None, phone=None, email=None, shredded=True)
-        return Applicant(full_name=data.get("full_name"), document=data.get("document"), phone=data.get("phone"),
-                         email=data.get("email"), shredded=False)
+        return Applicant(
+            full_name=data.get("full_name"),
+            document=data.get("document"),
+            phone=data.get("phone"),
+            email=data.get("email"),
+            shredded=False,
+        )
 
 
 @strawberry.type
@@ -158,8 +185,9 @@ K = TypeVar("K")
 T = TypeVar("T")
 
 
-def grouped_loader(rows_of: Callable[[Sequence[str]], dict[str, list[K]]],
-                   make: Callable[[K], T]) -> DataLoader[str, list[T]]:
+def grouped_loader(
+    rows_of: Callable[[Sequence[str]], dict[str, list[K]]], make: Callable[[K], T]
+) -> DataLoader[str, list[T]]:
     """One query for the rows of a whole page of cases (their tasks, their jobs)."""
 
     async def load(numbers: Sequence[str]) -> list[list[T]]:
@@ -171,5 +199,7 @@ def grouped_loader(rows_of: Callable[[Sequence[str]], dict[str, list[K]]],
 
 def case_loaders(reader: Reader) -> dict[str, Any]:
     """The per-request DataLoaders of the case fields."""
-    return {"tasks_by_case": grouped_loader(partial(tasks_of_cases, reader), Task.of),
-            "jobs_by_case": grouped_loader(partial(jobs_of_cases, reader), Job.of)}
+    return {
+        "tasks_by_case": grouped_loader(partial(tasks_of_cases, reader), Task.of),
+        "jobs_by_case": grouped_loader(partial(jobs_of_cases, reader), Job.of),
+    }

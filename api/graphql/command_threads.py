@@ -24,8 +24,9 @@ from strawberry.extensions import SchemaExtension
 
 
 class CommandThreads(SchemaExtension):
-    def resolve(self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any,
-                **kwargs: Any) -> Any:
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
+    ) -> Any:
         if info.parent_type is not info.schema.mutation_type:
             return _next(root, info, *args, **kwargs)
         try:

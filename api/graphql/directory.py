@@ -66,8 +66,12 @@ class Office(OfficeRow, Node):
         today = day or info.context.services.clock().date()
         board = office_dashboard(info.context.services.reader, self.code, today)
         return Dashboard(
-            day=board.today, open_cases=board.open_cases, due_today=board.due_today, overdue=board.overdue,
+            day=board.today,
+            open_cases=board.open_cases,
+            due_today=board.due_today,
+            overdue=board.overdue,
             tasks_by_role=[RoleCount(role=r, count=n) for r, n in board.tasks_by_role.items()],
             opened_per_day=[DayCount(day=d, count=n) for d, n in board.opened_per_day.items()],
             completed_per_day=[DayCount(day=d, count=n) for d, n in board.completed_per_day.items()],
-            lead_times=[LeadTime(service=s, median_days=m, p90_days=p) for s, (m, p) in board.lead_time_days.items()])
+            lead_times=[LeadTime(service=s, median_days=m, p90_days=p) for s, (m, p) in board.lead_time_days.items()],
+        )

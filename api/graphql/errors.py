@@ -51,8 +51,11 @@ def as_problem(error: OknoError) -> Problem:
         return NotAllowedError(message=str(error))
     if isinstance(error, ConcurrencyConflict):
         return ConflictError(message=str(error))
-    fields = [FieldError(field=p.field, message=p.message) for p in error.problems] \
-        if isinstance(error, InvalidTaskData) else []
+    fields = (
+        [FieldError(field=p.field, message=p.message) for p in error.problems]
+        if isinstance(error, InvalidTaskData)
+        else []
+    )
     if isinstance(error, InputRefused):  # the engine names its arguments; a client looks for input.caseNumber
         fields = [FieldError(field=_input_field(p.field), message=p.message) for p in error.problems]
     return ValidationError(message=str(error), code=error.code, fields=fields)

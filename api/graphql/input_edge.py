@@ -53,19 +53,26 @@ class InputEdge(SchemaExtension):
             _check_subscription(context.schema._schema, context.graphql_document, context.variables or {})
         yield
 
-    def resolve(self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: str,
-                **kwargs: Any) -> Any:
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: str, **kwargs: Any
+    ) -> Any:
         if not kwargs:  # most fields take no arguments: nothing to check
             return _next(root, info, *args, **kwargs)
         mutation = info.parent_type is info.schema.mutation_type
         rule = MUTATION_ARGUMENTS if mutation else QUERY_ARGUMENTS
-        problems = [FieldProblem(_as_sent(info, problem.field), problem.message)
-                    for name, value in kwargs.items() for problem in rule.problems(value, name)]
+        problems = [
+            FieldProblem(_as_sent(info, problem.field), problem.message)
+            for name, value in kwargs.items()
+            for problem in rule.problems(value, name)
+        ]
         if not problems:
             return _next(root, info, *args, **kwargs)
         if mutation and _answers_validation_errors(info):
-            return ValidationError(message=str(InputRefused(problems)), code=InputRefused.code,
-                                   fields=[FieldError(field=p.field, message=p.message) for p in problems])
+            return ValidationError(
+                message=str(InputRefused(problems)),
+                code=InputRefused.code,
+                fields=[FieldError(field=p.field, message=p.message) for p in problems],
+            )
         raise InputRefused(problems)
 
 
@@ -117,7 +124,8 @@ def _check_subscription(schema: GraphQLSchema, document: DocumentNode, variables
                 arguments = get_argument_values(root.fields[selection.name.value], selection, coerced)
             except GraphQLError:
                 continue  # a wrong variable: GraphQL itself says so
-            problems += [problem for name, value in arguments.items()
-                         for problem in QUERY_ARGUMENTS.problems(value, name)]
+            problems += [
+                problem for name, value in arguments.items() for problem in QUERY_ARGUMENTS.problems(value, name)
+            ]
     if problems:
         raise InputRefused(problems)

@@ -9,15 +9,19 @@ from api.graphql.views import from_view
 from projections.jobs import JobRow
 
 
-@strawberry.type(description="A service task waiting for its connector. An incident has spent its attempts: the "
-                             "case waits until a supervisor retries it.")
+@strawberry.type(
+    description="A service task waiting for its connector. An incident has spent its attempts: the "
+    "case waits until a supervisor retries it."
+)
 class Job(JobRow):
     task_id: str = strawberry.field(description="Pass it to retryIncident.")
     element: str = strawberry.field(description="The BPMN service task.")
     input: JSON = strawberry.field(  # type: ignore[assignment]  # the row's JSON object, as GraphQL's JSON scalar
-        description="What the connector is asked, as recorded in the case.")
-    state: str = strawberry.field(description="due (waits for the worker), retrying (after a failure, until "
-                                              "`due`) or incident")
+        description="What the connector is asked, as recorded in the case."
+    )
+    state: str = strawberry.field(
+        description="due (waits for the worker), retrying (after a failure, until `due`) or incident"
+    )
     error: str | None = strawberry.field(description="The connector's last error.")
     due: str = strawberry.field(description="When the worker tries it (next).")
 

@@ -92,9 +92,12 @@ class OpenCaseInput:
     applicant: ApplicantInput
     data: JSON | None = None
     idempotency_key: str | None = None
-    ticket_id: str | None = strawberry.field(default=None, description="The visitor's ticket, called to a window: "
-                                             "opening the case ends the visit (staff only; the case's channel is "
-                                             "then the office's window).")
+    ticket_id: str | None = strawberry.field(
+        default=None,
+        description="The visitor's ticket, called to a window: "
+        "opening the case ends the visit (staff only; the case's channel is "
+        "then the office's window).",
+    )
 
 
 @strawberry.input
@@ -113,12 +116,16 @@ class CompleteTaskInput:
     idempotency_key: str | None = None
 
 
-@strawberry.input(description="An answer for a case: name the case by its number, or by the reference the agency "
-                              "gave when it acknowledged the request (as an agency's own answer carries it).")
+@strawberry.input(
+    description="An answer for a case: name the case by its number, or by the reference the agency "
+    "gave when it acknowledged the request (as an agency's own answer carries it)."
+)
 class DeliverMessageInput:
     case_number: str | None = None
-    reference: str | None = strawberry.field(default=None, description="The agency's reference from "
-                                             "acknowledgeMessage: the answer is correlated to that request's case.")
+    reference: str | None = strawberry.field(
+        default=None,
+        description="The agency's reference from acknowledgeMessage: the answer is correlated to that request's case.",
+    )
     name: str = strawberry.field(description="The BPMN message name, e.g. rosreestr_decision.")
     payload: JSON
     idempotency_key: str | None = None
@@ -202,28 +209,44 @@ class RecordedButUnreadable(OknoError):
     code = "recorded_not_readable"
 
     def __init__(self, number: str) -> None:
-        super().__init__(f"the command on case {number} was recorded, but the case cannot be read back now "
-                         "(the database is unreachable): query it again shortly; do not resend the command "
-                         "without its idempotency key")
+        super().__init__(
+            f"the command on case {number} was recorded, but the case cannot be read back now "
+            "(the database is unreachable): query it again shortly; do not resend the command "
+            "without its idempotency key"
+        )
 
 
 def _from_events(case: StoredCase) -> Case:
     """The case as its own events say, for when the read models lag behind: what only a read
     model works out (district, stages passed, deadline, next action) is left empty."""
     done = case.status != "open"
-    return Case.of(CaseRow(number=case.number, service_code=case.service, office_code=case.office, district="",
-                           channel=case.channel, status=case.status, outcome=case.outcome, stage=case.stage,
-                           stages=[], opened_at=case.created_on.astimezone(UTC).isoformat(),
-                           closed_at=case.modified_on.astimezone(UTC).isoformat() if done else None,
-                           deadline=None, next_action="", version=case.version))
+    return Case.of(
+        CaseRow(
+            number=case.number,
+            service_code=case.service,
+            office_code=case.office,
+            district="",
+            channel=case.channel,
+            status=case.status,
+            outcome=case.outcome,
+            stage=case.stage,
+            stages=[],
+            opened_at=case.created_on.astimezone(UTC).isoformat(),
+            closed_at=case.modified_on.astimezone(UTC).isoformat() if done else None,
+            deadline=None,
+            next_action="",
+            version=case.version,
+        )
+    )
 
 
 STAFF = ("operator", "supervisor")
 CaseCommand = Callable[[Engine, str, datetime], object]
 
 
-def _on_case(info: strawberry.Info[Context, None], number: str, roles: tuple[str, ...],
-             command: CaseCommand) -> CasePayload | Problem:
+def _on_case(
+    info: strawberry.Info[Context, None], number: str, roles: tuple[str, ...], command: CaseCommand
+) -> CasePayload | Problem:
     """One command on one case: check the caller's role (and office, for staff), run it
     with the caller as actor at the server's time, answer with the case as it now is."""
 
@@ -262,8 +285,9 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
     return cast(dict[str, Any], value)
 
 
-def _open_at_window(info: strawberry.Info[Context, None], input: OpenCaseInput,
-                    applicant: dict[str, str]) -> OpenCasePayload:
+def _open_at_window(
+    info: strawberry.Info[Context, None], input: OpenCaseInput, applicant: dict[str, str]
+) -> OpenCasePayload:
     """A case opened for the visitor called to the window: the visit ends with it."""
     assert input.ticket_id is not None
     info.context.who.require(*STAFF, office=input.office_id)
@@ -272,8 +296,14 @@ def _open_at_window(info: strawberry.Info[Context, None], input: OpenCaseInput,
         raise InvalidInput(f"ticket {input.ticket_id} is office {office}'s, not {input.office_id}'s")
     services = info.context.services
     case = Reception(services.engine).open_case(
-        input.ticket_id, applicant=applicant, actor=info.context.actor(), at=services.clock(),
-        service=input.service_code, data=_json_object(input.data, "data"), idempotency_key=input.idempotency_key)
+        input.ticket_id,
+        applicant=applicant,
+        actor=info.context.actor(),
+        at=services.clock(),
+        service=input.service_code,
+        data=_json_object(input.data, "data"),
+        idempotency_key=input.idempotency_key,
+    )
     return OpenCasePayload(case=_case(info, case.number), pin=services.engine.vault.pin(case.id))
 
 
@@ -288,71 +318,144 @@ class Mutation(ReceptionMutation):
             if input.ticket_id is not None:
                 return _open_at_window(info, input, applicant)
             case = services.engine.open_case(
-                service=input.service_code, office=input.office_id, channel=input.channel, applicant=applicant,
-                actor=info.context.actor(), at=services.clock(), data=_json_object(input.data, "data"),
-                idempotency_key=input.idempotency_key)
+                service=input.service_code,
+                office=input.office_id,
+                channel=input.channel,
+                applicant=applicant,
+                actor=info.context.actor(),
+                at=services.clock(),
+                data=_json_object(input.data, "data"),
+                idempotency_key=input.idempotency_key,
+            )
             return OpenCasePayload(case=_case(info, case.number), pin=services.engine.vault.pin(case.id))
+
         return attempt(run)
 
     @strawberry.mutation(description="Operators and supervisors of the case's office.")
     def claim_task(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
-        return _on_case(info, input.case_number, STAFF, lambda engine, actor, at: engine.claim_task(
-            input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key))
+        return _on_case(
+            info,
+            input.case_number,
+            STAFF,
+            lambda engine, actor, at: engine.claim_task(
+                input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key
+            ),
+        )
 
     @strawberry.mutation(description="Operators and supervisors of the case's office.")
     def release_task(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
-        return _on_case(info, input.case_number, STAFF, lambda engine, actor, at: engine.release_task(
-            input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key))
+        return _on_case(
+            info,
+            input.case_number,
+            STAFF,
+            lambda engine, actor, at: engine.release_task(
+                input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key
+            ),
+        )
 
     @strawberry.mutation(description="Operators and supervisors of the case's office.")
-    def complete_task(self, info: strawberry.Info[Context, None],
-                      input: CompleteTaskInput) -> CaseResult:
-        return _on_case(info, input.case_number, STAFF, lambda engine, actor, at: engine.complete_task(
-            input.case_number, input.element, _json_object(input.data, "data"), actor=actor, at=at,
-            task=input.task_id, idempotency_key=input.idempotency_key))
+    def complete_task(self, info: strawberry.Info[Context, None], input: CompleteTaskInput) -> CaseResult:
+        return _on_case(
+            info,
+            input.case_number,
+            STAFF,
+            lambda engine, actor, at: engine.complete_task(
+                input.case_number,
+                input.element,
+                _json_object(input.data, "data"),
+                actor=actor,
+                at=at,
+                task=input.task_id,
+                idempotency_key=input.idempotency_key,
+            ),
+        )
 
     @strawberry.mutation(description="Integrators (agency gateways): an agency's answer or any BPMN message.")
-    def deliver_message(self, info: strawberry.Info[Context, None],
-                        input: DeliverMessageInput) -> CaseResult:
+    def deliver_message(self, info: strawberry.Info[Context, None], input: DeliverMessageInput) -> CaseResult:
         try:
             info.context.who.require("integrator")  # before a reference says which case it is
             number = _correlated(info, input.case_number, input.reference)
         except OknoError as error:
             return as_problem(error)
-        return _on_case(info, number, ("integrator",), lambda engine, actor, at: engine.deliver_message(
-            number, input.name, _json_object(input.payload, "payload"), actor=actor, at=at,
-            idempotency_key=input.idempotency_key))
+        return _on_case(
+            info,
+            number,
+            ("integrator",),
+            lambda engine, actor, at: engine.deliver_message(
+                number,
+                input.name,
+                _json_object(input.payload, "payload"),
+                actor=actor,
+                at=at,
+                idempotency_key=input.idempotency_key,
+            ),
+        )
 
     @strawberry.mutation(description="Integrators (on the citizen's request); staff of the case's office.")
-    def withdraw_case(self, info: strawberry.Info[Context, None],
-                      input: WithdrawCaseInput) -> CaseResult:
-        return _on_case(info, input.case_number, ("integrator", *STAFF), lambda engine, actor, at: engine.withdraw_case(
-            input.case_number, input.reason, actor=actor, at=at, idempotency_key=input.idempotency_key))
+    def withdraw_case(self, info: strawberry.Info[Context, None], input: WithdrawCaseInput) -> CaseResult:
+        return _on_case(
+            info,
+            input.case_number,
+            ("integrator", *STAFF),
+            lambda engine, actor, at: engine.withdraw_case(
+                input.case_number, input.reason, actor=actor, at=at, idempotency_key=input.idempotency_key
+            ),
+        )
 
     @strawberry.mutation(description="Integrators (agency gateways): the agency received a message the case sent.")
-    def acknowledge_message(self, info: strawberry.Info[Context, None],
-                            input: AcknowledgeMessageInput) -> CaseResult:
-        return _on_case(info, input.case_number, ("integrator",), lambda engine, actor, at: engine.acknowledge_message(
-            input.case_number, input.message, input.reference, actor=actor, at=at,
-            idempotency_key=input.idempotency_key))
+    def acknowledge_message(self, info: strawberry.Info[Context, None], input: AcknowledgeMessageInput) -> CaseResult:
+        return _on_case(
+            info,
+            input.case_number,
+            ("integrator",),
+            lambda engine, actor, at: engine.acknowledge_message(
+                input.case_number,
+                input.message,
+                input.reference,
+                actor=actor,
+                at=at,
+                idempotency_key=input.idempotency_key,
+            ),
+        )
 
     @strawberry.mutation(description="Integrators (terminals, portal, call centre): a citizen's rating, 1–5 each.")
     def rate_visit(self, info: strawberry.Info[Context, None], input: RateVisitInput) -> CaseResult:
-        scores = {"waiting_time": input.waiting_time, "staff": input.staff, "premises": input.premises,
-                  "information": input.information}
-        return _on_case(info, input.case_number, ("integrator",), lambda engine, actor, at: engine.rate_case(
-            input.case_number, scores, actor=actor, at=at, idempotency_key=input.idempotency_key))
+        scores = {
+            "waiting_time": input.waiting_time,
+            "staff": input.staff,
+            "premises": input.premises,
+            "information": input.information,
+        }
+        return _on_case(
+            info,
+            input.case_number,
+            ("integrator",),
+            lambda engine, actor, at: engine.rate_case(
+                input.case_number, scores, actor=actor, at=at, idempotency_key=input.idempotency_key
+            ),
+        )
 
-    @strawberry.mutation(description="Supervisors of the case's office: run an incident's job again, with fresh "
-                                     "attempts (after what made its connector fail is fixed).")
+    @strawberry.mutation(
+        description="Supervisors of the case's office: run an incident's job again, with fresh "
+        "attempts (after what made its connector fail is fixed)."
+    )
     def retry_incident(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
-        return _on_case(info, input.case_number, ("supervisor",), lambda engine, actor, at: engine.retry_incident(
-            input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key))
+        return _on_case(
+            info,
+            input.case_number,
+            ("supervisor",),
+            lambda engine, actor, at: engine.retry_incident(
+                input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key
+            ),
+        )
 
-    @strawberry.mutation(description="Integrators (SMS and mail gateways): a notification went out. Marking it "
-                                     "again keeps the first time.")
-    def mark_notification_sent(self, info: strawberry.Info[Context, None],
-                               input: NotificationSentInput) -> NotificationSentResult:
+    @strawberry.mutation(
+        description="Integrators (SMS and mail gateways): a notification went out. Marking it "
+        "again keeps the first time."
+    )
+    def mark_notification_sent(
+        self, info: strawberry.Info[Context, None], input: NotificationSentInput
+    ) -> NotificationSentResult:
         def run() -> NotificationSentPayload:
             info.context.who.require("integrator")
             services = info.context.services
@@ -360,19 +463,27 @@ class Mutation(ReceptionMutation):
             if sent_at is None:
                 raise NotFound(f"no notification has key {input.key!r}")
             return NotificationSentPayload(key=input.key, sent_at=sent_at)
+
         return attempt(run)
 
     @strawberry.mutation(description="Analysts: BPMN (and DMN) text in; the versions, or every problem, out.")
-    def deploy_process(self, info: strawberry.Info[Context, None],
-                       input: DeployProcessInput) -> DeployResult:
+    def deploy_process(self, info: strawberry.Info[Context, None], input: DeployProcessInput) -> DeployResult:
         def run() -> DeployPayload | DeployProblems:
             info.context.who.require("analyst")
             services = info.context.services
             report = services.engine.deploy([SourceFile(f.name, f.text) for f in input.files], services.clock())
             if not report.ok:
-                return DeployProblems(problems=[ModelProblem(file=p.file, line=p.line, element=p.element,
-                                                             message=p.message) for p in report.problems])
-            return DeployPayload(versions=[ProcessVersion(process_id=d.process_id, version=d.version, new=d.new)
-                                           for d in report.deployed])
+                return DeployProblems(
+                    problems=[
+                        ModelProblem(file=p.file, line=p.line, element=p.element, message=p.message)
+                        for p in report.problems
+                    ]
+                )
+            return DeployPayload(
+                versions=[
+                    ProcessVersion(process_id=d.process_id, version=d.version, new=d.new) for d in report.deployed
+                ]
+            )
+
         result: DeployPayload | DeployProblems | Problem = attempt(run)
         return result

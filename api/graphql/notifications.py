@@ -19,8 +19,9 @@ class Notification:
     key: str = strawberry.field(description="Pass it to markNotificationSent once sent.")
     case_number: str
     channel: str = strawberry.field(description="sms or email")
-    recipient: str | None = strawberry.field(description="The phone number or address; null once the case's "
-                                                         "personal data has been shredded.")
+    recipient: str | None = strawberry.field(
+        description="The phone number or address; null once the case's personal data has been shredded."
+    )
     text: str
     created_at: str
     sent_at: str | None
@@ -38,22 +39,35 @@ class NotificationConnection:
     page_info: PageInfo
 
 
-def notifications_page(info: strawberry.Info[Context, None], channel: str | None, pending: bool, first: int,
-                       after: str | None) -> NotificationConnection:
+def notifications_page(
+    info: strawberry.Info[Context, None], channel: str | None, pending: bool, first: int, after: str | None
+) -> NotificationConnection:
     info.context.who.require("integrator")
     services = info.context.services
     page = notifications(services.reader, channel, pending, first=first, after=resume_after(after, OLDEST_FIRST))
     for number in sorted({row.case_number for row in page.rows}):
-        services.engine.record_personal_data_read(number, actor=info.context.actor(), role="integrator",
-                                                  purpose="notification delivery", at=services.clock())
-    return NotificationConnection(edges=[NotificationEdge(node=_notification(info, row), cursor=at)
-                                         for row, at in zip(page.rows, cursors(page), strict=True)],
-                                  page_info=page_info(page))
+        services.engine.record_personal_data_read(
+            number, actor=info.context.actor(), role="integrator", purpose="notification delivery", at=services.clock()
+        )
+    return NotificationConnection(
+        edges=[
+            NotificationEdge(node=_notification(info, row), cursor=at)
+            for row, at in zip(page.rows, cursors(page), strict=True)
+        ],
+        page_info=page_info(page),
+    )
 
 
 def _notification(info: strawberry.Info[Context, None], row: NotificationRow) -> Notification:
     """The row with its recipient unsealed: what the gateway sends to."""
     fields = info.context.services.engine.vault.unseal(case_id_for(row.case_number), row.sealed_recipient)
     recipient = next(iter(fields.values()), None) if fields else None
-    return Notification(key=row.key, case_number=row.case_number, channel=row.channel, recipient=recipient,
-                        text=row.text, created_at=row.created_at, sent_at=row.sent_at)
+    return Notification(
+        key=row.key,
+        case_number=row.case_number,
+        channel=row.channel,
+        recipient=recipient,
+        text=row.text,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+    )

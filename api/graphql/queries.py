@@ -36,8 +36,9 @@ class ServiceFigures(ServiceFiguresView):
 class OfficeRank(OfficeRankView):
     complaint_rate: strawberry.Private[float | None]  # not published: complaints and cases give it
     visits: int = strawberry.field(description="Visitors called to a window from the queue in the period.")
-    waiting_share: float | None = strawberry.field(description="Of them, the share called within 15 minutes "
-                                                               "(5 with a booking).")
+    waiting_share: float | None = strawberry.field(
+        description="Of them, the share called within 15 minutes (5 with a booking)."
+    )
 
 
 def _find_service(info: strawberry.Info[Context, None], code: str) -> Service | None:
@@ -91,51 +92,93 @@ class Query(ReceptionQuery, ParkedQuery):
     def office(self, info: strawberry.Info[Context, None], id: str) -> Office | None:
         return _find_office(info, id)
 
-    @strawberry.field(description="One case by its number; with asOf, as it stood at that moment "
-                                  "(rebuilt from its events).")
+    @strawberry.field(
+        description="One case by its number; with asOf, as it stood at that moment (rebuilt from its events)."
+    )
     def case(self, info: strawberry.Info[Context, None], number: str, as_of: datetime | None = None) -> Case | None:
         if as_of is None:
             return _find_case(info, number)
         return _case_as_of(info, number, as_of)
 
     @strawberry.field(description="Cases, newest first, as a Relay connection with keyset cursors.")
-    def cases(self, info: strawberry.Info[Context, None], office_id: str | None = None, status: str | None = None,
-              first: int = 20, after: str | None = None) -> CaseConnection:
+    def cases(
+        self,
+        info: strawberry.Info[Context, None],
+        office_id: str | None = None,
+        status: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> CaseConnection:
         who = info.context.who
         who.require("operator", "supervisor", "auditor", "integrator")
         if who.role in ("operator", "supervisor"):
             if office_id not in (None, who.office):
                 who.require(who.role, office=office_id)
             office_id = who.office
-        page = case_queries.cases(info.context.services.reader, office_id, status, first=first,
-                                  after=resume_after(after, case_queries.CASES_NEWEST_FIRST))
-        return CaseConnection(edges=[CaseEdge(node=Case.of(row), cursor=at)
-                                     for row, at in zip(page.rows, cursors(page), strict=True)],
-                              page_info=page_info(page))
+        page = case_queries.cases(
+            info.context.services.reader,
+            office_id,
+            status,
+            first=first,
+            after=resume_after(after, case_queries.CASES_NEWEST_FIRST),
+        )
+        return CaseConnection(
+            edges=[CaseEdge(node=Case.of(row), cursor=at) for row, at in zip(page.rows, cursors(page), strict=True)],
+            page_info=page_info(page),
+        )
 
     @strawberry.field(description="An office's work list, oldest first, as a Relay connection.")
-    def tasks(self, info: strawberry.Info[Context, None], office_id: str, role: str | None = None,
-              state: str | None = None, first: int = 20, after: str | None = None) -> TaskConnection:
+    def tasks(
+        self,
+        info: strawberry.Info[Context, None],
+        office_id: str,
+        role: str | None = None,
+        state: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> TaskConnection:
         info.context.who.require("operator", "supervisor", office=office_id)
-        page = case_queries.work_list(info.context.services.reader, office_id, role, state, first=first,
-                                      after=resume_after(after, case_queries.TASKS_OLDEST_FIRST))
-        return TaskConnection(edges=[TaskEdge(node=Task.of(row), cursor=at)
-                                     for row, at in zip(page.rows, cursors(page), strict=True)],
-                              page_info=page_info(page))
+        page = case_queries.work_list(
+            info.context.services.reader,
+            office_id,
+            role,
+            state,
+            first=first,
+            after=resume_after(after, case_queries.TASKS_OLDEST_FIRST),
+        )
+        return TaskConnection(
+            edges=[TaskEdge(node=Task.of(row), cursor=at) for row, at in zip(page.rows, cursors(page), strict=True)],
+            page_info=page_info(page),
+        )
 
-    @strawberry.field(description="Messages cases sent, oldest first (integrators: agency gateways; auditors). "
-                                  "names filters by message name; pending: only those not yet acknowledged.")
-    def outbox(self, info: strawberry.Info[Context, None], names: list[str] | None = None, pending: bool = True,
-               first: int = 20, after: str | None = None) -> OutboxConnection:
+    @strawberry.field(
+        description="Messages cases sent, oldest first (integrators: agency gateways; auditors). "
+        "names filters by message name; pending: only those not yet acknowledged."
+    )
+    def outbox(
+        self,
+        info: strawberry.Info[Context, None],
+        names: list[str] | None = None,
+        pending: bool = True,
+        first: int = 20,
+        after: str | None = None,
+    ) -> OutboxConnection:
         info.context.who.require("integrator", "auditor")
-        page = outbox.messages(info.context.services.reader, names, pending, first=first,
-                               after=resume_after(after, outbox.OLDEST_FIRST))
-        return OutboxConnection(edges=[OutboxEdge(node=OutboxMessage.of(row), cursor=at)
-                                       for row, at in zip(page.rows, cursors(page), strict=True)],
-                                page_info=page_info(page))
+        page = outbox.messages(
+            info.context.services.reader, names, pending, first=first, after=resume_after(after, outbox.OLDEST_FIRST)
+        )
+        return OutboxConnection(
+            edges=[
+                OutboxEdge(node=OutboxMessage.of(row), cursor=at)
+                for row, at in zip(page.rows, cursors(page), strict=True)
+            ],
+            page_info=page_info(page),
+        )
 
-    @strawberry.field(description="Jobs whose connector failed every attempt, oldest first (supervisors of the "
-                                  "office; auditors across offices).")
+    @strawberry.field(
+        description="Jobs whose connector failed every attempt, oldest first (supervisors of the "
+        "office; auditors across offices)."
+    )
     def incidents(self, info: strawberry.Info[Context, None], office_id: str | None = None) -> list[Job]:
         if office_id is None:
             info.context.who.require("auditor")
@@ -143,10 +186,18 @@ class Query(ReceptionQuery, ParkedQuery):
             info.context.who.require("supervisor", "auditor", office=office_id)
         return [Job.of(row) for row in incidents(info.context.services.reader, office_id)]
 
-    @strawberry.field(description="Integrators (SMS and mail gateways): notifications to send, oldest first. "
-                                  "Each read of a recipient is recorded in its case's access log.")
-    def notifications(self, info: strawberry.Info[Context, None], channel: str | None = None, pending: bool = True,
-                      first: int = 20, after: str | None = None) -> NotificationConnection:
+    @strawberry.field(
+        description="Integrators (SMS and mail gateways): notifications to send, oldest first. "
+        "Each read of a recipient is recorded in its case's access log."
+    )
+    def notifications(
+        self,
+        info: strawberry.Info[Context, None],
+        channel: str | None = None,
+        pending: bool = True,
+        first: int = 20,
+        after: str | None = None,
+    ) -> NotificationConnection:
         return notifications_page(info, channel, pending, first, after)
 
     @strawberry.field(description="A citizen's view of a case; needs no token, only the number and the PIN.")
@@ -171,8 +222,13 @@ class Query(ReceptionQuery, ParkedQuery):
         return Task.of(found)
 
     @strawberry.field(description="Applications per service in a month (YYYY-MM).")
-    def statistics(self, info: strawberry.Info[Context, None], month: str, office_id: str | None = None,
-                   district: str | None = None) -> list[ServiceFigures]:
+    def statistics(
+        self,
+        info: strawberry.Info[Context, None],
+        month: str,
+        office_id: str | None = None,
+        district: str | None = None,
+    ) -> list[ServiceFigures]:
         info.context.who.require("supervisor", "auditor", "analyst")
         figures = service_statistics(info.context.services.reader, month, office_id, district)
         return [from_view(ServiceFigures, f) for f in figures]

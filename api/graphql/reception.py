@@ -46,15 +46,24 @@ class Appointment:
 
     @classmethod
     def of(cls, view: desk.Appointment) -> Appointment:
-        return cls(code=view.code, office_id=view.office, window=view.window, service_code=view.service,
-                   start=view.start, end=view.end, channel=view.channel, status=view.status)
+        return cls(
+            code=view.code,
+            office_id=view.office,
+            window=view.window,
+            service_code=view.service,
+            start=view.start,
+            end=view.end,
+            channel=view.channel,
+            status=view.status,
+        )
 
 
 @strawberry.type
 class Ticket:
     id: str = strawberry.field(description="OFFICE-YYYYMMDD-NUMBER: names the ticket in endVisit and openCase.")
-    number: str = strawberry.field(description="What the hall's board shows: А015 (in turn), Л003 (priority), "
-                                               "З007 (booked).")
+    number: str = strawberry.field(
+        description="What the hall's board shows: А015 (in turn), Л003 (priority), З007 (booked)."
+    )
     office_id: str
     service_code: str
     category: str
@@ -68,10 +77,20 @@ class Ticket:
 
     @classmethod
     def of(cls, view: desk.Ticket) -> Ticket:
-        return cls(id=view.id, number=view.number, office_id=view.office, service_code=view.service,
-                   category=view.category, appointment_code=view.appointment, arrived_at=view.arrived_at,
-                   state=view.state, window=view.window, called_at=view.called_at, outcome=view.outcome,
-                   case_number=view.case_number)
+        return cls(
+            id=view.id,
+            number=view.number,
+            office_id=view.office,
+            service_code=view.service,
+            category=view.category,
+            appointment_code=view.appointment,
+            arrived_at=view.arrived_at,
+            state=view.state,
+            window=view.window,
+            called_at=view.called_at,
+            outcome=view.outcome,
+            case_number=view.case_number,
+        )
 
     @classmethod
     def of_row(cls, row: dict[str, Any]) -> Ticket:
@@ -155,8 +174,9 @@ class RescheduleAppointmentInput:
 @strawberry.input
 class IssueTicketInput:
     office_id: str
-    service_code: str | None = strawberry.field(default=None, description="What the visitor came for; "
-                                                "not needed with an appointment.")
+    service_code: str | None = strawberry.field(
+        default=None, description="What the visitor came for; not needed with an appointment."
+    )
     appointment_code: str | None = None
     category: str = strawberry.field(default="general", description="general or priority")
     idempotency_key: str | None = None
@@ -190,15 +210,23 @@ def _in_office(info: strawberry.Info[Context, None], code: str, roles: tuple[str
 
 @strawberry.type
 class ReceptionQuery:
-    @strawberry.field(description="Free slots for a service at an office, day by day (at most 31 days); "
-                                  "public, like the catalog.")
-    def slots(self, info: strawberry.Info[Context, None], office_id: str, service_code: str,
-              from_: Annotated[date, strawberry.argument(name="from")],
-              to: date) -> list[Slot]:
+    @strawberry.field(
+        description="Free slots for a service at an office, day by day (at most 31 days); public, like the catalog."
+    )
+    def slots(
+        self,
+        info: strawberry.Info[Context, None],
+        office_id: str,
+        service_code: str,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> list[Slot]:
         services = info.context.services
         services.refresh()
-        return [Slot(id=s.id, office_id=s.office, window=s.window, start=s.start, end=s.end)
-                for s in slots(services.reader, office_id, service_code, from_, to, services.clock())]
+        return [
+            Slot(id=s.id, office_id=s.office, window=s.window, start=s.start, end=s.end)
+            for s in slots(services.reader, office_id, service_code, from_, to, services.clock())
+        ]
 
     @strawberry.field(description="One booking by its code (integrators; staff of its office).")
     def appointment(self, info: strawberry.Info[Context, None], code: str) -> Appointment | None:
@@ -214,9 +242,13 @@ class ReceptionQuery:
         services = info.context.services
         services.refresh()
         view = live_queue(services.reader, office_id, day or _local_today(info, office_id))
-        return Queue(office_id=office_id, day=date.fromisoformat(view.day),
-                     waiting=[Ticket.of_row(r) for r in view.waiting],
-                     serving=[Ticket.of_row(r) for r in view.serving], done=view.done)
+        return Queue(
+            office_id=office_id,
+            day=date.fromisoformat(view.day),
+            waiting=[Ticket.of_row(r) for r in view.waiting],
+            serving=[Ticket.of_row(r) for r in view.serving],
+            done=view.done,
+        )
 
 
 def _local_today(info: strawberry.Info[Context, None], office_id: str) -> date:
@@ -235,30 +267,58 @@ class ReceptionMutation:
         def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
             info.context.who.require(*RECEPTION_ROLES, office=input.office_id)
             contact = {k: v for k, v in vars(input.contact).items() if v} if input.contact else {}
-            return AppointmentPayload(appointment=Appointment.of(reception.book(
-                office=input.office_id, service=input.service_code, slot=input.slot_id, channel=input.channel,
-                applicant=contact, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+            return AppointmentPayload(
+                appointment=Appointment.of(
+                    reception.book(
+                        office=input.office_id,
+                        service=input.service_code,
+                        slot=input.slot_id,
+                        channel=input.channel,
+                        applicant=contact,
+                        actor=actor,
+                        at=at,
+                        idempotency_key=input.idempotency_key,
+                    )
+                )
+            )
+
         result: AppointmentResult = _command(info, run)
         return result
 
     @strawberry.mutation(description="Integrators; staff of the office. The slot is free again.")
-    def cancel_appointment(self, info: strawberry.Info[Context, None],
-                           input: CancelAppointmentInput) -> AppointmentResult:
+    def cancel_appointment(
+        self, info: strawberry.Info[Context, None], input: CancelAppointmentInput
+    ) -> AppointmentResult:
         def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
             _in_office(info, input.code)
-            return AppointmentPayload(appointment=Appointment.of(reception.cancel(
-                input.code, input.reason, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+            return AppointmentPayload(
+                appointment=Appointment.of(
+                    reception.cancel(
+                        input.code, input.reason, actor=actor, at=at, idempotency_key=input.idempotency_key
+                    )
+                )
+            )
+
         result: AppointmentResult = _command(info, run)
         return result
 
-    @strawberry.mutation(description="Integrators; staff of the office. The old booking is cancelled and the new "
-                                     "one made in one step; the answer is the new booking.")
-    def reschedule_appointment(self, info: strawberry.Info[Context, None],
-                               input: RescheduleAppointmentInput) -> AppointmentResult:
+    @strawberry.mutation(
+        description="Integrators; staff of the office. The old booking is cancelled and the new "
+        "one made in one step; the answer is the new booking."
+    )
+    def reschedule_appointment(
+        self, info: strawberry.Info[Context, None], input: RescheduleAppointmentInput
+    ) -> AppointmentResult:
         def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
             _in_office(info, input.code)
-            return AppointmentPayload(appointment=Appointment.of(reception.reschedule(
-                input.code, input.slot_id, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+            return AppointmentPayload(
+                appointment=Appointment.of(
+                    reception.reschedule(
+                        input.code, input.slot_id, actor=actor, at=at, idempotency_key=input.idempotency_key
+                    )
+                )
+            )
+
         result: AppointmentResult = _command(info, run)
         return result
 
@@ -266,9 +326,20 @@ class ReceptionMutation:
     def issue_ticket(self, info: strawberry.Info[Context, None], input: IssueTicketInput) -> TicketResult:
         def run(reception: Reception, actor: str, at: datetime) -> TicketPayload:
             info.context.who.require(*RECEPTION_ROLES, office=input.office_id)
-            return TicketPayload(ticket=Ticket.of(reception.issue_ticket(
-                office=input.office_id, service=input.service_code, appointment=input.appointment_code,
-                category=input.category, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+            return TicketPayload(
+                ticket=Ticket.of(
+                    reception.issue_ticket(
+                        office=input.office_id,
+                        service=input.service_code,
+                        appointment=input.appointment_code,
+                        category=input.category,
+                        actor=actor,
+                        at=at,
+                        idempotency_key=input.idempotency_key,
+                    )
+                )
+            )
+
         result: TicketResult = _command(info, run)
         return result
 
@@ -276,9 +347,11 @@ class ReceptionMutation:
     def call_next_ticket(self, info: strawberry.Info[Context, None], input: CallNextTicketInput) -> CallNextResult:
         def run(reception: Reception, actor: str, at: datetime) -> CallNextPayload:
             info.context.who.require(*STAFF, office=input.office_id)
-            called = reception.call_next(office=input.office_id, window=input.window, actor=actor, at=at,
-                                         idempotency_key=input.idempotency_key)
+            called = reception.call_next(
+                office=input.office_id, window=input.window, actor=actor, at=at, idempotency_key=input.idempotency_key
+            )
             return CallNextPayload(ticket=Ticket.of(called) if called else None)
+
         result: CallNextResult = _command(info, run)
         return result
 
@@ -286,18 +359,25 @@ class ReceptionMutation:
     def end_visit(self, info: strawberry.Info[Context, None], input: EndVisitInput) -> TicketResult:
         def run(reception: Reception, actor: str, at: datetime) -> TicketPayload:
             _in_office(info, input.ticket_id, STAFF)
-            return TicketPayload(ticket=Ticket.of(reception.end_visit(
-                input.ticket_id, input.outcome, actor=actor, at=at, idempotency_key=input.idempotency_key)))
+            return TicketPayload(
+                ticket=Ticket.of(
+                    reception.end_visit(
+                        input.ticket_id, input.outcome, actor=actor, at=at, idempotency_key=input.idempotency_key
+                    )
+                )
+            )
+
         result: TicketResult = _command(info, run)
         return result
 
 
 @strawberry.type
 class ReceptionSubscription:
-    @strawberry.subscription(description="A hall's display board: the latest calls to windows and how many wait, "
-                                         "each time it changes (integrators; staff of the office).")
-    async def queue_board(self, info: strawberry.Info[Context, None],
-                          office_id: str) -> AsyncGenerator[Board, None]:
+    @strawberry.subscription(
+        description="A hall's display board: the latest calls to windows and how many wait, "
+        "each time it changes (integrators; staff of the office)."
+    )
+    async def queue_board(self, info: strawberry.Info[Context, None], office_id: str) -> AsyncGenerator[Board, None]:
         who = info.context.who
         who.require(*RECEPTION_ROLES, office=office_id)
         services = info.context.services

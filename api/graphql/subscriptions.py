@@ -23,8 +23,9 @@ POLL_SECONDS = 0.25
 @strawberry.type
 class Subscription(ReceptionSubscription):
     @strawberry.subscription(description="An office's task list, each time it changes (first 100 tasks).")
-    async def task_list_changed(self, info: strawberry.Info[Context, None],
-                                office_id: str) -> AsyncGenerator[list[Task], None]:
+    async def task_list_changed(
+        self, info: strawberry.Info[Context, None], office_id: str
+    ) -> AsyncGenerator[list[Task], None]:
         who = info.context.who
         who.require("operator", "supervisor", office=office_id)
         services = info.context.services
@@ -39,10 +40,13 @@ class Subscription(ReceptionSubscription):
                     yield [Task.of(t) for t in tasks]
                 await asyncio.sleep(POLL_SECONDS)
 
-    @strawberry.subscription(description="A case, each time its status or stage changes; ends when the case "
-                                         "closes. An unknown number ends at once with an error.")
-    async def case_status_changed(self, info: strawberry.Info[Context, None],
-                                  number: str) -> AsyncGenerator[Case, None]:
+    @strawberry.subscription(
+        description="A case, each time its status or stage changes; ends when the case "
+        "closes. An unknown number ends at once with an error."
+    )
+    async def case_status_changed(
+        self, info: strawberry.Info[Context, None], number: str
+    ) -> AsyncGenerator[Case, None]:
         who = info.context.who
         services = info.context.services
         with services.subscriptions.held(info.context, caller_key(who, None)):

@@ -65,8 +65,14 @@ def clock_of(workflow: Any) -> CaseClock:
 class CaseTask(Task):  # type: ignore[misc]
     """A task whose id and state-change times come from its case's clock."""
 
-    def __init__(self, workflow: Any, task_spec: Any, parent: Task | None = None, state: int = TaskState.MAYBE,
-                 id: uuid.UUID | None = None) -> None:
+    def __init__(
+        self,
+        workflow: Any,
+        task_spec: Any,
+        parent: Task | None = None,
+        state: int = TaskState.MAYBE,
+        id: uuid.UUID | None = None,
+    ) -> None:
         clock = clock_of(workflow)
         super().__init__(workflow, task_spec, parent, state, id=id or clock.new_id())
         # SpiffWorkflow stamped the host's time; the serialized state holds the case's.
@@ -99,13 +105,13 @@ def _plant_root(workflow: Any) -> None:
 class CaseWorkflow(BpmnWorkflow):  # type: ignore[misc]
     """A case's workflow: SpiffWorkflow's, stepped on its case's clock."""
 
-    def __init__(self, spec: Any, subprocess_specs: dict[str, Any], clock: CaseClock,
-                 deserializing: bool = False) -> None:
+    def __init__(
+        self, spec: Any, subprocess_specs: dict[str, Any], clock: CaseClock, deserializing: bool = False
+    ) -> None:
         self.case_clock = clock
         # The root is planted here, not by SpiffWorkflow, so that it is a CaseTask. It
         # issues the same ids in the same order: nothing before it issues any.
-        super().__init__(spec, subprocess_specs, script_engine=SandboxedScriptEngine(clock.now),
-                         deserializing=True)
+        super().__init__(spec, subprocess_specs, script_engine=SandboxedScriptEngine(clock.now), deserializing=True)
         if not deserializing:
             _plant_root(self)
 
@@ -124,8 +130,9 @@ class CaseWorkflow(BpmnWorkflow):  # type: ignore[misc]
 class CaseSubWorkflow(BpmnSubWorkflow):  # type: ignore[misc]
     """A subprocess of a case's workflow: its root, too, is a CaseTask."""
 
-    def __init__(self, spec: Any, parent_task_id: uuid.UUID, top_workflow: CaseWorkflow,
-                 deserializing: bool = False) -> None:
+    def __init__(
+        self, spec: Any, parent_task_id: uuid.UUID, top_workflow: CaseWorkflow, deserializing: bool = False
+    ) -> None:
         super().__init__(spec, parent_task_id, top_workflow, deserializing=True)
         if not deserializing:
             _plant_root(self)

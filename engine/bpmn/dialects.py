@@ -15,21 +15,39 @@ import re
 
 from engine.errors import ExpressionError
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<range>\.\.)
   | (?P<op>&&|\|\||==|!=|<=|>=|[<>!=+\-*/%(),.\[\]?:])
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _ISO_TIMER = re.compile(
     r"^(?:R\d*/)?(?:P(?!$)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?"
     r"|\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
-_JUEL_WORDS = {"and": "and", "or": "or", "not": "not", "eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=",
-               "ge": ">=", "div": "/", "mod": "%", "null": "None", "true": "True", "false": "False"}
+_JUEL_WORDS = {
+    "and": "and",
+    "or": "or",
+    "not": "not",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "gt": ">",
+    "le": "<=",
+    "ge": ">=",
+    "div": "/",
+    "mod": "%",
+    "null": "None",
+    "true": "True",
+    "false": "False",
+}
 _FEEL_WORDS = {"and": "and", "or": "or", "null": "None", "true": "True", "false": "False", "in": "in"}
 _FEEL_LITERALS = ("date", "duration", "date and time", "time")
 
@@ -40,7 +58,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            raise ExpressionError(f"cannot read {text[position:position + 12]!r}")
+            raise ExpressionError(f"cannot read {text[position : position + 12]!r}")
         kind = match.lastgroup or ""
         if kind != "space":
             found.append((kind, match.group()))
@@ -105,8 +123,17 @@ def feel(text: str) -> str:
             out.append("==")
         elif kind == "name" and value == "not" and following == "(":
             out.append("not")
-        elif kind == "name" and value in ("then", "else", "if", "for", "some", "every", "satisfies", "function",
-                                          "instance"):
+        elif kind == "name" and value in (
+            "then",
+            "else",
+            "if",
+            "for",
+            "some",
+            "every",
+            "satisfies",
+            "function",
+            "instance",
+        ):
             raise ExpressionError(f"FEEL '{value}' is not supported: use comparisons, and/or/not and in")
         elif kind == "name" and value in _FEEL_WORDS:
             out.append(_FEEL_WORDS[value])
@@ -146,7 +173,7 @@ def _single_test(part: str) -> str:
     for operator in ("<=", ">=", "!=", "<", ">", "="):
         if part.startswith(operator):
             python = "==" if operator == "=" else operator
-            return f"? {python} {feel(part[len(operator):])}"
+            return f"? {python} {feel(part[len(operator) :])}"
     return f"? == {feel(part)}"
 
 

@@ -31,12 +31,16 @@ def is_job(process: CompiledProcess, element: str) -> bool:
 
 def waiting(workflow: BpmnWorkflow, process: CompiledProcess) -> dict[str, str]:
     """Open jobs: task id -> element id."""
-    return {str(task.id): str(task.task_spec.bpmn_id) for task in workflow.get_tasks(state=TaskState.STARTED)
-            if task.task_spec.bpmn_id is not None and is_job(process, str(task.task_spec.bpmn_id))}
+    return {
+        str(task.id): str(task.task_spec.bpmn_id)
+        for task in workflow.get_tasks(state=TaskState.STARTED)
+        if task.task_spec.bpmn_id is not None and is_job(process, str(task.task_spec.bpmn_id))
+    }
 
 
-def opened_and_closed(workflow: BpmnWorkflow, process: CompiledProcess, before: dict[str, str],
-                      after: dict[str, str]) -> dict[str, Any]:
+def opened_and_closed(
+    workflow: BpmnWorkflow, process: CompiledProcess, before: dict[str, str], after: dict[str, str]
+) -> dict[str, Any]:
     """The effect keys for jobs that opened or went (completed or cancelled) in a step;
     absent when none did, so histories recorded before jobs existed stay byte-identical."""
     effects: dict[str, Any] = {}

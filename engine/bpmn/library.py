@@ -75,30 +75,46 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
 def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
     b, c = f"{{{BPMN_NS}}}", f"{{{CAMUNDA_NS}}}"
     process = next(p for p in root.iter(f"{b}process") if p.get("id") == process_id)
-    lanes = {ref.text.strip(): lane.get("name") or "" for lane in process.iter(f"{b}lane")
-             for ref in lane.findall(f"{b}flowNodeRef") if ref.text}
+    lanes = {
+        ref.text.strip(): lane.get("name") or ""
+        for lane in process.iter(f"{b}lane")
+        for ref in lane.findall(f"{b}flowNodeRef")
+        if ref.text
+    }
     found: dict[str, ElementInfo] = {}
     for node in process.iter():
         ident = node.get("id") if isinstance(node.tag, str) else None
         if ident is None:
             continue
-        properties = {p.get("name"): p.get("value")
-                      for p in node.findall(f"{b}extensionElements/{c}properties/{c}property")}
+        properties = {
+            p.get("name"): p.get("value") for p in node.findall(f"{b}extensionElements/{c}properties/{c}property")
+        }
         fields = []
         for field in node.findall(f"{b}extensionElements/{c}formData/{c}formField"):
             constraints = {x.get("name") for x in field.findall(f"{c}validation/{c}constraint")}
-            fields.append(FormField(
-                id=str(field.get("id")), type=str(field.get("type")), label=field.get("label") or "",
-                required="required" in constraints,
-                options=tuple(str(v.get("id")) for v in field.findall(f"{c}value")),
-            ))
+            fields.append(
+                FormField(
+                    id=str(field.get("id")),
+                    type=str(field.get("type")),
+                    label=field.get("label") or "",
+                    required="required" in constraints,
+                    options=tuple(str(v.get("id")) for v in field.findall(f"{c}value")),
+                )
+            )
         kind = etree.QName(node).localname
         role = role_of(node, lanes) if kind == "userTask" else node.get(f"{c}candidateGroups")
         deadline = properties.get("deadline_working_days")
-        found[ident] = ElementInfo(ident, kind, node.get("name") or ident, role,
-                                   properties.get("stage"), properties.get("outcome"), tuple(fields),
-                                   int(deadline) if deadline and deadline.isdigit() else None,
-                                   connector_of(node) if kind == "serviceTask" else None)
+        found[ident] = ElementInfo(
+            ident,
+            kind,
+            node.get("name") or ident,
+            role,
+            properties.get("stage"),
+            properties.get("outcome"),
+            tuple(fields),
+            int(deadline) if deadline and deadline.isdigit() else None,
+            connector_of(node) if kind == "serviceTask" else None,
+        )
     return found
 
 

@@ -121,7 +121,7 @@ def _explain(error: Exception) -> str:
     message = str(error).strip()
     error_type = getattr(error, "error_type", "")
     if error_type and message.startswith(f"{error_type}:"):
-        message = message[len(error_type) + 1:].strip()
+        message = message[len(error_type) + 1 :].strip()
     return f"{prefix}{message}"
 
 
@@ -138,8 +138,9 @@ class Runtime:
         workflow, outcome = self._advance(process, case_id, None, stored, None, at, step)
         return outcome.step(workflow)
 
-    def start_kept(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase,
-                   kept: LiveCache) -> Step:
+    def start_kept(
+        self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase, kept: LiveCache
+    ) -> Step:
         """:meth:`start` for commands (no ``data``), keeping the new workflow in ``kept`` for
         the case's next command."""
         workflow, outcome = self._start(process, case_id, at, start)
@@ -148,8 +149,9 @@ class Runtime:
             kept.put(step.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
         return step
 
-    def apply_kept(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Command,
-                   kept: LiveCache) -> Step:
+    def apply_kept(
+        self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, step: Command, kept: LiveCache
+    ) -> Step:
         """:meth:`apply` for commands: the same state and effects, byte for byte (no ``data``), but when ``kept`` holds
         this case's workflow in exactly ``state`` the step runs on it instead of a
         workflow restored from the JSON. The workflow stepped is kept again under the new
@@ -164,8 +166,9 @@ class Runtime:
             kept.put(result.state, LiveCase(process, case_id, workflow, outcome.kept(), outcome.after))
         return result
 
-    def start_live(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime,
-                   start: StartCase) -> tuple[LiveCase, str]:
+    def start_live(
+        self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase
+    ) -> tuple[LiveCase, str]:
         """Start a case and keep its workflow in memory (see :class:`LiveCase`); returns it
         and the step's effects as canonical JSON."""
         workflow, outcome = self._start(process, case_id, at, start)
@@ -180,8 +183,9 @@ class Runtime:
         live.snapshot = outcome.after
         return outcome.canonical_effects()
 
-    def _start(self, process: CompiledProcess, case_id: uuid.UUID, at: datetime,
-               start: StartCase) -> tuple[BpmnWorkflow, _Outcome]:
+    def _start(
+        self, process: CompiledProcess, case_id: uuid.UUID, at: datetime, start: StartCase
+    ) -> tuple[BpmnWorkflow, _Outcome]:
         clock = CaseClock(case_id, at, 0)
         with _spiff_errors("the process failed to start"):
             workflow = CaseWorkflow(process.spec, process.subprocess_specs, clock)
@@ -190,9 +194,16 @@ class Runtime:
             workflow.do_engine_steps()
         return workflow, self._finish(process, workflow, before, clock, previous_stage=None)
 
-    def _advance(self, process: CompiledProcess, case_id: uuid.UUID, workflow: BpmnWorkflow | None,
-                 stored: dict[str, Any], before: _Snapshot | None, at: datetime,
-                 step: Command) -> tuple[BpmnWorkflow, _Outcome]:
+    def _advance(
+        self,
+        process: CompiledProcess,
+        case_id: uuid.UUID,
+        workflow: BpmnWorkflow | None,
+        stored: dict[str, Any],
+        before: _Snapshot | None,
+        at: datetime,
+        step: Command,
+    ) -> tuple[BpmnWorkflow, _Outcome]:
         """One input against the state ``stored`` describes: restored from it, or given live
         with its snapshot. Of ``before`` only task ids, elements and timers are read, never
         the due dates it computed at its own step's time, so a live case may pass the
@@ -216,11 +227,20 @@ class Runtime:
             with _spiff_errors("the process failed"):
                 self._run(process, workflow, step, clock.now)
             ruling, after = Ruling(), None
-        return workflow, self._finish(process, workflow, before, clock, previous_stage=stored.get("stage"),
-                                      stored=stored, ruling=ruling, after=after)
+        return workflow, self._finish(
+            process,
+            workflow,
+            before,
+            clock,
+            previous_stage=stored.get("stage"),
+            stored=stored,
+            ruling=ruling,
+            after=after,
+        )
 
-    def element_states(self, process: CompiledProcess, case_id: uuid.UUID, state: str,
-                       at: datetime) -> tuple[set[str], set[str]]:
+    def element_states(
+        self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime
+    ) -> tuple[set[str], set[str]]:
         """The BPMN elements a case has passed, and those it is at now (for drawing it)."""
         stored = json.loads(state)
         workflow = _CONVERTER.restore_state(stored["workflow"], process, CaseClock(case_id, at, stored["ids"]))
@@ -240,8 +260,9 @@ class Runtime:
         elif isinstance(step, DeliverMessage):
             waiting = _waiting_message(workflow, step.name)
             result_var = getattr(waiting, "result_var", None) or step.name
-            event = BpmnEvent(MessageEventDefinition(step.name),
-                              {"payload": deepcopy(step.payload), "result_var": result_var})
+            event = BpmnEvent(
+                MessageEventDefinition(step.name), {"payload": deepcopy(step.payload), "result_var": result_var}
+            )
             workflow.send_event(event)
             workflow.do_engine_steps()
         elif isinstance(step, FireTimer):
@@ -261,10 +282,17 @@ class Runtime:
         else:  # pragma: no cover - StartCase goes through start()
             raise TypeError(f"unexpected input {step!r}")
 
-    def _finish(self, process: CompiledProcess, workflow: BpmnWorkflow, before: _Snapshot,
-                clock: CaseClock, previous_stage: str | None,
-                stored: dict[str, Any] | None = None, ruling: Ruling | None = None,
-                after: _Snapshot | None = None) -> _Outcome:
+    def _finish(
+        self,
+        process: CompiledProcess,
+        workflow: BpmnWorkflow,
+        before: _Snapshot,
+        clock: CaseClock,
+        previous_stage: str | None,
+        stored: dict[str, Any] | None = None,
+        ruling: Ruling | None = None,
+        after: _Snapshot | None = None,
+    ) -> _Outcome:
         """The step's effects and state; ``stored`` is okno's state before it (None at the
         start) and ``ruling`` what a case rule decided in it."""
         stored = stored or {}
@@ -283,18 +311,25 @@ class Runtime:
                 stage = element.stage
         # Only messages go to an agency: a terminate, escalation, signal or error end event is
         # thrown too (get_events lists every throw), and has no message name.
-        sent = [{"name": e.event_definition.name, "payload": e.payload.get("payload")
-                 if isinstance(e.payload, dict) else e.payload} for e in workflow.get_events()
-                if isinstance(e.event_definition, AnyMessage)]
+        sent = [
+            {
+                "name": e.event_definition.name,
+                "payload": e.payload.get("payload") if isinstance(e.payload, dict) else e.payload,
+            }
+            for e in workflow.get_events()
+            if isinstance(e.event_definition, AnyMessage)
+        ]
         completed = bool(workflow.is_completed())
         effects = {
             "tasks_opened": opened,
-            "tasks_closed": [{"element": before.tasks[t]["element"], "task": t}
-                             for t in before.tasks if t not in after.tasks],
+            "tasks_closed": [
+                {"element": before.tasks[t]["element"], "task": t} for t in before.tasks if t not in after.tasks
+            ],
             "timers_scheduled": [after.timers[t] for t in after.timers if t not in before.timers],
             "timers_fired": [before.timers[t] for t in before.timers if t in after.fired],
-            "timers_cancelled": [before.timers[t] for t in before.timers
-                                 if t not in after.timers and t not in after.fired],
+            "timers_cancelled": [
+                before.timers[t] for t in before.timers if t not in after.timers and t not in after.fired
+            ],
             "messages_sent": sent,
             "awaiting": sorted(set(after.waits.values())),
             "stage": stage,
@@ -314,8 +349,11 @@ class Runtime:
             "workflow": None,
         }
         claims = ruling.claims if ruling.claims is not None else stored.get("claims", {})
-        state.update(beside_workflow(stored, ruling.feedback, claims, [message["name"] for message in sent],
-                                     after.tasks, after.jobs))
+        state.update(
+            beside_workflow(
+                stored, ruling.feedback, claims, [message["name"] for message in sent], after.tasks, after.jobs
+            )
+        )
         return _Outcome(effects, state, after)
 
 
@@ -347,8 +385,9 @@ class _Outcome:
         # by task id would lose data). That order is itself deterministic.
         last = workflow.last_task
         data = json.loads(canonical(_REGISTRY.convert(last.data))) if last is not None and with_data else {}
-        return Step(json.dumps(state, ensure_ascii=False, separators=(",", ":")),
-                    json.loads(self.canonical_effects()), data)
+        return Step(
+            json.dumps(state, ensure_ascii=False, separators=(",", ":")), json.loads(self.canonical_effects()), data
+        )
 
 
 @dataclass
@@ -364,13 +403,16 @@ class LiveCase:
     case_id: uuid.UUID
     workflow: BpmnWorkflow
     stored: dict[str, Any]  # okno's state beside the workflow's, as json.loads of the stored state has it
-    snapshot: _Snapshot     # the workflow's snapshot after the last step
+    snapshot: _Snapshot  # the workflow's snapshot after the last step
 
     def state(self) -> str:
         """The serialized state, as the restore path would have stored it after the same
         steps (tests compare the two at every step)."""
-        state = {"ids": self.stored["ids"], "stage": self.stored["stage"],
-                 "workflow": _CONVERTER.to_dict(self.workflow)}
+        state = {
+            "ids": self.stored["ids"],
+            "stage": self.stored["stage"],
+            "workflow": _CONVERTER.to_dict(self.workflow),
+        }
         state.update((key, value) for key, value in self.stored.items() if key not in state)
         return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
@@ -445,10 +487,10 @@ class LiveCache:
 
 @dataclass
 class _Snapshot:
-    tasks: dict[str, dict[str, Any]]   # open user tasks by task id
+    tasks: dict[str, dict[str, Any]]  # open user tasks by task id
     timers: dict[str, dict[str, Any]]  # waiting timers by task id
-    waits: dict[str, str]              # waiting message catches: task id -> message name
-    elements: dict[str, str]           # live (ready or waiting) task id -> element id
+    waits: dict[str, str]  # waiting message catches: task id -> message name
+    elements: dict[str, str]  # live (ready or waiting) task id -> element id
     order: list[str]
     fired: set[str]
     jobs: dict[str, str] = field(default_factory=dict)  # service tasks waiting on a connector: task id -> element
@@ -483,17 +525,19 @@ class _Snapshot:
             snap.elements[task_id] = element_id
             info = process.elements.get(element_id)
             if task.state == TaskState.READY and task.task_spec.manual:
-                snap.tasks[task_id] = {"element": element_id, "task": task_id,
-                                       "name": info.name if info else element_id,
-                                       "role": info.role if info else None}
+                snap.tasks[task_id] = {
+                    "element": element_id,
+                    "task": task_id,
+                    "name": info.name if info else element_id,
+                    "role": info.role if info else None,
+                }
                 if info is not None and info.deadline_days is not None:
                     snap.tasks[task_id]["due"] = _working_days_from(task, info.deadline_days)
             elif task.state == TaskState.WAITING:
                 for key, element, definition in _catches(task):
                     if isinstance(definition, TimerEventDefinition):
                         due = _timer_due(task)
-                        snap.timers[key] = {"element": element, "task": key,
-                                            "due": due.isoformat() if due else None}
+                        snap.timers[key] = {"element": element, "task": key, "due": due.isoformat() if due else None}
                     elif isinstance(definition, MessageEventDefinition):
                         snap.waits[key] = definition.name
         return snap
@@ -504,8 +548,10 @@ def _catches(task: Any) -> list[tuple[str, str, Any]]:
     gateway holds its following events' definitions itself, one per outgoing branch."""
     definition = getattr(task.task_spec, "event_definition", None)
     if isinstance(definition, MultipleEventDefinition) and isinstance(task.task_spec, EventBasedGateway):
-        return [(f"{task.id}/{spec.bpmn_id}", str(spec.bpmn_id), sub)
-                for spec, sub in zip(task.task_spec.outputs, definition.event_definitions, strict=False)]
+        return [
+            (f"{task.id}/{spec.bpmn_id}", str(spec.bpmn_id), sub)
+            for spec, sub in zip(task.task_spec.outputs, definition.event_definitions, strict=False)
+        ]
     return [(str(task.id), str(task.task_spec.bpmn_id), definition)]
 
 

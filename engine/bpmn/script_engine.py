@@ -21,14 +21,14 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
         super().__init__()
         self.now = now  # the case's time, for now(); None outside a case
 
-    def evaluate(self, expression: str | None, context: dict[str, Any],
-                 external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, expression: str | None, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> Any:
         if expression is None or not expression.strip():
             return None
         return evaluate(expression, ChainMap(external_context or {}, context), now=self.now)
 
-    def execute(self, script: str, context: dict[str, Any],
-                external_context: dict[str, Any] | None = None) -> bool:
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         if external_context:
             overlay: ChainMap[str, Any] = ChainMap({}, context, external_context)
             execute(script, overlay, now=self.now)

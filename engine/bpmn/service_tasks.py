@@ -55,22 +55,22 @@ def connector_of(task: etree._Element) -> ConnectorSpec:
         name = definition.get("type") or ""
         attempts = _attempts(definition.get("retries"))
         backoff = DEFAULT_BACKOFF_SECONDS
-        inputs = [(str(node.get("target")), _zeebe_source(node.get("source") or ""))
-                  for node in task.iter(f"{z}input")]
+        inputs = [(str(node.get("target")), _zeebe_source(node.get("source") or "")) for node in task.iter(f"{z}input")]
     elif task.get(f"{c}type") == "external":
         name = task.get(f"{c}topic") or ""
         cycle = next(task.iter(f"{c}failedJobRetryTimeCycle"), None)
         attempts, backoff = _cycle(cycle.text if cycle is not None else None)
-        inputs = [(str(node.get("name")), _camunda_parameter(node.text or ""))
-                  for node in task.iter(f"{c}inputParameter")]
+        inputs = [
+            (str(node.get("name")), _camunda_parameter(node.text or "")) for node in task.iter(f"{c}inputParameter")
+        ]
     else:
         raise ServiceTaskProblem(
             "service task names no connector: make it an external task with a topic "
             '(camunda:type="external" camunda:topic="sms") or give it a zeebe:taskDefinition type; '
-            f"connectors: {', '.join(BUILT_IN_CONNECTORS)}")
+            f"connectors: {', '.join(BUILT_IN_CONNECTORS)}"
+        )
     if name not in BUILT_IN_CONNECTORS:
-        raise ServiceTaskProblem(f"service task names connector {name!r}; connectors: "
-                                 f"{', '.join(BUILT_IN_CONNECTORS)}")
+        raise ServiceTaskProblem(f"service task names connector {name!r}; connectors: {', '.join(BUILT_IN_CONNECTORS)}")
     for input_name, expression in inputs:
         if not _NAME.match(input_name):
             raise ServiceTaskProblem(f"input {input_name!r} is not a plain name")
@@ -114,8 +114,9 @@ def _cycle(text: str | None) -> tuple[int, int]:
         return DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_SECONDS
     match = _CYCLE.match(text.strip())
     if match is None:
-        raise ServiceTaskProblem(f"failedJobRetryTimeCycle {text.strip()!r}: write R<attempts>/PT<interval>, "
-                                 "e.g. R3/PT5M")
+        raise ServiceTaskProblem(
+            f"failedJobRetryTimeCycle {text.strip()!r}: write R<attempts>/PT<interval>, e.g. R3/PT5M"
+        )
     attempts = _attempts(match.group(1))
     hours, minutes, seconds = (int(g) if g else 0 for g in match.group(2, 3, 4))
     backoff = hours * 3600 + minutes * 60 + seconds

@@ -30,20 +30,45 @@ RESERVED_IDS = frozenset({"Start", "End", "Root"})
 ROLES = frozenset({"operator", "expert", "supervisor"})
 FIELD_TYPES = frozenset({"string", "long", "boolean", "date", "enum"})
 
-_SUPPORTED = frozenset({
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "userTask", "manualTask", "scriptTask", "businessRuleTask", "serviceTask",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
-    "subProcess",
-})
-_NOT_EXECUTED = frozenset({
-    "sequenceFlow", "laneSet", "textAnnotation", "association", "dataObject",
-    "dataObjectReference", "dataStoreReference", "documentation", "extensionElements",
-    "group", "category", "ioSpecification", "property",
-})
+_SUPPORTED = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "businessRuleTask",
+        "serviceTask",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "eventBasedGateway",
+        "subProcess",
+    }
+)
+_NOT_EXECUTED = frozenset(
+    {
+        "sequenceFlow",
+        "laneSet",
+        "textAnnotation",
+        "association",
+        "dataObject",
+        "dataObjectReference",
+        "dataStoreReference",
+        "documentation",
+        "extensionElements",
+        "group",
+        "category",
+        "ioSpecification",
+        "property",
+    }
+)
 _ADVICE = {
     "task": "an untyped task is descriptive, not executable: make it a userTask "
-            "(someone works it), a scriptTask, or a manualTask",
+    "(someone works it), a scriptTask, or a manualTask",
     "sendTask": "use an intermediateThrowEvent with a messageEventDefinition",
     "receiveTask": "use an intermediateCatchEvent with a messageEventDefinition",
     "callActivity": "call activities are not supported yet: use an embedded subProcess",
@@ -51,10 +76,16 @@ _ADVICE = {
     "transaction": "transactions are not supported",
     "adHocSubProcess": "ad-hoc subprocesses are not supported",
 }
-_EVENT_DEFINITIONS = frozenset({
-    "messageEventDefinition", "timerEventDefinition", "terminateEventDefinition",
-    "errorEventDefinition", "signalEventDefinition", "escalationEventDefinition",
-})
+_EVENT_DEFINITIONS = frozenset(
+    {
+        "messageEventDefinition",
+        "timerEventDefinition",
+        "terminateEventDefinition",
+        "errorEventDefinition",
+        "signalEventDefinition",
+        "escalationEventDefinition",
+    }
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -148,14 +179,18 @@ def validate(sources: list[SourceFile]) -> Plan:
         every = list(root.iter(_b("process")))
         processes = [p for p in every if p.get("isExecutable", "false").lower() == "true"]
         if not every:
-            checker.report(root, "the file holds no process: a collaboration needs at least one pool "
-                                 "with a process (processRef)")
+            checker.report(
+                root, "the file holds no process: a collaboration needs at least one pool with a process (processRef)"
+            )
         elif not processes:
             for process in every:
                 flag = process.get("isExecutable")
                 state = "is marked not executable" if flag is not None else "is not marked executable"
-                checker.report(process, f"process {process.get('id')} {state}: okno runs executable processes only; "
-                                        'set isExecutable="true" on the pool that the centre works')
+                checker.report(
+                    process,
+                    f"process {process.get('id')} {state}: okno runs executable processes only; "
+                    'set isExecutable="true" on the pool that the centre works',
+                )
         messages = {m.get("id"): m for m in root.iter(_b("message"))}
         _check_message_flows(checker, root)
         if not processes:
@@ -180,8 +215,12 @@ def validate(sources: list[SourceFile]) -> Plan:
 def _check_process(checker: _Checker, process: etree._Element, messages: dict[str | None, etree._Element]) -> set[str]:
     """Check one process; return the decision ids its business rule tasks reference."""
     decision_refs: set[str] = set()
-    lanes = {ref.text.strip(): lane.get("name") or lane.get("id") or ""
-             for lane in process.iter(_b("lane")) for ref in lane.findall(_b("flowNodeRef")) if ref.text}
+    lanes = {
+        ref.text.strip(): lane.get("name") or lane.get("id") or ""
+        for lane in process.iter(_b("lane"))
+        for ref in lane.findall(_b("flowNodeRef"))
+        if ref.text
+    }
     seen: dict[str, int] = {}
     if process.get("id") in RESERVED_IDS:
         checker.report(process, "this process id is reserved by the engine")
@@ -191,8 +230,14 @@ def _check_process(checker: _Checker, process: etree._Element, messages: dict[st
     return decision_refs
 
 
-def _check_container(checker: _Checker, container: etree._Element, messages: dict[str | None, etree._Element],
-                     lanes: dict[str, str], seen: dict[str, int], decision_refs: set[str]) -> None:
+def _check_container(
+    checker: _Checker,
+    container: etree._Element,
+    messages: dict[str | None, etree._Element],
+    lanes: dict[str, str],
+    seen: dict[str, int],
+    decision_refs: set[str],
+) -> None:
     flows = [child for child in container if _local(child) == "sequenceFlow"]
     for child in container:
         kind = _local(child)
@@ -240,8 +285,9 @@ def _check_container(checker: _Checker, container: etree._Element, messages: dic
             checker.expression(condition, condition.text, "condition", str(flow.get("id")))
 
 
-def _check_event_definitions(checker: _Checker, node: etree._Element,
-                             messages: dict[str | None, etree._Element]) -> None:
+def _check_event_definitions(
+    checker: _Checker, node: etree._Element, messages: dict[str | None, etree._Element]
+) -> None:
     owner = str(node.get("id"))
     for definition in node:
         kind = _local(definition)
@@ -278,29 +324,41 @@ def _check_message_flows(checker: _Checker, root: etree._Element) -> None:
         for end in ("sourceRef", "targetRef"):
             ref = flow.get(end)
             if not ref or ref not in known:
-                checker.report(flow, f"message flow {end} {ref!r} points to nowhere: connect it to a pool "
-                                     "or to an element inside one")
+                checker.report(
+                    flow,
+                    f"message flow {end} {ref!r} points to nowhere: connect it to a pool or to an element inside one",
+                )
 
 
 def _check_user_task(checker: _Checker, task: etree._Element, lanes: dict[str, str]) -> None:
     ident = str(task.get("id"))
     role = role_of(task, lanes)
     if not role:
-        checker.report(task, "user task has no role: set camunda:candidateGroups (Camunda 8: "
-                             "zeebe:assignmentDefinition candidateGroups) or draw it in a lane named for the role")
+        checker.report(
+            task,
+            "user task has no role: set camunda:candidateGroups (Camunda 8: "
+            "zeebe:assignmentDefinition candidateGroups) or draw it in a lane named for the role",
+        )
     form_data = task.find(f"{_b('extensionElements')}/{_c('formData')}")
     if form_data is None:
         return
     if not task.get(_c("formKey")):
-        checker.report(task, "user task declares form fields but no camunda:formKey: "
-                             "SpiffWorkflow would ignore the fields; set camunda:formKey")
+        checker.report(
+            task,
+            "user task declares form fields but no camunda:formKey: "
+            "SpiffWorkflow would ignore the fields; set camunda:formKey",
+        )
     for form_field in form_data.findall(_c("formField")):
         field_type = form_field.get("type")
         if not form_field.get("id"):
             checker.report(form_field, "form field has no id", ident)
         elif field_type not in FIELD_TYPES:
-            checker.report(form_field, f"form field {form_field.get('id')!r} has type {field_type!r}; "
-                                       f"use one of {', '.join(sorted(FIELD_TYPES))}", ident)
+            checker.report(
+                form_field,
+                f"form field {form_field.get('id')!r} has type {field_type!r}; "
+                f"use one of {', '.join(sorted(FIELD_TYPES))}",
+                ident,
+            )
 
 
 def _check_script(checker: _Checker, task: etree._Element) -> None:
@@ -329,8 +387,11 @@ def _check_gateway(checker: _Checker, gateway: etree._Element, flows: list[etree
             continue
         condition = flow.find(_b("conditionExpression"))
         if condition is None or not (condition.text or "").strip():
-            checker.report(flow, f"flow out of diverging gateway {ident} has no condition and is not "
-                                 "the gateway's default: add a condition or mark it default")
+            checker.report(
+                flow,
+                f"flow out of diverging gateway {ident} has no condition and is not "
+                "the gateway's default: add a condition or mark it default",
+            )
 
 
 def _check_multi_instance(checker: _Checker, node: etree._Element) -> None:
@@ -380,8 +441,11 @@ def _check_unary_test(checker: _Checker, entry: etree._Element, text: str, owner
             return
         except ExpressionError:
             continue
-    checker.report(entry, f"input entry {test!r} is not a test okno understands "
-                          "(a value, a comparison such as '> 5', or '? < 6')", owner)
+    checker.report(
+        entry,
+        f"input entry {test!r} is not a test okno understands (a value, a comparison such as '> 5', or '? < 6')",
+        owner,
+    )
 
 
 def _spiff_problems(bundles: list[ProcessBundle]) -> list[Problem]:
@@ -419,18 +483,47 @@ def explain(source: SourceFile) -> dict[str, list[ElementUse]]:
         counts: dict[str, int] = {}
         for node in process.iter():
             kind = _local(node)
-            if not kind or node is process or kind in ("incoming", "outgoing", "flowNodeRef", "text", "script",
-                                                      "conditionExpression", "documentation", "extensionElements"):
+            if (
+                not kind
+                or node is process
+                or kind
+                in (
+                    "incoming",
+                    "outgoing",
+                    "flowNodeRef",
+                    "text",
+                    "script",
+                    "conditionExpression",
+                    "documentation",
+                    "extensionElements",
+                )
+            ):
                 continue
             if etree.QName(node).namespace != BPMN_NS:
                 continue
             counts[kind] = counts.get(kind, 0) + 1
         uses = []
         for kind, count in sorted(counts.items()):
-            supported = kind in _SUPPORTED or kind in _NOT_EXECUTED or kind in _EVENT_DEFINITIONS or kind in (
-                "lane", "timeDuration", "timeDate", "timeCycle", "multiInstanceLoopCharacteristics",
-                "loopCardinality", "completionCondition", "dataOutputAssociation", "dataInputAssociation",
-                "targetRef", "sourceRef", "childLaneSet")
+            supported = (
+                kind in _SUPPORTED
+                or kind in _NOT_EXECUTED
+                or kind in _EVENT_DEFINITIONS
+                or kind
+                in (
+                    "lane",
+                    "timeDuration",
+                    "timeDate",
+                    "timeCycle",
+                    "multiInstanceLoopCharacteristics",
+                    "loopCardinality",
+                    "completionCondition",
+                    "dataOutputAssociation",
+                    "dataInputAssociation",
+                    "targetRef",
+                    "sourceRef",
+                    "childLaneSet",
+                )
+            )
             note = "" if supported else _ADVICE.get(kind, "not supported")
             if (kind in _NOT_EXECUTED and kind != "sequenceFlow") or kind in ("lane", "childLaneSet"):
                 note = "kept for the diagram; lanes name roles" if kind in ("lane", "laneSet") else "kept, not executed"

@@ -10,15 +10,22 @@ from typing import Any
 from engine.commands.jobs import carried_failures
 
 
-def beside_workflow(stored: dict[str, Any], feedback: dict[str, Any], claims: dict[str, str], sent: list[str],
-                    open_tasks: Container[str], open_jobs: Container[str]) -> dict[str, Any]:
+def beside_workflow(
+    stored: dict[str, Any],
+    feedback: dict[str, Any],
+    claims: dict[str, str],
+    sent: list[str],
+    open_tasks: Container[str],
+    open_jobs: Container[str],
+) -> dict[str, Any]:
     """That state after a step, from the state before it (``stored``; empty at the start),
     what the step's case rule decided (``feedback``, ``claims``) and the names of the
     messages the workflow sent. A key is present only when it holds something, and the
     keys keep this order: the stored state's bytes depend on both."""
     kept: dict[str, Any] = {"rated": True} if stored.get("rated") or "rating" in feedback else {}
-    jobs = {task: entry for task, entry in carried_failures(stored.get("jobs", {}), feedback).items()
-            if task in open_jobs}
+    jobs = {
+        task: entry for task, entry in carried_failures(stored.get("jobs", {}), feedback).items() if task in open_jobs
+    }
     if jobs:
         kept["jobs"] = jobs
     # Messages sent are numbered 1, 2, … within the case; those not yet acknowledged by

@@ -28,8 +28,9 @@ class Command:
     event: ClassVar[str]  # the name of the Case event class that records it
     closed_ok: ClassVar[bool]  # a closed case still takes it
 
-    def __init_subclass__(cls, *, kind: str | None = None, event: str | None = None,
-                          closed_ok: bool = False, **rest: Any) -> None:
+    def __init_subclass__(
+        cls, *, kind: str | None = None, event: str | None = None, closed_ok: bool = False, **rest: Any
+    ) -> None:
         super().__init_subclass__(**rest)
         if kind is None:  # a sort of command (WorkflowCommand, CaseCommand), not one
             return
@@ -114,6 +115,8 @@ def input_from_dict(recorded: dict[str, Any]) -> Command:
     command = _BY_KIND.get(kind)
     if command is None:
         raise ValueError(f"unknown input kind {kind!r}")
-    values = {each.name: recorded[each.name] if each.default is MISSING else recorded.get(each.name, each.default)
-              for each in fields(command)}  # type: ignore[arg-type]
+    values = {
+        each.name: recorded[each.name] if each.default is MISSING else recorded.get(each.name, each.default)
+        for each in fields(command)  # type: ignore[arg-type]
+    }
     return command(**values)

@@ -21,8 +21,11 @@ class Rate(CaseCommand, kind="rating", event="Rated", closed_ok=True):
         if case.stored.get("rated"):
             raise InvalidInput("this case has already been rated")
         problems = [f"{name}: unknown criterion" for name in self.scores if name not in CRITERIA]
-        problems += [f"{name}: must be a whole number from 1 to 5" for name, score in self.scores.items()
-                     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5]
+        problems += [
+            f"{name}: must be a whole number from 1 to 5"
+            for name, score in self.scores.items()
+            if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5
+        ]
         problems += [f"{name}: missing" for name in CRITERIA if name not in self.scores]
         if problems:
             raise InvalidInput("the rating does not fit: " + "; ".join(sorted(problems)))

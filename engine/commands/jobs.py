@@ -45,8 +45,9 @@ class RetryIncident(CaseCommand, kind="incident_retry", event="IncidentRetried")
         return Ruling(_account(case.jobs, case.stored.get("jobs", {}), self.task, None, case.now))
 
 
-def _account(jobs: dict[str, OpenJob], failures: dict[str, Any], task: str, error: str | None,
-             now: datetime) -> dict[str, Any]:
+def _account(
+    jobs: dict[str, OpenJob], failures: dict[str, Any], task: str, error: str | None, now: datetime
+) -> dict[str, Any]:
     """The effect of a connector's failure (``error``) or of a retry of an incident
     (``error`` None) on a job's attempts."""
     job = jobs.get(task)
@@ -66,8 +67,16 @@ def _account(jobs: dict[str, OpenJob], failures: dict[str, Any], task: str, erro
     count = entry["failures"] + 1
     incident = count >= job.attempts
     retry_at = None if incident else (now + timedelta(seconds=backoff_seconds(job, count))).isoformat()
-    return {"job_failed": {**described, "failure": count, "attempts": job.attempts, "error": error,
-                           "incident": incident, "retry_at": retry_at}}
+    return {
+        "job_failed": {
+            **described,
+            "failure": count,
+            "attempts": job.attempts,
+            "error": error,
+            "incident": incident,
+            "retry_at": retry_at,
+        }
+    }
 
 
 def backoff_seconds(job: OpenJob, failures: int) -> int:

@@ -31,5 +31,6 @@ class Acknowledge(CaseCommand, kind="acknowledge", event="MessageAcknowledged", 
             raise InvalidInput(f"message {self.message} {reason}")
         if not isinstance(self.reference, str) or not 0 < len(self.reference) <= 200:
             raise InvalidInput("an acknowledgement carries the agency's reference (1–200 characters)")
-        return Ruling({"acknowledged": {"message": self.message, "name": outbox[str(self.message)],
-                                        "reference": self.reference}})
+        return Ruling(
+            {"acknowledged": {"message": self.message, "name": outbox[str(self.message)], "reference": self.reference}}
+        )

@@ -28,8 +28,10 @@ class ClaimTask(CaseCommand, kind="claim", event="TaskClaimed"):
         holder = case.claims.get(self.task)
         if holder is not None and holder != self.holder:
             raise TaskAlreadyClaimed(f"task {task['element']} is held by {holder}: it must be released first")
-        return Ruling(claims={**case.claims, self.task: self.holder},
-                      claims_changed=[{"task": self.task, "element": task["element"], "holder": self.holder}])
+        return Ruling(
+            claims={**case.claims, self.task: self.holder},
+            claims_changed=[{"task": self.task, "element": task["element"], "holder": self.holder}],
+        )
 
 
 @dataclass(frozen=True)

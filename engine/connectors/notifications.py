@@ -22,9 +22,9 @@ Seal = Callable[[str, dict[str, str]], dict[str, str]]  # case number, fields ->
 
 TEMPLATES = {
     "result_ready": "МФЦ «Мои Документы»: по заявлению {case} готов результат ({decision}). "
-                    "Получите документы в МФЦ; через 30 дней невостребованные документы возвращаются в ведомство.",
+    "Получите документы в МФЦ; через 30 дней невостребованные документы возвращаются в ведомство.",
     "accepted": "МФЦ «Мои Документы»: документы по заявлению {case} приняты. Следить за делом: портал, инфомат, "
-                "телефон 8-800.",
+    "телефон 8-800.",
 }
 FIELD = {"sms": "phone", "email": "email"}
 
@@ -37,18 +37,20 @@ class NotificationOutbox(SideTable):
 
     def create(self) -> None:
         with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._table} (key TEXT PRIMARY KEY, "
-                           "case_number TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, "
-                           "text TEXT NOT NULL, created_at TEXT NOT NULL, sent_at TEXT)")
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table} (key TEXT PRIMARY KEY, "
+                "case_number TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, "
+                "text TEXT NOT NULL, created_at TEXT NOT NULL, sent_at TEXT)"
+            )
 
-    def put(self, key: str, case_number: str, channel: str, recipient: dict[str, str], text: str,
-            at: datetime) -> None:
+    def put(self, key: str, case_number: str, channel: str, recipient: dict[str, str], text: str, at: datetime) -> None:
         m = self._marker
         with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"INSERT INTO {self._table} (key, case_number, channel, recipient, text, created_at) "
-                           f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}) ON CONFLICT (key) DO NOTHING",
-                           (key, case_number, channel, json.dumps(recipient), text,
-                            at.astimezone(UTC).isoformat()))
+            cursor.execute(
+                f"INSERT INTO {self._table} (key, case_number, channel, recipient, text, created_at) "
+                f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}) ON CONFLICT (key) DO NOTHING",
+                (key, case_number, channel, json.dumps(recipient), text, at.astimezone(UTC).isoformat()),
+            )
 
     @checked(key=KEY)
     def mark_sent(self, key: str, at: datetime) -> str | None:
@@ -56,18 +58,24 @@ class NotificationOutbox(SideTable):
         has this key (marking twice keeps the first time)."""
         m = self._marker
         with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"UPDATE {self._table} SET sent_at = {m} WHERE key = {m} AND sent_at IS NULL",
-                           (at.astimezone(UTC).isoformat(), key))
+            cursor.execute(
+                f"UPDATE {self._table} SET sent_at = {m} WHERE key = {m} AND sent_at IS NULL",
+                (at.astimezone(UTC).isoformat(), key),
+            )
             cursor.execute(f"SELECT sent_at FROM {self._table} WHERE key = {m}", (key,))
             row = cursor.fetchone()
         return None if row is None else str(_values(row)[0])
 
     def pending(self, limit: int = 100) -> list[dict[str, Any]]:
         with self._datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT key, case_number, channel, text, created_at FROM {self._table} "
-                           f"WHERE sent_at IS NULL ORDER BY created_at, key LIMIT {int(limit)}")
-            return [dict(zip(("key", "case_number", "channel", "text", "created_at"), _values(row), strict=True))
-                    for row in cursor.fetchall()]
+            cursor.execute(
+                f"SELECT key, case_number, channel, text, created_at FROM {self._table} "
+                f"WHERE sent_at IS NULL ORDER BY created_at, key LIMIT {int(limit)}"
+            )
+            return [
+                dict(zip(("key", "case_number", "channel", "text", "created_at"), _values(row), strict=True))
+                for row in cursor.fetchall()
+            ]
 
     def count(self) -> dict[str, int]:
         with self._datastore.transaction(commit=False) as cursor:
@@ -79,16 +87,19 @@ def _values(row: Any) -> list[Any]:
     return list(row.values()) if isinstance(row, dict) else list(row)
 
 
-def notifier(channel: str, outbox: NotificationOutbox, contact: Contact, seal: Seal,
-             clock: Callable[[], datetime]) -> Connector:
+def notifier(
+    channel: str, outbox: NotificationOutbox, contact: Contact, seal: Seal, clock: Callable[[], datetime]
+) -> Connector:
     """The connector for one channel ("sms" or "email")."""
     field = FIELD[channel]
 
     def send(call: ConnectorCall) -> Mapping[str, Any]:
         template = TEMPLATES.get(str(call.input.get("template")))
         if template is None:
-            raise ConnectorError(f"unknown notification template {call.input.get('template')!r}; "
-                                 f"templates: {', '.join(sorted(TEMPLATES))}")
+            raise ConnectorError(
+                f"unknown notification template {call.input.get('template')!r}; "
+                f"templates: {', '.join(sorted(TEMPLATES))}"
+            )
         applicant = contact(call.case_number) or {}
         address = applicant.get(field)
         if not address:
@@ -100,8 +111,14 @@ def notifier(channel: str, outbox: NotificationOutbox, contact: Contact, seal: S
         except (KeyError, IndexError) as error:
             raise ConnectorError(f"template {call.input['template']!r} needs input {error}") from None
         # One notification per job, whatever the attempt: a retry after a lost answer sends nothing twice.
-        outbox.put(f"{call.case_number}/{call.task}", call.case_number, channel,
-                   seal(call.case_number, {field: address}), text, clock())
+        outbox.put(
+            f"{call.case_number}/{call.task}",
+            call.case_number,
+            channel,
+            seal(call.case_number, {field: address}),
+            text,
+            clock(),
+        )
         return {f"{channel}_sent": True}
 
     return send

@@ -29,8 +29,9 @@ class Unconfigured:
 
 def payment_check(gateway: PaymentGateway) -> Connector:
     def check(call: ConnectorCall) -> Mapping[str, Any]:
-        amount = gateway.paid_amount(call.case_number, str(call.input.get("purpose", "state_fee")),
-                                     str(call.input.get("service", "")))
+        amount = gateway.paid_amount(
+            call.case_number, str(call.input.get("purpose", "state_fee")), str(call.input.get("service", ""))
+        )
         return {"fee_paid": amount is not None and amount > 0, "fee_paid_amount": amount or 0}
 
     return check

@@ -46,15 +46,25 @@ class _Continue(Exception):
 
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
-    ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
 }
 _SAFE_VALUES = (str, int, float, bool, list, tuple, dict, type(None))
 
@@ -69,8 +79,9 @@ def _script(text: str) -> ast.Module:
     return check_script(text)
 
 
-def evaluate(text: str, variables: Mapping[str, Any], budget: Budget | None = None, *,
-             now: datetime | None = None) -> Any:
+def evaluate(
+    text: str, variables: Mapping[str, Any], budget: Budget | None = None, *, now: datetime | None = None
+) -> Any:
     """Evaluate an expression against read-only variables (the case data); ``now`` is the
     case's time, what ``now()`` answers (None outside a case: ``now()`` is refused)."""
     # The empty first map takes no writes (expressions cannot assign) and shields the data.
@@ -78,8 +89,9 @@ def evaluate(text: str, variables: Mapping[str, Any], budget: Budget | None = No
     return machine.value(_expression(text).body)
 
 
-def execute(text: str, variables: MutableMapping[str, Any], budget: Budget | None = None, *,
-            now: datetime | None = None) -> None:
+def execute(
+    text: str, variables: MutableMapping[str, Any], budget: Budget | None = None, *, now: datetime | None = None
+) -> None:
     """Run a script; its assignments land in ``variables``. ``now`` as for :func:`evaluate`."""
     machine = _Machine(variables, budget or Budget(), now)
     machine.block(_script(text).body)
@@ -229,8 +241,9 @@ class _Machine:
         try:
             result = _BINARY[type(op)](left, right)
         except (TypeError, ArithmeticError, ValueError) as error:
-            raise ExpressionError(f"cannot compute {type(left).__name__} {_symbol(op)} "
-                                  f"{type(right).__name__}: {error}") from None
+            raise ExpressionError(
+                f"cannot compute {type(left).__name__} {_symbol(op)} {type(right).__name__}: {error}"
+            ) from None
         return _checked(result)
 
     def slice(self, container: Any, node: ast.Slice) -> Any:
@@ -241,7 +254,7 @@ class _Machine:
             raise ExpressionError("slice bounds are whole numbers")
         if bounds[2] == 0:
             raise ExpressionError("slice step cannot be zero")
-        return container[bounds[0]:bounds[1]:bounds[2]]
+        return container[bounds[0] : bounds[1] : bounds[2]]
 
 
 def _truth(value: Any) -> bool:
@@ -278,8 +291,13 @@ def _guard_growth(op: ast.operator, left: Any, right: Any) -> None:
                 raise ExpressionBudgetExceeded(f"result would exceed {MAX_SIZE} items")
         if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
             raise ExpressionBudgetExceeded(f"number would exceed {MAX_INT_BITS} bits")
-    if (isinstance(op, ast.Pow) and isinstance(left, int) and isinstance(right, int)
-            and right > 0 and max(left.bit_length(), 1) * right > MAX_INT_BITS):
+    if (
+        isinstance(op, ast.Pow)
+        and isinstance(left, int)
+        and isinstance(right, int)
+        and right > 0
+        and max(left.bit_length(), 1) * right > MAX_INT_BITS
+    ):
         raise ExpressionBudgetExceeded(f"number would exceed {MAX_INT_BITS} bits")
     if isinstance(op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > 10_000:
         raise ExpressionBudgetExceeded("exponent is too large")
@@ -300,5 +318,12 @@ def _checked(value: Any) -> Any:
 
 
 def _symbol(op: ast.operator) -> str:
-    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
-            ast.Mod: "%", ast.Pow: "**"}.get(type(op), "?")
+    return {
+        ast.Add: "+",
+        ast.Sub: "-",
+        ast.Mult: "*",
+        ast.Div: "/",
+        ast.FloorDiv: "//",
+        ast.Mod: "%",
+        ast.Pow: "**",
+    }.get(type(op), "?")

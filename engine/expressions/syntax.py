@@ -37,19 +37,56 @@ CASE_TIME_FUNCTIONS = frozenset({"now"})
 
 _EXPRESSION_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression,
-    ast.BoolOp, ast.And, ast.Or,
-    ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
-    ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
-    ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
-    ast.In, ast.NotIn, ast.Is, ast.IsNot,
-    ast.IfExp, ast.Constant, ast.Name, ast.Load, ast.Store,
-    ast.List, ast.Tuple, ast.Dict,
-    ast.Subscript, ast.Slice, ast.Attribute, ast.Call,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Mod,
+    ast.Pow,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Is,
+    ast.IsNot,
+    ast.IfExp,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.Store,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Subscript,
+    ast.Slice,
+    ast.Attribute,
+    ast.Call,
 )
 
 _STATEMENT_NODES: tuple[type[ast.AST], ...] = (
-    ast.Module, ast.Assign, ast.AugAssign, ast.If, ast.For, ast.Pass, ast.Expr,
-    ast.Break, ast.Continue,
+    ast.Module,
+    ast.Assign,
+    ast.AugAssign,
+    ast.If,
+    ast.For,
+    ast.Pass,
+    ast.Expr,
+    ast.Break,
+    ast.Continue,
 )
 
 
@@ -81,20 +118,20 @@ def _check(tree: ast.AST, allowed: tuple[type[ast.AST], ...]) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, allowed):
             raise ExpressionError(_at(node, f"{_describe(node)} is not allowed in okno expressions"))
-        if isinstance(node, ast.Constant) and not isinstance(
-            node.value, (str, int, float, bool, type(None))
-        ):
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (str, int, float, bool, type(None))):
             raise ExpressionError(_at(node, f"literal {node.value!r} is not allowed"))
         if isinstance(node, ast.Name) and node.id.startswith("_"):
             raise ExpressionError(_at(node, f"name {node.id!r} is not allowed: names may not start with '_'"))
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            raise ExpressionError(
-                _at(node, f"attribute {node.attr!r} is not allowed: only lookups of case data")
-            )
+            raise ExpressionError(_at(node, f"attribute {node.attr!r} is not allowed: only lookups of case data"))
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                raise ExpressionError(_at(node, f"call of {ast.unparse(node.func)!r} is not allowed; "
-                                                f"functions: {', '.join(sorted(FUNCTIONS))}"))
+                raise ExpressionError(
+                    _at(
+                        node,
+                        f"call of {ast.unparse(node.func)!r} is not allowed; functions: {', '.join(sorted(FUNCTIONS))}",
+                    )
+                )
             if node.keywords:
                 raise ExpressionError(_at(node, "keyword arguments are not allowed"))
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.For)):
@@ -110,13 +147,27 @@ def _check(tree: ast.AST, allowed: tuple[type[ast.AST], ...]) -> None:
 
 def _describe(node: ast.AST) -> str:
     names = {
-        "Import": "import", "ImportFrom": "import", "While": "a while loop",
-        "Lambda": "lambda", "FunctionDef": "a function definition", "ClassDef": "a class",
-        "ListComp": "a comprehension", "GeneratorExp": "a generator",
-        "DictComp": "a comprehension", "SetComp": "a comprehension",
-        "Global": "global", "Nonlocal": "nonlocal", "With": "with", "Try": "try",
-        "Raise": "raise", "Delete": "del", "Yield": "yield", "Await": "await",
-        "NamedExpr": "the := operator", "JoinedStr": "an f-string", "Starred": "unpacking",
+        "Import": "import",
+        "ImportFrom": "import",
+        "While": "a while loop",
+        "Lambda": "lambda",
+        "FunctionDef": "a function definition",
+        "ClassDef": "a class",
+        "ListComp": "a comprehension",
+        "GeneratorExp": "a generator",
+        "DictComp": "a comprehension",
+        "SetComp": "a comprehension",
+        "Global": "global",
+        "Nonlocal": "nonlocal",
+        "With": "with",
+        "Try": "try",
+        "Raise": "raise",
+        "Delete": "del",
+        "Yield": "yield",
+        "Await": "await",
+        "NamedExpr": "the := operator",
+        "JoinedStr": "an f-string",
+        "Starred": "unpacking",
     }
     return names.get(type(node).__name__, type(node).__name__)
 

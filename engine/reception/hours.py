@@ -20,8 +20,10 @@ def open_intervals(office: Office, day: date, calendar: WorkingCalendar | None =
         return []
     zone = ZoneInfo(office.timezone)
     spans = office.hours.get(WEEKDAYS[day.weekday()], ())
-    return [(datetime.combine(day, start, zone), datetime.combine(day, end, zone))
-            for start, end in (parse_span(text) for text in spans)]
+    return [
+        (datetime.combine(day, start, zone), datetime.combine(day, end, zone))
+        for start, end in (parse_span(text) for text in spans)
+    ]
 
 
 def is_open(office: Office, at: datetime, calendar: WorkingCalendar | None = None) -> bool:

@@ -33,13 +33,13 @@ class OfficeDay(Aggregate):
     office: str
     day: str
     appointments: dict[str, dict[str, Any]]  # code -> appointment
-    tickets: dict[str, dict[str, Any]]       # ticket id -> ticket
-    serving: dict[str, str]                  # window (text) -> ticket id being served there
+    tickets: dict[str, dict[str, Any]]  # ticket id -> ticket
+    serving: dict[str, str]  # window (text) -> ticket id being served there
     booked_count: int
-    issued: dict[str, int]                   # ticket prefix -> how many issued
+    issued: dict[str, int]  # ticket prefix -> how many issued
     # request_id(actor, key) -> {"request": fingerprint, "result": id}: a key is its caller's
     keyed_requests: dict[str, dict[str, str]]
-    idempotency: dict[str, dict[str, str]]   # key alone -> the same: only in snapshots from before
+    idempotency: dict[str, dict[str, str]]  # key alone -> the same: only in snapshots from before
     last_at: str
 
     def __init__(self) -> None:
@@ -53,8 +53,7 @@ class OfficeDay(Aggregate):
         def remember(self, day: OfficeDay, result: str) -> None:
             day.last_at = self.timestamp.isoformat()
             if self.idempotency_key:
-                day.requests[request_id(self.actor, self.idempotency_key)] = {"request": self.request,
-                                                                              "result": result}
+                day.requests[request_id(self.actor, self.idempotency_key)] = {"request": self.request, "result": result}
 
     class Started(Event, Aggregate.Created):
         office: str
@@ -123,8 +122,9 @@ class OfficeDay(Aggregate):
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, OfficeDay)
             ticket = aggregate.tickets[self.ticket]
-            ticket.update(state="done", outcome=self.outcome, case_number=self.case_number,
-                          ended_at=self.timestamp.isoformat())
+            ticket.update(
+                state="done", outcome=self.outcome, case_number=self.case_number, ended_at=self.timestamp.isoformat()
+            )
             aggregate.serving.pop(str(ticket["window"]), None)
             self.remember(aggregate, self.ticket)
 
@@ -132,8 +132,16 @@ class OfficeDay(Aggregate):
     @classmethod
     def start(cls, office: str, day: date, at: datetime) -> OfficeDay:
         """A day is started by its first command, in the same save as that command's event."""
-        return cls._create(cls.Started, id=office_day_id(office, day), timestamp=at, office=office,
-                           day=day.isoformat(), actor="", idempotency_key=None, request="")
+        return cls._create(
+            cls.Started,
+            id=office_day_id(office, day),
+            timestamp=at,
+            office=office,
+            day=day.isoformat(),
+            actor="",
+            idempotency_key=None,
+            request="",
+        )
 
     @property
     def requests(self) -> dict[str, dict[str, str]]:
@@ -153,14 +161,17 @@ class OfficeDay(Aggregate):
             return None
         if earlier["request"] != request:
             # Names nothing of the earlier request: its appointment or ticket is not the caller's business.
-            raise IdempotencyKeyReused(f"this idempotency key was already used at office {self.office} "
-                                       "for a different request; use a new key for a new request")
+            raise IdempotencyKeyReused(
+                f"this idempotency key was already used at office {self.office} "
+                "for a different request; use a new key for a new request"
+            )
         return earlier["result"]
 
     def check_time(self, at: datetime) -> None:
         if at < datetime.fromisoformat(self.last_at):
-            raise InvalidInput(f"time {at.isoformat()} is before office {self.office}'s last reception event "
-                               f"({self.last_at})")
+            raise InvalidInput(
+                f"time {at.isoformat()} is before office {self.office}'s last reception event ({self.last_at})"
+            )
 
     def waiting(self) -> list[dict[str, Any]]:
         return [t for t in self.tickets.values() if t["state"] == "waiting"]
@@ -175,22 +186,60 @@ class OfficeDay(Aggregate):
 
     # -- recording (the application service has decided; these only record) ------------
     def book(self, appointment: dict[str, Any], *, actor: str, at: datetime, key: str | None, request: str) -> None:
-        self.trigger_event(self.AppointmentBooked, timestamp=at, appointment=appointment, actor=actor,
-                           idempotency_key=key, request=request)
+        self.trigger_event(
+            self.AppointmentBooked,
+            timestamp=at,
+            appointment=appointment,
+            actor=actor,
+            idempotency_key=key,
+            request=request,
+        )
 
     def cancel(self, code: str, reason: str, *, actor: str, at: datetime, key: str | None, request: str) -> None:
-        self.trigger_event(self.AppointmentCancelled, timestamp=at, code=code, reason=reason, actor=actor,
-                           idempotency_key=key, request=request)
+        self.trigger_event(
+            self.AppointmentCancelled,
+            timestamp=at,
+            code=code,
+            reason=reason,
+            actor=actor,
+            idempotency_key=key,
+            request=request,
+        )
 
     def issue(self, ticket: dict[str, Any], *, actor: str, at: datetime, key: str | None, request: str) -> None:
-        self.trigger_event(self.TicketIssued, timestamp=at, ticket=ticket, actor=actor, idempotency_key=key,
-                           request=request)
+        self.trigger_event(
+            self.TicketIssued, timestamp=at, ticket=ticket, actor=actor, idempotency_key=key, request=request
+        )
 
     def call(self, ticket: str, window: int, *, actor: str, at: datetime, key: str | None, request: str) -> None:
-        self.trigger_event(self.TicketCalled, timestamp=at, ticket=ticket, window=window, actor=actor,
-                           idempotency_key=key, request=request)
+        self.trigger_event(
+            self.TicketCalled,
+            timestamp=at,
+            ticket=ticket,
+            window=window,
+            actor=actor,
+            idempotency_key=key,
+            request=request,
+        )
 
-    def end(self, ticket: str, outcome: str, case_number: str | None, *, actor: str, at: datetime,
-            key: str | None, request: str) -> None:
-        self.trigger_event(self.VisitEnded, timestamp=at, ticket=ticket, outcome=outcome, case_number=case_number,
-                           actor=actor, idempotency_key=key, request=request)
+    def end(
+        self,
+        ticket: str,
+        outcome: str,
+        case_number: str | None,
+        *,
+        actor: str,
+        at: datetime,
+        key: str | None,
+        request: str,
+    ) -> None:
+        self.trigger_event(
+            self.VisitEnded,
+            timestamp=at,
+            ticket=ticket,
+            outcome=outcome,
+            case_number=case_number,
+            actor=actor,
+            idempotency_key=key,
+            request=request,
+        )

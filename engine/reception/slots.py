@@ -88,14 +88,26 @@ def is_free(slot: Slot, booked: Iterable[Booked]) -> bool:
     return not any(b.window == slot.window and b.start < slot.end and slot.start < b.end for b in booked)
 
 
-def free_slots(office: Office, service: Service, day: date, booked: Iterable[Booked], not_before: datetime,
-               calendar: WorkingCalendar | None = None) -> list[Slot]:
+def free_slots(
+    office: Office,
+    service: Service,
+    day: date,
+    booked: Iterable[Booked],
+    not_before: datetime,
+    calendar: WorkingCalendar | None = None,
+) -> list[Slot]:
     held = list(booked)
     return [s for s in day_slots(office, service, day, calendar) if s.start >= not_before and is_free(s, held)]
 
 
-def check_slot(office: Office, service: Service, text: str, booked: Iterable[Booked], at: datetime,
-               calendar: WorkingCalendar | None = None) -> Slot:
+def check_slot(
+    office: Office,
+    service: Service,
+    text: str,
+    booked: Iterable[Booked],
+    at: datetime,
+    calendar: WorkingCalendar | None = None,
+) -> Slot:
     """The slot a booking asks for, or the typed reason it cannot have it."""
     if not offered_windows(office, service):
         raise ServiceNotOffered(f"office {office.code} takes no bookings for {service.code!r}")
@@ -106,11 +118,14 @@ def check_slot(office: Office, service: Service, text: str, booked: Iterable[Boo
         raise SlotUnavailable(f"slot {text} is more than {BOOKING_HORIZON.days} days ahead")
     if window not in offered_windows(office, service):
         raise ServiceNotOffered(f"window {window} of office {office.code} takes no bookings for {service.code!r}")
-    slot = next((s for s in day_slots(office, service, start.date(), calendar)
-                 if s.window == window and s.start == start), None)
+    slot = next(
+        (s for s in day_slots(office, service, start.date(), calendar) if s.window == window and s.start == start), None
+    )
     if slot is None:
-        raise SlotUnavailable(f"slot {text} is outside the office's opening hours or off its "
-                              f"{service.reception_minutes}-minute grid for {service.code!r}")
+        raise SlotUnavailable(
+            f"slot {text} is outside the office's opening hours or off its "
+            f"{service.reception_minutes}-minute grid for {service.code!r}"
+        )
     if not is_free(slot, booked):
         raise SlotTaken(f"slot {text} is already taken: choose another from `slots`")
     return slot

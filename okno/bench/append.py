@@ -54,7 +54,7 @@ def _library(config: StoreConfig, events: list[StoredEvent], per_transaction: in
     try:
         began = stopwatch()
         for start in range(0, len(events), per_transaction):
-            recorder.insert_events(events[start:start + per_transaction])
+            recorder.insert_events(events[start : start + per_transaction])
         return rate(len(events), stopwatch() - began)
     finally:
         engine.close()
@@ -62,22 +62,27 @@ def _library(config: StoreConfig, events: list[StoredEvent], per_transaction: in
 
 def _raw_postgres(config: StoreConfig, events: list[StoredEvent]) -> tuple[float, float]:
     rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in events]
-    create = ("CREATE TABLE {t} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, "
-              "state bytea, notification_id bigserial, PRIMARY KEY (originator_id, originator_version)); "
-              "CREATE UNIQUE INDEX {t}_nid ON {t} (notification_id)")
+    create = (
+        "CREATE TABLE {t} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, "
+        "state bytea, notification_id bigserial, PRIMARY KEY (originator_id, originator_version)); "
+        "CREATE UNIQUE INDEX {t}_nid ON {t} (notification_id)"
+    )
     with raw_connection(config) as connection:
         for table in ("raw_single", "raw_batch"):
             connection.execute(create.format(t=table))
         connection.commit()
         began = stopwatch()
         for row in rows:
-            connection.execute("INSERT INTO raw_single (originator_id, originator_version, topic, state) "
-                               "VALUES (%s, %s, %s, %s)", row)
+            connection.execute(
+                "INSERT INTO raw_single (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)", row
+            )
             connection.commit()
         single = rate(len(rows), stopwatch() - began)
         began = stopwatch()
-        with connection.cursor() as cursor, cursor.copy(
-                "COPY raw_batch (originator_id, originator_version, topic, state) FROM STDIN") as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy("COPY raw_batch (originator_id, originator_version, topic, state) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         connection.commit()
@@ -91,20 +96,24 @@ def _raw_sqlite(config: StoreConfig, events: list[StoredEvent]) -> tuple[float, 
     try:
         connection.execute("PRAGMA journal_mode=WAL")  # as the library's SQLite store runs
         for table in ("raw_single", "raw_batch"):
-            connection.execute(f"CREATE TABLE {table} (notification_id INTEGER PRIMARY KEY, "
-                               "originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB)")
+            connection.execute(
+                f"CREATE TABLE {table} (notification_id INTEGER PRIMARY KEY, "
+                "originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB)"
+            )
             connection.execute(f"CREATE UNIQUE INDEX {table}_agg ON {table} (originator_id, originator_version)")
         began = stopwatch()
         for row in rows:
             connection.execute("BEGIN")
-            connection.execute("INSERT INTO raw_single (originator_id, originator_version, topic, state) "
-                               "VALUES (?, ?, ?, ?)", row)
+            connection.execute(
+                "INSERT INTO raw_single (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)", row
+            )
             connection.execute("COMMIT")
         single = rate(len(rows), stopwatch() - began)
         began = stopwatch()
         connection.execute("BEGIN")
-        connection.executemany("INSERT INTO raw_batch (originator_id, originator_version, topic, state) "
-                               "VALUES (?, ?, ?, ?)", rows)
+        connection.executemany(
+            "INSERT INTO raw_batch (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)", rows
+        )
         connection.execute("COMMIT")
         batch = rate(len(rows), stopwatch() - began)
     finally:

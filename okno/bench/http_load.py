@@ -21,10 +21,14 @@ from engine.store import StoreConfig
 from okno.bench.clock import percentile, rate, stopwatch
 from okno.bench.workload import MASTER_KEY
 
-WORK_LIST_QUERY = ("query ($office: String!) { tasks(officeId: $office, first: 20) { edges { node { "
-                   "caseNumber name role state holder openedAt dueDay } } pageInfo { hasNextPage endCursor } } }")
-CASE_QUERY = ("query ($number: String!) { case(number: $number) { number serviceCode officeCode status stage "
-              "deadline nextAction openedAt tasks { taskId name role state holder } } }")
+WORK_LIST_QUERY = (
+    "query ($office: String!) { tasks(officeId: $office, first: 20) { edges { node { "
+    "caseNumber name role state holder openedAt dueDay } } pageInfo { hasNextPage endCursor } } }"
+)
+CASE_QUERY = (
+    "query ($number: String!) { case(number: $number) { number serviceCode officeCode status stage "
+    "deadline nextAction openedAt tasks { taskId name role state holder } } }"
+)
 LEVELS = (1, 10, 50)
 
 
@@ -106,15 +110,17 @@ def requests_for(kind: str, query: str, office: str, numbers: list[str]) -> list
     return [("GET", f"/case/{n}", None) for n in numbers]
 
 
-def load(url: str, requests: list[Request], headers: dict[str, str], clients: int, seconds: float,
-         most: int) -> tuple[list[float], int]:
+def load(
+    url: str, requests: list[Request], headers: dict[str, str], clients: int, seconds: float, most: int
+) -> tuple[list[float], int]:
     """``clients`` concurrent clients send requests in turn until ``seconds`` have passed
     or ``most`` were sent; the latencies, and how many failed."""
     return asyncio.run(_load(url, requests, headers, clients, seconds, most))
 
 
-async def _load(url: str, requests: list[Request], headers: dict[str, str], clients: int, seconds: float,
-                most: int) -> tuple[list[float], int]:
+async def _load(
+    url: str, requests: list[Request], headers: dict[str, str], clients: int, seconds: float, most: int
+) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     sent = 0
@@ -142,8 +148,15 @@ async def _load(url: str, requests: list[Request], headers: dict[str, str], clie
     return latencies, errors
 
 
-def measure(served: Served, kind: str, office: str, numbers: list[str], seconds: float,
-            most: int, levels: tuple[int, ...] = LEVELS) -> list[LoadFigures]:
+def measure(
+    served: Served,
+    kind: str,
+    office: str,
+    numbers: list[str],
+    seconds: float,
+    most: int,
+    levels: tuple[int, ...] = LEVELS,
+) -> list[LoadFigures]:
     figures = []
     for query in ("work_list", "case"):
         role = ("supervisor", office) if query == "work_list" else ("auditor", None)
@@ -154,7 +167,15 @@ def measure(served: Served, kind: str, office: str, numbers: list[str], seconds:
             began = stopwatch()
             latencies, errors = load(served.url, requests, headers, clients, seconds, most)
             elapsed = stopwatch() - began
-            figures.append(LoadFigures(f"{kind}:{query}", clients, len(latencies), errors,
-                                       1000 * percentile(latencies, 50), 1000 * percentile(latencies, 99),
-                                       rate(len(latencies), elapsed)))
+            figures.append(
+                LoadFigures(
+                    f"{kind}:{query}",
+                    clients,
+                    len(latencies),
+                    errors,
+                    1000 * percentile(latencies, 50),
+                    1000 * percentile(latencies, 99),
+                    rate(len(latencies), elapsed),
+                )
+            )
     return figures

@@ -24,10 +24,14 @@ class Milestone:
     computed: list[float] = field(default_factory=list)  # the same command in memory
 
     def figures(self) -> dict[str, float]:
-        return {"events": self.events, "samples": len(self.samples),
-                "p50_ms": 1000 * percentile(self.samples, 50), "p99_ms": 1000 * percentile(self.samples, 99),
-                "ceiling_p50_ms": 1000 * percentile(self.computed, 50),
-                "ceiling_p99_ms": 1000 * percentile(self.computed, 99)}
+        return {
+            "events": self.events,
+            "samples": len(self.samples),
+            "p50_ms": 1000 * percentile(self.samples, 50),
+            "p99_ms": 1000 * percentile(self.samples, 99),
+            "ceiling_p50_ms": 1000 * percentile(self.computed, 50),
+            "ceiling_p99_ms": 1000 * percentile(self.computed, 99),
+        }
 
 
 def measure(engine: Engine, cases: int, window: int, seed: int) -> list[Milestone]:
@@ -53,8 +57,7 @@ def measure(engine: Engine, cases: int, window: int, seed: int) -> list[Mileston
             holder = task.get("holder")
             measured = next((m for m in MILESTONES if m <= case.version + 1 < m + windows[m]), None)
             if measured is not None:
-                step_input = (ReleaseTask(task["task"]) if holder
-                              else ClaimTask(task["task"], f"{case.office}/operator"))
+                step_input = ReleaseTask(task["task"]) if holder else ClaimTask(task["task"], f"{case.office}/operator")
                 began = stopwatch()
                 engine.steps.next(case, step_input, at)
                 milestones[measured].computed.append(stopwatch() - began)

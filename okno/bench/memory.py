@@ -72,8 +72,9 @@ def bulk_open(engine: Engine, count: int, seed: int, progress: Callable[[int], N
         template = templates.get(key)
         if template is None:
             opened_at = arrival.at + timedelta(days=7 * (day // 5) + day % 5)
-            template = templates[key] = _template(engine.steps, directory, arrival.service, arrival.office,
-                                                  arrival.channel, opened_at)
+            template = templates[key] = _template(
+                engine.steps, directory, arrival.service, arrival.office, arrival.channel, opened_at
+            )
         number = f"{arrival.office}-B{index:09d}"
         case_id = case_id_for(number)
         effects_text = template.effects
@@ -83,13 +84,37 @@ def bulk_open(engine: Engine, count: int, seed: int, progress: Callable[[int], N
         start = {"data": {"service_code": arrival.service, "office": arrival.office, "channel": arrival.channel}}
         step_input = input_to_dict(StartCase(start["data"]))
         actor = f"{arrival.office}/operator"
-        opened = {"number": number, "service": arrival.service, "office": arrival.office, "channel": arrival.channel,
-                  "process_version": template.process_version, "applicant": {}}
-        chain = link(GENESIS, version=1, kind="Opened", timestamp=template.at, actor=actor, input=step_input,
-                     effects=effects, idempotency_key=None, opened=opened)
-        event = Case.Opened(originator_id=case_id, originator_version=1, timestamp=template.at,  # type: ignore[call-arg]
-                            originator_topic=topic, input=step_input, effects=effects, actor=actor,
-                            idempotency_key=None, chain=chain, **opened)
+        opened = {
+            "number": number,
+            "service": arrival.service,
+            "office": arrival.office,
+            "channel": arrival.channel,
+            "process_version": template.process_version,
+            "applicant": {},
+        }
+        chain = link(
+            GENESIS,
+            version=1,
+            kind="Opened",
+            timestamp=template.at,
+            actor=actor,
+            input=step_input,
+            effects=effects,
+            idempotency_key=None,
+            opened=opened,
+        )
+        event = Case.Opened(
+            originator_id=case_id,
+            originator_version=1,
+            timestamp=template.at,  # type: ignore[call-arg]
+            originator_topic=topic,
+            input=step_input,
+            effects=effects,
+            actor=actor,
+            idempotency_key=None,
+            chain=chain,
+            **opened,
+        )
         pending.append(mapper.to_stored_event(event))
         if len(pending) >= BATCH:
             recorder.insert_events(pending)
@@ -112,7 +137,8 @@ def _template(steps: CaseSteps, directory: Any, service: str, office: str, chann
     entry = Service.from_dict(directory.services[service])
     version = directory.current_version(entry.process)
     process = steps.library.get(version)
-    step = steps.runtime.start(process, TEMPLATE, at, StartCase({"service_code": service, "office": office,
-                                                           "channel": channel}))
+    step = steps.runtime.start(
+        process, TEMPLATE, at, StartCase({"service_code": service, "office": office, "channel": channel})
+    )
     ids = json.loads(step.state)["ids"]
     return _Template(json.dumps(step.effects, ensure_ascii=False), ids, at, version)

@@ -55,17 +55,22 @@ class Report:
     skipped: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, section: str, store: str, name: str, value: float, unit: str, ceiling: float,
-            ceiling_name: str) -> Figure:
+    def add(
+        self, section: str, store: str, name: str, value: float, unit: str, ceiling: float, ceiling_name: str
+    ) -> Figure:
         figure = Figure(section, store, name, value, unit, ceiling, ceiling_name)
         self.figures.append(figure)
         return figure
 
     def to_dict(self) -> dict[str, Any]:
-        return {"machine": self.machine, "options": self.options,
-                "figures": [f.to_dict() for f in self.figures],
-                "targets": [{**asdict(t), "figure": _finite(t.figure)} for t in self.targets],
-                "skipped": self.skipped, "details": _clean(self.details)}
+        return {
+            "machine": self.machine,
+            "options": self.options,
+            "figures": [f.to_dict() for f in self.figures],
+            "targets": [{**asdict(t), "figure": _finite(t.figure)} for t in self.targets],
+            "skipped": self.skipped,
+            "details": _clean(self.details),
+        }
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -82,8 +87,10 @@ def table(report: Report) -> list[str]:
             continue
         lines.append(f"  {'store':<9}{'figure':<44}{'value':>12}  {'ceiling':>12}  {'ratio':>7}  unit / ceiling")
         for f in figures:
-            lines.append(f"  {f.store:<9}{f.name:<44}{_num(f.value):>12}  {_num(f.ceiling):>12}  "
-                         f"{_num(f.ratio, ratio=True):>7}  {f.unit} / {f.ceiling_name}")
+            lines.append(
+                f"  {f.store:<9}{f.name:<44}{_num(f.value):>12}  {_num(f.ceiling):>12}  "
+                f"{_num(f.ratio, ratio=True):>7}  {f.unit} / {f.ceiling_name}"
+            )
     lines.append("")
     lines.append("Targets")
     for t in report.targets:

@@ -56,8 +56,7 @@ def plain_app(url: str) -> Starlette:
         tasks = reader.rows(CASE_TASKS_SQL, (found[0]["number"],))
         return JSONResponse({"case": {**found[0], "tasks": tasks}})
 
-    return Starlette(routes=[Route("/worklist/{office}", work_list), Route("/case/{number}", case)],
-                     lifespan=lifespan)
+    return Starlette(routes=[Route("/worklist/{office}", work_list), Route("/case/{number}", case)], lifespan=lifespan)
 
 
 def main() -> None:

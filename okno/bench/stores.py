@@ -58,6 +58,11 @@ def postgres_reachable(url: str) -> str | None:
 
 def raw_connection(config: StoreConfig) -> psycopg.Connection[tuple[object, ...]]:
     env = config.env
-    return psycopg.connect(host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]), dbname=env["POSTGRES_DBNAME"],
-                           user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-                           options=f"-c search_path={env['POSTGRES_SCHEMA']}")
+    return psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        options=f"-c search_path={env['POSTGRES_SCHEMA']}",
+    )

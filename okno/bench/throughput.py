@@ -52,8 +52,7 @@ def region(engine: Engine) -> tuple[list[Service], list[Office]]:
     return services, offices
 
 
-def drive_in_process(engine: Engine, chosen: list[Arrival], seed: int,
-                     grouped: bool = False) -> tuple[Run, list[str]]:
+def drive_in_process(engine: Engine, chosen: list[Arrival], seed: int, grouped: bool = False) -> tuple[Run, list[str]]:
     began = stopwatch()
     driven = Driver(engine, seed).drive(chosen, grouped=grouped)
     seconds = stopwatch() - began
@@ -70,8 +69,9 @@ def drive_processes(config: StoreConfig, count: int, seed: int, processes: int, 
     return Run(sum(r[2] for r in reports), sum(r[3] for r in reports), sum(r[4] for r in reports), ended - began)
 
 
-def _worker(config: StoreConfig, count: int, seed: int, part: int, parts: int, grouped: bool, barrier: Any,
-            results: Any) -> None:
+def _worker(
+    config: StoreConfig, count: int, seed: int, part: int, parts: int, grouped: bool, barrier: Any, results: Any
+) -> None:
     try:
         engine = bench_engine(config, f"throughput:{seed}:{part}")
         services, offices = region(engine)
@@ -103,8 +103,7 @@ def recorded_inputs(engine: Engine, numbers: list[str]) -> list[Recorded]:
         first = events[0]
         assert isinstance(first, Case.Opened)
         engine.ensure_version(first.process_version)
-        found.append(Recorded(first.originator_id, first.process_version,
-                              [(e.input, e.timestamp) for e in events]))
+        found.append(Recorded(first.originator_id, first.process_version, [(e.input, e.timestamp) for e in events]))
     return found
 
 
@@ -137,16 +136,20 @@ def bare_spiff(library: ProcessLibrary, cases: list[Recorded]) -> Run:
 
 def _bare_step(process: CompiledProcess, workflow: BpmnWorkflow, step: Any) -> None:
     if isinstance(step, CompleteTask):
-        task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-                    if t.task_spec.bpmn_id == step.element and (step.task is None or str(t.id) == step.task))
+        task = next(
+            t
+            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+            if t.task_spec.bpmn_id == step.element and (step.task is None or str(t.id) == step.task)
+        )
         task.data.update(step.data)
         task.run()
         workflow.do_engine_steps()
     elif isinstance(step, DeliverMessage):
         waiting = _waiting_message(workflow, step.name)
         result_var = getattr(waiting, "result_var", None) or step.name
-        workflow.send_event(BpmnEvent(MessageEventDefinition(step.name),
-                                      {"payload": step.payload, "result_var": result_var}))
+        workflow.send_event(
+            BpmnEvent(MessageEventDefinition(step.name), {"payload": step.payload, "result_var": result_var})
+        )
         workflow.do_engine_steps()
     elif isinstance(step, FireTimer):
         workflow.refresh_timers()

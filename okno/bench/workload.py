@@ -89,8 +89,7 @@ class Arrival:
     at: datetime
 
 
-def arrivals(services: list[Service], offices: list[Office], count: int, seed: int,
-             day: date = DAY) -> list[Arrival]:
+def arrivals(services: list[Service], offices: list[Office], count: int, seed: int, day: date = DAY) -> list[Arrival]:
     """A working day's applications: services by their catalog popularity (a few
     services carry most of the load), offices by their windows, arrival times on the
     two-peak curve of a centre's day (late morning and after lunch, 08:00–20:00)."""
@@ -104,8 +103,9 @@ def arrivals(services: list[Service], offices: list[Office], count: int, seed: i
         service = rng.choices(services, weights=service_weights)[0]
         office = rng.choices(offices, weights=office_weights)[0]
         channel = "window" if office.kind == "centre" else "remote_office"
-        chosen.append(Arrival(index, service.code, office.code, channel,
-                              opening + timedelta(minutes=minute, seconds=index % 60)))
+        chosen.append(
+            Arrival(index, service.code, office.code, channel, opening + timedelta(minutes=minute, seconds=index % 60))
+        )
     return chosen
 
 
@@ -134,9 +134,14 @@ class Driver:
 
     def open(self, arrival: Arrival) -> Case:
         rng = random.Random(f"{self.seed}:applicant:{arrival.index}")  # noqa: S311 - a seeded workload
-        return self.engine.open_case(service=arrival.service, office=arrival.office, channel=arrival.channel,
-                                     applicant=applicant(rng), actor=f"{arrival.office}/operator",
-                                     at=arrival.at)
+        return self.engine.open_case(
+            service=arrival.service,
+            office=arrival.office,
+            channel=arrival.channel,
+            applicant=applicant(rng),
+            actor=f"{arrival.office}/operator",
+            at=arrival.at,
+        )
 
     def next_command(self, flight: InFlight, at: datetime) -> Command | None:
         engine, case, rng = self.engine, flight.case, flight.rng
@@ -145,8 +150,9 @@ class Driver:
             # The agency's gateway confirms each message it picked up, with its reference.
             message = flight.acknowledged + 1
             flight.acknowledged = message
-            return lambda: engine.acknowledge_message(number, message, f"REF-{number}-{message}",
-                                                      actor="agency-gateway", at=at)
+            return lambda: engine.acknowledge_message(
+                number, message, f"REF-{number}-{message}", actor="agency-gateway", at=at
+            )
         if not case.is_open:
             if flight.rated or rng.random() >= RATED:
                 return None
@@ -162,8 +168,7 @@ class Driver:
             if not task.get("holder") and rng.random() < CLAIMED:
                 return lambda: engine.claim_task(number, task["task"], actor=actor, at=at)
             data = {f.id: field_value(f, rng, at.date(), main_path=True) for f in element.fields}
-            return lambda: engine.complete_task(number, task["element"], data, actor=actor, at=at,
-                                                task=task["task"])
+            return lambda: engine.complete_task(number, task["element"], data, actor=actor, at=at, task=task["task"])
         if case.awaiting:
             name = sorted(case.awaiting)[0]
             payload = AGENCY_ANSWERS.get(name, {})
@@ -204,8 +209,9 @@ class Driver:
                 flight.case = self.engine.get_case(flight.case.number)
         return recorded
 
-    def drive(self, chosen: list[Arrival], window: int = 50,
-              on_step: Callable[[], None] | None = None, grouped: bool = False) -> Driven:
+    def drive(
+        self, chosen: list[Arrival], window: int = 50, on_step: Callable[[], None] | None = None, grouped: bool = False
+    ) -> Driven:
         """Open the cases in arrival order and advance up to ``window`` of them in turn,
         as an office network has many cases in flight at once (and the cache does not
         hold only the one case being worked). ``grouped``: each round's commands (the

@@ -1,7 +1,6 @@
 """The ``okno`` command: ``main`` and the click group. The commands live beside it, one
 module per group; what they run on is wired by okno.bootstrap."""
 
-
 from __future__ import annotations
 
 import os
@@ -53,8 +52,26 @@ def cli() -> None:
     pass
 
 
-for command in (validate_command, run_model_command, deploy_command, demo_command, case_group, audit_group,
-                worker_command, migrate_command, projections_group, track_command, tasks_command,
-                dashboard_command, ranking_command, stats_command, serve_command, token_group, bench_command,
-                slots_command, queue_command, waiting_command):
+for command in (
+    validate_command,
+    run_model_command,
+    deploy_command,
+    demo_command,
+    case_group,
+    audit_group,
+    worker_command,
+    migrate_command,
+    projections_group,
+    track_command,
+    tasks_command,
+    dashboard_command,
+    ranking_command,
+    stats_command,
+    serve_command,
+    token_group,
+    bench_command,
+    slots_command,
+    queue_command,
+    waiting_command,
+):
     cli.add_command(command)

@@ -31,15 +31,19 @@ def case_group() -> None:
 def case_show(number: str) -> None:
     with open_engine() as engine:
         case = engine.get_case(number)
-        click.echo(f"case {case.number}: {case.service} at {case.office} — {case.status}"
-                   f"{' (' + case.outcome + ')' if case.outcome else ''}; stage: {case.stage or '-'}")
+        click.echo(
+            f"case {case.number}: {case.service} at {case.office} — {case.status}"
+            f"{' (' + case.outcome + ')' if case.outcome else ''}; stage: {case.stage or '-'}"
+        )
         click.echo(f"  PIN for tracking (print it on the receipt): {engine.vault.pin(case.id)}")
         for task in case.open_tasks:
             holder = f", held by {task['holder']}" if task.get("holder") else ""
             click.echo(f"  open task {task['element']} ({task['role']}{holder}): {task['name']}")
         for event in engine.case_events(number):
-            click.echo(f"  v{event.originator_version} {event.timestamp.isoformat()} {type(event).__name__} "
-                       f"by {event.actor}: {json.dumps(event.input, ensure_ascii=False)}")
+            click.echo(
+                f"  v{event.originator_version} {event.timestamp.isoformat()} {type(event).__name__} "
+                f"by {event.actor}: {json.dumps(event.input, ensure_ascii=False)}"
+            )
 
 
 @click.group("audit", help="Auditors' tools.")
@@ -49,8 +53,12 @@ def audit_group() -> None:
 
 @audit_group.command("history", help="Every event of a case: time, actor, input, effects, data change.")
 @click.argument("number")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
-              help="Only the events up to this moment.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
+    help="Only the events up to this moment.",
+)
 def audit_history(number: str, as_of: datetime | None) -> None:
     from engine.replay import history
 
@@ -73,8 +81,7 @@ def audit_history(number: str, as_of: datetime | None) -> None:
 
 @audit_group.command("export", help="Write the event log for process-mining tools.")
 @click.option("--format", "fmt", type=click.Choice(["xes"]), default="xes", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("okno.xes"),
-              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("okno.xes"), show_default=True)
 def audit_export(fmt: str, output: Path) -> None:
     from engine.xes import write_xes
 
@@ -96,8 +103,13 @@ def audit_export(fmt: str, output: Path) -> None:
 @audit_group.command("verify", help="Replay cases from their inputs and check every recorded effect.")
 @click.argument("numbers", nargs=-1)
 @click.option("--all", "all_cases", is_flag=True, help="Every case in the store.")
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes to verify in, each with its own share of the cases (one per core).")
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes to verify in, each with its own share of the cases (one per core).",
+)
 def audit_verify(numbers: tuple[str, ...], all_cases: bool, jobs: int) -> None:
     if not numbers and not all_cases:
         raise click.UsageError("name case numbers or pass --all")
@@ -109,8 +121,10 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool, jobs: int) -> None:
         for verdict in verify_cases(chosen, jobs):
             bar.update(1)
             for version in verdict.broken:
-                click.echo(f"\n{verdict.number} v{version}: the stored event does not match its hash chain "
-                           "(edited, deleted or reordered)")
+                click.echo(
+                    f"\n{verdict.number} v{version}: the stored event does not match its hash chain "
+                    "(edited, deleted or reordered)"
+                )
             if not verdict.ok:
                 failed += 1
             for version, kind, error in verdict.divergences:
@@ -118,8 +132,10 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool, jobs: int) -> None:
             for gap in verdict.gaps:
                 click.echo(f"\n{verdict.number}: version {gap} is missing")
     elapsed = max(world.stopwatch() - began, 1e-9)
-    click.echo(f"{len(chosen) - failed} of {len(chosen)} cases verified, {failed} diverged "
-               f"({len(chosen) / elapsed:.0f} cases/s)")
+    click.echo(
+        f"{len(chosen) - failed} of {len(chosen)} cases verified, {failed} diverged "
+        f"({len(chosen) / elapsed:.0f} cases/s)"
+    )
     if failed:
         sys.exit(1)
 
@@ -139,7 +155,7 @@ def verify_cases(numbers: list[str], jobs: int) -> Iterator[Verdict]:
     import multiprocessing
 
     size = max(1, min(_VERIFY_CHUNK, len(numbers) // (jobs * 4)))
-    chunks = [numbers[i:i + size] for i in range(0, len(numbers), size)]
+    chunks = [numbers[i : i + size] for i in range(0, len(numbers), size)]
     with multiprocessing.get_context("spawn").Pool(jobs, initializer=_open_verify_engine) as pool:
         for verdicts in pool.imap(_verify_chunk, chunks):
             yield from verdicts

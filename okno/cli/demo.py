@@ -24,8 +24,13 @@ from okno.cli.models import _deploy
 
 @click.command("demo", help="Seed the Lipetsk region and simulate working days through the real engine.")
 @click.option("--days", default=1, show_default=True, type=click.IntRange(1, 60))
-@click.option("--applications", default=400, show_default=True, type=click.IntRange(0, 100_000),
-              help="Applications per simulated day.")
+@click.option(
+    "--applications",
+    default=400,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Applications per simulated day.",
+)
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, for an empty store.")
 def demo_command(days: int, applications: int, seed: int, start: datetime | None) -> None:
@@ -49,10 +54,12 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
         engine.register_offices(lipetsk_offices(), setup_at)
         directory = engine.directory()
         click.echo(f"okno demo — {engine.config.url}")
-        click.echo(f"region: {len(directory.offices)} offices "
-                   f"({sum(1 for o in directory.offices.values() if o['kind'] == 'centre')} centres), "
-                   f"{len(directory.services)} services, "
-                   f"{sum(len(v) for v in directory.versions.values())} process versions")
+        click.echo(
+            f"region: {len(directory.offices)} offices "
+            f"({sum(1 for o in directory.offices.values() if o['kind'] == 'centre')} centres), "
+            f"{len(directory.services)} services, "
+            f"{sum(len(v) for v in directory.versions.values())} process versions"
+        )
         jobs = DemoWorker(engine, seed)
         simulation = Simulation(engine, seed, agency_gateway=_agencies(engine), job_worker=jobs)
         totals: Counter[str] = Counter()
@@ -63,26 +70,36 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
         first_day: date | None = None
         for _ in range(days):
             report = simulation.run_day(day, applications)
-            totals.update(opened=report.opened, completed=report.completed, commands=report.commands,
-                          acknowledged=report.acknowledged)
+            totals.update(
+                opened=report.opened,
+                completed=report.completed,
+                commands=report.commands,
+                acknowledged=report.acknowledged,
+            )
             timers.update(report.timers_fired)
             services.update(report.services)
             messages.update(report.messages_sent)
             refused.update(report.refused)
-            click.echo(f"{day.isoformat()}: {report.tickets} visitors took a ticket ({report.booked} booked ahead), "
-                       f"{report.opened} cases opened, {report.consultations} consultations, "
-                       f"{report.completed} completed, {report.commands} commands")
+            click.echo(
+                f"{day.isoformat()}: {report.tickets} visitors took a ticket ({report.booked} booked ahead), "
+                f"{report.opened} cases opened, {report.consultations} consultations, "
+                f"{report.completed} completed, {report.commands} commands"
+            )
             first_day = first_day or day
             day = next_working_day(day)
         _summary(engine, totals, services, messages, refused, world.stopwatch() - began)
-        click.echo(f"agency gateways acknowledged {totals['acknowledged']} requests from the outbox; timers fired: "
-                   + (", ".join(f"{name} {count}" for name, count in timers.most_common()) or "none"))
+        click.echo(
+            f"agency gateways acknowledged {totals['acknowledged']} requests from the outbox; timers fired: "
+            + (", ".join(f"{name} {count}" for name, count in timers.most_common()) or "none")
+        )
         done = jobs.totals
-        click.echo(f"service tasks: {done.completed} jobs done ("
-                   + ", ".join(f"{name} {count}" for name, count in sorted(done.by_connector.items()))
-                   + f"), {done.failed} failed attempts retried with backoff, {done.incidents} incidents "
-                   f"({done.retried} retried by a supervisor); notifications in the outbox: "
-                   + (", ".join(f"{k} {v}" for k, v in sorted(engine.notifications.count().items())) or "none"))
+        click.echo(
+            f"service tasks: {done.completed} jobs done ("
+            + ", ".join(f"{name} {count}" for name, count in sorted(done.by_connector.items()))
+            + f"), {done.failed} failed attempts retried with backoff, {done.incidents} incidents "
+            f"({done.retried} retried by a supervisor); notifications in the outbox: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(engine.notifications.count().items())) or "none")
+        )
         _read_models(engine)
         assert first_day is not None
         _waiting(engine, first_day, day)
@@ -96,8 +113,16 @@ def _agencies(engine: Engine) -> Any:
 
     projector = new_projector(engine)
     reader = Reader(projector)
-    requests = ("rosreestr_package", "rosreestr_additional_documents", "rosreestr_reminder", "mvd_application",
-                "mvd_registration_request", "fns_income_request", "zags_birth_request", "gisgmp_payment_query")
+    requests = (
+        "rosreestr_package",
+        "rosreestr_additional_documents",
+        "rosreestr_reminder",
+        "mvd_application",
+        "mvd_registration_request",
+        "fns_income_request",
+        "zags_birth_request",
+        "gisgmp_payment_query",
+    )
 
     def pick_up(at: datetime) -> int:
         projector.catch_up()
@@ -105,9 +130,13 @@ def _agencies(engine: Engine) -> Any:
         for sent in unacknowledged(reader, requests):
             agency = sent.name.split("_")[0]
             try:
-                engine.acknowledge_message(sent.case_number, sent.message,
-                                           f"{agency.upper()}-{sent.case_number}-{sent.message}",
-                                           actor=f"agency:{agency}", at=at)
+                engine.acknowledge_message(
+                    sent.case_number,
+                    sent.message,
+                    f"{agency.upper()}-{sent.case_number}-{sent.message}",
+                    actor=f"agency:{agency}",
+                    at=at,
+                )
                 done += 1
             except OknoError:
                 continue
@@ -131,8 +160,10 @@ def _read_models(engine: Engine) -> None:
         number = sample[0].number
         pin = engine.vault.pin(case_id_for(number))
         status = Tracking(engine, reader).track(number, pin, world.now(), CLI_CLIENT)
-        click.echo(f"a citizen tracking {number} with PIN {pin} sees: {status.stage} — {status.next_action} "
-                   f"(expected by {status.expected_completion})")
+        click.echo(
+            f"a citizen tracking {number} with PIN {pin} sees: {status.stage} — {status.next_action} "
+            f"(expected by {status.expected_completion})"
+        )
 
 
 def _waiting(engine: Engine, since: date, until: date) -> None:
@@ -146,20 +177,33 @@ def _waiting(engine: Engine, since: date, until: date) -> None:
         return
     r = region[0]
     booked = f"{r.booked_within_cap / r.booked:.0%}" if r.booked else "—"
-    click.echo(f"queue: {r.visits} visitors called to a window; waited median {r.median_wait_minutes} min, "
-               f"90th percentile {r.p90_wait_minutes} min; {r.within_cap_share or 0:.0%} within 15 min "
-               f"(booked visitors: {booked} of {r.booked} within 5 min); reception took a median "
-               f"{r.median_service_minutes} min; visits ended: "
-               + ", ".join(f"{outcome} {count}" for outcome, count in sorted(r.outcomes.items())))
+    click.echo(
+        f"queue: {r.visits} visitors called to a window; waited median {r.median_wait_minutes} min, "
+        f"90th percentile {r.p90_wait_minutes} min; {r.within_cap_share or 0:.0%} within 15 min "
+        f"(booked visitors: {booked} of {r.booked} within 5 min); reception took a median "
+        f"{r.median_service_minutes} min; visits ended: "
+        + ", ".join(f"{outcome} {count}" for outcome, count in sorted(r.outcomes.items()))
+    )
     offices = engine.directory().offices
     slowest = sorted(waiting_figures(reader, since, until), key=lambda f: f.within_cap_share or 0)[:3]
-    click.echo("longest waits: " + "; ".join(
-        f"{offices[f.office or '']['name']} — {f.within_cap_share or 0:.0%} within the cap, median "
-        f"{f.median_wait_minutes} min over {f.visits} visits" for f in slowest))
+    click.echo(
+        "longest waits: "
+        + "; ".join(
+            f"{offices[f.office or '']['name']} — {f.within_cap_share or 0:.0%} within the cap, median "
+            f"{f.median_wait_minutes} min over {f.visits} visits"
+            for f in slowest
+        )
+    )
 
 
-def _summary(engine: Engine, totals: Counter[str], services: Counter[str], messages: Counter[str],
-             refused: Counter[str], elapsed: float) -> None:
+def _summary(
+    engine: Engine,
+    totals: Counter[str],
+    services: Counter[str],
+    messages: Counter[str],
+    refused: Counter[str],
+    elapsed: float,
+) -> None:
     cases = scan_cases(engine)
     status = Counter(c.status for c in cases.values())
     tasks_by_office: Counter[str] = Counter()
@@ -173,10 +217,14 @@ def _summary(engine: Engine, totals: Counter[str], services: Counter[str], messa
             tasks_by_role[task["role"] or "-"] += 1
     offices = engine.directory().offices
     click.echo("")
-    click.echo(f"this run: {totals['opened']} cases opened, {totals['completed']} completed, "
-               f"{totals['commands']} commands in {elapsed:.1f} s")
-    click.echo(f"store: {len(cases)} cases — {status['open']} open, {status['completed']} completed, "
-               f"{status['withdrawn']} withdrawn")
+    click.echo(
+        f"this run: {totals['opened']} cases opened, {totals['completed']} completed, "
+        f"{totals['commands']} commands in {elapsed:.1f} s"
+    )
+    click.echo(
+        f"store: {len(cases)} cases — {status['open']} open, {status['completed']} completed, "
+        f"{status['withdrawn']} withdrawn"
+    )
     click.echo("open tasks by office:")
     for code, count in tasks_by_office.most_common(10):
         click.echo(f"  {count:5d}  {offices[code]['name']} ({code})")

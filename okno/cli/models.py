@@ -33,8 +33,9 @@ def _sources(paths: tuple[Path, ...]) -> tuple[list[SourceFile], list[Service] |
 
 @click.command("validate", help="Check BPMN/DMN files (and a catalog.toml) without deploying; exit 1 on problems.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--explain", is_flag=True,
-              help="Also list, per process, the BPMN elements used and whether okno runs them.")
+@click.option(
+    "--explain", is_flag=True, help="Also list, per process, the BPMN elements used and whether okno runs them."
+)
 def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
     try:
         sources, services = _sources(paths)
@@ -48,8 +49,11 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
     problems = [str(p) for p in plan.problems]
     if services is not None and not plan.problems:
         known = {b.process_id for b in plan.bundles}
-        problems += [f"catalog.toml: service {s.code}: process {s.process!r} is not among the files validated"
-                     for s in services if s.process not in known]
+        problems += [
+            f"catalog.toml: service {s.code}: process {s.process!r} is not among the files validated"
+            for s in services
+            if s.process not in known
+        ]
     for problem in problems:
         click.echo(problem)
     if problems:
@@ -63,8 +67,13 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
 
 @click.command("run-model", help="Run a model on scripted inputs and print the path taken (a unit test for analysts).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--inputs", "inputs", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The TOML script of inputs and expectations.")
+@click.option(
+    "--inputs",
+    "inputs",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The TOML script of inputs and expectations.",
+)
 def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
     from engine.bpmn.library import compile_bundle
     from engine.run_model import ScriptInvalid, load_script, run
@@ -79,8 +88,10 @@ def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
     wanted = script.get("process")
     bundles = [b for b in plan.bundles if wanted in (None, b.process_id)]
     if len(bundles) != 1:
-        raise ScriptInvalid(f"{inputs.name}: name the process to run (process = \"…\"); the files hold "
-                            f"{', '.join(b.process_id for b in plan.bundles) or 'none'}")
+        raise ScriptInvalid(
+            f'{inputs.name}: name the process to run (process = "…"); the files hold '
+            f"{', '.join(b.process_id for b in plan.bundles) or 'none'}"
+        )
     process = compile_bundle(bundles[0])
     failed = False
     for service in script.get("services") or [None]:
@@ -88,8 +99,10 @@ def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
         if service is not None:
             runs["data"] = {**script.get("data", {}), "service_code": service}
         result = run(process, runs)
-        click.echo(f"{bundles[0].process_id} {bundles[0].version[:12]} with {inputs.name}"
-                   + (f" for {service}" if service else ""))
+        click.echo(
+            f"{bundles[0].process_id} {bundles[0].version[:12]} with {inputs.name}"
+            + (f" for {service}" if service else "")
+        )
         for line in result.lines:
             click.echo(f"  {line}")
         for failure in result.failures:
@@ -121,8 +134,9 @@ def deploy_command(paths: tuple[Path, ...]) -> None:
         _deploy(engine, sources, services, world.now())
 
 
-def _deploy(engine: Engine, sources: list[SourceFile], services: list[Service] | None, at: datetime,
-            quiet: bool = False) -> None:
+def _deploy(
+    engine: Engine, sources: list[SourceFile], services: list[Service] | None, at: datetime, quiet: bool = False
+) -> None:
     report = engine.deploy(sources, at)
     if not report.ok:
         for problem in report.problems:

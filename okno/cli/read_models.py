@@ -23,8 +23,9 @@ from okno.bootstrap import (
 ONCE_ATTEMPTS = 5  # `okno worker --once` gives up after this many failed rounds in a row
 
 
-@click.command("worker", help="Keep the read models current, fire due timers and run due service-task jobs "
-                             "(polls the event log).")
+@click.command(
+    "worker", help="Keep the read models current, fire due timers and run due service-task jobs (polls the event log)."
+)
 @click.option("--once", is_flag=True, help="Catch up and exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
 def worker_command(once: bool, interval: float) -> None:
@@ -46,9 +47,11 @@ def worker_command(once: bool, interval: float) -> None:
             if firing.fired or jobs.completed or jobs.failed:
                 applied += projector.catch_up()  # what the timers and jobs just recorded
             if applied or firing.fired or firing.dropped or jobs.completed or jobs.failed:
-                click.echo(f"applied {applied} events; fired {firing.fired} timers ({firing.dropped} dropped); "
-                           f"jobs: {jobs.completed} done, {jobs.failed} failed ({jobs.incidents} incidents); lag "
-                           + ", ".join(f"{s.name} {s.lag}" for s in projector.status()))
+                click.echo(
+                    f"applied {applied} events; fired {firing.fired} timers ({firing.dropped} dropped); "
+                    f"jobs: {jobs.completed} done, {jobs.failed} failed ({jobs.incidents} incidents); lag "
+                    + ", ".join(f"{s.name} {s.lag}" for s in projector.status())
+                )
 
         supervision = Supervision("worker")
         if not once:
@@ -63,8 +66,7 @@ def worker_command(once: bool, interval: float) -> None:
                 delay = supervision.failed(error)
                 if once and supervision.failures >= ONCE_ATTEMPTS:
                     raise
-                click.echo(f"worker: the store failed ({supervision.reason}); trying again in {delay:.1f} s",
-                           err=True)
+                click.echo(f"worker: the store failed ({supervision.reason}); trying again in {delay:.1f} s", err=True)
                 world.sleep(delay)
                 continue
             if supervision.succeeded():
@@ -74,8 +76,11 @@ def worker_command(once: bool, interval: float) -> None:
             world.sleep(interval)
 
 
-@click.command("migrate", help="Create or update the store's tables and the read models' (once per deployment, "
-                              "before starting servers and workers with OKNO_CREATE_TABLES=no).")
+@click.command(
+    "migrate",
+    help="Create or update the store's tables and the read models' (once per deployment, "
+    "before starting servers and workers with OKNO_CREATE_TABLES=no).",
+)
 def migrate_command() -> None:
 
     config = config_from_environment().migrating()
@@ -84,9 +89,11 @@ def migrate_command() -> None:
         projector = new_projector(engine)
         click.echo(f"store {config.url}: event store, case keys, notification and revoked-token tables ready")
         for status in projector.status():
-            click.echo(f"read model {status.name} v{projector.model(status.name).version}: "
-                       f"position {status.position} of {status.head}"
-                       + (" (the worker rebuilds it from zero)" if status.position == 0 and status.head else ""))
+            click.echo(
+                f"read model {status.name} v{projector.model(status.name).version}: "
+                f"position {status.position} of {status.head}"
+                + (" (the worker rebuilds it from zero)" if status.position == 0 and status.head else "")
+            )
     finally:
         engine.close()
 
@@ -96,8 +103,11 @@ def projections_group() -> None:
     pass
 
 
-@projections_group.command("status", help="Each read model's position in the event log and its lag, and the "
-                                          "cases a read model could not fold (parked; exit 0 all the same).")
+@projections_group.command(
+    "status",
+    help="Each read model's position in the event log and its lag, and the "
+    "cases a read model could not fold (parked; exit 0 all the same).",
+)
 def projections_status() -> None:
 
     with open_engine() as engine:
@@ -105,26 +115,36 @@ def projections_status() -> None:
         parked = projector.parked()
         for status in projector.status():
             mine = [p for p in parked if p.model == status.name]
-            click.echo(f"{status.name}: position {status.position} of {status.head}, lag {status.lag}"
-                       + (f", {len(mine)} parked case(s)" if mine else ""))
+            click.echo(
+                f"{status.name}: position {status.position} of {status.head}, lag {status.lag}"
+                + (f", {len(mine)} parked case(s)" if mine else "")
+            )
             for case in mine:
-                click.echo(f"  parked {case.number or case.case_id} at position {case.position} since "
-                           f"{case.parked_at.isoformat(timespec='seconds')}: {case.error}")
+                click.echo(
+                    f"  parked {case.number or case.case_id} at position {case.position} since "
+                    f"{case.parked_at.isoformat(timespec='seconds')}: {case.error}"
+                )
         if parked:
-            click.echo(f"{len(parked)} parked case(s): their later events wait; fix the cause, then run "
-                       "`okno projections retry`")
+            click.echo(
+                f"{len(parked)} parked case(s): their later events wait; fix the cause, then run "
+                "`okno projections retry`"
+            )
 
 
-@projections_group.command("retry", help="Fold parked cases' waiting events again (all read models, or the one "
-                                         "named); those that fold now are unparked. Exit 1 if some still fail.")
+@projections_group.command(
+    "retry",
+    help="Fold parked cases' waiting events again (all read models, or the one "
+    "named); those that fold now are unparked. Exit 1 if some still fail.",
+)
 @click.argument("name", required=False)
 def projections_retry(name: str | None) -> None:
 
     with open_engine() as engine:
         projector = new_projector(engine)
         if name is not None and name not in {m.name for m in projector.models}:
-            raise click.UsageError(f"no read model {name!r}; read models: "
-                                   f"{', '.join(m.name for m in projector.models)}")
+            raise click.UsageError(
+                f"no read model {name!r}; read models: {', '.join(m.name for m in projector.models)}"
+            )
         outcome = projector.retry(name)
         for case in outcome.unparked:
             click.echo(f"{case.model}: {case.number or case.case_id} folds now: unparked")
@@ -144,19 +164,21 @@ def projections_rebuild(name: str | None) -> None:
         try:
             models = [projector.model(name)] if name else projector.models
         except KeyError:
-            raise click.UsageError(f"no read model {name!r}; read models: "
-                                   f"{', '.join(m.name for m in projector.models)}") from None
+            raise click.UsageError(
+                f"no read model {name!r}; read models: {', '.join(m.name for m in projector.models)}"
+            ) from None
         for model in models:
             began = world.stopwatch()
-            with click.progressbar(length=projector.head(), label=f"rebuilding {model.name}",
-                                   file=sys.stderr) as bar:
+            with click.progressbar(length=projector.head(), label=f"rebuilding {model.name}", file=sys.stderr) as bar:
                 applied = projector.rebuild(model, progress=bar.update)
             elapsed = max(world.stopwatch() - began, 1e-9)
             click.echo(f"{model.name}: {applied} events in {elapsed:.2f} s ({applied / elapsed:,.0f} events/s)")
             parked = projector.parked(model.name)
             if parked:
-                click.echo(f"{model.name}: {len(parked)} case(s) parked, their later events wait "
-                           "(see `okno projections status`)")
+                click.echo(
+                    f"{model.name}: {len(parked)} case(s) parked, their later events wait "
+                    "(see `okno projections status`)"
+                )
 
 
 @click.command("track", help="What a citizen sees: a case's status by its number and PIN.")
@@ -168,8 +190,9 @@ def track_command(number: str, pin: str) -> None:
     with open_engine() as engine:
         status = Tracking(engine, new_reader(engine)).track(number, pin, world.now(), CLI_CLIENT)
         click.echo(f"Дело {status.number}: {status.service}")
-        click.echo(f"МФЦ: {status.office}; подано {status.opened_at[:10]}; "
-                   f"ожидаемый срок: {status.expected_completion or '—'}")
+        click.echo(
+            f"МФЦ: {status.office}; подано {status.opened_at[:10]}; ожидаемый срок: {status.expected_completion or '—'}"
+        )
         for stage in status.stages:
             click.echo(f"  {stage.since[:10]}  {stage.stage}")
         click.echo(status.next_action)
@@ -189,8 +212,10 @@ def tasks_command(office: str, role: str | None, limit: int) -> None:
             click.echo(f"no open tasks at {office}" + (f" for {role}" if role else ""))
         for item in items:
             age = now - datetime.fromisoformat(item.opened_at)
-            click.echo(f"{item.case_number}  {item.role or '-':10s} {item.name}  "
-                       f"(waiting {age.days} d {age.seconds // 3600} h; due {item.due_day or '—'})")
+            click.echo(
+                f"{item.case_number}  {item.role or '-':10s} {item.name}  "
+                f"(waiting {age.days} d {age.seconds // 3600} h; due {item.due_day or '—'})"
+            )
 
 
 @click.command("dashboard", help="An office's dashboard.")
@@ -201,8 +226,10 @@ def dashboard_command(office: str, day: datetime | None) -> None:
 
     with open_engine() as engine:
         board = office_dashboard(new_reader(engine), office, day.date() if day else world.now().date())
-        click.echo(f"{office} on {board.today}: {board.open_cases} open cases, {board.due_today} due today, "
-                   f"{board.overdue} overdue")
+        click.echo(
+            f"{office} on {board.today}: {board.open_cases} open cases, {board.due_today} due today, "
+            f"{board.overdue} overdue"
+        )
         click.echo("tasks by role: " + ", ".join(f"{r} {n}" for r, n in board.tasks_by_role.items()))
         click.echo("opened per day: " + ", ".join(f"{d} {n}" for d, n in board.opened_per_day.items()))
         click.echo("completed per day: " + ", ".join(f"{d} {n}" for d, n in board.completed_per_day.items()))
@@ -221,8 +248,10 @@ def ranking_command(since: datetime, until: datetime) -> None:
             on_time = "—" if r.on_time_share is None else f"{r.on_time_share:.0%}"
             rating = "—" if r.rating is None else f"{r.rating:.2f} ({r.ratings})"
             waited = "—" if r.waiting_share is None else f"{r.waiting_share:.0%} of {r.visits}"
-            click.echo(f"{r.rank:3d}. {r.score:6.2f}  {r.name} ({r.office}): on time {on_time}, "
-                       f"rating {rating}, complaints {r.complaints}, called within the cap {waited}")
+            click.echo(
+                f"{r.rank:3d}. {r.score:6.2f}  {r.name} ({r.office}): on time {on_time}, "
+                f"rating {rating}, complaints {r.complaints}, called within the cap {waited}"
+            )
 
 
 @click.command("stats", help="Applications per service in a month, with on-time share and growth.")
@@ -236,5 +265,7 @@ def stats_command(month: str, office: str | None, district: str | None) -> None:
         for f in service_statistics(new_reader(engine), month, office, district):
             on_time = "—" if f.on_time_share is None else f"{f.on_time_share:.0%}"
             growth = "—" if f.growth is None else f"{f.growth:+.0%}"
-            click.echo(f"{f.applications:6d}  {f.title[:70]}  (completed {f.completed}, on time {on_time}, "
-                       f"vs last year {growth})")
+            click.echo(
+                f"{f.applications:6d}  {f.title[:70]}  (completed {f.completed}, on time {on_time}, "
+                f"vs last year {growth})"
+            )

@@ -53,8 +53,9 @@ def queue_command(office: str, day: datetime | None) -> None:
 
     with _reader() as reader:
         view = live_queue(reader, office, day.date() if day else _today(reader, office))
-        click.echo(f"{office} {view.day}: {len(view.waiting)} waiting, {len(view.serving)} at windows, "
-                   f"{view.done} visits done")
+        click.echo(
+            f"{office} {view.day}: {len(view.waiting)} waiting, {len(view.serving)} at windows, {view.done} visits done"
+        )
         for ticket in view.serving:
             click.echo(f"  {ticket['number']} → window {ticket['window_no']}  ({ticket['service']})")
         for ticket in view.waiting:
@@ -74,6 +75,8 @@ def waiting_command(since: datetime, until: datetime, office: str | None) -> Non
             click.echo("nobody was called to a window in that period")
         for f in figures:
             booked = f"{f.booked_within_cap}/{f.booked}" if f.booked else "—"
-            click.echo(f"{f.office}: {f.visits} visits, {f.within_cap_share or 0:.0%} within the cap "
-                       f"(booked {booked} within 5 min), median wait {f.median_wait_minutes} min, "
-                       f"90th percentile {f.p90_wait_minutes} min, median reception {f.median_service_minutes} min")
+            click.echo(
+                f"{f.office}: {f.visits} visits, {f.within_cap_share or 0:.0%} within the cap "
+                f"(booked {booked} within 5 min), median wait {f.median_wait_minutes} min, "
+                f"90th percentile {f.p90_wait_minutes} min, median reception {f.median_service_minutes} min"
+            )

@@ -18,8 +18,13 @@ from okno.bootstrap import (
 @click.command("serve", help="Serve the GraphQL API (GraphiQL at /graphql), /healthz and /metrics.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
-@click.option("--read-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
-              help="Seconds a request's whole body may take to arrive; a slower one gets 408.")
+@click.option(
+    "--read-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 300),
+    help="Seconds a request's whole body may take to arrive; a slower one gets 408.",
+)
 def serve_command(host: str, port: int, read_timeout: float) -> None:
     import uvicorn
 
@@ -34,14 +39,19 @@ def token_group() -> None:
     pass
 
 
-@token_group.command("create", help="Issue a signed bearer token (it lives at most OKNO_TOKEN_MAX_HOURS, "
-                                     "12 hours by default).")
-@click.option("--role", required=True, type=click.Choice(["operator", "supervisor", "analyst", "auditor",
-                                                           "integrator"]))
+@token_group.command(
+    "create", help="Issue a signed bearer token (it lives at most OKNO_TOKEN_MAX_HOURS, 12 hours by default)."
+)
+@click.option(
+    "--role", required=True, type=click.Choice(["operator", "supervisor", "analyst", "auditor", "integrator"])
+)
 @click.option("--office", help="The office an operator or supervisor works in (only for those roles).")
 @click.option("--subject", required=True, help="Who the token is for: the actor recorded on what it does.")
-@click.option("--hours", type=click.FloatRange(min=0, min_open=True),
-              help="How long it lives (default and most: OKNO_TOKEN_MAX_HOURS).")
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0, min_open=True),
+    help="How long it lives (default and most: OKNO_TOKEN_MAX_HOURS).",
+)
 def token_create(role: str, office: str | None, subject: str, hours: float | None) -> None:
 
     tokens = new_tokens(None)

@@ -28,10 +28,10 @@ from engine.reception_desk import Reception, held
 from okno.demo.citizens import applicant
 
 VISITORS_PER_OPERATOR = 16  # an operator's day at reception, with room for the peaks
-BOOKED_SHARE = 0.25          # visitors who book ahead
-NO_SHOW = 0.08               # booked visitors who do not come
-PRIORITY_SHARE = 0.08        # visitors of a priority category
-CONSULTATION_SHARE = 0.15    # visitors who only ask
+BOOKED_SHARE = 0.25  # visitors who book ahead
+NO_SHOW = 0.08  # booked visitors who do not come
+PRIORITY_SHARE = 0.08  # visitors of a priority category
+CONSULTATION_SHARE = 0.15  # visitors who only ask
 
 
 @dataclass
@@ -76,9 +76,14 @@ class Halls:
         offset = total * share_of_day
         for start, end in intervals:
             if offset < end - start:
-                return Visitor(index, office, service, start + offset,
-                               category="priority" if self.rng.random() < PRIORITY_SHARE else "general",
-                               consultation=self.rng.random() < CONSULTATION_SHARE)
+                return Visitor(
+                    index,
+                    office,
+                    service,
+                    start + offset,
+                    category="priority" if self.rng.random() < PRIORITY_SHARE else "general",
+                    consultation=self.rng.random() < CONSULTATION_SHARE,
+                )
             offset -= end - start
         return None
 
@@ -94,9 +99,15 @@ class Halls:
                 continue
             try:
                 booked = self.reception.book(
-                    office=visitor.office.code, service=visitor.service.code, slot=free[0].id,
-                    channel=self.rng.choice(("portal", "portal", "call_centre", "terminal")), applicant={},
-                    actor="portal", at=evening_before, idempotency_key=f"{self.key}:book:{visitor.index}")
+                    office=visitor.office.code,
+                    service=visitor.service.code,
+                    slot=free[0].id,
+                    channel=self.rng.choice(("portal", "portal", "call_centre", "terminal")),
+                    applicant={},
+                    actor="portal",
+                    at=evening_before,
+                    idempotency_key=f"{self.key}:book:{visitor.index}",
+                )
             except OknoError as error:
                 self.report.refuse(error)
                 continue
@@ -140,16 +151,22 @@ class Halls:
                 if caller.consultation:
                     minutes /= 2
                 order += 1
-                heapq.heappush(events, (at + timedelta(minutes=round(minutes, 1)), order, "finish", caller, called,
-                                        free_window))
+                heapq.heappush(
+                    events, (at + timedelta(minutes=round(minutes, 1)), order, "finish", caller, called, free_window)
+                )
         return self.report
 
     def _arrive(self, visitor: Visitor, at: datetime, waiting: dict[str, Visitor]) -> bool:
         try:
             ticket = self.reception.issue_ticket(
-                office=visitor.office.code, service=None if visitor.appointment else visitor.service.code,
-                appointment=visitor.appointment, category=visitor.category, actor=f"{visitor.office.code}/terminal",
-                at=at, idempotency_key=f"{self.key}:ticket:{visitor.index}")
+                office=visitor.office.code,
+                service=None if visitor.appointment else visitor.service.code,
+                appointment=visitor.appointment,
+                category=visitor.category,
+                actor=f"{visitor.office.code}/terminal",
+                at=at,
+                idempotency_key=f"{self.key}:ticket:{visitor.index}",
+            )
         except OknoError as error:
             self.report.refuse(error)
             return False
@@ -177,9 +194,14 @@ class Halls:
                 self.reception.end_visit(ticket, "consultation", actor=f"{office}/operator", at=at)
                 self.report.consultations += 1
             else:
-                case = self.reception.open_case(ticket, applicant=applicant(self.rng), actor=f"{office}/operator",
-                                                at=at, service=visitor.service.code,
-                                                idempotency_key=f"{self.key}:{visitor.index}")
+                case = self.reception.open_case(
+                    ticket,
+                    applicant=applicant(self.rng),
+                    actor=f"{office}/operator",
+                    at=at,
+                    service=visitor.service.code,
+                    idempotency_key=f"{self.key}:{visitor.index}",
+                )
                 on_case(visitor, case, at)
         except OknoError as error:
             self.report.refuse(error)
@@ -192,4 +214,4 @@ def staffed(office: Office, visitors: int) -> set[int]:
     others as the day's visitors need."""
     special = {int(w) for w in office.window_services}
     general = [w for w in range(1, office.windows + 1) if w not in special]
-    return special | set(general[:max(1, math.ceil(visitors / VISITORS_PER_OPERATOR))])
+    return special | set(general[: max(1, math.ceil(visitors / VISITORS_PER_OPERATOR))])

@@ -28,13 +28,18 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 
 # What agencies answer, by message name: (payload choices with weights).
 AGENCY_ANSWERS: dict[str, list[tuple[dict[str, Any], int]]] = {
-    "rosreestr_decision": [({"decision": "registered"}, 80), ({"decision": "suspended"}, 12),
-                           ({"decision": "refused"}, 8)],
+    "rosreestr_decision": [
+        ({"decision": "registered"}, 80),
+        ({"decision": "suspended"}, 12),
+        ({"decision": "refused"}, 8),
+    ],
     "gisgmp_payment_status": [({"paid": True}, 85), ({"paid": False}, 15)],
     "mvd_decision": [({"decision": "issued"}, 94), ({"decision": "refused"}, 6)],
     "mvd_registration_decision": [({"decision": "registered"}, 95), ({"decision": "refused"}, 5)],
-    "fns_income_response": [({"confirmed": True, "income_confirmed": True}, 90),
-                            ({"confirmed": False, "income_confirmed": False}, 10)],
+    "fns_income_response": [
+        ({"confirmed": True, "income_confirmed": True}, 90),
+        ({"confirmed": False, "income_confirmed": False}, 10),
+    ],
     "zags_birth_response": [({"confirmed": True}, 97), ({"confirmed": False}, 3)],
 }
 # How likely an agency answers on a given working day: Rosreestr is slow enough that
@@ -129,8 +134,10 @@ class Simulation:
         try:
             if case.status == "completed" and rng.random() < 0.3:
                 mood = rng.choice((5, 5, 5, 4, 4, 3, 2))
-                scores = {c: max(1, min(5, mood + rng.choice((-1, 0, 0, 0, 1)))) for c in
-                          ("waiting_time", "staff", "premises", "information")}
+                scores = {
+                    c: max(1, min(5, mood + rng.choice((-1, 0, 0, 0, 1))))
+                    for c in ("waiting_time", "staff", "premises", "information")
+                }
                 self.engine.rate_case(case.number, scores, actor="citizen", at=at)
                 report.commands += 1
             elif rng.random() < 0.01:
@@ -186,8 +193,9 @@ class Simulation:
                 # Some staff take a task into their own list before they work it.
                 return lambda: self.engine.claim_task(case.number, task["task"], actor=actor, at=at)
             data = {f.id: field_value(f, rng, at.date()) for f in element.fields}
-            return lambda: self.engine.complete_task(case.number, task["element"], data, actor=actor, at=at,
-                                                     task=task["task"])
+            return lambda: self.engine.complete_task(
+                case.number, task["element"], data, actor=actor, at=at, task=task["task"]
+            )
         name = sorted(case.awaiting)[0] if case.awaiting else ""
         if name and not arrival and rng.random() < ANSWER_CHANCE.get(name, DEFAULT_ANSWER_CHANCE):
             choices = AGENCY_ANSWERS.get(name, [({}, 1)])

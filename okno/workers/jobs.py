@@ -32,13 +32,19 @@ class JobRun:
     by_connector: dict[str, int] = field(default_factory=dict)
 
 
-def run_due(engine: Engine, rows: list[JobRow], connectors: ConnectorRegistry, now: datetime,
-            actor: str = "job-worker", batch: int = 100) -> JobRun:
+def run_due(
+    engine: Engine,
+    rows: list[JobRow],
+    connectors: ConnectorRegistry,
+    now: datetime,
+    actor: str = "job-worker",
+    batch: int = 100,
+) -> JobRun:
     """Call the connector of each given due job and record what it said,
     up to ``batch`` results committed together (engine.group_commit)."""
     run = JobRun()
     for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
+        chunk = rows[start : start + batch]
         try:
             with engine.group_commit() as group:
                 for row in chunk:
@@ -60,20 +66,34 @@ def run_due(engine: Engine, rows: list[JobRow], connectors: ConnectorRegistry, n
     return run
 
 
-def _run_one(engine: Engine, group: Group, row: JobRow, connectors: ConnectorRegistry, now: datetime,
-             actor: str) -> None:
+def _run_one(
+    engine: Engine, group: Group, row: JobRow, connectors: ConnectorRegistry, now: datetime, actor: str
+) -> None:
     attempt = row.failures + 1
     # One key per attempt, the same for workers racing on it: the time it fell due
     # (a retried incident starts counting attempts again, at a new time).
     key = f"job:{row.task_id}:{row.due}"
-    call = ConnectorCall(case_number=row.case_number, office=row.office, task=row.task_id,
-                         element=row.element, connector=row.connector, input=row.input,
-                         attempt=attempt, key=key)
+    call = ConnectorCall(
+        case_number=row.case_number,
+        office=row.office,
+        task=row.task_id,
+        element=row.element,
+        connector=row.connector,
+        input=row.input,
+        attempt=attempt,
+        key=key,
+    )
     outcome = connectors.call(call)
     by = f"{actor}/{call.connector}"
     if outcome.result is not None:
-        group.submit((call.connector, True), partial(engine.complete_job, call.case_number, call.task,
-                                                     outcome.result, actor=by, at=now, idempotency_key=key))
+        group.submit(
+            (call.connector, True),
+            partial(
+                engine.complete_job, call.case_number, call.task, outcome.result, actor=by, at=now, idempotency_key=key
+            ),
+        )
     else:
-        group.submit((call.connector, False), partial(engine.fail_job, call.case_number, call.task,
-                                                      outcome.error, actor=by, at=now, idempotency_key=key))
+        group.submit(
+            (call.connector, False),
+            partial(engine.fail_job, call.case_number, call.task, outcome.error, actor=by, at=now, idempotency_key=key),
+        )

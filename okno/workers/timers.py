@@ -24,18 +24,28 @@ class Firing:
     dropped: int = 0
 
 
-def fire_due(engine: Engine, rows: list[TimerRow], now: datetime, actor: str = "timer-worker",
-             batch: int = 100) -> Firing:
+def fire_due(
+    engine: Engine, rows: list[TimerRow], now: datetime, actor: str = "timer-worker", batch: int = 100
+) -> Firing:
     """Fire the given due timers at ``now``, up to ``batch`` of them
     committed together (engine.group_commit): one durable commit per batch, not per timer."""
     result = Firing()
     for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
+        chunk = rows[start : start + batch]
         try:
             with engine.group_commit() as group:
                 for row in chunk:
-                    group.submit(row.task, partial(engine.fire_timer, row.case_number, row.element, at=now,
-                                                  actor=actor, idempotency_key=f"timer:{row.task}"))
+                    group.submit(
+                        row.task,
+                        partial(
+                            engine.fire_timer,
+                            row.case_number,
+                            row.element,
+                            at=now,
+                            actor=actor,
+                            idempotency_key=f"timer:{row.task}",
+                        ),
+                    )
         except OperationalError:
             result.dropped += len(chunk)  # the store was busy (SQLite's lock): the next poll tries again
             continue

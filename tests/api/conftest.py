@@ -89,8 +89,7 @@ def seed(url: str) -> None:
     engine = new_engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         assert engine.deploy(shipped_sources(), T0).ok
-        engine.publish_catalog(parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8")),
-                               T0)
+        engine.publish_catalog(parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8")), T0)
         engine.register_offices(lipetsk_offices(), T0)
     finally:
         engine.close()
@@ -106,8 +105,9 @@ def ready(http: httpx.Client) -> None:
         time.sleep(0.05)
 
 
-def app_for(url: str, offset: list[timedelta], engine_hook: Callable[[Engine], None] | None = None,
-            **app_options: Any) -> Starlette:
+def app_for(
+    url: str, offset: list[timedelta], engine_hook: Callable[[Engine], None] | None = None, **app_options: Any
+) -> Starlette:
     """The app over the store at ``url``; ``engine_hook`` sees the server's engine before its
     services are built."""
     clock: Callable[[], datetime] = lambda: datetime.now(UTC) + offset[0]  # noqa: E731
@@ -129,8 +129,9 @@ def serve(url: str, *, seeded: bool = False, **app_options: Any) -> Iterator[Ser
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     port: int = listening.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app_for(url, offset, **app_options), log_level="warning",
-                                           ws="websockets-sansio"))
+    server = uvicorn.Server(
+        uvicorn.Config(app_for(url, offset, **app_options), log_level="warning", ws="websockets-sansio")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

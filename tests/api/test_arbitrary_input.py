@@ -50,15 +50,26 @@ HOSTILE_TEXT = st.one_of(
     st.text(max_size=24),
     st.text(alphabet=st.sampled_from(ODD), max_size=16),
     st.just(""),
-    st.builds(lambda before, poison, after: before + poison + after, st.text(max_size=6),  # one bad character
-              st.sampled_from(["\x00", "\ud800", "\udfff", "\x1b", "\n", "\x7f"]), st.text(max_size=6)),
-    st.builds(lambda piece, times: piece * times, st.sampled_from(["x", "я", "\x00", "😀", "\ud800"]),
-              st.sampled_from([65, 129, 201, 501, 4_001, 10_001, 100_000])),
+    st.builds(
+        lambda before, poison, after: before + poison + after,
+        st.text(max_size=6),  # one bad character
+        st.sampled_from(["\x00", "\ud800", "\udfff", "\x1b", "\n", "\x7f"]),
+        st.text(max_size=6),
+    ),
+    st.builds(
+        lambda piece, times: piece * times,
+        st.sampled_from(["x", "я", "\x00", "😀", "\ud800"]),
+        st.sampled_from([65, 129, 201, 501, 4_001, 10_001, 100_000]),
+    ),
 )
-JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
-                      st.floats(allow_nan=True, allow_infinity=True), HOSTILE_TEXT)
-JSON_ANY = st.recursive(JSON_LEAF, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(HOSTILE_TEXT, inner, max_size=4)), max_leaves=12)
+JSON_LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True), HOSTILE_TEXT
+)
+JSON_ANY = st.recursive(
+    JSON_LEAF,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(HOSTILE_TEXT, inner, max_size=4)),
+    max_leaves=12,
+)
 
 
 def nested(depth: int, leaf: Any) -> Any:
@@ -68,8 +79,12 @@ def nested(depth: int, leaf: Any) -> Any:
 
 
 DEEP_JSON = st.builds(nested, st.integers(10, 120), JSON_LEAF)
-ODD_JSON = st.one_of(JSON_ANY, DEEP_JSON, st.dictionaries(HOSTILE_TEXT, st.one_of(JSON_ANY, DEEP_JSON), max_size=3),
-                     st.builds(lambda n: {"many": list(range(n))}, st.sampled_from([10, 6_000])))
+ODD_JSON = st.one_of(
+    JSON_ANY,
+    DEEP_JSON,
+    st.dictionaries(HOSTILE_TEXT, st.one_of(JSON_ANY, DEEP_JSON), max_size=3),
+    st.builds(lambda n: {"many": list(range(n))}, st.sampled_from([10, 6_000])),
+)
 
 
 # -- the world the examples share -----------------------------------------------------------
@@ -92,24 +107,39 @@ class World:
         """Values a command accepts, so that commands also record events (which must fold)."""
         day = self.now[0].date()
         return {
-            "caseNumber": self.numbers, "number": self.numbers, "case_number": self.numbers,
+            "caseNumber": self.numbers,
+            "number": self.numbers,
+            "case_number": self.numbers,
             "element": ["Task_Reception", "Task_Handout", "Timer_Unclaimed"],
-            "taskId": self.task_ids(), "task": self.task_ids(),
-            "serviceCode": ["mini_service"], "service": ["mini_service"],
-            "officeId": ["LPK"], "office": ["LPK"], "channel": ["window", "portal"],
-            "name": ["agency_answer"], "reference": ["RR-77/2026", "Реф. «№ 5» 😀"],
-            "reason": ["Передумал.\r\n\tСовсем.", "x"], "topic": ["other", "staff"],
-            "fullName": ["Иванов Иван 😀"], "full_name": ["Иванов Иван"],
-            "category": ["general", "priority"], "outcome": ["consultation", "no_show"],
-            "code": [f"LPK-{day:%Y%m%d}-001"], "ticketId": [f"LPK-{day:%Y%m%d}-А001"],
-            "ticket": [f"LPK-{day:%Y%m%d}-А001"], "slotId": [f"LPK/1/{day + timedelta(days=1)}T10:00"],
-            "error": ["СМЭВ: нет ответа\n(таймаут)"], "actor": ["LPK/op", "gateway"],
+            "taskId": self.task_ids(),
+            "task": self.task_ids(),
+            "serviceCode": ["mini_service"],
+            "service": ["mini_service"],
+            "officeId": ["LPK"],
+            "office": ["LPK"],
+            "channel": ["window", "portal"],
+            "name": ["agency_answer"],
+            "reference": ["RR-77/2026", "Реф. «№ 5» 😀"],
+            "reason": ["Передумал.\r\n\tСовсем.", "x"],
+            "topic": ["other", "staff"],
+            "fullName": ["Иванов Иван 😀"],
+            "full_name": ["Иванов Иван"],
+            "category": ["general", "priority"],
+            "outcome": ["consultation", "no_show"],
+            "code": [f"LPK-{day:%Y%m%d}-001"],
+            "ticketId": [f"LPK-{day:%Y%m%d}-А001"],
+            "ticket": [f"LPK-{day:%Y%m%d}-А001"],
+            "slotId": [f"LPK/1/{day + timedelta(days=1)}T10:00"],
+            "error": ["СМЭВ: нет ответа\n(таймаут)"],
+            "actor": ["LPK/op", "gateway"],
         }.get(name, [])
 
     def plausible_json(self, name: str) -> list[Any]:
         values: dict[str, list[Any]] = {
             "data": [{"documents_complete": True, "pages": 3}, {"documents_complete": False}, {}],
-            "payload": [{"decision": "approved", "note": "Тест\n😀"}], "result": [{"paid": 2000}]}
+            "payload": [{"decision": "approved", "note": "Тест\n😀"}],
+            "result": [{"paid": 2000}],
+        }
         return values.get(name, [])
 
 
@@ -117,14 +147,26 @@ def world_on(engine: Engine) -> World:
     seeded(engine)
     projector = Projector(engine)
     world = World(engine, projector, None)  # type: ignore[arg-type]
-    world.services = Services(engine=engine, projector=projector, reader=Reader(projector), tokens=None,  # type: ignore[arg-type]
-                              clock=world.clock)
+    world.services = Services(
+        engine=engine,
+        projector=projector,
+        reader=Reader(projector),
+        tokens=None,  # type: ignore[arg-type]
+        clock=world.clock,
+    )
     for index in range(3):
-        case = engine.open_case(service="mini_service", office="LPK", channel="window",
-                                applicant={"full_name": f"Заявитель {index}"}, actor="LPK/op", at=world.clock())
+        case = engine.open_case(
+            service="mini_service",
+            office="LPK",
+            channel="window",
+            applicant={"full_name": f"Заявитель {index}"},
+            actor="LPK/op",
+            at=world.clock(),
+        )
         world.numbers.append(case.number)
-    engine.complete_task(world.numbers[0], "Task_Reception", {"documents_complete": True, "pages": 2},
-                         actor="LPK/op", at=world.clock())  # it has sent its request: message 1
+    engine.complete_task(
+        world.numbers[0], "Task_Reception", {"documents_complete": True, "pages": 2}, actor="LPK/op", at=world.clock()
+    )  # it has sent its request: message 1
     return world
 
 
@@ -149,10 +191,14 @@ def _graphql_value(world: World, type_: Any, name: str) -> st.SearchStrategy[Any
     if isinstance(type_, GraphQLList):
         return st.lists(graphql_value(world, type_.of_type, name), max_size=3)
     if isinstance(type_, GraphQLInputObjectType):
-        required = {n: graphql_value(world, f.type, n) for n, f in type_.fields.items()
-                    if isinstance(f.type, GraphQLNonNull)}
-        optional = {n: graphql_value(world, f.type, n) for n, f in type_.fields.items()
-                    if not isinstance(f.type, GraphQLNonNull)}
+        required = {
+            n: graphql_value(world, f.type, n) for n, f in type_.fields.items() if isinstance(f.type, GraphQLNonNull)
+        }
+        optional = {
+            n: graphql_value(world, f.type, n)
+            for n, f in type_.fields.items()
+            if not isinstance(f.type, GraphQLNonNull)
+        }
         return st.fixed_dictionaries(required, optional=optional)
     if isinstance(type_, GraphQLEnumType):
         return st.sampled_from(list(type_.values))
@@ -160,7 +206,7 @@ def _graphql_value(world: World, type_: Any, name: str) -> st.SearchStrategy[Any
     if type_.name in ("String", "ID"):
         return likely(world.plausible(name), HOSTILE_TEXT)
     if type_.name == "Int":
-        return st.one_of(st.sampled_from([1, 2, 3, 5]), st.integers(-2**31, 2**31 - 1))
+        return st.one_of(st.sampled_from([1, 2, 3, 5]), st.integers(-(2**31), 2**31 - 1))
     if type_.name == "Float":
         return st.floats(allow_nan=False, allow_infinity=False)
     if type_.name == "Boolean":
@@ -192,18 +238,36 @@ def operation(kind: str, field_name: str, definition: GraphQLField) -> str:
     return f"{head} {{ {call}{selection} }}"
 
 
-ROLES = [Principal("fuzz", "integrator"), Principal("fuzz", "operator", "LPK"), Principal("fuzz", "supervisor", "LPK"),
-         Principal("fuzz", "analyst"), Principal("fuzz", "auditor"), None]
+ROLES = [
+    Principal("fuzz", "integrator"),
+    Principal("fuzz", "operator", "LPK"),
+    Principal("fuzz", "supervisor", "LPK"),
+    Principal("fuzz", "analyst"),
+    Principal("fuzz", "auditor"),
+    None,
+]
 
 
 STAFF = ("operator", "supervisor")
-ALLOWED = {"openCase": ("integrator", *STAFF), "claimTask": STAFF, "releaseTask": STAFF, "completeTask": STAFF,
-           "deliverMessage": ("integrator",), "withdrawCase": ("integrator", *STAFF),
-           "acknowledgeMessage": ("integrator",), "rateVisit": ("integrator",), "retryIncident": ("supervisor",),
-           "markNotificationSent": ("integrator",), "deployProcess": ("analyst",),
-           "bookAppointment": ("integrator", *STAFF), "cancelAppointment": ("integrator", *STAFF),
-           "rescheduleAppointment": ("integrator", *STAFF), "issueTicket": ("integrator", *STAFF),
-           "callNextTicket": STAFF, "endVisit": STAFF}
+ALLOWED = {
+    "openCase": ("integrator", *STAFF),
+    "claimTask": STAFF,
+    "releaseTask": STAFF,
+    "completeTask": STAFF,
+    "deliverMessage": ("integrator",),
+    "withdrawCase": ("integrator", *STAFF),
+    "acknowledgeMessage": ("integrator",),
+    "rateVisit": ("integrator",),
+    "retryIncident": ("supervisor",),
+    "markNotificationSent": ("integrator",),
+    "deployProcess": ("analyst",),
+    "bookAppointment": ("integrator", *STAFF),
+    "cancelAppointment": ("integrator", *STAFF),
+    "rescheduleAppointment": ("integrator", *STAFF),
+    "issueTicket": ("integrator", *STAFF),
+    "callNextTicket": STAFF,
+    "endVisit": STAFF,
+}
 
 
 def drive_graphql(world: World, kind: str, root: GraphQLObjectType, examples_each: int) -> None:
@@ -213,19 +277,29 @@ def drive_graphql(world: World, kind: str, root: GraphQLObjectType, examples_eac
 
 
 def drive_field(world: World, kind: str, name: str, definition: GraphQLField, examples: int) -> None:
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
         variables = {arg: data.draw(graphql_value(world, a.type, arg), label=arg) for arg, a in definition.args.items()}
-        principal = data.draw(likely([p for p in ROLES if p and p.role in ALLOWED.get(name, ())],
-                                     st.sampled_from(ROLES)), label="caller")
-        result = schema.execute_sync(operation(kind, name, definition), variable_values=variables,
-                                     context_value=Context(services=world.services, principal=principal))
+        principal = data.draw(
+            likely([p for p in ROLES if p and p.role in ALLOWED.get(name, ())], st.sampled_from(ROLES)), label="caller"
+        )
+        result = schema.execute_sync(
+            operation(kind, name, definition),
+            variable_values=variables,
+            context_value=Context(services=world.services, principal=principal),
+        )
         for error in result.errors or []:
             assert error.message != "internal error", (name, variables, error.original_error)
-            assert error.original_error is None or isinstance(error.original_error, OknoError | type(error)), \
-                (name, error.original_error)
+            assert error.original_error is None or isinstance(error.original_error, OknoError | type(error)), (
+                name,
+                error.original_error,
+            )
         answer = (result.data or {}).get(name)
         typename = answer.get("__typename") if isinstance(answer, dict) else None
         event(f"{name}: {typename or ('error' if result.errors else 'answered')}")
@@ -237,7 +311,8 @@ def drive_field(world: World, kind: str, name: str, definition: GraphQLField, ex
 class TestArbitraryInput(BackendContract):
     @pytest.mark.slow
     def test_every_mutation_answers_arbitrary_input_typed_and_every_stored_event_folds(
-            self, engines: EngineMaker) -> None:
+        self, engines: EngineMaker
+    ) -> None:
         world = world_on(engines())
         mutations = schema._schema.mutation_type
         assert mutations is not None
@@ -250,8 +325,7 @@ class TestArbitraryInput(BackendContract):
         settled(world)
 
     @pytest.mark.slow
-    def test_every_engine_command_refuses_or_records_and_every_stored_event_folds(
-            self, engines: EngineMaker) -> None:
+    def test_every_engine_command_refuses_or_records_and_every_stored_event_folds(self, engines: EngineMaker) -> None:
         """The API's edge refuses most bad text before a command sees it; the CLI and the
         workers have no such edge. Each command, called directly, must refuse as typed or
         record an event every read model folds."""
@@ -266,8 +340,12 @@ class TestArbitraryInput(BackendContract):
 
 
 def drive_command(world: World, command: Declared, examples: int) -> None:
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
         arguments = {name: data.draw(rule_value(world, rule, name), label=name) for name, rule in command.rules.items()}
@@ -307,22 +385,25 @@ def rule_value(world: World, rule: Rule, name: str) -> st.SearchStrategy[Any]:
     if isinstance(rule, Text):
         return likely(world.plausible(name), HOSTILE_TEXT)
     if isinstance(rule, Whole):
-        return st.one_of(st.integers(1, 5), st.integers(-2**70, 2**70), st.floats(), st.booleans(), HOSTILE_TEXT)
+        return st.one_of(st.integers(1, 5), st.integers(-(2**70), 2**70), st.floats(), st.booleans(), HOSTILE_TEXT)
     if isinstance(rule, Json):
         return likely(world.plausible_json(name), ODD_JSON)
     if isinstance(rule, Mapped):
         mapped: dict[str, list[Any]] = {
             "applicant": [{"full_name": "Петров Пётр", "phone": "+7 900 000-00-00"}],
-            "scores": [{"waiting_time": 5, "staff": 4, "premises": 3, "information": 5}]}
+            "scores": [{"waiting_time": 5, "staff": 4, "premises": 3, "information": 5}],
+        }
         plausible = mapped.get(name, [])
-        odd = st.dictionaries(HOSTILE_TEXT, st.one_of(HOSTILE_TEXT, st.integers(-2**40, 2**40), st.floats(),
-                                                      st.none()), max_size=5)
+        odd = st.dictionaries(
+            HOSTILE_TEXT, st.one_of(HOSTILE_TEXT, st.integers(-(2**40), 2**40), st.floats(), st.none()), max_size=5
+        )
         return likely(plausible, odd)
     if isinstance(rule, Items):
         return st.lists(rule_value(world, rule.rule, name), max_size=2)
     if isinstance(rule, Record):  # an object with attributes (a BPMN source file)
         return st.fixed_dictionaries({n: rule_value(world, r, n) for n, r in rule.fields}).map(
-            lambda fields: SimpleNamespace(**fields))
+            lambda fields: SimpleNamespace(**fields)
+        )
     return st.one_of(HOSTILE_TEXT, JSON_LEAF)
 
 
@@ -341,6 +422,7 @@ def test_a_subscriptions_bad_argument_is_refused_before_it_starts(engines: Engin
         return None
 
     for number in ["LPK-\x00", "\ud800", "9" * 5_000]:
-        result = asyncio.run(first("subscription($n: String!) { caseStatusChanged(number: $n) { number } }",
-                                   {"n": number}))
+        result = asyncio.run(
+            first("subscription($n: String!) { caseStatusChanged(number: $n) { number } }", {"n": number})
+        )
         assert result.errors and result.errors[0].message.startswith("input refused: number: "), result

@@ -66,27 +66,47 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
     role, office = CALLERS[caller]
     number, task = case["number"], case["tasks"][0]["taskId"]
     mutations = {
-        "openCase": ("openCase", {"serviceCode": "rosreestr_ownership", "officeId": "LPK", "channel": "window",
-                                  "applicant": {"fullName": "Тест"}}),
+        "openCase": (
+            "openCase",
+            {
+                "serviceCode": "rosreestr_ownership",
+                "officeId": "LPK",
+                "channel": "window",
+                "applicant": {"fullName": "Тест"},
+            },
+        ),
         "claimTask": ("claimTask", {"caseNumber": number, "taskId": task}),
         "completeTask": ("completeTask", {"caseNumber": number, "element": "Task_Reception", "data": {}}),
         "deliverMessage": ("deliverMessage", {"caseNumber": number, "name": "rosreestr_decision", "payload": {}}),
         "withdrawCase": ("withdrawCase", {"caseNumber": number, "reason": "проверка прав"}),
-        "rateVisit": ("rateVisit", {"caseNumber": number, "waitingTime": 9, "staff": 5, "premises": 5,
-                                    "information": 5}),
+        "rateVisit": (
+            "rateVisit",
+            {"caseNumber": number, "waitingTime": 9, "staff": 5, "premises": 5, "information": 5},
+        ),
         "acknowledgeMessage": ("acknowledgeMessage", {"caseNumber": number, "message": 1, "reference": "R-1"}),
         "retryIncident": ("retryIncident", {"caseNumber": number, "taskId": task}),
         "markNotificationSent": ("markNotificationSent", {"key": "no-such-notification"}),
-        "bookAppointment": ("bookAppointment", {"officeId": "LPK", "serviceCode": "rosreestr_ownership",
-                                                "slotId": "LPK/40/2026-11-03T10:00", "channel": "portal"}),
+        "bookAppointment": (
+            "bookAppointment",
+            {
+                "officeId": "LPK",
+                "serviceCode": "rosreestr_ownership",
+                "slotId": "LPK/40/2026-11-03T10:00",
+                "channel": "portal",
+            },
+        ),
         "cancelAppointment": ("cancelAppointment", {"code": "LPK-20261103-001", "reason": "проверка прав"}),
-        "rescheduleAppointment": ("rescheduleAppointment", {"code": "LPK-20261103-001",
-                                                            "slotId": "LPK/40/2026-11-03T11:00"}),
+        "rescheduleAppointment": (
+            "rescheduleAppointment",
+            {"code": "LPK-20261103-001", "slotId": "LPK/40/2026-11-03T11:00"},
+        ),
         "issueTicket": ("issueTicket", {"officeId": "LPK", "serviceCode": "mvd_passport"}),
         "callNextTicket": ("callNextTicket", {"officeId": "LPK", "window": 1}),
         "endVisit": ("endVisit", {"ticketId": "LPK-20261103-А001", "outcome": "consultation"}),
-        "deployProcess": ("deployProcess", {"files": [{"name": "mini.bpmn",
-                                                       "text": (FIXTURES / "mini.bpmn").read_text("utf-8")}]}),
+        "deployProcess": (
+            "deployProcess",
+            {"files": [{"name": "mini.bpmn", "text": (FIXTURES / "mini.bpmn").read_text("utf-8")}]},
+        ),
     }
     queries = {
         "case": ("query($n: String!) { case(number: $n) { number } }", {"n": number}),
@@ -102,21 +122,33 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
         "outbox": ("{ outbox { edges { node { message } } } }", {}),
         "incidents": ('{ incidents(officeId: "LPK") { taskId } }', {}),
         "notifications": ("{ notifications { edges { node { key } } } }", {}),
-        "slots": ('{ slots(officeId: "LPK", serviceCode: "mvd_passport", from: "2026-11-03", to: "2026-11-03") '
-                  "{ id } }", {}),
+        "slots": (
+            '{ slots(officeId: "LPK", serviceCode: "mvd_passport", from: "2026-11-03", to: "2026-11-03") { id } }',
+            {},
+        ),
         "appointment": ('{ appointment(code: "LPK-20261103-001") { code } }', {}),
         "queue": ('{ queue(officeId: "LPK") { done } }', {}),
     }
     if operation in mutations:
         name, payload = mutations[operation]
-        input_type = {"openCase": "OpenCaseInput", "claimTask": "TaskInput", "completeTask": "CompleteTaskInput",
-                      "deliverMessage": "DeliverMessageInput", "withdrawCase": "WithdrawCaseInput",
-                      "rateVisit": "RateVisitInput", "deployProcess": "DeployProcessInput",
-                      "acknowledgeMessage": "AcknowledgeMessageInput", "retryIncident": "TaskInput",
-                      "markNotificationSent": "NotificationSentInput", "bookAppointment": "BookAppointmentInput",
-                      "cancelAppointment": "CancelAppointmentInput", "issueTicket": "IssueTicketInput",
-                      "rescheduleAppointment": "RescheduleAppointmentInput", "endVisit": "EndVisitInput",
-                      "callNextTicket": "CallNextTicketInput"}[name]
+        input_type = {
+            "openCase": "OpenCaseInput",
+            "claimTask": "TaskInput",
+            "completeTask": "CompleteTaskInput",
+            "deliverMessage": "DeliverMessageInput",
+            "withdrawCase": "WithdrawCaseInput",
+            "rateVisit": "RateVisitInput",
+            "deployProcess": "DeployProcessInput",
+            "acknowledgeMessage": "AcknowledgeMessageInput",
+            "retryIncident": "TaskInput",
+            "markNotificationSent": "NotificationSentInput",
+            "bookAppointment": "BookAppointmentInput",
+            "cancelAppointment": "CancelAppointmentInput",
+            "issueTicket": "IssueTicketInput",
+            "rescheduleAppointment": "RescheduleAppointmentInput",
+            "endVisit": "EndVisitInput",
+            "callNextTicket": "CallNextTicketInput",
+        }[name]
         query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {MUTATION_RESULT} }}"
         try:
             result = server.run(role, query, office=office, input=payload)[name]

@@ -17,8 +17,10 @@ from engine.application import Engine
 from tests.api.conftest import Server, serve
 from tests.api.test_idempotency import open_case
 
-CITIZENS = [{"fullName": f"Гражданин {name} Тестович", "document": f"4201 00000{i}"}
-            for i, name in enumerate(["Первый", "Второй", "Третий", "Четвёртый"])]
+CITIZENS = [
+    {"fullName": f"Гражданин {name} Тестович", "document": f"4201 00000{i}"}
+    for i, name in enumerate(["Первый", "Второй", "Третий", "Четвёртый"])
+]
 
 
 class HeldCommit:

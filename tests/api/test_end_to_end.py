@@ -59,10 +59,17 @@ query History($number: String!) {
 
 
 def open_property_case(server: Server, key: str = "portal-1") -> dict[str, Any]:
-    result: dict[str, Any] = server.run("integrator", OPEN, input={
-        "serviceCode": "rosreestr_ownership", "officeId": "LPK", "channel": "portal",
-        "applicant": {"fullName": "Кузнецова Анна Сергеевна", "document": "4215 654321"},
-        "idempotencyKey": key})["openCase"]
+    result: dict[str, Any] = server.run(
+        "integrator",
+        OPEN,
+        input={
+            "serviceCode": "rosreestr_ownership",
+            "officeId": "LPK",
+            "channel": "portal",
+            "applicant": {"fullName": "Кузнецова Анна Сергеевна", "document": "4215 654321"},
+            "idempotencyKey": key,
+        },
+    )["openCase"]
     assert result["__typename"] == "OpenCasePayload", result
     return result
 
@@ -76,33 +83,64 @@ def test_a_property_registration_from_the_portal_to_hand_out(server: Server) -> 
     reception = case["tasks"][0]
     assert (reception["element"], reception["role"], reception["state"]) == ("Task_Reception", "operator", "open")
 
-    claimed = server.run("operator", CLAIM, office="LPK",
-                         input={"caseNumber": number, "taskId": reception["taskId"]})["claimTask"]
+    claimed = server.run("operator", CLAIM, office="LPK", input={"caseNumber": number, "taskId": reception["taskId"]})[
+        "claimTask"
+    ]
     assert claimed["case"]["tasks"][0]["state"] == "claimed"
     assert claimed["case"]["tasks"][0]["holder"] == "LPK/test-operator"
 
-    refused = server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception", "data": {"documents_complete": "yes"}})["completeTask"]
+    refused = server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={"caseNumber": number, "element": "Task_Reception", "data": {"documents_complete": "yes"}},
+    )["completeTask"]
     assert refused["__typename"] == "ValidationError" and refused["code"] == "invalid_task_data"
     assert {f["field"] for f in refused["fields"]} >= {"documents_complete", "property_kind"}
 
-    done = server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception", "idempotencyKey": "reception",
-        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20:0012345:67"}})
+    done = server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Reception",
+            "idempotencyKey": "reception",
+            "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20:0012345:67"},
+        },
+    )
     assert done["completeTask"]["case"]["stage"] == "Приём документов"  # the state fee is being checked
     assert server.work_jobs().completed == 1  # ГИС ГМП: paid
-    sent = server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "PKG-1"}})
+    sent = server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "PKG-1"}},
+    )
     assert sent["completeTask"]["case"]["stage"] == "Рассмотрение в Росреестре"
 
-    answer = server.run("integrator", DELIVER, input={
-        "caseNumber": number, "name": "rosreestr_decision", "payload": {"decision": "registered"},
-        "idempotencyKey": "rosreestr-answer-1"})["deliverMessage"]
+    answer = server.run(
+        "integrator",
+        DELIVER,
+        input={
+            "caseNumber": number,
+            "name": "rosreestr_decision",
+            "payload": {"decision": "registered"},
+            "idempotencyKey": "rosreestr-answer-1",
+        },
+    )["deliverMessage"]
     assert answer["case"]["stage"] == "Рассмотрение в Росреестре"  # the SMS to the applicant goes first
     assert server.work_jobs().completed == 1
-    again = server.run("integrator", DELIVER, input={
-        "caseNumber": number, "name": "rosreestr_decision", "payload": {"decision": "registered"},
-        "idempotencyKey": "rosreestr-answer-1"})["deliverMessage"]
+    again = server.run(
+        "integrator",
+        DELIVER,
+        input={
+            "caseNumber": number,
+            "name": "rosreestr_decision",
+            "payload": {"decision": "registered"},
+            "idempotencyKey": "rosreestr-answer-1",
+        },
+    )["deliverMessage"]
     assert again["__typename"] == "CasePayload", "an answer delivered twice is recorded once"
 
     tracked = server.run(None, TRACK, number=number, pin=pin)["track"]
@@ -110,8 +148,15 @@ def test_a_property_registration_from_the_portal_to_hand_out(server: Server) -> 
     assert "Кузнецова" not in str(tracked)
 
     history = server.run("auditor", HISTORY, number=number)["case"]["history"]
-    assert [e["kind"] for e in history] == ["Opened", "TaskClaimed", "TaskCompleted", "ServiceTaskCompleted",
-                                            "TaskCompleted", "MessageReceived", "ServiceTaskCompleted"]
+    assert [e["kind"] for e in history] == [
+        "Opened",
+        "TaskClaimed",
+        "TaskCompleted",
+        "ServiceTaskCompleted",
+        "TaskCompleted",
+        "MessageReceived",
+        "ServiceTaskCompleted",
+    ]
     assert history[2]["input"]["data"]["cadastral_number"] == "48:20:0012345:67"
     assert history[3]["input"]["result"] == {"fee_paid": True, "fee_paid_amount": 2000}
     assert history[6]["effects"]["tasks_opened"][0]["element"] == "Task_Handout"
@@ -134,18 +179,17 @@ def test_personal_data_is_shown_only_to_roles_that_need_it_and_every_read_is_rec
 
     engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
     reads = engine.personal_data_reads(number)
-    assert [(r.role, r.purpose) for r in reads] == [("operator", "graphql case.applicant"),
-                                                    ("auditor", "graphql case.applicant")]
+    assert [(r.role, r.purpose) for r in reads] == [
+        ("operator", "graphql case.applicant"),
+        ("auditor", "graphql case.applicant"),
+    ]
     engine.close()
-
-
 
 
 def test_limits_refuse_deep_aliased_oversized_requests_with_a_clear_message(server: Server) -> None:
     from gql.transport.exceptions import TransportQueryError
 
-    deep = "{ cases(first: 1) { edges { node { office { dashboard { tasksByRole { role } } } " \
-           "service { code } } } } }"
+    deep = "{ cases(first: 1) { edges { node { office { dashboard { tasksByRole { role } } } service { code } } } } }"
     server.run("supervisor", deep, office="LPK")  # within the depth limit
     # The schema has no cycles yet, so no valid query is deeper than the depth limit (10);
     # the limiter guards the types to come. Aliases, tokens, page size and body size bite now.
@@ -167,17 +211,22 @@ def test_limits_refuse_deep_aliased_oversized_requests_with_a_clear_message(serv
 def test_auditors_see_who_read_personal_data_and_any_object_resolves_by_its_global_id(server: Server) -> None:
     opened = open_property_case(server, "node")
     number, case_id = opened["case"]["number"], opened["case"]["id"]
-    server.run("supervisor", "query($n: String!) { case(number: $n) { applicant { fullName } } }",
-               office="LPK", n=number)
-    reads = server.run("auditor", "query($n: String!) { case(number: $n) { personalDataReads { actor role } } }",
-                       n=number)["case"]["personalDataReads"]
+    server.run(
+        "supervisor", "query($n: String!) { case(number: $n) { applicant { fullName } } }", office="LPK", n=number
+    )
+    reads = server.run(
+        "auditor", "query($n: String!) { case(number: $n) { personalDataReads { actor role } } }", n=number
+    )["case"]["personalDataReads"]
     assert reads == [{"actor": "LPK/test-supervisor", "role": "supervisor"}]
-    node = server.run("auditor", "query($id: ID!) { node(id: $id) { id ... on Case { number } } }",
-                      id=case_id)["node"]
+    node = server.run("auditor", "query($id: ID!) { node(id: $id) { id ... on Case { number } } }", id=case_id)["node"]
     assert node == {"id": case_id, "number": number}
-    office = server.run(None, '{ offices { id code } }')["offices"][0]
-    assert server.run(None, "query($id: ID!) { node(id: $id) { ... on Office { code } } }",
-                      id=office["id"])["node"]["code"] == office["code"]
+    office = server.run(None, "{ offices { id code } }")["offices"][0]
+    assert (
+        server.run(None, "query($id: ID!) { node(id: $id) { ... on Office { code } } }", id=office["id"])["node"][
+            "code"
+        ]
+        == office["code"]
+    )
 
 
 def test_a_page_of_cases_with_their_tasks_costs_a_bounded_number_of_queries(server: Server) -> None:
@@ -205,12 +254,17 @@ def test_a_page_of_cases_with_their_tasks_costs_a_bounded_number_of_queries(serv
             return super().rows(sql, params)
 
     reader = CountingReader(projector)
-    services = Services(engine=engine, projector=projector, reader=reader, tokens=Tokens(MASTER_KEY, None),
-                        clock=lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc))
-    context = Context(services=services, principal=Principal("a", "auditor"),
-                      loaders=case_loaders(reader))
-    result = asyncio.run(schema.execute("{ cases(first: 100) { edges { node { number tasks { taskId } } } } }",
-                                        context_value=context))
+    services = Services(
+        engine=engine,
+        projector=projector,
+        reader=reader,
+        tokens=Tokens(MASTER_KEY, None),
+        clock=lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc),
+    )
+    context = Context(services=services, principal=Principal("a", "auditor"), loaders=case_loaders(reader))
+    result = asyncio.run(
+        schema.execute("{ cases(first: 100) { edges { node { number tasks { taskId } } } } }", context_value=context)
+    )
     assert result.errors is None and len(result.data["cases"]["edges"]) == 30  # type: ignore[index]
     assert len(queries) == 2, queries  # one for the page, one for all its tasks
     engine.close()

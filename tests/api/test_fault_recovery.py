@@ -55,8 +55,13 @@ class Database:
 
     def terminate(self) -> int:
         with psycopg.connect(self.admin, autocommit=True) as db:
-            return len(db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE usename = %s AND pid <> pg_backend_pid()", (self.role,)).fetchall())
+            return len(
+                db.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE usename = %s AND pid <> pg_backend_pid()",
+                    (self.role,),
+                ).fetchall()
+            )
 
     def logins(self, allowed: bool) -> None:
         with psycopg.connect(self.admin, autocommit=True) as db:
@@ -81,11 +86,21 @@ def database(postgres_url: str) -> Iterator[Database]:
 
 def start_worker(url: str, log: Path) -> subprocess.Popen[str]:
     """`okno worker` in its own process, once it has opened the store (start-up is not what is tested)."""
-    env = {**os.environ, "OKNO_DATABASE_URL": url, "OKNO_MASTER_KEY": base64.b64encode(MASTER_KEY).decode(),
-           "OKNO_CREATE_TABLES": "no", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "OKNO_DATABASE_URL": url,
+        "OKNO_MASTER_KEY": base64.b64encode(MASTER_KEY).decode(),
+        "OKNO_CREATE_TABLES": "no",
+        "PYTHONPATH": str(ROOT),
+    }
     with log.open("w") as out:
-        worker = subprocess.Popen([sys.executable, "-c", "from okno.cli import main; main()", "worker",
-                                   "--interval", "0.2"], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "from okno.cli import main; main()", "worker", "--interval", "0.2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     deadline = time.monotonic() + 60
     while "worker: started" not in log.read_text():
         assert worker.poll() is None, log.read_text()
@@ -137,10 +152,17 @@ class Traffic:
                 while self.paused.is_set():
                     time.sleep(0.05)
                 try:
-                    result = self.request("integrator", OPEN, input={
-                        "serviceCode": "rosreestr_ownership", "officeId": "LPK", "channel": "portal",
-                        "applicant": {"fullName": "Кузнецова Анна Сергеевна", "document": f"4215 {writer}{n:05d}"},
-                        "idempotencyKey": key})["openCase"]
+                    result = self.request(
+                        "integrator",
+                        OPEN,
+                        input={
+                            "serviceCode": "rosreestr_ownership",
+                            "officeId": "LPK",
+                            "channel": "portal",
+                            "applicant": {"fullName": "Кузнецова Анна Сергеевна", "document": f"4215 {writer}{n:05d}"},
+                            "idempotencyKey": key,
+                        },
+                    )["openCase"]
                     if result["__typename"] == "OpenCasePayload":
                         with self.lock:
                             self.acknowledged[key] = result["case"]["number"]
@@ -220,8 +242,9 @@ def server(database: Database) -> Iterator[Server]:
     yield from serve(database.url)
 
 
-def test_server_and_worker_recover_from_bursts_of_terminated_connections(database: Database, server: Server,
-                                                                         tmp_path: Path) -> None:
+def test_server_and_worker_recover_from_bursts_of_terminated_connections(
+    database: Database, server: Server, tmp_path: Path
+) -> None:
     log = tmp_path / "worker.log"
     worker = start_worker(database.url, log)
     try:
@@ -271,8 +294,10 @@ def run_faults(database: Database, server: Server, worker: subprocess.Popen[str]
     worker.wait(timeout=30)
     worker_log = log.read_text()
 
-    print(f"fault test: {terminated} connections terminated; {len(traffic.acknowledged)} commands acknowledged; "
-          f"reads {traffic.reads}; /healthz {statuses_summary(traffic.health)}")
+    print(
+        f"fault test: {terminated} connections terminated; {len(traffic.acknowledged)} commands acknowledged; "
+        f"reads {traffic.reads}; /healthz {statuses_summary(traffic.health)}"
+    )
     assert terminated >= BURSTS * 3, terminated
     assert not traffic.abandoned
     statuses = [status for _, status in traffic.health]

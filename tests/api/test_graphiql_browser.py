@@ -17,10 +17,12 @@ CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.socket,  # the browser loads the page from a real server
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"),
-    pytest.mark.skipif(not assets_installed(),
-                       reason="needs GraphiQL's assets: npm ci --prefix api/static (.ci/run does it)"),
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
+    ),
+    pytest.mark.skipif(
+        not assets_installed(), reason="needs GraphiQL's assets: npm ci --prefix api/static (.ci/run does it)"
+    ),
 ]
 
 
@@ -33,24 +35,36 @@ def test_graphiql_loads_in_chromium_and_runs_a_first_query(server: Server, tmp_p
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,900",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         driver.get(f"{server.url}/graphql")
         wait = WebDriverWait(driver, 30)
-        button = wait.until(expected_conditions.element_to_be_clickable(
-            (By.CSS_SELECTOR, ".graphiql-execute-button")))
+        button = wait.until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, ".graphiql-execute-button")))
         # Type the query the way the editor takes it (GraphiQL's query editor is CodeMirror).
-        driver.execute_script("document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror"
-                              ".setValue(arguments[0]);", "{ services { code title } }")
+        driver.execute_script(
+            "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(arguments[0]);",
+            "{ services { code title } }",
+        )
         button.click()
         wait.until(lambda d: "address_assignment" in d.find_element(By.CSS_SELECTOR, ".result-window").text)
         # The result pane renders only visible lines; read the whole response from its editor.
         response = driver.execute_script(
-            "return document.querySelector('.result-window .CodeMirror').CodeMirror.getValue();")
+            "return document.querySelector('.result-window .CodeMirror').CodeMirror.getValue();"
+        )
         assert "rosreestr_ownership" in response
         assert "Государственная регистрация права собственности" in response
         assert driver.save_screenshot(str(tmp_path / "graphiql.png"))

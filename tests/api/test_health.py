@@ -44,8 +44,10 @@ def test_healthz_is_degraded_naming_the_parked_cases_of_each_read_model(server: 
         time.sleep(0.1)
     code, body = health(server)
     assert code == 503 and body["status"] == "degraded"
-    assert any("read model outbox: 1 parked case" in reason and "okno projections retry" in reason
-               for reason in body["reasons"]), body["reasons"]
+    assert any(
+        "read model outbox: 1 parked case" in reason and "okno projections retry" in reason
+        for reason in body["reasons"]
+    ), body["reasons"]
     assert [(p["model"], p["case"]) for p in body["parked"]] == [("outbox", "LPK-POISON-API")]
     assert body["read_models"]["outbox"]["lag"] == 0, "the model went on past the parked case"
 
@@ -64,8 +66,13 @@ class DeadStore:
 def test_while_refreshes_fail_requests_leave_the_store_to_the_background_refresher(engines: EngineMaker) -> None:
     engine = engines()
     projector = Projector(engine)
-    services = Services(engine=engine, projector=projector, reader=Reader(projector),
-                        tokens=Tokens(MASTER_KEY, None), clock=lambda: datetime.now(UTC))
+    services = Services(
+        engine=engine,
+        projector=projector,
+        reader=Reader(projector),
+        tokens=Tokens(MASTER_KEY, None),
+        clock=lambda: datetime.now(UTC),
+    )
     dead = DeadStore()
     services.projector = dead  # type: ignore[assignment]
     assert services.refresh() is False and dead.attempts == 1, "a failed refresh never fails its caller"

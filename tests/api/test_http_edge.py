@@ -36,8 +36,12 @@ def impatient_server(sqlite_url: str) -> Iterator[Server]:
 
 
 def nested(depth: int) -> str:
-    return '{"query": "query($v: String) { services { code } }", "variables": {"v": ' + \
-        "[" * (depth - 2) + "]" * (depth - 2) + "}}"
+    return (
+        '{"query": "query($v: String) { services { code } }", "variables": {"v": '
+        + "[" * (depth - 2)
+        + "]" * (depth - 2)
+        + "}}"
+    )
 
 
 def raw_request(server: Server, head: str, body: bytes) -> str:
@@ -53,22 +57,29 @@ def raw_request(server: Server, head: str, body: bytes) -> str:
 
 def test_a_json_body_nested_too_deep_is_refused_before_parsing(server: Server) -> None:
     assert json_depth(nested(1000).encode()) == 1000
-    deep = httpx.post(f"{server.url}/graphql", content=nested(1000), timeout=30,
-                      headers={"content-type": "application/json"})
+    deep = httpx.post(
+        f"{server.url}/graphql", content=nested(1000), timeout=30, headers={"content-type": "application/json"}
+    )
     assert deep.status_code == 400
     assert deep.json() == {"errors": [{"message": f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"}]}
-    at_the_limit = httpx.post(f"{server.url}/graphql", content=nested(MAX_JSON_DEPTH), timeout=30,
-                              headers={"content-type": "application/json"})
+    at_the_limit = httpx.post(
+        f"{server.url}/graphql",
+        content=nested(MAX_JSON_DEPTH),
+        timeout=30,
+        headers={"content-type": "application/json"},
+    )
     assert at_the_limit.status_code in (200, 400) and "nests deeper" not in at_the_limit.text
     assert at_the_limit.json()["errors"]  # a list is not a String: GraphQL says so
-    brackets_in_text = httpx.post(f"{server.url}/graphql", timeout=30, json={
-        "query": "query($v: String) { services { code } }", "variables": {"v": "[{" * 5000 + '\\"'}})
+    brackets_in_text = httpx.post(
+        f"{server.url}/graphql",
+        timeout=30,
+        json={"query": "query($v: String) { services { code } }", "variables": {"v": "[{" * 5000 + '\\"'}},
+    )
     assert brackets_in_text.status_code == 200, brackets_in_text.text  # brackets inside strings are text
 
 
 def test_a_body_that_never_finishes_arriving_gets_408(impatient_server: Server) -> None:
-    head = ("POST /graphql HTTP/1.1\r\nHost: okno\r\nContent-Type: application/json\r\n"
-            "Content-Length: 1000\r\n\r\n")
+    head = "POST /graphql HTTP/1.1\r\nHost: okno\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
     answer = raw_request(impatient_server, head, b'{"query": "{ services')  # and then nothing
     assert answer.startswith("HTTP/1.1 408"), answer[:200]
     assert f"did not arrive within {READ_TIMEOUT:g} s" in answer
@@ -79,20 +90,40 @@ def test_metrics_count_every_response_with_its_status(impatient_server: Server) 
     with httpx.Client(timeout=30) as client:
         assert client.get(f"{url}/healthz").status_code == 200
         assert client.get(f"{url}/no/such/page").status_code == 404
-        assert client.post(f"{url}/graphql", content=b"x" * (3 * 1024 * 1024),
-                           headers={"content-type": "application/json"}).status_code == 413
-        assert client.post(f"{url}/graphql", content=nested(1000),
-                           headers={"content-type": "application/json"}).status_code == 400
-        assert client.post(f"{url}/graphql", json={"query": "{ services { code } }"},
-                           headers={"authorization": "Bearer forged"}).status_code == 401
+        assert (
+            client.post(
+                f"{url}/graphql", content=b"x" * (3 * 1024 * 1024), headers={"content-type": "application/json"}
+            ).status_code
+            == 413
+        )
+        assert (
+            client.post(
+                f"{url}/graphql", content=nested(1000), headers={"content-type": "application/json"}
+            ).status_code
+            == 400
+        )
+        assert (
+            client.post(
+                f"{url}/graphql", json={"query": "{ services { code } }"}, headers={"authorization": "Bearer forged"}
+            ).status_code
+            == 401
+        )
         assert client.get(f"{url}/cases/LPK-1/diagram.svg").status_code == 401
     raw_request(impatient_server, "POST /graphql HTTP/1.1\r\nHost: okno\r\nContent-Length: 10\r\n\r\n", b"{")
     metrics = httpx.get(f"{url}/metrics", timeout=30).text
-    counted = {(path, status): float(n) for path, status, n in
-               re.findall(r'okno_http_requests_total\{path="([^"]*)",status="(\d+)"\} (\S+)', metrics)}
-    assert counted == {("/healthz", "200"): 1.0, ("other", "404"): 1.0, ("/graphql", "413"): 1.0,
-                       ("/graphql", "400"): 1.0, ("/graphql", "401"): 1.0, ("/graphql", "408"): 1.0,
-                       ("/cases/{number}/diagram.svg", "401"): 1.0}, metrics
+    counted = {
+        (path, status): float(n)
+        for path, status, n in re.findall(r'okno_http_requests_total\{path="([^"]*)",status="(\d+)"\} (\S+)', metrics)
+    }
+    assert counted == {
+        ("/healthz", "200"): 1.0,
+        ("other", "404"): 1.0,
+        ("/graphql", "413"): 1.0,
+        ("/graphql", "400"): 1.0,
+        ("/graphql", "401"): 1.0,
+        ("/graphql", "408"): 1.0,
+        ("/cases/{number}/diagram.svg", "401"): 1.0,
+    }, metrics
     assert re.search(r'okno_read_model_parked_cases\{model="cases"\} 0\.0', metrics), metrics
 
 
@@ -116,9 +147,20 @@ def test_a_crash_is_counted_as_a_500() -> None:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-             "path": "/crash", "raw_path": b"/crash", "root_path": "", "query_string": b"", "headers": [],
-             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/crash",
+        "raw_path": b"/crash",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
     with pytest.raises(RuntimeError, match="a bug"):  # Starlette answers 500, then re-raises for the server
         asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 500
@@ -126,12 +168,17 @@ def test_a_crash_is_counted_as_a_500() -> None:
 
 
 def test_a_websocket_message_nested_too_deep_closes_the_socket_without_a_traceback(
-        server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    deep = '{"type": "subscribe", "id": "1", "payload": {"query": "subscription { x }", "variables": {"v": ' + \
-        "[" * 5000 + "]" * 5000 + "}}}"
+    deep = (
+        '{"type": "subscribe", "id": "1", "payload": {"query": "subscription { x }", "variables": {"v": '
+        + "[" * 5000
+        + "]" * 5000
+        + "}}}"
+    )
 
     async def run() -> int | None:
         url = server.url.replace("http://", "ws://") + "/graphql"

@@ -33,8 +33,9 @@ CITIZEN_A = {"fullName": "Андреева Анна Андреевна", "docume
 CITIZEN_B = {"fullName": "Борисов Борис Борисович", "document": "4202 222222"}
 
 
-def run_as(server: Server, subject: str, role: str, query: str, office: str | None = None,
-           **variables: Any) -> dict[str, Any]:
+def run_as(
+    server: Server, subject: str, role: str, query: str, office: str | None = None, **variables: Any
+) -> dict[str, Any]:
     """A request under a token for ``subject`` (the conftest's tokens share one per role)."""
     token = server.tokens.issue(subject, role, office, datetime.now(UTC))
     request = gql(query)
@@ -44,11 +45,23 @@ def run_as(server: Server, subject: str, role: str, query: str, office: str | No
         return result
 
 
-def open_case(server: Server, subject: str, role: str, applicant: dict[str, str], key: str = "K-1",
-              office: str | None = None) -> dict[str, Any]:
-    result = run_as(server, subject, role, OPEN, office=office, input={
-        "serviceCode": "rosreestr_ownership", "officeId": "LPK", "channel": "portal", "applicant": applicant,
-        "idempotencyKey": key})["openCase"]
+def open_case(
+    server: Server, subject: str, role: str, applicant: dict[str, str], key: str = "K-1", office: str | None = None
+) -> dict[str, Any]:
+    result = run_as(
+        server,
+        subject,
+        role,
+        OPEN,
+        office=office,
+        input={
+            "serviceCode": "rosreestr_ownership",
+            "officeId": "LPK",
+            "channel": "portal",
+            "applicant": applicant,
+            "idempotencyKey": key,
+        },
+    )["openCase"]
     assert isinstance(result, dict)
     return result
 
@@ -81,8 +94,10 @@ def test_a_key_reused_by_another_caller_opens_their_own_case_and_never_hands_out
     try:
         case_b = engine.get_case(second["case"]["number"])
         assert engine.vault.check_pin(case_b.id, second["pin"])
-        assert engine.applicant(case_b.number) == {"full_name": CITIZEN_B["fullName"],
-                                                   "document": CITIZEN_B["document"]}
+        assert engine.applicant(case_b.number) == {
+            "full_name": CITIZEN_B["fullName"],
+            "document": CITIZEN_B["document"],
+        }
         assert engine.applicant(number_a) == {"full_name": CITIZEN_A["fullName"], "document": CITIZEN_A["document"]}
     finally:
         engine.close()
@@ -106,19 +121,33 @@ def test_the_same_callers_key_for_another_citizen_is_refused_naming_no_case(serv
 
 def test_a_refused_open_at_a_window_writes_nothing(server: Server) -> None:
     day = during_opening_hours(server)
-    ticket = run_as(server, "terminal-1", "integrator", TICKET,
-                    input={"officeId": "LPK", "serviceCode": "mvd_passport"})["issueTicket"]["ticket"]
+    ticket = run_as(
+        server, "terminal-1", "integrator", TICKET, input={"officeId": "LPK", "serviceCode": "mvd_passport"}
+    )["issueTicket"]["ticket"]
     called = run_as(server, "op-1", "operator", CALL, office="LPK", input={"officeId": "LPK", "window": 3})
     assert called["callNextTicket"]["ticket"]["id"] == ticket["id"]
-    ended = run_as(server, "op-1", "operator", END, office="LPK",
-                   input={"ticketId": ticket["id"], "outcome": "consultation"})["endVisit"]
+    ended = run_as(
+        server, "op-1", "operator", END, office="LPK", input={"ticketId": ticket["id"], "outcome": "consultation"}
+    )["endVisit"]
     assert ended["ticket"]["state"] == "done"
     unknown = f"LPK-{day.strftime('%Y%m%d')}-А999"
     before = stored(server)
     for ticket_id, refusal in ((unknown, "NotFoundError"), (ticket["id"], "ValidationError")):
         for key in (None, "window-1"):
-            refused = run_as(server, "op-1", "operator", OPEN_AT_WINDOW, office="LPK", input={
-                "serviceCode": "mvd_passport", "officeId": "LPK", "channel": "window",
-                "applicant": CITIZEN_A, "ticketId": ticket_id, "idempotencyKey": key})["openCase"]
+            refused = run_as(
+                server,
+                "op-1",
+                "operator",
+                OPEN_AT_WINDOW,
+                office="LPK",
+                input={
+                    "serviceCode": "mvd_passport",
+                    "officeId": "LPK",
+                    "channel": "window",
+                    "applicant": CITIZEN_A,
+                    "ticketId": ticket_id,
+                    "idempotencyKey": key,
+                },
+            )["openCase"]
             assert refused["__typename"] == refusal, refused
     assert stored(server) == before

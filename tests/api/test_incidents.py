@@ -22,9 +22,16 @@ RETRY = """mutation($input: TaskInput!) { retryIncident(input: $input) {
 
 def test_a_spent_job_is_an_incident_the_supervisor_retries(server: Server) -> None:
     number = str(open_property_case(server, "incident")["case"]["number"])
-    server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception",
-        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:5"}})
+    server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Reception",
+            "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:5"},
+        },
+    )
     treasury = PaidTreasury()
     treasury.down = True
     for minutes in (1, 12, 33, 74, 155):  # R5/PT10M: the attempts after 10, 20, 40 and 80 minutes
@@ -38,14 +45,24 @@ def test_a_spent_job_is_an_incident_the_supervisor_retries(server: Server) -> No
         time.sleep(0.1)
     [incident] = found
     assert (incident["caseNumber"], incident["element"], incident["connector"], incident["failures"]) == (
-        number, "Task_CheckFee", "payment_check", 5)
+        number,
+        "Task_CheckFee",
+        "payment_check",
+        5,
+    )
     assert incident["input"] == {"purpose": "state_fee", "service": "rosreestr_ownership"}
     assert "503" in incident["error"]
     assert server.run("auditor", INCIDENTS)["incidents"][0]["taskId"] == incident["taskId"]
-    case_jobs = server.run("supervisor", "query($n: String!) { case(number: $n) { tasks { element } jobs { "
-                                         "element connector state failures } } }", office="LPK", n=number)["case"]
-    assert case_jobs == {"tasks": [], "jobs": [{"element": "Task_CheckFee", "connector": "payment_check",
-                                                "state": "incident", "failures": 5}]}
+    case_jobs = server.run(
+        "supervisor",
+        "query($n: String!) { case(number: $n) { tasks { element } jobs { element connector state failures } } }",
+        office="LPK",
+        n=number,
+    )["case"]
+    assert case_jobs == {
+        "tasks": [],
+        "jobs": [{"element": "Task_CheckFee", "connector": "payment_check", "state": "incident", "failures": 5}],
+    }
     with pytest.raises(TransportQueryError, match="may not act in office LPK"):
         server.run("supervisor", INCIDENTS, office="ELC", o="LPK")
 
@@ -55,11 +72,17 @@ def test_a_spent_job_is_an_incident_the_supervisor_retries(server: Server) -> No
     retried = server.run("supervisor", RETRY, office="LPK", input={**task, "idempotencyKey": "retry-1"})
     assert retried["retryIncident"]["__typename"] == "CasePayload"
     again = server.run("supervisor", RETRY, office="LPK", input={**task, "idempotencyKey": "retry-2"})
-    assert again["retryIncident"] == {"__typename": "ValidationError",
-                                      "message": "job Task_CheckFee is not an incident: it is still being tried"}
+    assert again["retryIncident"] == {
+        "__typename": "ValidationError",
+        "message": "job Task_CheckFee is not an incident: it is still being tried",
+    }
     assert not server.run("supervisor", INCIDENTS, office="LPK", o="LPK")["incidents"], "mutations read their writes"
 
     assert server.work_jobs(PaidTreasury()).completed == 1
-    moved = server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "P-5"}})
+    moved = server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "P-5"}},
+    )
     assert moved["completeTask"]["case"]["stage"] == "Рассмотрение в Росреестре"

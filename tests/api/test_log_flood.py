@@ -56,8 +56,8 @@ def log() -> Iterator[Captured]:
 def test_refusals_and_huge_arguments_cost_at_most_one_short_log_line_each(server: Server, log: Captured) -> None:
     operator = {"Authorization": f"Bearer {server.token('operator', 'LPK')}"}
     requests: list[tuple[dict[str, str], str, dict[str, object]]] = [
-        ({}, "query($n: String!) { track(number: $n, pin: \"000000\") { stage } }", {"n": HUGE}),
-        ({}, "query($n: String!) { track(number: $n, pin: \"000000\") { stage } }", {"n": "LPK-NOSUCHCASE"}),
+        ({}, 'query($n: String!) { track(number: $n, pin: "000000") { stage } }', {"n": HUGE}),
+        ({}, 'query($n: String!) { track(number: $n, pin: "000000") { stage } }', {"n": "LPK-NOSUCHCASE"}),
         ({}, "query($n: String!) { case(number: $n) { number } }", {"n": HUGE}),
         ({}, "{ cases { edges { node { number } } } }", {}),  # no token
         (operator, '{ tasks(officeId: "ELC") { edges { node { taskId } } } }', {}),  # another office
@@ -66,8 +66,9 @@ def test_refusals_and_huge_arguments_cost_at_most_one_short_log_line_each(server
     with httpx.Client(timeout=60) as client:
         for headers, query, variables in requests:
             before = len(log.lines)
-            answer = client.post(f"{server.url}/graphql", headers=headers,
-                                 json={"query": query, "variables": variables})
+            answer = client.post(
+                f"{server.url}/graphql", headers=headers, json={"query": query, "variables": variables}
+            )
             assert answer.status_code in (200, 400) and answer.json()["errors"], answer.text[:300]
             written = log.lines[before:]
             assert len(written) <= 1, written

@@ -19,18 +19,40 @@ SENT = """mutation($key: String!) { markNotificationSent(input: {key: $key}) {
 
 
 def test_the_sms_gateway_reads_the_recipient_marks_it_sent_and_each_read_is_recorded(server: Server) -> None:
-    opened = server.run("integrator", OPEN, input={
-        "serviceCode": "rosreestr_ownership", "officeId": "LPK", "channel": "portal", "idempotencyKey": "sms",
-        "applicant": {"fullName": "Орлова Е. В.", "phone": "+7 904 555-12-34"}})["openCase"]
+    opened = server.run(
+        "integrator",
+        OPEN,
+        input={
+            "serviceCode": "rosreestr_ownership",
+            "officeId": "LPK",
+            "channel": "portal",
+            "idempotencyKey": "sms",
+            "applicant": {"fullName": "Орлова Е. В.", "phone": "+7 904 555-12-34"},
+        },
+    )["openCase"]
     number = opened["case"]["number"]
-    server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception",
-        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:9"}})
+    server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Reception",
+            "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:9"},
+        },
+    )
     server.work_jobs()
-    server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "P-9"}})
-    server.run("integrator", DELIVER, input={"caseNumber": number, "name": "rosreestr_decision",
-                                             "payload": {"decision": "registered"}})
+    server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "P-9"}},
+    )
+    server.run(
+        "integrator",
+        DELIVER,
+        input={"caseNumber": number, "name": "rosreestr_decision", "payload": {"decision": "registered"}},
+    )
     assert server.work_jobs().by_connector == {"sms": 1}
 
     [edge] = server.run("integrator", NOTIFICATIONS, pending=True)["notifications"]["edges"]

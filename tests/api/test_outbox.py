@@ -17,12 +17,23 @@ ACK = """mutation($input: AcknowledgeMessageInput!) {
 
 def sent_package(server: Server, key: str) -> str:
     number = str(open_property_case(server, key)["case"]["number"])
-    server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception",
-        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": f"48:{key}"}})
+    server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Reception",
+            "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": f"48:{key}"},
+        },
+    )
     server.work_jobs()
-    server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": f"P-{key}"}})
+    server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": f"P-{key}"}},
+    )
     return number
 
 
@@ -31,8 +42,9 @@ def test_an_agency_gateway_picks_up_acknowledges_and_answers(server: Server) -> 
     first = server.run("integrator", OUTBOX, names=["rosreestr_package"], pending=True, after=None)["outbox"]
     assert [e["node"]["caseNumber"] for e in first["edges"]] == numbers[:2]
     assert first["pageInfo"]["hasNextPage"]
-    rest = server.run("integrator", OUTBOX, names=["rosreestr_package"], pending=True,
-                      after=first["pageInfo"]["endCursor"])["outbox"]
+    rest = server.run(
+        "integrator", OUTBOX, names=["rosreestr_package"], pending=True, after=first["pageInfo"]["endCursor"]
+    )["outbox"]
     assert [e["node"]["caseNumber"] for e in rest["edges"]] == numbers[2:]
     package = first["edges"][0]["node"]
     assert package["message"] == 1 and package["payload"]["package_number"] == "P-0"
@@ -40,12 +52,15 @@ def test_an_agency_gateway_picks_up_acknowledges_and_answers(server: Server) -> 
     done = server.run("integrator", ACK, input={"caseNumber": numbers[0], "message": 1, "reference": "RR-77/2026"})
     assert done["acknowledgeMessage"]["__typename"] == "CasePayload"
     again = server.run("integrator", ACK, input={"caseNumber": numbers[0], "message": 1, "reference": "RR-77/2026"})
-    assert again["acknowledgeMessage"] == {"__typename": "ValidationError",
-                                           "message": "message 1 was already acknowledged"}
+    assert again["acknowledgeMessage"] == {
+        "__typename": "ValidationError",
+        "message": "message 1 was already acknowledged",
+    }
     never = server.run("integrator", ACK, input={"caseNumber": numbers[0], "message": 9, "reference": "x"})
     assert never["acknowledgeMessage"]["message"] == "message 9 was never sent by this case"
-    refused = server.run("operator", ACK, office="LPK", input={"caseNumber": numbers[0], "message": 1,
-                                                               "reference": "x"})
+    refused = server.run(
+        "operator", ACK, office="LPK", input={"caseNumber": numbers[0], "message": 1, "reference": "x"}
+    )
     assert refused["acknowledgeMessage"]["__typename"] == "NotAllowedError"
 
     pending = server.run("integrator", OUTBOX, names=["rosreestr_package"], pending=True, after=None)["outbox"]
@@ -53,8 +68,11 @@ def test_an_agency_gateway_picks_up_acknowledges_and_answers(server: Server) -> 
     everything = server.run("integrator", OUTBOX, names=["rosreestr_package"], pending=False, after=None)["outbox"]
     assert everything["edges"][0]["node"]["reference"] == "RR-77/2026"
 
-    answer = server.run("integrator", DELIVER, input={"caseNumber": numbers[0], "name": "rosreestr_decision",
-                                                      "payload": {"decision": "registered"}})["deliverMessage"]
+    answer = server.run(
+        "integrator",
+        DELIVER,
+        input={"caseNumber": numbers[0], "name": "rosreestr_decision", "payload": {"decision": "registered"}},
+    )["deliverMessage"]
     assert answer["case"]["stage"] == "Рассмотрение в Росреестре"  # until the SMS is out
     assert server.work_jobs().by_connector == {"sms": 1}  # the applicant's notification, through its connector
 
@@ -65,17 +83,21 @@ ANSWER = """mutation($input: DeliverMessageInput!) { deliverMessage(input: $inpu
 
 
 def test_an_agency_answer_is_correlated_by_the_reference_it_gave_and_a_wrong_one_changes_nothing(
-        server: Server) -> None:
+    server: Server,
+) -> None:
     number = sent_package(server, "ref")
     server.run("integrator", ACK, input={"caseNumber": number, "message": 1, "reference": "RR-2026/555"})
     decision = {"name": "rosreestr_decision", "payload": {"decision": "registered"}}
 
     unknown = server.run("integrator", ANSWER, input={**decision, "reference": "RR-2026/000"})["deliverMessage"]
-    assert unknown == {"__typename": "NotFoundError",
-                       "message": "no request was acknowledged with reference 'RR-2026/000'"}
+    assert unknown == {
+        "__typename": "NotFoundError",
+        "message": "no request was acknowledged with reference 'RR-2026/000'",
+    }
     other = sent_package(server, "ref-other")
-    mismatch = server.run("integrator", ANSWER, input={**decision, "reference": "RR-2026/555",
-                                                       "caseNumber": other})["deliverMessage"]
+    mismatch = server.run("integrator", ANSWER, input={**decision, "reference": "RR-2026/555", "caseNumber": other})[
+        "deliverMessage"
+    ]
     assert mismatch["__typename"] == "ValidationError" and f"belongs to case {number}" in mismatch["message"]
     probing = server.run("operator", ANSWER, office="LPK", input={**decision, "reference": "RR-2026/555"})
     assert probing["deliverMessage"]["__typename"] == "NotAllowedError"

@@ -36,9 +36,16 @@ def test_mutations_after_a_poison_event_answer_their_payload_and_the_parked_case
     number = str(open_property_case(server, "poison-1")["case"]["number"])
     plant_poison(server, number)
 
-    done = server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception",
-        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:1"}})["completeTask"]
+    done = server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Reception",
+            "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:1"},
+        },
+    )["completeTask"]
     assert done["__typename"] == "CasePayload", done
     assert done["case"]["number"] == number and done["case"]["version"] == 2
     later = open_property_case(server, "poison-2")  # a new case after the poison: its payload too
@@ -65,8 +72,15 @@ def test_a_mutation_the_read_models_cannot_follow_answers_the_case_from_its_stor
             cursor.execute(f"ALTER TABLE {table} RENAME TO rm_tasks_away")
     finally:
         engine.close()
-    done = server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception",
-        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:2"}})["completeTask"]
+    done = server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Reception",
+            "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:2"},
+        },
+    )["completeTask"]
     assert done["__typename"] == "CasePayload", done
     assert done["case"]["number"] == number and done["case"]["version"] == 2

@@ -85,26 +85,43 @@ def during_opening_hours(server: Server) -> date:
 
 def test_a_portal_booking_a_terminal_ticket_and_a_case_opened_at_the_window(server: Server) -> None:
     day = during_opening_hours(server)
-    found = server.run(None, SLOTS, officeId="LPK", service="rosreestr_ownership", **{"from": day.isoformat()},
-                       to=day.isoformat())["slots"]
+    found = server.run(
+        None, SLOTS, officeId="LPK", service="rosreestr_ownership", **{"from": day.isoformat()}, to=day.isoformat()
+    )["slots"]
     assert found and all(datetime.fromisoformat(s["start"]) >= server.now() for s in found)
     slot = found[0]["id"]
 
     contact = {"fullName": "Иванова А. П.", "phone": "+7 904 111-22-33"}
-    booked = server.run("integrator", BOOK, input={"officeId": "LPK", "serviceCode": "rosreestr_ownership",
-                                                   "slotId": slot, "channel": "portal", "contact": contact,
-                                                   "idempotencyKey": "portal-b1"})["bookAppointment"]
+    booked = server.run(
+        "integrator",
+        BOOK,
+        input={
+            "officeId": "LPK",
+            "serviceCode": "rosreestr_ownership",
+            "slotId": slot,
+            "channel": "portal",
+            "contact": contact,
+            "idempotencyKey": "portal-b1",
+        },
+    )["bookAppointment"]
     assert booked["__typename"] == "AppointmentPayload", booked
     code = booked["appointment"]["code"]
-    again = server.run("integrator", BOOK, input={"officeId": "LPK", "serviceCode": "rosreestr_ownership",
-                                                  "slotId": slot, "channel": "call_centre"})["bookAppointment"]
+    again = server.run(
+        "integrator",
+        BOOK,
+        input={"officeId": "LPK", "serviceCode": "rosreestr_ownership", "slotId": slot, "channel": "call_centre"},
+    )["bookAppointment"]
     assert (again["__typename"], again["code"]) == ("ValidationError", "slot_taken")
     past = f"LPK/{found[0]['window']}/{day.isoformat()}T08:00"
-    refused = server.run("integrator", BOOK, input={"officeId": "LPK", "serviceCode": "rosreestr_ownership",
-                                                    "slotId": past, "channel": "portal"})["bookAppointment"]
+    refused = server.run(
+        "integrator",
+        BOOK,
+        input={"officeId": "LPK", "serviceCode": "rosreestr_ownership", "slotId": past, "channel": "portal"},
+    )["bookAppointment"]
     assert (refused["__typename"], refused["code"]) == ("ValidationError", "slot_unavailable")
-    left = server.run(None, SLOTS, officeId="LPK", service="rosreestr_ownership", **{"from": day.isoformat()},
-                      to=day.isoformat())["slots"]
+    left = server.run(
+        None, SLOTS, officeId="LPK", service="rosreestr_ownership", **{"from": day.isoformat()}, to=day.isoformat()
+    )["slots"]
     assert slot not in {s["id"] for s in left}
 
     walk_in = server.run("integrator", TICKET, input={"officeId": "LPK", "serviceCode": "mvd_passport"})
@@ -122,13 +139,23 @@ def test_a_portal_booking_a_terminal_ticket_and_a_case_opened_at_the_window(serv
     second = server.run("operator", CALL, office="LPK", input={"officeId": "LPK", "window": 4})["callNextTicket"]
     assert second["ticket"]["number"] == "З001"  # nobody else waits: called before the booked time
 
-    ended = server.run("operator", END, office="LPK", input={"ticketId": first["ticket"]["id"],
-                                                              "outcome": "consultation"})["endVisit"]
+    ended = server.run(
+        "operator", END, office="LPK", input={"ticketId": first["ticket"]["id"], "outcome": "consultation"}
+    )["endVisit"]
     assert ended["ticket"] == {"state": "done", "outcome": "consultation"}
-    opened = server.run("operator", OPEN_AT_WINDOW, office="LPK", input={
-        "serviceCode": "rosreestr_ownership", "officeId": "LPK", "channel": "window",
-        "applicant": {"fullName": "Иванова А. П.", "document": "4210 123456"},
-        "ticketId": second["ticket"]["id"], "idempotencyKey": "window-2-open"})["openCase"]
+    opened = server.run(
+        "operator",
+        OPEN_AT_WINDOW,
+        office="LPK",
+        input={
+            "serviceCode": "rosreestr_ownership",
+            "officeId": "LPK",
+            "channel": "window",
+            "applicant": {"fullName": "Иванова А. П.", "document": "4210 123456"},
+            "ticketId": second["ticket"]["id"],
+            "idempotencyKey": "window-2-open",
+        },
+    )["openCase"]
     assert opened["__typename"] == "OpenCasePayload", opened
     assert opened["case"]["channel"] == "window" and len(opened["pin"]) == 6
     queue = server.run("operator", QUEUE, office="LPK", officeId="LPK")["queue"]
@@ -156,8 +183,9 @@ def test_the_halls_board_shows_each_call_to_a_window(server: Server) -> None:
     query = 'subscription { queueBoard(officeId: "LPK") { called { number window } waiting } }'
 
     def act() -> None:
-        server.run("integrator", TICKET, input={"officeId": "LPK", "serviceCode": "mvd_passport",
-                                                "category": "priority"})
+        server.run(
+            "integrator", TICKET, input={"officeId": "LPK", "serviceCode": "mvd_passport", "category": "priority"}
+        )
         server.run("operator", CALL, office="LPK", input={"officeId": "LPK", "window": 7})
 
     def shows_call(message: dict[str, Any]) -> bool:

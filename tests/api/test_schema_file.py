@@ -12,4 +12,5 @@ def test_the_checked_in_schema_is_the_exported_one() -> None:
     exported = print_schema(schema)
     checked_in = (ROOT / "schema.graphql").read_text(encoding="utf-8")
     assert checked_in.strip() == exported.strip(), (
-        "schema.graphql is stale: run `strawberry export-schema api.schema:schema --output schema.graphql`")
+        "schema.graphql is stale: run `strawberry export-schema api.schema:schema --output schema.graphql`"
+    )

@@ -80,8 +80,9 @@ def test_one_token_runs_at_most_its_share_over_all_its_connections(server: Serve
 
     async def run() -> list[str]:
         async with AsyncExitStack() as stack:  # several sockets, each with a token for the same subject
-            sessions = [await stack.enter_async_context(ws_client(server, "operator", "LPK"))
-                        for _ in range(connections)]
+            sessions = [
+                await stack.enter_async_context(ws_client(server, "operator", "LPK")) for _ in range(connections)
+            ]
             kinds: list[str] = []
             tasks = []
             for number in range(PER_TOKEN + 1):

@@ -21,18 +21,27 @@ def ws_client(server: Server, role: str, office: str | None) -> Client:
     transport = WebsocketsTransport(
         url=server.url.replace("http://", "ws://") + "/graphql",
         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-        init_payload={"Authorization": f"Bearer {server.token(role, office)}"})
+        init_payload={"Authorization": f"Bearer {server.token(role, office)}"},
+    )
     return Client(transport=transport)
 
 
-async def first_messages(server: Server, role: str, office: str | None, query: str,
-                         until: Callable[[dict[str, Any]], bool], act: Any, **variables: Any) -> list[dict[str, Any]]:
+async def first_messages(
+    server: Server,
+    role: str,
+    office: str | None,
+    query: str,
+    until: Callable[[dict[str, Any]], bool],
+    act: Any,
+    **variables: Any,
+) -> list[dict[str, Any]]:
     """Subscribe, run ``act`` once the first message is in, and collect messages until one
     satisfies ``until``."""
     received: list[dict[str, Any]] = []
     request = gql(query)
     request.variable_values = variables or None
     async with ws_client(server, role, office) as session:
+
         async def listen() -> None:
             async for message in session.subscribe(request):
                 received.append(message)
@@ -40,6 +49,7 @@ async def first_messages(server: Server, role: str, office: str | None, query: s
                     await asyncio.to_thread(act)
                 if until(message):
                     return
+
         await asyncio.wait_for(listen(), timeout=30)
     return received
 
@@ -50,8 +60,12 @@ def test_an_office_task_list_is_pushed_when_a_case_opens_and_a_task_is_claimed(s
     def act() -> None:
         opened = open_property_case(server, key="subscription-1")
         task = opened["case"]["tasks"][0]["taskId"]
-        server.run("operator", 'mutation($i: TaskInput!) { claimTask(input: $i) { __typename } }', office="LPK",
-                   i={"caseNumber": opened["case"]["number"], "taskId": task})
+        server.run(
+            "operator",
+            "mutation($i: TaskInput!) { claimTask(input: $i) { __typename } }",
+            office="LPK",
+            i={"caseNumber": opened["case"]["number"], "taskId": task},
+        )
 
     def claimed(message: dict[str, Any]) -> bool:
         return [t["state"] for t in message["taskListChanged"]] == ["claimed"]
@@ -68,9 +82,16 @@ def test_a_case_status_is_pushed_as_it_moves(server: Server) -> None:
     query = "subscription($n: String!) { caseStatusChanged(number: $n) { number stage version } }"
 
     def act() -> None:
-        server.run("operator", COMPLETE, office="LPK", input={
-            "caseNumber": number, "element": "Task_Reception",
-            "data": {"documents_complete": True, "property_kind": "house", "cadastral_number": "48:1"}})
+        server.run(
+            "operator",
+            COMPLETE,
+            office="LPK",
+            input={
+                "caseNumber": number,
+                "element": "Task_Reception",
+                "data": {"documents_complete": True, "property_kind": "house", "cadastral_number": "48:1"},
+            },
+        )
         server.work_jobs()
 
     def moved(message: dict[str, Any]) -> bool:

@@ -81,11 +81,22 @@ def test_token_create_needs_a_subject_and_keeps_to_the_maximum_lifetime(tmp_path
     key = {"OKNO_MASTER_KEY": base64.b64encode(MASTER_KEY).decode()}
     unnamed = okno("token", "create", "--role", "auditor", cwd=tmp_path, env=key)
     assert unnamed.returncode == 2 and "--subject" in unnamed.stderr, unnamed.stderr
-    long = okno("token", "create", "--role", "auditor", "--subject", "inspector", "--hours", "13",
-                cwd=tmp_path, env=key)
+    long = okno(
+        "token", "create", "--role", "auditor", "--subject", "inspector", "--hours", "13", cwd=tmp_path, env=key
+    )
     assert long.returncode == 2 and "at most 12 h" in long.stderr, long.stderr
-    allowed = okno("token", "create", "--role", "auditor", "--subject", "inspector", "--hours", "13",
-                   cwd=tmp_path, env={**key, "OKNO_TOKEN_MAX_HOURS": "24"})
+    allowed = okno(
+        "token",
+        "create",
+        "--role",
+        "auditor",
+        "--subject",
+        "inspector",
+        "--hours",
+        "13",
+        cwd=tmp_path,
+        env={**key, "OKNO_TOKEN_MAX_HOURS": "24"},
+    )
     assert allowed.returncode == 0, allowed.stderr
     claims = jwt.decode(allowed.stdout.strip(), options={"verify_signature": False})
     assert claims["sub"] == "inspector" and claims["exp"] - claims["iat"] == 13 * 3600 and claims["jti"]
@@ -165,8 +176,7 @@ class StoreAway(CountingRevocations):
         return super().current(now)
 
 
-def test_while_the_store_is_away_a_server_keeps_refusing_the_tokens_it_knows_are_revoked(
-        engines: EngineMaker) -> None:
+def test_while_the_store_is_away_a_server_keeps_refusing_the_tokens_it_knows_are_revoked(engines: EngineMaker) -> None:
     engine = engines()
     ticks = [0.0]
     store = StoreAway(engine.revoked_tokens)

@@ -19,31 +19,44 @@ CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 def advanced_case(server: Server) -> str:
     number = str(open_property_case(server, "diagram")["case"]["number"])
-    server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception",
-        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:1"}})
+    server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Reception",
+            "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:1"},
+        },
+    )
     server.work_jobs()  # the fee check
     return number
 
 
 def test_a_service_task_waiting_for_its_connector_is_drawn_active(server: Server) -> None:
     number = str(open_property_case(server, "diagram-job")["case"]["number"])
-    server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception",
-        "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:2"}})
-    response = server.http.get(f"/cases/{number}/diagram.svg",
-                               headers={"Authorization": f"Bearer {server.token('auditor')}"})
+    server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Reception",
+            "data": {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:2"},
+        },
+    )
+    response = server.http.get(
+        f"/cases/{number}/diagram.svg", headers={"Authorization": f"Bearer {server.token('auditor')}"}
+    )
     svg = etree.fromstring(response.content)
     states = {g.get("id"): g.get("data-state") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
-    assert (states["Task_Reception"], states["Task_CheckFee"], states["Task_SendPackage"]) == (
-        "done", "active", "idle")
+    assert (states["Task_Reception"], states["Task_CheckFee"], states["Task_SendPackage"]) == ("done", "active", "idle")
 
 
 def test_the_diagram_highlights_the_path_taken_and_the_current_task(server: Server) -> None:
     number = advanced_case(server)
     url = server.run("auditor", "query($n: String!) { case(number: $n) { diagramUrl } }", n=number)["case"]
-    response = server.http.get(url["diagramUrl"],
-                               headers={"Authorization": f"Bearer {server.token('auditor')}"})
+    response = server.http.get(url["diagramUrl"], headers={"Authorization": f"Bearer {server.token('auditor')}"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
     svg = etree.fromstring(response.content)
     states = {g.get("id"): g.get("data-state") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
@@ -67,14 +80,22 @@ def test_the_diagram_renders_in_chromium_and_is_not_blank(server: Server, tmp_pa
     number = advanced_case(server)
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1800,900"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1800,900",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.setExtraHTTPHeaders",
-                               {"headers": {"Authorization": f"Bearer {server.token('auditor')}"}})
+        driver.execute_cdp_cmd(
+            "Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Bearer {server.token('auditor')}"}}
+        )
         driver.get(f"{server.url}/cases/{number}/diagram.svg")
         shot = tmp_path / "diagram.png"
         shot.write_bytes(base64.b64decode(driver.get_screenshot_as_base64()))
@@ -96,9 +117,16 @@ def test_time_travel_shows_a_case_as_it_stood_and_history_shows_each_data_change
     time.sleep(1.1)
     between = datetime.now(UTC).replace(microsecond=0).isoformat()
     time.sleep(1.1)
-    server.run("operator", COMPLETE, office="LPK", input={
-        "caseNumber": number, "element": "Task_Reception",
-        "data": {"documents_complete": True, "property_kind": "land", "cadastral_number": "48:7"}})
+    server.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Reception",
+            "data": {"documents_complete": True, "property_kind": "land", "cadastral_number": "48:7"},
+        },
+    )
     server.work_jobs()  # the fee check
     query = """query($n: String!, $t: DateTime) {
       case(number: $n, asOf: $t) { stage version tasks { element } history { version dataChange } } }"""
@@ -109,9 +137,15 @@ def test_time_travel_shows_a_case_as_it_stood_and_history_shows_each_data_change
             break
         time.sleep(0.1)
     assert (then["stage"], then["version"], [t["element"] for t in then["tasks"]]) == (
-        "Приём документов", 1, ["Task_Reception"])
+        "Приём документов",
+        1,
+        ["Task_Reception"],
+    )
     assert (now["stage"], now["version"], [t["element"] for t in now["tasks"]]) == (
-        "Передача документов в Росреестр", 3, ["Task_SendPackage"])
+        "Передача документов в Росреестр",
+        3,
+        ["Task_SendPackage"],
+    )
     assert len(then["history"]) == 1
     assert now["history"][1]["dataChange"]["set"]["cadastral_number"] == "48:7"
     before_opening = server.run("auditor", query, n=number, t="2000-01-01T00:00:00+00:00")["case"]

@@ -17,8 +17,9 @@ from tests.projections.test_read_models import simulated_region
 
 
 @pytest.mark.slow
-def test_the_xes_export_reads_back_in_pm4py_and_a_process_model_is_discovered(engines: EngineMaker,
-                                                                             tmp_path: Path) -> None:
+def test_the_xes_export_reads_back_in_pm4py_and_a_process_model_is_discovered(
+    engines: EngineMaker, tmp_path: Path
+) -> None:
     engine: Engine = engines()
     opened = simulated_region(engine, days=3)
     numbers = sorted(scan_cases(engine))

@@ -12,16 +12,40 @@ import pytest
 
 from tests.conftest import ROOT
 
-SECTIONS = ("1. Case throughput", "2. Event append", "3. Command latency", "4. Projection rebuild", "5. Replay",
-            "6. GraphQL under load", "7. Server peak resident memory", "Targets")
+SECTIONS = (
+    "1. Case throughput",
+    "2. Event append",
+    "3. Command latency",
+    "4. Projection rebuild",
+    "5. Replay",
+    "6. GraphQL under load",
+    "7. Server peak resident memory",
+    "Targets",
+)
 
 
 @pytest.mark.slow
 def test_quick_bench_prints_every_section_and_writes_every_figure_with_its_ceiling(tmp_path: Path) -> None:
     output = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-c", "from okno.cli import main; main()", "bench", "--quick",
-                           "--no-postgres", "--output", str(output), "--workdir", str(tmp_path / "work")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from okno.cli import main; main()",
+            "bench",
+            "--quick",
+            "--no-postgres",
+            "--output",
+            str(output),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     for section in SECTIONS:
         assert section in done.stdout

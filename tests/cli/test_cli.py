@@ -22,8 +22,9 @@ def okno(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess
     environment = {k: v for k, v in os.environ.items() if k != "OKNO_DATABASE_URL"}
     environment.update(env or {})
     environment["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([*OKNO, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=600,
-                          check=False)
+    return subprocess.run(
+        [*OKNO, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=600, check=False
+    )
 
 
 def test_validate_accepts_every_shipped_process_and_the_catalog(tmp_path: Path) -> None:
@@ -67,14 +68,23 @@ def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_ag
     first = okno("demo", "--applications", "60", "--start", "2026-11-02", cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     assert (tmp_path / "okno.sqlite").exists()
-    day = re.search(r"2026-11-02: (\d+) visitors took a ticket \((\d+) booked ahead\), (\d+) cases opened, "
-                    r"(\d+) consultations", first.stdout)
+    day = re.search(
+        r"2026-11-02: (\d+) visitors took a ticket \((\d+) booked ahead\), (\d+) cases opened, "
+        r"(\d+) consultations",
+        first.stdout,
+    )
     assert day, first.stdout
     tickets, booked, opened, consultations = (int(g) for g in day.groups())
     assert 50 <= tickets <= 60 and booked > 0 and tickets == opened + consultations
-    for heading in ("region: 42 offices (20 centres)", "open tasks by office:", "top services this run:",
-                    f"store: {opened} cases", f"queue: {tickets} visitors called to a window", "within 15 min",
-                    "longest waits: "):
+    for heading in (
+        "region: 42 offices (20 centres)",
+        "open tasks by office:",
+        "top services this run:",
+        f"store: {opened} cases",
+        f"queue: {tickets} visitors called to a window",
+        "within 15 min",
+        "longest waits: ",
+    ):
         assert heading in first.stdout, first.stdout
     second = okno("demo", "--applications", "40", cwd=tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -96,19 +106,26 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
     assert re.search(r"service tasks: [1-9]\d* jobs done \(payment_check [1-9]", demo.stdout), demo.stdout
     assert okno("worker", "--once", cwd=tmp_path).returncode == 0
     status = okno("projections", "status", cwd=tmp_path)
-    assert re.fullmatch(r"cases: position (\d+) of \1, lag 0\ntimers: position \1 of \1, lag 0\n"
-                        r"outbox: position \1 of \1, lag 0\njobs: position \1 of \1, lag 0\n"
-                        r"appointments: position \1 of \1, lag 0\nqueue: position \1 of \1, lag 0\n", status.stdout), \
-        status.stdout
+    assert re.fullmatch(
+        r"cases: position (\d+) of \1, lag 0\ntimers: position \1 of \1, lag 0\n"
+        r"outbox: position \1 of \1, lag 0\njobs: position \1 of \1, lag 0\n"
+        r"appointments: position \1 of \1, lag 0\nqueue: position \1 of \1, lag 0\n",
+        status.stdout,
+    ), status.stdout
     rebuild = okno("projections", "rebuild", cwd=tmp_path)
-    assert rebuild.returncode == 0 and re.search(r"timers: \d+ events in [\d.]+ s \([\d,]+ events/s\)",
-                                                 rebuild.stdout), rebuild.stdout + rebuild.stderr
+    assert rebuild.returncode == 0 and re.search(
+        r"timers: \d+ events in [\d.]+ s \([\d,]+ events/s\)", rebuild.stdout
+    ), rebuild.stdout + rebuild.stderr
     track = okno("track", *tracked.groups(), cwd=tmp_path)
     assert track.returncode == 0 and f"Дело {tracked.group(1)}" in track.stdout, track.stdout + track.stderr
     wrong = okno("track", tracked.group(1), "000000" if tracked.group(2) != "000000" else "111111", cwd=tmp_path)
     assert wrong.returncode == 2 and "PIN does not match" in wrong.stderr
-    for args in (["tasks", "--office", "LPK"], ["dashboard", "LPK", "--day", "2026-11-03"],
-                 ["stats", "--month", "2026-11"], ["ranking", "--since", "2026-11-01", "--until", "2026-11-30"]):
+    for args in (
+        ["tasks", "--office", "LPK"],
+        ["dashboard", "LPK", "--day", "2026-11-03"],
+        ["stats", "--month", "2026-11"],
+        ["ranking", "--since", "2026-11-01", "--until", "2026-11-30"],
+    ):
         result = okno(*args, cwd=tmp_path)
         assert result.returncode == 0 and result.stdout, (args, result.stderr)
     queue = okno("queue", "--office", "LPK", "--day", "2026-11-02", cwd=tmp_path)
@@ -125,11 +142,13 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_the_database_url_switches_the_demo_to_postgresql(tmp_path: Path, postgres_url: str) -> None:
-    result = okno("demo", "--applications", "20", "--start", "2026-11-02", cwd=tmp_path,
-                  env={"OKNO_DATABASE_URL": postgres_url})
+    result = okno(
+        "demo", "--applications", "20", "--start", "2026-11-02", cwd=tmp_path, env={"OKNO_DATABASE_URL": postgres_url}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    opened = re.search(r"2026-11-02: \d+ visitors took a ticket \(\d+ booked ahead\), (\d+) cases opened",
-                       result.stdout)
+    opened = re.search(
+        r"2026-11-02: \d+ visitors took a ticket \(\d+ booked ahead\), (\d+) cases opened", result.stdout
+    )
     assert opened and f"store: {opened.group(1)} cases" in result.stdout, result.stdout
     assert not (tmp_path / "okno.sqlite").exists()
 
@@ -137,7 +156,8 @@ def test_the_database_url_switches_the_demo_to_postgresql(tmp_path: Path, postgr
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_with_table_creation_off_processes_refuse_to_start_until_okno_migrate(
-        tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     url = f"sqlite:///{tmp_path / 'okno.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
     production = {"OKNO_DATABASE_URL": url, "OKNO_CREATE_TABLES": "no"}
     refused = okno("worker", "--once", cwd=tmp_path, env=production)

@@ -11,11 +11,15 @@ import pytest
 from tests.cli.test_cli import okno
 
 
-@pytest.mark.parametrize(("args", "field"), [
-    (["case", "show", "LPK-\x01"], "case_number"),  # engine.get_case
-    (["tasks", "--office", "L\udcff"], "office_id"),  # a read model's query
-    (["queue", "--office", "LPK\x1b[2J"], "office_id"),  # reception's read model
-], ids=["case-show", "tasks", "queue"])
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["case", "show", "LPK-\x01"], "case_number"),  # engine.get_case
+        (["tasks", "--office", "L\udcff"], "office_id"),  # a read model's query
+        (["queue", "--office", "LPK\x1b[2J"], "office_id"),  # reception's read model
+    ],
+    ids=["case-show", "tasks", "queue"],
+)
 def test_a_bad_text_argument_is_one_line_naming_it_and_exit_2(tmp_path: Path, args: list[str], field: str) -> None:
     result = okno(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr

@@ -22,7 +22,8 @@ def environment(engine: Engine) -> dict[str, str]:
 class TestParkedCasesCommands(BackendContract):
     @pytest.mark.slow
     def test_the_worker_a_rebuild_and_the_status_go_on_past_a_poison_event(
-            self, engines: EngineMaker, tmp_path: Path) -> None:
+        self, engines: EngineMaker, tmp_path: Path
+    ) -> None:
         engine = engines()
         poisoned_store(engine)
         env = environment(engine)

@@ -62,8 +62,10 @@ def models_root() -> Path:
     for candidate in candidates:
         if candidate.is_dir():
             return candidate
-    raise SystemExit("no conformance models found: set OKNO_CONFORMANCE_MODELS to the folder that holds "
-                     "the sources' folders (camunda7-examples/, flowable/, …); see tests/conformance/SOURCES.md")
+    raise SystemExit(
+        "no conformance models found: set OKNO_CONFORMANCE_MODELS to the folder that holds "
+        "the sources' folders (camunda7-examples/, flowable/, …); see tests/conformance/SOURCES.md"
+    )
 
 
 # A problem's message names ids, expressions and line numbers; its cause is the message without them.
@@ -117,14 +119,21 @@ def play(entry: dict[str, Any], outcome: Outcome, root: Path, unchecked: bool) -
     right, what would the runtime do), never a verdict on okno.
     """
     scenario: dict[str, Any] = entry["scenario"]
-    unknown = sorted({kind for step in scenario.get("step", []) for kind in step
-                      if kind not in (*STEP_KINDS, "data", "payload", "result", "fail", "expect_error")})
+    unknown = sorted(
+        {
+            kind
+            for step in scenario.get("step", [])
+            for kind in step
+            if kind not in (*STEP_KINDS, "data", "payload", "result", "fail", "expect_error")
+        }
+    )
     if unknown:
         return f"needs step kinds okno lacks: {', '.join(unknown)}"
     if unchecked and not outcome.passed:
         bpmn = SourceFile.read(root / str(entry["file"]))
-        dmn = tuple(SourceFile.read(root / str(extra)) for extra in entry.get("with", [])
-                    if str(extra).lower().endswith(".dmn"))
+        dmn = tuple(
+            SourceFile.read(root / str(extra)) for extra in entry.get("with", []) if str(extra).lower().endswith(".dmn")
+        )
         bundles = [ProcessBundle(str(scenario.get("process")), bpmn, dmn)]
     elif outcome.plan is None or not outcome.passed:
         return "refused by validate"
@@ -153,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--details", action="store_true", help="also print every problem of every model")
     parser.add_argument("--source", help="measure only the models of this source (e.g. flowable)")
-    parser.add_argument("--unchecked", action="store_true",
-                        help="run every scenario, also of models validate refuses (a diagnostic, see play())")
+    parser.add_argument(
+        "--unchecked",
+        action="store_true",
+        help="run every scenario, also of models validate refuses (a diagnostic, see play())",
+    )
     args = parser.parse_args(argv)
     root = models_root()
     entries = tomllib.loads(CORPUS.read_text(encoding="utf-8"))["model"]

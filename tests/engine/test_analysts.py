@@ -50,8 +50,9 @@ def test_a_bpmn_io_sketch_is_reported_precisely() -> None:
 
 def test_a_signavio_export_says_it_is_not_executable_and_what_else_is_missing() -> None:
     found = problems("signavio_export.bpmn")
-    assert found[0].startswith("signavio_export.bpmn:5: sid-pension-certificate: process sid-pension-certificate "
-                               "is marked not executable")
+    assert found[0].startswith(
+        "signavio_export.bpmn:5: sid-pension-certificate: process sid-pension-certificate is marked not executable"
+    )
     assert any(": sid-reception: user task has no role" in p for p in found)
 
 
@@ -61,37 +62,62 @@ def test_explain_lists_each_element_kind_and_whether_it_runs() -> None:
     assert uses["exclusiveGateway"].supported is True
 
 
-@pytest.mark.parametrize(("written", "okno_form"), [
-    ("${amount > 1000 && approved}", "amount > 1000 and approved"),
-    ("${decision eq 'registered' || !paid}", "decision == 'registered' or not paid"),
-    ("${x == null}", "x == None"),
-    ("= status = \"ok\" and x != null", 'status == "ok" and x != None'),
-    ("= x in [1, 2, 3]", "x in [1, 2, 3]"),
-    ("= duration(\"P3D\")", '"P3D"'),
-    ("= payment.paid = true", "payment.paid == True"),
-])
+@pytest.mark.parametrize(
+    ("written", "okno_form"),
+    [
+        ("${amount > 1000 && approved}", "amount > 1000 and approved"),
+        ("${decision eq 'registered' || !paid}", "decision == 'registered' or not paid"),
+        ("${x == null}", "x == None"),
+        ('= status = "ok" and x != null', 'status == "ok" and x != None'),
+        ("= x in [1, 2, 3]", "x in [1, 2, 3]"),
+        ('= duration("P3D")', '"P3D"'),
+        ("= payment.paid = true", "payment.paid == True"),
+    ],
+)
 def test_juel_and_feel_conditions_translate_to_okno(written: str, okno_form: str) -> None:
     assert normalize(written) == okno_form
 
 
-@pytest.mark.parametrize(("written", "okno_form"), [
-    ("PT72H", '"PT72H"'), ("P3D", '"P3D"'), ("R3/PT10M", '"R3/PT10M"'), ("2026-12-31", '"2026-12-31"'),
-    ('"P30D"', '"P30D"'),
-])
+@pytest.mark.parametrize(
+    ("written", "okno_form"),
+    [
+        ("PT72H", '"PT72H"'),
+        ("P3D", '"P3D"'),
+        ("R3/PT10M", '"R3/PT10M"'),
+        ("2026-12-31", '"2026-12-31"'),
+        ('"P30D"', '"P30D"'),
+    ],
+)
 def test_bare_iso_timers_are_taken_as_written(written: str, okno_form: str) -> None:
     assert normalize(written, timer=True) == okno_form
 
 
-@pytest.mark.parametrize(("test", "okno_form"), [
-    ('"a","b"', '(? == "a") or (? == "b")'), ("[1..5]", "? >= 1 and ? <= 5"), ("(0..10]", "? > 0 and ? <= 10"),
-    ('not("x")', 'not (? == "x")'), (">= 18", "? >= 18"), ("true", "? == True"), ("-", "-"),
-])
+@pytest.mark.parametrize(
+    ("test", "okno_form"),
+    [
+        ('"a","b"', '(? == "a") or (? == "b")'),
+        ("[1..5]", "? >= 1 and ? <= 5"),
+        ("(0..10]", "? > 0 and ? <= 10"),
+        ('not("x")', 'not (? == "x")'),
+        (">= 18", "? >= 18"),
+        ("true", "? == True"),
+        ("-", "-"),
+    ],
+)
 def test_feel_unary_tests_translate(test: str, okno_form: str) -> None:
     assert feel_unary_test(test) == okno_form
 
 
-@pytest.mark.parametrize("written", ['${execution.getVariable("x")}', "${a ? b : c}", "= if a then b else c",
-                                     "= some x in xs satisfies x > 1", "${empty list}"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        '${execution.getVariable("x")}',
+        "${a ? b : c}",
+        "= if a then b else c",
+        "= some x in xs satisfies x > 1",
+        "${empty list}",
+    ],
+)
 def test_what_is_outside_the_subset_is_refused_with_the_reason(written: str) -> None:
     with pytest.raises(ExpressionError, match=r"not supported|not FEEL|not JUEL"):
         normalize(written)
@@ -125,9 +151,12 @@ def test_every_shipped_process_and_every_catalog_service_has_a_scenario() -> Non
 
 def test_a_failing_expectation_fails_run_model(tmp_path: Path) -> None:
     script = tmp_path / "wrong.toml"
-    script.write_text('process = "migration_registration"\n[[step]]\ncomplete = "Task_Reception"\n'
-                      'data = { address = "x", owner_consent = false, basis = "ownership" }\n'
-                      '[expect]\noutcome = "registered"\n', encoding="utf-8")
+    script.write_text(
+        'process = "migration_registration"\n[[step]]\ncomplete = "Task_Reception"\n'
+        'data = { address = "x", owner_consent = false, basis = "ownership" }\n'
+        '[expect]\noutcome = "registered"\n',
+        encoding="utf-8",
+    )
     result = okno("run-model", str(ROOT / "processes"), "--inputs", str(script), cwd=tmp_path)
     assert result.returncode == 1
     assert "FAILED: expected outcome = 'registered', got 'refused_at_reception'" in result.stdout
@@ -145,12 +174,24 @@ def test_no_input_file_makes_validation_crash(data: st.DataObject) -> None:
         text = MINI[: data.draw(st.integers(0, len(MINI)))]
     elif choice == 1:
         start = data.draw(st.integers(0, len(MINI)))
-        text = MINI[:start] + data.draw(st.text(max_size=40)) + MINI[start + data.draw(st.integers(0, 60)):]
+        text = MINI[:start] + data.draw(st.text(max_size=40)) + MINI[start + data.draw(st.integers(0, 60)) :]
     elif choice == 2:
         text = data.draw(st.text(max_size=300))
     else:
-        attribute = data.draw(st.sampled_from(['id="', 'sourceRef="', 'targetRef="', 'messageRef="', 'default="',
-                                               'attachedToRef="', 'camunda:formKey="', 'type="']))
+        attribute = data.draw(
+            st.sampled_from(
+                [
+                    'id="',
+                    'sourceRef="',
+                    'targetRef="',
+                    'messageRef="',
+                    'default="',
+                    'attachedToRef="',
+                    'camunda:formKey="',
+                    'type="',
+                ]
+            )
+        )
         text = MINI.replace(attribute, attribute + data.draw(st.text(alphabet="xyz_<&\"'", max_size=5)), 1)
     plan = validate([SourceFile(data.draw(st.sampled_from(["m.bpmn", "m.dmn"])), text)])
     assert plan.problems or plan.bundles
@@ -158,8 +199,12 @@ def test_no_input_file_makes_validation_crash(data: st.DataObject) -> None:
 
 @pytest.mark.slow
 def test_the_cli_never_prints_a_traceback_for_a_broken_file(tmp_path: Path) -> None:
-    for name, content in (("empty.bpmn", ""), ("binary.bpmn", "\x00\x01PK\x03"), ("half.bpmn", MINI[:700]),
-                          ("dmn.dmn", "<definitions/>")):
+    for name, content in (
+        ("empty.bpmn", ""),
+        ("binary.bpmn", "\x00\x01PK\x03"),
+        ("half.bpmn", MINI[:700]),
+        ("dmn.dmn", "<definitions/>"),
+    ):
         path = tmp_path / name
         path.write_text(content, encoding="utf-8")
         result = okno("validate", str(path), cwd=tmp_path)

@@ -37,18 +37,26 @@ from engine.commands import (
 # Written by hand from the if-chains engine/bpmn/inputs.py had before the registry:
 # these are the dicts stored events hold, keys in their stored order.
 RECORDED: list[tuple[Command, dict[str, Any]]] = [
-    (StartCase({"service_code": "mini_service", "office": "LPK"}),
-     {"kind": "start", "data": {"service_code": "mini_service", "office": "LPK"}}),
-    (CompleteTask("Check", {"ok": True}, "t-1"),
-     {"kind": "complete_task", "element": "Check", "data": {"ok": True}, "task": "t-1"}),
-    (CompleteTask("Check", {"ok": True}),
-     {"kind": "complete_task", "element": "Check", "data": {"ok": True}, "task": None}),
+    (
+        StartCase({"service_code": "mini_service", "office": "LPK"}),
+        {"kind": "start", "data": {"service_code": "mini_service", "office": "LPK"}},
+    ),
+    (
+        CompleteTask("Check", {"ok": True}, "t-1"),
+        {"kind": "complete_task", "element": "Check", "data": {"ok": True}, "task": "t-1"},
+    ),
+    (
+        CompleteTask("Check", {"ok": True}),
+        {"kind": "complete_task", "element": "Check", "data": {"ok": True}, "task": None},
+    ),
     (DeliverMessage("reply", {"found": 1}), {"kind": "message", "name": "reply", "payload": {"found": 1}}),
     (FireTimer("Wait"), {"kind": "timer", "element": "Wait"}),
     (ClaimTask("t-1", "LPK/operator"), {"kind": "claim", "task": "t-1", "holder": "LPK/operator"}),
     (ReleaseTask("t-1"), {"kind": "release", "task": "t-1"}),
-    (Rate({"waiting_time": 5, "staff": 4, "premises": 3, "information": 2}),
-     {"kind": "rating", "scores": {"waiting_time": 5, "staff": 4, "premises": 3, "information": 2}}),
+    (
+        Rate({"waiting_time": 5, "staff": 4, "premises": 3, "information": 2}),
+        {"kind": "rating", "scores": {"waiting_time": 5, "staff": 4, "premises": 3, "information": 2}},
+    ),
     (Complain("staff"), {"kind": "complaint", "topic": "staff"}),
     (Acknowledge(2, "R-77"), {"kind": "acknowledge", "message": 2, "reference": "R-77"}),
     (CompleteJob("t-2", {"inn": "7700"}), {"kind": "job_result", "task": "t-2", "result": {"inn": "7700"}}),
@@ -103,14 +111,23 @@ def test_only_feedback_and_receipts_reach_a_closed_case() -> None:
 
 def test_a_kind_is_registered_once() -> None:
     with pytest.raises(TypeError, match="share the kind 'timer'"):
+
         class _Again(FireTimer, kind="timer", event="TimerFired"):
             pass
 
 
 def _event(event_class: type[Any], **effects: Any) -> Any:
     """A case event as the store hands it back (the library's typing sees only its base fields)."""
-    return event_class(originator_id=uuid4(), originator_version=2, timestamp=datetime(2026, 11, 2, tzinfo=UTC),
-                       input={}, effects=effects, actor="test", idempotency_key=None, chain="")
+    return event_class(
+        originator_id=uuid4(),
+        originator_version=2,
+        timestamp=datetime(2026, 11, 2, tzinfo=UTC),
+        input={},
+        effects=effects,
+        actor="test",
+        idempotency_key=None,
+        chain="",
+    )
 
 
 def test_the_status_rule() -> None:
@@ -121,5 +138,7 @@ def test_the_status_rule() -> None:
     assert status_after("open", None, _event(Case.Withdrawn, **running)) == ("withdrawn", None)
     # What a closed case takes afterwards changes neither its status nor its outcome.
     assert status_after("completed", "issued", _event(Case.Rated, completed=True, outcome=None)) == (
-        "completed", "issued")
+        "completed",
+        "issued",
+    )
     assert status_after("withdrawn", None, _event(Case.Rated, **done)) == ("withdrawn", None)

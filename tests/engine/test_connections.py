@@ -21,21 +21,27 @@ def terminate(application_name: str) -> int:
     """Cut off every connection of one application name (only this test's), as an administrator would."""
     assert PG_URL
     with psycopg.connect(PG_URL.split("?")[0], autocommit=True, application_name="okno-test-terminator") as db:
-        return len(db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE application_name = %s AND pid <> pg_backend_pid()",
-                              (application_name,)).fetchall())
+        return len(
+            db.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (application_name,),
+            ).fetchall()
+        )
 
 
 def backends(application_name: str) -> int:
     assert PG_URL
     with psycopg.connect(PG_URL.split("?")[0], autocommit=True, application_name="okno-test-terminator") as db:
-        row = db.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                         (application_name,)).fetchone()
+        row = db.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (application_name,)
+        ).fetchone()
         return int(row[0]) if row else 0
 
 
 def test_statements_after_a_burst_of_terminated_connections_meet_a_live_one(
-        postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     name = f"okno-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("PGAPPNAME", name)  # libpq names every connection this engine opens
     engine = new_engine(parse_url(postgres_url), master_key=MASTER_KEY, entropy=Entropy())

@@ -48,8 +48,13 @@ def test_cases_stepped_at_once_in_threads_each_get_their_own_ids_and_times() -> 
     def run(index: int) -> tuple[Step, Step]:
         case_id = uuid.uuid5(uuid.NAMESPACE_OID, f"case {index % 4}")
         opened = runtime.start(process, case_id, at(index % 4), StartCase({"service_code": "x"}))
-        return opened, runtime.apply(process, case_id, opened.state, at(10 + index % 4),
-                                     CompleteTask("Task_Reception", {"documents_complete": True}))
+        return opened, runtime.apply(
+            process,
+            case_id,
+            opened.state,
+            at(10 + index % 4),
+            CompleteTask("Task_Reception", {"documents_complete": True}),
+        )
 
     alone = [run(index) for index in range(4)]
     with ThreadPoolExecutor(4) as pool:
@@ -64,8 +69,9 @@ def test_the_same_inputs_at_the_same_times_give_identical_bytes() -> None:
     for _ in range(2):
         runtime = Runtime()
         opened = runtime.start(process, case_id, at(), StartCase({"service_code": "x"}))
-        step = runtime.apply(process, case_id, opened.state, at(7),
-                             CompleteTask("Task_Reception", {"documents_complete": True}))
+        step = runtime.apply(
+            process, case_id, opened.state, at(7), CompleteTask("Task_Reception", {"documents_complete": True})
+        )
         runs.append((opened.state, opened.effects, step.state, step.effects))
     assert runs[0] == runs[1]
     assert str(uuid.uuid5(case_id, "0")) in runs[0][0], "task ids are seeded from the case id"
@@ -76,9 +82,11 @@ def test_a_later_time_changes_timer_due_dates_and_nothing_else_leaks_the_clock()
     case_id = uuid.uuid5(uuid.NAMESPACE_OID, "case")
     runtime = Runtime()
     opened = runtime.start(process, case_id, at(), StartCase({}))
-    received = runtime.apply(process, case_id, opened.state, at(days=2),
-                             CompleteTask("Task_Reception", {"documents_complete": True}))
+    received = runtime.apply(
+        process, case_id, opened.state, at(days=2), CompleteTask("Task_Reception", {"documents_complete": True})
+    )
     from engine.commands import DeliverMessage
+
     early = runtime.apply(process, case_id, received.state, at(days=3), DeliverMessage("agency_answer", {}))
     late = runtime.apply(process, case_id, received.state, at(days=4), DeliverMessage("agency_answer", {}))
     assert early.effects["timers_scheduled"][0]["due"] == at(days=33).isoformat()
@@ -109,6 +117,13 @@ def test_a_timer_date_without_a_zone_is_utc_whatever_the_hosts_zone() -> None:
         print(step.effects["timers_scheduled"][0]["due"])
     """)
     root = Path(__file__).resolve().parents[2]
-    found = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120,
-                           env={**os.environ, "TZ": "Asia/Vladivostok"}, check=True)
+    found = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TZ": "Asia/Vladivostok"},
+        check=True,
+    )
     assert found.stdout.strip() == "2026-12-01T09:00:00+00:00"

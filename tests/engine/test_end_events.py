@@ -14,8 +14,10 @@ from engine.effects import EffectsRefused
 from projections.runner import Projector
 from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at
 
-SERVICES = [Service(process, process, "Тестовое ведомство", "federal", 5, ("Паспорт",), 0, process)
-            for process in ("terminate_end", "escalation_end", "unfoldable_payload")]
+SERVICES = [
+    Service(process, process, "Тестовое ведомство", "federal", 5, ("Паспорт",), 0, process)
+    for process in ("terminate_end", "escalation_end", "unfoldable_payload")
+]
 
 
 def end_event_engine(engine: Engine) -> Engine:
@@ -28,8 +30,14 @@ def end_event_engine(engine: Engine) -> Engine:
 
 
 def open_case(engine: Engine, service: str) -> str:
-    return engine.open_case(service=service, office="LPK", channel="window", actor="LPK/operator", at=at(),
-                            applicant={"full_name": "Петров Пётр Петрович", "document": "4210 654321"}).number
+    return engine.open_case(
+        service=service,
+        office="LPK",
+        channel="window",
+        actor="LPK/operator",
+        at=at(),
+        applicant={"full_name": "Петров Пётр Петрович", "document": "4210 654321"},
+    ).number
 
 
 def assert_every_model_folds(engine: Engine) -> None:
@@ -58,7 +66,8 @@ class TestEndEvents(BackendContract):
         assert_every_model_folds(engine)
 
     def test_a_step_whose_message_a_read_model_cannot_store_is_refused_and_records_nothing(
-            self, engines: EngineMaker) -> None:
+        self, engines: EngineMaker
+    ) -> None:
         engine = end_event_engine(engines())
         number = open_case(engine, "unfoldable_payload")
         before = len(list(engine.case_events(number)))

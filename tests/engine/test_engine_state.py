@@ -34,12 +34,14 @@ def two_stores(tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
 
 
 def open_case(engine: Engine) -> Case:
-    return engine.open_case(service="mini_service", office="LPK", channel="window", applicant=APPLICANT,
-                            actor="LPK/operator", at=at())
+    return engine.open_case(
+        service="mini_service", office="LPK", channel="window", applicant=APPLICANT, actor="LPK/operator", at=at()
+    )
 
 
 def test_two_engines_in_one_process_share_no_library_runtime_or_live_workflows(
-        two_stores: tuple[Engine, Engine]) -> None:
+    two_stores: tuple[Engine, Engine],
+) -> None:
     first, second = two_stores
     assert first.steps.library is not second.steps.library
     assert first.steps.runtime is not second.steps.runtime
@@ -56,8 +58,9 @@ def test_two_engines_in_one_process_share_no_library_runtime_or_live_workflows(
 
     # The live workflow a command keeps is its engine's: the other never sees it.
     first_hits, second_hits = first.steps.live.hits, second.steps.live.hits
-    first.complete_task(one.number, "Task_Reception", {"documents_complete": True, "pages": 2},
-                        actor="LPK/operator", at=at(5))
+    first.complete_task(
+        one.number, "Task_Reception", {"documents_complete": True, "pages": 2}, actor="LPK/operator", at=at(5)
+    )
     assert first.steps.live.hits == first_hits + 1
     assert second.steps.live.hits == second_hits
     assert (second.steps.live.misses, len(second.steps.live)) == (0, 1)

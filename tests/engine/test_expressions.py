@@ -31,17 +31,20 @@ def test_hostile_expressions_are_refused_before_anything_runs(text: str) -> None
         evaluate(text, {"data": {"a": 1}})
 
 
-@pytest.mark.parametrize("script", [
-    "import os\nos.system('id')",
-    "from os import system",
-    "while True:\n    pass",
-    "def f():\n    return 1",
-    "class A:\n    pass",
-    "try:\n    x = 1\nexcept Exception:\n    pass",
-    "del x",
-    "with open('f') as h:\n    pass",
-    "x = ().__class__",
-])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "import os\nos.system('id')",
+        "from os import system",
+        "while True:\n    pass",
+        "def f():\n    return 1",
+        "class A:\n    pass",
+        "try:\n    x = 1\nexcept Exception:\n    pass",
+        "del x",
+        "with open('f') as h:\n    pass",
+        "x = ().__class__",
+    ],
+)
 def test_hostile_scripts_are_refused(script: str) -> None:
     with pytest.raises(ExpressionError):
         execute(script, {"x": 1})
@@ -74,13 +77,16 @@ def test_an_unknown_name_is_a_clear_error() -> None:
 
 def test_scripts_assign_into_case_data() -> None:
     data: dict[str, object] = {"income": 90_000, "size": 3}
-    execute("per_capita = income // size\nif per_capita < 15000:\n    poor = True\nelse:\n    poor = False\n"
-            "report = {'per_capita': per_capita}\nreport['ok'] = not poor", data)
+    execute(
+        "per_capita = income // size\nif per_capita < 15000:\n    poor = True\nelse:\n    poor = False\n"
+        "report = {'per_capita': per_capita}\nreport['ok'] = not poor",
+        data,
+    )
     assert data["per_capita"] == 30_000
     assert data["report"] == {"per_capita": 30_000, "ok": True}
 
 
-@given(st.integers(-10**6, 10**6), st.integers(-10**6, 10**6))
+@given(st.integers(-(10**6), 10**6), st.integers(-(10**6), 10**6))
 def test_arithmetic_and_comparison_agree_with_python(a: int, b: int) -> None:
     names = {"a": a, "b": b}
     assert evaluate("a + b * 2 - (a - b)", names) == a + b * 2 - (a - b)

@@ -22,13 +22,21 @@ TOPIC = COMPLAINT_TOPICS[0]
 
 
 def open_mini(engine: Engine, key: str | None = None) -> str:
-    return engine.open_case(service="mini_service", office="LPK", channel="window", applicant={"full_name": "И. И."},
-                            actor="op", at=at(), idempotency_key=key).number
+    return engine.open_case(
+        service="mini_service",
+        office="LPK",
+        channel="window",
+        applicant={"full_name": "И. И."},
+        actor="op",
+        at=at(),
+        idempotency_key=key,
+    ).number
 
 
 def reception(engine: Engine, number: str, key: str | None = None) -> Case:
-    return engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5),
-                                idempotency_key=key)
+    return engine.complete_task(
+        number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5), idempotency_key=key
+    )
 
 
 def kinds(engine: Engine, number: str) -> list[str]:
@@ -68,8 +76,9 @@ class TestGroupCommit(BackendContract):
             reception(engine, first)
             with pytest.raises(TaskNotReady):
                 engine.complete_task(second, "Task_Handout", {}, actor="op", at=at(5))
-            refused = group.submit("closed", lambda: engine.deliver_message(second, "nobody_waits", {},
-                                                                             actor="agency", at=at(6)))
+            refused = group.submit(
+                "closed", lambda: engine.deliver_message(second, "nobody_waits", {}, actor="agency", at=at(6))
+            )
             assert refused is not None and isinstance(refused.error, OknoError)
             with pytest.raises(UnknownCase):
                 reception(engine, "LPK-NOSUCHCASE")
@@ -85,8 +94,9 @@ class TestGroupCommit(BackendContract):
             reception(engine, number)  # decided on the case the group just opened
             engine.deliver_message(number, "agency_answer", {}, actor="agency", at=at(days=1))
             with pytest.raises(TaskNotReady):  # the reception task is done already, in this group
-                engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="op",
-                                     at=at(days=1.5))
+                engine.complete_task(
+                    number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(days=1.5)
+                )
             with pytest.raises(InvalidInput):  # before the group's own last event
                 engine.complete_task(number, "Task_Handout", {}, actor="op", at=at(1))
             engine.complete_task(number, "Task_Handout", {}, actor="op", at=at(days=2))
@@ -100,8 +110,7 @@ class TestGroupCommit(BackendContract):
         assert engines().get_case(number).status == "completed"
         assert replay_case(engine.steps, engine.case_events(number)).ok
 
-    def test_a_conflict_writes_nothing_of_the_group_and_each_command_runs_again(self,
-                                                                                engines: EngineMaker) -> None:
+    def test_a_conflict_writes_nothing_of_the_group_and_each_command_runs_again(self, engines: EngineMaker) -> None:
         engine, other = seeded(engines()), engines()
         first, second, third = open_mini(engine), open_mini(engine), open_mini(engine)
         engine.get_case(third)  # cached, so the other engine's write below is news to this one

@@ -50,15 +50,29 @@ BROKEN_START = """<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>
 """
-BROKEN_SERVICE = Service("broken_service", "Сломанная услуга", "Тестовое ведомство", "federal", 5, (), 0,
-                         "broken_start")
+BROKEN_SERVICE = Service(
+    "broken_service", "Сломанная услуга", "Тестовое ведомство", "federal", 5, (), 0, "broken_start"
+)
 
 
-def open_case(engine: Engine, *, actor: str = INTEGRATOR, applicant: dict[str, str] | None = None,
-              key: str | None = "K-1", when: datetime | None = None, **overrides: Any) -> Any:
-    arguments: dict[str, Any] = dict(service="mini_service", office="LPK", channel="portal",
-                                     applicant=CITIZEN_A if applicant is None else applicant, actor=actor,
-                                     at=when or at(), idempotency_key=key)
+def open_case(
+    engine: Engine,
+    *,
+    actor: str = INTEGRATOR,
+    applicant: dict[str, str] | None = None,
+    key: str | None = "K-1",
+    when: datetime | None = None,
+    **overrides: Any,
+) -> Any:
+    arguments: dict[str, Any] = dict(
+        service="mini_service",
+        office="LPK",
+        channel="portal",
+        applicant=CITIZEN_A if applicant is None else applicant,
+        actor=actor,
+        at=when or at(),
+        idempotency_key=key,
+    )
     arguments.update(overrides)
     return engine.open_case(**arguments)
 
@@ -92,8 +106,7 @@ class TestKeysBelongToTheirCaller(BackendContract):
         assert engine.applicant(first.number) == CITIZEN_A
         assert engine.vault.pin(second.id) != engine.vault.pin(first.id)
 
-    def test_a_retry_from_the_same_caller_returns_the_first_case_and_writes_nothing(
-            self, engines: EngineMaker) -> None:
+    def test_a_retry_from_the_same_caller_returns_the_first_case_and_writes_nothing(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
         first = open_case(engine)
         before = written(engine)
@@ -101,8 +114,7 @@ class TestKeysBelongToTheirCaller(BackendContract):
         assert again.number == first.number and again.version == 1
         assert written(engine) == before
 
-    def test_the_same_key_for_another_applicant_is_a_conflict_that_names_no_case(
-            self, engines: EngineMaker) -> None:
+    def test_the_same_key_for_another_applicant_is_a_conflict_that_names_no_case(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
         first = open_case(engine, applicant=CITIZEN_A)
         before = written(engine)
@@ -148,7 +160,8 @@ def _fingerprint(step: Any) -> str:
 
 class TestCaseNumbers(BackendContract):
     def test_a_number_cannot_be_computed_from_the_key_without_the_installations_secret(
-            self, engines: EngineMaker, url: str) -> None:
+        self, engines: EngineMaker, url: str
+    ) -> None:
         engine = seeded(engines())
         number = open_case(engine, key="portal-42").number
         assert number != old_rule_number("LPK", "portal-42")
@@ -166,9 +179,17 @@ class TestCaseNumbers(BackendContract):
 
         engine = seeded(engines())
         legacy = old_rule_number("LPK", "portal-7")
-        case, created = engine._new_case(legacy, service="mini_service", office="LPK", channel="portal",
-                                         applicant=CITIZEN_A, actor=INTEGRATOR, at=at(), data=None,
-                                         idempotency_key="portal-7")
+        case, created = engine._new_case(
+            legacy,
+            service="mini_service",
+            office="LPK",
+            channel="portal",
+            applicant=CITIZEN_A,
+            actor=INTEGRATOR,
+            at=at(),
+            data=None,
+            idempotency_key="portal-7",
+        )
         assert created
         engine.save_new_case(case)
         fresh = engines()
@@ -179,17 +200,22 @@ class TestCaseNumbers(BackendContract):
 
 
 class TestRefusedMeansUnwritten(BackendContract):
-    @pytest.mark.parametrize(("change", "error"), [
-        ({"service": "no_such_service"}, UnknownService),
-        ({"office": "NOWHERE"}, UnknownOffice),
-        ({"channel": "pigeon"}, InvalidInput),
-        ({"applicant": {"full_name": "А", "shoe_size": "42"}}, PersonalDataError),
-        ({"service": "broken_service"}, ProcessFailure),
-    ])
-    def test_a_refused_open_writes_no_key_row_and_no_event(self, engines: EngineMaker, change: dict[str, Any],
-                                                          error: type[OknoError]) -> None:
-        engine = seeded(engines(), [*_mini(), SourceFile("broken.bpmn", BROKEN_START)],
-                        services=[MINI_SERVICE, BROKEN_SERVICE])
+    @pytest.mark.parametrize(
+        ("change", "error"),
+        [
+            ({"service": "no_such_service"}, UnknownService),
+            ({"office": "NOWHERE"}, UnknownOffice),
+            ({"channel": "pigeon"}, InvalidInput),
+            ({"applicant": {"full_name": "А", "shoe_size": "42"}}, PersonalDataError),
+            ({"service": "broken_service"}, ProcessFailure),
+        ],
+    )
+    def test_a_refused_open_writes_no_key_row_and_no_event(
+        self, engines: EngineMaker, change: dict[str, Any], error: type[OknoError]
+    ) -> None:
+        engine = seeded(
+            engines(), [*_mini(), SourceFile("broken.bpmn", BROKEN_START)], services=[MINI_SERVICE, BROKEN_SERVICE]
+        )
         before = written(engine)
         for key in (None, "K-9"):
             with pytest.raises(error):
@@ -205,27 +231,55 @@ class TestRefusedMeansUnwritten(BackendContract):
         reception.call_next(office="LPK", window=1, actor="LPK/op", at=local(TUESDAY, 9, 1))  # calls `waiting`
         reception.end_visit(waiting.id, "consultation", actor="LPK/op", at=local(TUESDAY, 9, 2))  # finished
         reception.call_next(office="LPK", window=1, actor="LPK/op", at=local(TUESDAY, 9, 3))  # calls `called`
-        waiting_now = reception.issue_ticket(office="LPK", service="mini_service", actor="terminal",
-                                             at=local(TUESDAY, 9, 4))
+        waiting_now = reception.issue_ticket(
+            office="LPK", service="mini_service", actor="terminal", at=local(TUESDAY, 9, 4)
+        )
         unknown = f"LPK-{TUESDAY.strftime('%Y%m%d')}-А999"
         before = written(engine)
-        for ticket, error in ((unknown, UnknownTicket), (waiting.id, VisitNotInProgress),
-                              (waiting_now.id, VisitNotInProgress)):
+        for ticket, error in (
+            (unknown, UnknownTicket),
+            (waiting.id, VisitNotInProgress),
+            (waiting_now.id, VisitNotInProgress),
+        ):
             for key in (None, "W-1"):
                 with pytest.raises(error):
-                    reception.open_case(ticket, applicant=CITIZEN_A, actor="LPK/op", at=local(TUESDAY, 9, 5),
-                                        service="mini_service", idempotency_key=key)
+                    reception.open_case(
+                        ticket,
+                        applicant=CITIZEN_A,
+                        actor="LPK/op",
+                        at=local(TUESDAY, 9, 5),
+                        service="mini_service",
+                        idempotency_key=key,
+                    )
         assert written(engine) == before
-        case = reception.open_case(called.id, applicant=CITIZEN_A, actor="LPK/op", at=local(TUESDAY, 9, 6),
-                                   service="mini_service", idempotency_key="W-1")
+        case = reception.open_case(
+            called.id,
+            applicant=CITIZEN_A,
+            actor="LPK/op",
+            at=local(TUESDAY, 9, 6),
+            service="mini_service",
+            idempotency_key="W-1",
+        )
         assert key_rows(engine) == before[0] + 1
         # A retry answers the same case; the same key for another ticket is a conflict naming no case.
-        again = reception.open_case(called.id, applicant=CITIZEN_A, actor="LPK/op", at=local(TUESDAY, 9, 7),
-                                    service="mini_service", idempotency_key="W-1")
+        again = reception.open_case(
+            called.id,
+            applicant=CITIZEN_A,
+            actor="LPK/op",
+            at=local(TUESDAY, 9, 7),
+            service="mini_service",
+            idempotency_key="W-1",
+        )
         assert again.number == case.number
         with pytest.raises(IdempotencyKeyReused) as reused:
-            reception.open_case(waiting.id, applicant=CITIZEN_A, actor="LPK/op", at=local(TUESDAY, 9, 8),
-                                service="mini_service", idempotency_key="W-1")
+            reception.open_case(
+                waiting.id,
+                applicant=CITIZEN_A,
+                actor="LPK/op",
+                at=local(TUESDAY, 9, 8),
+                service="mini_service",
+                idempotency_key="W-1",
+            )
         assert case.number not in str(reused.value)
         assert reception.ticket(called.id).case_number == case.number
 
@@ -244,8 +298,16 @@ class TestReceptionKeys(BackendContract):
         other_slot = slot_id("LPK", 9, local(TUESDAY, 10, 30))
 
         def book(actor: str, chosen: str, applicant: dict[str, str]) -> str:
-            return reception.book(office="LPK", service="mini_service", slot=chosen, channel="portal",
-                                  applicant=applicant, actor=actor, at=T0, idempotency_key="B-1").code
+            return reception.book(
+                office="LPK",
+                service="mini_service",
+                slot=chosen,
+                channel="portal",
+                applicant=applicant,
+                actor=actor,
+                at=T0,
+                idempotency_key="B-1",
+            ).code
 
         first = book("integrator/portal-a", slot, CITIZEN_A)
         assert book("integrator/portal-a", slot, CITIZEN_A) == first  # a retry
@@ -257,12 +319,27 @@ class TestReceptionKeys(BackendContract):
         assert first not in str(reused.value)
         assert written(engine) == before
         # Tickets: the same key from two terminals is two visitors.
-        one = reception.issue_ticket(office="LPK", service="mini_service", actor="integrator/terminal-1",
-                                     at=local(TUESDAY, 9), idempotency_key="T-1")
-        two = reception.issue_ticket(office="LPK", service="mini_service", actor="integrator/terminal-2",
-                                     at=local(TUESDAY, 9, 1), idempotency_key="T-1")
+        one = reception.issue_ticket(
+            office="LPK",
+            service="mini_service",
+            actor="integrator/terminal-1",
+            at=local(TUESDAY, 9),
+            idempotency_key="T-1",
+        )
+        two = reception.issue_ticket(
+            office="LPK",
+            service="mini_service",
+            actor="integrator/terminal-2",
+            at=local(TUESDAY, 9, 1),
+            idempotency_key="T-1",
+        )
         assert one.id != two.id
-        retry = reception.issue_ticket(office="LPK", service="mini_service", actor="integrator/terminal-1",
-                                       at=local(TUESDAY, 9, 2), idempotency_key="T-1")
+        retry = reception.issue_ticket(
+            office="LPK",
+            service="mini_service",
+            actor="integrator/terminal-1",
+            at=local(TUESDAY, 9, 2),
+            idempotency_key="T-1",
+        )
         assert retry.id == one.id
         assert case_id_for(first) != case_id_for(second)

@@ -19,8 +19,14 @@ from tests.conftest import BackendContract, EngineMaker, at, mini_sources, seede
 
 
 def open_mini(engine: Engine) -> str:
-    return engine.open_case(service="mini_service", office="LPK", channel="window",
-                            applicant={"full_name": "Иванов Иван"}, actor="op", at=at()).number
+    return engine.open_case(
+        service="mini_service",
+        office="LPK",
+        channel="window",
+        applicant={"full_name": "Иванов Иван"},
+        actor="op",
+        at=at(),
+    ).number
 
 
 def sent_request(engine: Engine) -> str:
@@ -79,29 +85,43 @@ def nested(depth: int) -> dict[str, Any]:
 
 Command = Callable[[Engine, str], Any]
 REFUSALS: list[tuple[str, Command, str]] = [
-    ("acknowledge NUL reference", lambda e, n: e.acknowledge_message(n, 1, "REF\x00X", actor="gw", at=at(2)),
-     "reference"),
+    (
+        "acknowledge NUL reference",
+        lambda e, n: e.acknowledge_message(n, 1, "REF\x00X", actor="gw", at=at(2)),
+        "reference",
+    ),
     ("acknowledge message 0", lambda e, n: e.acknowledge_message(n, 0, "REF", actor="gw", at=at(2)), "message"),
-    ("deliver NUL in payload", lambda e, n: e.deliver_message(n, "agency_answer", {"decision": "ok\x00"},
-                                                              actor="gw", at=at(2)), "payload.decision"),
-    ("deliver surrogate in name", lambda e, n: e.deliver_message(n, "agency\udc80", {}, actor="gw", at=at(2)),
-     "name"),
-    ("withdraw with ESC in reason", lambda e, n: e.withdraw_case(n, "\x1b[31mred", actor="op", at=at(2)),
-     "reason"),
-    ("withdraw with a huge reason", lambda e, n: e.withdraw_case(n, "я" * 100_000, actor="op", at=at(2)),
-     "reason"),
-    ("complete with deep data", lambda e, n: e.complete_task(n, "Task_Handout", nested(20), actor="op", at=at(2)),
-     "data" + ".a" * 16),
+    (
+        "deliver NUL in payload",
+        lambda e, n: e.deliver_message(n, "agency_answer", {"decision": "ok\x00"}, actor="gw", at=at(2)),
+        "payload.decision",
+    ),
+    ("deliver surrogate in name", lambda e, n: e.deliver_message(n, "agency\udc80", {}, actor="gw", at=at(2)), "name"),
+    ("withdraw with ESC in reason", lambda e, n: e.withdraw_case(n, "\x1b[31mred", actor="op", at=at(2)), "reason"),
+    ("withdraw with a huge reason", lambda e, n: e.withdraw_case(n, "я" * 100_000, actor="op", at=at(2)), "reason"),
+    (
+        "complete with deep data",
+        lambda e, n: e.complete_task(n, "Task_Handout", nested(20), actor="op", at=at(2)),
+        "data" + ".a" * 16,
+    ),
     ("claim a task id with a line feed", lambda e, n: e.claim_task(n, "task\n1", actor="op", at=at(2)), "task_id"),
-    ("rate with a NUL in a criterion's name", lambda e, n: e.rate_case(n, {"staff\x00": 5}, actor="c", at=at(2)),
-     "scores key"),
+    (
+        "rate with a NUL in a criterion's name",
+        lambda e, n: e.rate_case(n, {"staff\x00": 5}, actor="c", at=at(2)),
+        "scores key",
+    ),
     ("complain with a NUL topic", lambda e, n: e.file_complaint(n, "other\x00", actor="c", at=at(2)), "topic"),
-    ("a job result with a 64-bit overflow", lambda e, n: e.complete_job(n, "t", {"amount": 2**64}, actor="w",
-                                                                        at=at(2)), "result.amount"),
-    ("a job failure with a surrogate", lambda e, n: e.fail_job(n, "t", "down \ud800", actor="w", at=at(2)),
-     "error"),
-    ("an idempotency key with NUL", lambda e, n: e.withdraw_case(n, "ok", actor="op", at=at(2),
-                                                                 idempotency_key="k\x00"), "idempotency_key"),
+    (
+        "a job result with a 64-bit overflow",
+        lambda e, n: e.complete_job(n, "t", {"amount": 2**64}, actor="w", at=at(2)),
+        "result.amount",
+    ),
+    ("a job failure with a surrogate", lambda e, n: e.fail_job(n, "t", "down \ud800", actor="w", at=at(2)), "error"),
+    (
+        "an idempotency key with NUL",
+        lambda e, n: e.withdraw_case(n, "ok", actor="op", at=at(2), idempotency_key="k\x00"),
+        "idempotency_key",
+    ),
     ("an actor with NUL", lambda e, n: e.retry_incident(n, "t", actor="LPK/\x00", at=at(2)), "actor"),
     ("a timer of a surrogate element", lambda e, n: e.fire_timer(n, "\udfff", at=at(2)), "element"),
     ("a case number with NUL", lambda e, n: e.release_task(n + "\x00", "t", actor="op", at=at(2)), "case_number"),
@@ -110,8 +130,9 @@ REFUSALS: list[tuple[str, Command, str]] = [
 
 class TestEveryCommandRefusesBadInputAndWritesNothing(BackendContract):
     @pytest.mark.parametrize(("what", "command", "field"), REFUSALS, ids=[r[0] for r in REFUSALS])
-    def test_refused_naming_the_field_and_nothing_is_stored(self, engines: EngineMaker, what: str,
-                                                            command: Command, field: str) -> None:
+    def test_refused_naming_the_field_and_nothing_is_stored(
+        self, engines: EngineMaker, what: str, command: Command, field: str
+    ) -> None:
         engine = seeded(engines())
         number = sent_request(engine)
         head = engine.store.recorder.max_notification_id()
@@ -134,8 +155,14 @@ class TestEveryCommandRefusesBadInputAndWritesNothing(BackendContract):
     def test_opening_a_case_checks_applicant_data_channel_and_key(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
         head = engine.store.recorder.max_notification_id()
-        good: dict[str, Any] = dict(service="mini_service", office="LPK", channel="window",
-                                    applicant={"full_name": "Иванов"}, actor="op", at=at())
+        good: dict[str, Any] = dict(
+            service="mini_service",
+            office="LPK",
+            channel="window",
+            applicant={"full_name": "Иванов"},
+            actor="op",
+            at=at(),
+        )
         bad: list[tuple[dict[str, Any], list[str]]] = [
             ({"applicant": {"full_name": "Ива\x00нов"}}, ["applicant.full_name"]),
             ({"office": "LPK\ud800", "service": ""}, ["service_code", "office_id"]),
@@ -153,16 +180,29 @@ class TestEveryCommandRefusesBadInputAndWritesNothing(BackendContract):
         reception = Reception(engine)
         head = engine.store.recorder.max_notification_id()
         refusals: list[tuple[Callable[[], Any], str]] = [
-            (lambda: reception.issue_ticket(office="LPK", service="mini_service\x00", actor="t", at=at()),
-             "service_code"),
-            (lambda: reception.book(office="LPK", service="mini_service", slot="LPK/1/2026-11-03T10:00\x00",
-                                    channel="portal", applicant={}, actor="p", at=at()), "slot_id"),
+            (
+                lambda: reception.issue_ticket(office="LPK", service="mini_service\x00", actor="t", at=at()),
+                "service_code",
+            ),
+            (
+                lambda: reception.book(
+                    office="LPK",
+                    service="mini_service",
+                    slot="LPK/1/2026-11-03T10:00\x00",
+                    channel="portal",
+                    applicant={},
+                    actor="p",
+                    at=at(),
+                ),
+                "slot_id",
+            ),
             (lambda: reception.cancel("LPK-20261103-001", "\x00", actor="p", at=at()), "reason"),
-            (lambda: reception.end_visit("LPK-20261102-А001\ud800", "consultation", actor="op", at=at()),
-             "ticket_id"),
+            (lambda: reception.end_visit("LPK-20261102-А001\ud800", "consultation", actor="op", at=at()), "ticket_id"),
             (lambda: reception.call_next(office="LPK", window=0, actor="op", at=at()), "window"),
-            (lambda: reception.open_case("LPK-20261102-А001", applicant={"full_name": "\x00"}, actor="op",
-                                         at=at()), "applicant.full_name"),
+            (
+                lambda: reception.open_case("LPK-20261102-А001", applicant={"full_name": "\x00"}, actor="op", at=at()),
+                "applicant.full_name",
+            ),
         ]
         for command, field in refusals:
             with pytest.raises(InputRefused) as refused:
@@ -174,8 +214,10 @@ class TestEveryCommandRefusesBadInputAndWritesNothing(BackendContract):
         engine = engines()
         head = engine.store.recorder.max_notification_id()
         good = mini_sources()[0]
-        for source, field in [(SourceFile("mini\udcff.bpmn", good.text), "sources[0].name"),
-                              (SourceFile(good.name, good.text.replace("Приём", "При\x00ём")), "sources[0].text")]:
+        for source, field in [
+            (SourceFile("mini\udcff.bpmn", good.text), "sources[0].name"),
+            (SourceFile(good.name, good.text.replace("Приём", "При\x00ём")), "sources[0].text"),
+        ]:
             with pytest.raises(InputRefused) as refused:
                 engine.deploy([source], at())
             assert [p.field for p in refused.value.problems] == [field]

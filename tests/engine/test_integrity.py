@@ -29,8 +29,11 @@ class Rows:
 
     def read(self, number: str, version: int) -> dict[str, Any]:
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT state FROM {self.table} WHERE originator_id = {self.mark} "
-                           f"AND originator_version = {self.mark}", (self._id(number), version))
+            cursor.execute(
+                f"SELECT state FROM {self.table} WHERE originator_id = {self.mark} "
+                f"AND originator_version = {self.mark}",
+                (self._id(number), version),
+            )
             row = cursor.fetchone()
         state = row["state"] if isinstance(row, dict) else row[0]
         result: dict[str, Any] = json.loads(zlib.decompress(bytes(state)))
@@ -39,13 +42,18 @@ class Rows:
     def write(self, number: str, version: int, state: dict[str, Any]) -> None:
         blob = zlib.compress(json.dumps(state, separators=(",", ":")).encode())
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"UPDATE {self.table} SET state = {self.mark} WHERE originator_id = {self.mark} "
-                           f"AND originator_version = {self.mark}", (blob, self._id(number), version))
+            cursor.execute(
+                f"UPDATE {self.table} SET state = {self.mark} WHERE originator_id = {self.mark} "
+                f"AND originator_version = {self.mark}",
+                (blob, self._id(number), version),
+            )
 
     def delete(self, number: str, version: int) -> None:
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"DELETE FROM {self.table} WHERE originator_id = {self.mark} "
-                           f"AND originator_version = {self.mark}", (self._id(number), version))
+            cursor.execute(
+                f"DELETE FROM {self.table} WHERE originator_id = {self.mark} AND originator_version = {self.mark}",
+                (self._id(number), version),
+            )
 
     def _id(self, number: str) -> Any:
         return case_id_for(number) if self.postgres else case_id_for(number).hex
@@ -56,24 +64,30 @@ class TestIntegrity(BackendContract):
         engine = seeded(engines())
         numbers = []
         for _ in range(3):
-            number = engine.open_case(service="mini_service", office="LPK", channel="window", applicant={},
-                                      actor="op", at=at()).number
+            number = engine.open_case(
+                service="mini_service", office="LPK", channel="window", applicant={}, actor="op", at=at()
+            ).number
             engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5))
             engine.deliver_message(number, "agency_answer", {}, actor="agency", at=at(days=1))
             numbers.append(number)
         return engine, numbers
 
     def verify(self, url: str, tmp_path: Path, *options: str) -> Any:
-        return okno("audit", "verify", "--all", *options, cwd=tmp_path,
-                    env={"OKNO_DATABASE_URL": url, "OKNO_MASTER_KEY": base64.b64encode(MASTER_KEY).decode()})
+        return okno(
+            "audit",
+            "verify",
+            "--all",
+            *options,
+            cwd=tmp_path,
+            env={"OKNO_DATABASE_URL": url, "OKNO_MASTER_KEY": base64.b64encode(MASTER_KEY).decode()},
+        )
 
     def test_an_untouched_history_verifies(self, engines: EngineMaker, url: str, tmp_path: Path) -> None:
         self.history(engines)
         result = self.verify(url, tmp_path)
         assert result.returncode == 0 and "3 of 3 cases verified, 0 diverged" in result.stdout, result.stdout
 
-    def test_an_edited_event_fails_verify_naming_the_case(self, engines: EngineMaker, url: str,
-                                                          tmp_path: Path) -> None:
+    def test_an_edited_event_fails_verify_naming_the_case(self, engines: EngineMaker, url: str, tmp_path: Path) -> None:
         engine, numbers = self.history(engines)
         rows = Rows(engine)
         state = rows.read(numbers[1], 2)
@@ -97,8 +111,9 @@ class TestIntegrity(BackendContract):
         assert "1 of 3 cases verified, 2 diverged" in result.stdout
 
     @pytest.mark.slow
-    def test_verify_in_two_processes_names_the_same_divergences(self, engines: EngineMaker, url: str,
-                                                                 tmp_path: Path) -> None:
+    def test_verify_in_two_processes_names_the_same_divergences(
+        self, engines: EngineMaker, url: str, tmp_path: Path
+    ) -> None:
         engine, numbers = self.history(engines)
         rows = Rows(engine)
         state = rows.read(numbers[1], 2)

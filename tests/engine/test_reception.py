@@ -35,8 +35,15 @@ MSK = ZoneInfo("Europe/Moscow")
 TUESDAY = date(2026, 11, 3)
 HOLIDAY = date(2026, 11, 4)  # День народного единства
 PASSPORT = Service("passport", "Паспорт", "МВД", "federal", 10, ("Заявление",), 0, "mini", reception_minutes=20)
-VILLAGE = Office("VLG", "ТОСП с. Тестовое", "remote", "Липецкий", 2, parent="LPK",
-                 window_services={"1": ("mini_service",), "2": ("mini_service",)})
+VILLAGE = Office(
+    "VLG",
+    "ТОСП с. Тестовое",
+    "remote",
+    "Липецкий",
+    2,
+    parent="LPK",
+    window_services={"1": ("mini_service",), "2": ("mini_service",)},
+)
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -59,11 +66,25 @@ def events(engine: Engine) -> int:
     return int(engine.store.recorder.max_notification_id() or 0)
 
 
-def book(reception: Reception, slot: str, *, at: datetime = T0, key: str | None = None,
-         service: str = "mini_service", office: str = "LPK") -> str:
-    return reception.book(office=office, service=service, slot=slot, channel="portal",
-                          applicant={"full_name": "Иванов И. И.", "phone": "+7 904 000-00-00"},
-                          actor="portal", at=at, idempotency_key=key).code
+def book(
+    reception: Reception,
+    slot: str,
+    *,
+    at: datetime = T0,
+    key: str | None = None,
+    service: str = "mini_service",
+    office: str = "LPK",
+) -> str:
+    return reception.book(
+        office=office,
+        service=service,
+        slot=slot,
+        channel="portal",
+        applicant={"full_name": "Иванов И. И.", "phone": "+7 904 000-00-00"},
+        actor="portal",
+        at=at,
+        idempotency_key=key,
+    ).code
 
 
 def test_slots_follow_hours_breaks_bookable_windows_and_the_services_reception_time() -> None:
@@ -90,8 +111,11 @@ def test_a_booking_holds_its_slot_and_is_answered_again_for_a_retry(reception: R
     code = book(reception, slot, key="portal-1")
     assert code == "LPK-20261103-001"
     appointment = reception.appointment(code)
-    assert (appointment.window, appointment.start, appointment.end) == (9, local(TUESDAY, 10, 15),
-                                                                        local(TUESDAY, 10, 30))
+    assert (appointment.window, appointment.start, appointment.end) == (
+        9,
+        local(TUESDAY, 10, 15),
+        local(TUESDAY, 10, 30),
+    )
     before = events(engine)
     assert book(reception, slot, key="portal-1") == code  # a retry: the same answer, nothing new
     with pytest.raises(SlotTaken):
@@ -104,26 +128,31 @@ def test_a_booking_holds_its_slot_and_is_answered_again_for_a_retry(reception: R
     assert events(engine) == before
 
 
-@pytest.mark.parametrize(("slot", "error"), [
-    ("LPK/9/2026-11-02T10:00", SlotUnavailable),      # in the past (T0 is 12:00 Moscow that day)
-    ("LPK/9/2026-11-03T20:00", SlotUnavailable),      # after closing
-    ("LPK/9/2026-11-03T10:07", SlotUnavailable),      # off the 15-minute grid
-    ("LPK/9/2026-11-04T10:00", SlotUnavailable),      # a public holiday
-    ("LPK/9/2026-12-31T10:00", SlotUnavailable),      # beyond the 30-day horizon
-    ("LPK/2/2026-11-03T10:00", ServiceNotOffered),    # window 2 takes no bookings
-    ("ELC/9/2026-11-03T10:00", InvalidInput),         # another office's slot
-    ("tomorrow at ten", InvalidInput),
-])
-def test_a_slot_that_cannot_be_booked_is_refused_with_its_reason(reception: Reception, engine: Engine, slot: str,
-                                                                   error: type[OknoError]) -> None:
+@pytest.mark.parametrize(
+    ("slot", "error"),
+    [
+        ("LPK/9/2026-11-02T10:00", SlotUnavailable),  # in the past (T0 is 12:00 Moscow that day)
+        ("LPK/9/2026-11-03T20:00", SlotUnavailable),  # after closing
+        ("LPK/9/2026-11-03T10:07", SlotUnavailable),  # off the 15-minute grid
+        ("LPK/9/2026-11-04T10:00", SlotUnavailable),  # a public holiday
+        ("LPK/9/2026-12-31T10:00", SlotUnavailable),  # beyond the 30-day horizon
+        ("LPK/2/2026-11-03T10:00", ServiceNotOffered),  # window 2 takes no bookings
+        ("ELC/9/2026-11-03T10:00", InvalidInput),  # another office's slot
+        ("tomorrow at ten", InvalidInput),
+    ],
+)
+def test_a_slot_that_cannot_be_booked_is_refused_with_its_reason(
+    reception: Reception, engine: Engine, slot: str, error: type[OknoError]
+) -> None:
     before = events(engine)
     with pytest.raises(error):
         book(reception, slot)
     assert events(engine) == before
 
 
-def test_an_office_that_does_not_offer_the_service_or_does_not_exist_is_refused(reception: Reception,
-                                                                                 engine: Engine) -> None:
+def test_an_office_that_does_not_offer_the_service_or_does_not_exist_is_refused(
+    reception: Reception, engine: Engine
+) -> None:
     before = events(engine)
     with pytest.raises(ServiceNotOffered):
         book(reception, slot_id("VLG", 2, local(TUESDAY, 9)), service="passport", office="VLG")
@@ -139,8 +168,9 @@ def test_cancelling_frees_the_slot_and_rescheduling_moves_the_booking_in_one_ste
     with pytest.raises(AppointmentNotValid):
         reception.cancel(code, "twice", actor="call_centre", at=T0)
     again = book(reception, first)
-    moved = reception.reschedule(again, slot_id("LPK", 10, local(TUESDAY + timedelta(days=2), 14)),
-                                 actor="portal", at=T0)
+    moved = reception.reschedule(
+        again, slot_id("LPK", 10, local(TUESDAY + timedelta(days=2), 14)), actor="portal", at=T0
+    )
     assert moved.start == local(date(2026, 11, 5), 14) and moved.status == "booked"
     assert reception.appointment(again).status == "cancelled"
     book(reception, first)  # the old slot is free again
@@ -149,12 +179,14 @@ def test_cancelling_frees_the_slot_and_rescheduling_moves_the_booking_in_one_ste
 
 
 def test_the_queue_calls_booked_visitors_at_their_time_then_priority_then_in_order_of_arrival(
-        reception: Reception, engine: Engine) -> None:
+    reception: Reception, engine: Engine
+) -> None:
     code = book(reception, slot_id("LPK", 9, local(TUESDAY, 10, 0)))
     issue = reception.issue_ticket
     first = issue(office="LPK", service="mini_service", actor="terminal", at=local(TUESDAY, 9, 40))
-    priority = issue(office="LPK", service="mini_service", category="priority", actor="terminal",
-                     at=local(TUESDAY, 9, 45))
+    priority = issue(
+        office="LPK", service="mini_service", category="priority", actor="terminal", at=local(TUESDAY, 9, 45)
+    )
     booked = issue(office="LPK", appointment=code, actor="terminal", at=local(TUESDAY, 9, 50))
     assert (first.number, priority.number, booked.number) == ("А001", "Л001", "З001")
 
@@ -174,8 +206,9 @@ def test_the_queue_calls_booked_visitors_at_their_time_then_priority_then_in_ord
     assert reception.end_visit(priority.id, "consultation", actor="LPK/op1", at=local(TUESDAY, 10, 5)).state == "done"
     with pytest.raises(VisitNotInProgress):
         reception.end_visit(priority.id, "consultation", actor="LPK/op1", at=local(TUESDAY, 10, 6))
-    case = reception.open_case(booked.id, applicant={"full_name": "Петров П. П."}, actor="LPK/op2",
-                               at=local(TUESDAY, 10, 12))
+    case = reception.open_case(
+        booked.id, applicant={"full_name": "Петров П. П."}, actor="LPK/op2", at=local(TUESDAY, 10, 12)
+    )
     ticket = reception.ticket(booked.id)
     assert (ticket.state, ticket.outcome, ticket.case_number) == ("done", "case_opened", case.number)
     assert engine.get_case(case.number).channel == "window"
@@ -184,8 +217,9 @@ def test_the_queue_calls_booked_visitors_at_their_time_then_priority_then_in_ord
         issue(office="LPK", appointment=code, actor="terminal", at=local(TUESDAY, 10, 13))
 
 
-def test_tickets_are_refused_when_the_office_is_closed_or_the_request_is_wrong(reception: Reception,
-                                                                               engine: Engine) -> None:
+def test_tickets_are_refused_when_the_office_is_closed_or_the_request_is_wrong(
+    reception: Reception, engine: Engine
+) -> None:
     before = events(engine)
     with pytest.raises(OfficeClosed):
         reception.issue_ticket(office="LPK", service="mini_service", actor="terminal", at=local(HOLIDAY, 10))
@@ -194,8 +228,9 @@ def test_tickets_are_refused_when_the_office_is_closed_or_the_request_is_wrong(r
     with pytest.raises(ServiceNotOffered):
         reception.issue_ticket(office="VLG", service="passport", actor="terminal", at=local(TUESDAY, 10))
     with pytest.raises(InvalidInput):
-        reception.issue_ticket(office="LPK", service="mini_service", category="vip", actor="terminal",
-                               at=local(TUESDAY, 10))
+        reception.issue_ticket(
+            office="LPK", service="mini_service", category="vip", actor="terminal", at=local(TUESDAY, 10)
+        )
     with pytest.raises(InvalidInput):
         reception.call_next(office="LPK", window=11, actor="LPK/op", at=local(TUESDAY, 10))
     assert events(engine) == before
@@ -218,15 +253,18 @@ def test_two_engines_booking_one_slot_record_one_booking(engines: EngineMaker) -
     assert sum(1 for x in day.appointments.values() if x["window"] == 8) == 1
 
 
-@pytest.mark.parametrize("office", [
-    Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"mon": ("20:00-08:00",)}),
-    Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"funday": ("08:00-12:00",)}),
-    Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"mon": ("8-12",)}),
-    Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"mon": ("08:00-13:00", "12:00-17:00")}),
-    Office("BAD", "Плохой", "centre", "Липецкий", 3, timezone="Europe/Lipetsk"),
-    Office("BAD", "Плохой", "centre", "Липецкий", 3, window_services={"4": ("МВД",)}),
-    Office("BAD", "Плохой", "centre", "Липецкий", 3, booking_windows=5),
-])
+@pytest.mark.parametrize(
+    "office",
+    [
+        Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"mon": ("20:00-08:00",)}),
+        Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"funday": ("08:00-12:00",)}),
+        Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"mon": ("8-12",)}),
+        Office("BAD", "Плохой", "centre", "Липецкий", 3, hours={"mon": ("08:00-13:00", "12:00-17:00")}),
+        Office("BAD", "Плохой", "centre", "Липецкий", 3, timezone="Europe/Lipetsk"),
+        Office("BAD", "Плохой", "centre", "Липецкий", 3, window_services={"4": ("МВД",)}),
+        Office("BAD", "Плохой", "centre", "Липецкий", 3, booking_windows=5),
+    ],
+)
 def test_an_office_with_impossible_hours_or_windows_is_refused_at_registration(engine: Engine, office: Office) -> None:
     before = events(engine)
     with pytest.raises(InvalidInput, match="BAD: "):

@@ -29,14 +29,22 @@ MSK = ZoneInfo("Europe/Moscow")
 PASSPORT = Service("passport", "Паспорт", "МВД", "federal", 10, (), 0, "mini", reception_minutes=20)
 WEEKS = itertools.count()
 
-SLOT = st.tuples(st.integers(1, 3), st.sampled_from((2, 8, 9, 10, 11)), st.integers(7, 20),
-                 st.sampled_from((0, 10, 15, 20, 30, 40, 45)))
+SLOT = st.tuples(
+    st.integers(1, 3),
+    st.sampled_from((2, 8, 9, 10, 11)),
+    st.integers(7, 20),
+    st.sampled_from((0, 10, 15, 20, 30, 40, 45)),
+)
 COMMAND = st.one_of(
     st.tuples(st.just("book"), SLOT, st.sampled_from(("mini_service", "passport"))),
     st.tuples(st.just("cancel"), st.integers(0, 5)),
     st.tuples(st.just("reschedule"), st.integers(0, 5), SLOT),
-    st.tuples(st.just("ticket"), st.sampled_from(("mini_service", "mini_service", "passport", "nope")),
-              st.sampled_from(("general", "general", "priority", "vip")), st.integers(-3, 3)),
+    st.tuples(
+        st.just("ticket"),
+        st.sampled_from(("mini_service", "mini_service", "passport", "nope")),
+        st.sampled_from(("general", "general", "priority", "vip")),
+        st.integers(-3, 3),
+    ),
     st.tuples(st.just("call"), st.integers(0, 11)),
     st.tuples(st.just("call"), st.integers(1, 4)),
     st.tuples(st.just("end"), st.integers(0, 5), st.sampled_from(("consultation", "no_show", "case_opened"))),
@@ -63,12 +71,14 @@ def recorded_since(engine: Engine, position: int) -> int:
     return sum(1 for notification in new if notification.topic != started)
 
 
-def run(reception: Reception, monday: date, at: datetime, command: tuple[Any, ...], codes: list[str],
-        tickets: list[str]) -> object:
+def run(
+    reception: Reception, monday: date, at: datetime, command: tuple[Any, ...], codes: list[str], tickets: list[str]
+) -> object:
     def slot(spec: tuple[int, int, int, int]) -> str:
         day, window, hour, minute = spec
-        start = datetime.combine(monday + timedelta(days=day), datetime.min.time(), MSK).replace(hour=hour,
-                                                                                              minute=minute)
+        start = datetime.combine(monday + timedelta(days=day), datetime.min.time(), MSK).replace(
+            hour=hour, minute=minute
+        )
         return slot_id("LPK", window, start)
 
     def pick(items: list[str], index: int) -> str:
@@ -76,8 +86,15 @@ def run(reception: Reception, monday: date, at: datetime, command: tuple[Any, ..
 
     kind = command[0]
     if kind == "book":
-        booked = reception.book(office="LPK", service=command[2], slot=slot(command[1]), channel="portal",
-                                applicant={}, actor="portal", at=at)
+        booked = reception.book(
+            office="LPK",
+            service=command[2],
+            slot=slot(command[1]),
+            channel="portal",
+            applicant={},
+            actor="portal",
+            at=at,
+        )
         codes.append(booked.code)
         return booked
     if kind == "cancel":
@@ -88,8 +105,14 @@ def run(reception: Reception, monday: date, at: datetime, command: tuple[Any, ..
         return moved
     if kind == "ticket":
         appointment = pick(codes, command[3]) if command[3] > 0 else None
-        ticket = reception.issue_ticket(office="LPK", service=None if appointment else command[1],
-                                        appointment=appointment, category=command[2], actor="terminal", at=at)
+        ticket = reception.issue_ticket(
+            office="LPK",
+            service=None if appointment else command[1],
+            appointment=appointment,
+            category=command[2],
+            actor="terminal",
+            at=at,
+        )
         tickets.append(ticket.id)
         return ticket
     if kind == "call":
@@ -102,7 +125,8 @@ def run(reception: Reception, monday: date, at: datetime, command: tuple[Any, ..
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(COMMAND, min_size=1, max_size=30))
 def test_reception_commands_record_one_event_or_nothing_and_keep_the_day_consistent(
-        engine: Engine, commands: list[tuple[Any, ...]]) -> None:
+    engine: Engine, commands: list[tuple[Any, ...]]
+) -> None:
     reception = Reception(engine)
     monday = date(2027, 2, 1) + timedelta(weeks=next(WEEKS))
     start = datetime.combine(monday + timedelta(days=1), datetime.min.time(), MSK).replace(hour=8, minute=30)

@@ -61,15 +61,23 @@ RACER = textwrap.dedent("""
 class TestBookingRace(BackendContract):
     @pytest.mark.slow
     def test_concurrent_attempts_on_one_slot_from_several_processes_book_it_exactly_once(
-            self, engines: EngineMaker, url: str, tmp_path: Path) -> None:
+        self, engines: EngineMaker, url: str, tmp_path: Path
+    ) -> None:
         engine = seeded(engines())
         # 1,000 attempts on PostgreSQL (4 processes x 10 threads x 25); fewer on SQLite,
         # whose single writer lock makes a long race a test of its lock timeout instead.
         processes, threads, attempts = (4, 10, 25) if "postgresql" in url else (3, 4, 10)
         go = tmp_path / "go"
-        racers = [subprocess.Popen([sys.executable, "-c", RACER, url, MASTER_KEY.hex(), str(go), SLOT, str(threads),
-                                    str(attempts)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True) for _ in range(processes)]
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", RACER, url, MASTER_KEY.hex(), str(go), SLOT, str(threads), str(attempts)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(processes)
+        ]
         time.sleep(3)  # every racer connected and waiting at the start line
         go.touch()
         outputs = [racer.communicate(timeout=600) for racer in racers]

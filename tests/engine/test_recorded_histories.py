@@ -30,8 +30,7 @@ def replay_history(history: dict[str, Any]) -> Any:
 
 def test_there_are_recorded_histories_of_every_shipped_process() -> None:
     processes = {json.loads(p.read_text(encoding="utf-8"))["bundle"]["process_id"] for p in HISTORIES}
-    assert {"mini", "property_registration", "foreign_passport", "migration_registration",
-            "child_benefit"} <= processes
+    assert {"mini", "property_registration", "foreign_passport", "migration_registration", "child_benefit"} <= processes
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
@@ -53,8 +52,9 @@ def test_a_tampered_history_is_caught(path: Path) -> None:
     assert not replay_history(missing).ok
 
 
-def live_and_restored(steps: CaseSteps, process_version: str, case_id: UUID,
-                      records: list[Recorded]) -> list[tuple[str, str, str, str]]:
+def live_and_restored(
+    steps: CaseSteps, process_version: str, case_id: UUID, records: list[Recorded]
+) -> list[tuple[str, str, str, str]]:
     """Each step's (effects, state) through one live workflow and through the restore path."""
     from engine.bpmn.runtime import LiveCase, canonical
     from engine.commands import StartCase, input_from_dict

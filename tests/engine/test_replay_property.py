@@ -61,13 +61,15 @@ def command(draw: st.DrawFn, case: Case, library: ProcessLibrary) -> tuple[str, 
         options += ["job_result", "job_failure", "incident_retry"]
     options += ["rate", "complain"]
     options.append("withdraw")
-    kind = draw(st.sampled_from(options)) if len(options) == 1 else draw(
-        st.sampled_from(options[:-1]) if draw(st.integers(0, 19)) else st.just("withdraw"))
+    kind = (
+        draw(st.sampled_from(options))
+        if len(options) == 1
+        else draw(st.sampled_from(options[:-1]) if draw(st.integers(0, 19)) else st.just("withdraw"))
+    )
     if kind == "task":
         task = draw(st.sampled_from(case.open_tasks))
         element = library.get(case.process_version).elements[task["element"]]
-        data = {f.id: draw(field_value(f)) for f in element.fields
-                if f.required or draw(st.booleans())}
+        data = {f.id: draw(field_value(f)) for f in element.fields if f.required or draw(st.booleans())}
         return kind, (task["element"], data)
     if kind == "rate":
         return kind, {c: draw(st.integers(0, 6)) for c in ("waiting_time", "staff", "premises", "information")}
@@ -82,8 +84,11 @@ def command(draw: st.DrawFn, case: Case, library: ProcessLibrary) -> tuple[str, 
         return kind, (name, draw(st.sampled_from(answers)))
     if kind in ("job_result", "job_failure", "incident_retry"):
         job = draw(st.sampled_from(case.open_jobs))
-        result = draw(st.sampled_from([{"fee_paid": True, "fee_paid_amount": 2000}, {"fee_paid": False},
-                                       {"sms_sent": True}, {"bad key": 1}]))
+        result = draw(
+            st.sampled_from(
+                [{"fee_paid": True, "fee_paid_amount": 2000}, {"fee_paid": False}, {"sms_sent": True}, {"bad key": 1}]
+            )
+        )
         return kind, (job["task"], result if kind == "job_result" else draw(st.sampled_from(["timeout", ""])))
     if kind == "timer":
         timer = draw(st.sampled_from(case.timers))
@@ -92,14 +97,16 @@ def command(draw: st.DrawFn, case: Case, library: ProcessLibrary) -> tuple[str, 
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @pytest.mark.parametrize("process", [*SHIPPED, "mini"])
 @given(data=st.data())
 def test_any_command_sequence_replays_exactly(engine: Engine, process: str, data: st.DataObject) -> None:
     now = T0
-    case = engine.open_case(service=f"svc_{process}", office="LPK", channel="portal", applicant={},
-                            actor="portal", at=now)
+    case = engine.open_case(
+        service=f"svc_{process}", office="LPK", channel="portal", applicant={}, actor="portal", at=now
+    )
     for _ in range(data.draw(st.integers(1, 14), label="steps")):
         if not case.is_open:
             break

@@ -44,9 +44,14 @@ def engine(engines: EngineMaker) -> Iterator[Engine]:
 
 
 def received(engine: Engine) -> tuple[str, str]:
-    number = engine.open_case(service="rosreestr_ownership", office="LPK", channel="window",
-                              applicant={"full_name": "Петрова А. А.", "phone": "+7 904 111-22-33"},
-                              actor="LPK/operator", at=at()).number
+    number = engine.open_case(
+        service="rosreestr_ownership",
+        office="LPK",
+        channel="window",
+        applicant={"full_name": "Петрова А. А.", "phone": "+7 904 111-22-33"},
+        actor="LPK/operator",
+        at=at(),
+    ).number
     case = engine.complete_task(number, "Task_Reception", RECEPTION, actor="LPK/operator", at=at(10))
     [job] = case.open_jobs
     assert (job["element"], job["connector"]) == ("Task_CheckFee", "payment_check")
@@ -67,10 +72,11 @@ def test_a_failing_connector_is_retried_with_doubling_backoff_then_becomes_an_in
         if failed["retry_at"]:
             retry_at = datetime.fromisoformat(failed["retry_at"])
             waits.append(retry_at - moment)
-            assert work_jobs(engine, retry_at - timedelta(seconds=1), treasury).failed == 0, \
+            assert work_jobs(engine, retry_at - timedelta(seconds=1), treasury).failed == 0, (
                 "nothing is tried before its backoff is over"
+            )
             moment = retry_at
-    assert waits == [timedelta(minutes=10 * 2 ** i) for i in range(4)]
+    assert waits == [timedelta(minutes=10 * 2**i) for i in range(4)]
     assert failed["incident"] and failed["failure"] == 5
     projector.catch_up()
     [incident] = incidents(Reader(projector), "LPK")
@@ -120,15 +126,17 @@ def test_two_workers_on_one_due_job_record_it_once(engine: Engine) -> None:
     assert [type(e).__name__ for e in engine.case_events(number)].count("ServiceTaskCompleted") == 1
 
 
-@pytest.mark.parametrize(("command", "error"), [
-    (lambda e, n, t: e.complete_job(n, t, ["not", "an", "object"], actor="w", at=at(20)),
-     InvalidInput),
-    (lambda e, n, t: e.complete_job(n, t, {"__class__": 1}, actor="w", at=at(20)), InvalidInput),
-    (lambda e, n, t: e.complete_job(n, "no-such-job", {}, actor="w", at=at(20)), TaskNotReady),
-    (lambda e, n, t: e.fail_job(n, t, "", actor="w", at=at(20)), InvalidInput),
-    (lambda e, n, t: e.retry_incident(n, t, actor="sup", at=at(20)), InvalidInput),
-    (lambda e, n, t: e.complete_task(n, "Task_CheckFee", {}, actor="op", at=at(20)), TaskNotReady),
-])
+@pytest.mark.parametrize(
+    ("command", "error"),
+    [
+        (lambda e, n, t: e.complete_job(n, t, ["not", "an", "object"], actor="w", at=at(20)), InvalidInput),
+        (lambda e, n, t: e.complete_job(n, t, {"__class__": 1}, actor="w", at=at(20)), InvalidInput),
+        (lambda e, n, t: e.complete_job(n, "no-such-job", {}, actor="w", at=at(20)), TaskNotReady),
+        (lambda e, n, t: e.fail_job(n, t, "", actor="w", at=at(20)), InvalidInput),
+        (lambda e, n, t: e.retry_incident(n, t, actor="sup", at=at(20)), InvalidInput),
+        (lambda e, n, t: e.complete_task(n, "Task_CheckFee", {}, actor="op", at=at(20)), TaskNotReady),
+    ],
+)
 def test_bad_job_input_is_refused_and_changes_nothing(engine: Engine, command: object, error: type) -> None:
     number, fee = received(engine)
     version = engine.get_case(number).version
@@ -174,7 +182,8 @@ def test_a_camunda_8_task_definition_deploys_and_an_unknown_connector_is_refused
     assert not ok.problems
     refused = validate([SourceFile("notify.bpmn", ZEEBE_SERVICE_TASK.format(connector="telegram"))])
     assert [str(p) for p in refused.problems] == [
-        "notify.bpmn:6: Task_Mail: service task names connector 'telegram'; connectors: email, payment_check, sms"]
+        "notify.bpmn:6: Task_Mail: service task names connector 'telegram'; connectors: email, payment_check, sms"
+    ]
     bare = ZEEBE_SERVICE_TASK.replace('<zeebe:taskDefinition type="{connector}" retries="2" />', "")
     problems = validate([SourceFile("notify.bpmn", bare)]).problems
     assert problems and "names no connector" in problems[0].message
@@ -218,8 +227,12 @@ class TestJobRace(BackendContract):
                     break
             print(run.completed, run.dropped)
         """)
-        workers = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
         outputs = [w.communicate(timeout=300) for w in workers]
         assert all(w.returncode == 0 for w in workers), outputs
         # The workers' own counts are approximate when they race (like the timers'); the events are exact.
@@ -254,15 +267,17 @@ CAMUNDA_SERVICE_TASK = """<?xml version="1.0" encoding="UTF-8"?>
 def test_a_job_can_start_a_stage_and_its_own_retry_cycle_applies(engines: EngineMaker) -> None:
     from engine.catalog import Service
 
-    engine = seeded(engines(), [SourceFile("fee_only.bpmn", CAMUNDA_SERVICE_TASK)],
-                    [Service("fee_only", "Оплата", "ФК", "federal", 1, (), 0, "fee_only")])
+    engine = seeded(
+        engines(),
+        [SourceFile("fee_only.bpmn", CAMUNDA_SERVICE_TASK)],
+        [Service("fee_only", "Оплата", "ФК", "federal", 1, (), 0, "fee_only")],
+    )
     case = engine.open_case(service="fee_only", office="LPK", channel="window", applicant={}, actor="op", at=at())
     assert case.stage == "Проверка оплаты"
     [job] = case.open_jobs
     failed = engine.fail_job(case.number, job["task"], "down", actor="w", at=at(1)).last_effects["job_failed"]
     assert (failed["attempts"], datetime.fromisoformat(failed["retry_at"]) - at(1)) == (2, timedelta(seconds=30))
-    assert engine.fail_job(case.number, job["task"], "down", actor="w", at=at(2)).last_effects["job_failed"][
-        "incident"]
+    assert engine.fail_job(case.number, job["task"], "down", actor="w", at=at(2)).last_effects["job_failed"]["incident"]
     engine.retry_incident(case.number, job["task"], actor="sup", at=at(3))
     done = engine.complete_job(case.number, job["task"], {"fee_paid": True}, actor="w", at=at(4))
     assert done.status == "completed" and not done.open_jobs

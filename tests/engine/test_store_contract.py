@@ -13,8 +13,14 @@ from tests.conftest import BackendContract, EngineMaker, at, mini_sources, seede
 
 class TestStore(BackendContract):
     def run_case(self, engine: Engine) -> str:
-        number = engine.open_case(service="mini_service", office="LPK", channel="window",
-                                  applicant={"full_name": "Петров П. П."}, actor="op", at=at()).number
+        number = engine.open_case(
+            service="mini_service",
+            office="LPK",
+            channel="window",
+            applicant={"full_name": "Петров П. П."},
+            actor="op",
+            at=at(),
+        ).number
         engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5))
         engine.deliver_message(number, "agency_answer", {"decision": "ok"}, actor="agency", at=at(days=2))
         return number
@@ -33,11 +39,13 @@ class TestStore(BackendContract):
         from_snapshot = engines().get_case(number)
         assert from_snapshot.state == full.state and from_snapshot.timers == full.timers
 
-    def test_the_second_of_two_writers_gets_a_conflict_and_nothing_is_lost(self, engines: EngineMaker,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_the_second_of_two_writers_gets_a_conflict_and_nothing_is_lost(
+        self, engines: EngineMaker, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         first, second = seeded(engines()), engines()
-        number = first.open_case(service="mini_service", office="LPK", channel="window", applicant={},
-                                 actor="op", at=at()).number
+        number = first.open_case(
+            service="mini_service", office="LPK", channel="window", applicant={}, actor="op", at=at()
+        ).number
         stale = second.get_case(number)
         first.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="first", at=at(5))
         monkeypatch.setattr(second, "get_case", lambda _n: stale)

@@ -29,30 +29,57 @@ def test_the_test_model_and_every_shipped_process_validate() -> None:
     plan = validate(shipped_sources())
     assert plan.problems == []
     assert {b.process_id for b in plan.bundles} >= {
-        "property_registration", "foreign_passport", "migration_registration", "child_benefit"}
+        "property_registration",
+        "foreign_passport",
+        "migration_registration",
+        "child_benefit",
+    }
 
 
-@pytest.mark.parametrize(("old", "new", "element", "fragment"), [
-    ("documents_complete == True", "__import__('os').system('touch /tmp/okno-hostile-marker')",
-     "Flow_Ok", "is not allowed"),
-    ("documents_complete == True", "().__class__.__base__.__subclasses__()", "Flow_Ok", "is not allowed"),
-    ("total += p", "total += ().__class__", "Script_Count", "attribute '__class__'"),
-    ("for p in [1, 2, 3]:\n    total += p", "while True:\n    total += 1", "Script_Count", "while loop"),
-    ("summary = {\"total\": total}", "import os", "Script_Count", "import"),
-    ('"P30D"', '${execution.getVariable("d")}', "Timer_Unclaimed", "calls (getVariable(…)) are not supported"),
-    ('"P30D"', "= if late then 1 else 2", "Timer_Unclaimed", "FEEL 'if' is not supported"),
-    ('id="StartEvent_1"', 'id="Start"', "Start", "reserved"),
-    ('<bpmn:scriptTask id="Script_Count" name="Счёт" scriptFormat="okno">',
-     '<bpmn:scriptTask id="Script_Count" name="Счёт" scriptFormat="javascript">', "Script_Count", "javascript"),
-    ('<bpmn:exclusiveGateway id="Gateway_Docs" default="Flow_Refuse"/>',
-     '<bpmn:exclusiveGateway id="Gateway_Docs"/>', "Flow_Refuse", "has no condition"),
-    ('camunda:candidateGroups="operator" camunda:formKey="Task_Reception"', 'camunda:candidateGroups="operator"',
-     "Task_Reception", "formKey"),
-    ('<bpmn:userTask id="Task_Handout" name="Выдача" camunda:candidateGroups="operator">',
-     '<bpmn:userTask id="Task_Handout" name="Выдача">', "Task_Handout", "no role"),
-    ('type="long"', 'type="float"', "Task_Reception", "has type 'float'"),
-    ('messageRef="Message_answer"', 'messageRef="Message_nowhere"', "Event_Answer", "names no bpmn:message"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "element", "fragment"),
+    [
+        (
+            "documents_complete == True",
+            "__import__('os').system('touch /tmp/okno-hostile-marker')",
+            "Flow_Ok",
+            "is not allowed",
+        ),
+        ("documents_complete == True", "().__class__.__base__.__subclasses__()", "Flow_Ok", "is not allowed"),
+        ("total += p", "total += ().__class__", "Script_Count", "attribute '__class__'"),
+        ("for p in [1, 2, 3]:\n    total += p", "while True:\n    total += 1", "Script_Count", "while loop"),
+        ('summary = {"total": total}', "import os", "Script_Count", "import"),
+        ('"P30D"', '${execution.getVariable("d")}', "Timer_Unclaimed", "calls (getVariable(…)) are not supported"),
+        ('"P30D"', "= if late then 1 else 2", "Timer_Unclaimed", "FEEL 'if' is not supported"),
+        ('id="StartEvent_1"', 'id="Start"', "Start", "reserved"),
+        (
+            '<bpmn:scriptTask id="Script_Count" name="Счёт" scriptFormat="okno">',
+            '<bpmn:scriptTask id="Script_Count" name="Счёт" scriptFormat="javascript">',
+            "Script_Count",
+            "javascript",
+        ),
+        (
+            '<bpmn:exclusiveGateway id="Gateway_Docs" default="Flow_Refuse"/>',
+            '<bpmn:exclusiveGateway id="Gateway_Docs"/>',
+            "Flow_Refuse",
+            "has no condition",
+        ),
+        (
+            'camunda:candidateGroups="operator" camunda:formKey="Task_Reception"',
+            'camunda:candidateGroups="operator"',
+            "Task_Reception",
+            "formKey",
+        ),
+        (
+            '<bpmn:userTask id="Task_Handout" name="Выдача" camunda:candidateGroups="operator">',
+            '<bpmn:userTask id="Task_Handout" name="Выдача">',
+            "Task_Handout",
+            "no role",
+        ),
+        ('type="long"', 'type="float"', "Task_Reception", "has type 'float'"),
+        ('messageRef="Message_answer"', 'messageRef="Message_nowhere"', "Event_Answer", "names no bpmn:message"),
+    ],
+)
 def test_a_bad_model_is_reported_with_file_line_and_element(old: str, new: str, element: str, fragment: str) -> None:
     MARKER.unlink(missing_ok=True)
     found = problems_of(variant(old, new))
@@ -64,10 +91,14 @@ def test_a_bad_model_is_reported_with_file_line_and_element(old: str, new: str, 
 
 
 def test_an_untyped_task_is_descriptive_not_executable() -> None:
-    source = variant('<bpmn:userTask id="Task_Handout" name="Выдача" camunda:candidateGroups="operator">',
-                     '<bpmn:task id="Task_Handout" name="Выдача">')[0]
-    source = SourceFile(source.name, source.text.replace("</bpmn:userTask>\n    <bpmn:boundaryEvent",
-                                                         "</bpmn:task>\n    <bpmn:boundaryEvent"))
+    source = variant(
+        '<bpmn:userTask id="Task_Handout" name="Выдача" camunda:candidateGroups="operator">',
+        '<bpmn:task id="Task_Handout" name="Выдача">',
+    )[0]
+    source = SourceFile(
+        source.name,
+        source.text.replace("</bpmn:userTask>\n    <bpmn:boundaryEvent", "</bpmn:task>\n    <bpmn:boundaryEvent"),
+    )
     found = problems_of([source])
     assert any(": Task_Handout: an untyped task is descriptive" in p for p in found), found
 
@@ -78,8 +109,10 @@ def test_malformed_xml_is_a_problem_not_a_crash() -> None:
 
 
 def test_external_entities_are_never_resolved() -> None:
-    hostile = MINI.replace('<?xml version="1.0" encoding="UTF-8"?>',
-                           '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>')
+    hostile = MINI.replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+    )
     hostile = hostile.replace('name="Приём"', 'name="&x;"')
     plan = validate([SourceFile("xxe.bpmn", hostile)])
     for bundle in plan.bundles:

@@ -10,15 +10,15 @@ from engine.working_days import CalendarInvalid, WorkingCalendar, add_working_da
 
 
 def test_weekends_and_public_holidays_are_not_working_days() -> None:
-    assert not is_working_day(date(2026, 11, 21))   # Saturday
-    assert not is_working_day(date(2026, 11, 4))    # Unity Day
-    assert not is_working_day(date(2026, 1, 7))     # Christmas, inside the New Year holidays
+    assert not is_working_day(date(2026, 11, 21))  # Saturday
+    assert not is_working_day(date(2026, 11, 4))  # Unity Day
+    assert not is_working_day(date(2026, 1, 7))  # Christmas, inside the New Year holidays
     assert is_working_day(date(2026, 11, 5))
 
 
 def test_the_override_file_moves_days_the_library_does_not_know() -> None:
-    assert is_working_day(date(2025, 11, 1))        # a working Saturday by decree
-    assert not is_working_day(date(2025, 11, 3))    # the Monday it moved to
+    assert is_working_day(date(2025, 11, 1))  # a working Saturday by decree
+    assert not is_working_day(date(2025, 11, 3))  # the Monday it moved to
 
 
 def test_a_term_counts_from_the_day_after_registration() -> None:

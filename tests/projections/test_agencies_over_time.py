@@ -59,4 +59,3 @@ def test_reminders_fire_before_late_answers_and_unclaimed_results_go_back(engine
     assert connectors_answered > 0
     assert reminded_then_answered, "some answers arrive only after the reminder"
     assert returned, "some results are never collected and go back after 30 days"
-

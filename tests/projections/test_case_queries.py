@@ -18,8 +18,12 @@ from tests.conftest import BackendContract, EngineMaker, at, seeded
 
 def reader_over_cases(engines: EngineMaker, count: int) -> tuple[Reader, list[str]]:
     engine = seeded(engines())
-    numbers = [engine.open_case(service="mini_service", office="LPK", channel="window", applicant={},
-                                actor="op", at=at(minutes=i)).number for i in range(count)]
+    numbers = [
+        engine.open_case(
+            service="mini_service", office="LPK", channel="window", applicant={}, actor="op", at=at(minutes=i)
+        ).number
+        for i in range(count)
+    ]
     projector = Projector(engine)
     projector.catch_up()
     return Reader(projector), numbers
@@ -39,8 +43,7 @@ class TestCaseQueries(BackendContract):
             after = page.keys[-1]
         assert all(type(row) is CaseRow and dataclasses.is_dataclass(row) for row in seen)
         assert [row.number for row in seen] == list(reversed(numbers))  # opened a minute apart: newest first
-        assert [(r.opened_at, r.number) for r in seen] == sorted(((r.opened_at, r.number) for r in seen),
-                                                                 reverse=True)
+        assert [(r.opened_at, r.number) for r in seen] == sorted(((r.opened_at, r.number) for r in seen), reverse=True)
         first = seen[-1]
         assert first.office_code == "LPK" and first.service_code == "mini_service" and first.version >= 1
         assert all(type(stage) is Stage for stage in first.stages)
@@ -58,10 +61,14 @@ class TestCaseQueries(BackendContract):
 
     def test_a_bad_filter_page_size_or_key_is_refused(self, engines: EngineMaker) -> None:
         reader, _ = reader_over_cases(engines, 1)
-        for refused in (lambda: cases(reader, "LPK\x00"), lambda: cases(reader, status="x" * 200),
-                        lambda: cases(reader, first=0), lambda: cases(reader, first=101),
-                        lambda: cases(reader, after=("2026-11-02T09:00:00+00:00",)),
-                        lambda: cases(reader, after=("2026-11-02T09:00:00+00:00", 7)),
-                        lambda: work_list(reader, "LPK", role="op\x07")):
+        for refused in (
+            lambda: cases(reader, "LPK\x00"),
+            lambda: cases(reader, status="x" * 200),
+            lambda: cases(reader, first=0),
+            lambda: cases(reader, first=101),
+            lambda: cases(reader, after=("2026-11-02T09:00:00+00:00",)),
+            lambda: cases(reader, after=("2026-11-02T09:00:00+00:00", 7)),
+            lambda: work_list(reader, "LPK", role="op\x07"),
+        ):
             with pytest.raises(InvalidInput):
                 refused()

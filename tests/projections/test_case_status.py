@@ -21,18 +21,54 @@ CASE = UUID(int=77)
 
 
 def history(opening: dict[str, Any], *later: tuple[type[Case.Event], dict[str, Any]]) -> list[Any]:
-    events = [event(Directory.OfficesRegistered, originator_id=UUID(int=1), originator_version=1, timestamp=T0,
-                    offices=[office("LPK", "Europe/Moscow")]),
-              event(Directory.CatalogPublished, originator_id=UUID(int=1), originator_version=2, timestamp=T0,
-                    services=[service("s1", 5)]),
-              event(Case.Opened, originator_id=CASE, originator_version=1, timestamp=T0 + timedelta(hours=1),
-                    originator_topic="engine.case:Case", input={}, effects=opening, actor="test",
-                    idempotency_key=None, chain="", number="N-1", service="s1", office="LPK", channel="window",
-                    process_version="v", applicant={})]
+    events = [
+        event(
+            Directory.OfficesRegistered,
+            originator_id=UUID(int=1),
+            originator_version=1,
+            timestamp=T0,
+            offices=[office("LPK", "Europe/Moscow")],
+        ),
+        event(
+            Directory.CatalogPublished,
+            originator_id=UUID(int=1),
+            originator_version=2,
+            timestamp=T0,
+            services=[service("s1", 5)],
+        ),
+        event(
+            Case.Opened,
+            originator_id=CASE,
+            originator_version=1,
+            timestamp=T0 + timedelta(hours=1),
+            originator_topic="engine.case:Case",
+            input={},
+            effects=opening,
+            actor="test",
+            idempotency_key=None,
+            chain="",
+            number="N-1",
+            service="s1",
+            office="LPK",
+            channel="window",
+            process_version="v",
+            applicant={},
+        ),
+    ]
     for version, (kind, effects) in enumerate(later, start=2):
-        events.append(event(kind, originator_id=CASE, originator_version=version,
-                            timestamp=T0 + timedelta(hours=version), input={}, effects=effects, actor="test",
-                            idempotency_key=None, chain=""))
+        events.append(
+            event(
+                kind,
+                originator_id=CASE,
+                originator_version=version,
+                timestamp=T0 + timedelta(hours=version),
+                input={},
+                effects=effects,
+                actor="test",
+                idempotency_key=None,
+                chain="",
+            )
+        )
     return events
 
 
@@ -50,9 +86,18 @@ def case_row(events: list[Any], *, by_page: bool) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("by_page", [False, True])
 def test_a_process_that_ends_at_its_start_opens_a_completed_case(by_page: bool) -> None:
-    events = history({"stage": None, "completed": True, "outcome": "issued"},
-                     (Case.Rated, {"stage": None, "completed": True, "outcome": "issued",
-                                   "rating": {"waiting_time": 5, "staff": 5, "premises": 5, "information": 5}}))
+    events = history(
+        {"stage": None, "completed": True, "outcome": "issued"},
+        (
+            Case.Rated,
+            {
+                "stage": None,
+                "completed": True,
+                "outcome": "issued",
+                "rating": {"waiting_time": 5, "staff": 5, "premises": 5, "information": 5},
+            },
+        ),
+    )
     row = case_row(events, by_page=by_page)
     assert row[6:8] == ("completed", "issued")
     assert row[12] == (T0 + timedelta(hours=1)).isoformat()  # closed when opened
@@ -60,10 +105,14 @@ def test_a_process_that_ends_at_its_start_opens_a_completed_case(by_page: bool) 
 
 @pytest.mark.parametrize("by_page", [False, True])
 def test_a_withdrawn_case_keeps_its_status_when_rated_after(by_page: bool) -> None:
-    events = history({"stage": "Приём", "completed": False, "outcome": None},
-                     (Case.Withdrawn, {"stage": "Приём", "completed": False, "outcome": None}),
-                     (Case.ComplaintFiled, {"stage": "Приём", "completed": True, "outcome": "refused",
-                                            "complaint": {"topic": "staff"}}))
+    events = history(
+        {"stage": "Приём", "completed": False, "outcome": None},
+        (Case.Withdrawn, {"stage": "Приём", "completed": False, "outcome": None}),
+        (
+            Case.ComplaintFiled,
+            {"stage": "Приём", "completed": True, "outcome": "refused", "complaint": {"topic": "staff"}},
+        ),
+    )
     row = case_row(events, by_page=by_page)
     assert row[6:8] == ("withdrawn", None)
     assert row[12] == (T0 + timedelta(hours=2)).isoformat()

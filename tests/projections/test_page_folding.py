@@ -30,13 +30,29 @@ DIRECTORY = UUID(int=1)
 
 
 def office(code: str, timezone: str) -> dict[str, Any]:
-    return {"code": code, "name": code, "kind": "centre", "district": f"district {code}", "timezone": timezone,
-            "parent": None, "windows": 3}
+    return {
+        "code": code,
+        "name": code,
+        "kind": "centre",
+        "district": f"district {code}",
+        "timezone": timezone,
+        "parent": None,
+        "windows": 3,
+    }
 
 
 def service(code: str, term_days: int) -> dict[str, Any]:
-    return {"code": code, "title": code, "agency": "agency", "level": "federal", "term_days": term_days,
-            "process": "p", "documents": ["паспорт"], "fee": 0, "popularity": 1}
+    return {
+        "code": code,
+        "title": code,
+        "agency": "agency",
+        "level": "federal",
+        "term_days": term_days,
+        "process": "p",
+        "documents": ["паспорт"],
+        "fee": 0,
+        "popularity": 1,
+    }
 
 
 def event(kind: type[Any], **fields: Any) -> Any:
@@ -65,18 +81,28 @@ class History:
 
     def directory(self, kind: type[Any], **fields: Any) -> None:
         self.directory_version += 1
-        self.events.append(event(kind, originator_id=DIRECTORY, originator_version=self.directory_version,
-                                 timestamp=self.tick(), **fields))
+        self.events.append(
+            event(
+                kind,
+                originator_id=DIRECTORY,
+                originator_version=self.directory_version,
+                timestamp=self.tick(),
+                **fields,
+            )
+        )
 
     def build(self, length: int) -> list[Any]:
-        self.directory(Directory.OfficesRegistered, offices=[office("LPK", "Europe/Moscow"),
-                                                             office("EKB", "Asia/Yekaterinburg")])
+        self.directory(
+            Directory.OfficesRegistered, offices=[office("LPK", "Europe/Moscow"), office("EKB", "Asia/Yekaterinburg")]
+        )
         self.directory(Directory.CatalogPublished, services=[service("s1", 5), service("s2", 9)])
         for _ in range(length):
             roll = self.rng.random()
             if roll < 0.02:
-                self.directory(Directory.OfficesRegistered,
-                               offices=[office("LPK", self.rng.choice(["Europe/Moscow", "Asia/Vladivostok"]))])
+                self.directory(
+                    Directory.OfficesRegistered,
+                    offices=[office("LPK", self.rng.choice(["Europe/Moscow", "Asia/Vladivostok"]))],
+                )
             elif roll < 0.03:
                 self.directory(Directory.CatalogPublished, services=[service("s1", self.rng.randint(1, 20))])
             elif roll < 0.2 or not self.cases:
@@ -89,25 +115,61 @@ class History:
 
     def open(self) -> None:
         number = self.next_id("N")
-        case = {"id": UUID(int=10_000 + self.ids), "number": number, "version": 1, "tasks": [], "closed": [],
-                "timers": [], "jobs": [], "sent": 0, "rated": False, "done": False}
+        case = {
+            "id": UUID(int=10_000 + self.ids),
+            "number": number,
+            "version": 1,
+            "tasks": [],
+            "closed": [],
+            "timers": [],
+            "jobs": [],
+            "sent": 0,
+            "rated": False,
+            "done": False,
+        }
         self.cases.append(case)
         effects = self.effects(case, opening=True)
-        self.events.append(event(
-            Case.Opened, originator_id=case["id"], originator_version=1, timestamp=self.tick(),
-            originator_topic="engine.case:Case",
-            input={}, effects=effects, actor="test", idempotency_key=None, chain="", number=number,
-            service=self.rng.choice(["s1", "s2", "s3"]), office=self.rng.choice(["LPK", "EKB", "NOPE"]),
-            channel="window", process_version="v", applicant={}))
+        self.events.append(
+            event(
+                Case.Opened,
+                originator_id=case["id"],
+                originator_version=1,
+                timestamp=self.tick(),
+                originator_topic="engine.case:Case",
+                input={},
+                effects=effects,
+                actor="test",
+                idempotency_key=None,
+                chain="",
+                number=number,
+                service=self.rng.choice(["s1", "s2", "s3"]),
+                office=self.rng.choice(["LPK", "EKB", "NOPE"]),
+                channel="window",
+                process_version="v",
+                applicant={},
+            )
+        )
 
     def stranger(self) -> None:
         """An event of a case no model has a row for (its Opened is not in this log)."""
-        self.events.append(event(
-            Case.TaskCompleted, originator_id=UUID(int=999_999 - self.ids), originator_version=2,
-            timestamp=self.tick(), input={},
-            effects={"stage": "x", "tasks_opened": [{"task": self.next_id("T"), "element": "e", "name": "n"}],
-                     "claims": [{"task": "T-0", "holder": "h"}], "messages_sent": [{"name": "m", "payload": {}}]},
-            actor="test", idempotency_key=None, chain=""))
+        self.events.append(
+            event(
+                Case.TaskCompleted,
+                originator_id=UUID(int=999_999 - self.ids),
+                originator_version=2,
+                timestamp=self.tick(),
+                input={},
+                effects={
+                    "stage": "x",
+                    "tasks_opened": [{"task": self.next_id("T"), "element": "e", "name": "n"}],
+                    "claims": [{"task": "T-0", "holder": "h"}],
+                    "messages_sent": [{"name": "m", "payload": {}}],
+                },
+                actor="test",
+                idempotency_key=None,
+                chain="",
+            )
+        )
         self.ids += 1
 
     def step(self, case: dict[str, Any]) -> None:
@@ -117,9 +179,19 @@ class History:
         if kind is Case.Withdrawn or effects.get("completed"):
             case["done"] = True
             self.cases.remove(case)
-        self.events.append(event(kind, originator_id=case["id"], originator_version=case["version"],
-                                 timestamp=self.tick(), input={}, effects=effects, actor="test",
-                                 idempotency_key=None, chain=""))
+        self.events.append(
+            event(
+                kind,
+                originator_id=case["id"],
+                originator_version=case["version"],
+                timestamp=self.tick(),
+                input={},
+                effects=effects,
+                actor="test",
+                idempotency_key=None,
+                chain="",
+            )
+        )
 
     def effects(self, case: dict[str, Any], *, opening: bool) -> dict[str, Any]:
         rng, effects = self.rng, dict[str, Any]()
@@ -142,14 +214,21 @@ class History:
             reopened = [t for t in case["closed"] if t not in case["tasks"]]
             task = rng.choice(reopened) if reopened and rng.random() < 0.2 else self.next_id("T")
             case["tasks"].append(task)
-            opening_tasks.append({"task": task, "element": rng.choice(["Task_Check", "Task_Handout"]),
-                                  "name": rng.choice(["Проверка", "Выдача результата"]), "role": "operator",
-                                  **({"due": "2026-03-20"} if rng.random() < 0.2 else {})})
+            opening_tasks.append(
+                {
+                    "task": task,
+                    "element": rng.choice(["Task_Check", "Task_Handout"]),
+                    "name": rng.choice(["Проверка", "Выдача результата"]),
+                    "role": "operator",
+                    **({"due": "2026-03-20"} if rng.random() < 0.2 else {}),
+                }
+            )
         if opening_tasks:
             effects["tasks_opened"] = effects.get("tasks_opened", []) + opening_tasks
         if rng.random() < 0.3:
-            effects["messages_sent"] = [{"name": "request", "payload": {"n": i, "текст": "да"}}
-                                        for i in range(rng.randint(1, 2))]
+            effects["messages_sent"] = [
+                {"name": "request", "payload": {"n": i, "текст": "да"}} for i in range(rng.randint(1, 2))
+            ]
             case["sent"] += len(effects["messages_sent"])
         if case["sent"] and rng.random() < 0.3:
             effects["acknowledged"] = {"message": rng.randint(1, case["sent"] + 1), "reference": self.next_id("R")}
@@ -170,16 +249,21 @@ class History:
                 effects["jobs_closed"] = [{"task": job}]
                 case["jobs"].remove(job)
             elif rng.random() < 0.6:
-                effects["job_failed"] = {"task": job, "failure": rng.randint(1, 5), "error": "timeout",
-                                         "retry_at": (self.at + timedelta(minutes=5)).isoformat()
-                                         if rng.random() < 0.5 else None, "incident": rng.random() < 0.3}
+                effects["job_failed"] = {
+                    "task": job,
+                    "failure": rng.randint(1, 5),
+                    "error": "timeout",
+                    "retry_at": (self.at + timedelta(minutes=5)).isoformat() if rng.random() < 0.5 else None,
+                    "incident": rng.random() < 0.3,
+                }
             else:
                 effects["job_retried"] = {"task": job}
         if rng.random() < 0.2:
             job = self.next_id("J")
             case["jobs"].append(job)
-            effects["jobs_opened"] = [{"task": job, "element": "Service_Sms", "connector": "sms",
-                                       "input": {"phone": "+7", "текст": "готово"}}]
+            effects["jobs_opened"] = [
+                {"task": job, "element": "Service_Sms", "connector": "sms", "input": {"phone": "+7", "текст": "готово"}}
+            ]
         if not opening and not case["rated"] and rng.random() < 0.05:
             case["rated"] = True
             effects["rating"] = {"waiting_time": 5, "staff": 4, "premises": 3, "information": 5}
@@ -203,6 +287,7 @@ Backend = Callable[[], tuple[Db, Callable[[], None]]]
 def backend(request: pytest.FixtureRequest) -> Backend:
     """Empty tables on SQLite (in memory), or in a PostgreSQL schema of this test's own."""
     if request.param == "sqlite":
+
         def sqlite_db() -> tuple[Db, Callable[[], None]]:
             connection = sqlite3.connect(":memory:")
             connection.row_factory = sqlite3.Row
@@ -221,8 +306,9 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     return postgres_db
 
 
-def fold(backend: Backend, model: ReadModel, pages: list[list[Any]], *,
-         by_page: bool) -> dict[str, list[tuple[Any, ...]]]:
+def fold(
+    backend: Backend, model: ReadModel, pages: list[list[Any]], *, by_page: bool
+) -> dict[str, list[tuple[Any, ...]]]:
     db, close = backend()
     for statement in model.tables(db.dialect):
         db.execute(statement)
@@ -232,21 +318,21 @@ def fold(backend: Backend, model: ReadModel, pages: list[list[Any]], *,
         else:
             for event in page:
                 model.apply(db, event)
-    tables = {table: sorted(tuple(row.values()) for row in db.rows(f"SELECT * FROM {table}"))
-              for table in model.table_names()}
+    tables = {
+        table: sorted(tuple(row.values()) for row in db.rows(f"SELECT * FROM {table}")) for table in model.table_names()
+    }
     close()
     return tables
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_a_page_folded_at_once_leaves_the_rows_of_its_events_applied_one_by_one(backend: Backend,
-                                                                                 seed: int) -> None:
+def test_a_page_folded_at_once_leaves_the_rows_of_its_events_applied_one_by_one(backend: Backend, seed: int) -> None:
     events = History(seed).build(400)
     rng = random.Random(seed)  # seeded: the same page boundaries every run
     pages, start = [], 0
     while start < len(events):
         size = rng.choice([1, 2, 7, 37, 120, 500])
-        pages.append(events[start:start + size])
+        pages.append(events[start : start + size])
         start += size
     for make in MODELS:
         model = make()
@@ -258,6 +344,18 @@ def test_a_page_folded_at_once_leaves_the_rows_of_its_events_applied_one_by_one(
 
 def test_the_histories_reach_the_awkward_paths() -> None:
     effects = [e.effects for seed in range(12) for e in History(seed).build(400) if isinstance(e, Case.Event)]
-    for key in ("claims", "tasks_closed", "acknowledged", "timers_fired", "timers_cancelled", "timers_scheduled",
-                "jobs_closed", "job_failed", "job_retried", "rating", "complaint", "completed"):
+    for key in (
+        "claims",
+        "tasks_closed",
+        "acknowledged",
+        "timers_fired",
+        "timers_cancelled",
+        "timers_scheduled",
+        "jobs_closed",
+        "job_failed",
+        "job_retried",
+        "rating",
+        "complaint",
+        "completed",
+    ):
         assert sum(1 for e in effects if e.get(key)) >= 5, key

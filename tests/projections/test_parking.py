@@ -60,8 +60,10 @@ class Ledger:
         return ["t_ledger"]
 
     def tables(self, dialect: str) -> list[str]:
-        return ["CREATE TABLE IF NOT EXISTS t_ledger (seq INTEGER PRIMARY KEY, case_id TEXT NOT NULL, "
-                "version INTEGER NOT NULL)"]
+        return [
+            "CREATE TABLE IF NOT EXISTS t_ledger (seq INTEGER PRIMARY KEY, case_id TEXT NOT NULL, "
+            "version INTEGER NOT NULL)"
+        ]
 
     def apply(self, db: Db, event: Any) -> None:
         case_id = str(event.originator_id)
@@ -93,7 +95,8 @@ class TestParking(BackendContract):
         assert "LPK-POISON-1" in {r["number"] for r in rows["rm_cases"]}
 
     def test_folding_by_the_page_and_by_the_event_park_the_same_cases_and_leave_the_same_rows(
-            self, engines: EngineMaker) -> None:
+        self, engines: EngineMaker
+    ) -> None:
         engine = engines()
         poisoned_store(engine)
         by_event = Projector(engine, [PerEvent(model) for model in all_models()], page=4)
@@ -137,8 +140,10 @@ class TestParking(BackendContract):
 
         def folded(case_id: str) -> list[int]:
             with projector_db(projector) as db:
-                return [r["version"] for r in db.rows("SELECT version FROM t_ledger WHERE case_id = ? ORDER BY seq",
-                                                      (case_id,))]
+                return [
+                    r["version"]
+                    for r in db.rows("SELECT version FROM t_ledger WHERE case_id = ? ORDER BY seq", (case_id,))
+                ]
 
         assert folded(str(forged.case_id)) == [1]
         assert len(folded(str(engine.get_case(other).id))) == 2  # the other case did not wait
@@ -182,7 +187,8 @@ class RacingLedger(Ledger):
 
 class TestParkingRaces(BackendContract):
     def test_a_retry_committed_under_a_runners_page_makes_the_runner_read_the_page_again(
-            self, engines: EngineMaker) -> None:
+        self, engines: EngineMaker
+    ) -> None:
         engine = seeded(engines())
         forged = forge_case(engine, open_mini(engine), "LPK-RACE")
         forged.write()
@@ -204,6 +210,8 @@ class TestParkingRaces(BackendContract):
         assert runner.parked() == []
         assert all(s.lag == 0 for s in runner.status())
         with projector_db(runner) as db:
-            folded = [r["version"] for r in db.rows("SELECT version FROM t_ledger WHERE case_id = ? ORDER BY seq",
-                                                    (str(forged.case_id),))]
+            folded = [
+                r["version"]
+                for r in db.rows("SELECT version FROM t_ledger WHERE case_id = ? ORDER BY seq", (str(forged.case_id),))
+            ]
         assert folded == [1, 2, 3]  # each once, in order: the runner's stale page was not committed

@@ -32,11 +32,24 @@ from tests.conftest import MASTER_KEY, ROOT, T0, BackendContract, EngineMaker, m
 # One test process runs this module, so that each simulated region is simulated once (Regions).
 pytestmark = pytest.mark.xdist_group("simulated_region")
 
-TABLES = {"rm_cases": "number", "rm_tasks": "task_id", "rm_services": "code", "rm_offices": "code",
-          "rm_ratings": "case_number", "rm_complaints": "complaint", "rm_timers": "task", "rm_timer_cases": "case_id",
-          "rm_outbox": "case_number, message", "rm_outbox_cases": "case_id", "rm_appointments": "code",
-          "rm_tickets": "id", "rm_reception_offices": "code", "rm_reception_services": "code", "rm_jobs": "task",
-          "rm_job_cases": "case_id"}
+TABLES = {
+    "rm_cases": "number",
+    "rm_tasks": "task_id",
+    "rm_services": "code",
+    "rm_offices": "code",
+    "rm_ratings": "case_number",
+    "rm_complaints": "complaint",
+    "rm_timers": "task",
+    "rm_timer_cases": "case_id",
+    "rm_outbox": "case_number, message",
+    "rm_outbox_cases": "case_id",
+    "rm_appointments": "code",
+    "rm_tickets": "id",
+    "rm_reception_offices": "code",
+    "rm_reception_services": "code",
+    "rm_jobs": "task",
+    "rm_job_cases": "case_id",
+}
 
 
 def dump(projector: Projector) -> dict[str, list[dict[str, Any]]]:
@@ -112,8 +125,9 @@ class TestReadModels(BackendContract):
         assert dump(fresh) == incremental
 
     @pytest.mark.slow
-    def test_folding_by_the_page_leaves_the_rows_applying_each_event_leaves(self, engines: EngineMaker, url: str,
-                                                                          regions: Regions) -> None:
+    def test_folding_by_the_page_leaves_the_rows_applying_each_event_leaves(
+        self, engines: EngineMaker, url: str, regions: Regions
+    ) -> None:
         regions.fill(url, days=3)
         engine = engines()
         by_event = Projector(engine, [PerEvent(model) for model in all_models()])
@@ -136,21 +150,30 @@ class TestReadModels(BackendContract):
         for row in rows["rm_cases"][:40]:
             case = engine.get_case(row["number"])
             assert row["status"] == case.status and row["stage"] == case.stage
-            assert sorted(t["task_id"] for t in rows["rm_tasks"] if t["case_number"] == case.number) == \
-                sorted(t["task"] for t in case.open_tasks)
+            assert sorted(t["task_id"] for t in rows["rm_tasks"] if t["case_number"] == case.number) == sorted(
+                t["task"] for t in case.open_tasks
+            )
 
     @pytest.mark.parametrize("by_page", [False, True], ids=["event by event", "by the page"])
-    def test_a_worker_killed_mid_page_resumes_to_exactly_a_clean_rebuild(self, engines: EngineMaker, url: str,
-                                                                         by_page: bool, regions: Regions) -> None:
+    def test_a_worker_killed_mid_page_resumes_to_exactly_a_clean_rebuild(
+        self, engines: EngineMaker, url: str, by_page: bool, regions: Regions
+    ) -> None:
         regions.fill(url, days=2)
         # By the page: killed after a model folded a whole page, before the commit.
-        page_path = textwrap.indent(textwrap.dedent("""
+        page_path = (
+            textwrap.indent(
+                textwrap.dedent("""
             def apply_page(self, db, events):
                 apply_events(self.model, db, events)
                 self.seen += len(events)
                 if self.seen >= 250:
                     os._exit(137)
-        """), " " * 16) if by_page else ""
+        """),
+                " " * 16,
+            )
+            if by_page
+            else ""
+        )
         script = textwrap.dedent(f"""
             import os
             from engine.application import Engine
@@ -172,8 +195,9 @@ class TestReadModels(BackendContract):
             engine = Engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
             Projector(engine, [Killed(m) for m in all_models()], page=100).catch_up()
         """)
-        killed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                                timeout=300, check=False)
+        killed = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+        )
         assert killed.returncode == 137, killed.stderr
         restarted = Projector(engines(), page=100)
         assert 0 < restarted.status()[0].position < restarted.head()
@@ -207,15 +231,17 @@ class TestReadModels(BackendContract):
             tracking.track(number, pin, now + timedelta(minutes=5), "cli")
         assert tracking.track(number, pin, now + timedelta(minutes=16), "cli").number == number
 
-    def test_work_lists_dashboard_and_statistics_are_filled(self, engines: EngineMaker, url: str,
-                                                            regions: Regions) -> None:
+    def test_work_lists_dashboard_and_statistics_are_filled(
+        self, engines: EngineMaker, url: str, regions: Regions
+    ) -> None:
         opened = regions.fill(url, days=3)
         engine = engines()
         projector = Projector(engine)
         projector.catch_up()
         reader = Reader(projector)
-        busiest = reader.rows("SELECT office, COUNT(*) AS n FROM rm_tasks GROUP BY office ORDER BY n DESC, office "
-                              "LIMIT 1")[0]["office"]
+        busiest = reader.rows(
+            "SELECT office, COUNT(*) AS n FROM rm_tasks GROUP BY office ORDER BY n DESC, office LIMIT 1"
+        )[0]["office"]
         items = work_list(reader, busiest).rows
         assert items and {item.state for item in items} <= {"open", "claimed"}
         claimed = reader.rows("SELECT holder FROM rm_tasks WHERE state = 'claimed'")
@@ -229,8 +255,9 @@ class TestReadModels(BackendContract):
         assert figures[0].applications >= figures[-1].applications
 
 
-def test_the_office_ranking_combines_on_time_share_ratings_and_complaints(engines: EngineMaker, sqlite_url: str,
-                                                                         regions: Regions) -> None:
+def test_the_office_ranking_combines_on_time_share_ratings_and_complaints(
+    engines: EngineMaker, sqlite_url: str, regions: Regions
+) -> None:
     from projections.queries import office_ranking
 
     regions.fill(sqlite_url, days=3)

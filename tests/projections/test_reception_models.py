@@ -29,8 +29,13 @@ def local(hour: int, minute: int = 0) -> datetime:
 
 class TestReceptionModels(BackendContract):
     def test_slots_queue_and_waiting_figures_follow_the_office_day(self, engines: EngineMaker) -> None:
-        engine = seeded(engines(), services=[MINI_SERVICE, Service("long", "Долгая", "МВД", "federal", 5, (), 0,
-                                                                   "mini", reception_minutes=30)])
+        engine = seeded(
+            engines(),
+            services=[
+                MINI_SERVICE,
+                Service("long", "Долгая", "МВД", "federal", 5, (), 0, "mini", reception_minutes=30),
+            ],
+        )
         reception = Reception(engine)
         projector = Projector(engine)
         reader = Reader(projector)
@@ -38,10 +43,24 @@ class TestReceptionModels(BackendContract):
         free = slots(reader, "LPK", "mini_service", DAY, DAY, T0)
         assert len(free) == 3 * 48
 
-        booked = reception.book(office="LPK", service="mini_service", slot=slot_id("LPK", 8, local(10)),
-                                channel="call_centre", applicant={}, actor="cc", at=T0)
-        reception.book(office="LPK", service="long", slot=slot_id("LPK", 9, local(11)), channel="portal",
-                       applicant={}, actor="portal", at=T0)
+        booked = reception.book(
+            office="LPK",
+            service="mini_service",
+            slot=slot_id("LPK", 8, local(10)),
+            channel="call_centre",
+            applicant={},
+            actor="cc",
+            at=T0,
+        )
+        reception.book(
+            office="LPK",
+            service="long",
+            slot=slot_id("LPK", 9, local(11)),
+            channel="portal",
+            applicant={},
+            actor="portal",
+            at=T0,
+        )
         projector.catch_up()
         after = {s.id for s in slots(reader, "LPK", "mini_service", DAY, DAY, T0)}
         assert len(after) == 3 * 48 - 3  # 10:00 at window 8; 11:00 and 11:15 under the 30-minute booking
@@ -50,19 +69,17 @@ class TestReceptionModels(BackendContract):
         assert all(s.start >= local(10, 5) for s in slots(reader, "LPK", "mini_service", DAY, DAY, local(10, 5)))
 
         walk_in = reception.issue_ticket(office="LPK", service="mini_service", actor="terminal", at=local(9, 30))
-        reception.call_next(office="LPK", window=1, actor="LPK/op", at=local(9, 50))   # walk-in: 20 min
-        with_booking = reception.issue_ticket(office="LPK", appointment=booked.code, actor="terminal",
-                                              at=local(9, 55))
+        reception.call_next(office="LPK", window=1, actor="LPK/op", at=local(9, 50))  # walk-in: 20 min
+        with_booking = reception.issue_ticket(office="LPK", appointment=booked.code, actor="terminal", at=local(9, 55))
         late = reception.issue_ticket(office="LPK", service="mini_service", actor="terminal", at=local(9, 58))
-        reception.call_next(office="LPK", window=8, actor="LPK/op", at=local(10, 3))   # booked: 3 min
+        reception.call_next(office="LPK", window=8, actor="LPK/op", at=local(10, 3))  # booked: 3 min
         projector.catch_up()
         queue = live_queue(reader, "LPK", DAY)
         assert [t["id"] for t in queue.waiting] == [late.id]
         assert [(t["id"], t["window_no"]) for t in queue.serving] == [(with_booking.id, 8), (walk_in.id, 1)]
 
         reception.end_visit(walk_in.id, "consultation", actor="LPK/op", at=local(10, 10))
-        reception.open_case(with_booking.id, applicant={"full_name": "Сидоров С. С."}, actor="LPK/op",
-                            at=local(10, 20))
+        reception.open_case(with_booking.id, applicant={"full_name": "Сидоров С. С."}, actor="LPK/op", at=local(10, 20))
         projector.catch_up()
         [figures] = waiting_figures(reader, DAY, DAY, "LPK")
         assert (figures.visits, figures.within_cap, figures.booked, figures.booked_within_cap) == (2, 1, 1, 1)

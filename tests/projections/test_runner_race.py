@@ -18,7 +18,8 @@ from tests.projections.test_read_models import dump
 class TestRunnerRace(BackendContract):
     @pytest.mark.parametrize("first_page", [True, False], ids=["from zero", "from a position"])
     def test_a_page_read_from_a_position_another_runner_has_passed_loses_the_race(
-            self, engines: EngineMaker, first_page: bool) -> None:
+        self, engines: EngineMaker, first_page: bool
+    ) -> None:
         engine = seeded(engines())
         behind = Projector(engine)  # holds a position the other runner will pass
         if not first_page:

@@ -22,8 +22,9 @@ from tests.conftest import MASTER_KEY, ROOT, BackendContract, EngineMaker, at, s
 def cases_with_due_timers(engine: Engine, count: int) -> list[str]:
     numbers = []
     for _ in range(count):
-        number = engine.open_case(service="mini_service", office="LPK", channel="window", applicant={},
-                                  actor="op", at=at()).number
+        number = engine.open_case(
+            service="mini_service", office="LPK", channel="window", applicant={}, actor="op", at=at()
+        ).number
         engine.complete_task(number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5))
         engine.deliver_message(number, "agency_answer", {}, actor="agency", at=at(days=1))
         numbers.append(number)
@@ -74,8 +75,12 @@ class TestTimers(BackendContract):
             result = fire_due(engine, rows, now, actor="worker-" + str(os.getpid()))
             print(len(rows), result.fired, result.dropped)
         """)
-        workers = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
         outputs = [w.communicate(timeout=300) for w in workers]
         assert all(w.returncode == 0 for w in workers), outputs
         assert all(int(out.split()[0]) > 0 for out, _ in outputs), "both workers saw due timers"
@@ -86,8 +91,7 @@ class TestTimers(BackendContract):
             counts[number] = sum(isinstance(e, Case.TimerFired) for e in events)
         assert set(counts.values()) == {1}, counts
 
-    def test_a_batch_of_timers_commits_together_and_a_refused_one_does_not_stop_it(self,
-                                                                                 engines: EngineMaker) -> None:
+    def test_a_batch_of_timers_commits_together_and_a_refused_one_does_not_stop_it(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
         numbers = cases_with_due_timers(engine, 4)
         projector = Projector(engine)
