@@ -198,6 +198,7 @@ class Deployed:
 class DeployReport:
     deployed: list[Deployed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # never blocking (validation.ModelWarning)
 
     @property
     def ok(self) -> bool:
@@ -287,10 +288,10 @@ class Engine:
     def deploy(self, sources: list[SourceFile], at: datetime) -> DeployReport:
         plan = validate(sources)
         if plan.problems:
-            return DeployReport(problems=plan.problems)
+            return DeployReport(problems=plan.problems, warnings=list(plan.warnings))
         directory = self.directory(at)
         stored: list[ProcessSource] = []
-        report = DeployReport()
+        report = DeployReport(warnings=list(plan.warnings))
         for bundle in plan.bundles:
             source_id = uuid5(SOURCE_NAMESPACE, bundle.version)
             if source_id not in self.store.repository:

@@ -145,11 +145,14 @@ def work_list(
     first: int = 100,
     after: Sequence[Any] | None = None,
 ) -> Page[TaskRow]:
-    """An office's open and claimed tasks, oldest first, for one role and in one state if named."""
+    """An office's open and claimed tasks, oldest first, for one role and in one state if named.
+    A task that names no role is open to any staff of its office, so every role sees it; a
+    task naming several groups (``expert,supervisor``) is on each one's list."""
     sql, params = "SELECT * FROM rm_tasks WHERE office = ?", [office]
     if role:
-        sql += " AND role = ?"
-        params.append(role)
+        sql += " AND (role IS NULL OR role = ? OR ',' || role || ',' LIKE ? ESCAPE '!')"
+        literal = role.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        params += [role, f"%,{literal},%"]
     if state:
         sql += " AND state = ?"
         params.append(state)

@@ -11,9 +11,10 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 
 from engine.bpmn import case_timers
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
-from engine.bpmn.roles import role_of
+from engine.bpmn.roles import assignee_of, role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, parse_xml
+from engine.bpmn.structure import pass_bare_tasks_through, prepare
 from engine.errors import UnknownProcessVersion
 
 
@@ -39,6 +40,7 @@ class ElementInfo:
     fields: tuple[FormField, ...]
     deadline_days: int | None = None  # a stage's own term in working days (property deadline_working_days)
     connector: ConnectorSpec | None = None  # a service task's job: which connector, with what, how often
+    assignee: str | None = None  # the model's assignee: shown, never enforced (staff act by role)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     parser = CamundaParser()
     bpmn_root = parse_xml(bundle.bpmn)
     normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
+    prepare(bpmn_root, bundle.process_id)
     parser.add_bpmn_xml(etree.ElementTree(bpmn_root), filename=bundle.bpmn.name)
     for dmn in bundle.dmn:
         dmn_root = parse_xml(dmn)
@@ -69,6 +72,7 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     spec = parser.get_spec(bundle.process_id)
     subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
     case_timers.adopt(spec, *subprocess_specs.values())  # timers on the case's clock, not the host's
+    pass_bare_tasks_through(spec, *subprocess_specs.values())
     return CompiledProcess(bundle, spec, subprocess_specs, _elements(bpmn_root, bundle.process_id))
 
 
@@ -102,7 +106,8 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
                 )
             )
         kind = etree.QName(node).localname
-        role = role_of(node, lanes) if kind == "userTask" else node.get(f"{c}candidateGroups")
+        human = kind in ("userTask", "manualTask")
+        role = role_of(node, lanes) if human else node.get(f"{c}candidateGroups")
         deadline = properties.get("deadline_working_days")
         found[ident] = ElementInfo(
             ident,
@@ -114,6 +119,7 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
             tuple(fields),
             int(deadline) if deadline and deadline.isdigit() else None,
             connector_of(node) if kind == "serviceTask" else None,
+            assignee_of(node) if human else None,
         )
     return found
 

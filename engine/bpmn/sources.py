@@ -61,27 +61,36 @@ class ProcessBundle:
     """One executable process: its BPMN file and the DMN files its rules reference.
 
     The version is the SHA-256 of exactly this content, so identical content deployed
-    twice is one version, and a changed byte is a new one.
+    twice is one version, and a changed byte is a new one. A file with several executable
+    pools (``pooled``) is several processes: each one's version also hashes its process
+    id, so the pools are distinct versions of one file (a file with one pool hashes as
+    it always has).
     """
 
     process_id: str
     bpmn: SourceFile
     dmn: tuple[SourceFile, ...]
+    pooled: bool = False
 
     @property
     def version(self) -> str:
         digest = hashlib.sha256()
+        if self.pooled:
+            digest.update(b"pool\0" + self.process_id.encode("utf-8") + b"\0")
         for source in (self.bpmn, *sorted(self.dmn, key=lambda s: s.name)):
             digest.update(source.name.encode("utf-8") + b"\0")
             digest.update(source.text.encode("utf-8") + b"\0")
         return digest.hexdigest()
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "process_id": self.process_id,
             "bpmn": {"name": self.bpmn.name, "text": self.bpmn.text},
             "dmn": [{"name": s.name, "text": s.text} for s in self.dmn],
         }
+        if self.pooled:  # only then: a stored one-pool bundle stays as it was written
+            data["pooled"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> ProcessBundle:
@@ -92,6 +101,7 @@ class ProcessBundle:
             process_id=str(data["process_id"]),
             bpmn=SourceFile(bpmn["name"], bpmn["text"]),
             dmn=tuple(SourceFile(d["name"], d["text"]) for d in dmn),
+            pooled=bool(data.get("pooled", False)),
         )
 
 

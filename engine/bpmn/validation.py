@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from engine.bpmn.elements import KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
@@ -30,61 +31,14 @@ RESERVED_IDS = frozenset({"Start", "End", "Root"})
 ROLES = frozenset({"operator", "expert", "supervisor"})
 FIELD_TYPES = frozenset({"string", "long", "boolean", "date", "enum"})
 
+# The element table (engine.bpmn.elements) is the one source of truth; these are its views.
 _SUPPORTED = frozenset(
-    {
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-        "userTask",
-        "manualTask",
-        "scriptTask",
-        "businessRuleTask",
-        "serviceTask",
-        "exclusiveGateway",
-        "parallelGateway",
-        "inclusiveGateway",
-        "eventBasedGateway",
-        "subProcess",
-    }
+    kind for kind, entry in KINDS.items() if entry.support == "runs" and not kind.endswith("EventDefinition")
 )
-_NOT_EXECUTED = frozenset(
-    {
-        "sequenceFlow",
-        "laneSet",
-        "textAnnotation",
-        "association",
-        "dataObject",
-        "dataObjectReference",
-        "dataStoreReference",
-        "documentation",
-        "extensionElements",
-        "group",
-        "category",
-        "ioSpecification",
-        "property",
-    }
-)
-_ADVICE = {
-    "task": "an untyped task is descriptive, not executable: make it a userTask "
-    "(someone works it), a scriptTask, or a manualTask",
-    "sendTask": "use an intermediateThrowEvent with a messageEventDefinition",
-    "receiveTask": "use an intermediateCatchEvent with a messageEventDefinition",
-    "callActivity": "call activities are not supported yet: use an embedded subProcess",
-    "complexGateway": "complex gateways are not supported",
-    "transaction": "transactions are not supported",
-    "adHocSubProcess": "ad-hoc subprocesses are not supported",
-}
+_NOT_EXECUTED = frozenset(kind for kind, entry in KINDS.items() if entry.support == "kept") | {"sequenceFlow"}
+_ADVICE = {kind: entry.note for kind, entry in KINDS.items() if entry.support == "refused"}
 _EVENT_DEFINITIONS = frozenset(
-    {
-        "messageEventDefinition",
-        "timerEventDefinition",
-        "terminateEventDefinition",
-        "errorEventDefinition",
-        "signalEventDefinition",
-        "escalationEventDefinition",
-    }
+    kind for kind, entry in KINDS.items() if entry.support == "runs" and kind.endswith("EventDefinition")
 )
 
 
@@ -99,12 +53,22 @@ class Problem:
         return f"{self.file}:{self.line}: {self.element}: {self.message}"
 
 
+@dataclass(frozen=True, order=True)
+class ModelWarning(Problem):
+    """What okno runs, but not as the analyst may expect: printed, never blocking."""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.element}: warning: {self.message}"
+
+
 @dataclass
 class Plan:
-    """What a set of files deploys as: one bundle per executable process, or problems."""
+    """What a set of files deploys as: one bundle per executable process, or problems;
+    warnings beside either."""
 
     bundles: list[ProcessBundle] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[ModelWarning] = field(default_factory=list)
 
 
 def _local(element: etree._Element) -> str:
@@ -128,6 +92,11 @@ class _Checker:
     def __init__(self, source: SourceFile) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        self.warnings: list[ModelWarning] = []
+
+    def warn(self, element: etree._Element, message: str, element_id: str | None = None) -> None:
+        ident = element_id or element.get("id") or "-"
+        self.warnings.append(ModelWarning(self.source.name, _line(element), ident, message))
 
     def report(self, element: etree._Element | None, message: str, element_id: str | None = None) -> None:
         line = _line(element) if element is not None else 1
@@ -177,7 +146,7 @@ def validate(sources: list[SourceFile]) -> Plan:
     for source, root in documents:
         checker = _Checker(source)
         every = list(root.iter(_b("process")))
-        processes = [p for p in every if p.get("isExecutable", "false").lower() == "true"]
+        processes = _executable(checker, every)
         if not every:
             checker.report(
                 root, "the file holds no process: a collaboration needs at least one pool with a process (processRef)"
@@ -203,13 +172,45 @@ def validate(sources: list[SourceFile]) -> Plan:
                 checker.report(process, f"decision {ref!r} is not in any DMN file deployed with it")
             if not missing and not checker.problems:
                 dmn = tuple(sorted({decisions[ref] for ref in refs}, key=lambda s: s.name))
-                plan.bundles.append(ProcessBundle(str(process.get("id")), source, dmn))
+                pooled = len(processes) > 1
+                plan.bundles.append(ProcessBundle(str(process.get("id")), source, dmn, pooled))
         plan.problems.extend(checker.problems)
+        plan.warnings.extend(checker.warnings)
 
     if not plan.problems:
         plan.problems.extend(_spiff_problems(plan.bundles))
     plan.problems.sort()
+    plan.warnings.sort()
     return plan
+
+
+def _executable(checker: _Checker, every: list[etree._Element]) -> list[etree._Element]:
+    """The processes of a file okno runs. Marked executable, they run. Where none is
+    marked, the ones without the flag run, as Camunda 7 runs them (Flowable's tests all
+    omit it), with a warning; a file whose one process is marked not executable runs
+    it too, with a warning (there is nothing else it could mean to deploy). Pools
+    without any flow node are black boxes (an agency drawn as a partner), never run."""
+    marked = [p for p in every if (p.get("isExecutable") or "").strip().lower() == "true"]
+    if marked:
+        return marked
+    drawn = [p for p in every if any(_local(child) in _SUPPORTED for child in p)]
+    unmarked = [p for p in drawn if p.get("isExecutable") is None]
+    for process in unmarked:
+        checker.warn(
+            process,
+            f"process {process.get('id')} is not marked executable: okno runs it, as Camunda 7 does; "
+            'set isExecutable="true" to say so',
+        )
+    if unmarked:
+        return unmarked
+    if len(every) == 1 and drawn:
+        checker.warn(
+            every[0],
+            f"process {every[0].get('id')} is marked not executable, but it is the file's only process: "
+            'okno runs it; set isExecutable="true" to say so',
+        )
+        return drawn
+    return []
 
 
 def _check_process(checker: _Checker, process: etree._Element, messages: dict[str | None, etree._Element]) -> set[str]:
@@ -242,9 +243,9 @@ def _check_container(
     for child in container:
         kind = _local(child)
         ident = child.get("id")
-        if not kind:
-            continue
-        if ident is None and kind not in ("documentation", "extensionElements", "ioSpecification"):
+        if not kind or kind in PARTS or etree.QName(child).namespace != BPMN_NS:
+            continue  # flow references (incoming/outgoing), loop markers, tool extensions: parts of the parent
+        if ident is None and kind_of(kind).support != "kept":
             checker.report(child, f"{kind} has no id")
             continue
         if ident is not None:
@@ -259,7 +260,15 @@ def _check_container(
             checker.report(child, _ADVICE.get(kind, f"{kind} is not supported"))
             continue
         _check_event_definitions(checker, child, messages)
-        if kind == "userTask":
+        if child.find(_b("standardLoopCharacteristics")) is not None:
+            checker.report(child, KINDS["standardLoopCharacteristics"].note)
+        if kind == "task":
+            checker.warn(
+                child,
+                "an untyped task passes straight through, as Camunda and Zeebe run it: "
+                "make it a userTask if someone works it",
+            )
+        elif kind == "userTask":
             _check_user_task(checker, child, lanes)
         elif kind == "scriptTask":
             _check_script(checker, child)
@@ -294,7 +303,7 @@ def _check_event_definitions(
         if not kind.endswith("EventDefinition"):
             continue
         if kind not in _EVENT_DEFINITIONS:
-            checker.report(definition, f"{kind} is not supported", owner)
+            checker.report(definition, kind_of(kind).note, owner)
             continue
         if kind == "messageEventDefinition":
             ref = definition.get("messageRef")
@@ -334,10 +343,10 @@ def _check_user_task(checker: _Checker, task: etree._Element, lanes: dict[str, s
     ident = str(task.get("id"))
     role = role_of(task, lanes)
     if not role:
-        checker.report(
+        checker.warn(
             task,
-            "user task has no role: set camunda:candidateGroups (Camunda 8: "
-            "zeebe:assignmentDefinition candidateGroups) or draw it in a lane named for the role",
+            "user task has no role: any staff of the office (operator, expert, supervisor) may work it; "
+            "set candidateGroups or draw it in a lane named for the role to narrow it",
         )
     form_data = task.find(f"{_b('extensionElements')}/{_c('formData')}")
     if form_data is None:
@@ -473,7 +482,8 @@ class ElementUse:
 
 
 def explain(source: SourceFile) -> dict[str, list[ElementUse]]:
-    """Per process of a BPMN file: the element kinds it uses, and whether okno runs each."""
+    """Per process of a BPMN file: the element kinds it uses, and whether okno runs each
+    (as the element table, engine.bpmn.elements, says)."""
     try:
         root = parse_xml(source)
     except XmlProblem:
@@ -482,51 +492,30 @@ def explain(source: SourceFile) -> dict[str, list[ElementUse]]:
     for process in root.iter(_b("process")):
         counts: dict[str, int] = {}
         for node in process.iter():
-            kind = _local(node)
-            if (
-                not kind
-                or node is process
-                or kind
-                in (
-                    "incoming",
-                    "outgoing",
-                    "flowNodeRef",
-                    "text",
-                    "script",
-                    "conditionExpression",
-                    "documentation",
-                    "extensionElements",
-                )
-            ):
-                continue
-            if etree.QName(node).namespace != BPMN_NS:
+            kind = _explained_kind(node)
+            if kind is None or node is process:
                 continue
             counts[kind] = counts.get(kind, 0) + 1
         uses = []
         for kind, count in sorted(counts.items()):
-            supported = (
-                kind in _SUPPORTED
-                or kind in _NOT_EXECUTED
-                or kind in _EVENT_DEFINITIONS
-                or kind
-                in (
-                    "lane",
-                    "timeDuration",
-                    "timeDate",
-                    "timeCycle",
-                    "multiInstanceLoopCharacteristics",
-                    "loopCardinality",
-                    "completionCondition",
-                    "dataOutputAssociation",
-                    "dataInputAssociation",
-                    "targetRef",
-                    "sourceRef",
-                    "childLaneSet",
-                )
-            )
-            note = "" if supported else _ADVICE.get(kind, "not supported")
-            if (kind in _NOT_EXECUTED and kind != "sequenceFlow") or kind in ("lane", "childLaneSet"):
-                note = "kept for the diagram; lanes name roles" if kind in ("lane", "laneSet") else "kept, not executed"
-            uses.append(ElementUse(kind, count, supported, note))
+            entry = kind_of(kind)
+            uses.append(ElementUse(kind, count, entry.supported, entry.note))
         report[str(process.get("id"))] = uses
     return report
+
+
+def _explained_kind(node: etree._Element) -> str | None:
+    """The table's kind for a node: BPMN elements by local name, multi-instance by the
+    dialect it is written in; tool extensions are not elements."""
+    if not isinstance(node.tag, str):
+        return None
+    name = etree.QName(node)
+    if name.namespace != BPMN_NS:
+        return MI_ZEEBE if name.localname == "loopCharacteristics" and "zeebe" in (name.namespace or "") else None
+    if name.localname == "multiInstanceLoopCharacteristics" and (
+        node.find(_b("loopDataInputRef")) is not None or node.find(_b("inputDataItem")) is not None
+    ):
+        return MI_STANDARD
+    if name.localname in ("loopDataInputRef", "inputDataItem", "loopDataOutputRef", "outputDataItem"):
+        return None  # parts of the multi-instance marker counted above
+    return name.localname

@@ -46,6 +46,8 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
             click.echo(problem)
         sys.exit(1)
     plan = validate(sources)
+    for warning in plan.warnings:
+        click.echo(str(warning))
     problems = [str(p) for p in plan.problems]
     if services is not None and not plan.problems:
         known = {b.process_id for b in plan.bundles}
@@ -138,6 +140,9 @@ def _deploy(
     engine: Engine, sources: list[SourceFile], services: list[Service] | None, at: datetime, quiet: bool = False
 ) -> None:
     report = engine.deploy(sources, at)
+    if not quiet:
+        for warning in report.warnings:
+            click.echo(str(warning))
     if not report.ok:
         for problem in report.problems:
             click.echo(str(problem))

@@ -34,6 +34,19 @@ def test_validate_accepts_every_shipped_process_and_the_catalog(tmp_path: Path) 
     assert "ok catalog:" in result.stdout
 
 
+def test_validate_and_deploy_print_warnings_and_still_succeed(tmp_path: Path) -> None:
+    model = str(FIXTURES / "structure" / "flowable_unmarked.bpmn")
+    for command in ("validate", "deploy"):
+        result = okno(command, model, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        lines = result.stdout.splitlines()
+        assert any(
+            line.startswith("flowable_unmarked.bpmn:") and ": noteTask: warning: an untyped task" in line
+            for line in lines
+        ), lines
+    assert "deployed flowable_unmarked" in result.stdout
+
+
 @pytest.mark.slow
 def test_validate_refuses_a_hostile_model_naming_the_element_and_runs_none_of_it(tmp_path: Path) -> None:
     MARKER.unlink(missing_ok=True)

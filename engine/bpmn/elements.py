@@ -1,0 +1,146 @@
+"""The one table of BPMN element kinds okno knows, and what it does with each.
+
+Validation, ``okno validate --explain`` and processes/README.md's element table all read
+this table (tests/engine/test_element_table.py holds the README to it), so supporting a
+new kind is one word here, ``refused`` → ``runs``, and its README row.
+
+- ``runs``: executed as BPMN says;
+- ``kept``: kept in the model (diagram, documentation, data drawn for readers) and not
+  executed — never a reason to refuse a model;
+- ``part``: a part of another element (its flows, expressions, timer), checked with it;
+- ``refused``: a deploy-time problem, with the advice given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Support = Literal["runs", "kept", "part", "refused"]
+
+
+@dataclass(frozen=True)
+class ElementKind:
+    support: Support
+    note: str = ""
+
+    @property
+    def supported(self) -> bool:
+        return self.support != "refused"
+
+
+def _runs(note: str = "") -> ElementKind:
+    return ElementKind("runs", note)
+
+
+def _kept(note: str = "kept, not executed") -> ElementKind:
+    return ElementKind("kept", note)
+
+
+def _part(note: str = "") -> ElementKind:
+    return ElementKind("part", note)
+
+
+def _refused(why: str) -> ElementKind:
+    return ElementKind("refused", why)
+
+
+# Pseudo-kinds: a multi-instance marker written in a dialect okno does not run yet.
+MI_STANDARD = "multiInstanceLoopCharacteristics[loopDataInputRef]"
+MI_ZEEBE = "zeebe:loopCharacteristics"
+
+KINDS: dict[str, ElementKind] = {
+    # events
+    "startEvent": _runs(),
+    "endEvent": _runs(),
+    "intermediateCatchEvent": _runs(),
+    "intermediateThrowEvent": _runs(),
+    "boundaryEvent": _runs(),
+    # event definitions
+    "messageEventDefinition": _runs(),
+    "timerEventDefinition": _runs(),
+    "terminateEventDefinition": _runs(),
+    "errorEventDefinition": _runs(),
+    "escalationEventDefinition": _runs(),
+    "signalEventDefinition": _runs(),
+    "conditionalEventDefinition": _refused("conditional events are not supported"),
+    "linkEventDefinition": _refused("link events are not supported: draw the sequence flow"),
+    "compensateEventDefinition": _refused("compensation is not supported"),
+    "cancelEventDefinition": _refused("cancel events belong to transactions, which are not supported"),
+    # tasks
+    "task": _runs("an untyped task passes straight through (with a warning), as the BPMN engines run it"),
+    "userTask": _runs(),
+    "manualTask": _runs(),
+    "scriptTask": _runs(),
+    "businessRuleTask": _runs(),
+    "serviceTask": _runs(),
+    "sendTask": _refused("use an intermediateThrowEvent with a messageEventDefinition"),
+    "receiveTask": _refused("use an intermediateCatchEvent with a messageEventDefinition"),
+    "callActivity": _refused("call activities are not supported yet: use an embedded subProcess"),
+    # gateways
+    "exclusiveGateway": _runs(),
+    "parallelGateway": _runs(),
+    "inclusiveGateway": _runs(),
+    "eventBasedGateway": _runs(),
+    "complexGateway": _refused("complex gateways are not supported"),
+    # subprocesses
+    "subProcess": _runs(),
+    "transaction": _refused("transactions are not supported"),
+    "adHocSubProcess": _refused("ad-hoc subprocesses are not supported"),
+    # loops
+    "multiInstanceLoopCharacteristics": _part("loopCardinality or camunda:collection"),
+    MI_STANDARD: _refused("standard multi-instance (loopDataInputRef / inputDataItem) is not supported yet"),
+    MI_ZEEBE: _refused("Camunda 8 multi-instance (zeebe:loopCharacteristics) is not supported yet"),
+    "standardLoopCharacteristics": _refused("standard loops are not supported: draw the loop with a gateway"),
+    # flows and the parts of elements
+    "sequenceFlow": _runs(),
+    "conditionExpression": _part(),
+    "incoming": _part(),
+    "outgoing": _part(),
+    "flowNodeRef": _part(),
+    "timeDuration": _part(),
+    "timeDate": _part(),
+    "timeCycle": _part(),
+    "loopCardinality": _part(),
+    "completionCondition": _part(),
+    "script": _part(),
+    "text": _part(),
+    "sourceRef": _part(),
+    "targetRef": _part(),
+    "documentation": _part(),
+    "extensionElements": _part(),
+    # kept for readers
+    "laneSet": _kept("kept for the diagram; lanes name roles"),
+    "lane": _kept("kept for the diagram; lanes name roles"),
+    "childLaneSet": _kept("kept for the diagram; lanes name roles"),
+    "textAnnotation": _kept(),
+    "association": _kept(),
+    "group": _kept(),
+    "category": _kept(),
+    "categoryValue": _kept(),
+    "dataObject": _kept(),
+    "dataObjectReference": _kept(),
+    "dataStore": _kept(),
+    "dataStoreReference": _kept(),
+    "dataInputAssociation": _kept(),
+    "dataOutputAssociation": _kept(),
+    "ioSpecification": _kept(),
+    "dataInput": _kept(),
+    "dataOutput": _kept(),
+    "inputSet": _kept(),
+    "outputSet": _kept(),
+    "property": _kept(),
+    "collaboration": _kept("pools and message flows: each executable pool is its own process"),
+    "participant": _kept("each executable pool is its own process"),
+    "messageFlow": _kept("messages reach a case by name"),
+}
+
+# Children that are parts of their parent: they carry no id of their own.
+PARTS = frozenset(
+    {kind for kind, entry in KINDS.items() if entry.support == "part"}
+    | {"ioSpecification", "property", "dataInputAssociation", "dataOutputAssociation", "standardLoopCharacteristics"}
+)
+
+
+def kind_of(kind: str) -> ElementKind:
+    return KINDS.get(kind, _refused(f"{kind} is not supported"))
