@@ -288,7 +288,16 @@ def _check_container(
         elif kind == "subProcess":
             _check_container(checker, child, messages, lanes, seen, decision_refs)
         _check_multi_instance(checker, child)
+    present = {child.get("id") for child in container if isinstance(child.tag, str)}
     for flow in flows:
+        for end in ("sourceRef", "targetRef"):
+            ref = flow.get(end)
+            if ref not in present:
+                checker.report(
+                    flow,
+                    f"sequence flow {end} {ref!r} names no element of {container.get('id')}: "
+                    "a flow joins two elements of the same process or subprocess",
+                )
         condition = flow.find(_b("conditionExpression"))
         if condition is not None:
             checker.expression(condition, condition.text, "condition", str(flow.get("id")))
@@ -458,7 +467,8 @@ def _check_unary_test(checker: _Checker, entry: etree._Element, text: str, owner
 
 
 def _spiff_problems(bundles: list[ProcessBundle]) -> list[Problem]:
-    """Whatever SpiffWorkflow's own parser still objects to, as problems."""
+    """Whatever SpiffWorkflow's own parser still objects to, as problems at the element it
+    names (SpiffWorkflow often gives only an id, or no line)."""
     from engine.bpmn.library import compile_bundle
 
     problems: list[Problem] = []
@@ -466,11 +476,26 @@ def _spiff_problems(bundles: list[ProcessBundle]) -> list[Problem]:
         try:
             compile_bundle(bundle)
         except Exception as error:  # SpiffWorkflow raises many kinds; none may escape as a traceback
-            line = getattr(error, "line_number", "") or 1
-            ident = getattr(error, "id", "") or bundle.process_id
-            file_name = getattr(error, "file_name", "") or bundle.bpmn.name
-            problems.append(Problem(str(file_name), int(line), str(ident), str(error).splitlines()[0]))
+            problems.append(_located(error, bundle))
     return problems
+
+
+def _located(error: Exception, bundle: ProcessBundle) -> Problem:
+    ident = str(getattr(error, "id", "") or bundle.process_id)
+    file_name = str(getattr(error, "file_name", "") or bundle.bpmn.name)
+    line = getattr(error, "line_number", "")
+    found = int(line) if isinstance(line, int) or (isinstance(line, str) and line.isdigit()) else 0
+    if found <= 1:
+        source = next((s for s in (bundle.bpmn, *bundle.dmn) if s.name == file_name), bundle.bpmn)
+        try:
+            root = parse_xml(source)
+        except XmlProblem:
+            root = None
+        element = None
+        if root is not None:
+            element = next((n for n in root.iter() if isinstance(n.tag, str) and n.get("id") == ident), None)
+        found = _line(element) if element is not None else 1
+    return Problem(file_name, found, ident, str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
 @dataclass(frozen=True)

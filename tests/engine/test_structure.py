@@ -208,3 +208,25 @@ class TestStructureRuns(BackendContract):
         for role in ("operator", "expert", "supervisor"):
             assert [t.element for t in work_list(reader, "LPK", role).rows] == ["verifyReportTask"], role
         assert work_list(reader, "LPK", "accountancy").rows[0].element == "verifyReportTask"
+
+
+def test_a_problem_only_spiffworkflow_finds_is_located_at_its_element() -> None:
+    text = (STRUCTURE / "modeler_subprocess.bpmn").read_text(encoding="utf-8")
+    without_end = text.replace('targetRef="Event_SubEnd"', 'targetRef="Task_Review"').replace(
+        '<bpmn:endEvent id="Event_SubEnd">\n        <bpmn:incoming>Flow_1b2</bpmn:incoming>\n      </bpmn:endEvent>\n',
+        "",
+    )
+    assert "Event_SubEnd" not in without_end
+    [problem] = validate([SourceFile("no_end.bpmn", without_end)]).problems
+    subprocess_line = next(n for n, line in enumerate(without_end.splitlines(), 1) if 'id="Activity_Check"' in line)
+    assert (problem.file, problem.line, problem.element) == ("no_end.bpmn", subprocess_line, "Activity_Check")
+    assert "End event" in problem.message
+
+
+def test_a_sequence_flow_to_nowhere_is_named_at_the_flow() -> None:
+    text = (STRUCTURE / "modeler_subprocess.bpmn").read_text(encoding="utf-8")
+    broken = text.replace('targetRef="EndEvent_1"', 'targetRef="EndEvent_Nowhere"')
+    [problem] = validate([SourceFile("nowhere.bpmn", broken)]).problems
+    flow_line = next(n for n, line in enumerate(broken.splitlines(), 1) if 'id="Flow_0a2"' in line)
+    assert (problem.line, problem.element) == (flow_line, "Flow_0a2")
+    assert "targetRef 'EndEvent_Nowhere'" in problem.message
