@@ -417,6 +417,11 @@ def _check_multi_instance(checker: _Checker, node: etree._Element) -> None:
     if loop is None:
         return
     owner = str(node.get("id"))
+    standard = loop.find(_b("loopDataInputRef")) is not None or loop.find(_b("inputDataItem")) is not None
+    zeebe = any(etree.QName(n).localname == "loopCharacteristics" for n in loop.iter() if isinstance(n.tag, str))
+    for dialect, written in ((MI_STANDARD, standard), (MI_ZEEBE, zeebe)):
+        if written and not kind_of(dialect).supported:
+            checker.report(loop, kind_of(dialect).note, owner)
     for tag in ("loopCardinality", "completionCondition"):
         part = loop.find(_b(tag))
         if part is not None:
