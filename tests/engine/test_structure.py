@@ -15,7 +15,9 @@ from engine.bpmn.library import compile_bundle
 from engine.bpmn.roles import assignee_of, role_of
 from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import Plan, validate
+from engine.case import Case
 from engine.catalog import Service
+from engine.replay import verify
 from projections.case_queries import work_list
 from projections.reader import Reader
 from projections.runner import Projector
@@ -193,8 +195,14 @@ class TestStructureRuns(BackendContract):
         assert [m["name"] for m in case.last_effects["messages_sent"]] == ["agency_request"]
         archive = open_case(engine, "pool_archive")
         assert [t["element"] for t in engine.get_case(archive).open_tasks] == ["Task_File"]
-        case = engine.complete_task(archive, "Task_File", {}, actor="LPK/operator", at=at(6))
+        restarted = engines()  # a new process reads the pool's version back from the store
+        case = restarted.complete_task(archive, "Task_File", {}, actor="LPK/operator", at=at(6))
         assert case.status == "completed"
+        for number in (reception, archive):  # as `okno audit verify` does
+            events = list(restarted.case_events(number))
+            assert isinstance(events[0], Case.Opened)
+            restarted.ensure_version(events[0].process_version)
+            assert verify(restarted.steps, events).ok
 
     def test_a_task_without_a_role_is_on_every_staff_roles_work_list(self, engines: EngineMaker) -> None:
         engine = deployed(engines(), "flowable_unmarked.bpmn")
