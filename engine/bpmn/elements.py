@@ -23,6 +23,7 @@ Support = Literal["runs", "kept", "part", "refused"]
 class ElementKind:
     support: Support
     note: str = ""
+    listed: bool = True  # False: a reference or text inside its parent, not listed by explain
 
     @property
     def supported(self) -> bool:
@@ -37,8 +38,8 @@ def _kept(note: str = "kept, not executed") -> ElementKind:
     return ElementKind("kept", note)
 
 
-def _part(note: str = "") -> ElementKind:
-    return ElementKind("part", note)
+def _part(note: str = "", *, listed: bool = True) -> ElementKind:
+    return ElementKind("part", note, listed)
 
 
 def _refused(why: str) -> ElementKind:
@@ -94,21 +95,21 @@ KINDS: dict[str, ElementKind] = {
     "standardLoopCharacteristics": _refused("standard loops are not supported: draw the loop with a gateway"),
     # flows and the parts of elements
     "sequenceFlow": _runs(),
-    "conditionExpression": _part(),
-    "incoming": _part(),
-    "outgoing": _part(),
-    "flowNodeRef": _part(),
+    "conditionExpression": _part(listed=False),
+    "incoming": _part(listed=False),
+    "outgoing": _part(listed=False),
+    "flowNodeRef": _part(listed=False),
     "timeDuration": _part(),
     "timeDate": _part(),
     "timeCycle": _part(),
     "loopCardinality": _part(),
     "completionCondition": _part(),
-    "script": _part(),
-    "text": _part(),
-    "sourceRef": _part(),
-    "targetRef": _part(),
-    "documentation": _part(),
-    "extensionElements": _part(),
+    "script": _part(listed=False),
+    "text": _part(listed=False),
+    "sourceRef": _part(listed=False),
+    "targetRef": _part(listed=False),
+    "documentation": _part(listed=False),
+    "extensionElements": _part(listed=False),
     # kept for readers
     "laneSet": _kept("kept for the diagram; lanes name roles"),
     "lane": _kept("kept for the diagram; lanes name roles"),

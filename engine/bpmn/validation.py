@@ -523,7 +523,7 @@ def explain(source: SourceFile) -> dict[str, list[ElementUse]]:
         counts: dict[str, int] = {}
         for node in process.iter():
             kind = _explained_kind(node)
-            if kind is None or node is process:
+            if kind is None or node is process or not kind_of(kind).listed:
                 continue
             counts[kind] = counts.get(kind, 0) + 1
         uses = []
