@@ -20,9 +20,13 @@ from engine.commands import (
     Command,
     Complain,
     CompleteJob,
+    CompleteLockedJob,
     CompleteTask,
     DeliverMessage,
     FailJob,
+    FailLockedJob,
+    LockJob,
+    ThrowJobError,
     FireTimer,
     Rate,
     ReleaseTask,
@@ -61,6 +65,19 @@ RECORDED: list[tuple[Command, dict[str, Any]]] = [
     (Acknowledge(2, "R-77"), {"kind": "acknowledge", "message": 2, "reference": "R-77"}),
     (CompleteJob("t-2", {"inn": "7700"}), {"kind": "job_result", "task": "t-2", "result": {"inn": "7700"}}),
     (FailJob("t-2", "timed out"), {"kind": "job_failure", "task": "t-2", "error": "timed out"}),
+    (LockJob("t-2", "w1", 60), {"kind": "job_lock", "task": "t-2", "worker": "w1", "lock_seconds": 60}),
+    (
+        CompleteLockedJob("t-2", "w1", {"ok": True}),
+        {"kind": "job_worker_result", "task": "t-2", "worker": "w1", "result": {"ok": True}},
+    ),
+    (
+        FailLockedJob("t-2", "w1", 2, "down", 30),
+        {"kind": "job_worker_failure", "task": "t-2", "worker": "w1", "retries": 2, "error": "down", "backoff_seconds": 30},
+    ),
+    (
+        ThrowJobError("t-2", "w1", "OUT", "none left", {"n": 0}),
+        {"kind": "job_error", "task": "t-2", "worker": "w1", "code": "OUT", "message": "none left", "variables": {"n": 0}},
+    ),
     (RetryIncident("t-2"), {"kind": "incident_retry", "task": "t-2"}),
     (Withdraw("changed my mind"), {"kind": "withdraw", "reason": "changed my mind"}),
 ]
@@ -79,6 +96,10 @@ EVENT_TOPICS = {
     Acknowledge: "engine.case:Case.MessageAcknowledged",
     CompleteJob: "engine.case:Case.ServiceTaskCompleted",
     FailJob: "engine.case:Case.ServiceTaskFailed",
+    LockJob: "engine.case:Case.JobLocked",
+    CompleteLockedJob: "engine.case:Case.ServiceTaskCompleted",
+    FailLockedJob: "engine.case:Case.ServiceTaskFailed",
+    ThrowJobError: "engine.case:Case.JobErrorThrown",
     RetryIncident: "engine.case:Case.IncidentRetried",
 }
 
