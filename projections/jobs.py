@@ -209,9 +209,7 @@ def _utc(moment: str) -> str:
     return datetime.fromisoformat(moment).astimezone(UTC).isoformat()
 
 
-def due_jobs(
-    reader: Reader, now: datetime, limit: int = 200, types: Sequence[str] | None = None
-) -> list[JobRow]:
+def due_jobs(reader: Reader, now: datetime, limit: int = 200, types: Sequence[str] | None = None) -> list[JobRow]:
     """The jobs due at ``now``, oldest due first; only those of ``types`` when given (the
     connectors a worker runs, or the one type an external worker asks for)."""
     if types is not None and not types:

@@ -67,9 +67,7 @@ def split_key(key: str) -> tuple[str, str]:
     return number, task
 
 
-def _outcome(
-    info: strawberry.Info[Context, None], key: str, command: Any
-) -> JobOutcomePayload | ValidationError | NotFoundError | NotAllowedError | ConflictError:
+def _outcome(info: strawberry.Info[Context, None], key: str, command: Any) -> JobOutcomePayload | Errors:
     def run() -> JobOutcomePayload:
         info.context.who.require(*WORKER_ROLES)
         number, task = split_key(key)
@@ -89,7 +87,7 @@ def _activate(
     except (ConcurrencyConflict, InvalidInput):
         return None  # another worker took it first, or the read model was behind the case
     locked = case.last_effects["job_locked"]
-    variables = row.input or engine.job_variables(row.case_number, row.task_id)
+    variables: Any = row.input or engine.job_variables(row.case_number, row.task_id)
     return ActivatedJob(
         key=job_key(row.case_number, row.task_id),
         type=row.connector,
@@ -133,7 +131,7 @@ class JobWorkerMutation:
                 services.refresh()
             return ActivatedJobsPayload(jobs=found)
 
-        result: ActivatedJobsPayload | OknoErrorResult = attempt(run)
+        result: ActivatedJobsPayload | Errors = attempt(run)
         return result
 
     @strawberry.mutation(description="Integrators (the worker holding the job): the job is done.")
@@ -213,9 +211,6 @@ class JobWorkerMutation:
                 idempotency_key=idempotency_key,
             ),
         )
-
-
-OknoErrorResult = ValidationError | NotFoundError | NotAllowedError | ConflictError
 
 
 def _object(value: Any) -> dict[str, Any]:

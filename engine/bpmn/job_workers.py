@@ -21,8 +21,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEve
 from engine.bpmn import jobs
 from engine.bpmn.library import CompiledProcess
 from engine.commands import CompleteLockedJob, Ruling, ThrowJobError
-from engine.commands.job_workers import check_holder, failure
 from engine.commands.command import OpenJob
+from engine.commands.job_workers import check_holder, failure
 
 
 def run(

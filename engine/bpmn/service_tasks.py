@@ -132,7 +132,7 @@ def _literal_type(text: str) -> str:
         return literal[1:-1]
     raise ServiceTaskProblem(
         f"zeebe:taskDefinition type {stripped!r} is a FEEL expression: okno decides a job's type at deploy, "
-        f'so write the type itself (type="payment") or a string literal (type="=\"payment\"")'
+        f'so write the type itself (type="payment") or a string literal (type="="payment"")'
     )
 
 

@@ -164,7 +164,11 @@ SERVICE_TASK = """<?xml version="1.0" encoding="UTF-8"?>
     [
         ('camunda:type="external" camunda:topic="invoice-archive"', "", "invoice-archive"),
         ("", '<bpmn:extensionElements><zeebe:taskDefinition type="telegram" /></bpmn:extensionElements>', "telegram"),
-        ("", '<bpmn:extensionElements><zeebe:taskDefinition type="=&quot;fax&quot;" /></bpmn:extensionElements>', "fax"),
+        (
+            "",
+            '<bpmn:extensionElements><zeebe:taskDefinition type="=&quot;fax&quot;" /></bpmn:extensionElements>',
+            "fax",
+        ),
         ('camunda:class="org.example.ArchiveDelegate"', "", "org.example.ArchiveDelegate"),
         ('camunda:delegateExpression="${archiveAdapter}"', "", "${archiveAdapter}"),
         ('camunda:expression="${archive.store(execution)}"', "", "${archive.store(execution)}"),
@@ -183,7 +187,9 @@ def test_every_service_task_is_a_job_of_its_type(
 
 
 def test_a_job_type_computed_by_feel_is_refused_at_its_line() -> None:
-    extension = '<bpmn:extensionElements><zeebe:taskDefinition type="=kind + &quot;-job&quot;" /></bpmn:extensionElements>'
+    extension = (
+        '<bpmn:extensionElements><zeebe:taskDefinition type="=kind + &quot;-job&quot;" /></bpmn:extensionElements>'
+    )
     problems = validate([SourceFile("p.bpmn", SERVICE_TASK.format(attributes="", extension=extension))]).problems
     assert len(problems) == 1 and problems[0].line == 7 and problems[0].element == "Task_1"
     assert "is a FEEL expression: okno decides a job's type at deploy" in problems[0].message
