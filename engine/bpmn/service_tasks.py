@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from engine.bpmn.dialects import feel, juel
-from engine.bpmn.sources import CAMUNDA_NS
+from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 from engine.errors import ExpressionError
 from engine.expressions import check_expression
 
@@ -111,6 +111,16 @@ def carries_job(task: etree._Element) -> bool:
         next(task.iter(f"{{{ZEEBE_NS}}}taskDefinition"), None) is not None
         or task.get(f"{{{CAMUNDA_NS}}}type") == "external"
     )
+
+
+def jobs_as_service_tasks(root: etree._Element) -> None:
+    """Send and business rule tasks that are jobs (Camunda 8 writes a send task, a business
+    rule task with a job worker, as a task definition; Camunda 7 as an external topic) run
+    as service tasks: rewritten in place before validation and compilation read them."""
+    for kind in ("sendTask", "businessRuleTask"):
+        for task in list(root.iter(f"{{{BPMN_NS}}}{kind}")):
+            if carries_job(task):
+                task.tag = f"{{{BPMN_NS}}}serviceTask"
 
 
 def _implementation(task: etree._Element) -> str:

@@ -186,6 +186,17 @@ def test_every_service_task_is_a_job_of_its_type(
     assert [job["connector"] for job in case.open_jobs] == [job_type]
 
 
+@pytest.mark.parametrize("kind", ["sendTask", "businessRuleTask"])
+def test_a_send_or_business_rule_task_with_a_task_definition_is_a_job(engines: EngineMaker, kind: str) -> None:
+    extension = '<bpmn:extensionElements><zeebe:taskDefinition type="notify-agency" /></bpmn:extensionElements>'
+    text = SERVICE_TASK.format(attributes="", extension=extension).replace("bpmn:serviceTask", f"bpmn:{kind}")
+    source = SourceFile("p.bpmn", text)
+    assert not validate([source]).problems
+    engine = seeded(engines(), [source], [Service("p", "P", "A", "federal", 1, (), 0, "p")])
+    case = engine.open_case(service="p", office="LPK", channel="window", applicant={}, actor="op", at=at())
+    assert [job["connector"] for job in case.open_jobs] == ["notify-agency"]
+
+
 def test_a_job_type_computed_by_feel_is_refused_at_its_line() -> None:
     extension = (
         '<bpmn:extensionElements><zeebe:taskDefinition type="=kind + &quot;-job&quot;" /></bpmn:extensionElements>'
