@@ -16,7 +16,7 @@ from engine.replay import replay_case
 from projections.jobs import due_jobs
 from projections.reader import Reader
 from projections.runner import Projector
-from tests.conftest import FIXTURES, EngineMaker, at, seeded, work_jobs
+from tests.conftest import FIXTURES, BackendContract, EngineMaker, at, seeded, work_jobs
 
 ORDER = Service("order_process", "Заказ", "Магазин", "federal", 5, (), 0, "order_process")
 
@@ -212,3 +212,11 @@ def test_a_lock_outside_its_bounds_is_refused_and_changes_nothing(engine: Engine
     with pytest.raises(Exception, match="lock_seconds"):
         engine.lock_job(number, task, "w1", 0, actor="w", at=at(1))
     assert engine.get_case(number).version == version
+
+
+class TestJobWorkersOnEveryStore(BackendContract):
+    def test_locks_failures_completions_and_errors_on_sqlite_and_postgresql(self, engines: EngineMaker) -> None:
+        engine = seeded(engines(), collect_sources([FIXTURES / "order_process.bpmn"]), [ORDER])
+        test_an_expired_lock_returns_the_job_to_another_worker(engine)
+        test_a_failure_with_retries_waits_its_backoff_and_none_left_is_an_incident(engine)
+        test_a_bpmn_error_from_a_worker_is_caught_by_the_error_boundary_event(engine)
