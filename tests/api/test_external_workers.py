@@ -18,7 +18,7 @@ from engine.bpmn.sources import collect_sources
 from engine.catalog import Service, parse_catalog
 from engine.store import parse_url
 from okno.bootstrap import new_engine
-from tests.api.conftest import Server, serve_in_process
+from tests.api.conftest import Server, seed, serve_in_process
 from tests.conftest import FIXTURES, MASTER_KEY, ROOT, T0, Entropy
 
 ORDER = Service("order_process", "Заказ", "Магазин", "federal", 5, (), 0, "order_process")
@@ -42,18 +42,24 @@ THROW = f"""mutation($key: String!, $worker: String!, $code: String!, $message: 
 CASE = """query($n: String!) { case(number: $n) { status jobs { element connector state failures } } }"""
 
 
-@pytest.fixture
-def server(sqlite_url: str, seeded_sqlite: Path) -> Iterator[Server]:
-    """The seeded store with the order process deployed and in the catalog, served in process."""
-    shutil.copyfile(seeded_sqlite, sqlite_url.removeprefix("sqlite:///"))
-    engine = new_engine(parse_url(sqlite_url), master_key=MASTER_KEY, entropy=Entropy())
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, sqlite_url: str, seeded_sqlite: Path) -> Iterator[Server]:
+    """The seeded store (SQLite, and PostgreSQL when configured) with the order process
+    deployed and in the catalog, served in process."""
+    if request.param == "postgres":
+        url = str(request.getfixturevalue("postgres_url"))
+        seed(url)
+    else:
+        url = sqlite_url
+        shutil.copyfile(seeded_sqlite, url.removeprefix("sqlite:///"))
+    engine = new_engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
     try:
         assert engine.deploy(collect_sources([FIXTURES / "order_process.bpmn"]), T0).ok
         catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
         engine.publish_catalog([*catalog, ORDER], T0)
     finally:
         engine.close()
-    yield from serve_in_process(sqlite_url, seeded=True)
+    yield from serve_in_process(url, seeded=True)
 
 
 class Worker:
