@@ -12,6 +12,7 @@ from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import validate
 from engine.catalog import Service
 from engine.commands.job_workers import JobLocked, JobNotHeld
+from engine.errors import ConcurrencyConflict
 from engine.replay import replay_case
 from projections.jobs import due_jobs
 from projections.reader import Reader
@@ -220,3 +221,15 @@ class TestJobWorkersOnEveryStore(BackendContract):
         test_an_expired_lock_returns_the_job_to_another_worker(engine)
         test_a_failure_with_retries_waits_its_backoff_and_none_left_is_an_incident(engine)
         test_a_bpmn_error_from_a_worker_is_caught_by_the_error_boundary_event(engine)
+
+
+def test_two_workers_on_two_engines_never_hold_one_job(engines: EngineMaker) -> None:
+    first = seeded(engines(), collect_sources([FIXTURES / "order_process.bpmn"]), [ORDER])
+    second = engines()  # another server process on the same store
+    number, task = order(first)
+    version = second.get_case(number).version  # it read the case before the first worker locked it
+    first.lock_job(number, task, "w1", 60, actor="w", at=at(1))
+    with pytest.raises((JobLocked, ConcurrencyConflict)):
+        second.lock_job(number, task, "w2", 60, actor="w", at=at(1))
+    assert [type(e).__name__ for e in first.case_events(number)].count("JobLocked") == 1
+    assert first.get_case(number).version == version + 1
