@@ -38,14 +38,18 @@ from engine.commands import (
     Command,
     Complain,
     CompleteJob,
+    CompleteLockedJob,
     CompleteTask,
     DeliverMessage,
     FailJob,
+    FailLockedJob,
     FireTimer,
+    LockJob,
     Rate,
     ReleaseTask,
     RetryIncident,
     StartCase,
+    ThrowJobError,
     Withdraw,
     registered,
 )
@@ -79,6 +83,8 @@ from engine.input_checks import (
     SCORES,
     SOURCES,
     Maybe,
+    Text,
+    Whole,
     checked,
 )
 from engine.offices import Office
@@ -87,6 +93,9 @@ from engine.reception.office_day import OfficeDay
 from engine.revocations import RevokedTokens
 from engine.store import StoreConfig
 
+LOCK_SECONDS = Whole(1, 24 * 3600)  # how long an external worker holds a job
+LOCK_SECONDS_OR_NONE = Whole(0, 24 * 3600)  # a worker's backoff before the job's next activation
+RETRIES = Whole(0, 100)  # the retries a worker says a job has left
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_ID = UUID(int=0)
 # What a missing table raises, whichever layer sees it first (the library, or a driver).
@@ -613,6 +622,92 @@ class Engine:
     ) -> Case:
         """A connector failed on a job: it is retried after a backoff, or becomes an incident."""
         return self._handle(number, FailJob(task, error), actor, at, idempotency_key)
+
+    # -- external job workers (engine/commands/job_workers.py) ------------------------
+    @checked(number=CASE_NUMBER, task=CODE, worker=ACTOR, lock_seconds=LOCK_SECONDS, actor=ACTOR)
+    def lock_job(self, number: str, task: str, worker: str, lock_seconds: int, *, actor: str, at: datetime) -> Case:
+        """An external worker activates a job: it holds it for ``lock_seconds`` from ``at``."""
+        return self._handle(number, LockJob(task, worker, lock_seconds), actor, at, None)
+
+    @checked(
+        number=CASE_NUMBER, task=CODE, worker=ACTOR, variables=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY)
+    )
+    def complete_locked_job(
+        self,
+        number: str,
+        task: str,
+        worker: str,
+        variables: dict[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        idempotency_key: str | None = None,
+    ) -> Case:
+        """The worker holding a job completes it with ``variables``, merged into the case data."""
+        return self._handle(number, CompleteLockedJob(task, worker, variables), actor, at, idempotency_key)
+
+    @checked(
+        number=CASE_NUMBER,
+        task=CODE,
+        worker=ACTOR,
+        retries=RETRIES,
+        error=FREE_TEXT,
+        backoff_seconds=LOCK_SECONDS_OR_NONE,
+        actor=ACTOR,
+        idempotency_key=Maybe(KEY),
+    )
+    def fail_locked_job(
+        self,
+        number: str,
+        task: str,
+        worker: str,
+        retries: int,
+        error: str,
+        backoff_seconds: int,
+        *,
+        actor: str,
+        at: datetime,
+        idempotency_key: str | None = None,
+    ) -> Case:
+        """The worker holding a job failed on it: ``retries`` left (0 makes it an incident)."""
+        command = FailLockedJob(task, worker, retries, error, backoff_seconds)
+        return self._handle(number, command, actor, at, idempotency_key)
+
+    @checked(
+        number=CASE_NUMBER,
+        task=CODE,
+        worker=ACTOR,
+        code=CODE,
+        message=Text(max_length=2_000, min_length=0, free=True),
+        variables=JSON_OBJECT,
+        actor=ACTOR,
+        idempotency_key=Maybe(KEY),
+    )
+    def throw_job_error(
+        self,
+        number: str,
+        task: str,
+        worker: str,
+        code: str,
+        message: str,
+        variables: dict[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        idempotency_key: str | None = None,
+    ) -> Case:
+        """The worker holding a job throws BPMN error ``code`` at its service task: an error
+        boundary event catches it, or the job is an incident."""
+        command = ThrowJobError(task, worker, code, message, variables)
+        return self._handle(number, command, actor, at, idempotency_key)
+
+    @checked(number=CASE_NUMBER, task=CODE)
+    def job_variables(self, number: str, task: str) -> dict[str, Any]:
+        """The case data a job's service task sees (read only)."""
+        case = self.get_case(number)
+        process = self.steps.library.get(case.process_version)
+        data: dict[str, Any] = self.steps.runtime.job_data(process, case.id, case.state, case.modified_on, task)
+        return data
 
     @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def retry_incident(

@@ -140,6 +140,12 @@ class Case(Aggregate):
     class IncidentRetried(Event):
         pass
 
+    class JobLocked(Event):  # an external worker activated a job (engine/commands/job_workers.py)
+        pass
+
+    class JobErrorThrown(Event):  # an external worker threw a BPMN error at a job's service task
+        pass
+
     # -- evolving state ---------------------------------------------------------
     def advance(self, event: Case.Event, step: Step) -> None:
         """Fold in the step ``event`` recorded, just after the event was applied: computed by

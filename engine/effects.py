@@ -89,6 +89,27 @@ class JobFailed(TypedDict):
     error: str
     incident: bool
     retry_at: str | None
+    worker: NotRequired[str]  # an external worker's report (engine/commands/job_workers.py)
+
+
+@with_config(STRICT)
+class JobLocked(TypedDict):
+    task: str
+    element: str
+    connector: str
+    worker: str
+    until: str
+    retries: int
+
+
+@with_config(STRICT)
+class JobError(TypedDict):
+    task: str
+    element: str
+    connector: str
+    code: str
+    message: str
+    caught: bool
 
 
 @with_config(STRICT)
@@ -114,6 +135,8 @@ class Effects(TypedDict):
     jobs_closed: NotRequired[list[ElementTask]]
     job_failed: NotRequired[JobFailed]
     job_retried: NotRequired[ElementTask]
+    job_locked: NotRequired[JobLocked]
+    job_error: NotRequired[JobError]
     rating: NotRequired[dict[str, int]]
     complaint: NotRequired[Complaint]
 

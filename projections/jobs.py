@@ -1,7 +1,8 @@
 """Jobs: service tasks waiting for their connector, when each is due, and incidents.
 
 The worker (okno.workers.jobs) reads the due jobs here, calls each job's connector and
-records what it said as the case's next event.
+records what it said as the case's next event; external workers (activateJobs) read the
+due jobs of their type. A job an external worker holds is due again when its lock expires.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class JobRow:
 
 class JobsModel:
     name = "jobs"
-    version = 1
+    version = 2  # 2: an external worker's lock moves the job's due time to the lock's expiry
 
     def table_names(self) -> list[str]:
         return ["rm_jobs", "rm_job_cases"]
@@ -108,6 +109,9 @@ class JobsModel:
             db.execute(
                 "UPDATE rm_jobs SET failures = 0, due = ?, incident_at = NULL WHERE task = ?", (at, retried["task"])
             )
+        locked = effects.get("job_locked")
+        if locked:
+            db.execute("UPDATE rm_jobs SET due = ? WHERE task = ?", (_utc(locked["until"]), locked["task"]))
 
     def apply_page(self, db: Db, events: Sequence[Any]) -> None:
         """The rows ``apply`` leaves event by event, in a few statements for the page: the
@@ -123,6 +127,7 @@ class JobsModel:
                 or e.effects.get("jobs_closed")
                 or e.effects.get("job_failed")
                 or e.effects.get("job_retried")
+                or e.effects.get("job_locked")
             )
         ]
         cases = TableFold("rm_job_cases", "case_id", ("case_id", "number", "office"))
@@ -151,7 +156,7 @@ class JobsModel:
             | {
                 e.effects[kind]["task"]
                 for e in case_events
-                for kind in ("job_failed", "job_retried")
+                for kind in ("job_failed", "job_retried", "job_locked")
                 if e.effects.get(kind)
             },
         )
@@ -193,16 +198,28 @@ class JobsModel:
             retried = effects.get("job_retried")
             if retried and retried["task"] in jobs.rows:
                 jobs.rows[retried["task"]].update(failures=0, due=at, incident_at=None)
+            locked = effects.get("job_locked")
+            if locked and locked["task"] in jobs.rows:
+                jobs.rows[locked["task"]].update(due=_utc(locked["until"]))
         cases.write(db)
         jobs.write(db)
 
 
-def due_jobs(reader: Reader, now: datetime, limit: int = 200) -> list[JobRow]:
+def _utc(moment: str) -> str:
+    return datetime.fromisoformat(moment).astimezone(UTC).isoformat()
+
+
+def due_jobs(reader: Reader, now: datetime, limit: int = 200, types: Sequence[str] | None = None) -> list[JobRow]:
+    """The jobs due at ``now``, oldest due first; only those of ``types`` when given (the
+    connectors a worker runs, or the one type an external worker asks for)."""
+    if types is not None and not types:
+        return []
+    kinds = f" AND connector IN ({', '.join('?' for _ in types)})" if types is not None else ""
     return [
         JobRow.from_row(r)
         for r in reader.rows(
-            "SELECT * FROM rm_jobs WHERE incident_at IS NULL AND due <= ? ORDER BY due, task LIMIT ?",
-            (now.astimezone(UTC).isoformat(), limit),
+            f"SELECT * FROM rm_jobs WHERE incident_at IS NULL AND due <= ?{kinds} ORDER BY due, task LIMIT ?",
+            (now.astimezone(UTC).isoformat(), *(types or ()), limit),
         )
     ]
 

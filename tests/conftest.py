@@ -153,4 +153,4 @@ def work_jobs(engine: Engine, at: datetime, treasury: PaidTreasury | None = None
     projector = Projector(engine)
     projector.catch_up()
     connectors = new_connectors(engine, lambda: at, treasury or PaidTreasury())
-    return run_due(engine, due_jobs(Reader(projector), at), connectors, at)
+    return run_due(engine, due_jobs(Reader(projector), at, types=connectors.names()), connectors, at)

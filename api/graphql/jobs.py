@@ -1,4 +1,5 @@
-"""Service-task jobs: what a case waits for from a connector, and the incidents among them."""
+"""Service-task jobs: what a case waits for from a connector or an external worker, and the
+incidents among them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from projections.jobs import JobRow
 
 
 @strawberry.type(
-    description="A service task waiting for its connector. An incident has spent its attempts: the "
-    "case waits until a supervisor retries it."
+    description="A service task's job, waiting for its connector or for an external worker (activateJobs); "
+    "`connector` is the job's type. An incident has spent its attempts: the case waits until a supervisor "
+    "retries it."
 )
 class Job(JobRow):
     task_id: str = strawberry.field(description="Pass it to retryIncident.")

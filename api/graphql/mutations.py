@@ -21,6 +21,7 @@ from api.graphql.errors import (
     as_problem,
     attempt,
 )
+from api.graphql.job_workers import JobWorkerMutation
 from api.graphql.reception import ReceptionMutation
 from engine.application import STORE_ERRORS, Engine
 from engine.bpmn.sources import SourceFile
@@ -308,7 +309,7 @@ def _open_at_window(
 
 
 @strawberry.type
-class Mutation(ReceptionMutation):
+class Mutation(ReceptionMutation, JobWorkerMutation):
     @strawberry.mutation(description="Integrators; operators and supervisors in their own office.")
     def open_case(self, info: strawberry.Info[Context, None], input: OpenCaseInput) -> OpenCaseResult:
         def run() -> OpenCasePayload:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from engine.bpmn.dialects import feel, feel_unary_test, normalize
+from engine.bpmn.service_tasks import jobs_as_service_tasks
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 from engine.errors import ExpressionError
 
@@ -35,6 +36,7 @@ def _owner(node: etree._Element) -> str:
 def normalize_bpmn(root: etree._Element) -> list[Untranslatable]:
     problems: list[Untranslatable] = []
     b, c = f"{{{BPMN_NS}}}", f"{{{CAMUNDA_NS}}}"
+    jobs_as_service_tasks(root)  # a send or business rule task with a job worker is a job (issue 16)
 
     def rewrite_text(node: etree._Element, what: str, timer: bool = False) -> None:
         if node.text is None or not node.text.strip():

@@ -33,7 +33,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import case_timers, determinism, jobs
+from engine.bpmn import case_timers, determinism, job_workers, jobs
 from engine.bpmn.case_timers import utc_datetime
 from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of
 from engine.bpmn.forms import check_task_data
@@ -43,12 +43,14 @@ from engine.commands import (
     CaseFacts,
     Command,
     CompleteJob,
+    CompleteLockedJob,
     CompleteTask,
     DeliverMessage,
     FireTimer,
     OpenJob,
     Ruling,
     StartCase,
+    ThrowJobError,
     Withdraw,
 )
 from engine.commands.beside import beside_workflow
@@ -225,8 +227,8 @@ class Runtime:
             after: _Snapshot | None = before
         else:
             with _spiff_errors("the process failed"):
-                self._run(process, workflow, step, clock.now)
-            ruling, after = Ruling(), None
+                ruling = self._run(process, workflow, step, clock.now, stored)
+            after = None
         return workflow, self._finish(
             process,
             workflow,
@@ -237,6 +239,13 @@ class Runtime:
             ruling=ruling,
             after=after,
         )
+
+    def job_data(self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime, task: str) -> Any:
+        """The case data a job's service task sees (an external worker's variables when the
+        task declares no inputs); read only."""
+        stored = json.loads(state)
+        workflow = _CONVERTER.restore_state(stored["workflow"], process, CaseClock(case_id, at, stored["ids"]))
+        return json.loads(canonical(_REGISTRY.convert(jobs.started_job(workflow, process, task).data)))
 
     def element_states(
         self, process: CompiledProcess, case_id: uuid.UUID, state: str, at: datetime
@@ -250,7 +259,13 @@ class Runtime:
         active = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=live) if t.task_spec.bpmn_id}
         return done, active
 
-    def _run(self, process: CompiledProcess, workflow: BpmnWorkflow, step: Command, now: datetime) -> None:
+    def _run(
+        self, process: CompiledProcess, workflow: BpmnWorkflow, step: Command, now: datetime, stored: dict[str, Any]
+    ) -> Ruling:
+        """Step the workflow; what a step decides beside it (an external worker's uncaught
+        error) comes back as its ruling."""
+        if isinstance(step, (CompleteLockedJob, ThrowJobError)):
+            return job_workers.run(process, workflow, step, stored, now)
         if isinstance(step, CompleteTask):
             task = _ready_task(workflow, step.element, step.task)
             check_task_data(process.elements[step.element], step.data)
@@ -281,6 +296,7 @@ class Runtime:
             workflow.cancel()
         else:  # pragma: no cover - StartCase goes through start()
             raise TypeError(f"unexpected input {step!r}")
+        return Ruling()
 
     def _finish(
         self,

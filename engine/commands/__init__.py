@@ -17,6 +17,7 @@ from engine.commands.command import (
     registered,
 )
 from engine.commands.feedback import COMPLAINT_TOPICS, CRITERIA, Complain, Rate
+from engine.commands.job_workers import CompleteLockedJob, FailLockedJob, LockJob, ThrowJobError
 from engine.commands.jobs import CompleteJob, FailJob, RetryIncident
 from engine.commands.lifecycle import StartCase, Withdraw
 from engine.commands.messages import Acknowledge, DeliverMessage
@@ -33,16 +34,20 @@ __all__ = [
     "Command",
     "Complain",
     "CompleteJob",
+    "CompleteLockedJob",
     "CompleteTask",
     "DeliverMessage",
     "FailJob",
+    "FailLockedJob",
     "FireTimer",
+    "LockJob",
     "OpenJob",
     "Rate",
     "ReleaseTask",
     "RetryIncident",
     "Ruling",
     "StartCase",
+    "ThrowJobError",
     "Withdraw",
     "WorkflowCommand",
     "input_from_dict",

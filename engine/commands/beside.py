@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Container
 from typing import Any
 
+from engine.commands.job_workers import carried_locks
 from engine.commands.jobs import carried_failures
 
 
@@ -43,4 +44,8 @@ def beside_workflow(
     live_claims = {task: holder for task, holder in claims.items() if task in open_tasks}
     if live_claims:
         kept["claims"] = live_claims
+    # External workers' locks (engine/commands/job_workers.py): last, so states without them keep their bytes.
+    locks = {task: lock for task, lock in carried_locks(stored.get("locks", {}), feedback).items() if task in open_jobs}
+    if locks:
+        kept["locks"] = locks
     return kept

@@ -43,7 +43,7 @@ def worker_command(once: bool, interval: float) -> None:
         def work() -> None:
             applied = projector.catch_up()
             firing = fire_due(engine, due_timers(reader, world.now()), world.now())
-            jobs = run_due(engine, due_jobs(reader, world.now()), connectors, world.now())
+            jobs = run_due(engine, due_jobs(reader, world.now(), types=connectors.names()), connectors, world.now())
             if firing.fired or jobs.completed or jobs.failed:
                 applied += projector.catch_up()  # what the timers and jobs just recorded
             if applied or firing.fired or firing.dropped or jobs.completed or jobs.failed:

@@ -67,7 +67,9 @@ class DemoWorker:
     def run(self, at: datetime) -> None:
         self.treasury.clock = at
         self.projector.catch_up()
-        self.totals.add(run_due(self.engine, due_jobs(self.reader, at), self.connectors, at))
+        self.totals.add(
+            run_due(self.engine, due_jobs(self.reader, at, types=self.connectors.names()), self.connectors, at)
+        )
 
     def retry_incidents(self, at: datetime) -> None:
         """The supervisor's morning round: the treasury is back, so the incidents are retried."""

@@ -41,8 +41,11 @@ def run_due(
     batch: int = 100,
 ) -> JobRun:
     """Call the connector of each given due job and record what it said,
-    up to ``batch`` results committed together (engine.group_commit)."""
+    up to ``batch`` results committed together (engine.group_commit). A job of a type no
+    connector here runs is left for an external worker (activateJobs), never failed."""
     run = JobRun()
+    known = set(connectors.names())
+    rows = [row for row in rows if row.connector in known]
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
         try:

@@ -256,8 +256,11 @@ class History:
                     "retry_at": (self.at + timedelta(minutes=5)).isoformat() if rng.random() < 0.5 else None,
                     "incident": rng.random() < 0.3,
                 }
-            else:
+            elif rng.random() < 0.6:
                 effects["job_retried"] = {"task": job}
+            else:  # an external worker holds it (issue 16): due again when the lock expires
+                until = self.at + timedelta(minutes=rng.randint(1, 30))
+                effects["job_locked"] = {"task": job, "worker": "w", "until": until.isoformat()}
         if rng.random() < 0.2:
             job = self.next_id("J")
             case["jobs"].append(job)
@@ -354,6 +357,7 @@ def test_the_histories_reach_the_awkward_paths() -> None:
         "jobs_closed",
         "job_failed",
         "job_retried",
+        "job_locked",
         "rating",
         "complaint",
         "completed",
