@@ -9,7 +9,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.camunda.parser import CamundaParser
 
-from engine.bpmn import case_timers
+from engine.bpmn import call_activities, case_timers
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
@@ -61,7 +61,13 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     parser = CamundaParser()
     bpmn_root = parse_xml(bundle.bpmn)
     normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
+    called_roots = [parse_xml(called) for called in bundle.called]
+    for called_root in called_roots:
+        normalize_bpmn(called_root)
+    mappings = call_activities.prepare([bpmn_root, *called_roots])
     parser.add_bpmn_xml(etree.ElementTree(bpmn_root), filename=bundle.bpmn.name)
+    for called, called_root in zip(bundle.called, called_roots, strict=True):
+        parser.add_bpmn_xml(etree.ElementTree(called_root), filename=called.name)
     for dmn in bundle.dmn:
         dmn_root = parse_xml(dmn)
         normalize_dmn(dmn_root)
@@ -69,7 +75,17 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     spec = parser.get_spec(bundle.process_id)
     subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
     case_timers.adopt(spec, *subprocess_specs.values())  # timers on the case's clock, not the host's
-    return CompiledProcess(bundle, spec, subprocess_specs, _elements(bpmn_root, bundle.process_id))
+    call_activities.adopt(mappings, spec, *subprocess_specs.values())
+    elements = _elements(bpmn_root, bundle.process_id)
+    # The called processes' tasks are the case's tasks: their roles, stages and forms are
+    # looked up by element id like the caller's (validation keeps their ids apart).
+    for called_id in subprocess_specs:
+        for root in (bpmn_root, *called_roots):
+            if any(p.get("id") == called_id for p in root.iter(f"{{{BPMN_NS}}}process")):
+                for ident, info in _elements(root, called_id).items():
+                    elements.setdefault(ident, info)
+                break
+    return CompiledProcess(bundle, spec, subprocess_specs, elements)
 
 
 def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:

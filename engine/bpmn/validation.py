@@ -47,6 +47,7 @@ _SUPPORTED = frozenset(
         "inclusiveGateway",
         "eventBasedGateway",
         "subProcess",
+        "callActivity",
     }
 )
 _NOT_EXECUTED = frozenset(
