@@ -18,7 +18,7 @@ What it lacks is okno's business here:
   A call activity with no mapping at all passes everything both ways, as SpiffWorkflow
   does.
 
-Validation (:func:`check_calls`) and compilation (:func:`prepare`, :func:`adopt`) read the
+Validation (:func:`call_graph`) and compilation (:func:`prepare`, :func:`adopt`) read the
 same XML through :func:`mapping_of`, so what is checked at deploy is what runs.
 """
 
@@ -26,14 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 
 from engine.bpmn.dialects import normalize
-from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
+from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, SourceFile
 from engine.errors import ExpressionError
 from engine.expressions import check_expression, evaluate
 
@@ -213,72 +213,120 @@ def call_activities(process: etree._Element) -> list[etree._Element]:
 class Located:
     """A process of the deploy and the file it is in."""
 
-    file: str
+    source: SourceFile
     element: etree._Element
 
 
 @dataclass(frozen=True)
-class CallReport:
-    """What a deploy's call activities mean: per process, the processes it calls
-    (transitively), and the problems found, each as (file, element, id, message)."""
+class CallProblemAt:
+    """A deploy-time problem, for validation to report as ``file:line: id: message``."""
 
-    reach: dict[str, tuple[str, ...]]
-    problems: list[tuple[str, etree._Element, str, str]]
+    file: str
+    element: etree._Element
+    owner: str
+    message: str
+
+
+@dataclass
+class CallGraph:
+    """The deploy's call activities, walked from its executable processes: per process,
+    the processes it calls (directly or through others), and what is wrong with them."""
+
+    processes: dict[str, Located]
+    reach: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    problems: list[CallProblemAt] = field(default_factory=list)
 
     def called_ids(self) -> set[str]:
         return {callee for callees in self.reach.values() for callee in callees}
 
+    def link(self, bundle: ProcessBundle, refs_of: Mapping[str, set[str]], decisions: Mapping[str, SourceFile]) -> ProcessBundle:
+        """The bundle with the files its callees are in and the DMN files their rules use."""
+        callees = self.reach.get(bundle.process_id, ())
+        if not callees:
+            return bundle
+        files = {self.processes[c].source for c in callees} - {bundle.bpmn}
+        refs = set(refs_of.get(bundle.process_id, set())).union(*(refs_of.get(c, set()) for c in callees))
+        dmn = {*bundle.dmn, *(decisions[ref] for ref in refs if ref in decisions)}
+        return replace(
+            bundle,
+            dmn=tuple(sorted(dmn, key=lambda s: s.name)),
+            called=tuple(sorted(files, key=lambda s: s.name)),
+        )
 
-def check_calls(processes: Mapping[str, Located]) -> CallReport:
-    """Every call activity of the deploy names a process in it, and no process calls itself
-    again through its callees (a cycle would grow the case without end)."""
-    problems: list[tuple[str, etree._Element, str, str]] = []
+
+def call_graph(documents: Iterable[tuple[SourceFile, etree._Element]]) -> CallGraph:
+    """Every call activity of a process that runs names a process of the deploy; no process
+    calls itself again through its callees (a case must end); element ids stay apart
+    across a caller and its callees (a case names its tasks by element id)."""
+    graph = CallGraph({})
+    executable: list[str] = []
+    for source, root in documents:
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            ident = str(process.get("id"))
+            graph.processes.setdefault(ident, Located(source, process))
+            if process.get("isExecutable", "false").lower() == "true":
+                executable.append(ident)
+    available = ", ".join(sorted(graph.processes)) or "none"
     direct: dict[str, list[str]] = {}
-    available = ", ".join(sorted(processes)) or "none"
-    for process_id, located in processes.items():
-        direct[process_id] = []
-        for node in call_activities(located.element):
-            ident = str(node.get("id"))
-            try:
-                callee = called_process(node)
-                mapping_of(node)
-            except CallProblem as problem:
-                problems.append((located.file, problem.element, ident, problem.message))
-                continue
-            if callee not in processes:
-                problems.append(
-                    (
-                        located.file,
-                        node,
-                        ident,
-                        f"call activity calls process {callee!r}, which is not in this deploy (processes: {available})",
-                    )
-                )
-                continue
-            direct[process_id].append(callee)
-    reach: dict[str, tuple[str, ...]] = {}
-    for process_id in processes:
+
+    def calls_of(process_id: str) -> list[str]:
+        if process_id not in direct:
+            direct[process_id] = []
+            located = graph.processes[process_id]
+            for node in call_activities(located.element):
+                ident = str(node.get("id"))
+                try:
+                    callee = called_process(node)
+                    mapping_of(node)
+                except CallProblem as problem:
+                    graph.problems.append(CallProblemAt(located.source.name, problem.element, ident, problem.message))
+                    continue
+                if callee not in graph.processes:
+                    message = f"call activity calls process {callee!r}, which is not in this deploy (processes: {available})"
+                    graph.problems.append(CallProblemAt(located.source.name, node, ident, message))
+                    continue
+                direct[process_id].append(callee)
+        return direct[process_id]
+
+    for process_id in executable:
         seen: list[str] = []
-        pending = list(direct[process_id])
+        pending = list(calls_of(process_id))
         while pending:
             callee = pending.pop(0)
             if callee in seen:
                 continue
             seen.append(callee)
-            pending.extend(direct.get(callee, []))
-        if process_id in seen:
-            located = processes[process_id]
-            problems.append(
-                (
-                    located.file,
-                    located.element,
-                    process_id,
-                    f"process {process_id} calls itself through {_cycle(direct, process_id)}: "
-                    "recursive call activities are refused (a case must end)",
+            pending.extend(calls_of(callee))
+        graph.reach[process_id] = tuple(seen)
+    reported: set[str] = set()
+    for process_id, callees in graph.reach.items():
+        for each in (process_id, *callees):
+            if each not in reported and each in _reach_of(direct, each):
+                reported.add(each)
+                located = graph.processes[each]
+                graph.problems.append(
+                    CallProblemAt(
+                        located.source.name,
+                        located.element,
+                        each,
+                        f"process {each} calls itself ({_cycle(direct, each)}): recursive call activities "
+                        "are refused, since a case's calls must end",
+                    )
                 )
-            )
-        reach[process_id] = tuple(seen)
-    return CallReport(reach, problems)
+        if not reported:
+            graph.problems.extend(_clashes(graph, process_id, callees))
+    return graph
+
+
+def _reach_of(direct: Mapping[str, list[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    pending = list(direct.get(start, []))
+    while pending:
+        each = pending.pop()
+        if each not in seen:
+            seen.add(each)
+            pending.extend(direct.get(each, []))
+    return seen
 
 
 def _cycle(direct: Mapping[str, list[str]], start: str) -> str:
@@ -292,6 +340,34 @@ def _cycle(direct: Mapping[str, list[str]], start: str) -> str:
             if callee not in path:
                 paths.append([*path, callee])
     return start
+
+
+def _is_activity(node: etree._Element) -> bool:
+    kind = _local(node)
+    return kind.endswith("Task") or kind in ("task", "callActivity", "subProcess")
+
+
+def _clashes(graph: CallGraph, process_id: str, callees: tuple[str, ...]) -> list[CallProblemAt]:
+    owners: dict[str, str] = {}
+    found: list[CallProblemAt] = []
+    for each in (process_id, *callees):
+        located = graph.processes[each]
+        for node in located.element.iter():
+            ident = node.get("id") if isinstance(node.tag, str) and _is_activity(node) else None
+            if ident is None:
+                continue
+            first = owners.setdefault(ident, each)
+            if first != each:
+                found.append(
+                    CallProblemAt(
+                        located.source.name,
+                        node,
+                        ident,
+                        f"id {ident!r} is used in process {first} too, which runs in the same case: "
+                        "a case names its tasks by element id, so rename one",
+                    )
+                )
+    return found
 
 
 # -- compile and run -----------------------------------------------------------------------
