@@ -87,7 +87,9 @@ class CallMapping:
     def everything(cls) -> CallMapping:
         return cls(True, (), True, ())
 
-    def into_child(self, parent: Mapping[str, Any], evaluate_in: Callable[[str, Mapping[str, Any]], Any]) -> dict[str, Any]:
+    def into_child(
+        self, parent: Mapping[str, Any], evaluate_in: Callable[[str, Mapping[str, Any]], Any]
+    ) -> dict[str, Any]:
         data: dict[str, Any] = deepcopy(dict(parent)) if self.all_in else {}
         for assignment in self.inputs:
             data[assignment.target] = assignment.value(parent, evaluate_in)
@@ -239,7 +241,9 @@ class CallGraph:
     def called_ids(self) -> set[str]:
         return {callee for callees in self.reach.values() for callee in callees}
 
-    def link(self, bundle: ProcessBundle, refs_of: Mapping[str, set[str]], decisions: Mapping[str, SourceFile]) -> ProcessBundle:
+    def link(
+        self, bundle: ProcessBundle, refs_of: Mapping[str, set[str]], decisions: Mapping[str, SourceFile]
+    ) -> ProcessBundle:
         """The bundle with the files its callees are in and the DMN files their rules use."""
         callees = self.reach.get(bundle.process_id, ())
         if not callees:
@@ -282,7 +286,9 @@ def call_graph(documents: Iterable[tuple[SourceFile, etree._Element]]) -> CallGr
                     graph.problems.append(CallProblemAt(located.source.name, problem.element, ident, problem.message))
                     continue
                 if callee not in graph.processes:
-                    message = f"call activity calls process {callee!r}, which is not in this deploy (processes: {available})"
+                    message = (
+                        f"call activity calls process {callee!r}, which is not in this deploy (processes: {available})"
+                    )
                     graph.problems.append(CallProblemAt(located.source.name, node, ident, message))
                     continue
                 direct[process_id].append(callee)

@@ -217,9 +217,7 @@ def validate(sources: list[SourceFile]) -> Plan:
     return plan
 
 
-def _check_calls(
-    plan: Plan, calls: CallGraph, refs_of: dict[str, set[str]], decisions: dict[str, SourceFile]
-) -> None:
+def _check_calls(plan: Plan, calls: CallGraph, refs_of: dict[str, set[str]], decisions: dict[str, SourceFile]) -> None:
     """Call activities' problems, and each caller's bundle with its callees' files."""
     for problem in calls.problems:
         plan.problems.append(Problem(problem.file, _line(problem.element), problem.owner, problem.message))

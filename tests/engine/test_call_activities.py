@@ -166,7 +166,9 @@ def calling(process_id: str, call: str, executable: bool = True) -> str:
 
 class TestCallActivityValidation:
     def test_a_call_to_a_process_not_in_the_deploy_is_refused_with_the_processes_it_has(self) -> None:
-        source = model("caller.bpmn", calling("caller", '<bpmn:callActivity id="caller_call" calledElement="nowhere"/>'))
+        source = model(
+            "caller.bpmn", calling("caller", '<bpmn:callActivity id="caller_call" calledElement="nowhere"/>')
+        )
         assert plan_problems(source) == [
             "caller.bpmn:6: caller_call: call activity calls process 'nowhere', which is not in this deploy "
             "(processes: caller)"
@@ -177,8 +179,7 @@ class TestCallActivityValidation:
         second = calling("second", '<bpmn:callActivity id="second_call" calledElement="first"/>', executable=False)
         problems = plan_problems(model("cycle.bpmn", first + second))
         assert any(
-            "first: process first calls itself (first -> second -> first): recursive call activities are refused"
-            in p
+            "first: process first calls itself (first -> second -> first): recursive call activities are refused" in p
             for p in problems
         ), problems
 
