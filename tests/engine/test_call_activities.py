@@ -12,7 +12,8 @@ from engine.bpmn.library import compile_bundle
 from engine.bpmn.sources import ProcessBundle, SourceFile, collect_sources
 from engine.bpmn.validation import validate
 from engine.catalog import Service
-from engine.replay import history, verify
+from engine.case import Case
+from engine.replay import Recorded, history, replay_restoring, verify
 from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at, mini_sources
 
 CALLS = FIXTURES / "call_activities"
@@ -114,6 +115,24 @@ class TestCallActivitiesRun(BackendContract):
         data = case_data(engine, number)
         assert data["credit_ok"] is True and "amount" not in data and "creditApproved" not in data
         assert verified(engine, number)
+
+    def test_a_case_inside_a_called_process_restores_from_the_store_and_replays_both_ways(
+        self, engines: EngineMaker
+    ) -> None:
+        first = deployed(engines(), "camunda7_same_file.bpmn", processes=("call_c7_parent",))
+        number = open_case(first, "call_c7_parent")
+        first.complete_task(number, "Task_Receive", {"pages": 3}, actor="LPK/operator", at=at(1))
+        # Another engine on the store has no live workflow: it restores the called process from the state.
+        second = engines()
+        assert open_tasks(second, number) == [("Check_Review", "expert")]
+        second.complete_task(number, "Check_Review", {"verdict": "ok"}, actor="LPK/expert", at=at(2))
+        second.complete_task(number, "Task_Issue", {}, actor="LPK/operator", at=at(3))
+        events = list(second.case_events(number))
+        opened = events[0]
+        assert isinstance(opened, Case.Opened)
+        records = [Recorded.of(e) for e in events]
+        restoring = replay_restoring(second.steps, opened.process_version, opened.originator_id, number, records)
+        assert restoring.ok and verified(second, number) and verified(first, number)
 
     def test_the_callee_is_pinned_with_the_caller_until_the_caller_is_redeployed(self, engines: EngineMaker) -> None:
         engine = deployed(
