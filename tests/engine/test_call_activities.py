@@ -11,8 +11,8 @@ from engine.application import Engine
 from engine.bpmn.library import compile_bundle
 from engine.bpmn.sources import ProcessBundle, SourceFile, collect_sources
 from engine.bpmn.validation import validate
-from engine.catalog import Service
 from engine.case import Case
+from engine.catalog import Service
 from engine.replay import Recorded, history, replay_restoring, verify
 from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at, mini_sources
 
