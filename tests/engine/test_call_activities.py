@@ -14,7 +14,7 @@ from engine.bpmn.validation import validate
 from engine.case import Case
 from engine.catalog import Service
 from engine.replay import Recorded, history, replay_restoring, verify
-from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at, mini_sources
+from tests.conftest import FIXTURES, OFFICE, ROOT, T0, BackendContract, EngineMaker, at, mini_sources
 
 CALLS = FIXTURES / "call_activities"
 APPLICANT = {"full_name": "Петров Пётр Петрович", "document": "4210 654321"}
@@ -247,6 +247,19 @@ class TestCallActivityValidation:
         assert bundle.process_id == "caller" and bundle.called == (library,)
         compiled = compile_bundle(bundle)
         assert "lib_call" in compiled.elements and "lib" in compiled.subprocess_specs
+
+
+    def test_the_decisions_a_called_process_uses_come_with_the_callers_bundle(self) -> None:
+        caller = model("caller.bpmn", calling("caller", '<bpmn:callActivity id="caller_call" calledElement="rules"/>'))
+        rule = '<bpmn:businessRuleTask id="rules_call" camunda:decisionRef="child_benefit_eligibility"/>'
+        library = model("library.bpmn", calling("rules", rule, executable=False))
+        dmn = SourceFile.read(ROOT / "processes" / "child_benefit_eligibility.dmn")
+        [bundle] = validate([caller, library, dmn]).bundles
+        assert bundle.dmn == (dmn,) and bundle.called == (library,)
+        compile_bundle(bundle)
+        assert plan_problems(caller, library) == [
+            "library.bpmn:3: rules: decision 'child_benefit_eligibility' is not in any DMN file deployed with it"
+        ]
 
 
 class TestCalledFilesInTheVersion:
