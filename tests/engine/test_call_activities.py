@@ -14,6 +14,9 @@ from engine.bpmn.validation import validate
 from engine.case import Case
 from engine.catalog import Service
 from engine.replay import Recorded, history, replay_restoring, verify
+from projections.case_queries import work_list
+from projections.reader import Reader
+from projections.runner import Projector
 from tests.conftest import FIXTURES, OFFICE, ROOT, T0, BackendContract, EngineMaker, at, mini_sources
 
 CALLS = FIXTURES / "call_activities"
@@ -134,6 +137,26 @@ class TestCallActivitiesRun(BackendContract):
         restoring = replay_restoring(second.steps, opened.process_version, opened.originator_id, number, records)
         assert restoring.ok and verified(second, number) and verified(first, number)
 
+    def test_the_called_process_task_is_on_the_expert_work_list_and_every_event_folds(
+        self, engines: EngineMaker
+    ) -> None:
+        engine = deployed(
+            engines(),
+            "flowable_order.bpmn",
+            "flowable_credit.bpmn",
+            processes=("call_flowable_order", "call_flowable_credit"),
+        )
+        number = open_case(engine, "call_flowable_order")
+        projector = Projector(engine)
+        projector.catch_up()
+        listed = work_list(Reader(projector), "LPK", role="expert").rows
+        assert [(t.case_number, t.element, t.role) for t in listed] == [(number, "verifyCreditHistory", "expert")]
+        engine.complete_task(number, "verifyCreditHistory", {}, actor="LPK/expert", at=at(1))
+        engine.complete_task(number, "prepareAndShipTask", {}, actor="LPK/operator", at=at(2))
+        projector.catch_up()
+        assert projector.parked() == [] and all(s.lag == 0 for s in projector.status())
+        assert work_list(Reader(projector), "LPK").rows == []
+
     def test_the_callee_is_pinned_with_the_caller_until_the_caller_is_redeployed(self, engines: EngineMaker) -> None:
         engine = deployed(
             engines(), "zeebe_parent.bpmn", "zeebe_child.bpmn", processes=("call_zeebe_parent", "call_zeebe_child")
@@ -247,7 +270,6 @@ class TestCallActivityValidation:
         assert bundle.process_id == "caller" and bundle.called == (library,)
         compiled = compile_bundle(bundle)
         assert "lib_call" in compiled.elements and "lib" in compiled.subprocess_specs
-
 
     def test_the_decisions_a_called_process_uses_come_with_the_callers_bundle(self) -> None:
         caller = model("caller.bpmn", calling("caller", '<bpmn:callActivity id="caller_call" calledElement="rules"/>'))
