@@ -157,6 +157,27 @@ class TestCallActivitiesRun(BackendContract):
         assert projector.parked() == [] and all(s.lag == 0 for s in projector.status())
         assert work_list(Reader(projector), "LPK").rows == []
 
+    def test_a_boundary_timer_on_a_call_activity_closes_the_called_task_in_the_same_case(
+        self, engines: EngineMaker
+    ) -> None:
+        engine = engines()
+        conformance = ROOT / "tests" / "conformance" / "models_okno" / "call_activities"
+        sources = collect_sources([conformance / "c7_timer_on_call.bpmn", conformance / "simple_subprocess.bpmn"])
+        assert engine.deploy(sources, T0).ok
+        engine.publish_catalog([service("timerOnCallActivity")], T0)
+        engine.register_offices([OFFICE], T0)
+        number = open_case(engine, "timerOnCallActivity")
+        case = engine.get_case(number)
+        assert open_tasks(engine, number) == [("task", "operator")]
+        assert [t["element"] for t in case.timers] == ["timer"]
+        case = engine.fire_timer(number, "timer", at=at(61))
+        assert [t["element"] for t in case.last_effects["tasks_closed"]] == ["task"]
+        assert open_tasks(engine, number) == [("escalatedTask", "supervisor")]
+        assert (
+            engine.complete_task(number, "escalatedTask", {}, actor="LPK/supervisor", at=at(62)).status == "completed"
+        )
+        assert verified(engine, number)
+
     def test_the_callee_is_pinned_with_the_caller_until_the_caller_is_redeployed(self, engines: EngineMaker) -> None:
         engine = deployed(
             engines(), "zeebe_parent.bpmn", "zeebe_child.bpmn", processes=("call_zeebe_parent", "call_zeebe_child")
