@@ -124,6 +124,14 @@ def _zeebe_called(node: etree._Element) -> etree._Element | None:
 
 def called_process(node: etree._Element) -> str:
     """The id of the process a call activity calls; refused when it is chosen at run time."""
+    if node.get(f"{{{CAMUNDA_NS}}}caseRef") is not None:
+        raise CallProblem(node, "call activity calls a CMMN case (camunda:caseRef): okno runs BPMN processes only")
+    for name in ("variableMappingClass", "variableMappingDelegateExpression"):
+        if node.get(f"{{{CAMUNDA_NS}}}{name}") is not None:
+            raise CallProblem(
+                node,
+                f"camunda:{name} is Java code okno cannot run: map variables with camunda:in and camunda:out",
+            )
     zeebe = _zeebe_called(node)
     raw = zeebe.get("processId") if zeebe is not None else node.get("calledElement")
     name = (raw or "").strip()

@@ -270,6 +270,14 @@ class TestCallActivityValidation:
         problems = plan_problems(model("bad.bpmn", calling("bad", call)))
         assert any("bad_call: in mapping sourceExpression" in p for p in problems), problems
 
+    def test_a_java_variable_mapping_or_a_cmmn_case_call_is_refused(self) -> None:
+        java = '<bpmn:callActivity id="java_call" calledElement="x" camunda:variableMappingClass="org.Mapper"/>'
+        cmmn = '<bpmn:callActivity id="cmmn_call" camunda:caseRef="loanCase"/>'
+        [java_problem] = plan_problems(model("java.bpmn", calling("java", java)))
+        assert "java_call: camunda:variableMappingClass is Java code okno cannot run" in java_problem
+        [cmmn_problem] = plan_problems(model("cmmn.bpmn", calling("cmmn", cmmn)))
+        assert "cmmn_call: call activity calls a CMMN case (camunda:caseRef)" in cmmn_problem
+
     def test_task_ids_shared_by_a_caller_and_its_callee_are_refused(self) -> None:
         task = '<bpmn:userTask id="Same_Task" camunda:candidateGroups="operator"/>'
         caller = calling("outer", '<bpmn:callActivity id="outer_call" calledElement="inner"/>').replace(
