@@ -164,7 +164,7 @@ def _expression(node: etree._Element, text: str, what: str) -> str:
     return translated
 
 
-def _in_out(node: etree._Element, child: etree._Element, direction: str) -> Assignment | None:
+def _in_out(child: etree._Element, direction: str) -> Assignment | None:
     """A Camunda 7 / Flowable ``in`` or ``out``; None for businessKey and variables="all"."""
     if child.get("businessKey") is not None or child.get("variables") == "all":
         return None
@@ -202,8 +202,8 @@ def mapping_of(node: etree._Element) -> CallMapping:
     if not ins and not outs:
         # No mapping written: SpiffWorkflow's (and a plain BPMN reader's) all-in, all-out.
         return CallMapping.everything()
-    in_parts = [_in_out(node, e, "in") for e in ins]
-    out_parts = [_in_out(node, e, "out") for e in outs]
+    in_parts = [_in_out(e, "in") for e in ins]
+    out_parts = [_in_out(e, "out") for e in outs]
     return CallMapping(
         all_in=inherit or any(e.get("variables") == "all" for e in ins),
         inputs=tuple(a for a in in_parts if a is not None),
@@ -272,9 +272,12 @@ def call_graph(documents: Iterable[tuple[SourceFile, etree._Element]]) -> CallGr
     across a caller and its callees (a case names its tasks by element id)."""
     graph = CallGraph({})
     executable: list[str] = []
+    twice: dict[str, Located] = {}
     for source, root in documents:
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             ident = str(process.get("id"))
+            if ident in graph.processes:
+                twice.setdefault(ident, Located(source, process))
             graph.processes.setdefault(ident, Located(source, process))
             if process.get("isExecutable", "false").lower() == "true":
                 executable.append(ident)
@@ -292,6 +295,11 @@ def call_graph(documents: Iterable[tuple[SourceFile, etree._Element]]) -> CallGr
                     mapping_of(node)
                 except CallProblem as problem:
                     graph.problems.append(CallProblemAt(located.source.name, problem.element, ident, problem.message))
+                    continue
+                if callee in twice:
+                    files = f"{graph.processes[callee].source.name} and {twice[callee].source.name}"
+                    message = f"call activity calls process {callee!r}, which is in {files}: deploy one of them"
+                    graph.problems.append(CallProblemAt(located.source.name, node, ident, message))
                     continue
                 if callee not in graph.processes:
                     message = (

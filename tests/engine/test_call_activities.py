@@ -278,6 +278,15 @@ class TestCallActivityValidation:
         [cmmn_problem] = plan_problems(model("cmmn.bpmn", calling("cmmn", cmmn)))
         assert "cmmn_call: call activity calls a CMMN case (camunda:caseRef)" in cmmn_problem
 
+    def test_a_call_to_a_process_two_files_define_is_refused(self) -> None:
+        caller = model("caller.bpmn", calling("caller", '<bpmn:callActivity id="caller_call" calledElement="lib"/>'))
+        one = model("one.bpmn", calling("lib", '<bpmn:manualTask id="lib_call"/>', executable=False))
+        two = model("two.bpmn", calling("lib", '<bpmn:manualTask id="lib_call"/>', executable=False))
+        problems = plan_problems(caller, one, two)
+        assert any(
+            "caller_call: call activity calls process 'lib', which is in one.bpmn and two.bpmn" in p for p in problems
+        ), problems
+
     def test_task_ids_shared_by_a_caller_and_its_callee_are_refused(self) -> None:
         task = '<bpmn:userTask id="Same_Task" camunda:candidateGroups="operator"/>'
         caller = calling("outer", '<bpmn:callActivity id="outer_call" calledElement="inner"/>').replace(
