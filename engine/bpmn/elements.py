@@ -77,7 +77,7 @@ KINDS: dict[str, ElementKind] = {
     "serviceTask": _runs(),
     "sendTask": _refused("use an intermediateThrowEvent with a messageEventDefinition"),
     "receiveTask": _refused("use an intermediateCatchEvent with a messageEventDefinition"),
-    "callActivity": _refused("call activities are not supported yet: use an embedded subProcess"),
+    "callActivity": _runs("the called process is pinned in the caller's version and runs in its case"),
     # gateways
     "exclusiveGateway": _runs(),
     "parallelGateway": _runs(),

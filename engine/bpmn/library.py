@@ -9,12 +9,12 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.camunda.parser import CamundaParser
 
-from engine.bpmn import case_timers
+from engine.bpmn import call_activities, case_timers
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import assignee_of, role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, parse_xml
-from engine.bpmn.structure import pass_bare_tasks_through, prepare
+from engine.bpmn.structure import drop_kept_data, pass_bare_tasks_through, prepare
 from engine.errors import UnknownProcessVersion
 
 
@@ -64,7 +64,14 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     bpmn_root = parse_xml(bundle.bpmn)
     normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
     prepare(bpmn_root, bundle.process_id)
+    called_roots = [parse_xml(called) for called in bundle.called]
+    for called_root in called_roots:
+        normalize_bpmn(called_root)
+        drop_kept_data(called_root)
+    mappings = call_activities.prepare([bpmn_root, *called_roots])
     parser.add_bpmn_xml(etree.ElementTree(bpmn_root), filename=bundle.bpmn.name)
+    for called, called_root in zip(bundle.called, called_roots, strict=True):
+        parser.add_bpmn_xml(etree.ElementTree(called_root), filename=called.name)
     for dmn in bundle.dmn:
         dmn_root = parse_xml(dmn)
         normalize_dmn(dmn_root)
@@ -73,7 +80,17 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
     case_timers.adopt(spec, *subprocess_specs.values())  # timers on the case's clock, not the host's
     pass_bare_tasks_through(spec, *subprocess_specs.values())
-    return CompiledProcess(bundle, spec, subprocess_specs, _elements(bpmn_root, bundle.process_id))
+    call_activities.adopt(mappings, spec, *subprocess_specs.values())
+    elements = _elements(bpmn_root, bundle.process_id)
+    # The called processes' tasks are the case's tasks: their roles, stages and forms are
+    # looked up by element id like the caller's (validation keeps their ids apart).
+    for called_id in subprocess_specs:
+        for root in (bpmn_root, *called_roots):
+            if any(p.get("id") == called_id for p in root.iter(f"{{{BPMN_NS}}}process")):
+                for ident, info in _elements(root, called_id).items():
+                    elements.setdefault(ident, info)
+                break
+    return CompiledProcess(bundle, spec, subprocess_specs, elements)
 
 
 def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:

@@ -58,19 +58,22 @@ def parse_xml(source: SourceFile) -> etree._Element:
 
 @dataclass(frozen=True)
 class ProcessBundle:
-    """One executable process: its BPMN file and the DMN files its rules reference.
+    """One executable process: its BPMN file, the DMN files its rules reference and the
+    other BPMN files holding the processes its call activities call (engine.bpmn.call_activities).
 
     The version is the SHA-256 of exactly this content, so identical content deployed
-    twice is one version, and a changed byte is a new one. A file with several executable
-    pools (``pooled``) is several processes: each one's version also hashes its process
-    id, so the pools are distinct versions of one file (a file with one pool hashes as
-    it always has).
+    twice is one version, and a changed byte is a new one; a called file is part of it,
+    so a case runs the callee it started with. A file with several executable pools
+    (``pooled``) is several processes: each one's version also hashes its process id, so
+    the pools are distinct versions of one file (a file with one pool hashes as it
+    always has).
     """
 
     process_id: str
     bpmn: SourceFile
     dmn: tuple[SourceFile, ...]
     pooled: bool = False
+    called: tuple[SourceFile, ...] = ()
 
     @property
     def version(self) -> str:
@@ -80,6 +83,11 @@ class ProcessBundle:
         for source in (self.bpmn, *sorted(self.dmn, key=lambda s: s.name)):
             digest.update(source.name.encode("utf-8") + b"\0")
             digest.update(source.text.encode("utf-8") + b"\0")
+        if self.called:  # only then: a bundle without called files keeps the hash it always had
+            digest.update(b"called\0")
+            for source in sorted(self.called, key=lambda s: s.name):
+                digest.update(source.name.encode("utf-8") + b"\0")
+                digest.update(source.text.encode("utf-8") + b"\0")
         return digest.hexdigest()
 
     def to_dict(self) -> dict[str, object]:
@@ -90,18 +98,22 @@ class ProcessBundle:
         }
         if self.pooled:  # only then: a stored one-pool bundle stays as it was written
             data["pooled"] = True
+        if self.called:  # absent when empty, so stored bundles without it read the same
+            data["called"] = [{"name": s.name, "text": s.text} for s in self.called]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> ProcessBundle:
         bpmn = data["bpmn"]
         dmn = data["dmn"]
-        assert isinstance(bpmn, dict) and isinstance(dmn, list)
+        called = data.get("called", [])
+        assert isinstance(bpmn, dict) and isinstance(dmn, list) and isinstance(called, list)
         return cls(
             process_id=str(data["process_id"]),
             bpmn=SourceFile(bpmn["name"], bpmn["text"]),
             dmn=tuple(SourceFile(d["name"], d["text"]) for d in dmn),
             pooled=bool(data.get("pooled", False)),
+            called=tuple(SourceFile(c["name"], c["text"]) for c in called),
         )
 
 

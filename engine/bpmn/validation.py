@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.bpmn.elements import KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
+from engine.bpmn.call_activities import CallGraph, call_graph
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
@@ -143,6 +144,9 @@ def validate(sources: list[SourceFile]) -> Plan:
             documents.append((source, root))
         plan.problems.extend(checker.problems)
 
+    calls = call_graph(documents)
+    called = calls.called_ids()
+    refs_of: dict[str, set[str]] = {}  # decision ids per process, for the callers' bundles
     for source, root in documents:
         checker = _Checker(source)
         every = list(root.iter(_b("process")))
@@ -152,7 +156,7 @@ def validate(sources: list[SourceFile]) -> Plan:
                 root, "the file holds no process: a collaboration needs at least one pool with a process (processRef)"
             )
         elif not processes:
-            for process in every:
+            for process in (p for p in every if p.get("id") not in called):  # a called process runs in its caller
                 flag = process.get("isExecutable")
                 state = "is marked not executable" if flag is not None else "is not marked executable"
                 checker.report(
@@ -162,11 +166,11 @@ def validate(sources: list[SourceFile]) -> Plan:
                 )
         messages = {m.get("id"): m for m in root.iter(_b("message"))}
         _check_message_flows(checker, root)
-        if not processes:
-            for process in every:  # still say everything else that stands between it and running
-                _check_process(checker, process, messages)
+        for process in every:  # still say everything else that stands between it and running
+            if process not in processes and (not processes or process.get("id") in called):
+                refs_of[str(process.get("id"))] = _check_process(checker, process, messages)
         for process in processes:
-            refs = _check_process(checker, process, messages)
+            refs = refs_of[str(process.get("id"))] = _check_process(checker, process, messages)
             missing = sorted(ref for ref in refs if ref not in decisions)
             for ref in missing:
                 checker.report(process, f"decision {ref!r} is not in any DMN file deployed with it")
@@ -176,6 +180,7 @@ def validate(sources: list[SourceFile]) -> Plan:
                 plan.bundles.append(ProcessBundle(str(process.get("id")), source, dmn, pooled))
         plan.problems.extend(checker.problems)
         plan.warnings.extend(checker.warnings)
+    _check_calls(plan, calls, refs_of, decisions)
 
     if not plan.problems:
         plan.problems.extend(_spiff_problems(plan.bundles))
@@ -211,6 +216,25 @@ def _executable(checker: _Checker, every: list[etree._Element]) -> list[etree._E
         )
         return drawn
     return []
+
+
+def _check_calls(plan: Plan, calls: CallGraph, refs_of: dict[str, set[str]], decisions: dict[str, SourceFile]) -> None:
+    """Call activities' problems, and each caller's bundle with its callees' files."""
+    for problem in calls.problems:
+        plan.problems.append(Problem(problem.file, _line(problem.element), problem.owner, problem.message))
+    for callee in sorted(calls.called_ids()):
+        for ref in sorted(refs_of.get(callee, set()) - set(decisions)):
+            located = calls.processes[callee]
+            plan.problems.append(
+                Problem(
+                    located.source.name,
+                    _line(located.element),
+                    callee,
+                    f"decision {ref!r} is not in any DMN file deployed with it",
+                )
+            )
+    plan.problems[:] = sorted(set(plan.problems))
+    plan.bundles[:] = [calls.link(bundle, refs_of, decisions) for bundle in plan.bundles]
 
 
 def _check_process(checker: _Checker, process: etree._Element, messages: dict[str | None, etree._Element]) -> set[str]:

@@ -62,7 +62,8 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
         click.echo(f"{len(problems)} problem(s)", err=True)
         sys.exit(1)
     for bundle in plan.bundles:
-        click.echo(f"ok {bundle.process_id} {bundle.version[:12]} ({bundle.bpmn.name})")
+        calls = "".join(f" + {called.name}" for called in bundle.called)  # the called files are in its version
+        click.echo(f"ok {bundle.process_id} {bundle.version[:12]} ({bundle.bpmn.name}{calls})")
     if services is not None:
         click.echo(f"ok catalog: {len(services)} services")
 
