@@ -150,7 +150,7 @@ def validate(sources: list[SourceFile]) -> Plan:
     for source, root in documents:
         checker = _Checker(source)
         every = list(root.iter(_b("process")))
-        processes = _executable(checker, every)
+        processes = _executable(checker, [p for p in every if p.get("id") not in called or _marked(p)])
         if not every:
             checker.report(
                 root, "the file holds no process: a collaboration needs at least one pool with a process (processRef)"
@@ -189,13 +189,18 @@ def validate(sources: list[SourceFile]) -> Plan:
     return plan
 
 
+def _marked(process: etree._Element) -> bool:
+    return (process.get("isExecutable") or "").strip().lower() == "true"
+
+
 def _executable(checker: _Checker, every: list[etree._Element]) -> list[etree._Element]:
-    """The processes of a file okno runs. Marked executable, they run. Where none is
+    """The processes of a file okno runs (a process another one calls, unless marked
+    executable, runs only inside its caller, so it is not among ``every``). Marked executable, they run. Where none is
     marked, the ones without the flag run, as Camunda 7 runs them (Flowable's tests all
     omit it), with a warning; a file whose one process is marked not executable runs
     it too, with a warning (there is nothing else it could mean to deploy). Pools
     without any flow node are black boxes (an agency drawn as a partner), never run."""
-    marked = [p for p in every if (p.get("isExecutable") or "").strip().lower() == "true"]
+    marked = [p for p in every if _marked(p)]
     if marked:
         return marked
     drawn = [p for p in every if any(_local(child) in _SUPPORTED for child in p)]
