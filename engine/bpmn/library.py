@@ -10,20 +10,15 @@ from lxml import etree
 from SpiffWorkflow.camunda.parser import CamundaParser
 
 from engine.bpmn import case_timers
+from engine.bpmn.form_model import FormField, TaskForm
+from engine.bpmn.form_sources import task_form
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
-from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, parse_xml
+from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, SourceFile, parse_xml
 from engine.errors import UnknownProcessVersion
 
-
-@dataclass(frozen=True)
-class FormField:
-    id: str
-    type: str
-    label: str
-    required: bool
-    options: tuple[str, ...] = ()
+__all__ = ["CompiledProcess", "ElementInfo", "FormField", "ProcessLibrary", "TaskForm", "compile_bundle"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +34,7 @@ class ElementInfo:
     fields: tuple[FormField, ...]
     deadline_days: int | None = None  # a stage's own term in working days (property deadline_working_days)
     connector: ConnectorSpec | None = None  # a service task's job: which connector, with what, how often
+    form: TaskForm | None = None  # a user task's declared form; None: it takes any object (engine.bpmn.forms)
 
 
 @dataclass(frozen=True)
@@ -69,10 +65,10 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     spec = parser.get_spec(bundle.process_id)
     subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
     case_timers.adopt(spec, *subprocess_specs.values())  # timers on the case's clock, not the host's
-    return CompiledProcess(bundle, spec, subprocess_specs, _elements(bpmn_root, bundle.process_id))
+    return CompiledProcess(bundle, spec, subprocess_specs, _elements(bpmn_root, bundle.process_id, bundle.forms))
 
 
-def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
+def _elements(root: etree._Element, process_id: str, forms: tuple[SourceFile, ...]) -> dict[str, ElementInfo]:
     b, c = f"{{{BPMN_NS}}}", f"{{{CAMUNDA_NS}}}"
     process = next(p for p in root.iter(f"{b}process") if p.get("id") == process_id)
     lanes = {
@@ -89,19 +85,8 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
         properties = {
             p.get("name"): p.get("value") for p in node.findall(f"{b}extensionElements/{c}properties/{c}property")
         }
-        fields = []
-        for field in node.findall(f"{b}extensionElements/{c}formData/{c}formField"):
-            constraints = {x.get("name") for x in field.findall(f"{c}validation/{c}constraint")}
-            fields.append(
-                FormField(
-                    id=str(field.get("id")),
-                    type=str(field.get("type")),
-                    label=field.get("label") or "",
-                    required="required" in constraints,
-                    options=tuple(str(v.get("id")) for v in field.findall(f"{c}value")),
-                )
-            )
         kind = etree.QName(node).localname
+        form = task_form(node, forms) if kind == "userTask" else None
         role = role_of(node, lanes) if kind == "userTask" else node.get(f"{c}candidateGroups")
         deadline = properties.get("deadline_working_days")
         found[ident] = ElementInfo(
@@ -111,9 +96,10 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
             role,
             properties.get("stage"),
             properties.get("outcome"),
-            tuple(fields),
+            form.fields if form else (),
             int(deadline) if deadline and deadline.isdigit() else None,
             connector_of(node) if kind == "serviceTask" else None,
+            form,
         )
     return found
 

@@ -67,6 +67,10 @@ class ProcessBundle:
     process_id: str
     bpmn: SourceFile
     dmn: tuple[SourceFile, ...]
+    # The form files (Camunda Forms .form, JSON Schema .json) its user tasks name. Last,
+    # and left out of the hash and the stored form when empty, so every version deployed
+    # before forms were read keeps its hash and its bytes.
+    forms: tuple[SourceFile, ...] = ()
 
     @property
     def version(self) -> str:
@@ -74,33 +78,44 @@ class ProcessBundle:
         for source in (self.bpmn, *sorted(self.dmn, key=lambda s: s.name)):
             digest.update(source.name.encode("utf-8") + b"\0")
             digest.update(source.text.encode("utf-8") + b"\0")
+        if self.forms:
+            digest.update(b"forms\0")
+            for source in sorted(self.forms, key=lambda s: s.name):
+                digest.update(source.name.encode("utf-8") + b"\0")
+                digest.update(source.text.encode("utf-8") + b"\0")
         return digest.hexdigest()
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        found: dict[str, object] = {
             "process_id": self.process_id,
             "bpmn": {"name": self.bpmn.name, "text": self.bpmn.text},
             "dmn": [{"name": s.name, "text": s.text} for s in self.dmn],
         }
+        if self.forms:
+            found["forms"] = [{"name": s.name, "text": s.text} for s in self.forms]
+        return found
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> ProcessBundle:
         bpmn = data["bpmn"]
         dmn = data["dmn"]
-        assert isinstance(bpmn, dict) and isinstance(dmn, list)
+        forms = data.get("forms", [])
+        assert isinstance(bpmn, dict) and isinstance(dmn, list) and isinstance(forms, list)
         return cls(
             process_id=str(data["process_id"]),
             bpmn=SourceFile(bpmn["name"], bpmn["text"]),
             dmn=tuple(SourceFile(d["name"], d["text"]) for d in dmn),
+            forms=tuple(SourceFile(f["name"], f["text"]) for f in forms),
         )
 
 
 def collect_sources(paths: list[Path]) -> list[SourceFile]:
-    """Files named directly, and the .bpmn/.dmn files inside folders named."""
+    """Files named directly, and the models inside folders named: .bpmn/.dmn files, and
+    the .form/.json form files their user tasks may name."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in (".bpmn", ".dmn")))
+            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in (".bpmn", ".dmn", ".form", ".json")))
         else:
             files.append(path)
     return [SourceFile.read(path) for path in files]

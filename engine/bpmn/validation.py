@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from engine.bpmn.form_sources import form_problems, forms_used, is_form_source
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
@@ -148,7 +149,10 @@ def validate(sources: list[SourceFile]) -> Plan:
     plan = Plan()
     decisions: dict[str, SourceFile] = {}
     documents: list[tuple[SourceFile, etree._Element]] = []
+    forms = [source for source in sources if is_form_source(source)]  # read where a task names them
     for source in sources:
+        if is_form_source(source):
+            continue
         checker = _Checker(source)
         try:
             root = parse_xml(source)
@@ -198,12 +202,16 @@ def validate(sources: list[SourceFile]) -> Plan:
                 _check_process(checker, process, messages)
         for process in processes:
             refs = _check_process(checker, process, messages)
+            for task, message in form_problems(process, forms):
+                checker.report(task, message)
             missing = sorted(ref for ref in refs if ref not in decisions)
             for ref in missing:
                 checker.report(process, f"decision {ref!r} is not in any DMN file deployed with it")
             if not missing and not checker.problems:
                 dmn = tuple(sorted({decisions[ref] for ref in refs}, key=lambda s: s.name))
-                plan.bundles.append(ProcessBundle(str(process.get("id")), source, dmn))
+                plan.bundles.append(
+                    ProcessBundle(str(process.get("id")), source, dmn, forms=forms_used(process, forms))
+                )
         plan.problems.extend(checker.problems)
 
     if not plan.problems:
