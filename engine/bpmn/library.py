@@ -7,9 +7,9 @@ from threading import Lock
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.camunda.parser import CamundaParser
 
 from engine.bpmn import case_timers
+from engine.bpmn.decisions import DecisionParser
 from engine.bpmn.form_model import FormField, TaskForm
 from engine.bpmn.form_sources import task_form
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
@@ -54,7 +54,7 @@ class CompiledProcess:
 
 
 def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
-    parser = CamundaParser()
+    parser = DecisionParser()  # okno evaluates DMN itself: several decisions per file, every hit policy
     bpmn_root = parse_xml(bundle.bpmn)
     normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
     parser.add_bpmn_xml(etree.ElementTree(bpmn_root), filename=bundle.bpmn.name)
