@@ -214,6 +214,11 @@ def _schema_fields(schema: dict[str, Any], name: str) -> Iterable[FormField]:
         raise FormProblem(f"{name} is not a valid JSON Schema: {error.message}") from None
     for pattern in _patterns(schema):
         _check_pattern(pattern, name)
+    for ref in _values_of(schema, "$ref"):
+        if not str(ref).startswith("#"):
+            raise FormProblem(
+                f"{name}: $ref {ref!r} points outside the schema; okno fetches nothing, keep it in the file"
+            )
     required = set(schema.get("required") or [])
     properties = schema.get("properties") or {}
     for key, spec in properties.items():
@@ -268,6 +273,17 @@ def _patterns(value: Any) -> Iterable[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _patterns(item)
+
+
+def _values_of(value: Any, key: str) -> Iterable[Any]:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if name == key:
+                yield item
+            yield from _values_of(item, key)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _values_of(item, key)
 
 
 def _check_pattern(pattern: str, where: str) -> None:

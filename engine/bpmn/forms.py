@@ -125,7 +125,9 @@ def _schema_problems(form: TaskForm, data: dict[str, Any]) -> list[FieldProblem]
     from jsonschema import validators
 
     assert form.schema is not None
-    validator = validators.validator_for(form.schema)(dict(form.schema))
+    kind = validators.validator_for(form.schema)
+    # formats (date, email…) are checked too: jsonschema only annotates them unless asked
+    validator = kind(dict(form.schema), format_checker=kind.FORMAT_CHECKER)
     problems: list[FieldProblem] = []
     for error in validator.iter_errors(data):
         path = ".".join(str(part) for part in error.absolute_path)

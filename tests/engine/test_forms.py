@@ -151,6 +151,17 @@ def test_a_form_named_but_not_deployed_is_refused_at_deploy(engines: EngineMaker
     ]
 
 
+def test_a_json_schema_form_that_refers_outside_itself_is_refused_at_deploy() -> None:
+    schema = SourceFile(
+        "get-name-schema.json", '{"type": "object", "properties": {"a": {"$ref": "https://example.org/s"}}}'
+    )
+    problems = [str(p) for p in validate([*collect_sources([FORMS / "spiff_get_name.bpmn"]), schema]).problems]
+    assert problems == [
+        "spiff_get_name.bpmn:12: Task_GetName: get-name-schema.json: $ref 'https://example.org/s' points outside "
+        "the schema; okno fetches nothing, keep it in the file"
+    ]
+
+
 def test_a_form_pattern_that_backtracks_exponentially_is_refused_at_deploy() -> None:
     form = SourceFile(
         "bad.form",
@@ -187,14 +198,16 @@ def test_a_camunda_7_form_ref_checks_the_task(engines: EngineMaker) -> None:
 def test_a_spiffarena_json_schema_form_reports_every_problem_with_its_path(engines: EngineMaker) -> None:
     engine = forms_engine(engines())
     number = open_form_case(engine, "spiff_get_name")
-    problems = refusal(engine, number, "Task_GetName", {"name": "X", "age": 17, "start": 5, "address": {"zip": "12"}})
+    problems = refusal(
+        engine, number, "Task_GetName", {"name": "X", "age": 17, "start": "31.12.2026", "address": {"zip": "12"}}
+    )
     assert problems == [
         "address.city: is required",
         "address.zip: '12' does not match '^[0-9]{6}$'",
         "age: 17 is less than the minimum of 18",
         "department: is required",
         "name: 'X' is too short",
-        "start: 5 is not of type 'string'",
+        "start: '31.12.2026' is not a 'date'",
     ]
     data = {"name": "Пётр", "department": "IT", "address": {"city": "Липецк"}, "extra": [1]}
     assert engine.complete_task(number, "Task_GetName", data, actor="LPK/operator", at=at(2)).status == "completed"
