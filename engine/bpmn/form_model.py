@@ -10,8 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# The types a field may have: Camunda 7's own names, plus what form-js and JSON Schema add.
-FIELD_TYPES = frozenset({"string", "long", "number", "boolean", "date", "datetime", "time", "enum", "enum_list"})
+# The types a field may have: Camunda 7's own names, and what form-js and JSON Schema add
+# ("list": a form-js dynamic list, its rows unchecked; "any": an input okno does not know).
+FIELD_TYPES = frozenset(
+    {"string", "long", "number", "boolean", "date", "datetime", "time", "enum", "enum_list", "list", "any"}
+)
 
 
 @dataclass(frozen=True)

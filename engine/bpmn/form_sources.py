@@ -40,7 +40,7 @@ _FORM_JS_TYPES = {
     "taglist": "enum_list",
 }
 _DATETIME_SUBTYPES = {"date": "date", "time": "time", "datetime": "datetime"}
-_SCHEMA_TYPES = {"string": "string", "integer": "long", "number": "number", "boolean": "boolean"}
+_SCHEMA_TYPES = {"string": "string", "integer": "long", "number": "number", "boolean": "boolean", "array": "list"}
 _SCHEMA_FORMATS = {"date": "date", "date-time": "datetime", "time": "time"}
 # A group whose quantified body holds a quantifier again, as (a+)+ or (.*x){9}: the
 # shapes that backtrack exponentially. Patterns come from untrusted models.
@@ -234,7 +234,7 @@ def _schema_fields(schema: dict[str, Any], name: str) -> Iterable[FormField]:
             "enum"
             if options
             else _SCHEMA_FORMATS.get(str(spec.get("format")), "")
-            or _SCHEMA_TYPES.get(str(kind), "any" if not isinstance(kind, str) else kind)
+            or _SCHEMA_TYPES.get(str(kind), "any")  # an object, or a union of types: the schema checks it
         )
         limits = [
             (as_name, spec[k])

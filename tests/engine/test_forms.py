@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from engine.application import Engine
+from engine.bpmn.form_model import FIELD_TYPES
 from engine.bpmn.library import FormField, ProcessLibrary
 from engine.bpmn.sources import ProcessBundle, SourceFile, collect_sources
 from engine.bpmn.validation import validate
@@ -231,3 +232,6 @@ def test_every_dialect_becomes_one_field_description(engines: EngineMaker) -> No
     spiff = {f.id: f for f in by_process["spiff_get_name"].elements["Task_GetName"].fields}
     assert spiff["department"] == FormField("department", "enum", "Department", True, ("Finance", "HR", "IT"))
     assert spiff["start"].type == "date" and spiff["age"].type == "long" and spiff["name"].default == "World"
+    assert spiff["address"].type == "any"
+    every = [f for p in by_process.values() for e in p.elements.values() for f in e.fields]
+    assert {f.type for f in every} <= FIELD_TYPES
