@@ -14,6 +14,8 @@ from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import validate
 from engine.catalog import Service
 from engine.errors import ProcessFailure
+from engine.replay import replay_case
+from projections.runner import Projector
 from tests.conftest import FIXTURES, EngineMaker, at, seeded
 
 DECISIONS = FIXTURES / "decisions"
@@ -75,6 +77,17 @@ def test_every_hit_policy_gives_what_dmn_says(engines: EngineMaker) -> None:
         "hp_max": 4,
         "hp_count": 4,
     }
+
+
+def test_a_case_through_every_hit_policy_replays_and_folds(engines: EngineMaker) -> None:
+    engine = decisions_engine(engines())
+    for process, data in (("hit_policies", {"n": 12}), ("invoice_c7", {"amount": 300, "invoiceCategory": "Misc"})):
+        number = engine.open_case(
+            service=process, office="LPK", channel="window", actor="LPK/operator", at=at(), applicant={}
+        ).number
+        assert engine.complete_task(number, "Task_Enter", data, actor="LPK/operator", at=at(1)).status == "completed"
+        assert replay_case(engine.steps, list(engine.case_events(number))).ok
+    Projector(engine).catch_up()  # every recorded event folds into the read models
 
 
 def test_a_table_no_rule_matches_gives_null_or_empty(engines: EngineMaker) -> None:

@@ -18,6 +18,7 @@ from engine.bpmn.sources import ProcessBundle, SourceFile, collect_sources
 from engine.bpmn.validation import validate
 from engine.catalog import Service
 from engine.errors import InvalidTaskData
+from engine.replay import replay_case
 from tests.conftest import FIXTURES, T0, EngineMaker, at, mini_sources, seeded
 
 
@@ -129,6 +130,15 @@ def test_a_camunda_form_is_deployed_with_its_model_and_is_part_of_its_version(en
     changed = replace(loan, forms=(SourceFile("loan-application.form", loan.forms[0].text.replace("1000", "2000")),))
     assert changed.version != loan.version
     assert ProcessBundle.from_dict(loan.to_dict()) == loan
+
+
+def test_a_form_is_stored_with_its_version_and_read_back_by_another_engine(engines: EngineMaker) -> None:
+    number = open_form_case(forms_engine(engines()), "c7_invoice_approve")
+    later = engines()  # a fresh engine on the same store: the version and its form come from the store
+    assert refusal(later, number, "Task_Approve", {}) == ["approved: is required"]
+    case = later.complete_task(number, "Task_Approve", {"approved": False}, actor="LPK/operator", at=at(2))
+    assert case.status == "completed"
+    assert replay_case(later.steps, list(later.case_events(number))).ok
 
 
 def test_a_bundle_without_forms_keeps_the_hash_and_stored_form_it_had(engines: EngineMaker) -> None:
