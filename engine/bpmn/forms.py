@@ -1,31 +1,67 @@
-"""A user task's declared fields, checked before the engine sees the data."""
+"""A user task's declared form, checked before the engine sees the data.
+
+Every problem is reported, each with its field's path, so one refusal tells a clerk
+everything to correct. A task that declares no form takes any JSON object (the API's
+edge has already bounded its size and depth) whose keys are plain names, as a job's
+result is: the names become case data that conditions and scripts read."""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, time
 from typing import Any
 
-from engine.bpmn.library import ElementInfo, FormField
+from engine.bpmn.form_model import FormField, TaskForm
+from engine.bpmn.library import ElementInfo
 from engine.errors import FieldProblem, InvalidTaskData
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9 ()\-]{5,20}")
+_MISSING = object()
 
 
 def check_task_data(element: ElementInfo, data: dict[str, Any]) -> None:
+    form = element.form
+    if form is None:
+        problems = [
+            FieldProblem(key, "is not a plain name (letters, digits and _, not starting with _ or a digit)")
+            for key in sorted(data)
+            if not key.isidentifier() or key.startswith("_")
+        ]
+    elif form.schema is not None:
+        problems = _schema_problems(form, data)
+    else:
+        problems = _field_problems(form, data)
+    if problems:
+        raise InvalidTaskData(element.id, problems)
+
+
+def _field_problems(form: TaskForm, data: dict[str, Any]) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
-    declared = {field.id: field for field in element.fields}
+    declared = {field.id.split(".", 1)[0] for field in form.fields}
     for key in sorted(data):
         if key not in declared:
             allowed = ", ".join(sorted(declared)) or "none"
             problems.append(FieldProblem(key, f"not a field of this task (fields: {allowed})"))
-    for field in element.fields:
-        if field.id not in data or data[field.id] is None:
+    for field in form.fields:
+        value = _at_path(data, field.id)
+        if value is _MISSING or value is None:
             if field.required:
                 problems.append(FieldProblem(field.id, "is required"))
             continue
-        message = _type_problem(field, data[field.id])
+        message = _type_problem(field, value) or _constraint_problem(field, value)
         if message:
             problems.append(FieldProblem(field.id, message))
-    if problems:
-        raise InvalidTaskData(element.id, problems)
+    return problems
+
+
+def _at_path(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
 
 
 def _type_problem(field: FormField, value: Any) -> str | None:
@@ -34,16 +70,72 @@ def _type_problem(field: FormField, value: Any) -> str | None:
     if field.type == "long":
         ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
         return None if ok else "must be a whole number"
+    if field.type == "number":
+        return None if isinstance(value, int | float) and not isinstance(value, bool) else "must be a number"
     if field.type == "boolean":
         return None if isinstance(value, bool) else "must be true or false"
-    if field.type == "date":
-        if not isinstance(value, str):
-            return "must be a date as YYYY-MM-DD"
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return "must be a date as YYYY-MM-DD"
-        return None
+    if field.type in ("date", "datetime", "time"):
+        return _temporal_problem(field.type, value)
     if field.type == "enum":
         return None if value in field.options else f"must be one of {', '.join(field.options)}"
+    if field.type == "enum_list":
+        if not isinstance(value, list):
+            return "must be a list"
+        wrong = [str(v) for v in value if field.options and str(v) not in field.options]
+        return f"may hold only {', '.join(field.options)}, not {', '.join(wrong)}" if wrong else None
+    if field.type == "list":
+        return None if isinstance(value, list) else "must be a list"
+    if field.type == "any":
+        return None
     return f"has unsupported type {field.type}"  # pragma: no cover - refused at deploy
+
+
+def _temporal_problem(kind: str, value: Any) -> str | None:
+    shape = {"date": "a date as YYYY-MM-DD", "datetime": "a date and time in ISO 8601", "time": "a time as HH:MM"}[kind]
+    if not isinstance(value, str):
+        return f"must be {shape}"
+    parse = {"date": date.fromisoformat, "datetime": datetime.fromisoformat, "time": time.fromisoformat}[kind]
+    try:
+        parse(value)
+    except ValueError:
+        return f"must be {shape}"
+    return None
+
+
+def _constraint_problem(field: FormField, value: Any) -> str | None:
+    for name, limit in field.constraints:
+        if name == "min" and isinstance(value, int | float) and value < limit:
+            return f"must be at least {limit}"
+        if name == "max" and isinstance(value, int | float) and value > limit:
+            return f"must be at most {limit}"
+        if name == "minLength" and isinstance(value, str | list) and len(value) < limit:
+            return f"must have at least {limit} characters"
+        if name == "maxLength" and isinstance(value, str | list) and len(value) > limit:
+            return f"must have at most {limit} characters"
+        if name == "pattern" and isinstance(value, str) and not re.search(limit, value):
+            return f"must match the pattern {limit}"
+        if name == "validationType" and isinstance(value, str):
+            shape = _EMAIL if limit == "email" else _PHONE
+            if not shape.fullmatch(value):
+                return f"must be a valid {limit}"
+    return None
+
+
+def _schema_problems(form: TaskForm, data: dict[str, Any]) -> list[FieldProblem]:
+    from jsonschema import validators
+
+    assert form.schema is not None
+    kind = validators.validator_for(form.schema)
+    # formats (date, email…) are checked too: jsonschema only annotates them unless asked
+    validator = kind(dict(form.schema), format_checker=kind.FORMAT_CHECKER)
+    problems: list[FieldProblem] = []
+    for error in validator.iter_errors(data):
+        path = ".".join(str(part) for part in error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for name in error.validator_value if isinstance(error.validator_value, list) else ():
+                if name not in error.instance:
+                    problems.append(FieldProblem(f"{path}.{name}" if path else str(name), "is required"))
+            continue
+        problems.append(FieldProblem(path or "data", error.message))
+    # the schema's errors come in its own order; a refusal lists them by field
+    return sorted(set(problems), key=lambda p: (p.field, p.message))

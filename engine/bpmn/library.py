@@ -7,24 +7,19 @@ from threading import Lock
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.camunda.parser import CamundaParser
 
 from engine.bpmn import call_activities, case_timers
+from engine.bpmn.decisions import DecisionParser
+from engine.bpmn.form_model import FormField, TaskForm
+from engine.bpmn.form_sources import task_form
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import assignee_of, role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
-from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, parse_xml
+from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, SourceFile, parse_xml
 from engine.bpmn.structure import drop_kept_data, pass_bare_tasks_through, prepare
 from engine.errors import UnknownProcessVersion
 
-
-@dataclass(frozen=True)
-class FormField:
-    id: str
-    type: str
-    label: str
-    required: bool
-    options: tuple[str, ...] = ()
+__all__ = ["CompiledProcess", "ElementInfo", "FormField", "ProcessLibrary", "TaskForm", "compile_bundle"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +36,7 @@ class ElementInfo:
     deadline_days: int | None = None  # a stage's own term in working days (property deadline_working_days)
     connector: ConnectorSpec | None = None  # a service task's job: which connector, with what, how often
     assignee: str | None = None  # the model's assignee: shown, never enforced (staff act by role)
+    form: TaskForm | None = None  # a user task's declared form; None: it takes any object (engine.bpmn.forms)
 
 
 @dataclass(frozen=True)
@@ -60,7 +56,7 @@ class CompiledProcess:
 
 
 def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
-    parser = CamundaParser()
+    parser = DecisionParser()  # okno evaluates DMN itself: several decisions per file, every hit policy
     bpmn_root = parse_xml(bundle.bpmn)
     normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
     prepare(bpmn_root, bundle.process_id)
@@ -81,19 +77,19 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     case_timers.adopt(spec, *subprocess_specs.values())  # timers on the case's clock, not the host's
     pass_bare_tasks_through(spec, *subprocess_specs.values())
     call_activities.adopt(mappings, spec, *subprocess_specs.values())
-    elements = _elements(bpmn_root, bundle.process_id)
+    elements = _elements(bpmn_root, bundle.process_id, bundle.forms)
     # The called processes' tasks are the case's tasks: their roles, stages and forms are
     # looked up by element id like the caller's (validation keeps their ids apart).
     for called_id in subprocess_specs:
         for root in (bpmn_root, *called_roots):
             if any(p.get("id") == called_id for p in root.iter(f"{{{BPMN_NS}}}process")):
-                for ident, info in _elements(root, called_id).items():
+                for ident, info in _elements(root, called_id, bundle.forms).items():
                     elements.setdefault(ident, info)
                 break
     return CompiledProcess(bundle, spec, subprocess_specs, elements)
 
 
-def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
+def _elements(root: etree._Element, process_id: str, forms: tuple[SourceFile, ...]) -> dict[str, ElementInfo]:
     b, c = f"{{{BPMN_NS}}}", f"{{{CAMUNDA_NS}}}"
     process = next(p for p in root.iter(f"{b}process") if p.get("id") == process_id)
     lanes = {
@@ -110,21 +106,10 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
         properties = {
             p.get("name"): p.get("value") for p in node.findall(f"{b}extensionElements/{c}properties/{c}property")
         }
-        fields = []
-        for field in node.findall(f"{b}extensionElements/{c}formData/{c}formField"):
-            constraints = {x.get("name") for x in field.findall(f"{c}validation/{c}constraint")}
-            fields.append(
-                FormField(
-                    id=str(field.get("id")),
-                    type=str(field.get("type")),
-                    label=field.get("label") or "",
-                    required="required" in constraints,
-                    options=tuple(str(v.get("id")) for v in field.findall(f"{c}value")),
-                )
-            )
         kind = etree.QName(node).localname
         human = kind in ("userTask", "manualTask")
         role = role_of(node, lanes) if human else node.get(f"{c}candidateGroups")
+        form = task_form(node, forms) if kind == "userTask" else None
         deadline = properties.get("deadline_working_days")
         found[ident] = ElementInfo(
             ident,
@@ -133,10 +118,11 @@ def _elements(root: etree._Element, process_id: str) -> dict[str, ElementInfo]:
             role,
             properties.get("stage"),
             properties.get("outcome"),
-            tuple(fields),
+            form.fields if form else (),
             int(deadline) if deadline and deadline.isdigit() else None,
             connector_of(node) if kind == "serviceTask" else None,
             assignee_of(node) if human else None,
+            form,
         )
     return found
 

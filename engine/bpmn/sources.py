@@ -74,6 +74,10 @@ class ProcessBundle:
     dmn: tuple[SourceFile, ...]
     pooled: bool = False
     called: tuple[SourceFile, ...] = ()
+    # The form files (Camunda Forms .form, JSON Schema .json) its user tasks name. Last,
+    # and left out of the hash and the stored form when empty, so every version deployed
+    # before forms were read keeps its hash and its bytes.
+    forms: tuple[SourceFile, ...] = ()
 
     @property
     def version(self) -> str:
@@ -88,6 +92,11 @@ class ProcessBundle:
             for source in sorted(self.called, key=lambda s: s.name):
                 digest.update(source.name.encode("utf-8") + b"\0")
                 digest.update(source.text.encode("utf-8") + b"\0")
+        if self.forms:  # likewise: a bundle without forms keeps its hash
+            digest.update(b"forms\0")
+            for source in sorted(self.forms, key=lambda s: s.name):
+                digest.update(source.name.encode("utf-8") + b"\0")
+                digest.update(source.text.encode("utf-8") + b"\0")
         return digest.hexdigest()
 
     def to_dict(self) -> dict[str, object]:
@@ -100,6 +109,8 @@ class ProcessBundle:
             data["pooled"] = True
         if self.called:  # absent when empty, so stored bundles without it read the same
             data["called"] = [{"name": s.name, "text": s.text} for s in self.called]
+        if self.forms:
+            data["forms"] = [{"name": s.name, "text": s.text} for s in self.forms]
         return data
 
     @classmethod
@@ -107,22 +118,26 @@ class ProcessBundle:
         bpmn = data["bpmn"]
         dmn = data["dmn"]
         called = data.get("called", [])
-        assert isinstance(bpmn, dict) and isinstance(dmn, list) and isinstance(called, list)
+        forms = data.get("forms", [])
+        assert isinstance(bpmn, dict) and isinstance(dmn, list)
+        assert isinstance(called, list) and isinstance(forms, list)
         return cls(
             process_id=str(data["process_id"]),
             bpmn=SourceFile(bpmn["name"], bpmn["text"]),
             dmn=tuple(SourceFile(d["name"], d["text"]) for d in dmn),
             pooled=bool(data.get("pooled", False)),
             called=tuple(SourceFile(c["name"], c["text"]) for c in called),
+            forms=tuple(SourceFile(f["name"], f["text"]) for f in forms),
         )
 
 
 def collect_sources(paths: list[Path]) -> list[SourceFile]:
-    """Files named directly, and the .bpmn/.dmn files inside folders named."""
+    """Files named directly, and the models inside folders named: .bpmn/.dmn files, and
+    the .form/.json form files their user tasks may name."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in (".bpmn", ".dmn")))
+            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in (".bpmn", ".dmn", ".form", ".json")))
         else:
             files.append(path)
     return [SourceFile.read(path) for path in files]

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from engine.bpmn.elements import KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
 from engine.bpmn.call_activities import CallGraph, call_graph
+from engine.bpmn.decision_tables import read_tables, table_problems, with_required
+from engine.bpmn.decisions import call_problem, decision_call
+from engine.bpmn.elements import KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
+from engine.bpmn.form_sources import form_problems, forms_used, is_form_source
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
@@ -117,8 +120,12 @@ class _Checker:
 def validate(sources: list[SourceFile]) -> Plan:
     plan = Plan()
     decisions: dict[str, SourceFile] = {}
+    requires: dict[str, tuple[str, ...]] = {}  # decision -> the decisions it requires
     documents: list[tuple[SourceFile, etree._Element]] = []
+    forms = [source for source in sources if is_form_source(source)]  # read where a task names them
     for source in sources:
+        if is_form_source(source):
+            continue
         checker = _Checker(source)
         try:
             root = parse_xml(source)
@@ -132,6 +139,9 @@ def validate(sources: list[SourceFile]) -> Plan:
             for untranslatable in normalize_dmn(root):
                 checker.report(untranslatable.element, untranslatable.message, untranslatable.owner)
             found = _check_dmn(checker, root)
+            for problem in table_problems(root):
+                checker.report(problem.element, problem.message, problem.owner)
+            requires.update((ident, table.required) for ident, table in read_tables(root).items())
             if not found:
                 checker.report(root, "the DMN file holds no decision")
             for decision_id in found:
@@ -170,14 +180,19 @@ def validate(sources: list[SourceFile]) -> Plan:
             if process not in processes and (not processes or process.get("id") in called):
                 refs_of[str(process.get("id"))] = _check_process(checker, process, messages)
         for process in processes:
-            refs = refs_of[str(process.get("id"))] = _check_process(checker, process, messages)
+            refs = refs_of[str(process.get("id"))] = with_required(_check_process(checker, process, messages), requires)
+            for task, message in form_problems(process, forms):
+                checker.report(task, message)
             missing = sorted(ref for ref in refs if ref not in decisions)
             for ref in missing:
                 checker.report(process, f"decision {ref!r} is not in any DMN file deployed with it")
             if not missing and not checker.problems:
                 dmn = tuple(sorted({decisions[ref] for ref in refs}, key=lambda s: s.name))
-                pooled = len(processes) > 1
-                plan.bundles.append(ProcessBundle(str(process.get("id")), source, dmn, pooled))
+                plan.bundles.append(
+                    ProcessBundle(
+                        str(process.get("id")), source, dmn, len(processes) > 1, forms=forms_used(process, forms)
+                    )
+                )
         plan.problems.extend(checker.problems)
         plan.warnings.extend(checker.warnings)
     _check_calls(plan, calls, refs_of, decisions)
@@ -307,11 +322,11 @@ def _check_container(
             except ServiceTaskProblem as problem:
                 checker.report(child, str(problem))
         elif kind == "businessRuleTask":
-            ref = child.get(_c("decisionRef"))
-            if not ref:
-                checker.report(child, "businessRuleTask needs camunda:decisionRef naming a DMN decision")
-            else:
-                decision_refs.add(ref)
+            why, call = call_problem(child), decision_call(child)
+            if why:
+                checker.report(child, why)
+            elif call is not None:
+                decision_refs.add(call.decision_id)
         elif kind in ("exclusiveGateway", "inclusiveGateway"):
             _check_gateway(checker, child, flows)
         elif kind == "subProcess":
