@@ -67,6 +67,9 @@ class TestCallActivitiesRun(BackendContract):
         # The called process's task is the case's task, with its role and its stage.
         assert open_tasks(engine, number) == [("Check_Review", "expert")]
         assert engine.get_case(number).stage == "expertise"
+        # The diagram draws the call activity as where the case is, while its callee runs.
+        done, active = engine.steps.element_states(engine.get_case(number))
+        assert {"Call_Check", "Check_Review"} <= active and "Task_Receive" in done
         engine.complete_task(number, "Check_Review", {"verdict": "ok"}, actor="LPK/expert", at=at(2))
         assert open_tasks(engine, number) == [("Task_Issue", "operator")]
         data = case_data(engine, number)
