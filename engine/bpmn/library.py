@@ -7,9 +7,8 @@ from threading import Lock
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.camunda.parser import CamundaParser
 
-from engine.bpmn import case_timers
+from engine.bpmn import case_timers, multi_instance
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
@@ -58,7 +57,7 @@ class CompiledProcess:
 
 
 def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
-    parser = CamundaParser()
+    parser = multi_instance.parser()  # Camunda's, with standard multi-instance in every dialect
     bpmn_root = parse_xml(bundle.bpmn)
     normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
     parser.add_bpmn_xml(etree.ElementTree(bpmn_root), filename=bundle.bpmn.name)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from engine.bpmn import multi_instance
 from engine.bpmn.dialects import feel, feel_unary_test, normalize
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 from engine.errors import ExpressionError
@@ -65,6 +66,8 @@ def normalize_bpmn(root: etree._Element) -> list[Untranslatable]:
             rewrite_text(node, tag)
     for node in root.iter(f"{b}multiInstanceLoopCharacteristics"):
         rewrite_attribute(node, f"{c}collection", "collection")
+    for element, message in multi_instance.standardize(root):
+        problems.append(Untranslatable(element, _owner(element), message))
     return problems
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from engine.bpmn import multi_instance
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
@@ -406,6 +407,8 @@ def _check_multi_instance(checker: _Checker, node: etree._Element) -> None:
     collection = loop.get(_c("collection"))
     if collection is not None:
         checker.expression(loop, collection, "collection", owner)
+    for message in multi_instance.check(loop):
+        checker.report(loop, message, owner)
 
 
 def _check_dmn(checker: _Checker, root: etree._Element) -> list[str]:
@@ -517,6 +520,10 @@ def explain(source: SourceFile) -> dict[str, list[ElementUse]]:
                     "multiInstanceLoopCharacteristics",
                     "loopCardinality",
                     "completionCondition",
+                    "loopDataInputRef",
+                    "loopDataOutputRef",
+                    "inputDataItem",
+                    "outputDataItem",
                     "dataOutputAssociation",
                     "dataInputAssociation",
                     "targetRef",
