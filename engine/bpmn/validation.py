@@ -365,7 +365,12 @@ def _check_user_task(checker: _Checker, task: etree._Element, lanes: dict[str, s
 def _check_script(checker: _Checker, task: etree._Element) -> None:
     script_format = (task.get("scriptFormat") or "okno").lower()
     if script_format not in ("okno", "python"):
-        checker.report(task, f"scriptFormat {script_format!r} is not supported: write scripts in okno's language")
+        checker.report(
+            task,
+            f"scriptFormat {script_format!r} cannot run in okno (no Groovy, JavaScript or Java runs a model's code): "
+            'rewrite it in okno\'s language, a Python subset (scriptFormat="python"; '
+            'execution.setVariable("x", v) is x = v)',
+        )
         return
     script = task.find(_b("script"))
     if script is None or not (script.text or "").strip():

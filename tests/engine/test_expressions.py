@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -153,7 +155,7 @@ def test_del_removes_a_name_or_a_key_or_an_item() -> None:
 
 
 def test_string_list_and_record_methods_run_on_their_own_types() -> None:
-    data = {"s": "  Hello, World ", "xs": [3, 1, 2], "d": {"a": 1}}
+    data: dict[str, Any] = {"s": "  Hello, World ", "xs": [3, 1, 2], "d": {"a": 1}}
     assert evaluate("s.strip().lower().split(', ')", data) == ["hello", "world"]
     assert evaluate("'-'.join(['a', 'b']).upper().replace('-', '+')", data) == "A+B"
     assert evaluate("s.strip().startswith('Hello') and s.endswith(' ')", data) is True
