@@ -5,16 +5,20 @@ deploy with ``file:line: element: message`` and the okno equivalent."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from engine.bpmn.dialects import normalize
-from engine.bpmn.sources import SourceFile
+from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import validate
+from engine.catalog import Service
 from engine.errors import ExpressionError
 from engine.expressions import evaluate
+from engine.replay import verify
+from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at
 
 DATA: dict[str, Any] = {
     "name": "Anna",
@@ -140,3 +144,28 @@ def test_java_beans_and_groovy_are_refused_at_their_line_naming_the_okno_way() -
     assert any(
         p.startswith("beans.bpmn:12: Task_Script: scriptFormat 'groovy'") and "okno's language" in p for p in problems
     ), problems
+
+
+class TestZeebeScripts(BackendContract):
+    def test_a_camunda_8_script_task_runs_its_feel_expression_into_the_result_variable(
+        self, engines: EngineMaker
+    ) -> None:
+        engine = engines()
+        assert engine.deploy(collect_sources([FIXTURES / "zeebe_script.bpmn"]), T0).ok
+        service = Service("zeebe_script", "zeebe_script", "Ведомство", "federal", 5, ("Паспорт",), 0, "zeebe_script")
+        engine.publish_catalog([service], T0)
+        engine.register_offices([OFFICE], T0)
+        members = [{"age": 40}, {"age": 12}, {"age": 35}]
+        case = engine.open_case(
+            service="zeebe_script",
+            office="LPK",
+            channel="window",
+            actor="LPK/operator",
+            at=at(),
+            applicant={"full_name": "Петров Пётр Петрович", "document": "4210 654321"},
+            data={"members": members},
+        )
+        assert case.status == "completed"
+        data = json.loads(case.state)["workflow"]["data"]
+        assert data["fee"] == 700 and data["note"] == "К оплате: 700 ₽ за 3"
+        assert verify(engine.steps, list(engine.case_events(case.number))).ok
