@@ -17,7 +17,7 @@ from engine.catalog import Service
 from engine.replay import verify
 from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at
 
-MODELS = ("mi_standard", "mi_camunda", "mi_flowable", "mi_zeebe")
+MODELS = ("mi_standard", "mi_camunda", "mi_flowable", "mi_zeebe", "mi_cardinality")
 SERVICES = [Service(model, model, "Тестовое ведомство", "federal", 5, ("Паспорт",), 0, model) for model in MODELS]
 
 
@@ -126,6 +126,13 @@ class TestMultiInstance(BackendContract):
         number = open_case(engine, "mi_zeebe", {"members": members, "limit": 1500})
         assert engine.get_case(number).status == "completed"
         assert case_data(engine, number)["fees"] == [1200, 2000]
+        assert_replays(engine, number)
+
+    def test_a_loop_cardinality_runs_that_many_sequential_instances(self, engines: EngineMaker) -> None:
+        engine = mi_engine(engines())
+        number = open_case(engine, "mi_cardinality", {"copies": 3, "printed": 0})
+        assert engine.get_case(number).status == "completed"
+        assert case_data(engine, number)["printed"] == 3
         assert_replays(engine, number)
 
 
