@@ -15,6 +15,9 @@ from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import validate
 from engine.catalog import Service
 from engine.replay import verify
+from projections.case_queries import work_list
+from projections.reader import Reader
+from projections.runner import Projector
 from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at
 
 MODELS = ("mi_standard", "mi_camunda", "mi_flowable", "mi_zeebe", "mi_cardinality")
@@ -48,8 +51,12 @@ def case_data(engine: Engine, number: str) -> dict[str, Any]:
 
 
 def assert_replays(engine: Engine, number: str) -> None:
-    """Replaying the case's inputs reproduces every recorded state and effect."""
+    """Replaying the case's inputs reproduces every recorded state and effect, and every
+    read model folds every recorded event."""
     assert verify(engine.steps, list(engine.case_events(number))).ok
+    projector = Projector(engine)
+    projector.catch_up()
+    assert projector.parked() == []
 
 
 def tasks_of(engine: Engine, number: str, element: str) -> list[dict[str, Any]]:
@@ -64,6 +71,10 @@ class TestMultiInstance(BackendContract):
         number = open_case(engine, "mi_standard")
         checks = tasks_of(engine, number, "Task_Check")
         assert len(checks) == 3
+        projector = Projector(engine)
+        projector.catch_up()
+        listed = work_list(Reader(projector), "LPK", role="expert").rows
+        assert sorted(row.task_id for row in listed) == sorted(task["task"] for task in checks)
         for minute, task in enumerate(checks, start=1):
             engine.complete_task(
                 number, "Task_Check", {"verdict": "ok"}, actor="LPK/expert", at=at(minute), task=task["task"]
