@@ -33,6 +33,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.dialects import normalize
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
@@ -129,12 +130,39 @@ class _ItemScoped:
     the next instance would then find its element variable taken."""
 
     data_output: Any
+    data_input: Any
     input_item: Any
+    condition: Any
 
     def merge_child(self, workflow: Any, child: Any) -> None:
         if self.data_output is None and self.input_item is not None:
             child.data.pop(self.input_item.bpmn_id, None)
         super().merge_child(workflow, child)  # type: ignore[misc]
+
+    def check_completion_condition(self, my_task: Any) -> Any:
+        """The completion condition sees the last instance's data and the loop's counters,
+        under Camunda 7/Flowable's names (``nrOfCompletedInstances / nrOfInstances >= 0.6``)
+        and Camunda 8's (``numberOfCompletedInstances``): all read from the task tree, so a
+        replay computes the same."""
+        merged = my_task.internal_data.get("merged", [])
+        if not merged or self.condition is None:
+            return None
+        last = next(child for child in my_task.children if str(child.id) == merged[-1])
+        instances = list(self._instances(my_task))  # type: ignore[attr-defined]
+        active = sum(1 for instance in instances if not instance.has_state(TaskState.FINISHED_MASK))
+        if self.data_input is not None:
+            total = len(instances) + len(my_task.internal_data.get("remaining", []))
+        else:
+            total = max(len(instances), int(my_task.internal_data.get("cardinality") or 0))
+        counters = {
+            "nrOfInstances": total,
+            "nrOfCompletedInstances": len(merged),
+            "nrOfActiveInstances": active,
+            "numberOfInstances": total,
+            "numberOfCompletedInstances": len(merged),
+            "numberOfActiveInstances": active,
+        }
+        return my_task.workflow.script_engine.evaluate(last, self.condition, external_context=counters)
 
 
 class _Sequential(_ItemScoped, SequentialMultiInstanceTask):  # type: ignore[misc]

@@ -20,7 +20,7 @@ from projections.reader import Reader
 from projections.runner import Projector
 from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at
 
-MODELS = ("mi_standard", "mi_camunda", "mi_flowable", "mi_zeebe", "mi_cardinality")
+MODELS = ("mi_standard", "mi_camunda", "mi_flowable", "mi_zeebe", "mi_cardinality", "mi_camunda_quorum")
 SERVICES = [Service(model, model, "Тестовое ведомство", "federal", 5, ("Паспорт",), 0, model) for model in MODELS]
 
 
@@ -137,6 +137,24 @@ class TestMultiInstance(BackendContract):
         number = open_case(engine, "mi_zeebe", {"members": members, "limit": 1500})
         assert engine.get_case(number).status == "completed"
         assert case_data(engine, number)["fees"] == [1200, 2000]
+        assert_replays(engine, number)
+
+    def test_a_camunda_quorum_reads_the_loop_counters_and_withdraws_the_open_instance(
+        self, engines: EngineMaker
+    ) -> None:
+        engine = mi_engine(engines())
+        number = open_case(engine, "mi_camunda_quorum", {"experts": ["a", "b", "c"]})
+        votes = tasks_of(engine, number, "Task_Vote")
+        assert len(votes) == 3
+        engine.complete_task(
+            number, "Task_Vote", {"approve": True}, actor="LPK/expert", at=at(1), task=votes[0]["task"]
+        )
+        assert len(tasks_of(engine, number, "Task_Vote")) == 2  # 1/3 < 0.6
+        engine.complete_task(
+            number, "Task_Vote", {"approve": True}, actor="LPK/expert", at=at(2), task=votes[2]["task"]
+        )
+        case = engine.get_case(number)
+        assert case.status == "completed" and case.open_tasks == []  # 2/3 >= 0.6
         assert_replays(engine, number)
 
     def test_a_loop_cardinality_runs_that_many_sequential_instances(self, engines: EngineMaker) -> None:
