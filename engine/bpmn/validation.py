@@ -243,7 +243,7 @@ def _check_container(
     for child in container:
         kind = _local(child)
         ident = child.get("id")
-        if not kind:
+        if not kind or kind == "multiInstanceLoopCharacteristics":  # a subprocess's loop: _check_multi_instance
             continue
         if ident is None and kind not in ("documentation", "extensionElements", "ioSpecification"):
             checker.report(child, f"{kind} has no id")

@@ -20,7 +20,15 @@ from projections.reader import Reader
 from projections.runner import Projector
 from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at
 
-MODELS = ("mi_standard", "mi_camunda", "mi_flowable", "mi_zeebe", "mi_cardinality", "mi_camunda_quorum")
+MODELS = (
+    "mi_standard",
+    "mi_camunda",
+    "mi_flowable",
+    "mi_zeebe",
+    "mi_cardinality",
+    "mi_camunda_quorum",
+    "mi_subprocess",
+)
 SERVICES = [Service(model, model, "Тестовое ведомство", "federal", 5, ("Паспорт",), 0, model) for model in MODELS]
 
 
@@ -155,6 +163,19 @@ class TestMultiInstance(BackendContract):
         )
         case = engine.get_case(number)
         assert case.status == "completed" and case.open_tasks == []  # 2/3 >= 0.6
+        assert_replays(engine, number)
+
+    def test_a_parallel_multi_instance_subprocess_runs_one_subprocess_per_item(self, engines: EngineMaker) -> None:
+        engine = mi_engine(engines())
+        number = open_case(engine, "mi_subprocess", {"heirs": ["Анна", "Борис"]})
+        checks = tasks_of(engine, number, "Task_Check")
+        assert len(checks) == 2
+        for minute, (task, parts) in enumerate(zip(checks, (1, 1), strict=True), start=1):
+            engine.complete_task(
+                number, "Task_Check", {"parts": parts}, actor="LPK/expert", at=at(minute), task=task["task"]
+            )
+        assert engine.get_case(number).status == "completed"
+        assert sorted(case_data(engine, number)["shares"]) == ["Анна: 1/2", "Борис: 1/2"]
         assert_replays(engine, number)
 
     def test_a_loop_cardinality_runs_that_many_sequential_instances(self, engines: EngineMaker) -> None:
