@@ -424,11 +424,12 @@ def _feel(tokens: list[Token]) -> list[str]:
 
 
 def _feel_iteration(tokens: list[Token]) -> list[str]:
-    """What a FEEL ``for``/``some`` iterates: a list, or a range ``1..n`` (both ends in)."""
+    """What a FEEL ``for``/``some`` iterates: a list, or a range ``1..n`` (both ends in,
+    counting down when n < 1, as FEEL does)."""
     if _find_top(tokens, 0, "..") is None:
         return _feel(tokens)
     low, high = _split_range(tokens)
-    return ["range", "(", *low, ",", *high, "+", "1", ")"]
+    return ["span", "(", *low, ",", *high, ")"]
 
 
 def _split_range(tokens: list[Token]) -> tuple[list[str], list[str]]:

@@ -261,6 +261,16 @@ def sort(items: Any) -> list[Any]:
         raise ExpressionError("sort: the list mixes values that cannot be ordered") from None
 
 
+def span(first: Any, last: Any) -> list[int]:
+    """FEEL's ``first..last`` in ``for``: every whole number from one end to the other, both
+    included, counting down when ``last < first``."""
+    if not all(isinstance(end, int) and not isinstance(end, bool) for end in (first, last)):
+        raise ExpressionError("a range a..b in 'for' takes whole numbers")
+    if abs(last - first) >= MAX_SIZE:
+        raise ExpressionBudgetExceeded(f"a range of more than {MAX_SIZE} numbers")
+    return list(range(first, last + 1)) if first <= last else list(range(first, last - 1, -1))
+
+
 def is_empty(value: Any) -> bool:
     """JUEL's ``empty x`` and FEEL's ``is empty(list)``: null, "" or an empty list or record."""
     return value is None or (isinstance(value, (str, list, dict)) and len(value) == 0)
@@ -392,6 +402,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         union,
         flatten,
         sort,
+        span,
         is_empty,
         modulo,
         sqrt,

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.bpmn.dialects import normalize
 from engine.bpmn.sources import SourceFile, collect_sources
@@ -96,6 +98,25 @@ def test_juel_empty_ternary_and_methods_run_as_okno(written: str, value: Any) ->
 )
 def test_feel_built_ins_and_forms_run_as_okno(written: str, value: Any) -> None:
     assert run(written) == value
+
+
+@given(st.integers(-50, 50), st.integers(-50, 50), st.integers(-50, 50))
+def test_feel_ranges_between_and_conditionals_agree_with_their_meaning(x: int, a: int, b: int) -> None:
+    names = {"x": x, "a": a, "b": b}
+
+    def feel(text: str) -> Any:
+        return evaluate(normalize(text), names)
+
+    assert feel("= x between a and b") == (a <= x <= b)
+    assert feel("= x in [a..b]") == (a <= x <= b)
+    assert feel("= x in (a..b)") == (a < x < b)
+    assert feel("= if x > a then x else a") == max(x, a)
+    step = 1 if a <= b else -1
+    assert feel("= for i in a..b return i * x") == [i * x for i in range(a, b + step, step)]
+    assert feel("= every i in [a, b] satisfies i < x") == (a < x and b < x)
+    assert evaluate(normalize("${x > a ? (x > b ? 'both' : 'a') : 'none'}"), names) == (
+        ("both" if x > b else "a") if x > a else "none"
+    )
 
 
 @pytest.mark.parametrize(
