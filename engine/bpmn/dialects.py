@@ -250,6 +250,8 @@ _FEEL_FUNCTIONS = {
     "round down": "round_down",
     "is empty": "is_empty",
     "day of week": "day_of_week",
+    "is defined": "defined",
+    "get or else": "get_or_else",
 }
 # FEEL functions okno runs under their own name (see engine.expressions.feel_functions).
 _FEEL_SAME = frozenset(

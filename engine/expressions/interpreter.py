@@ -22,7 +22,6 @@ from engine.expressions.methods import method_of, work_of
 from engine.expressions.syntax import (
     CASE_TIME_FUNCTIONS,
     FUNCTIONS,
-    SPECIAL_FORMS,
     check_expression,
     check_script,
 )
@@ -263,8 +262,14 @@ class _Machine:
         raise ExpressionError(f"{type(node).__name__} is not allowed")  # pragma: no cover
 
     def call(self, node: ast.Call) -> Any:
-        if isinstance(node.func, ast.Name) and node.func.id in SPECIAL_FORMS:
+        if isinstance(node.func, ast.Name) and node.func.id == "defined":
             return self.defined(node.args[0])
+        if isinstance(node.func, ast.Name) and node.func.id == "get_or_else":
+            if self.defined(node.args[0]):
+                found = self.value(node.args[0])
+                if found is not None:
+                    return found
+            return self.value(node.args[1])
         receiver = self.value(node.func.value) if isinstance(node.func, ast.Attribute) else None
         arguments = [self.value(argument) for argument in node.args]
         keywords = {str(keyword.arg): self.value(keyword.value) for keyword in node.keywords}

@@ -52,8 +52,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 # Functions of the case's time: the interpreter passes it first (None outside a case).
 CASE_TIME_FUNCTIONS = frozenset({"now", "today"})
-# Calls the interpreter decides itself: defined(x) asks whether x can be read at all.
-SPECIAL_FORMS = frozenset({"defined"})
+# Calls the interpreter decides itself, with their number of arguments: defined(x) asks
+# whether x can be read at all; get_or_else(x, default) reads x, or gives the default
+# when x cannot be read or is None (Camunda 8's FEEL "get or else").
+SPECIAL_FORMS = {"defined": 1, "get_or_else": 2}
 
 _EXPRESSION_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression,
@@ -204,8 +206,8 @@ def _check_call(node: ast.Call, changing: bool) -> None:
                 f"call of {ast.unparse(node.func)!r} is not allowed; functions: {', '.join(sorted(FUNCTIONS))}",
             )
         )
-    elif node.func.id in SPECIAL_FORMS and (len(node.args) != 1 or node.keywords):
-        raise ExpressionError(_at(node, f"{node.func.id}(…) takes one name or lookup"))
+    elif node.func.id in SPECIAL_FORMS and (len(node.args) != SPECIAL_FORMS[node.func.id] or node.keywords):
+        raise ExpressionError(_at(node, f"{node.func.id}(…) takes {SPECIAL_FORMS[node.func.id]} argument(s)"))
     for keyword in node.keywords:
         if keyword.arg not in KEYWORDS:
             raise ExpressionError(_at(node, "keyword arguments are not allowed (only reverse=…)"))

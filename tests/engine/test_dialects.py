@@ -94,6 +94,8 @@ def test_juel_empty_ternary_and_methods_run_as_okno(written: str, value: Any) ->
         ('= duration("P2D")', "P2D"),
         ('= date and time(date("2026-01-02"), "10:00:00")', "2026-01-02T10:00:00"),
         ("= if count(items) > 2 then for x in items return x + 1 else []", [4, 2, 3]),
+        ('= [get or else(nothing, "-"), get or else(missing.x, 0), get or else(n, 0)]', ["-", 0, 4]),
+        ("= is defined(order) and not(is defined(missing))", True),
     ],
 )
 def test_feel_built_ins_and_forms_run_as_okno(written: str, value: Any) -> None:
