@@ -21,7 +21,7 @@ _TOKEN = re.compile(
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<range>\.\.)
-  | (?P<op>&&|\|\||==|!=|<=|>=|[<>!=+\-*/%(),.\[\]?:])
+  | (?P<op>&&|\|\||==|!=|<=|>=|[<>!=+\-*/%(),.\[\]?:{}])
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
 """,
     re.VERBOSE,
@@ -399,6 +399,18 @@ def _feel(tokens: list[Token]) -> list[str]:
             out.append(value)
             index += 1
             continue
+        if value == "{" and kind == "op":
+            close = _matching(tokens, index)
+            out.append("{")
+            for position, entry in enumerate(_split_commas(tokens[index + 1 : close])):
+                colon = _find_top(entry, 0, ":")
+                if colon != 1 or entry[0][0] not in ("name", "string"):
+                    raise ExpressionError("a FEEL context entry is written key: value")
+                key = entry[0][1] if entry[0][0] == "string" else f'"{entry[0][1]}"'
+                out.extend([*([","] if position else []), key, ":", *_feel(entry[2:])])
+            out.append("}")
+            index = close + 1
+            continue
         if value in "([" and kind == "op":
             close = _matching(tokens, index)
             out.append(value)
@@ -449,9 +461,9 @@ def _matching(tokens: list[Token], start: int) -> int:
         kind, value = tokens[index]
         if kind != "op":
             continue
-        if value in "([":
+        if value in "([{":
             depth += 1
-        elif value in ")]":
+        elif value in ")]}":
             depth -= 1
             if depth == 0:
                 return index
@@ -464,10 +476,10 @@ def _depth_walk(tokens: list[Token], start: int) -> list[tuple[int, int]]:
     depth = 0
     for index in range(start, len(tokens)):
         kind, value = tokens[index]
-        if kind == "op" and value in ")]":
+        if kind == "op" and value in ")]}":
             depth -= 1
         walked.append((index, depth))
-        if kind == "op" and value in "([":
+        if kind == "op" and value in "([{":
             depth += 1
     return walked
 

@@ -96,6 +96,10 @@ def test_juel_empty_ternary_and_methods_run_as_okno(written: str, value: Any) ->
         ("= if count(items) > 2 then for x in items return x + 1 else []", [4, 2, 3]),
         ('= [get or else(nothing, "-"), get or else(missing.x, 0), get or else(n, 0)]', ["-", 0, 4]),
         ("= is defined(order) and not(is defined(missing))", True),
+        (
+            '= {name: name, "total": order.total, lines: {n: count(order.lines)}}',
+            {"name": "Anna", "total": 1500, "lines": {"n": 2}},
+        ),
     ],
 )
 def test_feel_built_ins_and_forms_run_as_okno(written: str, value: Any) -> None:
