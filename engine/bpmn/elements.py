@@ -90,8 +90,8 @@ KINDS: dict[str, ElementKind] = {
     "adHocSubProcess": _refused("ad-hoc subprocesses are not supported"),
     # loops
     "multiInstanceLoopCharacteristics": _part("loopCardinality or camunda:collection"),
-    MI_STANDARD: _refused("standard multi-instance (loopDataInputRef / inputDataItem) is not supported yet"),
-    MI_ZEEBE: _refused("Camunda 8 multi-instance (zeebe:loopCharacteristics) is not supported yet"),
+    MI_STANDARD: _runs("sequential or parallel, output collections and completion conditions"),
+    MI_ZEEBE: _runs("standardized at deploy: inputCollection, inputElement, outputCollection, outputElement"),
     "standardLoopCharacteristics": _refused("standard loops are not supported: draw the loop with a gateway"),
     # flows and the parts of elements
     "sequenceFlow": _runs(),

@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import call_activities, case_timers
+from engine.bpmn import call_activities, case_timers, multi_instance
 from engine.bpmn.decisions import DecisionParser
 from engine.bpmn.form_model import FormField, TaskForm
 from engine.bpmn.form_sources import task_form
@@ -56,7 +56,9 @@ class CompiledProcess:
 
 
 def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
-    parser = DecisionParser()  # okno evaluates DMN itself: several decisions per file, every hit policy
+    # Camunda's parser with okno's decisions (several per file, every hit policy) and
+    # standard multi-instance in every dialect.
+    parser = multi_instance.parser(DecisionParser)
     bpmn_root = parse_xml(bundle.bpmn)
     normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
     prepare(bpmn_root, bundle.process_id)

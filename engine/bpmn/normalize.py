@@ -6,10 +6,12 @@ parsed XML, and every text it cannot translate is reported against its element."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
 
+from engine.bpmn import multi_instance
 from engine.bpmn.dialects import feel, feel_unary_test, normalize
 from engine.bpmn.service_tasks import jobs_as_service_tasks
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
@@ -67,7 +69,36 @@ def normalize_bpmn(root: etree._Element) -> list[Untranslatable]:
             rewrite_text(node, tag)
     for node in root.iter(f"{b}multiInstanceLoopCharacteristics"):
         rewrite_attribute(node, f"{c}collection", "collection")
+    for element, message in multi_instance.standardize(root):
+        problems.append(Untranslatable(element, _owner(element), message))
+    for node in root.iter(f"{b}scriptTask"):
+        problems.extend(_zeebe_script(node))
     return problems
+
+
+_ZEEBE_NS = multi_instance.ZEEBE_NS
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _zeebe_script(task: etree._Element) -> list[Untranslatable]:
+    """Camunda 8's script task is a FEEL expression and the variable it lands in
+    (``zeebe:script expression="= a + b" resultVariable="total"``): written as the okno
+    script ``total = a + b``, so it is checked and run like any script task."""
+    b = f"{{{BPMN_NS}}}"
+    script = task.find(f"{b}extensionElements/{{{_ZEEBE_NS}}}script")
+    if script is None or task.find(f"{b}script") is not None:
+        return []
+    expression, result = script.get("expression") or "", script.get("resultVariable") or ""
+    if not _NAME.match(result):
+        return [Untranslatable(script, _owner(task), f"zeebe:script resultVariable {result!r} must name one variable")]
+    try:
+        translated = feel(expression.strip()[1:]) if expression.strip().startswith("=") else normalize(expression)
+    except ExpressionError as error:
+        return [Untranslatable(script, _owner(task), f"zeebe:script expression {expression.strip()!r}: {error}")]
+    body = etree.SubElement(task, f"{b}script")
+    body.text = f"{result} = {translated}"
+    task.set("scriptFormat", "python")
+    return []
 
 
 def normalize_dmn(root: etree._Element) -> list[Untranslatable]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from engine.bpmn import multi_instance
 from engine.bpmn.call_activities import CallGraph, call_graph
 from engine.bpmn.decision_tables import read_tables, table_problems, with_required
 from engine.bpmn.decisions import call_problem, decision_call
@@ -426,7 +427,12 @@ def _check_user_task(checker: _Checker, task: etree._Element, lanes: dict[str, s
 def _check_script(checker: _Checker, task: etree._Element) -> None:
     script_format = (task.get("scriptFormat") or "okno").lower()
     if script_format not in ("okno", "python"):
-        checker.report(task, f"scriptFormat {script_format!r} is not supported: write scripts in okno's language")
+        checker.report(
+            task,
+            f"scriptFormat {script_format!r} cannot run in okno (no Groovy, JavaScript or Java runs a model's code): "
+            'rewrite it in okno\'s language, a Python subset (scriptFormat="python"; '
+            'execution.setVariable("x", v) is x = v)',
+        )
         return
     script = task.find(_b("script"))
     if script is None or not (script.text or "").strip():
@@ -473,6 +479,8 @@ def _check_multi_instance(checker: _Checker, node: etree._Element) -> None:
     collection = loop.get(_c("collection"))
     if collection is not None:
         checker.expression(loop, collection, "collection", owner)
+    for message in multi_instance.check(loop):
+        checker.report(loop, message, owner)
 
 
 def _check_dmn(checker: _Checker, root: etree._Element) -> list[str]:
@@ -574,6 +582,34 @@ def explain(source: SourceFile) -> dict[str, list[ElementUse]]:
         for kind, count in sorted(counts.items()):
             entry = kind_of(kind)
             uses.append(ElementUse(kind, count, entry.supported, entry.note))
+            supported = (
+                kind in _SUPPORTED
+                or kind in _NOT_EXECUTED
+                or kind in _EVENT_DEFINITIONS
+                or kind
+                in (
+                    "lane",
+                    "timeDuration",
+                    "timeDate",
+                    "timeCycle",
+                    "multiInstanceLoopCharacteristics",
+                    "loopCardinality",
+                    "completionCondition",
+                    "loopDataInputRef",
+                    "loopDataOutputRef",
+                    "inputDataItem",
+                    "outputDataItem",
+                    "dataOutputAssociation",
+                    "dataInputAssociation",
+                    "targetRef",
+                    "sourceRef",
+                    "childLaneSet",
+                )
+            )
+            note = "" if supported else _ADVICE.get(kind, "not supported")
+            if (kind in _NOT_EXECUTED and kind != "sequenceFlow") or kind in ("lane", "childLaneSet"):
+                note = "kept for the diagram; lanes name roles" if kind in ("lane", "laneSet") else "kept, not executed"
+            uses.append(ElementUse(kind, count, supported, note))
         report[str(process.get("id"))] = uses
     return report
 

@@ -18,7 +18,13 @@ from functools import lru_cache
 from typing import Any, cast
 
 from engine.errors import ExpressionBudgetExceeded, ExpressionError
-from engine.expressions.syntax import CASE_TIME_FUNCTIONS, FUNCTIONS, check_expression, check_script
+from engine.expressions.methods import method_of, work_of
+from engine.expressions.syntax import (
+    CASE_TIME_FUNCTIONS,
+    FUNCTIONS,
+    check_expression,
+    check_script,
+)
 
 MAX_STEPS = 100_000
 MAX_SIZE = 100_000  # characters of a text, items of a list or dict
@@ -29,8 +35,8 @@ MAX_INT_BITS = 4_096
 class Budget:
     steps: int = MAX_STEPS
 
-    def spend(self) -> None:
-        self.steps -= 1
+    def spend(self, steps: int = 1) -> None:
+        self.steps -= steps
         if self.steps < 0:
             raise ExpressionBudgetExceeded(
                 f"evaluation stopped after {MAX_STEPS} steps: the expression or script does too much work"
@@ -120,13 +126,9 @@ class _Machine:
         elif isinstance(node, ast.If):
             self.block(node.body if _truth(self.value(node.test)) else node.orelse)
         elif isinstance(node, ast.For):
-            assert isinstance(node.target, ast.Name)
-            items = self.value(node.iter)
-            if not isinstance(items, (list, tuple, dict, str)):
-                raise ExpressionError(f"cannot loop over {type(items).__name__}")
-            for item in list(items):
+            for item in _iterable(self.value(node.iter)):
                 self.budget.spend()
-                self.variables[node.target.id] = item
+                self.bind(node.target, item)
                 try:
                     self.block(node.body)
                 except _Break:
@@ -135,11 +137,48 @@ class _Machine:
                     continue
         elif isinstance(node, ast.Expr):
             self.value(node.value)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                self.delete(target)
         elif isinstance(node, ast.Break):
             raise _Break
         elif isinstance(node, ast.Continue):
             raise _Continue
         # ast.Pass: nothing to do
+
+    def bind(self, target: ast.expr, item: Any) -> None:
+        """A loop's name takes the item; names in a tuple (k, v) unpack it."""
+        if isinstance(target, ast.Name):
+            self.variables[target.id] = item
+            return
+        assert isinstance(target, ast.Tuple)
+        if not isinstance(item, (list, tuple)) or len(item) != len(target.elts):
+            raise ExpressionError(f"cannot unpack {type(item).__name__} into {len(target.elts)} names")
+        for name, part in zip(target.elts, item, strict=True):
+            assert isinstance(name, ast.Name)
+            self.variables[name.id] = part
+
+    def delete(self, target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            if target.id not in self.variables:
+                raise ExpressionError(f"name {target.id!r} is not defined in the case data")
+            try:
+                del self.variables[target.id]
+            except KeyError:
+                raise ExpressionError(f"{target.id!r} cannot be deleted here") from None
+            return
+        assert isinstance(target, ast.Subscript)
+        container = self.value(target.value)
+        key = self.value(target.slice)
+        if isinstance(container, dict) and isinstance(key, str) and key in container:
+            del container[key]
+        elif isinstance(container, list) and isinstance(key, int) and not isinstance(key, bool):
+            try:
+                del container[key]
+            except IndexError:
+                raise ExpressionError(f"index {key} is out of range") from None
+        else:
+            raise ExpressionError(f"cannot delete {key!r} from {type(container).__name__}")
 
     def assign(self, target: ast.expr, result: Any) -> None:
         if isinstance(target, ast.Name):
@@ -215,19 +254,127 @@ class _Machine:
                 return self.slice(container, node.slice)
             return _lookup(container, self.value(node.slice))
         if isinstance(node, ast.Call):
-            assert isinstance(node.func, ast.Name)
-            arguments = [self.value(argument) for argument in node.args]
-            for argument in arguments:
-                _check_size(argument)
-            try:
-                if node.func.id in CASE_TIME_FUNCTIONS:
-                    result = FUNCTIONS[node.func.id](self.now, *arguments)
-                else:
-                    result = FUNCTIONS[node.func.id](*arguments)
-            except (TypeError, ValueError, ArithmeticError) as error:
-                raise ExpressionError(f"{node.func.id}(…) failed: {error}") from None
-            return _checked(result)
+            return self.call(node)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return _Machine(ChainMap({}, self.variables), self.budget, self.now).comprehension(node)
+        if isinstance(node, ast.JoinedStr):
+            return self.f_string(node)
         raise ExpressionError(f"{type(node).__name__} is not allowed")  # pragma: no cover
+
+    def call(self, node: ast.Call) -> Any:
+        if isinstance(node.func, ast.Name) and node.func.id == "defined":
+            return self.defined(node.args[0])
+        if isinstance(node.func, ast.Name) and node.func.id == "get_or_else":
+            if self.defined(node.args[0]):
+                found = self.value(node.args[0])
+                if found is not None:
+                    return found
+            return self.value(node.args[1])
+        receiver = self.value(node.func.value) if isinstance(node.func, ast.Attribute) else None
+        arguments = [self.value(argument) for argument in node.args]
+        keywords = {str(keyword.arg): self.value(keyword.value) for keyword in node.keywords}
+        for argument in arguments:
+            _check_size(argument)
+        if isinstance(node.func, ast.Attribute):
+            name = node.func.attr
+            method = method_of(receiver, name)
+            self.budget.spend(work_of(receiver))
+            if any(argument is receiver for argument in arguments):
+                raise ExpressionError(f"{name}(…) cannot put a value inside itself")
+            try:
+                result = method(receiver, *arguments, **keywords)
+            except (TypeError, ValueError, ArithmeticError, LookupError) as error:
+                raise ExpressionError(f".{name}(…) failed: {error}") from None
+            return _checked(result)
+        assert isinstance(node.func, ast.Name)
+        name = node.func.id
+        try:
+            if name in CASE_TIME_FUNCTIONS:
+                result = FUNCTIONS[name](self.now, *arguments, **keywords)
+            else:
+                result = FUNCTIONS[name](*arguments, **keywords)
+        except (TypeError, ValueError, ArithmeticError) as error:
+            raise ExpressionError(f"{name}(…) failed: {error}") from None
+        return _checked(result)
+
+    def defined(self, node: ast.expr) -> bool:
+        """FEEL's defined(x): whether x (a name or a lookup) can be read, null included."""
+        try:
+            self.value(node)
+        except ExpressionBudgetExceeded:
+            raise
+        except ExpressionError:
+            return False
+        return True
+
+    def comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> Any:
+        """Run in its own scope (self is a fresh layer): loop names do not leak into the case.
+        A set comprehension gives a list of distinct values in first-seen order: case data is
+        JSON, and a Python set's order would differ between runs."""
+        built: list[Any] = []
+        record: dict[str, Any] = {}
+        seen: set[Any] = set()
+
+        def emit() -> None:
+            if isinstance(node, ast.DictComp):
+                key = self.value(node.key)
+                if not isinstance(key, str):
+                    raise ExpressionError("keys of a data record are texts")
+                record[key] = self.value(node.value)
+                _check_size(record)
+                return
+            item = self.value(node.elt)
+            if isinstance(node, ast.SetComp):
+                hashable = isinstance(item, (str, int, float, bool, type(None)))
+                if (item, type(item)) in seen if hashable else item in built:
+                    return
+                if hashable:
+                    seen.add((item, type(item)))
+                else:
+                    self.budget.spend(len(built) // 100)
+            built.append(item)
+            _check_size(built)
+
+        self.generate(node.generators, emit)
+        return record if isinstance(node, ast.DictComp) else built
+
+    def generate(self, generators: list[ast.comprehension], emit: Callable[[], None]) -> None:
+        first, rest = generators[0], generators[1:]
+        for item in _iterable(self.value(first.iter)):
+            self.budget.spend()  # every iteration costs, even one its conditions skip
+            self.bind(first.target, item)
+            if all(_truth(self.value(test)) for test in first.ifs):
+                if rest:
+                    self.generate(rest, emit)
+                else:
+                    emit()
+
+    def f_string(self, node: ast.JoinedStr) -> str:
+        parts: list[str] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                parts.append(str(part.value))
+                continue
+            assert isinstance(part, ast.FormattedValue)
+            value = self.value(part.value)
+            if not isinstance(value, (str, int, float, bool, type(None))):
+                raise ExpressionError(
+                    f"an f-string shows texts and numbers, not a {type(value).__name__}: "
+                    "pick the parts, or join a list with ', '.join(…)"
+                )
+            if part.conversion == ord("r"):
+                value = repr(value)
+            elif part.conversion == ord("s"):
+                value = str(value)
+            spec = part.format_spec
+            constants = spec.values if isinstance(spec, ast.JoinedStr) else []
+            text_spec = "".join(str(c.value) for c in constants if isinstance(c, ast.Constant))
+            try:
+                parts.append(format(value, text_spec))
+            except (TypeError, ValueError) as error:
+                raise ExpressionError(f"cannot format {value!r} as {text_spec!r}: {error}") from None
+            _check_size(parts[-1])
+        return str(_checked("".join(parts)))
 
     def name(self, identifier: str) -> Any:
         if identifier in self.variables:
@@ -255,6 +402,12 @@ class _Machine:
         if bounds[2] == 0:
             raise ExpressionError("slice step cannot be zero")
         return container[bounds[0] : bounds[1] : bounds[2]]
+
+
+def _iterable(items: Any) -> list[Any]:
+    if not isinstance(items, (list, tuple, dict, str)):
+        raise ExpressionError(f"cannot loop over {type(items).__name__}")
+    return list(items)
 
 
 def _truth(value: Any) -> bool:

@@ -8,11 +8,26 @@ rejected with the line and column of the offending text and never executed.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from typing import Any
 
 from engine.errors import ExpressionError
-from engine.expressions import time_functions
+from engine.expressions import feel_functions, time_functions
+from engine.expressions.methods import CHANGING, KEYWORDS, METHOD_NAMES
+
+MAX_SIZE = 100_000  # characters of a text, items of a list or dict
+
+
+def _range(*bounds: int) -> list[int]:
+    """range(…) as a list, refused before it is built if it would exceed the size budget."""
+    if not all(isinstance(bound, int) and not isinstance(bound, bool) for bound in bounds):
+        raise ExpressionError("range(…) takes whole numbers")
+    span = range(*bounds)
+    if len(span) > MAX_SIZE:
+        raise ExpressionError(f"range(…) of {len(span)} numbers exceeds {MAX_SIZE} items")
+    return list(span)
+
 
 # Pure functions of their arguments that cannot reach the interpreter or the host.
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -29,11 +44,18 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "any": any,
     "all": all,
     "sorted": sorted,
+    "range": _range,
+    "list": list,
     "now": time_functions.now,
     "add_working_days": time_functions.add_working_days,
+    **feel_functions.FUNCTIONS,
 }
 # Functions of the case's time: the interpreter passes it first (None outside a case).
-CASE_TIME_FUNCTIONS = frozenset({"now"})
+CASE_TIME_FUNCTIONS = frozenset({"now", "today"})
+# Calls the interpreter decides itself, with their number of arguments: defined(x) asks
+# whether x can be read at all; get_or_else(x, default) reads x, or gives the default
+# when x cannot be read or is None (Camunda 8's FEEL "get or else").
+SPECIAL_FORMS = {"defined": 1, "get_or_else": 2}
 
 _EXPRESSION_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression,
@@ -75,6 +97,16 @@ _EXPRESSION_NODES: tuple[type[ast.AST], ...] = (
     ast.Slice,
     ast.Attribute,
     ast.Call,
+    ast.keyword,
+    # comprehensions: each has its own names, and every iteration costs budget
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.comprehension,
+    # f-strings, with constant, simple format specs only (see _SAFE_FORMAT)
+    ast.JoinedStr,
+    ast.FormattedValue,
 )
 
 _STATEMENT_NODES: tuple[type[ast.AST], ...] = (
@@ -87,14 +119,19 @@ _STATEMENT_NODES: tuple[type[ast.AST], ...] = (
     ast.Expr,
     ast.Break,
     ast.Continue,
+    ast.Delete,
+    ast.Del,
 )
+# A format spec that cannot ask for a huge padding: fill/align, sign, width ≤ 999,
+# grouping, precision ≤ 99, type.
+_SAFE_FORMAT = re.compile(r"^(?:.?[<>^=])?[+\- ]?0?\d{0,3}[,_]?(?:\.\d{1,2})?[sdfeEgG%xXob]?$")
 
 
 def check_expression(text: str) -> ast.Expression:
     """Parse and check one expression; raise :class:`ExpressionError` naming the problem."""
     tree = _parse(text.strip(), "eval")
     assert isinstance(tree, ast.Expression)
-    _check(tree, _EXPRESSION_NODES)
+    _check(tree, _EXPRESSION_NODES, changing=False)
     return tree
 
 
@@ -102,7 +139,7 @@ def check_script(text: str) -> ast.Module:
     """Parse and check a script (assignments, if, for over data)."""
     tree = _parse(text, "exec")
     assert isinstance(tree, ast.Module)
-    _check(tree, _EXPRESSION_NODES + _STATEMENT_NODES)
+    _check(tree, _EXPRESSION_NODES + _STATEMENT_NODES, changing=True)
     return tree
 
 
@@ -114,7 +151,7 @@ def _parse(text: str, mode: str) -> ast.AST:
         raise ExpressionError(f"{where}not valid okno syntax: {error.msg}") from None
 
 
-def _check(tree: ast.AST, allowed: tuple[type[ast.AST], ...]) -> None:
+def _check(tree: ast.AST, allowed: tuple[type[ast.AST], ...], *, changing: bool) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, allowed):
             raise ExpressionError(_at(node, f"{_describe(node)} is not allowed in okno expressions"))
@@ -125,24 +162,75 @@ def _check(tree: ast.AST, allowed: tuple[type[ast.AST], ...]) -> None:
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             raise ExpressionError(_at(node, f"attribute {node.attr!r} is not allowed: only lookups of case data"))
         if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                raise ExpressionError(
-                    _at(
-                        node,
-                        f"call of {ast.unparse(node.func)!r} is not allowed; functions: {', '.join(sorted(FUNCTIONS))}",
-                    )
-                )
-            if node.keywords:
-                raise ExpressionError(_at(node, "keyword arguments are not allowed"))
+            _check_call(node, changing)
+        if isinstance(node, ast.comprehension):
+            if node.is_async:
+                raise ExpressionError(_at(node.target, "async comprehensions are not allowed"))
+            _check_loop_target(node.target)
+        if isinstance(node, ast.FormattedValue):
+            _check_format(node)
+        if isinstance(node, ast.Delete):
+            for target in node.targets:
+                if not isinstance(target, (ast.Name, ast.Subscript)) or isinstance(
+                    getattr(target, "slice", None), ast.Slice
+                ):
+                    raise ExpressionError(_at(node, "del takes a name or one key of a data record or list"))
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.For)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
+                if isinstance(node, ast.For):
+                    continue
                 if not isinstance(target, (ast.Name, ast.Subscript, ast.Attribute)):
                     raise ExpressionError(_at(node, "only a name or a data lookup can be assigned to"))
-                if isinstance(node, ast.For) and not isinstance(target, ast.Name):
-                    raise ExpressionError(_at(node, "a for loop takes one name"))
+                if isinstance(node, ast.For):
+                    _check_loop_target(target)
         if isinstance(node, ast.For) and node.orelse:
             raise ExpressionError(_at(node, "for … else is not allowed"))
+
+
+def _check_call(node: ast.Call, changing: bool) -> None:
+    if isinstance(node.func, ast.Attribute):
+        name = node.func.attr
+        if name not in METHOD_NAMES:
+            raise ExpressionError(
+                _at(node, f"method {name}(…) is not allowed; methods: {', '.join(sorted(METHOD_NAMES))}")
+            )
+        if name in CHANGING and not changing:
+            raise ExpressionError(
+                _at(node, f"{name}(…) changes its value: an expression only reads, so use it in a script")
+            )
+    elif not isinstance(node.func, ast.Name) or (node.func.id not in FUNCTIONS and node.func.id not in SPECIAL_FORMS):
+        raise ExpressionError(
+            _at(
+                node,
+                f"call of {ast.unparse(node.func)!r} is not allowed; functions: {', '.join(sorted(FUNCTIONS))}",
+            )
+        )
+    elif node.func.id in SPECIAL_FORMS and (len(node.args) != SPECIAL_FORMS[node.func.id] or node.keywords):
+        raise ExpressionError(_at(node, f"{node.func.id}(…) takes {SPECIAL_FORMS[node.func.id]} argument(s)"))
+    for keyword in node.keywords:
+        if keyword.arg not in KEYWORDS:
+            raise ExpressionError(_at(node, "keyword arguments are not allowed (only reverse=…)"))
+
+
+def _check_loop_target(target: ast.expr) -> None:
+    names = target.elts if isinstance(target, ast.Tuple) else [target]
+    if not names or not all(isinstance(name, ast.Name) for name in names):
+        raise ExpressionError(_at(target, "a loop takes one name, or names to unpack (k, v)"))
+
+
+def _check_format(node: ast.FormattedValue) -> None:
+    if node.conversion not in (-1, ord("s"), ord("r")):
+        raise ExpressionError(_at(node, "only !s and !r conversions are allowed in f-strings"))
+    spec = node.format_spec
+    if spec is None:
+        return
+    assert isinstance(spec, ast.JoinedStr)
+    if not all(isinstance(part, ast.Constant) for part in spec.values):
+        raise ExpressionError(_at(node, "an f-string format spec must be written out, not computed"))
+    text = "".join(str(part.value) for part in spec.values if isinstance(part, ast.Constant))
+    if not _SAFE_FORMAT.match(text):
+        raise ExpressionError(_at(node, f"format spec {text!r} is not allowed (width ≤ 999, precision ≤ 99)"))
 
 
 def _describe(node: ast.AST) -> str:

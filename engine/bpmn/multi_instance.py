@@ -1,0 +1,211 @@
+"""Multi-instance activities in every dialect, run as SpiffWorkflow's standard BPMN
+multi-instance (``bpmn.specs.defaults``), sequential or parallel.
+
+Each dialect writes the same four things differently:
+
+=================  ==========================  ==========================  ==============
+                   input collection            input element               output
+=================  ==========================  ==========================  ==============
+BPMN (Spiff)       ``loopDataInputRef``        ``inputDataItem``           ``loopDataOutputRef`` / ``outputDataItem``
+Camunda 7          ``camunda:collection``      ``camunda:elementVariable`` —
+Flowable/Activiti  ``flowable:collection``     ``flowable:elementVariable`` —
+Camunda 8          ``zeebe:loopCharacteristics inputCollection / inputElement / outputCollection / outputElement``
+=================  ==========================  ==========================  ==============
+
+:func:`standardize` rewrites the dialects, at deploy, into the standard children, so one
+parser path runs them all (and validation checks what runs). Collections are read by
+variable name: an expression such as ``= order.items`` is refused with the okno
+equivalent (compute it into a variable in a script task first). SpiffWorkflow names the
+item variable by the ``id`` of ``inputDataItem``/``outputDataItem``; a standard model
+that names it by ``name`` gets that name as the id.
+
+:func:`parser` is SpiffWorkflow's Camunda parser with Camunda's own multi-instance
+handling replaced by the standard one: Camunda's rewrites the shared, compiled task spec
+while a case runs, which one pinned version used by many cases cannot allow.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.dialects import normalize
+from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
+from engine.errors import ExpressionError
+
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+FLOWABLE_NS = "http://flowable.org/bpmn"
+ACTIVITI_NS = "http://activiti.org/bpmn"
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_B = f"{{{BPMN_NS}}}"
+
+
+def standardize(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """Rewrite every multi-instance loop into the standard form, in place; return what
+    cannot be rewritten, as (element, message)."""
+    problems: list[tuple[etree._Element, str]] = []
+    for loop in list(root.iter(f"{_B}multiInstanceLoopCharacteristics")):
+        try:
+            _standardize(loop)
+        except ExpressionError as error:
+            problems.append((loop, f"multi-instance: {error}"))
+    return problems
+
+
+def _standardize(loop: etree._Element) -> None:
+    zeebe = loop.find(f"{_B}extensionElements/{{{ZEEBE_NS}}}loopCharacteristics")
+    if zeebe is not None:
+        _set(loop, "loopDataInputRef", _variable(zeebe.get("inputCollection"), "inputCollection"))
+        _set_item(loop, "inputDataItem", _variable(zeebe.get("inputElement"), "inputElement"))
+        _set(loop, "loopDataOutputRef", _variable(zeebe.get("outputCollection"), "outputCollection"))
+        _set_item(loop, "outputDataItem", _variable(zeebe.get("outputElement"), "outputElement"))
+    for namespace in (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
+        collection = loop.get(f"{{{namespace}}}collection")
+        element = loop.get(f"{{{namespace}}}elementVariable")
+        if collection is not None:
+            _set(loop, "loopDataInputRef", _variable(collection, "collection"))
+        if element is not None:
+            _set_item(loop, "inputDataItem", _variable(element, "elementVariable"))
+    for tag in ("inputDataItem", "outputDataItem"):
+        item = loop.find(f"{_B}{tag}")
+        if item is not None and item.get("name") and _NAME.match(str(item.get("name"))):
+            item.set("id", str(item.get("name")))  # SpiffWorkflow names the variable by the id
+
+
+def _variable(text: str | None, what: str) -> str | None:
+    if text is None or not text.strip():
+        return None
+    name = normalize(text).strip()
+    if not _NAME.match(name):
+        raise ExpressionError(
+            f"{what} {text.strip()!r} must name one variable; compute {name!r} into a variable "
+            "in a script task before the activity and name that"
+        )
+    return name
+
+
+def _set(loop: etree._Element, tag: str, value: str | None) -> None:
+    if value is None:
+        return
+    node = loop.find(f"{_B}{tag}")
+    if node is None:
+        node = etree.SubElement(loop, f"{_B}{tag}")
+    node.text = value
+
+
+def _set_item(loop: etree._Element, tag: str, value: str | None) -> None:
+    if value is None:
+        return
+    node = loop.find(f"{_B}{tag}")
+    if node is None:
+        node = etree.SubElement(loop, f"{_B}{tag}")
+    node.set("id", value)
+    node.set("name", value)
+
+
+def check(loop: etree._Element) -> list[str]:
+    """What SpiffWorkflow would refuse at line 1, said at the loop's own line (after
+    :func:`standardize`)."""
+    has_cardinality = loop.find(f"{_B}loopCardinality") is not None
+    has_input = loop.find(f"{_B}loopDataInputRef") is not None
+    if has_cardinality == has_input:
+        return [
+            "multi-instance needs exactly one of loopCardinality or an input collection "
+            "(loopDataInputRef, camunda:collection, zeebe:loopCharacteristics inputCollection)"
+        ]
+    if loop.find(f"{_B}outputDataItem") is not None and loop.find(f"{_B}loopDataOutputRef") is None:
+        return ["multi-instance has an output element but no output collection to gather it into"]
+    return []
+
+
+class _ItemScoped:
+    """The input element is the instance's own (as in Camunda and Flowable): without an
+    output collection SpiffWorkflow merges each instance's data into the activity's, and
+    the next instance would then find its element variable taken."""
+
+    data_output: Any
+    data_input: Any
+    input_item: Any
+    condition: Any
+
+    def merge_child(self, workflow: Any, child: Any) -> None:
+        if self.data_output is None and self.input_item is not None:
+            child.data.pop(self.input_item.bpmn_id, None)
+        super().merge_child(workflow, child)  # type: ignore[misc]
+
+    def check_completion_condition(self, my_task: Any) -> Any:
+        """The completion condition sees the last instance's data and the loop's counters,
+        under Camunda 7/Flowable's names (``nrOfCompletedInstances / nrOfInstances >= 0.6``)
+        and Camunda 8's (``numberOfCompletedInstances``): all read from the task tree, so a
+        replay computes the same."""
+        merged = my_task.internal_data.get("merged", [])
+        if not merged or self.condition is None:
+            return None
+        last = next(child for child in my_task.children if str(child.id) == merged[-1])
+        instances = list(self._instances(my_task))  # type: ignore[attr-defined]
+        active = sum(1 for instance in instances if not instance.has_state(TaskState.FINISHED_MASK))
+        if self.data_input is not None:
+            total = len(instances) + len(my_task.internal_data.get("remaining", []))
+        else:
+            total = max(len(instances), int(my_task.internal_data.get("cardinality") or 0))
+        counters = {
+            "nrOfInstances": total,
+            "nrOfCompletedInstances": len(merged),
+            "nrOfActiveInstances": active,
+            "numberOfInstances": total,
+            "numberOfCompletedInstances": len(merged),
+            "numberOfActiveInstances": active,
+        }
+        return my_task.workflow.script_engine.evaluate(last, self.condition, external_context=counters)
+
+
+class _Sequential(_ItemScoped, SequentialMultiInstanceTask):  # type: ignore[misc]
+    pass
+
+
+class _Parallel(_ItemScoped, ParallelMultiInstanceTask):  # type: ignore[misc]
+    pass
+
+
+def _standard_multi_instance(parser_class: type) -> type:
+    if not issubclass(parser_class, TaskParser):
+        return parser_class
+    return type(
+        parser_class.__name__,
+        (parser_class,),
+        {
+            "_add_multiinstance_task": TaskParser._add_multiinstance_task,
+            "SEQUENTIAL_MI_CLASS": _Sequential,
+            "PARALLEL_MI_CLASS": _Parallel,
+        },
+    )
+
+
+@cache
+def _okno_parser(base: type) -> type:
+    return type(
+        "OknoParser",
+        (base,),
+        {
+            "OVERRIDE_PARSER_CLASSES": {
+                tag: (_standard_multi_instance(parser_class), spec_class)
+                for tag, (parser_class, spec_class) in {
+                    **base.PARSER_CLASSES,
+                    **base.OVERRIDE_PARSER_CLASSES,
+                }.items()
+            }
+        },
+    )
+
+
+def parser(base: type = CamundaParser) -> Any:
+    """A parser (Camunda's, or a subclass of it) whose task parsers run multi-instance the
+    standard BPMN way."""
+    return _okno_parser(base)()
