@@ -49,6 +49,8 @@ def _refused(why: str) -> ElementKind:
 # Pseudo-kinds: a multi-instance marker written in a dialect okno does not run yet.
 MI_STANDARD = "multiInstanceLoopCharacteristics[loopDataInputRef]"
 MI_ZEEBE = "zeebe:loopCharacteristics"
+# An event subprocess (triggeredByEvent) whose start event waits for a message.
+EVENT_SUBPROCESS_MESSAGE = "subProcess[triggeredByEvent, message start]"
 
 KINDS: dict[str, ElementKind] = {
     # events
@@ -86,6 +88,10 @@ KINDS: dict[str, ElementKind] = {
     "complexGateway": _refused("complex gateways are not supported"),
     # subprocesses
     "subProcess": _runs(),
+    EVENT_SUBPROCESS_MESSAGE: _refused(
+        "an event subprocess started by a message is not supported yet: put the work in a subProcess "
+        "with a message boundary event"
+    ),
     "transaction": _refused("transactions are not supported"),
     "adHocSubProcess": _refused("ad-hoc subprocesses are not supported"),
     # loops

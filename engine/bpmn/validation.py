@@ -15,7 +15,7 @@ from engine.bpmn import multi_instance
 from engine.bpmn.call_activities import CallGraph, call_graph
 from engine.bpmn.decision_tables import read_tables, table_problems, with_required
 from engine.bpmn.decisions import call_problem, decision_call
-from engine.bpmn.elements import KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
+from engine.bpmn.elements import EVENT_SUBPROCESS_MESSAGE, KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
 from engine.bpmn.form_sources import form_problems, forms_used, is_form_source
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
@@ -331,6 +331,8 @@ def _check_container(
         elif kind in ("exclusiveGateway", "inclusiveGateway"):
             _check_gateway(checker, child, flows)
         elif kind == "subProcess":
+            if _message_started(child) and not kind_of(EVENT_SUBPROCESS_MESSAGE).supported:
+                checker.report(child, kind_of(EVENT_SUBPROCESS_MESSAGE).note)
             _check_container(checker, child, messages, lanes, seen, decision_refs)
         _check_multi_instance(checker, child)
     present = {child.get("id") for child in container if isinstance(child.tag, str)}
@@ -346,6 +348,14 @@ def _check_container(
         condition = flow.find(_b("conditionExpression"))
         if condition is not None:
             checker.expression(condition, condition.text, "condition", str(flow.get("id")))
+
+
+def _message_started(subprocess: etree._Element) -> bool:
+    """An event subprocess waiting for a message: SpiffWorkflow 3.2 starts one only at the
+    top level and never interrupts the work it should, and a case could not be told it waits."""
+    return (subprocess.get("triggeredByEvent") or "").lower() == "true" and any(
+        start.find(_b("messageEventDefinition")) is not None for start in subprocess.findall(_b("startEvent"))
+    )
 
 
 def _check_event_definitions(
@@ -626,6 +636,8 @@ def _explained_kind(node: etree._Element) -> str | None:
         node.find(_b("loopDataInputRef")) is not None or node.find(_b("inputDataItem")) is not None
     ):
         return MI_STANDARD
+    if name.localname == "subProcess" and _message_started(node):
+        return EVENT_SUBPROCESS_MESSAGE
     if name.localname in ("loopDataInputRef", "inputDataItem", "loopDataOutputRef", "outputDataItem"):
         return None  # parts of the multi-instance marker counted above
     return name.localname

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.bpmn.elements import KINDS, MI_STANDARD, MI_ZEEBE
+from engine.bpmn.elements import EVENT_SUBPROCESS_MESSAGE, KINDS, MI_STANDARD, MI_ZEEBE
 from engine.bpmn.sources import SourceFile
 from engine.bpmn.validation import ElementUse, explain
 from tests.conftest import ROOT
@@ -42,6 +42,9 @@ def _uses(kind: str, n: int) -> str:
     """One use of ``kind`` inside a process."""
     if kind.endswith("EventDefinition"):
         return f'<bpmn:intermediateCatchEvent id="E{n}"><bpmn:{kind} id="D{n}"/></bpmn:intermediateCatchEvent>'
+    if kind == EVENT_SUBPROCESS_MESSAGE:
+        start = f'<bpmn:startEvent id="S{n}"><bpmn:messageEventDefinition id="M{n}"/></bpmn:startEvent>'
+        return f'<bpmn:subProcess id="E{n}" triggeredByEvent="true">{start}</bpmn:subProcess>'
     marker = "bpmn:multiInstanceLoopCharacteristics"
     if kind == MI_STANDARD:
         loop = "<bpmn:loopDataInputRef>items</bpmn:loopDataInputRef>"
