@@ -259,3 +259,24 @@ def test_without_a_treasury_the_state_fee_check_waits_for_an_external_worker(eng
     paid = {"fee_paid": True, "fee_paid_amount": 350}
     case = engine.complete_locked_job(number, fee["task"], "gis-gmp-gateway", paid, actor="integrator/gis", at=at(4))
     assert [t["element"] for t in case.open_tasks] == ["Task_SendPackage"]
+
+
+def test_a_run_model_script_throws_a_bpmn_error_at_a_job() -> None:
+    from engine.bpmn.library import compile_bundle
+    from engine.run_model import load_script, run
+
+    [bundle] = validate(collect_sources([FIXTURES / "order_process.bpmn"])).bundles
+    script = load_script(
+        """
+        data = { order_total = 10 }
+        [[step]]
+        job = "Task_CheckInventory"
+        error = "OUT_OF_STOCK"
+        [expect]
+        completed = true
+        """,
+        "order.toml",
+    )
+    result = run(compile_bundle(bundle), script)
+    assert result.ok, result.lines
+    assert any("job Task_CheckInventory threw OUT_OF_STOCK: error OUT_OF_STOCK caught" in line for line in result.lines)
