@@ -22,6 +22,10 @@ Script (TOML)::
     job = "Task_NotifyApplicant"           # ... or fails (retried after a backoff, then an incident)
     fail = "SMS gateway timed out"
     [[step]]
+    job = "Task_CheckInventory"            # ... or an external worker throws a BPMN error at it
+    error = "OUT_OF_STOCK"                 # (an error boundary event catches it, else an incident)
+    variables = { missing = ["book"] }     # optional: the data the catching event gets
+    [[step]]
     wait = "P31D"                          # time passes; due timers fire
     [[step]]
     complete = "Task_Reception"
@@ -49,12 +53,23 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.bpmn.library import CompiledProcess
 from engine.bpmn.runtime import Runtime, Step
-from engine.commands import Command, CompleteJob, CompleteTask, DeliverMessage, FailJob, FireTimer, StartCase
+from engine.commands import (
+    Command,
+    CompleteJob,
+    CompleteTask,
+    DeliverMessage,
+    FailJob,
+    FireTimer,
+    LockJob,
+    StartCase,
+    ThrowJobError,
+)
 from engine.errors import OknoError
 
 DEFAULT_START = "2026-11-02T09:00:00+03:00"
 STEP_GAP = timedelta(minutes=10)
 RUN_NAMESPACE = uuid.UUID("6f6b6e6f-0000-4000-8000-00000000a11a")
+RUN_WORKER = "run-model"  # the external worker a script's BPMN error comes from
 
 
 class ScriptInvalid(OknoError):
@@ -142,7 +157,18 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
             # The connector's answer as the worker would record it: a result, or a failure.
             element = str(entry["job"])
             task = next((t for t, e in jobs.items() if e == element), element)
-            if "fail" in entry:
+            if "error" in entry:
+                # As a worker records it: the job activated (locked), then the error thrown.
+                lock = LockJob(task, RUN_WORKER, 60)
+                label = f"job {element} activated"
+                step = _apply(
+                    result, runtime, process, case_id, step, now, lock, label, index, None, timers, tasks, sent, jobs
+                )
+                now += STEP_GAP
+                code, message = str(entry["error"]), str(entry.get("message", ""))
+                step_input = ThrowJobError(task, RUN_WORKER, code, message, dict(entry.get("variables", {})))
+                label = f"job {element} threw {code}"
+            elif "fail" in entry:
                 step_input, label = FailJob(task, str(entry["fail"])), f"job {element} failed"
             else:
                 step_input, label = CompleteJob(task, dict(entry.get("result", {}))), f"job {element} done"
@@ -239,6 +265,9 @@ def _record(
             f"{failed['element']} failed ({failed['failure']} of {failed['attempts']}): "
             + ("INCIDENT" if failed["incident"] else f"retry at {failed['retry_at']}")
         )
+    if effects.get("job_error"):
+        thrown = effects["job_error"]
+        notes.append(f"error {thrown['code']} " + ("caught" if thrown["caught"] else "not caught"))
     if effects["timers_scheduled"]:
         notes.append("timers " + ", ".join(f"{t['element']} at {t['due']}" for t in effects["timers_scheduled"]))
     if effects["awaiting"]:

@@ -24,7 +24,7 @@ from engine.case import case_id_for
 from engine.catalog import Service, parse_catalog
 from engine.connectors import ConnectorRegistry
 from engine.connectors.notifications import notifier
-from engine.connectors.payments import PaymentGateway, Unconfigured, payment_check
+from engine.connectors.payments import PaymentGateway, payment_check
 from engine.personal_data import Entropy
 from engine.store import StoreConfig, config_from_environment
 from projections.base import ReadModel
@@ -71,8 +71,9 @@ def new_connectors(
     engine: Engine, clock: Clock = world.now, treasury: PaymentGateway | None = None, actor: str = "connector"
 ) -> ConnectorRegistry:
     """The connectors a worker runs due jobs with: SMS and e-mail through the engine's
-    notification outbox, and the state-fee check against the treasury (unconfigured: every
-    check fails with a clear incident until a gateway is set)."""
+    notification outbox, and the state-fee check against the treasury. With no treasury
+    the worker leaves state-fee checks alone: they wait for an external worker (an
+    integrator's own ГИС ГМП gateway over activateJobs) instead of failing into incidents."""
 
     def contact(number: str) -> dict[str, str] | None:
         return engine.read_applicant(number, actor=actor, role="connector", purpose="notification", at=clock())
@@ -83,7 +84,8 @@ def new_connectors(
     registry = ConnectorRegistry()
     for channel in ("sms", "email"):
         registry.register(channel, notifier(channel, engine.notifications, contact, seal, clock))
-    registry.register("payment_check", payment_check(treasury or Unconfigured()))
+    if treasury is not None:
+        registry.register("payment_check", payment_check(treasury))
     return registry
 
 

@@ -54,7 +54,9 @@ class JobRow:
 
 class JobsModel:
     name = "jobs"
-    version = 2  # 2: an external worker's lock moves the job's due time to the lock's expiry
+    # An external worker's lock (issue 16) moves a job's due time to the lock's expiry; no
+    # event recorded before locks existed holds one, so the rows built before stay right.
+    version = 1
 
     def table_names(self) -> list[str]:
         return ["rm_jobs", "rm_job_cases"]

@@ -3,7 +3,8 @@ fee for a case has been paid.
 
 The gateway is an interface: production wires a client of the region's ГИС ГМП access
 point; the demo wires a simulated treasury. A gateway that is down raises, and the job
-is retried with backoff, then becomes an incident.
+is retried with backoff, then becomes an incident. With no gateway the check is left to
+an external worker (activateJobs of type payment_check).
 """
 
 from __future__ import annotations
@@ -11,20 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from engine.connectors import Connector, ConnectorCall, ConnectorError
+from engine.connectors import Connector, ConnectorCall
 
 
 class PaymentGateway(Protocol):
     def paid_amount(self, case_number: str, purpose: str, service: str) -> int | None:
         """Roubles paid against the case's charge (its УИН), or None when nothing is paid."""
         ...
-
-
-class Unconfigured:
-    """No ГИС ГМП access point is configured: every check fails, and says why."""
-
-    def paid_amount(self, case_number: str, purpose: str, service: str) -> int | None:
-        raise ConnectorError("no ГИС ГМП access point is configured for this worker")
 
 
 def payment_check(gateway: PaymentGateway) -> Connector:

@@ -233,3 +233,50 @@ def test_two_workers_on_two_engines_never_hold_one_job(engines: EngineMaker) -> 
         second.lock_job(number, task, "w2", 60, actor="w", at=at(1))
     assert [type(e).__name__ for e in first.case_events(number)].count("JobLocked") == 1
     assert first.get_case(number).version == version + 1
+
+
+def test_without_a_treasury_the_state_fee_check_waits_for_an_external_worker(engines: EngineMaker) -> None:
+    """The state-fee check no longer stalls a property registration where okno's worker has
+    no ГИС ГМП access point: the job waits for the integrator's own gateway."""
+    from engine.catalog import parse_catalog
+    from okno.bootstrap import new_connectors
+    from okno.workers.jobs import run_due
+    from tests.conftest import ROOT, shipped_sources
+
+    catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
+    engine = seeded(engines(), shipped_sources(), catalog)
+    number = engine.open_case(
+        service="rosreestr_ownership", office="LPK", channel="window", applicant={}, actor="op", at=at()
+    ).number
+    reception = {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20:0000001:1"}
+    [fee] = engine.complete_task(number, "Task_Reception", reception, actor="LPK/operator", at=at(1)).open_jobs
+    connectors = new_connectors(engine, lambda: at(2))  # okno worker with no treasury configured
+    projector = Projector(engine)
+    projector.catch_up()
+    run = run_due(engine, due_jobs(Reader(projector), at(2), types=connectors.names()), connectors, at(2))
+    assert (run.completed, run.failed) == (0, 0), "no failure, no incident: the job waits"
+    engine.lock_job(number, fee["task"], "gis-gmp-gateway", 60, actor="integrator/gis", at=at(3))
+    paid = {"fee_paid": True, "fee_paid_amount": 350}
+    case = engine.complete_locked_job(number, fee["task"], "gis-gmp-gateway", paid, actor="integrator/gis", at=at(4))
+    assert [t["element"] for t in case.open_tasks] == ["Task_SendPackage"]
+
+
+def test_a_run_model_script_throws_a_bpmn_error_at_a_job() -> None:
+    from engine.bpmn.library import compile_bundle
+    from engine.run_model import load_script, run
+
+    [bundle] = validate(collect_sources([FIXTURES / "order_process.bpmn"])).bundles
+    script = load_script(
+        """
+        data = { order_total = 10 }
+        [[step]]
+        job = "Task_CheckInventory"
+        error = "OUT_OF_STOCK"
+        [expect]
+        completed = true
+        """,
+        "order.toml",
+    )
+    result = run(compile_bundle(bundle), script)
+    assert result.ok, result.lines
+    assert any("job Task_CheckInventory threw OUT_OF_STOCK: error OUT_OF_STOCK caught" in line for line in result.lines)
