@@ -130,10 +130,16 @@ def play(entry: dict[str, Any], outcome: Outcome, root: Path, unchecked: bool) -
     if unknown:
         return f"needs step kinds okno lacks: {', '.join(unknown)}"
     if unchecked and not outcome.passed:
-        bpmn = SourceFile.read(root / str(entry["file"]))
-        dmn = tuple(
-            SourceFile.read(root / str(extra)) for extra in entry.get("with", []) if str(extra).lower().endswith(".dmn")
-        )
+        try:
+            bpmn = SourceFile.read(root / str(entry["file"]))
+            dmn = tuple(
+                SourceFile.read(root / str(extra))
+                for extra in entry.get("with", [])
+                if str(extra).lower().endswith(".dmn")
+            )
+        except OSError as error:  # a models folder that lacks a `with` file: say so, go on
+            outcome.details.append(f"{outcome.file}: scenario: cannot read {error.filename}")
+            return "cannot read its files"
         bundles = [ProcessBundle(str(scenario.get("process")), bpmn, dmn)]
     elif outcome.plan is None or not outcome.passed:
         return "refused by validate"
