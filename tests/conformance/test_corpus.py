@@ -27,6 +27,15 @@ def test_every_model_is_listed_once_with_its_provenance() -> None:
         assert re.fullmatch(r"[0-9a-f]{64}", model["sha256"])
         assert model["upstream"] and model["expected"] and model["features"]
         assert f"### {model['source']}: " in SOURCES, f"{model['source']} is not described in SOURCES.md"
+        # A gap okno still has with this model: why, in words (test_scenarios runs it as an xfail).
+        assert "known_gap" not in model or (isinstance(model["known_gap"], str) and model["known_gap"].strip())
+
+
+def test_the_scenarios_cover_enough_models_from_enough_sources() -> None:
+    """Issue 16: at least 110 models carry a scenario, from at least five sources."""
+    with_scenario = [m for m in MODELS if "scenario" in m]
+    assert len(with_scenario) >= 110
+    assert len({m["source"] for m in with_scenario}) >= 5
 
 
 @pytest.mark.parametrize("model", [m for m in MODELS if "scenario" in m], ids=lambda m: m["file"].split("/")[-1])

@@ -215,5 +215,4 @@ def test_the_pass_counts_per_source_are_reported(capsys: pytest.CaptureFixture[s
         for source in sorted(total):
             print(f"  {took[source]:4d} of {total[source]:3d}  {source}")
         print(f"  {sum(took.values()):4d} of {sum(total.values()):3d}  in all")
-    assert len(SCENARIOS) >= 110 and len(total) >= 5
     assert not unexplained, "refused or off their path without a known_gap:\n" + "\n".join(unexplained)
