@@ -37,7 +37,8 @@ ACTOR = "LPK/operator"
 APPLICANT = {"full_name": "Петров Пётр Петрович", "document": "4210 654321"}
 # Files `okno deploy` reads beside a model: processes, decisions and forms.
 DEPLOYED = (*measure.DEPLOYABLE, ".form")
-# A signal is broadcast through this engine command once okno has one (issue 16's signals).
+# A signal step is sent through this engine command once okno has it: issue 16's
+# `broadcastSignal`, which reaches every waiting case, called as (name, payload, actor=, at=).
 SIGNAL_COMMAND = "broadcast_signal"
 
 
@@ -120,8 +121,9 @@ class Driver:
             broadcast = getattr(engine, SIGNAL_COMMAND, None)
             if broadcast is None:
                 pytest.fail(f"step {index}: okno has no command to broadcast a signal (step kind 'signal')")
-            case: Case = broadcast(number, str(step["signal"]), dict(step.get("payload", {})), actor=ACTOR, at=at)
-            return case
+            # A broadcast reaches every waiting case (issue 16), so it names no case: read ours after.
+            broadcast(str(step["signal"]), dict(step.get("payload", {})), actor=ACTOR, at=at)
+            return engine.get_case(number)
         raise AssertionError(f"step {index}: no step kind okno knows in {sorted(step)}")
 
     def open_elements(self) -> list[str]:
