@@ -103,10 +103,9 @@ class Driver:
         engine, number, at = self.engine, self.number, self.now
         if "complete" in step:
             element = str(step["complete"])
-            # A multi-instance task opens one task per instance: each step completes one.
-            # None when no such task is open: the engine refuses the step, naming the ready tasks.
-            task = next((t["task"] for t in self.case.open_tasks if t["element"] == element), None)
-            return engine.complete_task(number, element, dict(step.get("data", {})), actor=ACTOR, at=at, task=task)
+            # By element, as `okno run-model` does: of a multi-instance task's open instances the
+            # engine completes the one it would for run-model, so both take the same path.
+            return engine.complete_task(number, element, dict(step.get("data", {})), actor=ACTOR, at=at)
         if "job" in step:
             element = str(step["job"])
             # A job is answered by its task id; an element with no open job is refused by the engine.
