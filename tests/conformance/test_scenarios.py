@@ -26,9 +26,7 @@ from engine.errors import OknoError
 from engine.run_model import DEFAULT_START, STEP_GAP, _duration
 from projections.runner import Projector
 from tests.conformance import measure
-from tests.conftest import OFFICE, EngineMaker
-
-pytestmark = pytest.mark.slow
+from tests.conftest import FIXTURES, OFFICE, EngineMaker
 
 HERE = Path(__file__).resolve().parent
 MODELS: list[dict[str, Any]] = tomllib.loads((HERE / "corpus.toml").read_text(encoding="utf-8"))["model"]
@@ -179,6 +177,7 @@ def assert_every_read_model_folds(engine: Engine) -> None:
     assert all(status.lag == 0 for status in projector.status()), "a read model did not fold every event"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", [_param(m) for m in SCENARIOS])
 def test_the_model_takes_the_path_its_source_expects_and_every_event_folds(
     model: dict[str, Any], engines: EngineMaker
@@ -195,6 +194,7 @@ def test_the_model_takes_the_path_its_source_expects_and_every_event_folds(
     assert_every_read_model_folds(engine)
 
 
+@pytest.mark.slow
 def test_the_pass_counts_per_source_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
     """Not a verdict on any one model (the test above is): the figures issue 16 moves, per
     source, as run-model sees them; a model okno refuses must say why in ``known_gap``."""
@@ -216,3 +216,32 @@ def test_the_pass_counts_per_source_are_reported(capsys: pytest.CaptureFixture[s
             print(f"  {took[source]:4d} of {total[source]:3d}  {source}")
         print(f"  {sum(took.values()):4d} of {sum(total.values()):3d}  in all")
     assert not unexplained, "refused or off their path without a known_gap:\n" + "\n".join(unexplained)
+
+
+def test_the_driver_plays_every_step_kind_on_a_store_without_the_corpus(engines: EngineMaker) -> None:
+    """The suite's own machinery, on a model of this repository, so that it is checked in the
+    quick loop too: a refused step, a task, a message, time passing; then every event folds."""
+    model: dict[str, Any] = {
+        "file": "mini.bpmn",
+        "scenario": {
+            "process": "mini",
+            "step": [
+                {
+                    "complete": "Task_Reception",
+                    "data": {"documents_complete": "yes"},
+                    "expect_error": "invalid_task_data",
+                },
+                {"complete": "Task_Reception", "data": {"documents_complete": True}},
+                {"message": "agency_answer", "payload": {"decision": "registered"}},
+                {"wait": "P31D"},
+            ],
+        },
+    }
+    engine = engines()
+    driver = play_on_store(engine, model, FIXTURES)
+    expect = {"completed": True, "outcome": "returned_to_agency", "messages_sent": ["agency_request"], "tasks_open": []}
+    assert check_expectations(driver, expect) == []
+    assert check_expectations(driver, {"outcome": "issued"}) == [
+        "expected outcome = 'issued', got 'returned_to_agency'"
+    ]
+    assert_every_read_model_folds(engine)
