@@ -190,7 +190,7 @@ def test_the_model_takes_the_path_its_source_expects_and_every_event_folds(
     # The data the path ends with, as `okno run-model` checks it on the same steps.
     outcome = measure.measure(model, root)
     verdict = measure.play(model, outcome, root, unchecked=False)
-    assert verdict == "took the expected path", "\n".join([verdict, *outcome.details])
+    assert verdict == measure.TOOK, "\n".join([verdict, *outcome.details])
     assert_every_read_model_folds(engine)
 
 
@@ -206,7 +206,7 @@ def test_the_pass_counts_per_source_are_reported(capsys: pytest.CaptureFixture[s
         source = str(model["source"])
         total[source] += 1
         outcome = measure.measure(model, root)
-        ok = measure.play(model, outcome, root, unchecked=False) == "took the expected path"
+        ok = measure.play(model, outcome, root, unchecked=False) == measure.TOOK
         took[source] += ok
         if not ok and "known_gap" not in model:
             unexplained.append(str(model["file"]))
