@@ -169,7 +169,9 @@ def play(entry: dict[str, Any], outcome: Outcome, root: Path, unchecked: bool) -
 def gap_of(outcome: Outcome) -> str:
     """Why a model's scenario does not take its path, in one line for ``known_gap``."""
     first = next((d.split(": ", 1)[1] for d in outcome.details if ": " in d), "")
-    reason = f"{outcome.scenario}: {first}" if first else str(outcome.scenario)
+    # With --unchecked a refused model's scenario may run; the refusal is still its gap.
+    verdict = outcome.scenario if outcome.passed else "refused by validate"
+    reason = f"{verdict}: {first}" if first else str(verdict)
     return " ".join(reason.split())[:200]
 
 
@@ -249,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {detail}")
     if args.mark_gaps:
         gaps = {
-            str(entry["file"]): None if outcome.scenario == TOOK else gap_of(outcome)
+            str(entry["file"]): None if outcome.scenario == TOOK and outcome.passed else gap_of(outcome)
             for entry, outcome in zip(entries, outcomes, strict=True)
             if outcome.scenario is not None
         }
