@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import sys
@@ -40,6 +41,7 @@ DEPLOYABLE = (".bpmn", ".bpmn20.xml", ".bpmn2", ".dmn", ".dmn11.xml", ".xml")
 # The step kinds of `okno run-model`; a scenario may use others that the source's test needs
 # (e.g. broadcasting a signal) and that okno cannot express yet.
 STEP_KINDS = ("complete", "message", "wait", "job")
+TOOK = "took the expected path"  # play()'s verdict on a scenario that passed
 
 
 @dataclass
@@ -130,10 +132,16 @@ def play(entry: dict[str, Any], outcome: Outcome, root: Path, unchecked: bool) -
     if unknown:
         return f"needs step kinds okno lacks: {', '.join(unknown)}"
     if unchecked and not outcome.passed:
-        bpmn = SourceFile.read(root / str(entry["file"]))
-        dmn = tuple(
-            SourceFile.read(root / str(extra)) for extra in entry.get("with", []) if str(extra).lower().endswith(".dmn")
-        )
+        try:
+            bpmn = SourceFile.read(root / str(entry["file"]))
+            dmn = tuple(
+                SourceFile.read(root / str(extra))
+                for extra in entry.get("with", [])
+                if str(extra).lower().endswith(".dmn")
+            )
+        except OSError as error:  # a models folder that lacks a `with` file: say so, go on
+            outcome.details.append(f"{outcome.file}: scenario: cannot read {error.filename}")
+            return "cannot read its files"
         bundles = [ProcessBundle(str(scenario.get("process")), bpmn, dmn)]
     elif outcome.plan is None or not outcome.passed:
         return "refused by validate"
@@ -153,9 +161,35 @@ def play(entry: dict[str, Any], outcome: Outcome, root: Path, unchecked: bool) -
         outcome.details.append(f"{outcome.file}: scenario CRASH {type(error).__name__}: {error}")
         return f"run CRASH {type(error).__name__}"
     if result.ok:
-        return "took the expected path"
+        return TOOK
     outcome.details.extend(f"{outcome.file}: scenario: {failure}" for failure in result.failures)
     return "took another path"
+
+
+def gap_of(outcome: Outcome) -> str:
+    """Why a model's scenario does not take its path, in one line for ``known_gap``."""
+    first = next((d.split(": ", 1)[1] for d in outcome.details if ": " in d), "")
+    # With --unchecked a refused model's scenario may run; the refusal is still its gap.
+    verdict = outcome.scenario if outcome.passed else "refused by validate"
+    reason = f"{verdict}: {first}" if first else str(verdict)
+    return " ".join(reason.split())[:200]
+
+
+def mark_gaps(text: str, gaps: dict[str, str | None]) -> str:
+    """corpus.toml's text with ``known_gap`` set for each model in ``gaps`` (None drops it):
+    one line after the model's ``expected`` line, so the rest of the file stays as written."""
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    current: str | None = None
+    for line in lines:
+        if line.startswith("file = "):
+            current = tomllib.loads(line)["file"]
+        if line.startswith("known_gap = ") and current in gaps:
+            continue
+        out.append(line)
+        if line.startswith("expected = ") and current in gaps and gaps[current] is not None:
+            out.append(f"known_gap = {json.dumps(gaps[current], ensure_ascii=False)}\n")
+    return "".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         "--unchecked",
         action="store_true",
         help="run every scenario, also of models validate refuses (a diagnostic, see play())",
+    )
+    parser.add_argument(
+        "--mark-gaps",
+        action="store_true",
+        help="write known_gap into corpus.toml for every scenario off its path, and drop it where one now takes it",
     )
     args = parser.parse_args(argv)
     root = models_root()
@@ -210,7 +249,16 @@ def main(argv: list[str] | None = None) -> int:
         for outcome in outcomes:
             for detail in outcome.details:
                 print(f"  {detail}")
-    took = sum(o.scenario == "took the expected path" for o in played)
+    if args.mark_gaps:
+        gaps = {
+            str(entry["file"]): None if outcome.scenario == TOOK and outcome.passed else gap_of(outcome)
+            for entry, outcome in zip(entries, outcomes, strict=True)
+            if outcome.scenario is not None
+        }
+        CORPUS.write_text(mark_gaps(CORPUS.read_text(encoding="utf-8"), gaps), encoding="utf-8")
+        marked = sum(gap is not None for gap in gaps.values())
+        print(f"\nknown_gap: set on {marked} models, clear on {len(gaps) - marked}")
+    took = sum(o.scenario == TOOK for o in played)
     print(f"\n{len(passed)} of {len(outcomes)} pass validate; {took} of {len(played)} scenarios take the expected path")
     return 0
 
