@@ -189,7 +189,7 @@ def _standard_multi_instance(parser_class: type) -> type:
 
 
 @cache
-def _okno_parser(base: type) -> type:
+def _okno_parser(base: Any) -> type:
     return type(
         "OknoParser",
         (base,),
@@ -205,7 +205,7 @@ def _okno_parser(base: type) -> type:
     )
 
 
-def parser(base: type = CamundaParser) -> Any:
+def parser(base: Any = CamundaParser) -> Any:
     """A parser (Camunda's, or a subclass of it) whose task parsers run multi-instance the
     standard BPMN way."""
     return _okno_parser(base)()
