@@ -54,6 +54,7 @@ from engine.errors import OknoError
 
 DEFAULT_START = "2026-11-02T09:00:00+03:00"
 STEP_GAP = timedelta(minutes=10)
+MAX_FIRINGS_PER_WAIT = 1000
 RUN_NAMESPACE = uuid.UUID("6f6b6e6f-0000-4000-8000-00000000a11a")
 
 
@@ -112,26 +113,37 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
 
     for index, entry in enumerate(script.get("step", []), start=1):
         if "wait" in entry:
-            now += _duration(str(entry["wait"]), now)
-            result.lines.append(f"{now.isoformat()}  … {entry['wait']} pass")
-            for timer in sorted(timers.values(), key=lambda t: t["due"] or ""):
-                if timer["task"] in timers and timer["due"] and datetime.fromisoformat(timer["due"]) <= now:
-                    step = _apply(
-                        result,
-                        runtime,
-                        process,
-                        case_id,
-                        step,
-                        now,
-                        FireTimer(timer["element"]),
-                        f"timer {timer['element']}",
-                        index,
-                        None,
-                        timers,
-                        tasks,
-                        sent,
-                        jobs,
-                    )
+            until = now + _duration(str(entry["wait"]), now)
+            result.lines.append(f"{until.isoformat()}  … {entry['wait']} pass")
+            # Every timer due by then fires, earliest first, each at its own due time: a
+            # timer one firing schedules (a chain, a cycle's next time) fires too if it is
+            # due by then. Bounded, since a cycle could be due every second.
+            for _ in range(MAX_FIRINGS_PER_WAIT):
+                due = [t for t in timers.values() if t["due"] and datetime.fromisoformat(t["due"]) <= until]
+                if not due:
+                    break
+                timer = min(due, key=lambda t: (datetime.fromisoformat(t["due"]), t["element"], t["task"]))
+                now = max(now, datetime.fromisoformat(timer["due"]).astimezone(now.tzinfo))
+                before = step
+                step = _apply(
+                    result,
+                    runtime,
+                    process,
+                    case_id,
+                    step,
+                    now,
+                    FireTimer(timer["element"]),
+                    f"timer {timer['element']}",
+                    index,
+                    None,
+                    timers,
+                    tasks,
+                    sent,
+                    jobs,
+                )
+                if step is before:  # refused (reported): do not try it again
+                    timers.pop(timer["task"], None)
+            now = until
             continue
         now += STEP_GAP
         step_input: Command

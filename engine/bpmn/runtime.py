@@ -258,7 +258,7 @@ class Runtime:
             task.run()
             workflow.do_engine_steps()
         elif isinstance(step, DeliverMessage):
-            waiting = _waiting_message(workflow, step.name)
+            waiting = _waiting_message(workflow, step.name, now)
             result_var = getattr(waiting, "result_var", None) or step.name
             event = BpmnEvent(
                 MessageEventDefinition(step.name), {"payload": deepcopy(step.payload), "result_var": result_var}
@@ -320,13 +320,16 @@ class Runtime:
             if isinstance(e.event_definition, AnyMessage)
         ]
         completed = bool(workflow.is_completed())
+        # A cycle timer that fired and waits for its next time keeps its task: it fired at
+        # its old due time and is scheduled again at the new one.
+        cycled = {t for t in after.timers if t in before.timers and after.timers[t]["due"] != before.timers[t]["due"]}
         effects = {
             "tasks_opened": opened,
             "tasks_closed": [
                 {"element": before.tasks[t]["element"], "task": t} for t in before.tasks if t not in after.tasks
             ],
-            "timers_scheduled": [after.timers[t] for t in after.timers if t not in before.timers],
-            "timers_fired": [before.timers[t] for t in before.timers if t in after.fired],
+            "timers_scheduled": [after.timers[t] for t in after.timers if t not in before.timers or t in cycled],
+            "timers_fired": [before.timers[t] for t in before.timers if t in after.fired or t in cycled],
             "timers_cancelled": [
                 before.timers[t] for t in before.timers if t not in after.timers and t not in after.fired
             ],
@@ -593,17 +596,34 @@ def _ready_task(workflow: BpmnWorkflow, element: str, task_id: str | None) -> An
     raise TaskNotReady(f"task {element} is not ready in this case (ready: {listed})")
 
 
-def _waiting_message(workflow: BpmnWorkflow, name: str) -> Any:
+def _waiting_message(workflow: BpmnWorkflow, name: str, now: datetime) -> Any:
     """The event definition that waits for this message (for its result variable)."""
     names = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
         for _key, _element, definition in _catches(task):
             if isinstance(definition, MessageEventDefinition):
                 if definition.name == name:
+                    _refuse_after_due_timer(task, name, now)
                     return definition
                 names.append(definition.name)
     listed = ", ".join(sorted(set(names))) or "no message"
     raise MessageNotAwaited(f"this case is not waiting for message {name!r} (it waits for: {listed})")
+
+
+def _refuse_after_due_timer(task: Any, name: str, now: datetime) -> None:
+    """An event-based gateway takes the first of its events, in time order: a message that
+    arrives when one of its timers is already due comes second, even if the timer has not
+    been fired yet. (SpiffWorkflow would take both branches.) The timer worker fires it."""
+    if not isinstance(task.task_spec, EventBasedGateway):
+        return
+    for _key, element, definition in _catches(task):
+        if isinstance(definition, TimerEventDefinition):
+            due = _timer_due(task)  # set when the gateway began to wait
+            if due is not None and due <= now:
+                raise MessageNotAwaited(
+                    f"this case no longer waits for message {name!r}: gateway "
+                    f"{task.task_spec.bpmn_id}'s timer {element} came due first, at {due.isoformat()}"
+                )
 
 
 def _waiting_timer(workflow: BpmnWorkflow, element: str) -> Any:

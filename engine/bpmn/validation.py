@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from engine.bpmn.cron import is_cron
+from engine.bpmn.cron import problem as cron_problem
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
@@ -314,7 +316,13 @@ def _check_event_definitions(
 
 def _check_timer(checker: _Checker, part: etree._Element, owner: str) -> None:
     # Bare ISO 8601 literals were quoted by normalize_bpmn; what is left is an expression.
-    checker.expression(part, (part.text or "").strip(), "timer", owner)
+    text = (part.text or "").strip()
+    checker.expression(part, text, "timer", owner)
+    literal = text[1:-1] if len(text) > 1 and text[0] == text[-1] == '"' else ""
+    if _local(part) == "timeCycle" and is_cron(literal):
+        problem = cron_problem(literal)
+        if problem:
+            checker.report(part, f"timer {literal!r}: {problem}", owner)
 
 
 def _check_message_flows(checker: _Checker, root: etree._Element) -> None:
