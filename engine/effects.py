@@ -116,6 +116,7 @@ class Effects(TypedDict):
     job_retried: NotRequired[ElementTask]
     rating: NotRequired[dict[str, int]]
     complaint: NotRequired[Complaint]
+    signals_awaited: NotRequired[list[str]]
 
 
 SCHEMA: TypeAdapter[Effects] = TypeAdapter(Effects)

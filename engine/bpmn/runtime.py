@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as AnyMessage
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -45,6 +46,7 @@ from engine.commands import (
     CompleteJob,
     CompleteTask,
     DeliverMessage,
+    DeliverSignal,
     FireTimer,
     OpenJob,
     Ruling,
@@ -57,6 +59,7 @@ from engine.errors import (
     MessageNotAwaited,
     OknoError,
     ProcessFailure,
+    SignalNotAwaited,
     TaskNotReady,
     TimerNotDue,
 )
@@ -265,6 +268,10 @@ class Runtime:
             )
             workflow.send_event(event)
             workflow.do_engine_steps()
+        elif isinstance(step, DeliverSignal):
+            _waiting_signal(workflow, step.name)
+            workflow.send_event(BpmnEvent(SignalEventDefinition(step.name), deepcopy(step.payload)))
+            workflow.do_engine_steps()
         elif isinstance(step, FireTimer):
             timer = _waiting_timer(workflow, step.element)
             due = _timer_due(timer)
@@ -342,6 +349,8 @@ class Runtime:
         # Keys present only when they happen, so effects recorded before them stay byte-identical.
         if ruling.claims_changed:
             effects["claims"] = ruling.claims_changed
+        if before.signals or after.signals:  # only for models with signal catches: others record as before
+            effects["signals_awaited"] = sorted(set(after.signals.values()))
         effects.update(jobs.opened_and_closed(workflow, process, before.jobs, after.jobs))
         effects.update(ruling.feedback)
         # The workflow's own state is filled in only when the step is serialized (a live case
@@ -500,6 +509,7 @@ class _Snapshot:
     # The outcome of the last completed end event that names one, in tree order (what the
     # case ended with, once it has): found on the same walk.
     outcome: str | None = None
+    signals: dict[str, str] = field(default_factory=dict)  # waiting signal catches: task id -> signal name
 
     @classmethod
     def empty(cls) -> _Snapshot:
@@ -543,6 +553,8 @@ class _Snapshot:
                         snap.timers[key] = {"element": element, "task": key, "due": due.isoformat() if due else None}
                     elif isinstance(definition, MessageEventDefinition):
                         snap.waits[key] = definition.name
+                    elif isinstance(definition, SignalEventDefinition):
+                        snap.signals[key] = definition.name
         return snap
 
 
@@ -596,14 +608,16 @@ def _ready_task(workflow: BpmnWorkflow, element: str, task_id: str | None) -> An
     raise TaskNotReady(f"task {element} is not ready in this case (ready: {listed})")
 
 
-def _waiting_message(workflow: BpmnWorkflow, name: str, now: datetime) -> Any:
-    """The event definition that waits for this message (for its result variable)."""
+def _waiting_message(workflow: BpmnWorkflow, name: str, now: datetime | None = None) -> Any:
+    """The event definition that waits for this message (for its result variable); given
+    the step's time, a message an event-based gateway's due timer beat is refused."""
     names = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
         for _key, _element, definition in _catches(task):
             if isinstance(definition, MessageEventDefinition):
                 if definition.name == name:
-                    _refuse_after_due_timer(task, name, now)
+                    if now is not None:
+                        _refuse_after_due_timer(task, name, now)
                     return definition
                 names.append(definition.name)
     listed = ", ".join(sorted(set(names))) or "no message"
@@ -624,6 +638,20 @@ def _refuse_after_due_timer(task: Any, name: str, now: datetime) -> None:
                     f"this case no longer waits for message {name!r}: gateway "
                     f"{task.task_spec.bpmn_id}'s timer {element} came due first, at {due.isoformat()}"
                 )
+
+
+def _waiting_signal(workflow: BpmnWorkflow, name: str) -> None:
+    """Refuse a signal no catch in this case waits for: it would change nothing, and a
+    broadcast records it only in the cases it reaches."""
+    names = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        for _key, _element, definition in _catches(task):
+            if isinstance(definition, SignalEventDefinition):
+                if definition.name == name:
+                    return
+                names.append(definition.name)
+    listed = ", ".join(sorted(set(names))) or "no signal"
+    raise SignalNotAwaited(f"this case is not waiting for signal {name!r} (it waits for: {listed})")
 
 
 def _waiting_timer(workflow: BpmnWorkflow, element: str) -> Any:

@@ -308,10 +308,29 @@ def _check_event_definitions(
             payload = definition.get(_c("expression"))
             if payload is not None:
                 checker.expression(definition, payload, "message payload", owner)
+        if kind == "signalEventDefinition":
+            _check_signal(checker, node, definition, owner)
         if kind == "timerEventDefinition":
             for part in definition:
                 if _local(part) in ("timeDuration", "timeDate", "timeCycle"):
                     _check_timer(checker, part, owner)
+
+
+def _check_signal(checker: _Checker, node: etree._Element, definition: etree._Element, owner: str) -> None:
+    ref = definition.get("signalRef")
+    signal = next((s for s in node.getroottree().iter(_b("signal")) if s.get("id") == ref), None)
+    if signal is None or not signal.get("name"):
+        checker.report(definition, f"signalRef {ref!r} names no bpmn:signal with a name in this file", owner)
+    parent = node.getparent()
+    if _local(node) == "startEvent" and parent is not None and _local(parent) == "process":
+        # Camunda starts a new instance per signal; an okno case is opened for an applicant
+        # at an office, which a signal does not carry, so nothing would ever start it.
+        checker.report(
+            node,
+            "a signal start event cannot start an okno case: a case is opened for an applicant "
+            "(open_case), and a signal names none. Use a none start event, and a signal catch "
+            "after it if the case must wait for the signal",
+        )
 
 
 def _check_timer(checker: _Checker, part: etree._Element, owner: str) -> None:

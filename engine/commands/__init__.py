@@ -20,6 +20,7 @@ from engine.commands.feedback import COMPLAINT_TOPICS, CRITERIA, Complain, Rate
 from engine.commands.jobs import CompleteJob, FailJob, RetryIncident
 from engine.commands.lifecycle import StartCase, Withdraw
 from engine.commands.messages import Acknowledge, DeliverMessage
+from engine.commands.signals import DeliverSignal
 from engine.commands.tasks import ClaimTask, CompleteTask, ReleaseTask
 from engine.commands.timers import FireTimer
 
@@ -35,6 +36,7 @@ __all__ = [
     "CompleteJob",
     "CompleteTask",
     "DeliverMessage",
+    "DeliverSignal",
     "FailJob",
     "FireTimer",
     "OpenJob",

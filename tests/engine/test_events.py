@@ -15,8 +15,8 @@ from engine.bpmn.library import CompiledProcess, compile_bundle
 from engine.bpmn.runtime import Runtime, Step
 from engine.bpmn.sources import SourceFile
 from engine.bpmn.validation import validate
-from engine.commands import Command, CompleteTask, DeliverMessage, FireTimer, StartCase
-from engine.errors import MessageNotAwaited
+from engine.commands import Command, CompleteTask, DeliverMessage, DeliverSignal, FireTimer, StartCase
+from engine.errors import MessageNotAwaited, SignalNotAwaited
 from engine.run_model import RunResult, load_script, run
 from tests.conftest import FIXTURES
 
@@ -132,3 +132,46 @@ def test_a_cron_expression_okno_cannot_run_is_refused_at_deploy(tmp_path: Any) -
     path.write_text(model, encoding="utf-8")
     found = [str(p) for p in validate([SourceFile.read(path)]).problems]
     assert len(found) == 1 and ": Timer_Remind: timer '0 0 99 * * ?': not a cron expression okno can run" in found[0]
+
+
+# --- signals ------------------------------------------------------------------------------
+
+
+def test_a_signal_start_event_is_refused_at_deploy_with_the_reason() -> None:
+    assert deploy_problems("signal_start.bpmn") == [
+        "signal_start.bpmn:11: Start_Signal: a signal start event cannot start an okno case: a case is opened "
+        "for an applicant (open_case), and a signal names none. Use a none start event, and a signal catch "
+        "after it if the case must wait for the signal"
+    ]
+
+
+def test_a_signal_thrown_inside_a_case_reaches_its_own_waiting_catch() -> None:
+    case = Case("signal_throw.bpmn")
+    assert case.step.effects["signals_awaited"] == ["documents_ready"]
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Prepare", {}))
+    assert effects["completed"] and effects["outcome"] == "ready"
+    assert effects["signals_awaited"] == [] and effects["messages_sent"] == []  # a signal is no agency message
+
+
+def test_a_case_waiting_for_a_signal_says_so_and_takes_its_payload() -> None:
+    case = Case("signal_wait.bpmn")
+    assert case.step.effects["signals_awaited"] == ["tariffs_changed"]
+    with pytest.raises(SignalNotAwaited, match="not waiting for signal 'service_suspended'"):
+        case(timedelta(minutes=1), DeliverSignal("service_suspended", {}))
+    effects = case(timedelta(minutes=2), DeliverSignal("tariffs_changed", {"tariff": 350}))
+    assert [t["element"] for t in effects["tasks_opened"]] == ["Task_Recalculate"]
+    assert effects["signals_awaited"] == ["service_suspended"]  # the boundary event on the task
+    assert case.step.data["tariff"] == 350
+
+
+def test_a_signal_boundary_event_interrupts_its_task() -> None:
+    case = Case("signal_wait.bpmn")
+    case(timedelta(minutes=2), DeliverSignal("tariffs_changed", {}))
+    effects = case(timedelta(minutes=3), DeliverSignal("service_suspended", {}))
+    assert effects["completed"] and effects["outcome"] == "suspended"
+    assert [t["element"] for t in effects["tasks_closed"]] == ["Task_Recalculate"]
+
+
+def test_a_model_without_signals_records_no_signal_key() -> None:
+    case = Case("timer_chain.bpmn")
+    assert "signals_awaited" not in case.step.effects
