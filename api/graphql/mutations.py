@@ -22,6 +22,7 @@ from api.graphql.errors import (
     attempt,
 )
 from api.graphql.reception import ReceptionMutation
+from api.graphql.signals import SignalMutation
 from engine.application import STORE_ERRORS, Engine
 from engine.bpmn.sources import SourceFile
 from engine.case import Case as StoredCase
@@ -308,7 +309,7 @@ def _open_at_window(
 
 
 @strawberry.type
-class Mutation(ReceptionMutation):
+class Mutation(ReceptionMutation, SignalMutation):
     @strawberry.mutation(description="Integrators; operators and supervisors in their own office.")
     def open_case(self, info: strawberry.Info[Context, None], input: OpenCaseInput) -> OpenCaseResult:
         def run() -> OpenCasePayload:
