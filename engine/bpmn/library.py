@@ -9,7 +9,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.camunda.parser import CamundaParser
 
-from engine.bpmn import case_timers
+from engine.bpmn import case_timers, send_receive
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
@@ -69,6 +69,7 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     spec = parser.get_spec(bundle.process_id)
     subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
     case_timers.adopt(spec, *subprocess_specs.values())  # timers on the case's clock, not the host's
+    send_receive.adopt(spec, *subprocess_specs.values())  # receive tasks catch messages as catch events do
     return CompiledProcess(bundle, spec, subprocess_specs, _elements(bpmn_root, bundle.process_id))
 
 

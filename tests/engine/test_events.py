@@ -175,3 +175,34 @@ def test_a_signal_boundary_event_interrupts_its_task() -> None:
 def test_a_model_without_signals_records_no_signal_key() -> None:
     case = Case("timer_chain.bpmn")
     assert "signals_awaited" not in case.step.effects
+
+
+# --- send and receive tasks ---------------------------------------------------------------
+
+
+def test_a_send_task_sends_its_message_and_a_receive_task_waits_for_its_own() -> None:
+    case = Case("send_receive.bpmn")
+    assert [m["name"] for m in case.step.effects["messages_sent"]] == ["fns_request"]
+    assert case.step.effects["awaiting"] == ["fns_answer"]
+    effects = case(timedelta(minutes=5), DeliverMessage("fns_answer", {"inn": "7700"}))
+    assert effects["completed"] and effects["outcome"] == "answered"
+    assert case.step.data["fns_answer"] == {"inn": "7700"}
+
+
+def test_a_receive_task_without_a_message_is_refused_at_deploy(tmp_path: Any) -> None:
+    model = (EVENTS / "send_receive.bpmn").read_text(encoding="utf-8").replace(' messageRef="Message_Answer"', "")
+    path = tmp_path / "no_message.bpmn"
+    path.write_text(model, encoding="utf-8")
+    found = [str(p) for p in validate([SourceFile.read(path)]).problems]
+    assert found == [
+        "no_message.bpmn:16: Receive_Answer: receiveTask needs messageRef naming a bpmn:message in this file: "
+        "the message it receives"
+    ]
+
+
+def test_a_send_task_run_by_an_external_worker_is_not_taken_for_a_message(tmp_path: Any) -> None:
+    model = (EVENTS / "send_receive.bpmn").read_text(encoding="utf-8")
+    model = model.replace(' messageRef="Message_Request"', ' camunda:type="external" camunda:topic="fns"')
+    path = tmp_path / "external_send.bpmn"
+    path.write_text(model, encoding="utf-8")
+    assert not any("sendTask needs messageRef" in str(p) for p in validate([SourceFile.read(path)]).problems)
