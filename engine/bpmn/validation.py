@@ -87,8 +87,20 @@ _EVENT_DEFINITIONS = frozenset(
         "errorEventDefinition",
         "signalEventDefinition",
         "escalationEventDefinition",
+        "linkEventDefinition",  # joined to its catch before SpiffWorkflow reads the model (engine/bpmn/links.py)
     }
 )
+
+# Event definitions okno refuses, and why: each with what to draw instead.
+_EVENT_REFUSALS = {
+    "conditionalEventDefinition": "conditional events are refused: SpiffWorkflow keeps case data per branch, so "
+    "a waiting condition would not see data another branch changes and could wait forever; decide on the data "
+    "with an exclusive gateway, or wait for a message or signal sent when the data changes",
+    "compensateEventDefinition": "compensation is not supported: model the undoing step as a task on the path "
+    "that needs it (an error boundary leading to it)",
+    "cancelEventDefinition": "cancel events belong to transactions, which are not supported: use an error end "
+    "event and an error boundary event",
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -299,7 +311,7 @@ def _check_event_definitions(
         if not kind.endswith("EventDefinition"):
             continue
         if kind not in _EVENT_DEFINITIONS:
-            checker.report(definition, f"{kind} is not supported", owner)
+            checker.report(definition, _EVENT_REFUSALS.get(kind, f"{kind} is not supported"), owner)
             continue
         if kind == "messageEventDefinition":
             ref = definition.get("messageRef")

@@ -206,3 +206,76 @@ def test_a_send_task_run_by_an_external_worker_is_not_taken_for_a_message(tmp_pa
     path = tmp_path / "external_send.bpmn"
     path.write_text(model, encoding="utf-8")
     assert not any("sendTask needs messageRef" in str(p) for p in validate([SourceFile.read(path)]).problems)
+
+
+# --- terminate, errors, escalations, links, conditions -------------------------------------
+
+
+def opened(effects: dict[str, Any]) -> list[str]:
+    return sorted(t["element"] for t in effects["tasks_opened"])
+
+
+def test_a_terminate_end_event_in_a_subprocess_ends_only_the_subprocess() -> None:
+    case = Case("terminate_subprocess.bpmn")
+    assert opened(case.step.effects) == ["Task_Decisive", "Task_Other"]
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Decisive", {}))
+    assert sorted(t["element"] for t in effects["tasks_closed"]) == ["Task_Decisive", "Task_Other"]
+    assert opened(effects) == ["Task_Handout"] and not effects["completed"]
+    assert effects["messages_sent"] == []
+
+
+def test_an_error_end_event_is_caught_by_the_subprocess_error_boundary() -> None:
+    case = Case("error_escalation.bpmn")
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Verify", {"finding": "fraud"}))
+    assert effects["completed"] and effects["outcome"] == "refused" and effects["messages_sent"] == []
+
+
+def test_an_escalation_is_caught_by_a_non_interrupting_boundary_and_the_subprocess_goes_on() -> None:
+    case = Case("error_escalation.bpmn")
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Verify", {"finding": "slow"}))
+    assert opened(effects) == ["Task_Finish", "Task_Supervise"] and effects["messages_sent"] == []
+    case(timedelta(minutes=6), CompleteTask("Task_Finish", {}))
+    effects = case(timedelta(minutes=7), CompleteTask("Task_Supervise", {}))
+    assert effects["completed"] and effects["outcome"] == "checked"
+
+
+def test_a_link_throw_goes_on_at_the_link_catch_of_its_name() -> None:
+    case = Case("link_events.bpmn")
+    assert opened(case(timedelta(minutes=5), CompleteTask("Task_Reception", {}))) == ["Task_Handout"]
+
+
+def test_a_link_nobody_catches_is_refused_at_deploy(tmp_path: Any) -> None:
+    model = (
+        (EVENTS / "link_events.bpmn")
+        .read_text(encoding="utf-8")
+        .replace(
+            'name="handout"/>\n    </bpmn:intermediateCatchEvent>',
+            'name="hand-out"/>\n    </bpmn:intermediateCatchEvent>',
+        )
+    )
+    path = tmp_path / "broken_link.bpmn"
+    path.write_text(model, encoding="utf-8")
+    found = [str(p) for p in validate([SourceFile.read(path)]).problems]
+    assert "broken_link.bpmn:14: Link_ToHandout: link 'handout' is thrown here but no link catch event" in found[0]
+
+
+def test_a_conditional_event_is_refused_with_the_reason(tmp_path: Any) -> None:
+    model = (EVENTS / "signal_wait.bpmn").read_text(encoding="utf-8")
+    model = model.replace(
+        '<bpmn:signalEventDefinition id="SED_1" signalRef="Signal_Tariffs"/>',
+        '<bpmn:conditionalEventDefinition id="CED_1"><bpmn:condition>tariff &gt; 0</bpmn:condition>'
+        "</bpmn:conditionalEventDefinition>",
+    )
+    path = tmp_path / "conditional.bpmn"
+    path.write_text(model, encoding="utf-8")
+    found = [str(p) for p in validate([SourceFile.read(path)]).problems]
+    assert len(found) == 1 and ": Event_Tariffs: conditional events are refused: SpiffWorkflow keeps" in found[0]
+
+
+def test_a_subprocess_boundary_timer_still_fires_after_a_loop_inside_the_subprocess() -> None:
+    case = Case("subprocess_loop_timer.bpmn")
+    for minutes in (5, 10, 50):
+        case(timedelta(minutes=minutes), CompleteTask("Task_Fill", {"done": False}))
+    effects = case(timedelta(hours=1), FireTimer("Timer_Deadline"))
+    assert effects["completed"] and effects["outcome"] == "late"
+    assert elements(effects["timers_fired"]) == [("Timer_Deadline", "2026-11-02T07:00:00+00:00")]
