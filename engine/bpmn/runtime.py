@@ -34,7 +34,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import case_timers, determinism, jobs
+from engine.bpmn import branch_data, case_timers, determinism, jobs
 from engine.bpmn.case_timers import utc_datetime
 from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of
 from engine.bpmn.forms import check_task_data
@@ -288,6 +288,7 @@ class Runtime:
             workflow.cancel()
         else:  # pragma: no cover - StartCase goes through start()
             raise TypeError(f"unexpected input {step!r}")
+        branch_data.merge_finished_branches(workflow)
 
     def _finish(
         self,

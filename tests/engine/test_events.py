@@ -107,7 +107,6 @@ def test_a_cycle_timer_firing_is_reported_fired_and_scheduled_again_never_cancel
     assert second["timers_cancelled"] == [] and second["timers_scheduled"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug 9e: a branch's data stays on its branch (SpiffWorkflow's data model)")
 def test_data_set_on_a_non_interrupting_timer_branch_is_kept() -> None:
     result = run_script(
         "reminder_cycle.bpmn",
