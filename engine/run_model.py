@@ -22,7 +22,10 @@ Script (TOML)::
     job = "Task_NotifyApplicant"           # ... or fails (retried after a backoff, then an incident)
     fail = "SMS gateway timed out"
     [[step]]
-    wait = "P31D"                          # time passes; due timers fire
+    signal = "tariffs_changed"             # a broadcast signal reaches the case
+    payload = { tariff = 350 }
+    [[step]]
+    wait = "P31D"                          # time passes; every timer due by then fires, in time order
     [[step]]
     complete = "Task_Reception"
     data = { documents_complete = "yes" }
@@ -49,7 +52,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.bpmn.library import CompiledProcess
 from engine.bpmn.runtime import Runtime, Step
-from engine.commands import Command, CompleteJob, CompleteTask, DeliverMessage, FailJob, FireTimer, StartCase
+from engine.commands import (
+    Command,
+    CompleteJob,
+    CompleteTask,
+    DeliverMessage,
+    DeliverSignal,
+    FailJob,
+    FireTimer,
+    StartCase,
+)
 from engine.errors import OknoError
 
 DEFAULT_START = "2026-11-02T09:00:00+03:00"
@@ -78,9 +90,9 @@ def load_script(text: str, name: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise ScriptInvalid(f"{name}: not valid TOML: {error}") from None
     for index, step in enumerate(script.get("step", []), start=1):
-        kinds = [k for k in ("complete", "message", "wait", "job") if k in step]
+        kinds = [k for k in ("complete", "message", "signal", "wait", "job") if k in step]
         if len(kinds) != 1:
-            raise ScriptInvalid(f"{name}: step {index} needs exactly one of complete, message, wait, job")
+            raise ScriptInvalid(f"{name}: step {index} needs exactly one of complete, message, signal, wait, job")
     return script
 
 
@@ -158,6 +170,9 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
                 step_input, label = FailJob(task, str(entry["fail"])), f"job {element} failed"
             else:
                 step_input, label = CompleteJob(task, dict(entry.get("result", {}))), f"job {element} done"
+        elif "signal" in entry:
+            step_input = DeliverSignal(str(entry["signal"]), dict(entry.get("payload", {})))
+            label = f"signal {entry['signal']}"
         else:
             step_input = DeliverMessage(str(entry["message"]), dict(entry.get("payload", {})))
             label = f"message {entry['message']}"
@@ -255,6 +270,8 @@ def _record(
         notes.append("timers " + ", ".join(f"{t['element']} at {t['due']}" for t in effects["timers_scheduled"]))
     if effects["awaiting"]:
         notes.append("awaits " + ", ".join(effects["awaiting"]))
+    if effects.get("signals_awaited"):
+        notes.append("awaits signal " + ", ".join(effects["signals_awaited"]))
     if effects["completed"]:
         notes.append(f"COMPLETED, outcome {effects['outcome']}")
     result.lines.append(f"{now.isoformat()}  {label}: " + "; ".join(notes))

@@ -278,3 +278,12 @@ def test_a_subprocess_boundary_timer_still_fires_after_a_loop_inside_the_subproc
     effects = case(timedelta(hours=1), FireTimer("Timer_Deadline"))
     assert effects["completed"] and effects["outcome"] == "late"
     assert elements(effects["timers_fired"]) == [("Timer_Deadline", "2026-11-02T07:00:00+00:00")]
+
+
+def test_run_model_scripts_a_signal_step() -> None:
+    result = run_script(
+        "signal_wait.bpmn",
+        '[[step]]\nsignal = "tariffs_changed"\npayload = { tariff = 350 }\n'
+        '[[step]]\nsignal = "service_suspended"\n[expect]\ncompleted = true\noutcome = "suspended"\n',
+    )
+    assert "awaits signal tariffs_changed" in result.lines[0]
