@@ -287,3 +287,10 @@ def test_run_model_scripts_a_signal_step() -> None:
         '[[step]]\nsignal = "service_suspended"\n[expect]\ncompleted = true\noutcome = "suspended"\n',
     )
     assert "awaits signal tariffs_changed" in result.lines[0]
+
+
+def test_an_event_subprocess_started_by_an_error_or_escalation_is_refused_not_started_at_once() -> None:
+    found = deploy_problems("event_subprocesses.bpmn")
+    assert [p.split(": ", 2)[1] for p in found] == ["Start_Fraud", "Start_Late"]
+    assert "an event subprocess started by an error is not supported (it would start with the case)" in found[0]
+    assert "catch the escalation with a boundary event on it" in found[1]
