@@ -5,6 +5,7 @@ tests/fixtures/events/, with the public model it follows cited in it."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -294,3 +295,43 @@ def test_an_event_subprocess_started_by_an_error_or_escalation_is_refused_not_st
     assert [p.split(": ", 2)[1] for p in found] == ["Start_Fraud", "Start_Late"]
     assert "an event subprocess started by an error is not supported (it would start with the case)" in found[0]
     assert "catch the escalation with a boundary event on it" in found[1]
+
+
+# --- replay: a live workflow steps as a restored one -------------------------------------
+
+SCRIPTS: dict[str, list[tuple[timedelta, Command]]] = {
+    "reminder_cycle.bpmn": [
+        (timedelta(hours=1), FireTimer("Timer_Remind")),
+        (timedelta(hours=2), FireTimer("Timer_Remind")),
+        (timedelta(hours=3), CompleteTask("Task_Review", {})),
+    ],
+    "signal_wait.bpmn": [
+        (timedelta(minutes=1), DeliverSignal("tariffs_changed", {"tariff": 350})),
+        (timedelta(minutes=2), DeliverSignal("service_suspended", {})),
+    ],
+    "event_gateway.bpmn": [
+        (timedelta(minutes=1), CompleteTask("Task_Submit", {})),
+        (timedelta(minutes=2), DeliverMessage("agency_answer", {})),
+    ],
+    "error_escalation.bpmn": [
+        (timedelta(minutes=1), CompleteTask("Task_Verify", {"finding": "slow"})),
+        (timedelta(minutes=2), CompleteTask("Task_Supervise", {})),
+        (timedelta(minutes=3), CompleteTask("Task_Finish", {})),
+    ],
+    "cron_reminder.bpmn": [
+        (timedelta(days=1), FireTimer("Timer_Remind")),
+        (timedelta(days=2), FireTimer("Timer_Remind")),
+    ],
+}
+
+
+@pytest.mark.parametrize("model", sorted(SCRIPTS))
+def test_a_live_workflow_records_what_a_restored_one_records(model: str) -> None:
+    process, runtime = compiled(model), Runtime()
+    restored = runtime.start(process, CASE, T0, StartCase({}))
+    live, effects = runtime.start_live(process, CASE, T0, StartCase({}))
+    assert json.loads(effects) == restored.effects
+    for after, command in SCRIPTS[model]:
+        restored = runtime.apply(process, CASE, restored.state, T0 + after, command)
+        assert json.loads(runtime.apply_live(live, T0 + after, command)) == restored.effects
+        assert live.state() == restored.state
