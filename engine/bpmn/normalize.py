@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from engine.bpmn import links
+from engine.bpmn import links, signal_ends
 from engine.bpmn.dialects import feel, feel_unary_test, normalize
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 from engine.errors import ExpressionError
@@ -55,6 +55,7 @@ def normalize_bpmn(root: etree._Element) -> list[Untranslatable]:
             problems.append(Untranslatable(node, _owner(node), f"{what} {value!r}: {error}"))
 
     problems.extend(Untranslatable(node, _owner(node), message) for node, message in links.rewrite(root))
+    signal_ends.rewrite(root)
     for node in root.iter(f"{b}conditionExpression"):
         rewrite_text(node, "condition")
     for tag in ("timeDuration", "timeDate", "timeCycle"):

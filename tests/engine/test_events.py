@@ -335,3 +335,10 @@ def test_a_live_workflow_records_what_a_restored_one_records(model: str) -> None
         restored = runtime.apply(process, CASE, restored.state, T0 + after, command)
         assert json.loads(runtime.apply_live(live, T0 + after, command)) == restored.effects
         assert live.state() == restored.state
+
+
+def test_a_signal_end_event_throws_its_signal_and_the_waiting_branch_goes_on() -> None:
+    case = Case("signal_end.bpmn")
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Prepare", {}))
+    assert effects["completed"] and effects["outcome"] == "ready"
+    assert effects["signals_awaited"] == []
