@@ -7,9 +7,9 @@ from threading import Lock
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.camunda.parser import CamundaParser
 
 from engine.bpmn import case_timers, send_receive
+from engine.bpmn.event_parser import OknoParser
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
@@ -58,7 +58,7 @@ class CompiledProcess:
 
 
 def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
-    parser = CamundaParser()
+    parser = OknoParser()  # Camunda's, reading error and escalation start events (engine/bpmn/event_parser.py)
     bpmn_root = parse_xml(bundle.bpmn)
     normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
     parser.add_bpmn_xml(etree.ElementTree(bpmn_root), filename=bundle.bpmn.name)

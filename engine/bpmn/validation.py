@@ -325,16 +325,6 @@ def _check_event_definitions(
                 checker.expression(definition, payload, "message payload", owner)
         if kind == "signalEventDefinition":
             _check_signal(checker, node, definition, owner)
-        if kind in ("errorEventDefinition", "escalationEventDefinition") and _local(node) == "startEvent":
-            # SpiffWorkflow 3.2 reads no error or escalation on a start event: the event
-            # subprocess would start with the case, whatever is thrown.
-            checker.report(
-                definition,
-                f"an event subprocess started by an {kind[: -len('EventDefinition')]} is not supported (it would "
-                "start with the case): wrap the work in an embedded subProcess and catch the "
-                f"{kind[: -len('EventDefinition')]} with a boundary event on it",
-                owner,
-            )
         if kind == "timerEventDefinition":
             for part in definition:
                 if _local(part) in ("timeDuration", "timeDate", "timeCycle"):

@@ -290,11 +290,22 @@ def test_run_model_scripts_a_signal_step() -> None:
     assert "awaits signal tariffs_changed" in result.lines[0]
 
 
-def test_an_event_subprocess_started_by_an_error_or_escalation_is_refused_not_started_at_once() -> None:
-    found = deploy_problems("event_subprocesses.bpmn")
-    assert [p.split(": ", 2)[1] for p in found] == ["Start_Fraud", "Start_Late"]
-    assert "an event subprocess started by an error is not supported (it would start with the case)" in found[0]
-    assert "catch the escalation with a boundary event on it" in found[1]
+def test_an_error_starts_its_event_subprocess_and_ends_the_work() -> None:
+    case = Case("event_subprocesses.bpmn")
+    assert opened(case.step.effects) == ["Task_Check"]  # neither event subprocess runs yet
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Check", {"finding": "fraud"}))
+    assert opened(effects) == ["Task_Report"]
+    effects = case(timedelta(minutes=6), CompleteTask("Task_Report", {}))
+    assert effects["completed"] and effects["outcome"] == "fraud_reported"
+
+
+def test_an_escalation_starts_its_non_interrupting_event_subprocess_beside_the_work() -> None:
+    case = Case("event_subprocesses.bpmn")
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Check", {"finding": "late"}))
+    assert opened(effects) == ["Task_Issue", "Task_Supervise"]
+    case(timedelta(minutes=6), CompleteTask("Task_Supervise", {}))
+    effects = case(timedelta(minutes=7), CompleteTask("Task_Issue", {}))
+    assert effects["completed"] and effects["outcome"] == "issued"
 
 
 # --- replay: a live workflow steps as a restored one -------------------------------------
@@ -317,6 +328,11 @@ SCRIPTS: dict[str, list[tuple[timedelta, Command]]] = {
         (timedelta(minutes=1), CompleteTask("Task_Verify", {"finding": "slow"})),
         (timedelta(minutes=2), CompleteTask("Task_Supervise", {})),
         (timedelta(minutes=3), CompleteTask("Task_Finish", {})),
+    ],
+    "event_subprocesses.bpmn": [
+        (timedelta(minutes=1), CompleteTask("Task_Check", {"finding": "late"})),
+        (timedelta(minutes=2), CompleteTask("Task_Supervise", {})),
+        (timedelta(minutes=3), CompleteTask("Task_Issue", {})),
     ],
     "cron_reminder.bpmn": [
         (timedelta(days=1), FireTimer("Timer_Remind")),
