@@ -65,3 +65,39 @@ class TestSignals(BackendContract):
         )
         assert (moved_on.reached, moved_on.passed_over) == ([], numbers[1:2])
         assert projector.parked() == []
+
+
+CYCLE = Service(
+    "reminder_cycle", "Рассмотрение с напоминаниями", "Тестовое ведомство", "regional", 5, (), 0, "reminder_cycle"
+)
+
+
+class TestCycleTimers(BackendContract):
+    def test_the_timer_worker_fires_a_cycle_timer_each_time_and_the_read_model_follows_its_next_time(
+        self, engines: EngineMaker
+    ) -> None:
+        from okno.workers.timers import fire_due
+        from projections.timers import due_timers
+
+        engine = engines()
+        assert engine.deploy(collect_sources([FIXTURES / "events" / "reminder_cycle.bpmn"]), T0).ok
+        engine.publish_catalog([CYCLE], T0)
+        engine.register_offices([OFFICE], T0)
+        opened = engine.open_case(
+            service="reminder_cycle", office="LPK", channel="window", actor="LPK/operator", at=at(), applicant={}
+        )
+        projector = Projector(engine)
+        reader = Reader(projector)
+        projector.catch_up()
+        [first] = due_timers(reader, at(minutes=60))
+        assert fire_due(engine, [first], at(minutes=60)).fired == 1
+        projector.catch_up()
+        assert due_timers(reader, at(minutes=90)) == []  # fired, and not due again before its next time
+        [second] = due_timers(reader, at(minutes=120))
+        assert second.task == first.task and second.due > first.due
+        assert fire_due(engine, [second], at(minutes=120)).fired == 1
+        projector.catch_up()
+        assert due_timers(reader, at(days=30)) == []  # R2: twice, then done
+        case = engine.get_case(opened.number)
+        assert case.status == "open" and [t["element"] for t in case.open_tasks] == ["Task_Review"]
+        assert projector.parked() == []
