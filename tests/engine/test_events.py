@@ -358,3 +358,20 @@ def test_a_signal_end_event_throws_its_signal_and_the_waiting_branch_goes_on() -
     effects = case(timedelta(minutes=5), CompleteTask("Task_Prepare", {}))
     assert effects["completed"] and effects["outcome"] == "ready"
     assert effects["signals_awaited"] == []
+
+
+def test_a_non_interrupting_signal_boundary_leaves_its_task_open(tmp_path: Any) -> None:
+    model = (EVENTS / "signal_wait.bpmn").read_text(encoding="utf-8")
+    model = model.replace(
+        'attachedToRef="Task_Recalculate">', 'attachedToRef="Task_Recalculate" cancelActivity="false">'
+    )
+    (tmp_path / "signal_aside.bpmn").write_text(model, encoding="utf-8")
+    plan = validate([SourceFile.read(tmp_path / "signal_aside.bpmn")])
+    process, runtime = compile_bundle(plan.bundles[0]), Runtime()
+    step = runtime.start(process, CASE, T0, StartCase({}))
+    step = runtime.apply(process, CASE, step.state, T0 + timedelta(minutes=1), DeliverSignal("tariffs_changed", {}))
+    step = runtime.apply(process, CASE, step.state, T0 + timedelta(minutes=2), DeliverSignal("service_suspended", {}))
+    assert step.effects["tasks_closed"] == [] and not step.effects["completed"]
+    step = runtime.apply(process, CASE, step.state, T0 + timedelta(minutes=3), CompleteTask("Task_Recalculate", {}))
+    assert step.effects["completed"]
+    assert [t["element"] for t in step.effects["tasks_closed"]] == ["Task_Recalculate"]
