@@ -41,6 +41,7 @@ from engine.commands import (
     CompleteLockedJob,
     CompleteTask,
     DeliverMessage,
+    DeliverSignal,
     FailJob,
     FailLockedJob,
     FireTimer,
@@ -63,6 +64,7 @@ from engine.errors import (
     InvalidInput,
     OknoError,
     SchemaNotReady,
+    SignalNotAwaited,
     UnknownCase,
     UnknownOffice,
     UnknownProcessVersion,
@@ -212,6 +214,14 @@ class DeployReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass
+class SignalBroadcast:
+    """Whom a broadcast signal reached, and whom it passed over (no longer waiting)."""
+
+    reached: list[str] = field(default_factory=list)
+    passed_over: list[str] = field(default_factory=list)
 
 
 T = TypeVar("T")
@@ -562,6 +572,49 @@ class Engine:
         idempotency_key: str | None = None,
     ) -> Case:
         return self._handle(number, DeliverMessage(name, payload), actor, at, idempotency_key)
+
+    @checked(number=CASE_NUMBER, name=CODE, payload=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
+    def deliver_signal(
+        self,
+        number: str,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        idempotency_key: str | None = None,
+    ) -> Case:
+        """A broadcast signal reaching one case that waits for it (okno.signals fans out)."""
+        return self._handle(number, DeliverSignal(name, payload), actor, at, idempotency_key)
+
+    # Short enough that the broadcast's key, a colon and a case number fit in a case's KEY.
+    @checked(name=CODE, payload=JSON_OBJECT, actor=ACTOR, idempotency_key=Text(max_length=160))
+    def broadcast_signal(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        cases: list[str],
+        *,
+        actor: str,
+        at: datetime,
+        idempotency_key: str,
+    ) -> SignalBroadcast:
+        """A signal to every case in ``cases`` (the caller reads who waits for it from the
+        signals read model): one SignalReceived event per case, each under its own key
+        derived from the broadcast's, so a retried broadcast records nothing twice. A case
+        that no longer waits (it moved on, or closed, since the read model saw it) is
+        passed over."""
+        broadcast = SignalBroadcast()
+        for number in cases:
+            try:
+                self.deliver_signal(
+                    number, name, payload, actor=actor, at=at, idempotency_key=f"{idempotency_key}:{number}"
+                )
+            except (SignalNotAwaited, CaseClosed):
+                broadcast.passed_over.append(number)
+            else:
+                broadcast.reached.append(number)
+        return broadcast
 
     @checked(number=CASE_NUMBER, element=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def fire_timer(

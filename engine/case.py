@@ -113,6 +113,9 @@ class Case(Aggregate):
     class TimerFired(Event):
         pass
 
+    class SignalReceived(Event):
+        pass
+
     class Withdrawn(Event):
         pass
 

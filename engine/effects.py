@@ -139,6 +139,7 @@ class Effects(TypedDict):
     job_error: NotRequired[JobError]
     rating: NotRequired[dict[str, int]]
     complaint: NotRequired[Complaint]
+    signals_awaited: NotRequired[list[str]]
 
 
 SCHEMA: TypeAdapter[Effects] = TypeAdapter(Effects)

@@ -63,6 +63,10 @@ class MessageNotAwaited(InvalidInput):
     code = "message_not_awaited"
 
 
+class SignalNotAwaited(InvalidInput):
+    code = "signal_not_awaited"
+
+
 class TimerNotDue(InvalidInput):
     code = "timer_not_due"
 

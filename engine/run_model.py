@@ -26,7 +26,10 @@ Script (TOML)::
     error = "OUT_OF_STOCK"                 # (an error boundary event catches it, else an incident)
     variables = { missing = ["book"] }     # optional: the data the catching event gets
     [[step]]
-    wait = "P31D"                          # time passes; due timers fire
+    signal = "tariffs_changed"             # a broadcast signal reaches the case
+    payload = { tariff = 350 }
+    [[step]]
+    wait = "P31D"                          # time passes; every timer due by then fires, in time order
     [[step]]
     complete = "Task_Reception"
     data = { documents_complete = "yes" }
@@ -58,6 +61,7 @@ from engine.commands import (
     CompleteJob,
     CompleteTask,
     DeliverMessage,
+    DeliverSignal,
     FailJob,
     FireTimer,
     LockJob,
@@ -68,6 +72,7 @@ from engine.errors import OknoError
 
 DEFAULT_START = "2026-11-02T09:00:00+03:00"
 STEP_GAP = timedelta(minutes=10)
+MAX_FIRINGS_PER_WAIT = 1000
 RUN_NAMESPACE = uuid.UUID("6f6b6e6f-0000-4000-8000-00000000a11a")
 RUN_WORKER = "run-model"  # the external worker a script's BPMN error comes from
 
@@ -92,9 +97,9 @@ def load_script(text: str, name: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise ScriptInvalid(f"{name}: not valid TOML: {error}") from None
     for index, step in enumerate(script.get("step", []), start=1):
-        kinds = [k for k in ("complete", "message", "wait", "job") if k in step]
+        kinds = [k for k in ("complete", "message", "signal", "wait", "job") if k in step]
         if len(kinds) != 1:
-            raise ScriptInvalid(f"{name}: step {index} needs exactly one of complete, message, wait, job")
+            raise ScriptInvalid(f"{name}: step {index} needs exactly one of complete, message, signal, wait, job")
     return script
 
 
@@ -127,26 +132,37 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
 
     for index, entry in enumerate(script.get("step", []), start=1):
         if "wait" in entry:
-            now += _duration(str(entry["wait"]), now)
-            result.lines.append(f"{now.isoformat()}  … {entry['wait']} pass")
-            for timer in sorted(timers.values(), key=lambda t: t["due"] or ""):
-                if timer["task"] in timers and timer["due"] and datetime.fromisoformat(timer["due"]) <= now:
-                    step = _apply(
-                        result,
-                        runtime,
-                        process,
-                        case_id,
-                        step,
-                        now,
-                        FireTimer(timer["element"]),
-                        f"timer {timer['element']}",
-                        index,
-                        None,
-                        timers,
-                        tasks,
-                        sent,
-                        jobs,
-                    )
+            until = now + _duration(str(entry["wait"]), now)
+            result.lines.append(f"{until.isoformat()}  … {entry['wait']} pass")
+            # Every timer due by then fires, earliest first, each at its own due time: a
+            # timer one firing schedules (a chain, a cycle's next time) fires too if it is
+            # due by then. Bounded, since a cycle could be due every second.
+            for _ in range(MAX_FIRINGS_PER_WAIT):
+                due = [t for t in timers.values() if t["due"] and datetime.fromisoformat(t["due"]) <= until]
+                if not due:
+                    break
+                timer = min(due, key=lambda t: (datetime.fromisoformat(t["due"]), t["element"], t["task"]))
+                now = max(now, datetime.fromisoformat(timer["due"]).astimezone(now.tzinfo))
+                before = step
+                step = _apply(
+                    result,
+                    runtime,
+                    process,
+                    case_id,
+                    step,
+                    now,
+                    FireTimer(timer["element"]),
+                    f"timer {timer['element']}",
+                    index,
+                    None,
+                    timers,
+                    tasks,
+                    sent,
+                    jobs,
+                )
+                if step is before:  # refused (reported): do not try it again
+                    timers.pop(timer["task"], None)
+            now = until
             continue
         now += STEP_GAP
         step_input: Command
@@ -172,6 +188,9 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
                 step_input, label = FailJob(task, str(entry["fail"])), f"job {element} failed"
             else:
                 step_input, label = CompleteJob(task, dict(entry.get("result", {}))), f"job {element} done"
+        elif "signal" in entry:
+            step_input = DeliverSignal(str(entry["signal"]), dict(entry.get("payload", {})))
+            label = f"signal {entry['signal']}"
         else:
             step_input = DeliverMessage(str(entry["message"]), dict(entry.get("payload", {})))
             label = f"message {entry['message']}"
@@ -272,6 +291,8 @@ def _record(
         notes.append("timers " + ", ".join(f"{t['element']} at {t['due']}" for t in effects["timers_scheduled"]))
     if effects["awaiting"]:
         notes.append("awaits " + ", ".join(effects["awaiting"]))
+    if effects.get("signals_awaited"):
+        notes.append("awaits signal " + ", ".join(effects["signals_awaited"]))
     if effects["completed"]:
         notes.append(f"COMPLETED, outcome {effects['outcome']}")
     result.lines.append(f"{now.isoformat()}  {label}: " + "; ".join(notes))

@@ -36,9 +36,18 @@ def all_models() -> list[ReadModel]:
     from projections.jobs import JobsModel
     from projections.outbox import OutboxModel
     from projections.queue import QueueModel
+    from projections.signals import SignalsModel
     from projections.timers import TimersModel
 
-    return [CasesModel(), TimersModel(), OutboxModel(), JobsModel(), AppointmentsModel(), QueueModel()]
+    return [
+        CasesModel(),
+        TimersModel(),
+        OutboxModel(),
+        JobsModel(),
+        AppointmentsModel(),
+        QueueModel(),
+        SignalsModel(),
+    ]
 
 
 @dataclass(frozen=True)

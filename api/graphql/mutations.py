@@ -23,6 +23,7 @@ from api.graphql.errors import (
 )
 from api.graphql.job_workers import JobWorkerMutation
 from api.graphql.reception import ReceptionMutation
+from api.graphql.signals import SignalMutation
 from engine.application import STORE_ERRORS, Engine
 from engine.bpmn.sources import SourceFile
 from engine.case import Case as StoredCase
@@ -309,7 +310,7 @@ def _open_at_window(
 
 
 @strawberry.type
-class Mutation(ReceptionMutation, JobWorkerMutation):
+class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
     @strawberry.mutation(description="Integrators; operators and supervisors in their own office.")
     def open_case(self, info: strawberry.Info[Context, None], input: OpenCaseInput) -> OpenCaseResult:
         def run() -> OpenCasePayload:

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 
+from engine.bpmn import cron
 from engine.bpmn.determinism import clock_of
 
 
@@ -79,7 +80,7 @@ class TimeDateEventDefinition(spiff.TimeDateEventDefinition):  # type: ignore[mi
         if event_value is None:
             event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             my_task._set_internal_data(event_value=event_value)
-        if _time_or_duration(event_value) < _now(my_task):
+        if _time_or_duration(event_value) <= _now(my_task):  # due at this very moment: due
             my_task._set_internal_data(event_fired=True)
         fired: bool = my_task._get_internal_data("event_fired", False)
         return fired
@@ -94,7 +95,7 @@ class DurationTimerEventDefinition(spiff.DurationTimerEventDefinition):  # type:
             parsed_duration = spiff.TimerEventDefinition.parse_iso_duration(expression)
             event_value = (now + _from_start(parsed_duration, now)).isoformat()
             my_task._set_internal_data(event_value=event_value)
-        if utc_datetime(event_value) < now:
+        if utc_datetime(event_value) <= now:
             my_task._set_internal_data(event_fired=True)
         fired: bool = my_task._get_internal_data("event_fired", False)
         return fired
@@ -106,13 +107,20 @@ class CycleTimerEventDefinition(spiff.CycleTimerEventDefinition):  # type: ignor
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            cycles, start, duration = _recurring_interval(expression, now)
-            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+            if cron.is_cron(expression):
+                # A cron cycle repeats for as long as its activity waits.
+                event_value = {"cycles": -1, "next": cron.next_after(expression, now).isoformat(), "cron": expression}
+            else:
+                cycles, start, duration = _recurring_interval(expression, now)
+                event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
-            if next_event < now:
-                event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
+            if next_event <= now:
+                if "cron" in event_value:  # the next occurrence after this step: missed ones fire once
+                    event_value["next"] = cron.next_after(event_value["cron"], now).isoformat()
+                else:
+                    event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
                 event_value["cycles"] -= 1
                 ready = True
         else:

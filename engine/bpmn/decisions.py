@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.camunda.parser import CamundaParser
 
 from engine.bpmn.decision_tables import DecisionTable, Rule, read_tables
+from engine.bpmn.event_parser import OknoParser
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 from engine.errors import ExpressionError
 
@@ -80,9 +80,10 @@ class DecisionFailure(ExpressionError):
     disagree, singleEntry with several values)."""
 
 
-class DecisionParser(CamundaParser):  # type: ignore[misc]
-    """SpiffWorkflow's Camunda parser, with okno's decisions: every decision of every DMN
-    file, and business rule tasks of every dialect."""
+class DecisionParser(OknoParser):
+    """okno's parser (SpiffWorkflow's Camunda parser reading every start event), with
+    okno's decisions: every decision of every DMN file, and business rule tasks of every
+    dialect."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from engine.bpmn.cron import is_cron
 from engine.errors import ExpressionError
 
 _TOKEN = re.compile(
@@ -81,7 +82,7 @@ def normalize(text: str, *, timer: bool = False) -> str:
     if stripped.startswith("=") and not stripped.startswith("=="):
         translated = feel(stripped[1:])
         return translated
-    if timer and is_iso_timer(stripped):
+    if timer and (is_iso_timer(stripped) or is_cron(stripped)):  # a literal, not an expression
         return f'"{stripped}"'
     return stripped
 

@@ -66,10 +66,20 @@ KINDS: dict[str, ElementKind] = {
     "errorEventDefinition": _runs(),
     "escalationEventDefinition": _runs(),
     "signalEventDefinition": _runs(),
-    "conditionalEventDefinition": _refused("conditional events are not supported"),
-    "linkEventDefinition": _refused("link events are not supported: draw the sequence flow"),
-    "compensateEventDefinition": _refused("compensation is not supported"),
-    "cancelEventDefinition": _refused("cancel events belong to transactions, which are not supported"),
+    "conditionalEventDefinition": _refused(
+        "conditional events are refused: SpiffWorkflow keeps case data per branch, so a waiting condition "
+        "would not see data another branch changes and could wait forever; decide on the data with an "
+        "exclusive gateway, or wait for a message or signal sent when the data changes"
+    ),
+    "linkEventDefinition": _runs("a link throw joins the catch of the same name in its process"),
+    "compensateEventDefinition": _refused(
+        "compensation is not supported: model the undoing step as a task on the path that needs it "
+        "(an error boundary leading to it)"
+    ),
+    "cancelEventDefinition": _refused(
+        "cancel events belong to transactions, which are not supported: use an error end event and an "
+        "error boundary event"
+    ),
     # tasks
     "task": _runs("an untyped task passes straight through (with a warning), as the BPMN engines run it"),
     "userTask": _runs(),
@@ -77,8 +87,8 @@ KINDS: dict[str, ElementKind] = {
     "scriptTask": _runs(),
     "businessRuleTask": _runs(),
     "serviceTask": _runs(),
-    "sendTask": _refused("use an intermediateThrowEvent with a messageEventDefinition"),
-    "receiveTask": _refused("use an intermediateCatchEvent with a messageEventDefinition"),
+    "sendTask": _runs("a message throw; with a job type (zeebe:taskDefinition, an external topic) a job"),
+    "receiveTask": _runs("waits for its message as a message catch event does"),
     "callActivity": _runs("the called process is pinned in the caller's version and runs in its case"),
     # gateways
     "exclusiveGateway": _runs(),

@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import call_activities, case_timers, multi_instance
+from engine.bpmn import call_activities, case_timers, multi_instance, send_receive
 from engine.bpmn.decisions import DecisionParser
 from engine.bpmn.form_model import FormField, TaskForm
 from engine.bpmn.form_sources import task_form
@@ -56,8 +56,9 @@ class CompiledProcess:
 
 
 def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
-    # Camunda's parser with okno's decisions (several per file, every hit policy) and
-    # standard multi-instance in every dialect.
+    # Camunda's parser reading error and escalation start events (engine/bpmn/event_parser.py),
+    # with okno's decisions (several per file, every hit policy) and standard multi-instance
+    # in every dialect.
     parser = multi_instance.parser(DecisionParser)
     bpmn_root = parse_xml(bundle.bpmn)
     normalize_bpmn(bpmn_root)  # validation refused the version if anything was left untranslated
@@ -79,6 +80,7 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     case_timers.adopt(spec, *subprocess_specs.values())  # timers on the case's clock, not the host's
     pass_bare_tasks_through(spec, *subprocess_specs.values())
     call_activities.adopt(mappings, spec, *subprocess_specs.values())
+    send_receive.adopt(spec, *subprocess_specs.values())  # receive tasks catch messages as catch events do
     elements = _elements(bpmn_root, bundle.process_id, bundle.forms)
     # The called processes' tasks are the case's tasks: their roles, stages and forms are
     # looked up by element id like the caller's (validation keeps their ids apart).

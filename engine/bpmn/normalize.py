@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from engine.bpmn import multi_instance
+from engine.bpmn import links, multi_instance, signal_ends
 from engine.bpmn.dialects import feel, feel_unary_test, normalize
 from engine.bpmn.service_tasks import jobs_as_service_tasks
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
@@ -57,6 +57,8 @@ def normalize_bpmn(root: etree._Element) -> list[Untranslatable]:
         except ExpressionError as error:
             problems.append(Untranslatable(node, _owner(node), f"{what} {value!r}: {error}"))
 
+    problems.extend(Untranslatable(node, _owner(node), message) for node, message in links.rewrite(root))
+    signal_ends.rewrite(root)
     for node in root.iter(f"{b}conditionExpression"):
         rewrite_text(node, "condition")
     for tag in ("timeDuration", "timeDate", "timeCycle"):

@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as AnyMessage
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -33,7 +34,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import case_timers, determinism, job_workers, jobs
+from engine.bpmn import branch_data, case_timers, determinism, job_workers, jobs
 from engine.bpmn.case_timers import utc_datetime
 from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of
 from engine.bpmn.forms import check_task_data
@@ -46,6 +47,7 @@ from engine.commands import (
     CompleteLockedJob,
     CompleteTask,
     DeliverMessage,
+    DeliverSignal,
     FireTimer,
     OpenJob,
     Ruling,
@@ -59,6 +61,7 @@ from engine.errors import (
     MessageNotAwaited,
     OknoError,
     ProcessFailure,
+    SignalNotAwaited,
     TaskNotReady,
     TimerNotDue,
 )
@@ -265,7 +268,9 @@ class Runtime:
         """Step the workflow; what a step decides beside it (an external worker's uncaught
         error) comes back as its ruling."""
         if isinstance(step, (CompleteLockedJob, ThrowJobError)):
-            return job_workers.run(process, workflow, step, stored, now)
+            ruling = job_workers.run(process, workflow, step, stored, now)
+            branch_data.merge_finished_branches(workflow)
+            return ruling
         if isinstance(step, CompleteTask):
             task = _ready_task(workflow, step.element, step.task)
             check_task_data(process.elements[step.element], step.data)
@@ -273,12 +278,16 @@ class Runtime:
             task.run()
             workflow.do_engine_steps()
         elif isinstance(step, DeliverMessage):
-            waiting = _waiting_message(workflow, step.name)
+            waiting = _waiting_message(workflow, step.name, now)
             result_var = getattr(waiting, "result_var", None) or step.name
             event = BpmnEvent(
                 MessageEventDefinition(step.name), {"payload": deepcopy(step.payload), "result_var": result_var}
             )
             workflow.send_event(event)
+            workflow.do_engine_steps()
+        elif isinstance(step, DeliverSignal):
+            _waiting_signal(workflow, step.name)
+            workflow.send_event(BpmnEvent(SignalEventDefinition(step.name), deepcopy(step.payload)))
             workflow.do_engine_steps()
         elif isinstance(step, FireTimer):
             timer = _waiting_timer(workflow, step.element)
@@ -296,6 +305,7 @@ class Runtime:
             workflow.cancel()
         else:  # pragma: no cover - StartCase goes through start()
             raise TypeError(f"unexpected input {step!r}")
+        branch_data.merge_finished_branches(workflow)
         return Ruling()
 
     def _finish(
@@ -336,13 +346,16 @@ class Runtime:
             if isinstance(e.event_definition, AnyMessage)
         ]
         completed = bool(workflow.is_completed())
+        # A cycle timer that fired and waits for its next time keeps its task: it fired at
+        # its old due time and is scheduled again at the new one.
+        cycled = {t for t in after.timers if t in before.timers and after.timers[t]["due"] != before.timers[t]["due"]}
         effects = {
             "tasks_opened": opened,
             "tasks_closed": [
                 {"element": before.tasks[t]["element"], "task": t} for t in before.tasks if t not in after.tasks
             ],
-            "timers_scheduled": [after.timers[t] for t in after.timers if t not in before.timers],
-            "timers_fired": [before.timers[t] for t in before.timers if t in after.fired],
+            "timers_scheduled": [after.timers[t] for t in after.timers if t not in before.timers or t in cycled],
+            "timers_fired": [before.timers[t] for t in before.timers if t in after.fired or t in cycled],
             "timers_cancelled": [
                 before.timers[t] for t in before.timers if t not in after.timers and t not in after.fired
             ],
@@ -355,6 +368,8 @@ class Runtime:
         # Keys present only when they happen, so effects recorded before them stay byte-identical.
         if ruling.claims_changed:
             effects["claims"] = ruling.claims_changed
+        if before.signals or after.signals:  # only for models with signal catches: others record as before
+            effects["signals_awaited"] = sorted(set(after.signals.values()))
         effects.update(jobs.opened_and_closed(workflow, process, before.jobs, after.jobs))
         effects.update(ruling.feedback)
         # The workflow's own state is filled in only when the step is serialized (a live case
@@ -513,6 +528,7 @@ class _Snapshot:
     # The outcome of the last completed end event that names one, in tree order (what the
     # case ended with, once it has): found on the same walk.
     outcome: str | None = None
+    signals: dict[str, str] = field(default_factory=dict)  # waiting signal catches: task id -> signal name
 
     @classmethod
     def empty(cls) -> _Snapshot:
@@ -556,6 +572,8 @@ class _Snapshot:
                         snap.timers[key] = {"element": element, "task": key, "due": due.isoformat() if due else None}
                     elif isinstance(definition, MessageEventDefinition):
                         snap.waits[key] = definition.name
+                    elif isinstance(definition, SignalEventDefinition):
+                        snap.signals[key] = definition.name
         return snap
 
 
@@ -609,17 +627,50 @@ def _ready_task(workflow: BpmnWorkflow, element: str, task_id: str | None) -> An
     raise TaskNotReady(f"task {element} is not ready in this case (ready: {listed})")
 
 
-def _waiting_message(workflow: BpmnWorkflow, name: str) -> Any:
-    """The event definition that waits for this message (for its result variable)."""
+def _waiting_message(workflow: BpmnWorkflow, name: str, now: datetime | None = None) -> Any:
+    """The event definition that waits for this message (for its result variable); given
+    the step's time, a message an event-based gateway's due timer beat is refused."""
     names = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
         for _key, _element, definition in _catches(task):
             if isinstance(definition, MessageEventDefinition):
                 if definition.name == name:
+                    if now is not None:
+                        _refuse_after_due_timer(task, name, now)
                     return definition
                 names.append(definition.name)
     listed = ", ".join(sorted(set(names))) or "no message"
     raise MessageNotAwaited(f"this case is not waiting for message {name!r} (it waits for: {listed})")
+
+
+def _refuse_after_due_timer(task: Any, name: str, now: datetime) -> None:
+    """An event-based gateway takes the first of its events, in time order: a message that
+    arrives when one of its timers is already due comes second, even if the timer has not
+    been fired yet. (SpiffWorkflow would take both branches.) The timer worker fires it."""
+    if not isinstance(task.task_spec, EventBasedGateway):
+        return
+    for _key, element, definition in _catches(task):
+        if isinstance(definition, TimerEventDefinition):
+            due = _timer_due(task)  # set when the gateway began to wait
+            if due is not None and due <= now:
+                raise MessageNotAwaited(
+                    f"this case no longer waits for message {name!r}: gateway "
+                    f"{task.task_spec.bpmn_id}'s timer {element} came due first, at {due.isoformat()}"
+                )
+
+
+def _waiting_signal(workflow: BpmnWorkflow, name: str) -> None:
+    """Refuse a signal no catch in this case waits for: it would change nothing, and a
+    broadcast records it only in the cases it reaches."""
+    names = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        for _key, _element, definition in _catches(task):
+            if isinstance(definition, SignalEventDefinition):
+                if definition.name == name:
+                    return
+                names.append(definition.name)
+    listed = ", ".join(sorted(set(names))) or "no signal"
+    raise SignalNotAwaited(f"this case is not waiting for signal {name!r} (it waits for: {listed})")
 
 
 def _waiting_timer(workflow: BpmnWorkflow, element: str) -> Any:

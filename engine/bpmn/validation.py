@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from engine.bpmn import multi_instance
+from engine.bpmn import multi_instance, send_receive
 from engine.bpmn.call_activities import CallGraph, call_graph
+from engine.bpmn.cron import is_cron
+from engine.bpmn.cron import problem as cron_problem
 from engine.bpmn.decision_tables import read_tables, table_problems, with_required
 from engine.bpmn.decisions import call_problem, decision_call
 from engine.bpmn.elements import EVENT_SUBPROCESS_MESSAGE, KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
@@ -362,6 +364,8 @@ def _check_event_definitions(
     checker: _Checker, node: etree._Element, messages: dict[str | None, etree._Element]
 ) -> None:
     owner = str(node.get("id"))
+    for element, problem in send_receive.problems(node, messages):
+        checker.report(element, problem, owner)
     for definition in node:
         kind = _local(definition)
         if not kind.endswith("EventDefinition"):
@@ -379,15 +383,40 @@ def _check_event_definitions(
             payload = definition.get(_c("expression"))
             if payload is not None:
                 checker.expression(definition, payload, "message payload", owner)
+        if kind == "signalEventDefinition":
+            _check_signal(checker, node, definition, owner)
         if kind == "timerEventDefinition":
             for part in definition:
                 if _local(part) in ("timeDuration", "timeDate", "timeCycle"):
                     _check_timer(checker, part, owner)
 
 
+def _check_signal(checker: _Checker, node: etree._Element, definition: etree._Element, owner: str) -> None:
+    ref = definition.get("signalRef")
+    signal = next((s for s in node.getroottree().iter(_b("signal")) if s.get("id") == ref), None)
+    if signal is None or not signal.get("name"):
+        checker.report(definition, f"signalRef {ref!r} names no bpmn:signal with a name in this file", owner)
+    parent = node.getparent()
+    if _local(node) == "startEvent" and parent is not None and _local(parent) == "process":
+        # Camunda starts a new instance per signal; an okno case is opened for an applicant
+        # at an office, which a signal does not carry, so nothing would ever start it.
+        checker.report(
+            node,
+            "a signal start event cannot start an okno case: a case is opened for an applicant "
+            "(open_case), and a signal names none. Use a none start event, and a signal catch "
+            "after it if the case must wait for the signal",
+        )
+
+
 def _check_timer(checker: _Checker, part: etree._Element, owner: str) -> None:
     # Bare ISO 8601 literals were quoted by normalize_bpmn; what is left is an expression.
-    checker.expression(part, (part.text or "").strip(), "timer", owner)
+    text = (part.text or "").strip()
+    checker.expression(part, text, "timer", owner)
+    literal = text[1:-1] if len(text) > 1 and text[0] == text[-1] == '"' else ""
+    if _local(part) == "timeCycle" and is_cron(literal):
+        problem = cron_problem(literal)
+        if problem:
+            checker.report(part, f"timer {literal!r}: {problem}", owner)
 
 
 def _check_message_flows(checker: _Checker, root: etree._Element) -> None:

@@ -21,6 +21,7 @@ from engine.commands.job_workers import CompleteLockedJob, FailLockedJob, LockJo
 from engine.commands.jobs import CompleteJob, FailJob, RetryIncident
 from engine.commands.lifecycle import StartCase, Withdraw
 from engine.commands.messages import Acknowledge, DeliverMessage
+from engine.commands.signals import DeliverSignal
 from engine.commands.tasks import ClaimTask, CompleteTask, ReleaseTask
 from engine.commands.timers import FireTimer
 
@@ -37,6 +38,7 @@ __all__ = [
     "CompleteLockedJob",
     "CompleteTask",
     "DeliverMessage",
+    "DeliverSignal",
     "FailJob",
     "FailLockedJob",
     "FireTimer",

@@ -1,5 +1,6 @@
 """The timer worker: it records each due timer (projections.timers) as a timer-fired event
-through the engine, with the timer's task id as the idempotency key: two workers racing
+through the engine, with the timer's task id and due time as the idempotency key (a cycle
+timer fires again under its task id at its next time): two workers racing
 on one timer record it once (the second gets a conflict, or finds it already done), and a
 timer whose case moved on meanwhile is dropped quietly. A batch of due timers is committed
 together (a group commit); when another worker got there first, the batch runs again
@@ -43,7 +44,8 @@ def fire_due(
                             row.element,
                             at=now,
                             actor=actor,
-                            idempotency_key=f"timer:{row.task}",
+                            # With the due time: a cycle timer keeps its task from one firing to the next.
+                            idempotency_key=f"timer:{row.task}@{row.due}",
                         ),
                     )
         except OperationalError:

@@ -23,6 +23,7 @@ from engine.commands import (
     CompleteLockedJob,
     CompleteTask,
     DeliverMessage,
+    DeliverSignal,
     FailJob,
     FailLockedJob,
     FireTimer,
@@ -55,6 +56,7 @@ RECORDED: list[tuple[Command, dict[str, Any]]] = [
     ),
     (DeliverMessage("reply", {"found": 1}), {"kind": "message", "name": "reply", "payload": {"found": 1}}),
     (FireTimer("Wait"), {"kind": "timer", "element": "Wait"}),
+    (DeliverSignal("tariffs", {"t": 1}), {"kind": "signal", "name": "tariffs", "payload": {"t": 1}}),
     (ClaimTask("t-1", "LPK/operator"), {"kind": "claim", "task": "t-1", "holder": "LPK/operator"}),
     (ReleaseTask("t-1"), {"kind": "release", "task": "t-1"}),
     (
@@ -102,6 +104,7 @@ EVENT_TOPICS = {
     CompleteTask: "engine.case:Case.TaskCompleted",
     DeliverMessage: "engine.case:Case.MessageReceived",
     FireTimer: "engine.case:Case.TimerFired",
+    DeliverSignal: "engine.case:Case.SignalReceived",
     Withdraw: "engine.case:Case.Withdrawn",
     ClaimTask: "engine.case:Case.TaskClaimed",
     ReleaseTask: "engine.case:Case.TaskReleased",
