@@ -76,6 +76,8 @@ def _activity(event: Case.Event, elements: dict[str, Any]) -> str | None:
         return str(element.name if element is not None else step["element"])
     if isinstance(event, Case.MessageReceived):
         return f"Получен ответ: {step['name']}"
+    if isinstance(event, Case.SignalReceived):
+        return f"Получен сигнал: {step['name']}"
     if isinstance(event, Case.TimerFired):
         element = elements.get(step["element"])
         return f"Срок истёк: {element.name if element is not None else step['element']}"

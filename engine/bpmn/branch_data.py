@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent
 from SpiffWorkflow.util.task import TaskState
 
 _MERGED = "okno_branch_merged"
+_FOUND = "okno_has_non_interrupting_boundary"
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
@@ -44,12 +45,18 @@ def merge_finished_branches(workflow: Any) -> None:
 
 
 def _has_non_interrupting_boundary(workflow: Any) -> bool:
-    specs = [workflow.spec, *workflow.subprocess_specs.values()]
-    return any(
-        isinstance(task_spec, BoundaryEvent) and not task_spec.cancel_activity
-        for spec in specs
-        for task_spec in spec.task_specs.values()
-    )
+    # Asked on every step: the answer is kept on the compiled spec, which lives as long as
+    # its process version is compiled (engine.bpmn.library) and never changes.
+    known: bool | None = getattr(workflow.spec, _FOUND, None)
+    if known is None:
+        specs = [workflow.spec, *workflow.subprocess_specs.values()]
+        known = any(
+            isinstance(task_spec, BoundaryEvent) and not task_spec.cancel_activity
+            for spec in specs
+            for task_spec in spec.task_specs.values()
+        )
+        setattr(workflow.spec, _FOUND, known)
+    return known
 
 
 def _boundary_of(task: Any) -> Any:

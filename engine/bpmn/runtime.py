@@ -286,7 +286,7 @@ class Runtime:
             workflow.send_event(event)
             workflow.do_engine_steps()
         elif isinstance(step, DeliverSignal):
-            _waiting_signal(workflow, step.name)
+            _waiting_signal(workflow, step.name, now)
             workflow.send_event(BpmnEvent(SignalEventDefinition(step.name), deepcopy(step.payload)))
             workflow.do_engine_steps()
         elif isinstance(step, FireTimer):
@@ -636,30 +636,32 @@ def _waiting_message(workflow: BpmnWorkflow, name: str, now: datetime | None = N
             if isinstance(definition, MessageEventDefinition):
                 if definition.name == name:
                     if now is not None:
-                        _refuse_after_due_timer(task, name, now)
+                        _refuse_after_due_timer(task, f"message {name!r}", now)
                     return definition
                 names.append(definition.name)
     listed = ", ".join(sorted(set(names))) or "no message"
     raise MessageNotAwaited(f"this case is not waiting for message {name!r} (it waits for: {listed})")
 
 
-def _refuse_after_due_timer(task: Any, name: str, now: datetime) -> None:
-    """An event-based gateway takes the first of its events, in time order: a message that
-    arrives when one of its timers is already due comes second, even if the timer has not
-    been fired yet. (SpiffWorkflow would take both branches.) The timer worker fires it."""
+def _refuse_after_due_timer(task: Any, what: str, now: datetime) -> None:
+    """An event-based gateway takes the first of its events, in time order: a message (or
+    signal) that arrives when one of its timers is already due comes second, even if the
+    timer has not been fired yet. (SpiffWorkflow would take both branches.) The timer
+    worker fires it."""
     if not isinstance(task.task_spec, EventBasedGateway):
         return
     for _key, element, definition in _catches(task):
         if isinstance(definition, TimerEventDefinition):
             due = _timer_due(task)  # set when the gateway began to wait
             if due is not None and due <= now:
-                raise MessageNotAwaited(
-                    f"this case no longer waits for message {name!r}: gateway "
+                error = MessageNotAwaited if what.startswith("message") else SignalNotAwaited
+                raise error(
+                    f"this case no longer waits for {what}: gateway "
                     f"{task.task_spec.bpmn_id}'s timer {element} came due first, at {due.isoformat()}"
                 )
 
 
-def _waiting_signal(workflow: BpmnWorkflow, name: str) -> None:
+def _waiting_signal(workflow: BpmnWorkflow, name: str, now: datetime) -> None:
     """Refuse a signal no catch in this case waits for: it would change nothing, and a
     broadcast records it only in the cases it reaches."""
     names = []
@@ -667,6 +669,7 @@ def _waiting_signal(workflow: BpmnWorkflow, name: str) -> None:
         for _key, _element, definition in _catches(task):
             if isinstance(definition, SignalEventDefinition):
                 if definition.name == name:
+                    _refuse_after_due_timer(task, f"signal {name!r}", now)
                     return
                 names.append(definition.name)
     listed = ", ".join(sorted(set(names))) or "no signal"

@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 MODELS: list[dict[str, Any]] = tomllib.loads((HERE / "corpus.toml").read_text(encoding="utf-8"))["model"]
 SOURCES = (HERE / "SOURCES.md").read_text(encoding="utf-8")
 LICENCES = {"Apache-2.0", "MIT", "LGPL-2.1-or-later", "LGPL-3.0-or-later", "CC-BY-3.0"}
-# run-model's step kinds, and `signal`, which the sources' tests need and okno has no command for yet.
+# run-model's step kinds (`signal` delivers a broadcast signal, issue 16).
 STEP_KEYS = {"complete", "message", "wait", "job", "signal", "data", "payload", "result", "fail", "expect_error"}
 EXPECT_KEYS = {"completed", "outcome", "stage", "tasks_open", "messages_sent", "data"}
 

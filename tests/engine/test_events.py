@@ -375,3 +375,27 @@ def test_a_non_interrupting_signal_boundary_leaves_its_task_open(tmp_path: Any) 
     step = runtime.apply(process, CASE, step.state, T0 + timedelta(minutes=3), CompleteTask("Task_Recalculate", {}))
     assert step.effects["completed"]
     assert [t["element"] for t in step.effects["tasks_closed"]] == ["Task_Recalculate"]
+
+
+def test_a_signal_after_an_event_gateways_timer_came_due_is_refused_too(tmp_path: Any) -> None:
+    model = (EVENTS / "event_gateway.bpmn").read_text(encoding="utf-8")
+    model = model.replace(
+        '<bpmn:message id="Message_Answer" name="agency_answer"/>',
+        '<bpmn:signal id="Signal_Answer" name="answers_published"/>',
+    )
+    model = model.replace(
+        '<bpmn:messageEventDefinition id="MED_1" messageRef="Message_Answer"/>',
+        '<bpmn:signalEventDefinition id="SED_1" signalRef="Signal_Answer"/>',
+    )
+    (tmp_path / "signal_gateway.bpmn").write_text(model, encoding="utf-8")
+    process, runtime = (
+        compile_bundle(validate([SourceFile.read(tmp_path / "signal_gateway.bpmn")]).bundles[0]),
+        Runtime(),
+    )
+    step = runtime.start(process, CASE, T0, StartCase({}))
+    step = runtime.apply(process, CASE, step.state, T0 + timedelta(minutes=1), CompleteTask("Task_Submit", {}))
+    assert step.effects["signals_awaited"] == ["answers_published"]
+    with pytest.raises(SignalNotAwaited, match="timer Event_Deadline came due first"):
+        runtime.apply(process, CASE, step.state, T0 + timedelta(hours=2), DeliverSignal("answers_published", {}))
+    early = runtime.apply(process, CASE, step.state, T0 + timedelta(minutes=30), DeliverSignal("answers_published", {}))
+    assert early.effects["completed"] and early.effects["outcome"] == "answered"
