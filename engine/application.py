@@ -84,6 +84,7 @@ from engine.input_checks import (
     POSITION,
     SCORES,
     SOURCES,
+    Items,
     Maybe,
     Text,
     Whole,
@@ -107,6 +108,7 @@ SOURCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://okno.example/process-source")
 # After a shared commit conflicted: how often a command is decided again alone before its
 # caller is told of the conflict (each attempt decides on the newest case).
 ALONE_ATTEMPTS = 3
+MAX_BROADCAST_CASES = 100_000  # a bound on one broadcast's fan-out, so a command stays a bounded input
 
 
 class CaseRepository(Repository[UUID]):
@@ -587,8 +589,15 @@ class Engine:
         """A broadcast signal reaching one case that waits for it (okno.signals fans out)."""
         return self._handle(number, DeliverSignal(name, payload), actor, at, idempotency_key)
 
-    # Short enough that the broadcast's key, a colon and a case number fit in a case's KEY.
-    @checked(name=CODE, payload=JSON_OBJECT, actor=ACTOR, idempotency_key=Text(max_length=160))
+    # The key is short enough that the broadcast's key, a colon and a case number fit in a
+    # case's KEY.
+    @checked(
+        name=CODE,
+        payload=JSON_OBJECT,
+        cases=Items(CASE_NUMBER, max_items=MAX_BROADCAST_CASES),
+        actor=ACTOR,
+        idempotency_key=Text(max_length=160),
+    )
     def broadcast_signal(
         self,
         name: str,

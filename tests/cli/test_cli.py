@@ -122,7 +122,8 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
     assert re.fullmatch(
         r"cases: position (\d+) of \1, lag 0\ntimers: position \1 of \1, lag 0\n"
         r"outbox: position \1 of \1, lag 0\njobs: position \1 of \1, lag 0\n"
-        r"appointments: position \1 of \1, lag 0\nqueue: position \1 of \1, lag 0\n",
+        r"appointments: position \1 of \1, lag 0\nqueue: position \1 of \1, lag 0\n"
+        r"signals: position \1 of \1, lag 0\n",
         status.stdout,
     ), status.stdout
     rebuild = okno("projections", "rebuild", cwd=tmp_path)
