@@ -39,8 +39,8 @@ CORPUS = HERE / "corpus.toml"
 # always read, as `okno validate FILE` reads it (so a form file alone is refused as not XML).
 DEPLOYABLE = (".bpmn", ".bpmn20.xml", ".bpmn2", ".dmn", ".dmn11.xml", ".xml")
 # The step kinds of `okno run-model`; a scenario may use others that the source's test needs
-# (e.g. broadcasting a signal) and that okno cannot express yet.
-STEP_KINDS = ("complete", "message", "wait", "job")
+# and that okno cannot express yet.
+STEP_KINDS = ("complete", "message", "signal", "wait", "job")
 TOOK = "took the expected path"  # play()'s verdict on a scenario that passed
 
 

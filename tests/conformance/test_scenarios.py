@@ -35,9 +35,6 @@ ACTOR = "LPK/operator"
 APPLICANT = {"full_name": "Петров Пётр Петрович", "document": "4210 654321"}
 # Files `okno deploy` reads beside a model: processes, decisions and forms.
 DEPLOYED = (*measure.DEPLOYABLE, ".form")
-# A signal step is sent through this engine command once okno has it: issue 16's
-# `broadcastSignal`, which reaches every waiting case, called as (name, payload, actor=, at=).
-SIGNAL_COMMAND = "broadcast_signal"
 
 
 def models_root() -> Path:
@@ -115,11 +112,16 @@ class Driver:
             payload = dict(step.get("payload", {}))
             return engine.deliver_message(number, str(step["message"]), payload, actor="gateway", at=at)
         if "signal" in step:
-            broadcast = getattr(engine, SIGNAL_COMMAND, None)
-            if broadcast is None:
-                pytest.fail(f"step {index}: okno has no command to broadcast a signal (step kind 'signal')")
-            # A broadcast reaches every waiting case (issue 16), so it names no case: read ours after.
-            broadcast(str(step["signal"]), dict(step.get("payload", {})), actor=ACTOR, at=at)
+            # A broadcast reaches the cases the signals read model lists as waiting; here the
+            # scenario's one case, under a key of the step's own.
+            engine.broadcast_signal(
+                str(step["signal"]),
+                dict(step.get("payload", {})),
+                [number],
+                actor=ACTOR,
+                at=at,
+                idempotency_key=f"scenario-signal-{index}",
+            )
             return engine.get_case(number)
         raise AssertionError(f"step {index}: no step kind okno knows in {sorted(step)}")
 
