@@ -12,6 +12,7 @@ pinned version translates the same way on every replay.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from engine.bpmn.cron import is_cron
 from engine.errors import ExpressionError
@@ -153,14 +154,7 @@ def _juel(tokens: list[Token]) -> list[str]:
             index = close + 1
             continue
         if value in "([" and kind == "op":
-            close = _matching(tokens, index)
-            out.append(value)
-            for position, part in enumerate(_split_commas(tokens[index + 1 : close])):
-                if position:
-                    out.append(",")
-                out.extend(_juel(part))
-            out.append(tokens[close][1])
-            index = close + 1
+            index = _bracketed(tokens, index, _juel, out)
             continue
         if kind == "name" and value in _JUEL_WORDS:
             out.append(_JUEL_WORDS[value])
@@ -413,14 +407,7 @@ def _feel(tokens: list[Token]) -> list[str]:
             index = close + 1
             continue
         if value in "([" and kind == "op":
-            close = _matching(tokens, index)
-            out.append(value)
-            for position, part in enumerate(_split_commas(tokens[index + 1 : close])):
-                if position:
-                    out.append(",")
-                out.extend(_feel(part))
-            out.append(tokens[close][1])
-            index = close + 1
+            index = _bracketed(tokens, index, _feel, out)
             continue
         if value == "=":
             out.append("==")
@@ -454,6 +441,19 @@ def _split_range(tokens: list[Token]) -> tuple[list[str], list[str]]:
 
 
 # token-list helpers ------------------------------------------------------------------
+def _bracketed(tokens: list[Token], start: int, translate: Callable[[list[Token]], list[str]], out: list[str]) -> int:
+    """A bracketed list (call arguments, a list literal) at ``start``, each item translated
+    in the same dialect, onto ``out``; returns the index after its closing bracket."""
+    close = _matching(tokens, start)
+    out.append(tokens[start][1])
+    for position, part in enumerate(_split_commas(tokens[start + 1 : close])):
+        if position:
+            out.append(",")
+        out.extend(translate(part))
+    out.append(tokens[close][1])
+    return close + 1
+
+
 def _matching(tokens: list[Token], start: int) -> int:
     """The index of the bracket that closes the one at ``start`` (FEEL's half-open
     ranges close a "(" with "]" and a "[" with ")", so any closer closes any opener)."""
