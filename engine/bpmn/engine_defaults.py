@@ -1,0 +1,88 @@
+"""What the engine a model was written for fills in where the model says nothing.
+
+Models that run as written on Camunda 7 and Flowable leave out things okno's
+validation otherwise asks for. Both are rewritten here, in place, before validation
+and compilation read the XML (engine.bpmn.normalize calls ``fill_engine_defaults``),
+so what is checked is exactly what runs:
+
+- a ``sequenceFlow`` without an id (Flowable's and Camunda 7's own test models draw
+  them so; both engines accept them) gets one made from its ends, which is stable for
+  the same file, so replaying a case finds the same flow;
+- a flow out of an exclusive or inclusive gateway without a condition and not the
+  gateway's default is taken as always true, as Camunda 7's and Flowable's gateway
+  behaviours do (``condition == null`` selects the flow; an exclusive gateway takes
+  the first such flow in document order). Zeebe refuses such a model at deploy and
+  SpiffWorkflow refuses it at parse, so for their models nothing is filled in and
+  validation still reports the flow.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from engine.bpmn.sources import BPMN_NS
+
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+MODELER_NS = "http://camunda.org/schema/modeler/1.0"
+
+# okno's expression for "always": evaluated by okno's interpreter like any condition.
+ALWAYS = "True"
+
+_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+
+
+def fill_engine_defaults(root: etree._Element) -> None:
+    _name_flows(root)
+    if not _refuses_unconditioned_flows(root):
+        _always_true_flows(root)
+
+
+def _b(local: str) -> str:
+    return f"{{{BPMN_NS}}}{local}"
+
+
+def _name_flows(root: etree._Element) -> None:
+    taken = {str(node.get("id")) for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+    for flow in root.iter(_b("sequenceFlow")):
+        if flow.get("id"):
+            continue
+        base = f"Flow_{flow.get('sourceRef') or 'unknown'}_{flow.get('targetRef') or 'unknown'}"
+        ident, count = base, 1
+        while ident in taken:  # two flows between the same ends, or a clash with a drawn id
+            count += 1
+            ident = f"{base}_{count}"
+        taken.add(ident)
+        flow.set("id", ident)
+
+
+def _refuses_unconditioned_flows(root: etree._Element) -> bool:
+    """A model for Zeebe (Camunda 8) or SpiffWorkflow: those engines refuse the flow."""
+    declared = set(root.nsmap.values())
+    platform = (root.get(f"{{{MODELER_NS}}}executionPlatform") or "").strip().lower()
+    if ZEEBE_NS in declared or SPIFF_NS in declared or platform == "camunda cloud":
+        return True
+    return any(
+        isinstance(node.tag, str) and etree.QName(node).namespace in (ZEEBE_NS, SPIFF_NS) for node in root.iter()
+    )
+
+
+def _always_true_flows(root: etree._Element) -> None:
+    for container in root.iter(_b("process"), _b("subProcess"), _b("transaction")):
+        flows = [child for child in container if child.tag == _b("sequenceFlow")]
+        for gateway in container:
+            if not isinstance(gateway.tag, str) or etree.QName(gateway).localname not in _GATEWAYS:
+                continue
+            ident, default = gateway.get("id"), gateway.get("default")
+            outgoing = [flow for flow in flows if flow.get("sourceRef") == ident]
+            if len(outgoing) < 2:
+                continue  # one way out: nothing to choose
+            for flow in outgoing:
+                if flow.get("id") == default:
+                    continue
+                condition = flow.find(_b("conditionExpression"))
+                if condition is None:
+                    condition = etree.SubElement(flow, _b("conditionExpression"))
+                elif (condition.text or "").strip():
+                    continue
+                condition.text = ALWAYS

@@ -1,0 +1,100 @@
+"""What Camunda 7 and Flowable fill in where a model says nothing (issue 16, second wave):
+sequence flows drawn without an id, and a gateway's way out drawn without a condition,
+which those engines take as always true and Zeebe refuses."""
+
+from __future__ import annotations
+
+from engine.application import Engine
+from engine.bpmn.sources import collect_sources
+from engine.bpmn.validation import Plan, validate
+from engine.case import Case
+from engine.catalog import Service
+from engine.replay import verify
+from tests.conftest import FIXTURES, OFFICE, T0, BackendContract, EngineMaker, at
+
+GAPS = FIXTURES / "gaps"
+
+
+def plan_of(name: str) -> Plan:
+    return validate(collect_sources([GAPS / name]))
+
+
+def deployed(engine: Engine, name: str) -> Engine:
+    report = engine.deploy(collect_sources([GAPS / name]), T0)
+    assert report.ok, report.problems
+    engine.publish_catalog(
+        [
+            Service(d.process_id, d.process_id, "Тестовое ведомство", "federal", 5, ("Паспорт",), 0, d.process_id)
+            for d in report.deployed
+        ],
+        T0,
+    )
+    engine.register_offices([OFFICE], T0)
+    return engine
+
+
+def open_case(engine: Engine, process: str) -> str:
+    return engine.open_case(
+        service=process, office="LPK", channel="window", actor="LPK/operator", at=at(), applicant={}
+    ).number
+
+
+def ready(engine: Engine, number: str) -> list[str]:
+    return sorted(str(t["element"]) for t in engine.get_case(number).open_tasks)
+
+
+def test_sequence_flows_without_an_id_validate() -> None:
+    plan = plan_of("unnamed_flows.bpmn")
+    assert [str(p) for p in plan.problems] == []
+    assert [b.process_id for b in plan.bundles] == ["unnamed_flows"]
+
+
+def test_an_unconditioned_way_out_of_a_camunda_gateway_validates() -> None:
+    plan = plan_of("unconditioned_choice.bpmn")
+    assert [str(p) for p in plan.problems] == []
+
+
+def test_an_unconditioned_way_out_of_a_zeebe_gateway_is_still_refused_at_its_flow() -> None:
+    problems = [str(p) for p in plan_of("zeebe_unconditioned_choice.bpmn").problems]
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("zeebe_unconditioned_choice.bpmn:")
+    assert ": Flow_small: flow out of diverging gateway Gateway_amount has no condition" in problems[0]
+    assert ": Flow_file: flow out of diverging gateway Gateway_notify has no condition" in problems[1]
+
+
+class TestEngineDefaultsRun(BackendContract):
+    def test_a_fork_and_join_of_unnamed_flows_runs_to_its_end_and_replays(self, engines: EngineMaker) -> None:
+        engine = deployed(engines(), "unnamed_flows.bpmn")
+        number = open_case(engine, "unnamed_flows")
+        assert ready(engine, number) == ["checkDocuments", "takeFee"]
+        engine.complete_task(number, "takeFee", {}, actor="LPK/operator", at=at(5))
+        engine.complete_task(number, "checkDocuments", {}, actor="LPK/operator", at=at(6))
+        assert ready(engine, number) == ["handOut"]
+        case = engine.complete_task(number, "handOut", {}, actor="LPK/operator", at=at(7))
+        assert case.status == "completed"
+        restarted = engines()
+        events = list(restarted.case_events(number))
+        assert isinstance(events[0], Case.Opened)
+        restarted.ensure_version(events[0].process_version)
+        assert verify(restarted.steps, events).ok
+
+    def test_a_small_amount_takes_the_unconditioned_flow_and_files_only(self, engines: EngineMaker) -> None:
+        engine = deployed(engines(), "unconditioned_choice.bpmn")
+        number = open_case(engine, "unconditioned_choice")
+        engine.complete_task(number, "enterAmount", {"amount": 50}, actor="LPK/operator", at=at(5))
+        assert ready(engine, number) == ["fileRecord"]  # the inclusive gateway always files
+        case = engine.complete_task(number, "fileRecord", {}, actor="LPK/operator", at=at(6))
+        assert case.status == "completed"
+
+    def test_a_large_amount_takes_the_first_true_flow_and_the_inclusive_gateway_both(
+        self, engines: EngineMaker
+    ) -> None:
+        engine = deployed(engines(), "unconditioned_choice.bpmn")
+        number = open_case(engine, "unconditioned_choice")
+        engine.complete_task(number, "enterAmount", {"amount": 5000}, actor="LPK/operator", at=at(5))
+        assert ready(engine, number) == ["approveLarge"]  # the first flow holds; the unconditioned one is not taken
+        engine.complete_task(number, "approveLarge", {}, actor="LPK/supervisor", at=at(6))
+        assert ready(engine, number) == ["fileRecord", "tellApplicant"]
+        engine.complete_task(number, "fileRecord", {}, actor="LPK/operator", at=at(7))
+        case = engine.complete_task(number, "tellApplicant", {}, actor="LPK/operator", at=at(8))
+        assert case.status == "completed"
