@@ -13,7 +13,10 @@ so what is checked is exactly what runs:
   behaviours do (``condition == null`` selects the flow; an exclusive gateway takes
   the first such flow in document order). Zeebe refuses such a model at deploy and
   SpiffWorkflow refuses it at parse, so for their models nothing is filled in and
-  validation still reports the flow.
+  validation still reports the flow;
+- a subprocess without an end event ends where its paths end, as BPMN's implicit end
+  says and Camunda 7 and Flowable run it (SpiffWorkflow, which okno runs on, asks for
+  an end event): each flow node there with no way out gets its own end event.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def fill_engine_defaults(root: etree._Element) -> None:
     _name_flows(root)
     if not _refuses_unconditioned_flows(root):
         _always_true_flows(root)
+    _implicit_ends(root)
 
 
 def _b(local: str) -> str:
@@ -86,3 +90,33 @@ def _always_true_flows(root: etree._Element) -> None:
                 elif (condition.text or "").strip():
                     continue
                 condition.text = ALWAYS
+
+
+# Flow nodes a path can stop at. Start events are left out (a path begins there) and so
+# are event subprocesses (no flow leads into or out of them).
+_ACTIVITIES = ("task", "subProcess", "callActivity", "transaction", "adHocSubProcess")
+_EVENTS = ("intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")
+
+
+def _stops(node: etree._Element) -> bool:
+    if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
+        return False
+    local = etree.QName(node).localname
+    if local == "subProcess" and (node.get("triggeredByEvent") or "").strip().lower() == "true":
+        return False
+    return local in _ACTIVITIES or local in _EVENTS or local.endswith("Task") or local.endswith("Gateway")
+
+
+def _implicit_ends(root: etree._Element) -> None:
+    for container in root.iter(_b("subProcess"), _b("transaction")):
+        if container.find(_b("endEvent")) is not None:
+            continue
+        sources = {flow.get("sourceRef") for flow in container if flow.tag == _b("sequenceFlow")}
+        for node in [child for child in container if _stops(child) and child.get("id") not in sources]:
+            ident = str(node.get("id"))
+            end = etree.SubElement(container, _b("endEvent"), id=f"{ident}_implicitEnd")
+            end.tail = node.tail
+            flow = etree.SubElement(
+                container, _b("sequenceFlow"), id=f"{ident}_toImplicitEnd", sourceRef=ident, targetRef=end.get("id")
+            )
+            flow.tail = node.tail

@@ -98,3 +98,21 @@ class TestEngineDefaultsRun(BackendContract):
         engine.complete_task(number, "fileRecord", {}, actor="LPK/operator", at=at(7))
         case = engine.complete_task(number, "tellApplicant", {}, actor="LPK/operator", at=at(8))
         assert case.status == "completed"
+
+
+def test_subprocesses_without_an_end_event_validate() -> None:
+    plan = plan_of("implicit_end.bpmn")
+    assert [str(p) for p in plan.problems] == []
+
+
+class TestImplicitEndRuns(BackendContract):
+    def test_a_subprocess_without_an_end_event_completes_when_its_paths_stop(self, engines: EngineMaker) -> None:
+        engine = deployed(engines(), "implicit_end.bpmn")
+        number = open_case(engine, "implicit_end")
+        assert ready(engine, number) == ["checkOne", "checkTwo"]
+        engine.complete_task(number, "checkOne", {}, actor="LPK/operator", at=at(5))
+        assert ready(engine, number) == ["checkTwo"]  # the subprocess waits for its other path
+        engine.complete_task(number, "checkTwo", {}, actor="LPK/expert", at=at(6))
+        assert ready(engine, number) == ["sign"]
+        case = engine.complete_task(number, "sign", {}, actor="LPK/supervisor", at=at(7))
+        assert case.status == "completed"
