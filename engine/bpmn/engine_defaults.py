@@ -16,7 +16,9 @@ so what is checked is exactly what runs:
   validation still reports the flow;
 - a subprocess without an end event ends where its paths end, as BPMN's implicit end
   says and Camunda 7 and Flowable run it (SpiffWorkflow, which okno runs on, asks for
-  an end event): each flow node there with no way out gets its own end event.
+  an end event): each flow node there with no way out gets its own end event;
+- a data object declared twice alike in one process (SpiffArena's modeler leaves such
+  copies behind; SpiffWorkflow keeps one data object per id) is declared once.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def fill_engine_defaults(root: etree._Element) -> None:
     if not _refuses_unconditioned_flows(root):
         _always_true_flows(root)
     _implicit_ends(root)
+    _one_declaration_per_data_object(root)
 
 
 def _b(local: str) -> str:
@@ -120,3 +123,17 @@ def _implicit_ends(root: etree._Element) -> None:
                 container, _b("sequenceFlow"), id=f"{ident}_toImplicitEnd", sourceRef=ident, targetRef=end.get("id")
             )
             flow.tail = node.tail
+
+
+def _one_declaration_per_data_object(root: etree._Element) -> None:
+    for container in root.iter(_b("process"), _b("subProcess"), _b("transaction")):
+        declared: dict[str, etree._Element] = {}
+        for data in [child for child in container if child.tag == _b("dataObject")]:
+            ident = str(data.get("id"))
+            first = declared.setdefault(ident, data)
+            if first is not data and _alike(first, data):
+                container.remove(data)  # a second declaration that says nothing new
+
+
+def _alike(one: etree._Element, other: etree._Element) -> bool:
+    return dict(one.attrib) == dict(other.attrib) and len(one) == 0 and len(other) == 0

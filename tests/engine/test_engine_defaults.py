@@ -116,3 +116,15 @@ class TestImplicitEndRuns(BackendContract):
         assert ready(engine, number) == ["sign"]
         case = engine.complete_task(number, "sign", {}, actor="LPK/supervisor", at=at(7))
         assert case.status == "completed"
+
+
+def test_a_data_object_declared_twice_alike_is_one_data_object() -> None:
+    plan = plan_of("data_object_twice.bpmn")
+    assert [str(p) for p in plan.problems] == []
+
+
+class TestDataObjectTwiceRuns(BackendContract):
+    def test_a_process_with_a_data_object_declared_twice_runs_to_its_end(self, engines: EngineMaker) -> None:
+        engine = deployed(engines(), "data_object_twice.bpmn")
+        number = open_case(engine, "data_object_twice")
+        assert engine.get_case(number).status == "completed"
