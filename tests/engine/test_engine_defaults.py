@@ -19,8 +19,8 @@ def plan_of(name: str) -> Plan:
     return validate(collect_sources([GAPS / name]))
 
 
-def deployed(engine: Engine, name: str) -> Engine:
-    report = engine.deploy(collect_sources([GAPS / name]), T0)
+def deployed(engine: Engine, *names: str) -> Engine:
+    report = engine.deploy(collect_sources([GAPS / name for name in names]), T0)
     assert report.ok, report.problems
     engine.publish_catalog(
         [
@@ -128,3 +128,23 @@ class TestDataObjectTwiceRuns(BackendContract):
         engine = deployed(engines(), "data_object_twice.bpmn")
         number = open_case(engine, "data_object_twice")
         assert engine.get_case(number).status == "completed"
+
+
+def test_an_unmarked_process_calls_an_unmarked_one_as_flowable_runs_them() -> None:
+    plan = validate(collect_sources([GAPS / "unmarked_caller.bpmn", GAPS / "unmarked_check.bpmn"]))
+    assert [str(p) for p in plan.problems] == []
+    assert [(b.process_id, [c.name for c in b.called]) for b in plan.bundles] == [
+        ("unmarked_caller", ["unmarked_check.bpmn"])
+    ]
+
+
+class TestUnmarkedCallsRun(BackendContract):
+    def test_the_called_process_runs_inside_its_unmarked_caller(self, engines: EngineMaker) -> None:
+        engine = deployed(engines(), "unmarked_caller.bpmn", "unmarked_check.bpmn")
+        number = open_case(engine, "unmarked_caller")
+        engine.complete_task(number, "receiveApplication", {}, actor="LPK/operator", at=at(5))
+        assert ready(engine, number) == ["verifyDocuments"]
+        engine.complete_task(number, "verifyDocuments", {}, actor="LPK/expert", at=at(6))
+        assert ready(engine, number) == ["issueResult"]
+        case = engine.complete_task(number, "issueResult", {}, actor="LPK/operator", at=at(7))
+        assert case.status == "completed"
