@@ -120,7 +120,11 @@ def _implicit_ends(root: etree._Element) -> None:
             end = etree.SubElement(container, _b("endEvent"), id=f"{ident}_implicitEnd")
             end.tail = node.tail
             flow = etree.SubElement(
-                container, _b("sequenceFlow"), id=f"{ident}_toImplicitEnd", sourceRef=ident, targetRef=end.get("id")
+                container,
+                _b("sequenceFlow"),
+                id=f"{ident}_toImplicitEnd",
+                sourceRef=ident,
+                targetRef=f"{ident}_implicitEnd",
             )
             flow.tail = node.tail
 
@@ -136,4 +140,5 @@ def _one_declaration_per_data_object(root: etree._Element) -> None:
 
 
 def _alike(one: etree._Element, other: etree._Element) -> bool:
-    return dict(one.attrib) == dict(other.attrib) and len(one) == 0 and len(other) == 0
+    same: bool = dict(one.attrib.items()) == dict(other.attrib.items())
+    return same and len(one) == 0 and len(other) == 0

@@ -343,5 +343,5 @@ class TestCalledFilesInTheVersion:
         assert [s.name for s in parent.called] == ["zeebe_child.bpmn"]
         assert ProcessBundle.from_dict(parent.to_dict()) == parent
         changed = SourceFile(parent.called[0].name, parent.called[0].text + "\n")
-        assert ProcessBundle(parent.process_id, parent.bpmn, parent.dmn, (changed,)).version != parent.version
+        assert ProcessBundle(parent.process_id, parent.bpmn, parent.dmn, called=(changed,)).version != parent.version
         assert ProcessBundle(parent.process_id, parent.bpmn, parent.dmn).version != parent.version
