@@ -8,12 +8,14 @@ so what is checked is exactly what runs:
 - a ``sequenceFlow`` without an id (Flowable's and Camunda 7's own test models draw
   them so; both engines accept them) gets one made from its ends, which is stable for
   the same file, so replaying a case finds the same flow;
-- a flow out of an exclusive or inclusive gateway without a condition and not the
-  gateway's default is taken as always true, as Camunda 7's and Flowable's gateway
-  behaviours do (``condition == null`` selects the flow; an exclusive gateway takes
-  the first such flow in document order). Zeebe refuses such a model at deploy and
-  SpiffWorkflow refuses it at parse, so for their models nothing is filled in and
-  validation still reports the flow;
+- in a model written for Camunda 7, Flowable or Activiti (it declares their namespace),
+  a flow out of an exclusive or inclusive gateway without a condition and not the
+  gateway's default is taken as always true, as those engines' gateway behaviours do
+  (``condition == null`` selects the flow; an exclusive gateway takes the first such
+  flow in document order). Zeebe refuses such a model at deploy and SpiffWorkflow at
+  parse, and a plain sketch (bpmn.io, an interchange file) labels its ways out for
+  readers, so for all of those nothing is filled in and validation still reports the
+  flow: taking "the first one" there would route cases silently;
 - a subprocess without an end event ends where its paths end, as BPMN's implicit end
   says and Camunda 7 and Flowable run it (SpiffWorkflow, which okno runs on, asks for
   an end event): each flow node there with no way out gets its own end event;
@@ -25,11 +27,13 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.bpmn.sources import BPMN_NS
+from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 MODELER_NS = "http://camunda.org/schema/modeler/1.0"
+# The engines that take an unconditioned flow as always true.
+_LENIENT_NS = (CAMUNDA_NS, "http://flowable.org/bpmn", "http://activiti.org/bpmn")
 
 # okno's expression for "always": evaluated by okno's interpreter like any condition.
 ALWAYS = "True"
@@ -39,7 +43,7 @@ _GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
 
 def fill_engine_defaults(root: etree._Element) -> None:
     _name_flows(root)
-    if not _refuses_unconditioned_flows(root):
+    if _written_for_camunda_7_or_flowable(root):
         _always_true_flows(root)
     _implicit_ends(root)
     _one_declaration_per_data_object(root)
@@ -63,15 +67,19 @@ def _name_flows(root: etree._Element) -> None:
         flow.set("id", ident)
 
 
-def _refuses_unconditioned_flows(root: etree._Element) -> bool:
-    """A model for Zeebe (Camunda 8) or SpiffWorkflow: those engines refuse the flow."""
+def _written_for_camunda_7_or_flowable(root: etree._Element) -> bool:
+    """Declares Camunda 7's, Flowable's or Activiti's namespace and is no Zeebe (Camunda 8)
+    or SpiffWorkflow model: those engines refuse the flow (Camunda Modeler declares the
+    Camunda 7 namespace in some Camunda 8 files too)."""
     declared = set(root.nsmap.values())
+    used = {etree.QName(node).namespace for node in root.iter() if isinstance(node.tag, str)}
+    for node in root.iter():
+        if isinstance(node.tag, str):
+            used.update(etree.QName(name).namespace for name in node.attrib)
     platform = (root.get(f"{{{MODELER_NS}}}executionPlatform") or "").strip().lower()
-    if ZEEBE_NS in declared or SPIFF_NS in declared or platform == "camunda cloud":
-        return True
-    return any(
-        isinstance(node.tag, str) and etree.QName(node).namespace in (ZEEBE_NS, SPIFF_NS) for node in root.iter()
-    )
+    if platform == "camunda cloud" or {ZEEBE_NS, SPIFF_NS} & (declared | used):
+        return False
+    return bool(set(_LENIENT_NS) & (declared | used))
 
 
 def _always_true_flows(root: etree._Element) -> None:

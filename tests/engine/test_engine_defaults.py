@@ -5,7 +5,7 @@ which those engines take as always true and Zeebe refuses."""
 from __future__ import annotations
 
 from engine.application import Engine
-from engine.bpmn.sources import collect_sources
+from engine.bpmn.sources import SourceFile, collect_sources
 from engine.bpmn.validation import Plan, validate
 from engine.case import Case
 from engine.catalog import Service
@@ -52,6 +52,15 @@ def test_sequence_flows_without_an_id_validate() -> None:
 def test_an_unconditioned_way_out_of_a_camunda_gateway_validates() -> None:
     plan = plan_of("unconditioned_choice.bpmn")
     assert [str(p) for p in plan.problems] == []
+
+
+def test_a_plain_sketchs_unconditioned_way_out_is_still_refused_at_its_flow() -> None:
+    # No engine's namespace: the labels on the ways out are for readers, not a rule.
+    text = (GAPS / "unconditioned_choice.bpmn").read_text(encoding="utf-8")
+    text = text.replace('xmlns:camunda="http://camunda.org/schema/1.0/bpmn"', "")
+    text = text.replace(' camunda:candidateGroups="operator"', "").replace(' camunda:candidateGroups="supervisor"', "")
+    problems = [str(p) for p in validate([SourceFile("sketch.bpmn", text)]).problems]
+    assert any(": Flow_small: flow out of diverging gateway Gateway_amount has no condition" in p for p in problems)
 
 
 def test_an_unconditioned_way_out_of_a_zeebe_gateway_is_still_refused_at_its_flow() -> None:
