@@ -20,7 +20,10 @@ so what is checked is exactly what runs:
   says and Camunda 7 and Flowable run it (SpiffWorkflow, which okno runs on, asks for
   an end event): each flow node there with no way out gets its own end event;
 - a data object declared twice alike in one process (SpiffArena's modeler leaves such
-  copies behind; SpiffWorkflow keeps one data object per id) is declared once.
+  copies behind; SpiffWorkflow keeps one data object per id) is declared once;
+- in a Camunda 7, Flowable or Activiti model, an ``errorRef`` that names no
+  ``bpmn:error`` is the error's code, as Flowable and Activiti read it: the error it
+  means is declared, with that code.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def fill_engine_defaults(root: etree._Element) -> None:
     _name_flows(root)
     if _written_for_camunda_7_or_flowable(root):
         _always_true_flows(root)
+        _errors_by_code(root)
     _implicit_ends(root)
     _one_declaration_per_data_object(root)
 
@@ -150,3 +154,13 @@ def _one_declaration_per_data_object(root: etree._Element) -> None:
 def _alike(one: etree._Element, other: etree._Element) -> bool:
     same: bool = dict(one.attrib.items()) == dict(other.attrib.items())
     return same and len(one) == 0 and len(other) == 0
+
+
+def _errors_by_code(root: etree._Element) -> None:
+    declared = {error.get("id") for error in root.iter(_b("error"))}
+    for definition in list(root.iter(_b("errorEventDefinition"))):
+        ref = (definition.get("errorRef") or "").strip()
+        if ref and ref not in declared:
+            # Declared first among the root's children, where bpmn:error elements belong.
+            root.insert(0, etree.Element(_b("error"), id=ref, errorCode=ref))
+            declared.add(ref)

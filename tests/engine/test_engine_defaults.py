@@ -157,3 +157,22 @@ class TestUnmarkedCallsRun(BackendContract):
         assert ready(engine, number) == ["issueResult"]
         case = engine.complete_task(number, "issueResult", {}, actor="LPK/operator", at=at(7))
         assert case.status == "completed"
+
+
+def test_an_error_ref_naming_no_error_is_its_code() -> None:
+    plan = plan_of("error_by_code.bpmn")
+    assert [str(p) for p in plan.problems] == []
+
+
+class TestErrorByCodeRuns(BackendContract):
+    def test_the_error_is_caught_by_the_boundary_event(self, engines: EngineMaker) -> None:
+        engine = deployed(engines(), "error_by_code.bpmn")
+        number = open_case(engine, "error_by_code")
+        engine.complete_task(number, "countDocuments", {"missing": True}, actor="LPK/operator", at=at(5))
+        assert ready(engine, number) == ["requestDocuments"]
+
+    def test_without_the_error_the_set_is_accepted(self, engines: EngineMaker) -> None:
+        engine = deployed(engines(), "error_by_code.bpmn")
+        number = open_case(engine, "error_by_code")
+        engine.complete_task(number, "countDocuments", {"missing": False}, actor="LPK/operator", at=at(5))
+        assert ready(engine, number) == ["acceptSet"]
