@@ -274,12 +274,17 @@ def call_graph(documents: Iterable[tuple[SourceFile, etree._Element]]) -> CallGr
     executable: list[str] = []
     twice: dict[str, Located] = {}
     for source, root in documents:
-        for process in root.iter(f"{{{BPMN_NS}}}process"):
+        every = list(root.iter(f"{{{BPMN_NS}}}process"))
+        # The callers are the processes that run: those marked executable or, where a file
+        # marks none, those without the flag (Camunda 7 and Flowable run them; validation's
+        # _executable picks the same).
+        marked = [p for p in every if (p.get("isExecutable") or "").strip().lower() == "true"]
+        for process in every:
             ident = str(process.get("id"))
             if ident in graph.processes:
                 twice.setdefault(ident, Located(source, process))
             graph.processes.setdefault(ident, Located(source, process))
-            if process.get("isExecutable", "false").lower() == "true":
+            if process in marked or (not marked and process.get("isExecutable") is None):
                 executable.append(ident)
     available = ", ".join(sorted(graph.processes)) or "none"
     direct: dict[str, list[str]] = {}

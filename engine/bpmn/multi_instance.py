@@ -189,7 +189,7 @@ def _standard_multi_instance(parser_class: type) -> type:
 
 
 @cache
-def _okno_parser(base: Any) -> type:
+def _okno_parser(base: Any) -> type:  # a SpiffWorkflow parser class (untyped)
     return type(
         "OknoParser",
         (base,),

@@ -13,6 +13,7 @@ from lxml import etree
 
 from engine.bpmn import links, multi_instance, signal_ends
 from engine.bpmn.dialects import feel, feel_unary_test, normalize
+from engine.bpmn.engine_defaults import fill_engine_defaults
 from engine.bpmn.service_tasks import jobs_as_service_tasks
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 from engine.errors import ExpressionError
@@ -39,6 +40,7 @@ def normalize_bpmn(root: etree._Element) -> list[Untranslatable]:
     problems: list[Untranslatable] = []
     b, c = f"{{{BPMN_NS}}}", f"{{{CAMUNDA_NS}}}"
     jobs_as_service_tasks(root)  # a send or business rule task with a job worker is a job (issue 16)
+    fill_engine_defaults(root)  # flow ids and unconditioned gateway flows, as Camunda 7 and Flowable read them
 
     def rewrite_text(node: etree._Element, what: str, timer: bool = False) -> None:
         if node.text is None or not node.text.strip():

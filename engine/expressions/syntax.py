@@ -29,6 +29,12 @@ def _range(*bounds: int) -> list[int]:
     return list(span)
 
 
+def _print(*values: Any) -> None:
+    """SpiffArena's scripts print to the server's log; a case keeps no such log, so a
+    script's print is a call without effect (its arguments are still evaluated)."""
+    del values
+
+
 # Pure functions of their arguments that cannot reach the interpreter or the host.
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len,
@@ -46,6 +52,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sorted": sorted,
     "range": _range,
     "list": list,
+    "print": _print,
     "now": time_functions.now,
     "add_working_days": time_functions.add_working_days,
     **feel_functions.FUNCTIONS,

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus.toml"
 # The files deployed beside a model that `okno validate FOLDER` would read; a model itself is
 # always read, as `okno validate FILE` reads it (so a form file alone is refused as not XML).
-DEPLOYABLE = (".bpmn", ".bpmn20.xml", ".bpmn2", ".dmn", ".dmn11.xml", ".xml")
+DEPLOYABLE = (".bpmn", ".bpmn20.xml", ".bpmn2", ".dmn", ".dmn11.xml", ".xml", ".form", ".json")
 # The step kinds of `okno run-model`; a scenario may use others that the source's test needs
 # and that okno cannot express yet.
 STEP_KINDS = ("complete", "message", "signal", "wait", "job")

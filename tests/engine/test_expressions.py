@@ -201,3 +201,11 @@ def test_comprehensions_and_methods_agree_with_python(xs: list[int], k: int) -> 
     assert evaluate("{x % 7 for x in xs}", names) == list(dict.fromkeys(x % 7 for x in xs))
     assert evaluate("f'{k:+d}/{len(xs)}'", names) == f"{k:+d}/{len(xs)}"
     assert evaluate("','.join([str(x) for x in xs]).split(',')", names) == ([str(x) for x in xs] if xs else [""])
+
+
+def test_a_scripts_print_runs_and_changes_nothing() -> None:
+    # SpiffArena's scripts print to the server's log as they go (spiff-arena samples,
+    # e.g. timer-cycle.bpmn); okno keeps no such log, so print is a call without effect.
+    variables: dict[str, Any] = {"coffee": 2}
+    execute("print(f'coffee: {coffee}')\ncoffee = coffee + 1\nprint('refilled', coffee)", variables)
+    assert variables == {"coffee": 3}

@@ -59,12 +59,6 @@ def test_the_test_model_and_every_shipped_process_validate() -> None:
             "javascript",
         ),
         (
-            '<bpmn:exclusiveGateway id="Gateway_Docs" default="Flow_Refuse"/>',
-            '<bpmn:exclusiveGateway id="Gateway_Docs"/>',
-            "Flow_Refuse",
-            "has no condition",
-        ),
-        (
             'camunda:candidateGroups="operator" camunda:formKey="Task_Reception"',
             'camunda:candidateGroups="operator"',
             "Task_Reception",
