@@ -62,6 +62,9 @@ def _id(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
 
+# On a store the suite takes seconds, so the quick loop leaves it to CI; run-model below keeps
+# every path checked in the quick loop too.
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=_id)
 def test_an_own_model_takes_its_sources_path_on_a_store_and_every_event_folds(
     path: Path, engines: EngineMaker
