@@ -23,7 +23,6 @@ Scenario TOML::
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -66,9 +65,7 @@ def _id(path: Path) -> str:
 # every path checked in the quick loop too.
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=_id)
-def test_an_own_model_takes_its_sources_path_on_a_store_and_every_event_folds(
-    path: Path, engines: EngineMaker
-) -> None:
+def test_an_own_model_takes_its_sources_path_on_a_store_and_every_event_folds(path: Path, engines: EngineMaker) -> None:
     script = scenario_of(path)
     files: list[str] = list(script["files"])
     model = {
