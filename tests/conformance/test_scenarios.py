@@ -35,7 +35,7 @@ ACTOR = "LPK/operator"
 APPLICANT = {"full_name": "Петров Пётр Петрович", "document": "4210 654321"}
 # Files `okno deploy` reads beside a model: processes, decisions and forms (Camunda Forms and
 # SpiffArena's JSON Schema files).
-DEPLOYED = (*measure.DEPLOYABLE, ".form", ".json")
+DEPLOYED = (*measure.DEPLOYABLE, *measure.FORMS)
 # A signal step is sent through this engine command once okno has it: issue 16's
 # `broadcastSignal`, which reaches every waiting case, called as (name, payload, actor=, at=).
 SIGNAL_COMMAND = "broadcast_signal"
