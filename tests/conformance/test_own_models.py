@@ -17,6 +17,7 @@ Scenario TOML::
     files = ["model.bpmn", "called.bpmn", "decision.dmn"]   # the first holds `process`
     process = "process_id"
     data = { ... }                   # optional start data
+    known_gap = "why"                # optional: okno leaves the path yet; runs as a strict xfail
     [[step]] ...                     # complete / job / message / wait, as run-model's
     [expect] ...                     # completed / outcome / stage / tasks_open / messages_sent / data
 """
@@ -61,10 +62,21 @@ def _id(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
 
+def _runs(path: Path) -> Any:
+    """A model okno does not yet run along its source's path says why in ``known_gap``: it runs
+    as a strict xfail, so closing the gap fails the test until the line goes."""
+    gap = scenario_of(path).get("known_gap")
+    marks = [pytest.mark.xfail(reason=str(gap), strict=True)] if gap else []
+    return pytest.param(path, id=_id(path), marks=marks)
+
+
+RUNS = [_runs(path) for path in SCENARIOS]
+
+
 # On a store the suite takes seconds, so the quick loop leaves it to CI; run-model below keeps
 # every path checked in the quick loop too.
 @pytest.mark.slow
-@pytest.mark.parametrize("path", SCENARIOS, ids=_id)
+@pytest.mark.parametrize("path", RUNS)
 def test_an_own_model_takes_its_sources_path_on_a_store_and_every_event_folds(path: Path, engines: EngineMaker) -> None:
     script = scenario_of(path)
     files: list[str] = list(script["files"])
@@ -80,7 +92,7 @@ def test_an_own_model_takes_its_sources_path_on_a_store_and_every_event_folds(pa
     assert_every_read_model_folds(engine)
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=_id)
+@pytest.mark.parametrize("path", RUNS)
 def test_an_own_model_takes_its_sources_path_in_run_model(path: Path) -> None:
     script = scenario_of(path)
     plan = validate(collect_sources([path.parent / name for name in script["files"]]))
