@@ -24,6 +24,7 @@ Scenario TOML::
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,10 @@ def test_an_own_model_cites_the_public_model_it_follows(path: Path) -> None:
     script = scenario_of(path)
     assert script.get("source") in SOURCES, f"{_id(path)}: source must be one of {SOURCES}"
     assert script.get("features"), f"{_id(path)}: list the features the model covers"
+    # "owner/repo path @ <40-hex commit> (licence)": enough to fetch the very file followed.
+    assert re.fullmatch(r"\S+/\S+ \S+ @ [0-9a-f]{40} \(\S+\)", str(script.get("follows", ""))), (
+        f"{_id(path)}: follows must say 'owner/repo path @ commit (licence)'"
+    )
     first = (path.parent / script["files"][0]).read_text(encoding="utf-8")
     # The citation is in the model itself, so a copy of the file alone still says where it is from.
     assert "okno's own model after " in first, f"{_id(path)}: no citation of the public model"
