@@ -37,7 +37,9 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus.toml"
 # The files deployed beside a model that `okno validate FOLDER` would read; a model itself is
 # always read, as `okno validate FILE` reads it (so a form file alone is refused as not XML).
-DEPLOYABLE = (".bpmn", ".bpmn20.xml", ".bpmn2", ".dmn", ".dmn11.xml", ".xml", ".form", ".json")
+DEPLOYABLE = (".bpmn", ".bpmn20.xml", ".bpmn2", ".dmn", ".dmn11.xml", ".xml")
+# Form files a model's user tasks name (Camunda Forms, SpiffArena JSON Schema): deployed beside it.
+FORMS = (".form", ".json")
 # The step kinds of `okno run-model`; a scenario may use others that the source's test needs
 # and that okno cannot express yet.
 STEP_KINDS = ("complete", "message", "signal", "wait", "job")
@@ -97,7 +99,7 @@ def measure(entry: dict[str, Any], root: Path) -> Outcome:
             outcome.causes.append("the file differs from corpus.toml (sha256)")
             return outcome
         sources = [SourceFile.read(paths[0])]
-        sources += [SourceFile.read(path) for path in paths[1:] if path.name.lower().endswith(DEPLOYABLE)]
+        sources += [SourceFile.read(path) for path in paths[1:] if path.name.lower().endswith((*DEPLOYABLE, *FORMS))]
         plan = validate(sources)
     except (OSError, UnicodeDecodeError) as error:
         outcome.causes.append(f"cannot read: {type(error).__name__}")

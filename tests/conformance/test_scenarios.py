@@ -33,8 +33,9 @@ MODELS: list[dict[str, Any]] = tomllib.loads((HERE / "corpus.toml").read_text(en
 SCENARIOS = [m for m in MODELS if "scenario" in m]
 ACTOR = "LPK/operator"
 APPLICANT = {"full_name": "Петров Пётр Петрович", "document": "4210 654321"}
-# Files `okno deploy` reads beside a model: processes, decisions and forms.
-DEPLOYED = (*measure.DEPLOYABLE, ".form")
+# Files `okno deploy` reads beside a model: processes, decisions and forms (Camunda Forms and
+# SpiffArena's JSON Schema files).
+DEPLOYED = (*measure.DEPLOYABLE, *measure.FORMS)
 
 
 def models_root() -> Path:
@@ -105,6 +106,12 @@ class Driver:
             element = str(step["job"])
             # A job is answered by its task id; an element with no open job is refused by the engine.
             job = next((j["task"] for j in self.case.open_jobs if j["element"] == element), element)
+            if "error" in step:
+                # As `okno run-model` plays it: the worker activates (locks) the job, then throws.
+                engine.lock_job(number, job, "worker", 60, actor="worker", at=at)
+                code, message = str(step["error"]), str(step.get("message", ""))
+                variables = dict(step.get("variables", {}))
+                return engine.throw_job_error(number, job, "worker", code, message, variables, actor="worker", at=at)
             if "fail" in step:
                 return engine.fail_job(number, job, str(step["fail"]), actor="worker", at=at)
             return engine.complete_job(number, job, dict(step.get("result", {})), actor="worker", at=at)
