@@ -120,6 +120,41 @@ class CaseWorkflow(BpmnWorkflow):  # type: ignore[misc]
         self.case_clock = clock
         self.script_engine = SandboxedScriptEngine(clock.now)
 
+    def _do_engine_steps(self, will_complete_task: Any = None, did_complete_task: Any = None) -> bool:
+        # SpiffWorkflow's BpmnWorkflow._do_engine_steps (3.2), but a subprocess that an
+        # earlier one's step removed (an error caught on a parallel multi-instance
+        # subprocess cancels its sibling instances) is skipped instead of looked up: there
+        # its parent task is gone and SpiffWorkflow fails with "A task with id … was not
+        # found". Where no subprocess goes, this steps exactly as SpiffWorkflow does.
+        def update_workflow(wf: Any) -> int:
+            count = 0
+            for task in wf.get_tasks(state=TaskState.READY):
+                if not task.task_spec.manual:
+                    if will_complete_task is not None:
+                        will_complete_task(task)
+                    task.run()
+                    count += 1
+                    if did_complete_task is not None:
+                        did_complete_task(task)
+            return count
+
+        active_subprocesses = self.get_active_subprocesses()
+        for subprocess in sorted(active_subprocesses, key=lambda v: v.depth, reverse=True):
+            if not self._holds(subprocess.parent_task_id):
+                continue  # its parent task went while an earlier subprocess stepped
+            count = None
+            while count is None or count > 0:
+                count = update_workflow(subprocess)
+            if subprocess.parent_task_id is not None:
+                task = self.get_task_from_id(subprocess.parent_task_id)
+                task.task_spec._update(task)
+
+        count = update_workflow(self)
+        return count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
+
+    def _holds(self, task_id: Any) -> bool:
+        return task_id in self.tasks or any(task_id in sp.tasks for sp in self.subprocesses.values())
+
     def create_subprocess(self, my_task: Any, spec_name: str) -> BpmnSubWorkflow:
         # SpiffWorkflow's BpmnWorkflow.create_subprocess (3.2), making a CaseSubWorkflow.
         subprocess = CaseSubWorkflow(self.subprocess_specs[spec_name], parent_task_id=my_task.id, top_workflow=self)

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.determinism import clock_of
@@ -29,12 +30,19 @@ def is_job(process: CompiledProcess, element: str) -> bool:
     return info is not None and info.connector is not None
 
 
+def is_open_job(process: CompiledProcess, task: Any) -> bool:
+    """A STARTED task that waits on its connector. A multi-instance service task's wrapper
+    shares its instances' element id but runs nothing itself: only the instances are jobs."""
+    element = task.task_spec.bpmn_id
+    return element is not None and not isinstance(task.task_spec, MultiInstanceTask) and is_job(process, str(element))
+
+
 def waiting(workflow: BpmnWorkflow, process: CompiledProcess) -> dict[str, str]:
     """Open jobs: task id -> element id."""
     return {
         str(task.id): str(task.task_spec.bpmn_id)
         for task in workflow.get_tasks(state=TaskState.STARTED)
-        if task.task_spec.bpmn_id is not None and is_job(process, str(task.task_spec.bpmn_id))
+        if is_open_job(process, task)
     }
 
 

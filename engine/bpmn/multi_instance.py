@@ -36,6 +36,7 @@ from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, Sequent
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn import event_payloads
 from engine.bpmn.dialects import normalize
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 from engine.errors import ExpressionError
@@ -195,7 +196,7 @@ def _okno_parser(base: Any) -> type:  # a SpiffWorkflow parser class (untyped)
         (base,),
         {
             "OVERRIDE_PARSER_CLASSES": {
-                tag: (_standard_multi_instance(parser_class), spec_class)
+                tag: (_standard_multi_instance(event_payloads.payload_aware(parser_class)), spec_class)
                 for tag, (parser_class, spec_class) in {
                     **base.PARSER_CLASSES,
                     **base.OVERRIDE_PARSER_CLASSES,

@@ -550,7 +550,7 @@ class _Snapshot:
                     snap.outcome = ended.outcome
                 continue
             if task.state == TaskState.STARTED:
-                if jobs.is_job(process, element_id):
+                if jobs.is_open_job(process, task):
                     snap.jobs[task_id] = element_id
                 continue
             snap.order.append(task_id)
