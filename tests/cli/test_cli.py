@@ -34,6 +34,7 @@ def test_validate_accepts_every_shipped_process_and_the_catalog(tmp_path: Path) 
     assert "ok catalog:" in result.stdout
 
 
+@pytest.mark.slow  # two okno processes
 def test_validate_and_deploy_print_warnings_and_still_succeed(tmp_path: Path) -> None:
     model = str(FIXTURES / "structure" / "flowable_unmarked.bpmn")
     for command in ("validate", "deploy"):

@@ -154,7 +154,11 @@ class TestReadModels(BackendContract):
                 t["task"] for t in case.open_tasks
             )
 
-    @pytest.mark.parametrize("by_page", [False, True], ids=["event by event", "by the page"])
+    @pytest.mark.parametrize(
+        "by_page",
+        [pytest.param(False, marks=pytest.mark.slow), True],  # event by event takes seconds
+        ids=["event by event", "by the page"],
+    )
     def test_a_worker_killed_mid_page_resumes_to_exactly_a_clean_rebuild(
         self, engines: EngineMaker, url: str, by_page: bool, regions: Regions
     ) -> None:
@@ -231,6 +235,7 @@ class TestReadModels(BackendContract):
             tracking.track(number, pin, now + timedelta(minutes=5), "cli")
         assert tracking.track(number, pin, now + timedelta(minutes=16), "cli").number == number
 
+    @pytest.mark.slow  # seconds: every office's statistics over the simulated region
     def test_work_lists_dashboard_and_statistics_are_filled(
         self, engines: EngineMaker, url: str, regions: Regions
     ) -> None:
@@ -255,6 +260,7 @@ class TestReadModels(BackendContract):
         assert figures[0].applications >= figures[-1].applications
 
 
+@pytest.mark.slow  # seconds: a region of its own is simulated
 def test_the_office_ranking_combines_on_time_share_ratings_and_complaints(
     engines: EngineMaker, sqlite_url: str, regions: Regions
 ) -> None:
