@@ -16,6 +16,7 @@ CHROMEDRIVER = shutil.which("chromedriver")
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a browser start: seconds
     pytest.mark.socket,  # the browser loads the page from a real server
     pytest.mark.skipif(
         not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"

@@ -70,6 +70,7 @@ def test_the_diagram_highlights_the_path_taken_and_the_current_task(server: Serv
 
 
 @pytest.mark.browser
+@pytest.mark.slow  # a browser start: seconds
 @pytest.mark.socket  # the browser loads the diagram from a real server
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
 def test_the_diagram_renders_in_chromium_and_is_not_blank(server: Server, tmp_path: Path) -> None:
