@@ -130,6 +130,27 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
     step = runtime.start(process, case_id, now, StartCase(dict(script.get("data", {}))))
     _record(result, "start", now, step, timers, tasks, sent, jobs)
 
+    def apply(
+        step: Step, now: datetime, step_input: Command, label: str, index: int, expect_error: str | None = None
+    ) -> Step:
+        """One input of the script, applied to the case as it stands (this run's own tallies)."""
+        return _apply(
+            result,
+            runtime,
+            process,
+            case_id,
+            step,
+            now,
+            step_input,
+            label,
+            index,
+            expect_error,
+            timers,
+            tasks,
+            sent,
+            jobs,
+        )
+
     for index, entry in enumerate(script.get("step", []), start=1):
         if "wait" in entry:
             until = now + _duration(str(entry["wait"]), now)
@@ -144,22 +165,7 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
                 timer = min(due, key=lambda t: (datetime.fromisoformat(t["due"]), t["element"], t["task"]))
                 now = max(now, datetime.fromisoformat(timer["due"]).astimezone(now.tzinfo))
                 before = step
-                step = _apply(
-                    result,
-                    runtime,
-                    process,
-                    case_id,
-                    step,
-                    now,
-                    FireTimer(timer["element"]),
-                    f"timer {timer['element']}",
-                    index,
-                    None,
-                    timers,
-                    tasks,
-                    sent,
-                    jobs,
-                )
+                step = apply(step, now, FireTimer(timer["element"]), f"timer {timer['element']}", index)
                 if step is before:  # refused (reported): do not try it again
                     timers.pop(timer["task"], None)
             now = until
@@ -177,9 +183,7 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
                 # As a worker records it: the job activated (locked), then the error thrown.
                 lock = LockJob(task, RUN_WORKER, 60)
                 label = f"job {element} activated"
-                step = _apply(
-                    result, runtime, process, case_id, step, now, lock, label, index, None, timers, tasks, sent, jobs
-                )
+                step = apply(step, now, lock, label, index)
                 now += STEP_GAP
                 code, message = str(entry["error"]), str(entry.get("message", ""))
                 step_input = ThrowJobError(task, RUN_WORKER, code, message, dict(entry.get("variables", {})))
@@ -194,22 +198,7 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
         else:
             step_input = DeliverMessage(str(entry["message"]), dict(entry.get("payload", {})))
             label = f"message {entry['message']}"
-        step = _apply(
-            result,
-            runtime,
-            process,
-            case_id,
-            step,
-            now,
-            step_input,
-            label,
-            index,
-            entry.get("expect_error"),
-            timers,
-            tasks,
-            sent,
-            jobs,
-        )
+        step = apply(step, now, step_input, label, index, entry.get("expect_error"))
     _check(result, script.get("expect", {}), step, tasks, sent)
     return result
 
