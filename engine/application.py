@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import strtobool
 
 from engine.access_log import PersonalDataAccess, access_log_id
+from engine.bpmn.message_contracts import MessageContract, awaited_contract
 from engine.bpmn.runtime import Step
 from engine.bpmn.sources import ProcessBundle, SourceFile
 from engine.bpmn.validation import Problem, validate
@@ -820,6 +821,21 @@ class Engine:
         else:
             raise ConcurrencyConflict(f"{number} (personal data access log)", 0)
         return case
+
+    def message_contracts(self, process: str, at: datetime) -> tuple[MessageContract, ...]:
+        """What the current version of a process receives and sends (none before its deploy)."""
+        version = self.directory(at).current_version(process)
+        if version is None:
+            return ()
+        self.ensure_version(version)
+        return self.steps.library.get(version).contracts
+
+    @checked(number=CASE_NUMBER)
+    def awaited_messages(self, number: str) -> list[MessageContract]:
+        """The messages the case waits for now, each with the contract of its pinned version."""
+        case = self.get_case(number)
+        contracts = self.steps.library.get(case.process_version).contracts
+        return [awaited_contract(contracts, name) for name in case.awaiting]
 
     def diagram(self, number: str) -> str:
         """The case's process as SVG, with the path taken and the current tasks highlighted."""

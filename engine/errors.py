@@ -105,6 +105,18 @@ class InputRefused(InvalidInput):
         super().__init__("input refused: " + "; ".join(str(p) for p in problems))
 
 
+class InvalidMessagePayload(InputRefused):
+    """An agency's message whose payload breaks the contract of the message the case
+    waits for (engine.bpmn.message_contracts): every problem at its path (``payload.decision``)."""
+
+    code = "message_payload"
+
+    def __init__(self, name: str, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        listed = "; ".join(str(p) for p in problems)
+        InvalidInput.__init__(self, f"the payload of message {name!r} does not fit its contract: {listed}")
+
+
 class ConcurrencyConflict(OknoError):
     """Two writers on one case: the other one won; reload and retry."""
 

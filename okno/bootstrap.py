@@ -114,7 +114,7 @@ def shipped_processes() -> tuple[list[SourceFile], list[Service]]:
     sources = [
         SourceFile(entry.name, entry.read_text(encoding="utf-8"))
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith((".bpmn", ".dmn"))
+        if entry.name.endswith((".bpmn", ".dmn", ".json"))
     ]
     catalog = parse_catalog(folder.joinpath("catalog.toml").read_text(encoding="utf-8"))
     return sources, catalog

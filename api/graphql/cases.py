@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 from api.context import Context
 from api.graphql.directory import Office, Service
 from api.graphql.jobs import Job
+from api.graphql.messages import MessageContract
 from api.graphql.relay import Node, PageInfo, global_id
 from api.graphql.tasks import Task
 from api.graphql.views import from_view
@@ -102,6 +103,12 @@ class Case(CaseRow, Node):
             return self.as_of_tasks
         loader: DataLoader[str, list[Task]] = info.context.loaders["tasks_by_case"]
         return await loader.load(self.number)
+
+    @strawberry.field(
+        description="The messages the case waits for now, each with its payload schema (deliverMessage checks it)."
+    )
+    def awaited_messages(self, info: strawberry.Info[Context, None]) -> list[MessageContract]:
+        return [MessageContract.of(c) for c in info.context.services.engine.awaited_messages(self.number)]
 
     @strawberry.field(description="Service tasks the case waits on (their connectors), incidents among them.")
     async def jobs(self, info: strawberry.Info[Context, None]) -> list[Job]:

@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 
 from api.context import Context
+from api.graphql.messages import MessageContract
 from api.graphql.relay import Node, global_id
 from api.graphql.views import from_view
 from projections.directory import OfficeRow, ServiceRow
@@ -20,6 +21,11 @@ class Service(ServiceRow, Node):
     @classmethod
     def of(cls, row: ServiceRow) -> Service:
         return from_view(cls, row, id=global_id("Service", row.code))
+
+    @strawberry.field(description="The messages the service's process receives and sends, with their payload schemas.")
+    def messages(self, info: strawberry.Info[Context, None]) -> list[MessageContract]:
+        services = info.context.services
+        return [MessageContract.of(c) for c in services.engine.message_contracts(self.process, services.clock())]
 
 
 @strawberry.type

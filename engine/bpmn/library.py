@@ -12,6 +12,7 @@ from engine.bpmn import call_activities, case_timers, multi_instance, send_recei
 from engine.bpmn.decisions import DecisionParser
 from engine.bpmn.form_model import FormField, TaskForm
 from engine.bpmn.form_sources import task_form
+from engine.bpmn.message_contracts import MessageContract, contracts_of
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import assignee_of, role_of
 from engine.bpmn.service_tasks import ConnectorSpec, connector_of
@@ -45,6 +46,8 @@ class CompiledProcess:
     spec: Any
     subprocess_specs: dict[str, Any]
     elements: dict[str, ElementInfo]
+    # What it receives and sends, with payload schemas (engine.bpmn.message_contracts).
+    contracts: tuple[MessageContract, ...] = ()
 
     @property
     def version(self) -> str:
@@ -90,7 +93,7 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
                 for ident, info in _elements(root, called_id, bundle.forms).items():
                     elements.setdefault(ident, info)
                 break
-    return CompiledProcess(bundle, spec, subprocess_specs, elements)
+    return CompiledProcess(bundle, spec, subprocess_specs, elements, contracts_of(bundle))
 
 
 def _elements(root: etree._Element, process_id: str, forms: tuple[SourceFile, ...]) -> dict[str, ElementInfo]:

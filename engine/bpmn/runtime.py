@@ -39,6 +39,7 @@ from engine.bpmn.case_timers import utc_datetime
 from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of
 from engine.bpmn.forms import check_task_data
 from engine.bpmn.library import CompiledProcess
+from engine.bpmn.message_contracts import check_payload
 from engine.commands import (
     CaseCommand,
     CaseFacts,
@@ -279,6 +280,7 @@ class Runtime:
             workflow.do_engine_steps()
         elif isinstance(step, DeliverMessage):
             waiting = _waiting_message(workflow, step.name, now)
+            check_payload(process.contracts, step.name, step.payload)  # refused before anything runs
             result_var = getattr(waiting, "result_var", None) or step.name
             event = BpmnEvent(
                 MessageEventDefinition(step.name), {"payload": deepcopy(step.payload), "result_var": result_var}

@@ -78,6 +78,9 @@ class ProcessBundle:
     # and left out of the hash and the stored form when empty, so every version deployed
     # before forms were read keeps its hash and its bytes.
     forms: tuple[SourceFile, ...] = ()
+    # The message contract files (engine.bpmn.message_contracts): last, and likewise left
+    # out of the hash and the stored form when empty.
+    messages: tuple[SourceFile, ...] = ()
 
     @property
     def version(self) -> str:
@@ -97,6 +100,11 @@ class ProcessBundle:
             for source in sorted(self.forms, key=lambda s: s.name):
                 digest.update(source.name.encode("utf-8") + b"\0")
                 digest.update(source.text.encode("utf-8") + b"\0")
+        if self.messages:  # likewise: a bundle without contracts keeps its hash
+            digest.update(b"messages\0")
+            for source in sorted(self.messages, key=lambda s: s.name):
+                digest.update(source.name.encode("utf-8") + b"\0")
+                digest.update(source.text.encode("utf-8") + b"\0")
         return digest.hexdigest()
 
     def to_dict(self) -> dict[str, object]:
@@ -111,6 +119,8 @@ class ProcessBundle:
             data["called"] = [{"name": s.name, "text": s.text} for s in self.called]
         if self.forms:
             data["forms"] = [{"name": s.name, "text": s.text} for s in self.forms]
+        if self.messages:
+            data["messages"] = [{"name": s.name, "text": s.text} for s in self.messages]
         return data
 
     @classmethod
@@ -119,8 +129,9 @@ class ProcessBundle:
         dmn = data["dmn"]
         called = data.get("called", [])
         forms = data.get("forms", [])
+        messages = data.get("messages", [])
         assert isinstance(bpmn, dict) and isinstance(dmn, list)
-        assert isinstance(called, list) and isinstance(forms, list)
+        assert isinstance(called, list) and isinstance(forms, list) and isinstance(messages, list)
         return cls(
             process_id=str(data["process_id"]),
             bpmn=SourceFile(bpmn["name"], bpmn["text"]),
@@ -128,6 +139,7 @@ class ProcessBundle:
             pooled=bool(data.get("pooled", False)),
             called=tuple(SourceFile(c["name"], c["text"]) for c in called),
             forms=tuple(SourceFile(f["name"], f["text"]) for f in forms),
+            messages=tuple(SourceFile(m["name"], m["text"]) for m in messages),
         )
 
 

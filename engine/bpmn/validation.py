@@ -19,6 +19,7 @@ from engine.bpmn.decision_tables import read_tables, table_problems, with_requir
 from engine.bpmn.decisions import call_problem, decision_call
 from engine.bpmn.elements import EVENT_SUBPROCESS_MESSAGE, KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
 from engine.bpmn.form_sources import form_problems, forms_used, is_form_source
+from engine.bpmn.message_contracts import ContractProblem, contracts_of, with_contracts
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
 from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
@@ -199,12 +200,23 @@ def validate(sources: list[SourceFile]) -> Plan:
         plan.problems.extend(checker.problems)
         plan.warnings.extend(checker.warnings)
     _check_calls(plan, calls, refs_of, decisions)
+    _check_contracts(plan, forms)
 
     if not plan.problems:
         plan.problems.extend(_spiff_problems(plan.bundles))
     plan.problems.sort()
     plan.warnings.sort()
     return plan
+
+
+def _check_contracts(plan: Plan, json_sources: list[SourceFile]) -> None:
+    """Each process carries the message contracts of its files, and they must be readable."""
+    plan.bundles = [with_contracts(bundle, json_sources) for bundle in plan.bundles]
+    for bundle in plan.bundles:
+        try:
+            contracts_of(bundle)
+        except ContractProblem as problem:
+            plan.problems.append(Problem(bundle.bpmn.name, 1, bundle.process_id, str(problem)))
 
 
 def _marked(process: etree._Element) -> bool:
