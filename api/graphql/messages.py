@@ -28,7 +28,7 @@ class MessageContract:
     name: str
     direction: MessageDirection
     payload_schema: JSON = strawberry.field(
-        description="JSON Schema of the payload; {\"type\": \"object\"} when the model declares none."
+        description='JSON Schema of the payload; {"type": "object"} when the model declares none.'
     )
     description: str | None
 

@@ -44,7 +44,7 @@ def schema_problem(schema: object, where: str) -> str | None:
     return None
 
 
-def data_problems(schema: Mapping[str, Any], data: object, root: str) -> list[FieldProblem]:
+def data_problems(schema: Mapping[str, Any], data: Any, root: str) -> list[FieldProblem]:
     """Every way ``data`` breaks ``schema``, each at its path under ``root`` (``payload.decision``)."""
     from jsonschema import validators
 
@@ -55,10 +55,13 @@ def data_problems(schema: Mapping[str, Any], data: object, root: str) -> list[Fi
         path = ".".join([root, *(str(part) for part in error.absolute_path)])
         if error.validator == "required" and isinstance(error.instance, dict):
             missing = error.validator_value if isinstance(error.validator_value, list) else ()
-            problems.extend(FieldProblem(f"{path}.{name}", "is required") for name in missing if name not in error.instance)
+            problems.extend(
+                FieldProblem(f"{path}.{name}", "is required") for name in missing if name not in error.instance
+            )
         elif error.validator == "enum" and isinstance(error.validator_value, list):
             allowed = ", ".join(json.dumps(v, ensure_ascii=False) for v in error.validator_value)
-            shown = json.dumps(error.instance, ensure_ascii=False)[:100]
+            shown = json.dumps(error.instance, ensure_ascii=False)
+            shown = shown if len(shown) <= 100 else shown[:99] + "…"
             problems.append(FieldProblem(path, f"{shown} is not an allowed value; allowed: {allowed}"))
         else:
             problems.append(FieldProblem(path, error.message[:300]))
