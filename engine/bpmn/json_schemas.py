@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from engine.errors import FieldProblem
@@ -46,10 +47,7 @@ def schema_problem(schema: object, where: str) -> str | None:
 
 def data_problems(schema: Mapping[str, Any], data: Any, root: str) -> list[FieldProblem]:
     """Every way ``data`` breaks ``schema``, each at its path under ``root`` (``payload.decision``)."""
-    from jsonschema import validators
-
-    kind = validators.validator_for(schema)
-    validator = kind(dict(schema), format_checker=kind.FORMAT_CHECKER)
+    validator = _validator(json.dumps(schema, sort_keys=True))
     problems: list[FieldProblem] = []
     for error in validator.iter_errors(data):
         path = ".".join([root, *(str(part) for part in error.absolute_path)])
@@ -67,6 +65,19 @@ def data_problems(schema: Mapping[str, Any], data: Any, root: str) -> list[Field
             problems.append(FieldProblem(path, error.message[:300]))
     # the schema's errors come in its own order; a refusal lists them by field
     return sorted(set(problems), key=lambda p: (p.field, p.message))
+
+
+@lru_cache(maxsize=256)
+def _validator(schema_text: str) -> Any:
+    """One validator per schema text, built once: building one costs far more than a
+    check (every delivered message, every replay of one, is checked), and a schema is
+    data, so the same text is the same validator for every engine."""
+    from jsonschema import validators
+
+    schema = json.loads(schema_text)
+    kind = validators.validator_for(schema)
+    # formats (date, email…) are checked too: jsonschema only annotates them unless asked
+    return kind(schema, format_checker=kind.FORMAT_CHECKER)
 
 
 def _values_of(node: object, key: str) -> Iterator[object]:
