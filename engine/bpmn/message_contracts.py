@@ -14,13 +14,15 @@ Where a contract comes from, in order:
    ``structureRef`` is a JSON Schema file deployed with the model (a structureRef that
    names no ``.json`` file — an XSD type, a Java class — says nothing okno can check).
 
-A message the model uses without a declared schema takes any JSON object. The contract
+A message the model receives without a declared schema takes any JSON object; one it sends
+without one is described by its throws' payload expressions (an object literal's keys). The contract
 files are part of the process's bundle (``ProcessBundle.messages``), so its version hash
 covers them and a case keeps the contract it started with.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -30,7 +32,7 @@ from typing import Any
 from lxml import etree
 
 from engine.bpmn.json_schemas import data_problems, schema_problem
-from engine.bpmn.sources import BPMN_NS, ProcessBundle, SourceFile, parse_xml
+from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, ProcessBundle, SourceFile, parse_xml
 from engine.errors import InvalidMessagePayload
 
 CONTRACTS_SUFFIX = ".messages.json"
@@ -100,8 +102,12 @@ def contracts_of(bundle: ProcessBundle) -> tuple[MessageContract, ...]:
             for direction in (RECEIVES, SENDS):
                 if (message, direction) in uses:
                     found.setdefault((message, direction), MessageContract(message, direction, schema))
+    sent = {}
+    for bpmn in (bundle.bpmn, *bundle.called):
+        sent.update(_sent_shapes(parse_xml(bpmn)))
     for name, direction in used:
-        found.setdefault((name, direction), MessageContract(name, direction, ANY_OBJECT, declared=False))
+        shape = sent.get(name, ANY_OBJECT) if direction == SENDS else ANY_OBJECT
+        found.setdefault((name, direction), MessageContract(name, direction, shape, declared=False))
     return tuple(sorted(found.values(), key=lambda c: (c.direction != RECEIVES, c.name)))
 
 
@@ -150,6 +156,58 @@ def _uses(root: etree._Element, only: str | None) -> set[tuple[str, str]]:
             elif name and kind in _THROWING:
                 uses.add((str(name), SENDS))
     return uses
+
+
+def _sent_shapes(root: etree._Element) -> dict[str, Mapping[str, Any]]:
+    """For a message sent without a declared contract, what its throws' payload
+    expressions show: an object literal's keys (a constant's value too), the keys every
+    throw of it writes required. Read as a syntax tree, never evaluated."""
+    b = f"{{{BPMN_NS}}}"
+    names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{b}message")}
+    keys_of: dict[str, list[dict[str, Any]]] = {}
+    for definition in root.iter(f"{b}messageEventDefinition"):
+        owner = definition.getparent()
+        if owner is None or etree.QName(owner).localname not in _THROWING:
+            continue
+        literal = _object_literal(definition.get(f"{{{CAMUNDA_NS}}}expression") or "")
+        name = names.get(definition.get("messageRef"))
+        if name and literal is not None:
+            keys_of.setdefault(str(name), []).append(literal)
+    shapes: dict[str, Mapping[str, Any]] = {}
+    for name, literals in keys_of.items():
+        values: dict[str, list[dict[str, Any]]] = {}
+        for literal in literals:
+            for key, value in literal.items():
+                values.setdefault(key, []).append(value)
+        properties = {key: _union(shown) for key, shown in values.items()}
+        required = sorted(set.intersection(*(set(literal) for literal in literals)))
+        shapes[name] = {"type": "object", "properties": properties, "required": required}
+    return shapes
+
+
+def _union(shown: list[dict[str, Any]]) -> dict[str, Any]:
+    """Constants the throws write, as one const or an enum; anything computed: any value."""
+    if not all("const" in s for s in shown):
+        return {}
+    constants = list(dict.fromkeys(s["const"] for s in shown))
+    return {"const": constants[0]} if len(constants) == 1 else {"enum": constants}
+
+
+def _object_literal(text: str) -> dict[str, Any] | None:
+    """``{"a": a, "kind": "x"}`` as {"a": {}, "kind": {"const": "x"}}; None for anything else."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    if not isinstance(tree, ast.Dict) or not all(
+        isinstance(k, ast.Constant) and isinstance(k.value, str) for k in tree.keys
+    ):
+        return None
+    return {
+        str(key.value): {"const": value.value} if isinstance(value, ast.Constant) else {}
+        for key, value in zip(tree.keys, tree.values, strict=True)
+        if isinstance(key, ast.Constant)
+    }
 
 
 def _item_schemas(root: etree._Element) -> dict[str, str]:

@@ -244,3 +244,23 @@ def test_every_value_a_shipped_gateway_tests_is_allowed_by_the_message_contract(
                 checked += 1
     # rosreestr: suspended and registered (through the script's alias); МВД: issued and registered; ГИС ГМП: paid
     assert checked >= 5
+
+
+def test_a_sent_message_without_a_contract_is_described_by_its_payload_expression() -> None:
+    [bundle] = validate(mini_sources()).bundles
+
+    found = {(c.name, c.direction): c for c in contracts_of(bundle)}
+
+    sent = found[("agency_request", SENDS)]
+    assert not sent.declared
+    assert dict(sent.schema) == {"type": "object", "properties": {"total": {}}, "required": ["total"]}
+
+
+def test_every_message_a_shipped_process_sends_is_declared_with_the_keys_its_model_writes() -> None:
+    for bundle in shipped_bundles():
+        declared = {c.name: c for c in contracts_of(bundle) if c.direction == SENDS}
+        shown = {c.name: c for c in contracts_of(replace(bundle, messages=())) if c.direction == SENDS}
+        assert set(declared) == set(shown)
+        for name, contract in declared.items():
+            assert contract.declared and contract.description, f"{bundle.process_id} sends {name} undeclared"
+            assert set(contract.schema["properties"]) == set(shown[name].schema["properties"]), name
