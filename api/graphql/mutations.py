@@ -129,7 +129,11 @@ class DeliverMessageInput:
         description="The agency's reference from acknowledgeMessage: the answer is correlated to that request's case.",
     )
     name: str = strawberry.field(description="The BPMN message name, e.g. rosreestr_decision.")
-    payload: JSON
+    payload: JSON = strawberry.field(
+        description="Checked against the message's contract (Case.awaitedMessages, Service.messages): a payload "
+        "that breaks it is a ValidationError with code message_payload, its fields naming each problem "
+        "(input.payload.decision), and nothing is recorded."
+    )
     idempotency_key: str | None = None
 
 
