@@ -77,8 +77,10 @@ def contracts_of(bundle: ProcessBundle) -> tuple[MessageContract, ...]:
     files = {source.name: source for source in bundle.messages}
     found: dict[tuple[str, str], MessageContract] = {}
     used: dict[tuple[str, str], None] = {}
+    sent: dict[str, Mapping[str, Any]] = {}
     for bpmn in (bundle.bpmn, *bundle.called):
         root = parse_xml(bpmn)
+        sent.update(_sent_shapes(root))
         only = bundle.process_id if bpmn is bundle.bpmn and bundle.pooled else None
         uses = _uses(root, only)
         used.update(dict.fromkeys(uses))
@@ -102,9 +104,6 @@ def contracts_of(bundle: ProcessBundle) -> tuple[MessageContract, ...]:
             for direction in (RECEIVES, SENDS):
                 if (message, direction) in uses:
                     found.setdefault((message, direction), MessageContract(message, direction, schema))
-    sent = {}
-    for bpmn in (bundle.bpmn, *bundle.called):
-        sent.update(_sent_shapes(parse_xml(bpmn)))
     for name, direction in used:
         shape = sent.get(name, ANY_OBJECT) if direction == SENDS else ANY_OBJECT
         found.setdefault((name, direction), MessageContract(name, direction, shape, declared=False))
