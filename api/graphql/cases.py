@@ -138,7 +138,9 @@ class Case(CaseRow, Node):
             for r in info.context.services.engine.personal_data_reads(self.number)
         ]
 
-    @strawberry.field(description="Staff of the case's office (operators, experts, supervisors), and auditors. Recorded.")
+    @strawberry.field(
+        description="Staff of the case's office (operators, experts, supervisors), and auditors. Recorded."
+    )
     def applicant(self, info: strawberry.Info[Context, None]) -> Applicant:
         who = info.context.who
         who.require(*PERSONAL_DATA_ROLES, office=self.office_code)

@@ -253,7 +253,8 @@ def _from_events(case: StoredCase) -> Case:
     )
 
 
-STAFF = OFFICE_ROLES  # operator, expert, supervisor of the case's office
+STAFF = ("operator", "supervisor")  # the front desk: open, withdraw
+TASK_STAFF = OFFICE_ROLES  # operator, expert, supervisor: who works user tasks (each task narrows it by role)
 # Who works a task, as the schema tells integrators (the rule is engine/staff.py's).
 WHO_WORKS = (
     "(Task.role: the model's candidate groups, as in Camunda). A task naming no staff role is open to "
@@ -356,7 +357,7 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
         return _on_case(
             info,
             input.case_number,
-            STAFF,
+            TASK_STAFF,
             lambda engine, actor, at: engine.claim_task(
                 input.case_number, input.task_id, actor=actor, at=at, role=role, idempotency_key=input.idempotency_key
             ),
@@ -370,7 +371,7 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
         return _on_case(
             info,
             input.case_number,
-            STAFF,
+            TASK_STAFF,
             lambda engine, actor, at: engine.release_task(
                 input.case_number, input.task_id, actor=actor, at=at, role=role, idempotency_key=input.idempotency_key
             ),
@@ -409,7 +410,7 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
         return _on_case(
             info,
             input.case_number,
-            STAFF,
+            TASK_STAFF,
             lambda engine, actor, at: engine.complete_task(
                 input.case_number,
                 input.element,
