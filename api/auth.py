@@ -41,7 +41,8 @@ class Principal:
     office: str | None = None
 
     def acts_for(self, office: str) -> bool:
-        """Office staff (operators, experts, supervisors) act only in their own office; other roles are not tied to one."""
+        """Office staff (operators, experts, supervisors) act only in their own office; other
+        roles are not tied to one."""
         return self.role not in OFFICE_ROLES or self.office == office
 
     def require(self, *roles: str, office: str | None = None) -> None:

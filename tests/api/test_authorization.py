@@ -1,6 +1,7 @@
 """The authorization matrix: each role against each operation. Office staff (operators,
-experts, supervisors) act only in their own office, and work only tasks of their role; analysts deploy; auditors read every case's history;
-integrators open cases and deliver messages; track needs no token."""
+experts, supervisors) act only in their own office, and work only tasks of their role;
+analysts deploy; auditors read every case's history; integrators open cases and deliver
+messages; track needs no token."""
 
 from __future__ import annotations
 
