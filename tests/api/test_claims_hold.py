@@ -12,10 +12,18 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import base64
+from pathlib import Path
+
+import jwt
+import pytest
 from gql import Client, gql
 
+from api.auth import NotAllowed
 from tests.api.conftest import Server
 from tests.api.test_end_to_end import CLAIM, COMPLETE, HISTORY, open_property_case
+from tests.cli.test_cli import okno
+from tests.conftest import MASTER_KEY
 
 RELEASE = """
 mutation Release($input: TaskInput!) {
@@ -197,3 +205,26 @@ def test_an_experts_task_is_worked_by_an_expert_not_by_an_operator_or_a_supervis
     done = as_staff(server, "sidorova", "expert", COMPLETE, input=send)["completeTask"]
     assert done["__typename"] == "CasePayload", done
     assert done["case"]["stage"] == "Рассмотрение в Росреестре"
+
+
+def test_an_expert_is_staff_of_one_office(server: Server) -> None:
+    with pytest.raises(NotAllowed, match="needs --office"):
+        server.tokens.issue("sidorova", "expert", None, datetime.now(UTC))
+    elsewhere = server.tokens.issue("sidorova", "expert", "ELC", datetime.now(UTC))
+    number, _ = reception_of(server, "claims-6")
+    request = gql(HISTORY)
+    request.variable_values = {"number": number}
+    with Client(transport=server.graphql_transport({"Authorization": f"Bearer {elsewhere}"})) as session:
+        with pytest.raises(Exception, match="may not act in office LPK"):
+            session.execute(request)
+
+
+@pytest.mark.slow
+def test_okno_token_create_issues_an_experts_token_for_an_office(tmp_path: Path) -> None:
+    key = {"OKNO_MASTER_KEY": base64.b64encode(MASTER_KEY).decode()}
+    issued = okno(
+        "token", "create", "--role", "expert", "--office", "LPK", "--subject", "sidorova", cwd=tmp_path, env=key
+    )
+    assert issued.returncode == 0, issued.stderr
+    claims = jwt.decode(issued.stdout.strip(), options={"verify_signature": False})
+    assert (claims["role"], claims["office"], claims["sub"]) == ("expert", "LPK", "sidorova")
