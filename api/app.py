@@ -142,7 +142,7 @@ def create_app(
             who = services.tokens.verify(token)
             number = str(request.path_params["number"])
             case = services.engine.get_case(number)
-            who.require("operator", "supervisor", "auditor", "integrator", office=case.office)
+            who.require("operator", "expert", "supervisor", "auditor", "integrator", office=case.office)
             svg = services.engine.diagram(number)
         except NotAuthenticated as error:
             return JSONResponse({"error": str(error)}, status_code=401)

@@ -21,19 +21,17 @@ from typing import Any, Protocol
 import jwt
 
 from engine.application import STORE_ERRORS
+from engine.errors import NotAllowed as NotAllowed  # re-exported: the API refuses with the engine's own error
 from engine.errors import OknoError
+from engine.staff import STAFF_ROLES
 
-ROLES = ("operator", "supervisor", "analyst", "auditor", "integrator")
-OFFICE_ROLES = ("operator", "supervisor")
+OFFICE_ROLES = STAFF_ROLES  # operator, expert, supervisor: each acts only in its own office
+ROLES = (*OFFICE_ROLES, "analyst", "auditor", "integrator")
 ISSUER = "okno"
 
 
 class NotAuthenticated(OknoError):
     code = "not_authenticated"
-
-
-class NotAllowed(OknoError):
-    code = "not_allowed"
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,8 @@ class Principal:
     office: str | None = None
 
     def acts_for(self, office: str) -> bool:
-        """Operators and supervisors act only in their own office; other roles are not tied to one."""
+        """Office staff (operators, experts, supervisors) act only in their own office; other
+        roles are not tied to one."""
         return self.role not in OFFICE_ROLES or self.office == office
 
     def require(self, *roles: str, office: str | None = None) -> None:

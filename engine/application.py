@@ -48,6 +48,7 @@ from engine.commands import (
     FireTimer,
     LockJob,
     Rate,
+    ReassignTask,
     ReleaseTask,
     RetryIncident,
     StartCase,
@@ -548,7 +549,13 @@ class Engine:
         self._remember(case)
 
     @checked(
-        number=CASE_NUMBER, element=CODE, data=JSON_OBJECT, actor=ACTOR, task=Maybe(CODE), idempotency_key=Maybe(KEY)
+        number=CASE_NUMBER,
+        element=CODE,
+        data=JSON_OBJECT,
+        actor=ACTOR,
+        task=Maybe(CODE),
+        role=Maybe(CODE),
+        idempotency_key=Maybe(KEY),
     )
     def complete_task(
         self,
@@ -559,9 +566,13 @@ class Engine:
         actor: str,
         at: datetime,
         task: str | None = None,
+        role: str | None = None,
         idempotency_key: str | None = None,
     ) -> Case:
-        return self._handle(number, CompleteTask(element, data, task), actor, at, idempotency_key)
+        """The actor completes the task: only its holder may, and an unclaimed task is
+        claimed by the actor in the same event. ``role``: the staff role the actor acts in,
+        checked against the task's (None: a caller of the engine's own, unchecked)."""
+        return self._handle(number, CompleteTask(element, data, task, actor, role), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, name=CODE, payload=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
     def deliver_message(
@@ -632,17 +643,47 @@ class Engine:
     ) -> Case:
         return self._handle(number, FireTimer(element), actor, at, idempotency_key)
 
-    @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
+    @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, role=Maybe(CODE), idempotency_key=Maybe(KEY))
     def claim_task(
-        self, number: str, task: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+        self,
+        number: str,
+        task: str,
+        *,
+        actor: str,
+        at: datetime,
+        role: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Case:
-        return self._handle(number, ClaimTask(task, actor), actor, at, idempotency_key)
+        return self._handle(number, ClaimTask(task, actor, role), actor, at, idempotency_key)
 
-    @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, idempotency_key=Maybe(KEY))
+    @checked(number=CASE_NUMBER, task=CODE, actor=ACTOR, role=Maybe(CODE), idempotency_key=Maybe(KEY))
     def release_task(
-        self, number: str, task: str, *, actor: str, at: datetime, idempotency_key: str | None = None
+        self,
+        number: str,
+        task: str,
+        *,
+        actor: str,
+        at: datetime,
+        role: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Case:
-        return self._handle(number, ReleaseTask(task), actor, at, idempotency_key)
+        """Its holder releases a task, or a supervisor anyone's."""
+        return self._handle(number, ReleaseTask(task, actor, role), actor, at, idempotency_key)
+
+    @checked(number=CASE_NUMBER, task=CODE, holder=ACTOR, actor=ACTOR, role=Maybe(CODE), idempotency_key=Maybe(KEY))
+    def reassign_task(
+        self,
+        number: str,
+        task: str,
+        holder: str,
+        *,
+        actor: str,
+        at: datetime,
+        role: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Case:
+        """A supervisor gives the task to ``holder``; whoever held it loses it (one event)."""
+        return self._handle(number, ReassignTask(task, holder, role), actor, at, idempotency_key)
 
     @checked(number=CASE_NUMBER, message=POSITION, reference=LINE, actor=ACTOR, idempotency_key=Maybe(KEY))
     def acknowledge_message(

@@ -125,6 +125,9 @@ class Case(Aggregate):
     class TaskReleased(Event):
         pass
 
+    class TaskReassigned(Event):
+        pass
+
     class Rated(Event):
         pass
 

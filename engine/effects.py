@@ -63,6 +63,7 @@ class Message(TypedDict):
 class Claim(TypedDict):
     task: str
     holder: str | None
+    previous: NotRequired[str | None]  # a reassignment's previous holder
 
 
 @with_config(STRICT)

@@ -43,6 +43,21 @@ class InvalidInput(OknoError):
     code = "validation"
 
 
+class NotAllowed(OknoError):
+    """The caller may not do this: checked before anything they sent is read, so a refusal
+    tells nothing about their input (api/auth.py raises it too)."""
+
+    code = "not_allowed"
+
+
+class TaskHeldByAnother(NotAllowed):
+    code = "task_held_by_another"
+
+
+class RoleNotAllowed(NotAllowed):
+    code = "role_not_allowed"
+
+
 class IdempotencyKeyReused(InvalidInput):
     code = "idempotency_key_reused"
 

@@ -26,8 +26,8 @@ from projections.case_queries import Stage as StageRow
 from projections.jobs import jobs_of_cases
 from projections.reader import Reader
 
-PERSONAL_DATA_ROLES = ("operator", "supervisor", "auditor")
-HISTORY_ROLES = ("auditor", "supervisor", "operator")
+PERSONAL_DATA_ROLES = ("operator", "expert", "supervisor", "auditor")
+HISTORY_ROLES = ("auditor", "supervisor", "operator", "expert")
 
 
 @strawberry.type
@@ -145,7 +145,9 @@ class Case(CaseRow, Node):
             for r in info.context.services.engine.personal_data_reads(self.number)
         ]
 
-    @strawberry.field(description="Operators and supervisors of the case's office, and auditors. Recorded.")
+    @strawberry.field(
+        description="Staff of the case's office (operators, experts, supervisors), and auditors. Recorded."
+    )
     def applicant(self, info: strawberry.Info[Context, None]) -> Applicant:
         who = info.context.who
         who.require(*PERSONAL_DATA_ROLES, office=self.office_code)

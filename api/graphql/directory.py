@@ -65,10 +65,10 @@ class Office(OfficeRow, Node):
     def of(cls, row: OfficeRow) -> Office:
         return from_view(cls, row, id=global_id("Office", row.code))
 
-    @strawberry.field(description="Operators and supervisors of this office; auditors.")
+    @strawberry.field(description="Staff of this office (operators, experts, supervisors); auditors.")
     def dashboard(self, info: strawberry.Info[Context, None], day: date | None = None) -> Dashboard:
         who = info.context.who
-        who.require("operator", "supervisor", "auditor", office=self.code)
+        who.require("operator", "expert", "supervisor", "auditor", office=self.code)
         today = day or info.context.services.clock().date()
         board = office_dashboard(info.context.services.reader, self.code, today)
         return Dashboard(

@@ -10,6 +10,7 @@ from typing import Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from api.auth import OFFICE_ROLES
 from api.context import Context
 from api.graphql.cases import Case
 from api.graphql.errors import (
@@ -106,6 +107,16 @@ class OpenCaseInput:
 class TaskInput:
     case_number: str
     task_id: str
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class ReassignTaskInput:
+    case_number: str
+    task_id: str
+    holder: str = strawberry.field(
+        description="Who gets the task, as Task.holder shows staff: OFFICE/subject, of the case's office."
+    )
     idempotency_key: str | None = None
 
 
@@ -246,7 +257,14 @@ def _from_events(case: StoredCase) -> Case:
     )
 
 
-STAFF = ("operator", "supervisor")
+STAFF = ("operator", "supervisor")  # the front desk: open, withdraw
+TASK_STAFF = OFFICE_ROLES  # operator, expert, supervisor: who works user tasks (each task narrows it by role)
+# Who works a task, as the schema tells integrators (the rule is engine/staff.py's).
+WHO_WORKS = (
+    "(Task.role: the model's candidate groups, as in Camunda). A task naming no staff role is open to "
+    "all staff of the office. Supervisors work a task only when it names them; they reassign and "
+    "release any task's claim."
+)
 CaseCommand = Callable[[Engine, str, datetime], object]
 
 
@@ -337,34 +355,66 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
 
         return attempt(run)
 
-    @strawberry.mutation(description="Operators and supervisors of the case's office.")
+    @strawberry.mutation(description="Staff of the case's office whose role the task names " + WHO_WORKS)
     def claim_task(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
+        role = info.context.who.role if info.context.principal else None
         return _on_case(
             info,
             input.case_number,
-            STAFF,
+            TASK_STAFF,
             lambda engine, actor, at: engine.claim_task(
-                input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key
+                input.case_number, input.task_id, actor=actor, at=at, role=role, idempotency_key=input.idempotency_key
             ),
         )
 
-    @strawberry.mutation(description="Operators and supervisors of the case's office.")
+    @strawberry.mutation(
+        description="The task's holder lets it go; a supervisor of the case's office may release anyone's claim."
+    )
     def release_task(self, info: strawberry.Info[Context, None], input: TaskInput) -> CaseResult:
+        role = info.context.who.role if info.context.principal else None
         return _on_case(
             info,
             input.case_number,
-            STAFF,
+            TASK_STAFF,
             lambda engine, actor, at: engine.release_task(
-                input.case_number, input.task_id, actor=actor, at=at, idempotency_key=input.idempotency_key
+                input.case_number, input.task_id, actor=actor, at=at, role=role, idempotency_key=input.idempotency_key
             ),
         )
 
-    @strawberry.mutation(description="Operators and supervisors of the case's office.")
+    @strawberry.mutation(
+        description="Supervisors of the case's office: give an open task to a member of its staff (holder: "
+        "OFFICE/subject). Recorded as one event; whoever held the task loses it. The new holder still "
+        "completes it only if their role is one the task names."
+    )
+    def reassign_task(self, info: strawberry.Info[Context, None], input: ReassignTaskInput) -> CaseResult:
+        def reassign(engine: Engine, actor: str, at: datetime) -> object:
+            office = engine.get_case(input.case_number).office
+            if not input.holder.startswith(f"{office}/") or not input.holder[len(office) + 1 :].strip():
+                raise InvalidInput(f"holder must be staff of office {office}: {office}/<subject>")
+            return engine.reassign_task(
+                input.case_number,
+                input.task_id,
+                input.holder,
+                actor=actor,
+                at=at,
+                role=info.context.who.role,
+                idempotency_key=input.idempotency_key,
+            )
+
+        return _on_case(info, input.case_number, ("supervisor",), reassign)
+
+    @strawberry.mutation(
+        description="Staff of the case's office whose role the task names " + WHO_WORKS + " A claimed task "
+        "is completed only by its holder: anyone else is refused (NotAllowedError) before the data is read. "
+        "Completing an unclaimed task claims it for the caller in the same event, so the case's history "
+        "shows who completed it (effects.claims, input.holder)."
+    )
     def complete_task(self, info: strawberry.Info[Context, None], input: CompleteTaskInput) -> CaseResult:
+        role = info.context.who.role if info.context.principal else None
         return _on_case(
             info,
             input.case_number,
-            STAFF,
+            TASK_STAFF,
             lambda engine, actor, at: engine.complete_task(
                 input.case_number,
                 input.element,
@@ -372,6 +422,7 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
                 actor=actor,
                 at=at,
                 task=input.task_id,
+                role=role,
                 idempotency_key=input.idempotency_key,
             ),
         )

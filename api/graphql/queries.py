@@ -70,7 +70,7 @@ def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None
     found = case_queries.case(info.context.services.reader, number)
     if found is None:
         return None
-    who.require("operator", "supervisor", "auditor", "integrator", office=found.office_code)
+    who.require("operator", "expert", "supervisor", "auditor", "integrator", office=found.office_code)
     return Case.of(found)
 
 
@@ -110,8 +110,8 @@ class Query(ReceptionQuery, ParkedQuery):
         after: str | None = None,
     ) -> CaseConnection:
         who = info.context.who
-        who.require("operator", "supervisor", "auditor", "integrator")
-        if who.role in ("operator", "supervisor"):
+        who.require("operator", "expert", "supervisor", "auditor", "integrator")
+        if who.role in ("operator", "expert", "supervisor"):
             if office_id not in (None, who.office):
                 who.require(who.role, office=office_id)
             office_id = who.office
@@ -137,7 +137,7 @@ class Query(ReceptionQuery, ParkedQuery):
         first: int = 20,
         after: str | None = None,
     ) -> TaskConnection:
-        info.context.who.require("operator", "supervisor", office=office_id)
+        info.context.who.require("operator", "expert", "supervisor", office=office_id)
         page = case_queries.work_list(
             info.context.services.reader,
             office_id,
@@ -218,7 +218,7 @@ class Query(ReceptionQuery, ParkedQuery):
         found = case_queries.task(info.context.services.reader, key)
         if found is None:
             return None
-        info.context.who.require("operator", "supervisor", office=found.office)
+        info.context.who.require("operator", "expert", "supervisor", office=found.office)
         return Task.of(found)
 
     @strawberry.field(description="Applications per service in a month (YYYY-MM).")

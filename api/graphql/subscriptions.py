@@ -27,7 +27,7 @@ class Subscription(ReceptionSubscription):
         self, info: strawberry.Info[Context, None], office_id: str
     ) -> AsyncGenerator[list[Task], None]:
         who = info.context.who
-        who.require("operator", "supervisor", office=office_id)
+        who.require("operator", "expert", "supervisor", office=office_id)
         services = info.context.services
         with services.subscriptions.held(info.context, caller_key(who, None)):
             seen: tuple[tuple[str, str, str | None], ...] | None = None
@@ -58,7 +58,7 @@ class Subscription(ReceptionSubscription):
                     # Nothing to follow: a made-up number would be polled for as long as the socket lives.
                     raise NotFound(f"no case {excerpt(number, 64)!r}")
                 if found is not None:
-                    who.require("operator", "supervisor", "auditor", "integrator", office=found.office_code)
+                    who.require("operator", "expert", "supervisor", "auditor", "integrator", office=found.office_code)
                     if found.version != version:
                         version = found.version
                         yield Case.of(found)

@@ -13,6 +13,10 @@ from projections.case_queries import TaskRow
 class Task(TaskRow, Node):
     element: str = strawberry.field(description="The BPMN element id of the task.")
     state: str = strawberry.field(description="open or claimed")
+    holder: str | None = strawberry.field(
+        description="Who holds it (OFFICE/subject): only they complete it, until they release it or a "
+        "supervisor reassigns it."
+    )
 
     @classmethod
     def of(cls, row: TaskRow) -> Task:

@@ -57,6 +57,7 @@ from engine.commands import (
     Withdraw,
 )
 from engine.commands.beside import beside_workflow
+from engine.commands.tasks import completing
 from engine.errors import (
     ExpressionError,
     MessageNotAwaited,
@@ -273,11 +274,17 @@ class Runtime:
             branch_data.merge_finished_branches(workflow)
             return ruling
         if isinstance(step, CompleteTask):
-            task = _ready_task(workflow, step.element, step.task)
-            check_task_data(process.elements[step.element], step.data)
+            claims: dict[str, str] = stored.get("claims", {})
+            task = _ready_task(workflow, step.element, step.task, claims, step.holder)
+            info = process.elements[step.element]
+            # Who may complete it is decided before its data is read (engine/commands/tasks.py).
+            ruling = completing(claims, {"element": step.element, "task": str(task.id), "role": info.role}, step)
+            check_task_data(info, step.data)
             task.data.update(deepcopy(step.data))
             task.run()
             workflow.do_engine_steps()
+            branch_data.merge_finished_branches(workflow)
+            return ruling
         elif isinstance(step, DeliverMessage):
             waiting = _waiting_message(workflow, step.name, now)
             check_payload(process.contracts, step.name, step.payload)  # refused before anything runs
@@ -620,11 +627,20 @@ def _open_jobs(process: CompiledProcess, waiting: dict[str, str]) -> dict[str, O
     return open_jobs
 
 
-def _ready_task(workflow: BpmnWorkflow, element: str, task_id: str | None) -> Any:
+def _ready_task(
+    workflow: BpmnWorkflow, element: str, task_id: str | None, claims: dict[str, str], holder: str | None
+) -> Any:
+    """The ready task of ``element`` a completion means: the one named, else (several
+    instances of one element) the first the completer holds, else the first nobody holds,
+    else the first."""
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-    for task in ready:
-        if task.task_spec.bpmn_id == element and (task_id is None or str(task.id) == task_id):
-            return task
+    candidates = [t for t in ready if t.task_spec.bpmn_id == element and (task_id is None or str(t.id) == task_id)]
+    for wanted in (holder, None) if holder is not None else ():  # recorded before holders: the first, as then
+        for task in candidates:
+            if claims.get(str(task.id)) == wanted:
+                return task
+    if candidates:
+        return candidates[0]
     listed = ", ".join(sorted({t.task_spec.bpmn_id for t in ready})) or "none"
     raise TaskNotReady(f"task {element} is not ready in this case (ready: {listed})")
 

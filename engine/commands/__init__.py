@@ -22,7 +22,7 @@ from engine.commands.jobs import CompleteJob, FailJob, RetryIncident
 from engine.commands.lifecycle import StartCase, Withdraw
 from engine.commands.messages import Acknowledge, DeliverMessage
 from engine.commands.signals import DeliverSignal
-from engine.commands.tasks import ClaimTask, CompleteTask, ReleaseTask
+from engine.commands.tasks import ClaimTask, CompleteTask, ReassignTask, ReleaseTask
 from engine.commands.timers import FireTimer
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "LockJob",
     "OpenJob",
     "Rate",
+    "ReassignTask",
     "ReleaseTask",
     "RetryIncident",
     "Ruling",

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import click
 
+from api.auth import ROLES
 from engine import world
 from engine.store import config_from_environment
 from okno.bootstrap import (
@@ -42,10 +43,10 @@ def token_group() -> None:
 @token_group.command(
     "create", help="Issue a signed bearer token (it lives at most OKNO_TOKEN_MAX_HOURS, 12 hours by default)."
 )
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option(
-    "--role", required=True, type=click.Choice(["operator", "supervisor", "analyst", "auditor", "integrator"])
+    "--office", help="The office a member of staff (operator, expert, supervisor) works in (only for those roles)."
 )
-@click.option("--office", help="The office an operator or supervisor works in (only for those roles).")
 @click.option("--subject", required=True, help="Who the token is for: the actor recorded on what it does.")
 @click.option(
     "--hours",

@@ -1,6 +1,7 @@
-"""The authorization matrix: each role against each operation. Operators and supervisors
-act only in their own office; analysts deploy; auditors read every case's history;
-integrators open cases and deliver messages; track needs no token."""
+"""The authorization matrix: each role against each operation. Office staff (operators,
+experts, supervisors) act only in their own office, and work only tasks of their role;
+analysts deploy; auditors read every case's history; integrators open cases and deliver
+messages; track needs no token."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ CALLERS = {
     "operator": ("operator", "LPK"),
     "other_office_operator": ("operator", "ELC"),
     "supervisor": ("supervisor", "LPK"),
+    "expert": ("expert", "LPK"),
     "analyst": ("analyst", None),
     "auditor": ("auditor", None),
     "integrator": ("integrator", None),
@@ -27,8 +29,10 @@ MUTATION_RESULT = "{ __typename ... on NotAllowedError { message } }"
 # operation -> who may do it
 ALLOWED: dict[str, set[str]] = {
     "openCase": {"operator", "supervisor", "integrator"},
-    "claimTask": {"operator", "supervisor"},
-    "completeTask": {"operator", "supervisor"},
+    "claimTask": {"operator"},  # Task_Reception: the operator's (candidateGroups)
+    "completeTask": {"operator"},
+    "releaseTask": {"operator", "expert", "supervisor"},  # then refused only as unclaimed
+    "reassignTask": {"supervisor"},
     "deliverMessage": {"integrator"},
     "withdrawCase": {"operator", "supervisor", "integrator"},
     "rateVisit": {"integrator"},
@@ -39,12 +43,12 @@ ALLOWED: dict[str, set[str]] = {
     "markNotificationSent": {"integrator"},
     "incidents": {"supervisor", "auditor"},
     "notifications": {"integrator"},
-    "case": {"operator", "supervisor", "auditor", "integrator"},
-    "case.history": {"operator", "supervisor", "auditor"},
-    "case.applicant": {"operator", "supervisor", "auditor"},
-    "cases": {"operator", "supervisor", "auditor", "integrator", "other_office_operator"},
-    "tasks": {"operator", "supervisor"},
-    "office.dashboard": {"operator", "supervisor", "auditor"},
+    "case": {"operator", "expert", "supervisor", "auditor", "integrator"},
+    "case.history": {"operator", "expert", "supervisor", "auditor"},
+    "case.applicant": {"operator", "expert", "supervisor", "auditor"},
+    "cases": {"operator", "expert", "supervisor", "auditor", "integrator", "other_office_operator"},
+    "tasks": {"operator", "expert", "supervisor"},
+    "office.dashboard": {"operator", "expert", "supervisor", "auditor"},
     "statistics": {"supervisor", "auditor", "analyst"},
     "officeRanking": {"supervisor", "auditor", "analyst"},
     "track": set(CALLERS),
@@ -76,6 +80,8 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
             },
         ),
         "claimTask": ("claimTask", {"caseNumber": number, "taskId": task}),
+        "releaseTask": ("releaseTask", {"caseNumber": number, "taskId": task}),
+        "reassignTask": ("reassignTask", {"caseNumber": number, "taskId": task, "holder": "LPK/test-operator"}),
         "completeTask": ("completeTask", {"caseNumber": number, "element": "Task_Reception", "data": {}}),
         "deliverMessage": ("deliverMessage", {"caseNumber": number, "name": "rosreestr_decision", "payload": {}}),
         "withdrawCase": ("withdrawCase", {"caseNumber": number, "reason": "проверка прав"}),
@@ -134,6 +140,8 @@ def attempt(server: Server, caller: str, operation: str, case: dict[str, Any], p
         input_type = {
             "openCase": "OpenCaseInput",
             "claimTask": "TaskInput",
+            "releaseTask": "TaskInput",
+            "reassignTask": "ReassignTaskInput",
             "completeTask": "CompleteTaskInput",
             "deliverMessage": "DeliverMessageInput",
             "withdrawCase": "WithdrawCaseInput",

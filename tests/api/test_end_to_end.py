@@ -112,7 +112,7 @@ def test_a_property_registration_from_the_portal_to_hand_out(server: Server) -> 
     assert done["completeTask"]["case"]["stage"] == "Приём документов"  # the state fee is being checked
     assert server.work_jobs().completed == 1  # ГИС ГМП: paid
     sent = server.run(
-        "operator",
+        "expert",  # the package to Росреестр is the expert's (candidateGroups)
         COMPLETE,
         office="LPK",
         input={"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "PKG-1"}},

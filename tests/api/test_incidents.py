@@ -80,7 +80,7 @@ def test_a_spent_job_is_an_incident_the_supervisor_retries(server: Server) -> No
 
     assert server.work_jobs(PaidTreasury()).completed == 1
     moved = server.run(
-        "operator",
+        "expert",  # the package to Росреестр is the expert's (candidateGroups)
         COMPLETE,
         office="LPK",
         input={"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "P-5"}},

@@ -43,7 +43,7 @@ def test_the_sms_gateway_reads_the_recipient_marks_it_sent_and_each_read_is_reco
     )
     server.work_jobs()
     server.run(
-        "operator",
+        "expert",  # the package to Росреестр is the expert's (candidateGroups)
         COMPLETE,
         office="LPK",
         input={"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "P-9"}},

@@ -29,7 +29,7 @@ def sent_package(server: Server, key: str) -> str:
     )
     server.work_jobs()
     server.run(
-        "operator",
+        "expert",  # the package to Росреестр is the expert's (candidateGroups)
         COMPLETE,
         office="LPK",
         input={"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": f"P-{key}"}},

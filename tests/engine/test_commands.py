@@ -29,6 +29,7 @@ from engine.commands import (
     FireTimer,
     LockJob,
     Rate,
+    ReassignTask,
     ReleaseTask,
     RetryIncident,
     StartCase,
@@ -47,18 +48,35 @@ RECORDED: list[tuple[Command, dict[str, Any]]] = [
         {"kind": "start", "data": {"service_code": "mini_service", "office": "LPK"}},
     ),
     (
-        CompleteTask("Check", {"ok": True}, "t-1"),
-        {"kind": "complete_task", "element": "Check", "data": {"ok": True}, "task": "t-1"},
+        CompleteTask("Check", {"ok": True}, "t-1", "LPK/operator", "operator"),
+        {
+            "kind": "complete_task",
+            "element": "Check",
+            "data": {"ok": True},
+            "task": "t-1",
+            "holder": "LPK/operator",
+            "role": "operator",
+        },
     ),
     (
         CompleteTask("Check", {"ok": True}),
-        {"kind": "complete_task", "element": "Check", "data": {"ok": True}, "task": None},
+        {"kind": "complete_task", "element": "Check", "data": {"ok": True}, "task": None, "holder": None, "role": None},
     ),
     (DeliverMessage("reply", {"found": 1}), {"kind": "message", "name": "reply", "payload": {"found": 1}}),
     (FireTimer("Wait"), {"kind": "timer", "element": "Wait"}),
     (DeliverSignal("tariffs", {"t": 1}), {"kind": "signal", "name": "tariffs", "payload": {"t": 1}}),
-    (ClaimTask("t-1", "LPK/operator"), {"kind": "claim", "task": "t-1", "holder": "LPK/operator"}),
-    (ReleaseTask("t-1"), {"kind": "release", "task": "t-1"}),
+    (
+        ClaimTask("t-1", "LPK/operator", "operator"),
+        {"kind": "claim", "task": "t-1", "holder": "LPK/operator", "role": "operator"},
+    ),
+    (
+        ReleaseTask("t-1", "LPK/boss", "supervisor"),
+        {"kind": "release", "task": "t-1", "by": "LPK/boss", "role": "supervisor"},
+    ),
+    (
+        ReassignTask("t-1", "LPK/expert", "supervisor"),
+        {"kind": "reassign", "task": "t-1", "holder": "LPK/expert", "role": "supervisor"},
+    ),
     (
         Rate({"waiting_time": 5, "staff": 4, "premises": 3, "information": 2}),
         {"kind": "rating", "scores": {"waiting_time": 5, "staff": 4, "premises": 3, "information": 2}},
@@ -108,6 +126,7 @@ EVENT_TOPICS = {
     Withdraw: "engine.case:Case.Withdrawn",
     ClaimTask: "engine.case:Case.TaskClaimed",
     ReleaseTask: "engine.case:Case.TaskReleased",
+    ReassignTask: "engine.case:Case.TaskReassigned",
     Rate: "engine.case:Case.Rated",
     Complain: "engine.case:Case.ComplaintFiled",
     Acknowledge: "engine.case:Case.MessageAcknowledged",
@@ -136,6 +155,15 @@ def test_every_registered_command_is_covered_and_names_its_event() -> None:
 
 def test_a_task_completed_before_events_named_the_task_reads_without_it() -> None:
     assert input_from_dict({"kind": "complete_task", "element": "Check", "data": {}}) == CompleteTask("Check", {})
+
+
+def test_claims_and_completions_recorded_before_they_named_who_acted_read_back_without_it() -> None:
+    # Their rules then have no one to check: a history recorded before them replays as recorded.
+    assert input_from_dict({"kind": "complete_task", "element": "Check", "data": {}, "task": "t-1"}) == CompleteTask(
+        "Check", {}, "t-1", None, None
+    )
+    assert input_from_dict({"kind": "claim", "task": "t-1", "holder": "LPK/a"}) == ClaimTask("t-1", "LPK/a", None)
+    assert input_from_dict({"kind": "release", "task": "t-1"}) == ReleaseTask("t-1", None, None)
 
 
 def test_an_unknown_kind_is_refused_by_name() -> None:
