@@ -25,12 +25,14 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import strtobool
 
 from engine.access_log import PersonalDataAccess, access_log_id
+from engine.bpmn.form_model import TaskForm
 from engine.bpmn.runtime import Step
 from engine.bpmn.sources import ProcessBundle, SourceFile
 from engine.bpmn.validation import Problem, validate
 from engine.case import Case, case_id_for
 from engine.case_status import OPEN, status_after
 from engine.case_steps import CaseSteps
+from engine.case_variables import opening_variables
 from engine.catalog import CatalogInvalid, Service
 from engine.commands import (
     Acknowledge,
@@ -75,6 +77,7 @@ from engine.idempotency import CaseNumbers, number_token
 from engine.input_checks import (
     ACTOR,
     APPLICANT,
+    CASE_DATA,
     CASE_NUMBER,
     CODE,
     FREE_TEXT,
@@ -92,6 +95,7 @@ from engine.input_checks import (
 )
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
+from engine.pinned_versions import PinnedVersions
 from engine.reception.office_day import OfficeDay
 from engine.revocations import RevokedTokens
 from engine.store import StoreConfig
@@ -276,6 +280,8 @@ class Engine:
         # The group commit open in this thread or task, if any (engine.group_commit).
         self._group: ContextVar[Group | None] = ContextVar(f"okno_group_{id(self)}", default=None)
         self.committer: GroupCommitter | None = None  # see share_commits
+        # Each case's pinned version, read once (a task's form is looked up by it).
+        self.pinned = PinnedVersions(self._pinned_version)
 
     def close(self) -> None:
         self.store.close()
@@ -363,7 +369,7 @@ class Engine:
         channel=CODE,
         applicant=APPLICANT,
         actor=ACTOR,
-        data=Maybe(JSON_OBJECT),
+        data=Maybe(CASE_DATA),
         idempotency_key=Maybe(KEY),
     )
     def open_case(
@@ -419,7 +425,7 @@ class Engine:
         channel=CODE,
         applicant=APPLICANT,
         actor=ACTOR,
-        data=Maybe(JSON_OBJECT),
+        data=Maybe(CASE_DATA),
         idempotency_key=Maybe(KEY),
     )
     def new_case(
@@ -495,7 +501,7 @@ class Engine:
                 if idempotency_key
                 else number_from_entropy(office, self._entropy)
             )
-        start = StartCase({"service_code": service, "office": office, "channel": channel, **(data or {})})
+        start = StartCase({**opening_variables(service, office, channel), **(data or {})})
         if idempotency_key:
             existing = self._find(number)
             if existing is not None:
@@ -547,7 +553,7 @@ class Engine:
         self._remember(case)
 
     @checked(
-        number=CASE_NUMBER, element=CODE, data=JSON_OBJECT, actor=ACTOR, task=Maybe(CODE), idempotency_key=Maybe(KEY)
+        number=CASE_NUMBER, element=CODE, data=CASE_DATA, actor=ACTOR, task=Maybe(CODE), idempotency_key=Maybe(KEY)
     )
     def complete_task(
         self,
@@ -664,7 +670,7 @@ class Engine:
     ) -> Case:
         return self._handle(number, Complain(topic), actor, at, idempotency_key)
 
-    @checked(number=CASE_NUMBER, task=CODE, result=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
+    @checked(number=CASE_NUMBER, task=CODE, result=CASE_DATA, actor=ACTOR, idempotency_key=Maybe(KEY))
     def complete_job(
         self,
         number: str,
@@ -691,9 +697,7 @@ class Engine:
         """An external worker activates a job: it holds it for ``lock_seconds`` from ``at``."""
         return self._handle(number, LockJob(task, worker, lock_seconds), actor, at, None)
 
-    @checked(
-        number=CASE_NUMBER, task=CODE, worker=ACTOR, variables=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY)
-    )
+    @checked(number=CASE_NUMBER, task=CODE, worker=ACTOR, variables=CASE_DATA, actor=ACTOR, idempotency_key=Maybe(KEY))
     def complete_locked_job(
         self,
         number: str,
@@ -820,6 +824,22 @@ class Engine:
         else:
             raise ConcurrencyConflict(f"{number} (personal data access log)", 0)
         return case
+
+    @checked(number=CASE_NUMBER, element=CODE)
+    def task_form(self, number: str, element: str) -> TaskForm | None:
+        """The form a case's user task declares in the case's pinned version (None: it
+        declares none), whether the task is open now or done: compiled once per version,
+        and the case's version remembered, so a work list costs no parsing per task."""
+        version = self.pinned.of(number)
+        if version is None:
+            raise UnknownCase(number)
+        self.ensure_version(version)
+        element_info = self.steps.library.get(version).elements.get(element)
+        return element_info.form if element_info is not None else None
+
+    def _pinned_version(self, number: str) -> str | None:
+        first = next(iter(self.store.events.get(case_id_for(number), lte=1)), None)
+        return first.process_version if isinstance(first, Case.Opened) else None
 
     def diagram(self, number: str) -> str:
         """The case's process as SVG, with the path taken and the current tasks highlighted."""
