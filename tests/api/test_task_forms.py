@@ -16,7 +16,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from tests.api.conftest import Server
-from tests.api.test_end_to_end import COMPLETE, OPEN
+from tests.api.test_end_to_end import COMPLETE
 
 FORM = """
   form {
