@@ -26,6 +26,7 @@ from eventsourcing.utils import strtobool
 
 from engine.access_log import PersonalDataAccess, access_log_id
 from engine.bpmn.form_model import TaskForm
+from engine.bpmn.library import ElementInfo
 from engine.bpmn.runtime import Step
 from engine.bpmn.sources import ProcessBundle, SourceFile
 from engine.bpmn.validation import Problem, validate
@@ -836,6 +837,16 @@ class Engine:
         self.ensure_version(version)
         element_info = self.steps.library.get(version).elements.get(element)
         return element_info.form if element_info is not None else None
+
+    @checked(process=CODE)
+    def user_tasks(self, process: str) -> list[ElementInfo]:
+        """The user tasks of a process's current version, in the model's order, each with
+        its form: what a client learns before any case exists (an unknown process: none)."""
+        version = self.directory().current_version(process)
+        if version is None:
+            return []
+        self.ensure_version(version)
+        return [e for e in self.steps.library.get(version).elements.values() if e.kind == "userTask"]
 
     def _pinned_version(self, number: str) -> str | None:
         first = next(iter(self.store.events.get(case_id_for(number), lte=1)), None)

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from engine.bpmn.form_model import FormField as FormFieldModel
 from engine.bpmn.form_model import TaskForm as TaskFormModel
 from engine.bpmn.form_schema import form_json_schema
+from engine.bpmn.library import ElementInfo
 
 
 @strawberry.type(description="One value an enum field allows, with the label the form shows for it.")
@@ -74,4 +75,21 @@ class TaskForm:
             origin=form.origin,
             fields=[FormField.of(f) for f in form.fields],
             json_schema=cast(JSON, form_json_schema(form)),
+        )
+
+
+@strawberry.type(description="A user task of a service's process, with the form it is completed by.")
+class UserTask:
+    element: str = strawberry.field(description="The BPMN element id (Task.element, completeTask's element).")
+    name: str
+    role: str | None = strawberry.field(description="The staff role that works it; null: any staff role.")
+    form: TaskForm | None
+
+    @classmethod
+    def of(cls, element: ElementInfo) -> UserTask:
+        return cls(
+            element=element.id,
+            name=element.name,
+            role=element.role,
+            form=TaskForm.of(element.form) if element.form is not None else None,
         )

@@ -23,6 +23,7 @@ from lxml import etree
 
 from engine.bpmn.form_model import FormField, TaskForm
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, SourceFile
+from engine.case_variables import RESERVED_VARIABLES
 
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -337,6 +338,22 @@ def form_problems(process: etree._Element, forms: Iterable[SourceFile]) -> list[
             task_form(task, forms)
         except FormProblem as problem:
             found.append((task, str(problem)))
+    return found
+
+
+def reserved_form_fields(process: etree._Element, forms: Iterable[SourceFile]) -> list[tuple[etree._Element, str]]:
+    """Each user task's form field named after a variable okno sets itself: data for it
+    is refused (engine.case_variables), so the task could never be completed with it."""
+    found: list[tuple[etree._Element, str]] = []
+    forms = tuple(forms)
+    for task in _user_tasks(process):
+        try:
+            form = task_form(task, forms)
+        except FormProblem:
+            continue  # form_problems reports it
+        for field in form.fields if form is not None else ():
+            if field.id.split(".", 1)[0] in RESERVED_VARIABLES:
+                found.append((task, field.id))
     return found
 
 

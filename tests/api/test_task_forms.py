@@ -109,6 +109,45 @@ def test_each_shipped_process_publishes_its_first_tasks_form_with_russian_labels
         Draft202012Validator.check_schema(form["jsonSchema"])
 
 
+SERVICE_FORMS = (
+    """
+query Forms {
+  services { code process userTasks { element name role"""
+    + FORM
+    + """ } }
+}"""
+)
+EVERY_USER_TASK = {
+    "property_registration": [
+        "Task_Reception",
+        "Task_SendPackage",
+        "Task_Suspension",
+        "Task_Handout",
+        "Task_ReturnToAgency",
+    ],
+    "migration_registration": ["Task_Reception", "Task_SendPackage", "Task_Handout"],
+    "foreign_passport": ["Task_Reception", "Task_RequestPayment", "Task_Handout"],
+    "child_benefit": ["Task_Reception", "Task_Grant", "Task_Refuse"],
+}
+
+
+def test_every_user_task_of_every_shipped_service_is_published_with_its_labelled_form(server: Server) -> None:
+    """A client fills every shipped user task from the API alone, before a case reaches it."""
+    services = server.run(None, SERVICE_FORMS)["services"]
+    assert {s["process"] for s in services} == set(EVERY_USER_TASK)
+    for service in services:
+        tasks = service["userTasks"]
+        assert [t["element"] for t in tasks] == EVERY_USER_TASK[service["process"]], service["code"]
+        for task in tasks:
+            assert task["name"] and task["role"] in ("operator", "expert"), task
+            assert task["form"] is not None and task["form"]["fields"], (service["code"], task["element"])
+            for field in task["form"]["fields"]:
+                assert field["label"] and field["label"] != field["id"], (task["element"], field)
+                assert [o["value"] for o in field["enumOptions"]] == field["enumValues"]
+                assert all(o["label"] != o["value"] for o in field["enumOptions"]), field
+            Draft202012Validator.check_schema(task["form"]["jsonSchema"])
+
+
 def test_a_tasks_form_gives_types_required_fields_allowed_values_and_a_json_schema(server: Server) -> None:
     _, form = reception_form(server, "forms-fields")
     fields = {f["id"]: f for f in form["fields"]}

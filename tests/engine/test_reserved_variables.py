@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 
 from engine.application import Engine
+from engine.bpmn.sources import SourceFile
+from engine.bpmn.validation import validate
 from engine.case_variables import RESERVED_VARIABLES
 from engine.catalog import parse_catalog
 from engine.errors import InputRefused
 from engine.replay import history
-from tests.conftest import ROOT, EngineMaker, at, seeded, shipped_sources
+from tests.conftest import ROOT, EngineMaker, at, mini_sources, seeded, shipped_sources
 
 
 @pytest.fixture
@@ -78,3 +80,19 @@ def test_task_data_and_job_results_cannot_set_a_reserved_variable(engine: Engine
         engine.complete_job(number, "Task_CheckFee", {"fee_paid": True, "service_code": "x"}, actor="w", at=at(2))
     assert [p.field for p in refused.value.problems] == ["result.service_code"]
     assert head(engine) == before + 1, "only the good completion was recorded"
+
+
+def test_a_form_field_named_after_a_reserved_variable_is_a_warning_at_deploy() -> None:
+    [mini] = mini_sources()
+    text = mini.text.replace('formField id="pages"', 'formField id="office"')
+    plan = validate([SourceFile(mini.name, text)])
+    assert not plan.problems, "it deploys (a warning, not a refusal)"
+    [warning] = [w for w in plan.warnings if "office" in w.message]
+    assert warning.element == "Task_Reception"
+    assert "okno sets when a case opens" in warning.message
+
+
+def test_processes_readme_lists_every_reserved_variable() -> None:
+    readme = (ROOT / "processes" / "README.md").read_text(encoding="utf-8")
+    for name in RESERVED_VARIABLES:
+        assert f"| `{name}`" in readme, name
