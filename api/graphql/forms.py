@@ -65,8 +65,8 @@ class TaskForm:
     )
     fields: list[FormField]
     json_schema: JSON = strawberry.field(
-        description="The data as a JSON Schema (draft 2020-12), to check it before sending; "
-        "a JSON-Schema form is published as the model wrote it."
+        description="The data as a JSON Schema (draft 2020-12), to check it before sending (assert its "
+        "formats: date, date-time, time, email); a JSON-Schema form is published as the model wrote it."
     )
 
     @classmethod

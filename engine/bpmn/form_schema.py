@@ -17,6 +17,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # The checker's own shapes (engine.bpmn.forms), as JSON Schema spells them.
 LONGEST_TEXT = 10_000
 PHONE_PATTERN = r"^\+?[0-9 ()\-]{5,20}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _TYPES = {"string": "string", "long": "integer", "number": "number", "boolean": "boolean", "list": "array"}
 _FORMATS = {"date": "date", "datetime": "date-time", "time": "time"}
 _LIMITS = {"min": "minimum", "max": "maximum", "minLength": "minLength", "maxLength": "maxLength", "pattern": "pattern"}
@@ -78,8 +79,8 @@ def _field(field: FormField) -> dict[str, Any]:
         if name in _LIMITS:
             schema[_LIMITS[name]] = limit if name != "maxLength" else min(limit, schema.get("maxLength", limit))
         elif name == "validationType":
-            if limit == "email":
-                schema["format"] = "email"
+            if limit == "email":  # the format names it; the pattern is the shape completing checks
+                schema.update(format="email", pattern=EMAIL_PATTERN)
             else:
                 schema["pattern"] = PHONE_PATTERN
     if field.default is not None:

@@ -9,6 +9,8 @@ import tomllib
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from engine.application import Engine
@@ -124,6 +126,7 @@ def test_data_completing_accepts_fits_the_schema(data: dict[str, Any]) -> None:
         {**GOOD, "tags": ["z"]},
         {**GOOD, "day": 20261102},
         {**GOOD, "snils": "1"},  # breaks its pattern
+        {**GOOD, "mail": "a@b"},  # not an e-mail address
         {**GOOD, "other": 1},  # not a field of the form
         {**GOOD, "address": {}},  # a required field of a group
         {**GOOD, "address": {"city": "Липецк", "flat": "12"}},
@@ -233,3 +236,28 @@ def test_a_cases_pinned_version_is_read_from_the_store_once(shipped: Engine) -> 
     for _ in range(5):
         shipped.task_form(number, "Task_Reception")
     assert reads == [number]
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-20, 20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["a", "b", "c", "x", "Анна", "А", "2026-11-02", "02.11.2026", "a@b.ru", "112-233-445 95", ""]),
+    st.lists(st.sampled_from(["x", "y", "z", 1]), max_size=3),
+)
+DATA = st.dictionaries(
+    st.sampled_from([f.id.split(".")[0] for f in FIELDS] + ["other"]),
+    st.one_of(VALUES, st.dictionaries(st.sampled_from(["city", "flat", "x"]), VALUES, max_size=3)),
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(DATA, DATA.map(lambda changes: {**GOOD, **changes})))
+def test_data_that_fits_the_published_schema_is_never_refused(data: dict[str, Any]) -> None:
+    """A client that checks its data against Task.form.jsonSchema (formats asserted, as the
+    schema's description asks) is not refused by completing."""
+    checker = Draft202012Validator(form_json_schema(FORM), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    if not list(checker.iter_errors(data)):
+        assert accepted(ELEMENT, data), data
