@@ -1044,6 +1044,7 @@ class Engine:
         cache = self.store.repository.cache
         if cache is not None:
             cache.put(case.id, deepcopy(case))
+        self.pinned.remember(case.number, case.process_version)  # saved: its version is known for good
 
     def _save(self, *aggregates: Any) -> None:
         pending = [a for a in aggregates if a.pending_events]
