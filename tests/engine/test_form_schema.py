@@ -264,3 +264,14 @@ def test_data_that_fits_the_published_schema_is_never_refused(data: dict[str, An
     checker = Draft202012Validator(form_json_schema(FORM), format_checker=Draft202012Validator.FORMAT_CHECKER)
     if not list(checker.iter_errors(data)):
         assert accepted(ELEMENT, data), data
+
+
+def test_an_enum_whose_values_come_from_the_case_takes_one_value_of_any_kind() -> None:
+    """A form-js select with ``valuesKey`` lists its values at run time: the form names none,
+    so completing takes one plain value (it refused every value before)."""
+    field = FormField("branch", "enum", "Филиал", True)
+    element = ElementInfo(
+        "Task_Z", "userTask", "Z", None, None, None, (field,), form=TaskForm("form-js z.form", (field,))
+    )
+    assert accepted(element, {"branch": "LPK-2"})
+    assert not accepted(element, {"branch": ["LPK-2"]})
