@@ -25,6 +25,8 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import strtobool
 
 from engine.access_log import PersonalDataAccess, access_log_id
+from engine.bpmn.form_model import TaskForm
+from engine.bpmn.library import ElementInfo
 from engine.bpmn.message_contracts import MessageContract, awaited_contract
 from engine.bpmn.runtime import Step
 from engine.bpmn.sources import ProcessBundle, SourceFile
@@ -32,6 +34,7 @@ from engine.bpmn.validation import Problem, validate
 from engine.case import Case, case_id_for
 from engine.case_status import OPEN, status_after
 from engine.case_steps import CaseSteps
+from engine.case_variables import opening_variables
 from engine.catalog import CatalogInvalid, Service
 from engine.commands import (
     Acknowledge,
@@ -77,6 +80,7 @@ from engine.idempotency import CaseNumbers, number_token
 from engine.input_checks import (
     ACTOR,
     APPLICANT,
+    CASE_DATA,
     CASE_NUMBER,
     CODE,
     FREE_TEXT,
@@ -94,6 +98,7 @@ from engine.input_checks import (
 )
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
+from engine.pinned_versions import PinnedVersions
 from engine.reception.office_day import OfficeDay
 from engine.revocations import RevokedTokens
 from engine.store import StoreConfig
@@ -278,6 +283,8 @@ class Engine:
         # The group commit open in this thread or task, if any (engine.group_commit).
         self._group: ContextVar[Group | None] = ContextVar(f"okno_group_{id(self)}", default=None)
         self.committer: GroupCommitter | None = None  # see share_commits
+        # Each case's pinned version, read once (a task's form is looked up by it).
+        self.pinned = PinnedVersions(self._pinned_version)
 
     def close(self) -> None:
         self.store.close()
@@ -365,7 +372,7 @@ class Engine:
         channel=CODE,
         applicant=APPLICANT,
         actor=ACTOR,
-        data=Maybe(JSON_OBJECT),
+        data=Maybe(CASE_DATA),
         idempotency_key=Maybe(KEY),
     )
     def open_case(
@@ -421,7 +428,7 @@ class Engine:
         channel=CODE,
         applicant=APPLICANT,
         actor=ACTOR,
-        data=Maybe(JSON_OBJECT),
+        data=Maybe(CASE_DATA),
         idempotency_key=Maybe(KEY),
     )
     def new_case(
@@ -497,7 +504,7 @@ class Engine:
                 if idempotency_key
                 else number_from_entropy(office, self._entropy)
             )
-        start = StartCase({"service_code": service, "office": office, "channel": channel, **(data or {})})
+        start = StartCase({**opening_variables(service, office, channel), **(data or {})})
         if idempotency_key:
             existing = self._find(number)
             if existing is not None:
@@ -551,7 +558,7 @@ class Engine:
     @checked(
         number=CASE_NUMBER,
         element=CODE,
-        data=JSON_OBJECT,
+        data=CASE_DATA,
         actor=ACTOR,
         task=Maybe(CODE),
         role=Maybe(CODE),
@@ -706,7 +713,7 @@ class Engine:
     ) -> Case:
         return self._handle(number, Complain(topic), actor, at, idempotency_key)
 
-    @checked(number=CASE_NUMBER, task=CODE, result=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY))
+    @checked(number=CASE_NUMBER, task=CODE, result=CASE_DATA, actor=ACTOR, idempotency_key=Maybe(KEY))
     def complete_job(
         self,
         number: str,
@@ -733,9 +740,7 @@ class Engine:
         """An external worker activates a job: it holds it for ``lock_seconds`` from ``at``."""
         return self._handle(number, LockJob(task, worker, lock_seconds), actor, at, None)
 
-    @checked(
-        number=CASE_NUMBER, task=CODE, worker=ACTOR, variables=JSON_OBJECT, actor=ACTOR, idempotency_key=Maybe(KEY)
-    )
+    @checked(number=CASE_NUMBER, task=CODE, worker=ACTOR, variables=CASE_DATA, actor=ACTOR, idempotency_key=Maybe(KEY))
     def complete_locked_job(
         self,
         number: str,
@@ -877,6 +882,32 @@ class Engine:
         case = self.get_case(number)
         contracts = self.steps.library.get(case.process_version).contracts
         return [awaited_contract(contracts, name) for name in case.awaiting]
+
+    @checked(number=CASE_NUMBER, element=CODE)
+    def task_form(self, number: str, element: str) -> TaskForm | None:
+        """The form a case's user task declares in the case's pinned version (None: it
+        declares none), whether the task is open now or done: compiled once per version,
+        and the case's version remembered, so a work list costs no parsing per task."""
+        version = self.pinned.of(number)
+        if version is None:
+            raise UnknownCase(number)
+        self.ensure_version(version)
+        element_info = self.steps.library.get(version).elements.get(element)
+        return element_info.form if element_info is not None else None
+
+    @checked(process=CODE)
+    def user_tasks(self, process: str) -> list[ElementInfo]:
+        """The user tasks of a process's current version, in the model's order, each with
+        its form: what a client learns before any case exists (an unknown process: none)."""
+        version = self.directory().current_version(process)
+        if version is None:
+            return []
+        self.ensure_version(version)
+        return [e for e in self.steps.library.get(version).elements.values() if e.kind == "userTask"]
+
+    def _pinned_version(self, number: str) -> str | None:
+        first = next(iter(self.store.events.get(case_id_for(number), lte=1)), None)
+        return first.process_version if isinstance(first, Case.Opened) else None
 
     def diagram(self, number: str) -> str:
         """The case's process as SVG, with the path taken and the current tasks highlighted."""
@@ -1070,6 +1101,7 @@ class Engine:
         cache = self.store.repository.cache
         if cache is not None:
             cache.put(case.id, deepcopy(case))
+        self.pinned.remember(case.number, case.process_version)  # saved: its version is known for good
 
     def _save(self, *aggregates: Any) -> None:
         pending = [a for a in aggregates if a.pending_events]

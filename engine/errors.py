@@ -96,7 +96,7 @@ class FieldProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 class InvalidTaskData(InvalidInput):

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
+from engine.case_variables import RESERVED_VARIABLES
 from engine.errors import FieldProblem, InputRefused
 
 # C0 controls, DEL and C1 controls; free text keeps \t \n \r.
@@ -222,6 +223,26 @@ def _kind(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
+@dataclass(frozen=True)
+class CaseData(Json):
+    """Values for a case's variables (a case's opening data, a task's data, a job's
+    result): a JSON object that may not set the variables okno keeps itself."""
+
+    def problems(self, value: object, field: str) -> list[FieldProblem]:
+        found = super().problems(value, field)
+        if isinstance(value, dict):
+            found += [
+                FieldProblem(
+                    f"{field}.{name}",
+                    f"{name} is set by okno when the case opens and cannot be changed "
+                    f"(reserved: {', '.join(RESERVED_VARIABLES)}); use another name",
+                )
+                for name in RESERVED_VARIABLES
+                if name in value
+            ]
+        return found
+
+
 # The kinds of values commands take, with their bounds.
 CODE = Text(max_length=128)  # ids, element ids, message names, channels, topics …
 CASE_NUMBER = Text(max_length=64)
@@ -230,6 +251,7 @@ ACTOR = Text(max_length=200)  # who acts: office/subject from a token, or a work
 LINE = Text(max_length=500)  # an agency's reference, a person's name, a phone
 FREE_TEXT = Text(max_length=4_000, free=True)  # a reason, a connector's error message
 JSON_OBJECT = Json()
+CASE_DATA = CaseData()
 POSITION = Whole(1, 1_000_000)  # a message's number in a case's outbox, a window
 APPLICANT = Mapped(key=CODE, value=Text(max_length=500, min_length=0), max_items=32)
 SCORES = Mapped(key=CODE, value=Whole(-1_000, 1_000), max_items=16)

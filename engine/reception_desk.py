@@ -37,7 +37,7 @@ from engine.errors import (
     VisitNotInProgress,
     WindowBusy,
 )
-from engine.input_checks import ACTOR, APPLICANT, CODE, FREE_TEXT, JSON_OBJECT, KEY, POSITION, Maybe, checked
+from engine.input_checks import ACTOR, APPLICANT, CASE_DATA, CODE, FREE_TEXT, KEY, POSITION, Maybe, checked
 from engine.offices import Office
 from engine.reception.hours import is_open, local_day
 from engine.reception.office_day import CATEGORIES, OUTCOMES, OfficeDay, office_day_id
@@ -429,7 +429,7 @@ class Reception:
         applicant=APPLICANT,
         actor=ACTOR,
         service=Maybe(CODE),
-        data=Maybe(JSON_OBJECT),
+        data=Maybe(CASE_DATA),
         idempotency_key=Maybe(KEY),
     )
     def open_case(

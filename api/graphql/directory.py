@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 
 from api.context import Context
+from api.graphql.forms import UserTask
 from api.graphql.messages import MessageContract
 from api.graphql.relay import Node, global_id
 from api.graphql.views import from_view
@@ -17,6 +18,13 @@ from projections.queries import office_dashboard
 @strawberry.type
 class Service(ServiceRow, Node):
     term_days: int = strawberry.field(description="Regulated term in working days.")
+
+    @strawberry.field(
+        description="The user tasks of the service's current process version with their forms, before "
+        "any case exists (a case's own tasks show the forms of the version it is pinned to: Task.form)."
+    )
+    def user_tasks(self, info: strawberry.Info[Context, None]) -> list[UserTask]:
+        return [UserTask.of(e) for e in info.context.services.engine.user_tasks(self.process)]
 
     @classmethod
     def of(cls, row: ServiceRow) -> Service:

@@ -51,8 +51,11 @@ def as_problem(error: OknoError) -> Problem:
         return NotAllowedError(message=str(error))
     if isinstance(error, ConcurrencyConflict):
         return ConflictError(message=str(error))
-    fields = (
-        [FieldError(field=p.field, message=p.message) for p in error.problems]
+    fields = (  # a task's form names its fields within the data: input.data.<field>
+        [
+            FieldError(field=_input_field(f"data.{p.field}" if p.field else "data"), message=p.message)
+            for p in error.problems
+        ]
         if isinstance(error, InvalidTaskData)
         else []
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from api.context import Context
+from api.graphql.forms import TaskForm
 from api.graphql.relay import Node, PageInfo, global_id
 from api.graphql.views import from_view
 from projections.case_queries import TaskRow
@@ -17,6 +19,14 @@ class Task(TaskRow, Node):
         description="Who holds it (OFFICE/subject): only they complete it, until they release it or a "
         "supervisor reassigns it."
     )
+
+    @strawberry.field(
+        description="The task's form, from the case's own process version: what completeTask's data "
+        "must hold. Null when the model declares none (the task then takes any object of plain names)."
+    )
+    def form(self, info: strawberry.Info[Context, None]) -> TaskForm | None:
+        found = info.context.services.engine.task_form(self.case_number, self.element)
+        return TaskForm.of(found) if found is not None else None
 
     @classmethod
     def of(cls, row: TaskRow) -> Task:

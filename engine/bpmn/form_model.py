@@ -28,6 +28,7 @@ class FormField:
     # min, max (numbers), minLength, maxLength, pattern (texts): as the form named them
     constraints: tuple[tuple[str, Any], ...] = ()
     personal: bool = False  # declared personal data (a form property "personal")
+    option_labels: tuple[str, ...] = ()  # each allowed value's label, as the form shows it ("" when none)
 
     def constraint(self, name: str) -> Any:
         return dict(self.constraints).get(name)

@@ -23,6 +23,7 @@ from lxml import etree
 
 from engine.bpmn.form_model import FormField, TaskForm
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, SourceFile
+from engine.case_variables import RESERVED_VARIABLES
 
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -139,6 +140,7 @@ def _camunda_fields(form_data: etree._Element) -> Iterable[FormField]:
     for field in form_data.findall(f"{c}formField"):
         constraints = {x.get("name"): x.get("config") for x in field.findall(f"{c}validation/{c}constraint")}
         properties = {p.get("id"): p.get("value") for p in field.findall(f"{c}properties/{c}property")}
+        values = field.findall(f"{c}value")
         limits: list[tuple[str, Any]] = []
         for name, as_name in (("min", "min"), ("max", "max"), ("minlength", "minLength"), ("maxlength", "maxLength")):
             config = constraints.get(name)
@@ -149,11 +151,24 @@ def _camunda_fields(form_data: etree._Element) -> Iterable[FormField]:
             type=str(field.get("type")),
             label=field.get("label") or "",
             required="required" in constraints,
-            options=tuple(str(v.get("id")) for v in field.findall(f"{c}value")),
-            default=field.get("defaultValue"),
+            options=tuple(str(v.get("id")) for v in values),
+            default=_typed_default(str(field.get("type")), field.get("defaultValue")),
             constraints=tuple(limits),
             personal=(properties.get("personal") or "").lower() == "true",
+            option_labels=tuple(v.get("name") or "" for v in values),
         )
+
+
+def _typed_default(kind: str, text: str | None) -> Any:
+    """Camunda 7 writes every default as text: a boolean's or a number's is given as its
+    value, so a client reads the default it would send."""
+    if text is None:
+        return None
+    if kind == "boolean" and text.strip().lower() in ("true", "false"):
+        return text.strip().lower() == "true"
+    if kind == "long" and re.fullmatch(r"-?\d+", text.strip()):
+        return int(text)
+    return text
 
 
 def _form_js_fields(document: Mapping[str, Any], name: str, prefix: str = "") -> Iterable[FormField]:
@@ -182,7 +197,9 @@ def _form_js_fields(document: Mapping[str, Any], name: str, prefix: str = "") ->
             _DATETIME_SUBTYPES.get(str(component.get("subtype") or "date")) if kind == "datetime" else None
         )
         values = component.get("values") or []
-        options = tuple(str(v.get("value")) for v in values if isinstance(v, dict)) if isinstance(values, list) else ()
+        listed = [v for v in values if isinstance(v, dict)] if isinstance(values, list) else []
+        options = tuple(str(v.get("value")) for v in listed)
+        labels = tuple(str(v.get("label") or "") for v in listed)
         limits = [(k, validate[k]) for k in ("min", "max", "minLength", "maxLength") if _is_number(validate.get(k))]
         pattern = validate.get("pattern")
         if isinstance(pattern, str) and pattern:
@@ -201,6 +218,7 @@ def _form_js_fields(document: Mapping[str, Any], name: str, prefix: str = "") ->
             default=component.get("defaultValue"),
             constraints=tuple(limits),
             personal=isinstance(properties, dict) and str(properties.get("personal", "")).lower() == "true",
+            option_labels=labels if field_type in ("enum", "enum_list") and not component.get("valuesKey") else (),
         )
 
 
@@ -226,10 +244,12 @@ def _schema_fields(schema: dict[str, Any], name: str) -> Iterable[FormField]:
             continue
         kind = spec.get("type")
         options: tuple[str, ...] = ()
+        labels: tuple[str, ...] = ()
         if "enum" in spec:
             options = tuple(str(v) for v in spec["enum"])
         elif isinstance(spec.get("oneOf"), list) and all(isinstance(o, dict) and "const" in o for o in spec["oneOf"]):
             options = tuple(str(o["const"]) for o in spec["oneOf"])
+            labels = tuple(str(o.get("title") or "") for o in spec["oneOf"])
         field_type = (
             "enum"
             if options
@@ -257,6 +277,7 @@ def _schema_fields(schema: dict[str, Any], name: str) -> Iterable[FormField]:
             default=spec.get("default"),
             constraints=tuple(limits),
             personal=spec.get("personal") is True or spec.get("x-personal") is True,
+            option_labels=labels,
         )
 
 
@@ -317,6 +338,22 @@ def form_problems(process: etree._Element, forms: Iterable[SourceFile]) -> list[
             task_form(task, forms)
         except FormProblem as problem:
             found.append((task, str(problem)))
+    return found
+
+
+def reserved_form_fields(process: etree._Element, forms: Iterable[SourceFile]) -> list[tuple[etree._Element, str]]:
+    """Each user task's form field named after a variable okno sets itself: data for it
+    is refused (engine.case_variables), so the task could never be completed with it."""
+    found: list[tuple[etree._Element, str]] = []
+    forms = tuple(forms)
+    for task in _user_tasks(process):
+        try:
+            form = task_form(task, forms)
+        except FormProblem:
+            continue  # form_problems reports it
+        for field in form.fields if form is not None else ():
+            if field.id.split(".", 1)[0] in RESERVED_VARIABLES:
+                found.append((task, field.id))
     return found
 
 

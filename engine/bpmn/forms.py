@@ -49,9 +49,9 @@ def _field_problems(form: TaskForm, data: dict[str, Any]) -> list[FieldProblem]:
             if field.required:
                 problems.append(FieldProblem(field.id, "is required"))
             continue
-        message = _type_problem(field, value) or _constraint_problem(field, value)
-        if message:
-            problems.append(FieldProblem(field.id, message))
+        wrong_type = _type_problem(field, value)
+        messages = [wrong_type] if wrong_type else _constraint_problems(field, value)
+        problems.extend(FieldProblem(field.id, message) for message in messages)
     return problems
 
 
@@ -77,6 +77,8 @@ def _type_problem(field: FormField, value: Any) -> str | None:
     if field.type in ("date", "datetime", "time"):
         return _temporal_problem(field.type, value)
     if field.type == "enum":
+        if not field.options:  # its values come from the case's data at run time (form-js valuesKey)
+            return None if isinstance(value, str | int | float | bool) else "must be one value"
         return None if value in field.options else f"must be one of {', '.join(field.options)}"
     if field.type == "enum_list":
         if not isinstance(value, list):
@@ -102,23 +104,25 @@ def _temporal_problem(kind: str, value: Any) -> str | None:
     return None
 
 
-def _constraint_problem(field: FormField, value: Any) -> str | None:
+def _constraint_problems(field: FormField, value: Any) -> list[str]:
+    """Every constraint the value breaks, so one refusal says all that is wrong with it."""
+    found: list[str] = []
     for name, limit in field.constraints:
         if name == "min" and isinstance(value, int | float) and value < limit:
-            return f"must be at least {limit}"
-        if name == "max" and isinstance(value, int | float) and value > limit:
-            return f"must be at most {limit}"
-        if name == "minLength" and isinstance(value, str | list) and len(value) < limit:
-            return f"must have at least {limit} characters"
-        if name == "maxLength" and isinstance(value, str | list) and len(value) > limit:
-            return f"must have at most {limit} characters"
-        if name == "pattern" and isinstance(value, str) and not re.search(limit, value):
-            return f"must match the pattern {limit}"
-        if name == "validationType" and isinstance(value, str):
+            found.append(f"must be at least {limit}")
+        elif name == "max" and isinstance(value, int | float) and value > limit:
+            found.append(f"must be at most {limit}")
+        elif name == "minLength" and isinstance(value, str | list) and len(value) < limit:
+            found.append(f"must have at least {limit} characters")
+        elif name == "maxLength" and isinstance(value, str | list) and len(value) > limit:
+            found.append(f"must have at most {limit} characters")
+        elif name == "pattern" and isinstance(value, str) and not re.search(limit, value):
+            found.append(f"must match the pattern {limit}")
+        elif name == "validationType" and isinstance(value, str):
             shape = _EMAIL if limit == "email" else _PHONE
             if not shape.fullmatch(value):
-                return f"must be a valid {limit}"
-    return None
+                found.append(f"must be a valid {limit}")
+    return found
 
 
 def _schema_problems(form: TaskForm, data: dict[str, Any]) -> list[FieldProblem]:
@@ -136,6 +140,6 @@ def _schema_problems(form: TaskForm, data: dict[str, Any]) -> list[FieldProblem]
                 if name not in error.instance:
                     problems.append(FieldProblem(f"{path}.{name}" if path else str(name), "is required"))
             continue
-        problems.append(FieldProblem(path or "data", error.message))
+        problems.append(FieldProblem(path, error.message))  # "": the data as a whole
     # the schema's errors come in its own order; a refusal lists them by field
     return sorted(set(problems), key=lambda p: (p.field, p.message))

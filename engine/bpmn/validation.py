@@ -18,7 +18,7 @@ from engine.bpmn.cron import problem as cron_problem
 from engine.bpmn.decision_tables import read_tables, table_problems, with_required
 from engine.bpmn.decisions import call_problem, decision_call
 from engine.bpmn.elements import EVENT_SUBPROCESS_MESSAGE, KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
-from engine.bpmn.form_sources import form_problems, forms_used, is_form_source
+from engine.bpmn.form_sources import form_problems, forms_used, is_form_source, reserved_form_fields
 from engine.bpmn.message_contracts import ContractProblem, contracts_of, with_contracts
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
 from engine.bpmn.roles import role_of
@@ -32,6 +32,7 @@ from engine.bpmn.sources import (
     XmlProblem,
     parse_xml,
 )
+from engine.case_variables import RESERVED_VARIABLES
 from engine.errors import ExpressionError
 from engine.expressions import check_expression, check_script
 
@@ -187,6 +188,12 @@ def validate(sources: list[SourceFile]) -> Plan:
             refs = refs_of[str(process.get("id"))] = with_required(_check_process(checker, process, messages), requires)
             for task, message in form_problems(process, forms):
                 checker.report(task, message)
+            for task, name in reserved_form_fields(process, forms):
+                checker.warn(
+                    task,
+                    f"form field {name!r} is a variable okno sets when a case opens "
+                    f"({', '.join(RESERVED_VARIABLES)}): data for it is refused; name the field otherwise",
+                )
             missing = sorted(ref for ref in refs if ref not in decisions)
             for ref in missing:
                 checker.report(process, f"decision {ref!r} is not in any DMN file deployed with it")
