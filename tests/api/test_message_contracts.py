@@ -43,7 +43,7 @@ def property_case_awaiting_rosreestr(server: Server, key: str) -> str:
     assert done["completeTask"]["__typename"] == "CasePayload", done
     assert server.work_jobs().completed == 1  # ГИС ГМП: paid
     sent = server.run(
-        "operator",
+        "expert",  # the package to Росреестр is the expert's (candidateGroups)
         COMPLETE,
         office="LPK",
         input={"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "PKG-1"}},
