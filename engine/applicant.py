@@ -40,7 +40,7 @@ _NAME_MARKS = frozenset(" -'’.")
 _SPACES = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DIGITS_SPACED = re.compile(r"[\d ]+")
-# The earliest time zone is UTC+14: a date later than that day's there is in the future everywhere.
+# UTC+14 is the first place to reach a new day: a date after the day there is in the future everywhere.
 _EARLIEST_ZONE = timedelta(hours=14)
 
 
