@@ -4,6 +4,7 @@ command's own time (never a clock), and the СНИЛС check number as published
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from engine.applicant import normalised
 from engine.errors import InputRefused
 from engine.snils import UNCHECKED_UP_TO, check_number, formatted, snils_problem
+from okno.demo.citizens import applicant as citizen
 
 AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 NAME = {"full_name": "Иванов Иван Иванович"}
@@ -191,3 +193,10 @@ def test_the_birth_date_is_judged_against_the_commands_time_not_a_clock() -> Non
 @pytest.mark.parametrize("value", ["31.12.1999", "19991231", "1999-02-30", "1999-2-3", "1999-12-31T00:00", "вчера"])
 def test_a_birth_date_not_written_yyyy_mm_dd_is_refused(value: str) -> None:
     assert problems({**NAME, "birth_date": value}) == [("applicant.birth_date", "invalid_date")]
+
+
+def test_the_demos_and_the_benchs_applicants_pass_the_checks() -> None:
+    rng = random.Random(2026)
+    for _ in range(500):
+        details = citizen(rng)
+        assert normalised(details, AT)["snils"] == details["snils"]
