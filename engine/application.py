@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import strtobool
 
 from engine.access_log import PersonalDataAccess, access_log_id
+from engine.applicant import normalised as applicant_details
 from engine.bpmn.form_model import TaskForm
 from engine.bpmn.library import ElementInfo
 from engine.bpmn.message_contracts import MessageContract, awaited_contract
@@ -486,6 +487,8 @@ class Engine:
 
         Every refusal comes before the only write, the case's key row, which is the last
         step of the decision: a refused request leaves nothing behind (issue 14, #9)."""
+        # First, so that a retry compares the applicant as it was stored: normalised.
+        applicant = applicant_details(applicant, at)
         directory = self.directory()
         if service not in directory.services:
             raise UnknownService(service)

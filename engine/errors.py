@@ -94,6 +94,9 @@ class CaseClosed(InvalidInput):
 class FieldProblem:
     field: str
     message: str
+    # What kind of problem, for a front-end to branch on (``invalid_phone``); None where a
+    # rule has not named its kinds yet.
+    code: str | None = None
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message

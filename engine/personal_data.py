@@ -24,7 +24,16 @@ from engine.errors import OknoError
 from engine.side_table import SideTable
 
 Entropy = Callable[[int], bytes]
-SEALED_FIELDS = ("full_name", "document", "phone", "email", "birth_date", "snils")
+SEALED_FIELDS = (
+    "full_name",
+    "document",
+    "phone",
+    "email",
+    "birth_date",
+    "snils",
+    "passport_series",  # the Russian internal passport; other documents stay in `document`
+    "passport_number",
+)
 
 
 class PersonalDataError(OknoError):

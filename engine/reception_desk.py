@@ -19,6 +19,7 @@ from uuid import uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from engine.applicant import normalised as applicant_details
 from engine.application import Engine
 from engine.case import Case
 from engine.catalog import Service
@@ -150,6 +151,7 @@ class Reception:
         at: datetime,
         idempotency_key: str | None = None,
     ) -> Appointment:
+        applicant = applicant_details(applicant, at)  # stored normalised; a retry compares that
         directory = self.engine.directory()
         where, entry = _office(directory, office), _service(directory, service)
         if channel not in BOOKING_CHANNELS:

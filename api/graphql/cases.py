@@ -50,9 +50,13 @@ class HistoryEvent:
 class Applicant:
     full_name: str | None
     document: str | None
-    phone: str | None
+    phone: str | None = strawberry.field(description="E.164, as stored: +79041234567.")
     email: str | None
     shredded: bool = strawberry.field(description="True when retention removed the case's key.")
+    birth_date: str | None = strawberry.field(default=None, description="YYYY-MM-DD.")
+    snils: str | None = strawberry.field(default=None, description="000-000-000 00.")
+    passport_series: str | None = strawberry.field(default=None, description="4 digits.")
+    passport_number: str | None = strawberry.field(default=None, description="6 digits.")
 
 
 @strawberry.type(description="A recorded read of an applicant's personal data.")
@@ -166,6 +170,10 @@ class Case(CaseRow, Node):
             phone=data.get("phone"),
             email=data.get("email"),
             shredded=False,
+            birth_date=data.get("birth_date"),
+            snils=data.get("snils"),
+            passport_series=data.get("passport_series"),
+            passport_number=data.get("passport_number"),
         )
 
 

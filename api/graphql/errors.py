@@ -16,6 +16,10 @@ from engine.errors import ConcurrencyConflict, InputRefused, InvalidTaskData, No
 class FieldError:
     field: str
     message: str
+    code: str | None = strawberry.field(
+        default=None,
+        description="What kind of problem (invalid_phone, invalid_snils, date_in_future, …), where the rule names one.",
+    )
 
 
 @strawberry.type(description="The input was refused; nothing was recorded.")
@@ -60,15 +64,26 @@ def as_problem(error: OknoError) -> Problem:
         else []
     )
     if isinstance(error, InputRefused):  # the engine names its arguments; a client looks for input.caseNumber
-        fields = [FieldError(field=_input_field(p.field), message=p.message) for p in error.problems]
+        fields = [FieldError(field=_input_field(p.field), message=p.message, code=p.code) for p in error.problems]
     return ValidationError(message=str(error), code=error.code, fields=fields)
 
 
+# Arguments that are input objects: their keys are GraphQL fields, spelt in camelCase too
+# (a JSON argument's keys, ``data.some_key``, are the client's own and stay as sent).
+_INPUT_OBJECTS = {"applicant", "contact"}
+
+
 def _input_field(name: str) -> str:
-    """``case_number`` (or ``data.some_key``) as the mutation's input spells it."""
+    """``case_number``, ``applicant.birth_date`` (or ``data.some_key``) as the mutation's input spells it."""
     head, dot, rest = name.partition(".")
-    first, *words = head.split("_")
-    return "input." + first + "".join(w.title() for w in words) + dot + rest
+    if head in _INPUT_OBJECTS:
+        rest = ".".join(_camel(part) for part in rest.split("."))
+    return "input." + _camel(head) + dot + rest
+
+
+def _camel(name: str) -> str:
+    first, *words = name.split("_")
+    return first + "".join(w.title() for w in words)
 
 
 def attempt(command: Callable[[], T]) -> T | Problem:

@@ -77,14 +77,31 @@ OpenCaseResult = Annotated[OpenCasePayload | Errors, strawberry.union("OpenCaseR
 DeployResult = Annotated[DeployPayload | DeployProblems | Errors, strawberry.union("DeployResult")]
 
 
-@strawberry.input
+@strawberry.input(
+    description="Every field is checked and every problem reported at once (ValidationError.fields, "
+    "with a code each); what passes is stored normalised. A blank optional field is not given."
+)
 class ApplicantInput:
-    full_name: str
-    document: str | None = None
-    phone: str | None = None
+    full_name: str = strawberry.field(description="Letters, spaces, hyphens, apostrophes and dots; not blank.")
+    document: str | None = strawberry.field(
+        default=None, description="Another identity document, free text (a Russian passport: passportSeries/Number)."
+    )
+    phone: str | None = strawberry.field(
+        default=None, description="Any valid number; Russian without a country code. Stored in E.164 (+79041234567)."
+    )
     email: str | None = None
-    birth_date: str | None = None
-    snils: str | None = None
+    birth_date: str | None = strawberry.field(
+        default=None, description="YYYY-MM-DD; not in the future, at most 130 years ago."
+    )
+    snils: str | None = strawberry.field(
+        default=None, description="11 digits with a valid check number; stored as 000-000-000 00."
+    )
+    passport_series: str | None = strawberry.field(
+        default=None, description="Russian internal passport: 4 digits (with passportNumber)."
+    )
+    passport_number: str | None = strawberry.field(
+        default=None, description="Russian internal passport: 6 digits (with passportSeries)."
+    )
 
 
 @strawberry.input

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from api.callers import caller_key
 from api.context import Context
 from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, attempt
 from engine import reception_desk as desk
-from engine.errors import NotFound
+from engine.errors import InputRefused, NotFound
 from engine.reception_desk import Reception
 from projections.reception import live_queue, office_today, slots
 
@@ -255,6 +256,16 @@ def _local_today(info: strawberry.Info[Context, None], office_id: str) -> date:
     return office_today(info.context.services.reader, office_id, info.context.services.clock())
 
 
+def as_contact(refused: InputRefused) -> InputRefused:
+    """The engine's ``applicant`` is what a booking's input calls ``contact``."""
+    return InputRefused(
+        [
+            replace(p, field="contact" + p.field.removeprefix("applicant")) if p.field.startswith("applicant") else p
+            for p in refused.problems
+        ]
+    )
+
+
 def _command(info: strawberry.Info[Context, None], run: Callable[[Reception, str, datetime], Any]) -> Any:
     services = info.context.services
     return attempt(lambda: run(Reception(services.engine), info.context.actor(), services.clock()))
@@ -267,20 +278,20 @@ class ReceptionMutation:
         def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
             info.context.who.require(*RECEPTION_ROLES, office=input.office_id)
             contact = {k: v for k, v in vars(input.contact).items() if v} if input.contact else {}
-            return AppointmentPayload(
-                appointment=Appointment.of(
-                    reception.book(
-                        office=input.office_id,
-                        service=input.service_code,
-                        slot=input.slot_id,
-                        channel=input.channel,
-                        applicant=contact,
-                        actor=actor,
-                        at=at,
-                        idempotency_key=input.idempotency_key,
-                    )
+            try:
+                booked = reception.book(
+                    office=input.office_id,
+                    service=input.service_code,
+                    slot=input.slot_id,
+                    channel=input.channel,
+                    applicant=contact,
+                    actor=actor,
+                    at=at,
+                    idempotency_key=input.idempotency_key,
                 )
-            )
+            except InputRefused as refused:
+                raise as_contact(refused) from None
+            return AppointmentPayload(appointment=Appointment.of(booked))
 
         result: AppointmentResult = _command(info, run)
         return result

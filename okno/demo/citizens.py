@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from engine.bpmn.library import FormField
+from engine.snils import check_number, formatted
 
 SURNAMES = [
     "Иванов",
@@ -31,11 +32,19 @@ INITIALS = "АБВГДЕИКЛМНОПРСТ"
 
 
 def applicant(rng: random.Random) -> dict[str, str]:
-    surname = rng.choice(SURNAMES)
+    """Details that pass the engine's checks (engine.applicant). The draws are the ones the
+    demo always made, in the same order, so a seed gives the same run as before; the СНИЛС
+    is made from the phone's digits rather than drawn, for the same reason."""
+    full_name = f"{rng.choice(SURNAMES)} {rng.choice(INITIALS)}. {rng.choice(INITIALS)}."
+    series, number = f"42{rng.randint(10, 25)}", f"{rng.randint(100000, 999999)}"  # 42: the Lipetsk region
+    phone = f"+7 904 {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"
+    account = "".join(c for c in phone if c.isdigit())[-9:]  # 04…: above the numbers issued without a check
     return {
-        "full_name": f"{surname} {rng.choice(INITIALS)}. {rng.choice(INITIALS)}.",
-        "document": f"42{rng.randint(10, 25)} {rng.randint(100000, 999999)}",
-        "phone": f"+7 904 {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
+        "full_name": full_name,
+        "passport_series": series,
+        "passport_number": number,
+        "phone": phone,
+        "snils": formatted(f"{account}{check_number(account):02d}"),
     }
 
 

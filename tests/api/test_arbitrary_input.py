@@ -159,7 +159,7 @@ def world_on(engine: Engine) -> World:
             service="mini_service",
             office="LPK",
             channel="window",
-            applicant={"full_name": f"Заявитель {index}"},
+            applicant={"full_name": f"Заявитель {'АБВ'[index]}."},  # a name has no digits
             actor="LPK/op",
             at=world.clock(),
         )

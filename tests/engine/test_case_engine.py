@@ -12,6 +12,7 @@ from engine.application import Engine, scan_cases
 from engine.errors import (
     CaseClosed,
     ConcurrencyConflict,
+    InputRefused,
     InvalidInput,
     InvalidTaskData,
     MessageNotAwaited,
@@ -21,7 +22,6 @@ from engine.errors import (
     UnknownOffice,
     UnknownService,
 )
-from engine.personal_data import PersonalDataError
 from tests.conftest import EngineMaker, at, seeded
 
 APPLICANT = {"full_name": "Иванова Мария Петровна", "document": "4210 123456"}
@@ -156,7 +156,7 @@ def test_a_task_of_another_case_is_not_ready_in_this_one(engines: EngineMaker) -
         ({"service": "no_such_service"}, UnknownService),
         ({"office": "NOWHERE"}, UnknownOffice),
         ({"channel": "pigeon"}, InvalidInput),
-        ({"applicant": {"favourite_colour": "blue"}}, PersonalDataError),
+        ({"applicant": {"favourite_colour": "blue"}}, InputRefused),
     ],
 )
 def test_opening_a_case_with_bad_input_is_refused(engines: EngineMaker, overrides: dict[str, Any], error: type) -> None:

@@ -16,6 +16,7 @@ from engine.case import case_id_for
 from engine.catalog import Service
 from engine.errors import (
     IdempotencyKeyReused,
+    InputRefused,
     InvalidInput,
     OknoError,
     ProcessFailure,
@@ -24,7 +25,6 @@ from engine.errors import (
     UnknownTicket,
     VisitNotInProgress,
 )
-from engine.personal_data import PersonalDataError
 from engine.reception.slots import slot_id
 from engine.reception_desk import Reception
 from engine.store import parse_url
@@ -206,7 +206,7 @@ class TestRefusedMeansUnwritten(BackendContract):
             ({"service": "no_such_service"}, UnknownService),
             ({"office": "NOWHERE"}, UnknownOffice),
             ({"channel": "pigeon"}, InvalidInput),
-            ({"applicant": {"full_name": "А", "shoe_size": "42"}}, PersonalDataError),
+            ({"applicant": {"full_name": "А", "shoe_size": "42"}}, InputRefused),
             ({"service": "broken_service"}, ProcessFailure),
         ],
     )
