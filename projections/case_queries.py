@@ -110,6 +110,17 @@ def case(reader: Reader, number: str) -> CaseRow | None:
     return CaseRow.from_row(found[0]) if found else None
 
 
+def case_with_tasks(reader: Reader, number: str) -> tuple[CaseRow, list[TaskRow]] | None:
+    """A case's row and its open and claimed tasks (oldest first), from one snapshot: the
+    tasks are those of the row's version (read apart, a commit of the projector between the
+    two queries would pair a new task with the old stage and version)."""
+    with reader.snapshot() as snapshot:
+        row = case(snapshot, number)
+        if row is None:
+            return None
+        return row, tasks_of_cases(snapshot, [number])[number]
+
+
 @checked(office=Maybe(CODE), status=Maybe(CODE))
 def cases(
     reader: Reader,

@@ -3,11 +3,13 @@ models' tables (and the store's side tables), for the query modules of this pack
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from eventsourcing.persistence import OperationalError
 
-from projections.base import transaction
+from projections.base import Db, transaction
 
 
 class Database(Protocol):
@@ -19,12 +21,27 @@ class Database(Protocol):
 
 
 class Reader:
-    def __init__(self, projector: Database) -> None:
+    def __init__(self, projector: Database, within: Db | None = None) -> None:
         self.projector = projector
+        self.within = within  # the open snapshot this reader's queries run in, if any
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Reader]:
+        """A reader whose queries all run in one read transaction, so together they see one
+        committed state of the read models: a case's row and its tasks never come from two
+        different pages of the projector (it writes both in one transaction)."""
+        if self.within is not None:
+            yield self  # already inside one
+            return
+        with transaction(self.projector.datastore, self.projector.dialect, commit=False, snapshot=True) as db:
+            yield Reader(self.projector, db)
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """A read is idempotent: one whose connection was cut off mid-statement (the pool
-        drops it) is asked once more, on another connection."""
+        drops it) is asked once more, on another connection (not inside a snapshot, whose
+        earlier reads were on the lost one: the caller reads the whole snapshot again)."""
+        if self.within is not None:
+            return self.within.rows(sql, params)
         try:
             return self._rows(sql, params)
         except OperationalError:
