@@ -167,6 +167,11 @@ def transaction(datastore: Any, dialect: str, *, commit: bool, snapshot: bool = 
         yield Db(cursor, dialect)
 
 
+def tracking_name(model: str) -> str:
+    """The name a read model's position is tracked under (the library's application name)."""
+    return f"okno.{model}"
+
+
 class ReadModel(Protocol):
     name: str
     version: int

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import OperationalError
 
-from projections.base import Db, transaction
+from projections.base import Db, tracking_name, transaction
 
 
 class Database(Protocol):
@@ -18,6 +18,7 @@ class Database(Protocol):
 
     datastore: Any
     dialect: str
+    tracking_table: str  # where each model's position is kept
 
 
 class Reader:
@@ -35,6 +36,15 @@ class Reader:
             return
         with transaction(self.projector.datastore, self.projector.dialect, commit=False, snapshot=True) as db:
             yield Reader(self.projector, db)
+
+    def position(self, model: str) -> int:
+        """How far the read model ``model`` has folded the notification log (in a snapshot: as
+        of the rows read with it): a notification id, growing, with gaps."""
+        found = self.rows(
+            f"SELECT notification_id FROM {self.projector.tracking_table} WHERE application_name = ?",
+            (tracking_name(model),),
+        )
+        return int(found[0]["notification_id"]) if found else 0
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """A read is idempotent: one whose connection was cut off mid-statement (the pool
