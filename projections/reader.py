@@ -3,13 +3,15 @@ models' tables (and the store's side tables), for the query modules of this pack
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from eventsourcing.persistence import OperationalError
 
 from projections.base import Db, tracking_name, transaction
+
+T = TypeVar("T")
 
 
 class Database(Protocol):
@@ -36,6 +38,18 @@ class Reader:
             return
         with transaction(self.projector.datastore, self.projector.dialect, commit=False, snapshot=True) as db:
             yield Reader(self.projector, db)
+
+    def consistent(self, read: Callable[[Reader], T]) -> T:
+        """``read``'s queries in one snapshot (see ``snapshot``). Idempotent like ``rows``: if
+        the connection is cut off, the whole snapshot is read once more, on another one."""
+        try:
+            with self.snapshot() as snapshot:
+                return read(snapshot)
+        except OperationalError:
+            if self.within is not None:
+                raise  # the caller's snapshot is lost with its connection: the caller reads it again
+            with self.snapshot() as snapshot:
+                return read(snapshot)
 
     def position(self, model: str) -> int:
         """How far the read model ``model`` has folded the notification log (in a snapshot: as

@@ -35,9 +35,9 @@ async def _work_lists(
         seen: list[TaskRow] | None = None
         while True:
             services.refresh()
-            with services.reader.snapshot() as snapshot:
-                tasks = work_list(snapshot, office_id, first=WORK_LIST).rows
-                position = snapshot.position("cases")
+            tasks, position = services.reader.consistent(
+                lambda snapshot: (work_list(snapshot, office_id, first=WORK_LIST).rows, snapshot.position("cases"))
+            )
             if tasks != seen:
                 seen = tasks
                 yield tasks, position
