@@ -11,7 +11,7 @@ from projections.reader import Reader
 from projections.runner import Projector
 from tests.conftest import BackendContract, EngineMaker, at, seeded
 
-ROUNDS = 120  # claims and releases: each one a commit of the projector between the reader's queries
+ROUNDS = 60  # claims and releases: each one a commit of the projector between the reader's queries
 
 
 class TestConsistentReads(BackendContract):
