@@ -926,9 +926,10 @@ class Engine:
         return [e for e in self.store.events.get(access_log_id(case_id)) if isinstance(e, PersonalDataAccess.Read)]
 
     @checked(number=CASE_NUMBER)
-    def case_events(self, number: str) -> Iterator[Case.Event]:
+    def case_events(self, number: str, after: int | None = None, upto: int | None = None) -> Iterator[Case.Event]:
+        """The case's events in order; ``after``/``upto``: only those of versions in (after, upto]."""
         case_id = case_id_for(number)
-        for event in self.store.events.get(case_id):
+        for event in self.store.events.get(case_id, gt=after, lte=upto):
             assert isinstance(event, Case.Event)
             yield event
 

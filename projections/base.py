@@ -151,13 +151,25 @@ class TableFold:
 
 
 @contextmanager
-def transaction(datastore: Any, dialect: str, *, commit: bool) -> Iterator[Db]:
+def transaction(datastore: Any, dialect: str, *, commit: bool, snapshot: bool = False) -> Iterator[Db]:
     """A transaction on the event store's database. On PostgreSQL the read-model tables
-    live in the store's schema: the search path is set for this transaction only."""
+    live in the store's schema: the search path is set for this transaction only.
+
+    ``snapshot``: every statement of the transaction sees the same committed state (several
+    queries that make one answer). PostgreSQL's default, READ COMMITTED, takes a new snapshot
+    per statement, so it asks for REPEATABLE READ; an SQLite transaction (the library's BEGIN,
+    in WAL mode) already reads one snapshot from its first SELECT to its end."""
     with datastore.transaction(commit=commit) as cursor:
         if dialect == "postgres":
+            if snapshot:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute(f"SET LOCAL search_path TO {datastore.schema}")
         yield Db(cursor, dialect)
+
+
+def tracking_name(model: str) -> str:
+    """The name a read model's position is tracked under (the library's application name)."""
+    return f"okno.{model}"
 
 
 class ReadModel(Protocol):

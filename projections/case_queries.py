@@ -110,6 +110,18 @@ def case(reader: Reader, number: str) -> CaseRow | None:
     return CaseRow.from_row(found[0]) if found else None
 
 
+def case_with_tasks(reader: Reader, number: str) -> tuple[CaseRow, list[TaskRow]] | None:
+    """A case's row and its open and claimed tasks (oldest first), from one snapshot: the
+    tasks are those of the row's version (read apart, a commit of the projector between the
+    two queries would pair a new task with the old stage and version)."""
+
+    def read(snapshot: Reader) -> tuple[CaseRow, list[TaskRow]] | None:
+        row = case(snapshot, number)
+        return None if row is None else (row, tasks_of_cases(snapshot, [number])[number])
+
+    return reader.consistent(read)
+
+
 @checked(office=Maybe(CODE), status=Maybe(CODE))
 def cases(
     reader: Reader,

@@ -23,7 +23,7 @@ from engine import world
 from engine.application import STORE_ERRORS, Engine, schema_ready
 from engine.errors import SchemaNotReady
 from projections import parking
-from projections.base import Db, ReadModel, transaction
+from projections.base import Db, ReadModel, tracking_name, transaction
 from projections.cases import CasesModel
 from projections.parking import ParkedCase, RetryOutcome
 
@@ -134,7 +134,7 @@ class Projector:
                 db.execute(statement)
 
     def tracking_name(self, model: ReadModel) -> str:
-        return f"okno.{model.name}"
+        return tracking_name(model.name)
 
     def position(self, model: ReadModel) -> int:
         return int(self.tracking.max_tracking_id(self.tracking_name(model)) or 0)

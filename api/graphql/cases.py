@@ -72,16 +72,18 @@ class Case(CaseRow, Node):
     stages: Sequence[Stage]  # the row's stages, published as the GraphQL type that extends them
     deadline: str | None = strawberry.field(description="Regulated deadline (date), in working days.")
     next_action: str = strawberry.field(description="What the citizen has to do next.")
-    as_of_tasks: strawberry.Private[list[Task] | None] = None
+    read_tasks: strawberry.Private[list[Task] | None] = None
 
     @classmethod
-    def of(cls, row: CaseRow, as_of_tasks: list[TaskRow] | None = None) -> Case:
-        """The case from its row; ``as_of_tasks``: its tasks at that moment (asOf), not the read model's now."""
+    def of(cls, row: CaseRow, tasks: list[TaskRow] | None = None) -> Case:
+        """The case from its row. ``tasks``: its tasks read with the row, from the same snapshot
+        (``case_with_tasks``) or the same moment (asOf), so the case's version, stage and tasks
+        agree; without them, ``tasks`` loads them apart (a page of cases, in one query)."""
         return from_view(
             cls,
             row,
             id=global_id("Case", row.number),
-            as_of_tasks=None if as_of_tasks is None else [Task.of(t) for t in as_of_tasks],
+            read_tasks=None if tasks is None else [Task.of(t) for t in tasks],
         )
 
     @strawberry.field(
@@ -103,8 +105,8 @@ class Case(CaseRow, Node):
 
     @strawberry.field(description="Open and claimed tasks of the case.")
     async def tasks(self, info: strawberry.Info[Context, None]) -> list[Task]:
-        if self.as_of_tasks is not None:
-            return self.as_of_tasks
+        if self.read_tasks is not None:
+            return self.read_tasks
         loader: DataLoader[str, list[Task]] = info.context.loaders["tasks_by_case"]
         return await loader.load(self.number)
 

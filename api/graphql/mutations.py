@@ -31,7 +31,7 @@ from engine.case import Case as StoredCase
 from engine.errors import InvalidInput, NotFound, OknoError
 from engine.reception_desk import Reception, split_code
 from projections import case_queries
-from projections.case_queries import CaseRow
+from projections.case_queries import CaseRow, TaskRow
 from projections.outbox import acknowledged_with
 
 
@@ -224,14 +224,14 @@ def _case(info: strawberry.Info[Context, None], number: str) -> Case:
     services = info.context.services
     services.refresh()
     stored: StoredCase | None = None
-    row: CaseRow | None = None
+    found: tuple[CaseRow, list[TaskRow]] | None = None
     try:
         stored = services.engine.get_case(number)  # the command just loaded it: from the cache
-        row = case_queries.case(services.reader, number)
+        found = case_queries.case_with_tasks(services.reader, number)
     except STORE_ERRORS:
         pass  # the database went away after the save: answer from what could be read
-    if row is not None and (stored is None or row.version >= stored.version):
-        return Case.of(row)
+    if found is not None and (stored is None or found[0].version >= stored.version):
+        return Case.of(*found)
     if stored is not None:
         return _from_events(stored)
     raise RecordedButUnreadable(number)

@@ -62,16 +62,17 @@ def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datet
     if found is None:
         return None
     row, tasks = found
-    return Case.of(row, as_of_tasks=tasks)
+    return Case.of(row, tasks)
 
 
 def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None:
     who = info.context.who
-    found = case_queries.case(info.context.services.reader, number)
+    found = case_queries.case_with_tasks(info.context.services.reader, number)
     if found is None:
         return None
-    who.require("operator", "expert", "supervisor", "auditor", "integrator", office=found.office_code)
-    return Case.of(found)
+    row, tasks = found
+    who.require("operator", "expert", "supervisor", "auditor", "integrator", office=row.office_code)
+    return Case.of(row, tasks)
 
 
 @strawberry.type

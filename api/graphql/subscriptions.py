@@ -1,5 +1,7 @@
-"""Subscriptions over graphql-transport-ws. They follow the read models: each poll is one
-indexed query, and a message goes out only when what the subscriber sees has changed."""
+"""Subscriptions over graphql-transport-ws. They follow the read models: each poll reads one
+snapshot of them, and a message goes out only when what the subscriber sees has changed.
+Every message is read fresh at the time it is sent (nothing is kept from the subscription's
+start: a per-connection DataLoader would answer the tasks it first loaded, for ever)."""
 
 from __future__ import annotations
 
@@ -12,56 +14,110 @@ from api.callers import caller_key
 from api.context import Context
 from api.error_log import excerpt
 from api.graphql.cases import Case
+from api.graphql.live_changes import CaseChange, TaskListChange, case_change, event_kind, task_list_change
 from api.graphql.reception import ReceptionSubscription
 from api.graphql.tasks import Task
 from engine.errors import NotFound
-from projections.case_queries import case, work_list
+from projections.case_queries import CaseRow, TaskRow, case_with_tasks, work_list
 
 POLL_SECONDS = 0.25
+WORK_LIST = 100  # tasks a work-list subscription follows (the office's oldest)
+
+
+async def _work_lists(
+    info: strawberry.Info[Context, None], office_id: str
+) -> AsyncGenerator[tuple[list[TaskRow], int], None]:
+    """An office's work list and the cases model's position it was read at, each time the list changes."""
+    who = info.context.who
+    who.require("operator", "expert", "supervisor", office=office_id)
+    services = info.context.services
+    with services.subscriptions.held(info.context, caller_key(who, None)):
+        seen: list[TaskRow] | None = None
+        while True:
+            services.refresh()
+            tasks, position = services.reader.consistent(
+                lambda snapshot: (work_list(snapshot, office_id, first=WORK_LIST).rows, snapshot.position("cases"))
+            )
+            if tasks != seen:
+                seen = tasks
+                yield tasks, position
+            await asyncio.sleep(POLL_SECONDS)
+
+
+async def _case_versions(
+    info: strawberry.Info[Context, None], number: str
+) -> AsyncGenerator[tuple[CaseRow, list[TaskRow]], None]:
+    """A case's row and tasks (one snapshot) at each new version; ends after the version that closes it."""
+    who = info.context.who
+    services = info.context.services
+    with services.subscriptions.held(info.context, caller_key(who, None)):
+        version = None
+        while True:
+            services.refresh()
+            found = case_with_tasks(services.reader, number)
+            if version is None and found is None:
+                # Nothing to follow: a made-up number would be polled for as long as the socket lives.
+                raise NotFound(f"no case {excerpt(number, 64)!r}")
+            if found is not None:
+                row, tasks = found
+                who.require("operator", "expert", "supervisor", "auditor", "integrator", office=row.office_code)
+                if row.version != version:
+                    version = row.version
+                    yield row, tasks
+                if row.status != "open":
+                    return
+            await asyncio.sleep(POLL_SECONDS)
 
 
 @strawberry.type
 class Subscription(ReceptionSubscription):
-    @strawberry.subscription(description="An office's task list, each time it changes (first 100 tasks).")
+    @strawberry.subscription(
+        description="An office's task list (first 100 tasks), whole, each time it changes.",
+        deprecation_reason="Use taskListChanges: the same list as changes (added, changed, removed).",
+    )
     async def task_list_changed(
         self, info: strawberry.Info[Context, None], office_id: str
     ) -> AsyncGenerator[list[Task], None]:
-        who = info.context.who
-        who.require("operator", "expert", "supervisor", office=office_id)
-        services = info.context.services
-        with services.subscriptions.held(info.context, caller_key(who, None)):
-            seen: tuple[tuple[str, str, str | None], ...] | None = None
-            while True:
-                services.refresh()
-                tasks = work_list(services.reader, office_id, first=100).rows
-                current = tuple((t.task_id, t.state, t.holder) for t in tasks)
-                if current != seen:
-                    seen = current
-                    yield [Task.of(t) for t in tasks]
-                await asyncio.sleep(POLL_SECONDS)
+        async for tasks, _ in _work_lists(info, office_id):
+            yield [Task.of(t) for t in tasks]
 
     @strawberry.subscription(
-        description="A case, each time its status or stage changes; ends when the case "
-        "closes. An unknown number ends at once with an error."
+        description="An office's task list (its first 100 tasks, oldest first), as changes: the whole "
+        "list first (`snapshot`), then, each time it changes, the tasks added, changed and removed."
+    )
+    async def task_list_changes(
+        self, info: strawberry.Info[Context, None], office_id: str
+    ) -> AsyncGenerator[TaskListChange, None]:
+        before: list[TaskRow] | None = None
+        async for tasks, position in _work_lists(info, office_id):
+            yield task_list_change(before, tasks, position)
+            before = tasks
+
+    @strawberry.subscription(
+        description="A case, as it is after each change of its version; ends when the case closes. "
+        "An unknown number ends at once with an error.",
+        deprecation_reason="Use caseChanged: the same case, with what changed.",
     )
     async def case_status_changed(
         self, info: strawberry.Info[Context, None], number: str
     ) -> AsyncGenerator[Case, None]:
-        who = info.context.who
-        services = info.context.services
-        with services.subscriptions.held(info.context, caller_key(who, None)):
-            version = None
-            while True:
-                services.refresh()
-                found = case(services.reader, number)
-                if version is None and found is None:
-                    # Nothing to follow: a made-up number would be polled for as long as the socket lives.
-                    raise NotFound(f"no case {excerpt(number, 64)!r}")
-                if found is not None:
-                    who.require("operator", "expert", "supervisor", "auditor", "integrator", office=found.office_code)
-                    if found.version != version:
-                        version = found.version
-                        yield Case.of(found)
-                    if found.status != "open":
-                        return
-                await asyncio.sleep(POLL_SECONDS)
+        async for row, tasks in _case_versions(info, number):
+            yield Case.of(row, tasks)
+
+    @strawberry.subscription(
+        description="A case as it is after each change (status, stage, version and tasks from one "
+        "snapshot of the read model), with the events since the previous message and the tasks they "
+        "opened, changed and closed. The first message is the case when subscribed; the last, the "
+        "change that closed it. An unknown number ends at once with an error."
+    )
+    async def case_changed(self, info: strawberry.Info[Context, None], number: str) -> AsyncGenerator[CaseChange, None]:
+        engine = info.context.services.engine
+        before: tuple[int, list[TaskRow]] | None = None
+        async for row, tasks in _case_versions(info, number):
+            kinds = (
+                []
+                if before is None
+                else [event_kind(e) for e in engine.case_events(number, after=before[0], upto=row.version)]
+            )
+            yield case_change(row, tasks, None if before is None else before[1], kinds)
+            before = (row.version, tasks)
