@@ -9,7 +9,7 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Context
-from api.graphql.relay import PageInfo, cursors, page_info, resume_after
+from api.graphql.relay import Connection, cursors, paged, resume_after
 from engine.case import case_id_for
 from projections.notifications import OLDEST_FIRST, NotificationRow, notifications
 
@@ -34,9 +34,8 @@ class NotificationEdge:
 
 
 @strawberry.type
-class NotificationConnection:
+class NotificationConnection(Connection):
     edges: list[NotificationEdge]
-    page_info: PageInfo
 
 
 def notifications_page(
@@ -44,7 +43,7 @@ def notifications_page(
 ) -> NotificationConnection:
     info.context.who.require("integrator")
     services = info.context.services
-    page = notifications(services.reader, channel, pending, first=first, after=resume_after(after, OLDEST_FIRST))
+    page = notifications(services.reader, channel, pending, first=first, after=resume_after(after, OLDEST_FIRST, "notifications"))
     for number in sorted({row.case_number for row in page.rows}):
         services.engine.record_personal_data_read(
             number, actor=info.context.actor(), role="integrator", purpose="notification delivery", at=services.clock()
@@ -52,9 +51,9 @@ def notifications_page(
     return NotificationConnection(
         edges=[
             NotificationEdge(node=_notification(info, row), cursor=at)
-            for row, at in zip(page.rows, cursors(page), strict=True)
+            for row, at in zip(page.rows, cursors(page, "notifications"), strict=True)
         ],
-        page_info=page_info(page),
+        **paged(page, "notifications"),
     )
 
 
