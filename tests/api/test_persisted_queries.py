@@ -60,4 +60,4 @@ def test_a_get_runs_no_mutation_even_persisted(server: Server) -> None:
     assert response.status_code == 405, response.text
     assert "mutations are not allowed when using GET" in response.text
     plain = server.http.get("/graphql", params={"query": QUERY}, headers={"Accept": "application/json"})
-    assert plain.status_code == 405, "a GET with query text is not a persisted query: refused as before"
+    assert plain.status_code == 400, "a GET with query text is not a persisted query: refused as before"
