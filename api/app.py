@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,7 +17,6 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
@@ -48,7 +48,7 @@ class OknoGraphQL(GraphQL[Context, None]):
         self.services = services
         self.persisted = PersistedQueries()
 
-    async def execute_single(  # noqa: PLR0917  # strawberry's signature
+    async def execute_single(  # strawberry's signature
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
@@ -62,10 +62,8 @@ class OknoGraphQL(GraphQL[Context, None]):
         resolved = self.persisted.resolve(request_data)
         if isinstance(resolved, ExecutionResult):
             return resolved
-        if request_adapter.method != "GET" or resolved is request_data and request_data.query is not None:
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, resolved
-            )
+        if request_adapter.method != "GET" or (resolved is request_data and request_data.query is not None):
+            return await super().execute_single(request, request_adapter, sub_response, context, root_value, resolved)
         try:
             return await self.schema.execute(
                 resolved.query,

@@ -495,7 +495,13 @@ class _Fold:
             self.done_rows.pop(task["task"], None)
             self.done_stored.pop(task["task"], None)
             if closed is not None:
-                self.done_rows[task["task"]] = [*closed[:6], "completed", *closed[7:], event.actor, _utc(event.timestamp)]
+                self.done_rows[task["task"]] = [
+                    *closed[:6],
+                    "completed",
+                    *closed[7:],
+                    event.actor,
+                    _utc(event.timestamp),
+                ]
             else:
                 self.done_stored[task["task"]] = (claim, event.actor, _utc(event.timestamp))
         for task in event.effects.get("tasks_opened", []):
@@ -567,7 +573,6 @@ class _Fold:
             self.ratings,
         )
         db.insert("rm_complaints", ("complaint", "case_number", "office", "topic", "filed_day"), self.complaints)
-
 
     def _write_done(self) -> None:
         """The closed tasks' rows, before their open rows go: a stored one is read back

@@ -13,8 +13,8 @@ from strawberry.scalars import JSON
 
 from api.context import Context
 from api.graphql.directory import Office, Service
-from api.graphql.jobs import Job
 from api.graphql.enums import CaseState, Channel
+from api.graphql.jobs import Job
 from api.graphql.relay import Connection, Node, global_id
 from api.graphql.tasks import Task
 from api.graphql.views import from_view

@@ -43,7 +43,9 @@ def notifications_page(
 ) -> NotificationConnection:
     info.context.who.require("integrator")
     services = info.context.services
-    page = notifications(services.reader, channel, pending, first=first, after=resume_after(after, OLDEST_FIRST, "notifications"))
+    page = notifications(
+        services.reader, channel, pending, first=first, after=resume_after(after, OLDEST_FIRST, "notifications")
+    )
     for number in sorted({row.case_number for row in page.rows}):
         services.engine.record_personal_data_read(
             number, actor=info.context.actor(), role="integrator", purpose="notification delivery", at=services.clock()

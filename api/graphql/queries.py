@@ -11,12 +11,12 @@ from api.callers import caller_key
 from api.context import Context
 from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
 from api.graphql.directory import Office, Service
+from api.graphql.enums import CaseState, Holder, Role, TaskSort, TaskState
 from api.graphql.jobs import Job
 from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.parked import ParkedQuery
 from api.graphql.reception import ReceptionQuery
-from api.graphql.enums import CaseState, Holder, Role, TaskSort, TaskState
 from api.graphql.relay import Node, cursors, paged, parse_global_id, resume_after
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
 from api.graphql.views import from_view
@@ -133,7 +133,8 @@ class Query(ReceptionQuery, ParkedQuery):
         )
         return CaseConnection(
             edges=[
-                CaseEdge(node=Case.of(row), cursor=at) for row, at in zip(page.rows, cursors(page, "cases"), strict=True)
+                CaseEdge(node=Case.of(row), cursor=at)
+                for row, at in zip(page.rows, cursors(page, "cases"), strict=True)
             ],
             **paged(page, "cases"),
         )
@@ -144,7 +145,7 @@ class Query(ReceptionQuery, ParkedQuery):
         "caller's; UNASSIGNED: nobody's; heldBy: one actor's (office/subject). dueBefore and dueAfter "
         "include the day named; overdue: due before the office's today."
     )
-    def tasks(  # noqa: PLR0913  # the filters a work list is read by
+    def tasks(
         self,
         info: strawberry.Info[Context, None],
         office_id: str,
@@ -185,7 +186,8 @@ class Query(ReceptionQuery, ParkedQuery):
         )
         return TaskConnection(
             edges=[
-                TaskEdge(node=Task.of(row), cursor=at) for row, at in zip(page.rows, cursors(page, connection), strict=True)
+                TaskEdge(node=Task.of(row), cursor=at)
+                for row, at in zip(page.rows, cursors(page, connection), strict=True)
             ],
             **paged(page, connection),
         )

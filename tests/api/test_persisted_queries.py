@@ -24,9 +24,7 @@ def post(server: Server, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get(server: Server, params: dict[str, str]) -> dict[str, Any]:
-    answer: dict[str, Any] = server.http.get(
-        "/graphql", params=params, headers={"Accept": "application/json"}
-    ).json()
+    answer: dict[str, Any] = server.http.get("/graphql", params=params, headers={"Accept": "application/json"}).json()
     return answer
 
 
