@@ -75,7 +75,9 @@ def _outcome(info: strawberry.Info[Context, None], key: str, command: Any) -> Jo
         services = info.context.services
         case: StoredCase = command(services.engine, number, task, info.context.actor(), services.clock())
         services.refresh()
-        return JobOutcomePayload(key=key, case_number=number, case_status=CaseState(case.status), case_version=case.version)
+        return JobOutcomePayload(
+            key=key, case_number=number, case_status=CaseState(case.status), case_version=case.version
+        )
 
     return attempt(run)
 

@@ -118,7 +118,10 @@ def test_a_cursor_that_is_not_one_we_handed_out_is_an_invalid_cursor_not_an_inte
         cursor_of(["2026-11-02", "LPK-1", 1.5], of="outbox"),
     ]:
         assert "invalid cursor" in refusal(server, "integrator", OUTBOX, after=forged)
-    assert server.run("integrator", OUTBOX, after=cursor_of(["2026-11-02", "LPK-1", 1], of="outbox"))["outbox"]["edges"] == []
+    assert (
+        server.run("integrator", OUTBOX, after=cursor_of(["2026-11-02", "LPK-1", 1], of="outbox"))["outbox"]["edges"]
+        == []
+    )
 
 
 def test_query_arguments_with_nul_surrogates_or_huge_text_are_refused_not_internal_errors(server: Server) -> None:
