@@ -16,6 +16,7 @@ import strawberry
 
 from api.auth import ROLES
 from engine.application import CHANNELS
+from engine.connectors.notifications import FIELD as NOTIFICATION_FIELDS
 from projections.case_queries import CASE_STATES, TASK_SORTS, TASK_STATES
 
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:  # what mypy sees: enums whose members it cannot know (they co
 
     class TaskSort(Enum): ...
 
+    class NotificationChannel(Enum): ...
+
 else:
     Role = _enum("Role", list(ROLES), "A caller's role, as tokens carry it.")
     TaskState = _enum(
@@ -46,6 +49,9 @@ else:
     )
     CaseState = _enum("CaseState", list(CASE_STATES), "Where a case stands: open, or closed for good.")
     Channel = _enum("Channel", sorted(CHANNELS), "Where an application came in.")
+    NotificationChannel = _enum(
+        "NotificationChannel", sorted(NOTIFICATION_FIELDS), "How an applicant is told: by SMS or by e-mail."
+    )
     TaskSort = _enum(
         "TaskSort", list(TASK_SORTS), "The order of a work list: by time opened or by due day, ascending or descending."
     )

@@ -11,7 +11,7 @@ from api.callers import caller_key
 from api.context import Context
 from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
 from api.graphql.directory import Office, Service
-from api.graphql.enums import CaseState, Holder, Role, TaskSort, TaskState
+from api.graphql.enums import CaseState, Holder, NotificationChannel, Role, TaskSort, TaskState
 from api.graphql.jobs import Job
 from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
@@ -240,7 +240,7 @@ class Query(ReceptionQuery, ParkedQuery):
     def notifications(
         self,
         info: strawberry.Info[Context, None],
-        channel: str | None = None,
+        channel: NotificationChannel | None = None,
         pending: bool = True,
         first: int = 20,
         after: str | None = None,

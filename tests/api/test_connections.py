@@ -64,6 +64,7 @@ def test_a_misspelt_filter_is_refused_not_answered_empty(server: Server) -> None
         ("supervisor", "LPK", '{ tasks(officeId: "LPK", state: opne) { totalCount } }', "opne"),
         ("supervisor", "LPK", '{ tasks(officeId: "LPK", role: opertor) { totalCount } }', "opertor"),
         ("auditor", None, '{ cases(status: "open") { totalCount } }', '"open"'),
+        ("integrator", None, "{ notifications(channel: smss) { totalCount } }", "smss"),
     ]:
         answer = ask(server, role, query, office=office)
         assert answer.get("data") is None, query
