@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,7 +19,12 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api.auth import NotAllowed, NotAuthenticated, bearer
 from api.context import Context, Services
@@ -26,6 +32,7 @@ from api.graphql.cases import case_loaders
 from api.health import Refresher
 from api.http_edge import MAX_JSON_DEPTH, READ_TIMEOUT_SECONDS, RequestBody, ResponseMetrics, nests_deeper
 from api.ide import PREFIX, asset, graphiql_html
+from api.persisted_queries import PersistedQueries
 from api.schema import schema
 from engine.errors import NotFound, OknoError
 
@@ -39,6 +46,40 @@ class OknoGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.services = services
+        self.persisted = PersistedQueries()
+
+    async def execute_single(  # strawberry's signature
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A persisted query's text from the store (api.persisted_queries) before it runs. A
+        GET runs only a persisted query, and only a query: a cacheable read, never a change."""
+        resolved = self.persisted.resolve(request_data)
+        if isinstance(resolved, ExecutionResult):
+            return resolved
+        if request_adapter.method != "GET" or (resolved is request_data and request_data.query is not None):
+            return await super().execute_single(request, request_adapter, sub_response, context, root_value, resolved)
+        try:
+            return await self.schema.execute(
+                resolved.query,
+                root_value=root_value,
+                variable_values=resolved.variables,
+                context_value=context,
+                operation_name=resolved.operation_name,
+                allowed_operation_types={OperationType.QUERY},
+                operation_extensions=resolved.extensions,
+            )
+        except InvalidOperationTypeError as refused:
+            raise HTTPException(405, refused.as_http_error_reason("GET")) from None
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """A GET naming a persisted query is that query, not a browser asking for GraphiQL."""
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
 
     @property
     def graphql_ide_html(self) -> str:

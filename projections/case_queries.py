@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from engine.input_checks import CODE, Maybe, checked
+from engine.case_status import COMPLETED, OPEN, WITHDRAWN
+from engine.errors import InvalidInput
+from engine.input_checks import CODE, LINE, Maybe, check, checked
 from projections.paging import Keyset, Page, keyset_page
 from projections.reader import Reader
 
@@ -64,10 +67,12 @@ class TaskRow:
     element: str  # the BPMN element id of the task
     name: str
     role: str | None
-    state: str  # open or claimed
+    state: str  # open, claimed or completed
     holder: str | None
     opened_at: str
     due_day: str | None
+    completed_by: str | None = None  # who (or what: a timer, a withdrawal) closed it
+    completed_at: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> TaskRow:
@@ -82,6 +87,8 @@ class TaskRow:
             holder=row["holder"],
             opened_at=row["opened_at"],
             due_day=row["due_day"],
+            completed_by=row.get("completed_by"),
+            completed_at=row.get("completed_at"),
         )
 
 
@@ -103,6 +110,15 @@ class CaseStatus:
 
 CASES_NEWEST_FIRST = Keyset(("opened_at", "number"), (str, str), descending=True)
 TASKS_OLDEST_FIRST = Keyset(("opened_at", "task_id"), (str, str))
+# The orders a work list is read in; each is its own keyset, so a cursor holds its sort key.
+TASK_SORTS = {
+    "created_asc": TASKS_OLDEST_FIRST,
+    "created_desc": Keyset(("opened_at", "task_id"), (str, str), descending=True),
+    "due_asc": Keyset(("due_key", "task_id"), (str, str)),  # a task without a due day comes last
+    "due_desc": Keyset(("due_key", "task_id"), (str, str), descending=True),
+}
+TASK_STATES = ("open", "claimed", "completed")  # completed tasks are kept apart (rm_done_tasks)
+CASE_STATES = (OPEN, COMPLETED, WITHDRAWN)
 
 
 def case(reader: Reader, number: str) -> CaseRow | None:
@@ -143,8 +159,26 @@ def cases(
 
 
 def task(reader: Reader, task_id: str) -> TaskRow | None:
-    found = reader.rows("SELECT * FROM rm_tasks WHERE task_id = ?", (task_id,))
+    """A task by its id, open or done."""
+    found = reader.rows("SELECT * FROM rm_tasks WHERE task_id = ?", (task_id,)) or reader.rows(
+        "SELECT * FROM rm_done_tasks WHERE task_id = ?", (task_id,)
+    )
     return TaskRow.from_row(found[0]) if found else None
+
+
+@dataclass(frozen=True)
+class WorkListFilter:
+    """What narrows a work list beyond its office: each one named is required of a task."""
+
+    role: str | None = None  # the task names this role (or none at all)
+    state: str | None = None  # one of TASK_STATES; none: the open and claimed ones
+    service: str | None = None  # the service code of the task's case
+    holder: str | None = None  # held by this actor (office/subject)
+    unassigned: bool = False  # held by nobody
+    due_before: date | None = None  # due on this day or before
+    due_after: date | None = None  # due on this day or after
+    overdue: bool | None = None  # due before ``today`` (False: not overdue, or no due day)
+    today: date | None = None  # the office's today, for ``overdue``
 
 
 @checked(office=CODE, role=Maybe(CODE), state=Maybe(CODE))
@@ -156,19 +190,55 @@ def work_list(
     *,
     first: int = 100,
     after: Sequence[Any] | None = None,
+    only: WorkListFilter = WorkListFilter(),
+    sort: Keyset = TASKS_OLDEST_FIRST,
 ) -> Page[TaskRow]:
-    """An office's open and claimed tasks, oldest first, for one role and in one state if named.
-    A task that names no role is open to any staff of its office, so every role sees it; a
-    task naming several groups (``expert,supervisor``) is on each one's list."""
-    sql, params = "SELECT * FROM rm_tasks WHERE office = ?", [office]
+    """An office's open and claimed tasks (its completed ones if ``state`` is completed),
+    oldest first unless ``sort`` is another of TASK_SORTS, for one role and in one state if
+    named, narrowed by ``only``. A task that names no role is open to any staff of its
+    office, so every role sees it; a task naming several groups (``expert,supervisor``) is
+    on each one's list."""
+    role, state = role or only.role, state or only.state
+    if state is not None and state not in TASK_STATES:
+        raise InvalidInput(f"unknown task state {state!r}; states: {', '.join(TASK_STATES)}")
+    if sort not in TASK_SORTS.values():
+        raise InvalidInput("a work list is sorted by one of its own orders")
+    table = "rm_done_tasks" if state == "completed" else "rm_tasks"
+    sql, params = f"SELECT * FROM {table} WHERE office = ?", list[Any]([office])
     if role:
         sql += " AND (role IS NULL OR role = ? OR ',' || role || ',' LIKE ? ESCAPE '!')"
         literal = role.replace("!", "!!").replace("%", "!%").replace("_", "!_")
         params += [role, f"%,{literal},%"]
-    if state:
+    if state and state != "completed":
         sql += " AND state = ?"
         params.append(state)
-    return keyset_page(reader.rows, sql, params, TASKS_OLDEST_FIRST, first, after, TaskRow.from_row)
+    more, values = _narrowed(only)
+    return keyset_page(reader.rows, sql + more, [*params, *values], sort, first, after, TaskRow.from_row)
+
+
+def _narrowed(only: WorkListFilter) -> tuple[str, list[Any]]:
+    check({"service": only.service, "holder": only.holder}, {"service": Maybe(CODE), "holder": Maybe(LINE)})
+    sql, params = "", list[Any]()
+    if only.service is not None:
+        sql += " AND case_number IN (SELECT number FROM rm_cases WHERE service = ?)"
+        params.append(only.service)
+    if only.holder is not None:
+        sql += " AND holder = ?"
+        params.append(only.holder)
+    if only.unassigned:
+        sql += " AND holder IS NULL"
+    if only.due_before is not None:
+        sql += " AND due_day <= ?"
+        params.append(only.due_before.isoformat())
+    if only.due_after is not None:
+        sql += " AND due_day >= ?"
+        params.append(only.due_after.isoformat())
+    if only.overdue is not None:
+        if only.today is None:
+            raise InvalidInput("overdue needs the office's today")
+        sql += " AND due_day < ?" if only.overdue else " AND (due_day IS NULL OR due_day >= ?)"
+        params.append(only.today.isoformat())
+    return sql, params
 
 
 def tasks_of_cases(reader: Reader, numbers: Sequence[str]) -> dict[str, list[TaskRow]]:

@@ -48,12 +48,17 @@ TASK_COLUMNS = (
     "holder",
     "opened_at",
     "due_day",
+    "due_key",
 )
+# A closed task's row: the open one's, with who closed it and when (a node id stays
+# resolvable after its task is done, and the open work list keeps only open rows).
+DONE_TASK_COLUMNS = (*TASK_COLUMNS, "completed_by", "completed_at")
+NO_DUE = "9999-12-31"  # the due key of a task with no due day: last when sorted by due
 
 
 class CasesModel:
     name = "cases"
-    version = 4  # bump when the tables change: the runner then rebuilds the model from zero
+    version = 5  # bump when the tables change: the runner then rebuilds the model from zero
 
     def __init__(self) -> None:
         # Offices' and services' rows, read once per transaction rather than once per event.
@@ -61,7 +66,7 @@ class CasesModel:
         self._lookups_in: Db | None = None
 
     def table_names(self) -> list[str]:
-        return ["rm_cases", "rm_tasks", "rm_services", "rm_offices", "rm_ratings", "rm_complaints"]
+        return ["rm_cases", "rm_tasks", "rm_done_tasks", "rm_services", "rm_offices", "rm_ratings", "rm_complaints"]
 
     def tables(self, dialect: str) -> list[str]:
         return [
@@ -77,7 +82,11 @@ class CasesModel:
             "deadline TEXT, next_action TEXT NOT NULL, open_tasks TEXT NOT NULL, version INTEGER NOT NULL)",
             "CREATE TABLE IF NOT EXISTS rm_tasks (task_id TEXT PRIMARY KEY, case_number TEXT NOT NULL, "
             "office TEXT NOT NULL, role TEXT, element TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL, "
-            "holder TEXT, opened_at TEXT NOT NULL, due_day TEXT)",
+            "holder TEXT, opened_at TEXT NOT NULL, due_day TEXT, due_key TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS rm_done_tasks (task_id TEXT PRIMARY KEY, case_number TEXT NOT NULL, "
+            "office TEXT NOT NULL, role TEXT, element TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL, "
+            "holder TEXT, opened_at TEXT NOT NULL, due_day TEXT, due_key TEXT NOT NULL, "
+            "completed_by TEXT NOT NULL, completed_at TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS rm_ratings (case_number TEXT PRIMARY KEY, office TEXT NOT NULL, "
             "service TEXT NOT NULL, rated_day TEXT NOT NULL, waiting_time INTEGER NOT NULL, staff INTEGER NOT NULL, "
             "premises INTEGER NOT NULL, information INTEGER NOT NULL)",
@@ -88,6 +97,9 @@ class CasesModel:
             # large store sorts or scans every task per query (docs/PERFORMANCE.md).
             "CREATE INDEX IF NOT EXISTS rm_tasks_office_order ON rm_tasks (office, opened_at, task_id)",
             "CREATE INDEX IF NOT EXISTS rm_tasks_case ON rm_tasks (case_number)",
+            # The work list sorted by due day, and an office's done tasks in their order.
+            "CREATE INDEX IF NOT EXISTS rm_tasks_office_due ON rm_tasks (office, due_key, task_id)",
+            "CREATE INDEX IF NOT EXISTS rm_done_tasks_office ON rm_done_tasks (office, opened_at, task_id)",
             "CREATE INDEX IF NOT EXISTS rm_cases_office ON rm_cases (office, status)",
             "CREATE INDEX IF NOT EXISTS rm_cases_service ON rm_cases (service, opened_day)",
             # Every later event of a case finds its row by the case id.
@@ -253,10 +265,17 @@ class CasesModel:
                 ("claimed" if claim["holder"] else "open", claim["holder"], claim["task"]),
             )
         for task in event.effects.get("tasks_closed", []):
+            db.execute("DELETE FROM rm_done_tasks WHERE task_id = ?", (task["task"],))
+            db.execute(
+                f"INSERT INTO rm_done_tasks SELECT {', '.join(TASK_COLUMNS[:6])}, 'completed', "
+                f"{', '.join(TASK_COLUMNS[7:])}, ?, ? FROM rm_tasks WHERE task_id = ?",
+                (event.actor, _utc(event.timestamp), task["task"]),
+            )
             db.execute("DELETE FROM rm_tasks WHERE task_id = ?", (task["task"],))
         for task in event.effects.get("tasks_opened", []):
+            due = task.get("due") or due_day
             db.execute(
-                "INSERT INTO rm_tasks VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?)",
+                "INSERT INTO rm_tasks VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?, ?)",
                 (
                     task["task"],
                     number,
@@ -265,7 +284,8 @@ class CasesModel:
                     task["element"],
                     task["name"],
                     _utc(event.timestamp),
-                    task.get("due") or due_day,
+                    due,
+                    due or NO_DUE,
                 ),
             )
 
@@ -321,6 +341,11 @@ class _Fold:
         self.task_clashes: list[list[Any]] = []  # a task id opened twice: inserted so the database refuses it
         self.task_claims: dict[str, tuple[str, str | None]] = {}  # state and holder of tasks already stored
         self.tasks_closed: set[str] = set()
+        # Tasks closed in this stretch, by id: those opened in it, as whole rows; those
+        # stored before it, as who closed them and when (and the holder a claim in this
+        # stretch gave them), their rows read back when written.
+        self.done_rows: dict[str, list[Any]] = {}
+        self.done_stored: dict[str, tuple[tuple[str, str | None] | None, str, str]] = {}
         self.ratings: list[tuple[Any, ...]] = []
         self.complaints: list[tuple[Any, ...]] = []
         self.deadlines: dict[tuple[date, int], str] = {}
@@ -464,10 +489,23 @@ class _Fold:
             else:
                 self.task_claims[claim["task"]] = (state, holder)
         for task in event.effects.get("tasks_closed", []):
-            self.task_rows.pop(task["task"], None)
-            self.task_claims.pop(task["task"], None)
+            closed = self.task_rows.pop(task["task"], None)
+            claim = self.task_claims.pop(task["task"], None)
             self.tasks_closed.add(task["task"])
+            self.done_rows.pop(task["task"], None)
+            self.done_stored.pop(task["task"], None)
+            if closed is not None:
+                self.done_rows[task["task"]] = [
+                    *closed[:6],
+                    "completed",
+                    *closed[7:],
+                    event.actor,
+                    _utc(event.timestamp),
+                ]
+            else:
+                self.done_stored[task["task"]] = (claim, event.actor, _utc(event.timestamp))
         for task in event.effects.get("tasks_opened", []):
+            due = task.get("due") or due_day
             row = [
                 task["task"],
                 number,
@@ -478,7 +516,8 @@ class _Fold:
                 "open",
                 None,
                 _utc(event.timestamp),
-                task.get("due") or due_day,
+                due,
+                due or NO_DUE,
             ]
             # A claim made before the task was stored changed no row: the task opens unclaimed.
             self.task_claims.pop(task["task"], None)
@@ -518,6 +557,7 @@ class _Fold:
                 if case_id not in self.new and "effects" in row
             ],
         )
+        self._write_done()
         # A task closed and opened again in one stretch: its stored row goes before the new one comes.
         db.delete("rm_tasks", "task_id", sorted(self.tasks_closed))
         db.insert("rm_tasks", TASK_COLUMNS, [*self.task_rows.values(), *self.task_clashes])
@@ -533,6 +573,19 @@ class _Fold:
             self.ratings,
         )
         db.insert("rm_complaints", ("complaint", "case_number", "office", "topic", "filed_day"), self.complaints)
+
+    def _write_done(self) -> None:
+        """The closed tasks' rows, before their open rows go: a stored one is read back
+        (with the holder a claim of this stretch gave it, as ``apply`` had updated it)."""
+        db, done = self.db, dict(self.done_rows)
+        if self.done_stored:
+            for row in db.rows_in("SELECT * FROM rm_tasks", "task_id", sorted(self.done_stored)):
+                claim, actor, at = self.done_stored[row["task_id"]]
+                values = [row[column] for column in TASK_COLUMNS]
+                values[6], values[7] = "completed", (claim[1] if claim else row["holder"])
+                done[row["task_id"]] = [*values, actor, at]
+        db.delete("rm_done_tasks", "task_id", sorted(done))
+        db.insert("rm_done_tasks", DONE_TASK_COLUMNS, [done[task] for task in sorted(done)])
 
 
 def _case_values(row: dict[str, Any]) -> tuple[Any, ...]:

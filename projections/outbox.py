@@ -11,6 +11,7 @@ from datetime import UTC
 from typing import Any
 
 from engine.case import Case
+from engine.input_checks import CASE_NUMBER, Maybe, checked
 from projections.base import Db
 from projections.paging import Keyset, Page, keyset_page
 from projections.reader import Reader
@@ -181,16 +182,22 @@ class OutboxModel:
         )
 
 
+@checked(case_number=Maybe(CASE_NUMBER))
 def messages(
     reader: Reader,
     names: Sequence[str] | None = None,
     pending: bool = True,
+    case_number: str | None = None,
     *,
     first: int = 20,
     after: Sequence[Any] | None = None,
 ) -> Page[OutboxRow]:
-    """Messages oldest first, of the names given, and only those not yet acknowledged if ``pending``."""
+    """Messages oldest first, of the names given, and only those not yet acknowledged if
+    ``pending``; of one case if ``case_number`` is named."""
     sql, params = "SELECT * FROM rm_outbox WHERE 1 = 1", list[Any]()
+    if case_number is not None:
+        sql += " AND case_number = ?"
+        params.append(case_number)
     if names:
         sql += f" AND name IN ({', '.join('?' for _ in names)})"
         params += names

@@ -5,7 +5,7 @@ removed meanwhile shifts nothing, and a deep page costs what the first one does)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from engine.errors import InvalidInput
@@ -29,6 +29,12 @@ class Page(Generic[R]):
     rows: list[R]
     keys: list[tuple[Any, ...]]  # each row's key, in the keyset's columns
     more: bool  # rows follow the last one
+    # All the rows the query's filters select, on every page: counted only when asked
+    # (a work list that shows no total pays no COUNT).
+    counter: Callable[[], int] = field(default=lambda: 0, compare=False, repr=False)
+
+    def total(self) -> int:
+        return self.counter()
 
 
 def page_size(first: int) -> int:
@@ -50,6 +56,11 @@ def keyset_page(
     keyset's order, after the row whose key is ``after`` (None: from the start)."""
     size = page_size(first)
     columns, where, values = keyset.columns, sql, list(params)
+
+    def count() -> int:
+        # The same SELECT and filters, before any cursor narrows them.
+        return int(rows(f"SELECT COUNT(*) AS n FROM ({sql}) AS counted", tuple(params))[0]["n"])
+
     if after:
         if len(after) != len(columns) or any(type(v) is not k for v, k in zip(after, keyset.kinds, strict=True)):
             raise InvalidInput(f"a page resumes after a key of {len(columns)} values: {', '.join(columns)}")
@@ -65,5 +76,8 @@ def keyset_page(
     found = rows(where, (*values, size + 1))
     shown = found[:size]
     return Page(
-        rows=[make(r) for r in shown], keys=[tuple(r[c] for c in columns) for r in shown], more=len(found) > size
+        rows=[make(r) for r in shown],
+        keys=[tuple(r[c] for c in columns) for r in shown],
+        more=len(found) > size,
+        counter=count,
     )

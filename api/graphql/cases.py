@@ -13,9 +13,10 @@ from strawberry.scalars import JSON
 
 from api.context import Context
 from api.graphql.directory import Office, Service
+from api.graphql.enums import CaseState, Channel
 from api.graphql.jobs import Job
 from api.graphql.messages import MessageContract
-from api.graphql.relay import Node, PageInfo, global_id
+from api.graphql.relay import Connection, Node, global_id
 from api.graphql.tasks import Task
 from api.graphql.views import from_view
 from engine.replay import history
@@ -70,6 +71,8 @@ class PersonalDataRead:
 @strawberry.type
 class Case(CaseRow, Node):
     stages: Sequence[Stage]  # the row's stages, published as the GraphQL type that extends them
+    channel: Channel  # type: ignore[assignment]  # the row's text, as its enum
+    status: CaseState  # type: ignore[assignment]  # the row's text, as its enum
     deadline: str | None = strawberry.field(description="Regulated deadline (date), in working days.")
     next_action: str = strawberry.field(description="What the citizen has to do next.")
     read_tasks: strawberry.Private[list[Task] | None] = None
@@ -83,6 +86,8 @@ class Case(CaseRow, Node):
             cls,
             row,
             id=global_id("Case", row.number),
+            channel=Channel(row.channel),
+            status=CaseState(row.status),
             read_tasks=None if tasks is None else [Task.of(t) for t in tasks],
         )
 
@@ -186,9 +191,8 @@ class CaseEdge:
 
 
 @strawberry.type
-class CaseConnection:
+class CaseConnection(Connection):
     edges: list[CaseEdge]
-    page_info: PageInfo
 
 
 @strawberry.type(description="What a citizen sees by case number and PIN; nothing personal.")

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Context
+from api.graphql.enums import CaseState
 from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, attempt
 from engine.application import Engine
 from engine.case import Case as StoredCase
@@ -47,7 +48,7 @@ class ActivatedJobsPayload:
 class JobOutcomePayload:
     key: str
     case_number: str
-    case_status: str
+    case_status: CaseState
     case_version: int
 
 
@@ -74,7 +75,9 @@ def _outcome(info: strawberry.Info[Context, None], key: str, command: Any) -> Jo
         services = info.context.services
         case: StoredCase = command(services.engine, number, task, info.context.actor(), services.clock())
         services.refresh()
-        return JobOutcomePayload(key=key, case_number=number, case_status=case.status, case_version=case.version)
+        return JobOutcomePayload(
+            key=key, case_number=number, case_status=CaseState(case.status), case_version=case.version
+        )
 
     return attempt(run)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Context
-from api.graphql.relay import PageInfo, cursors, page_info, resume_after
+from api.graphql.enums import NotificationChannel
+from api.graphql.relay import Connection, cursors, paged, resume_after
 from engine.case import case_id_for
 from projections.notifications import OLDEST_FIRST, NotificationRow, notifications
 
@@ -18,7 +19,7 @@ from projections.notifications import OLDEST_FIRST, NotificationRow, notificatio
 class Notification:
     key: str = strawberry.field(description="Pass it to markNotificationSent once sent.")
     case_number: str
-    channel: str = strawberry.field(description="sms or email")
+    channel: NotificationChannel
     recipient: str | None = strawberry.field(
         description="The phone number or address; null once the case's personal data has been shredded."
     )
@@ -34,17 +35,23 @@ class NotificationEdge:
 
 
 @strawberry.type
-class NotificationConnection:
+class NotificationConnection(Connection):
     edges: list[NotificationEdge]
-    page_info: PageInfo
 
 
 def notifications_page(
-    info: strawberry.Info[Context, None], channel: str | None, pending: bool, first: int, after: str | None
+    info: strawberry.Info[Context, None],
+    channel: NotificationChannel | None,
+    pending: bool,
+    first: int,
+    after: str | None,
 ) -> NotificationConnection:
     info.context.who.require("integrator")
     services = info.context.services
-    page = notifications(services.reader, channel, pending, first=first, after=resume_after(after, OLDEST_FIRST))
+    wanted = None if channel is None else str(channel.value)
+    page = notifications(
+        services.reader, wanted, pending, first=first, after=resume_after(after, OLDEST_FIRST, "notifications")
+    )
     for number in sorted({row.case_number for row in page.rows}):
         services.engine.record_personal_data_read(
             number, actor=info.context.actor(), role="integrator", purpose="notification delivery", at=services.clock()
@@ -52,9 +59,9 @@ def notifications_page(
     return NotificationConnection(
         edges=[
             NotificationEdge(node=_notification(info, row), cursor=at)
-            for row, at in zip(page.rows, cursors(page), strict=True)
+            for row, at in zip(page.rows, cursors(page, "notifications"), strict=True)
         ],
-        page_info=page_info(page),
+        **paged(page, "notifications"),
     )
 
 
@@ -65,7 +72,7 @@ def _notification(info: strawberry.Info[Context, None], row: NotificationRow) ->
     return Notification(
         key=row.key,
         case_number=row.case_number,
-        channel=row.channel,
+        channel=NotificationChannel(row.channel),
         recipient=recipient,
         text=row.text,
         created_at=row.created_at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
-from api.graphql.relay import PageInfo
+from api.graphql.relay import Connection
 from api.graphql.views import from_view
 from projections.outbox import OutboxRow
 
@@ -29,6 +29,5 @@ class OutboxEdge:
 
 
 @strawberry.type
-class OutboxConnection:
+class OutboxConnection(Connection):
     edges: list[OutboxEdge]
-    page_info: PageInfo

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import strawberry
 
@@ -10,12 +11,13 @@ from api.callers import caller_key
 from api.context import Context
 from api.graphql.cases import Case, CaseConnection, CaseEdge, CaseStatus
 from api.graphql.directory import Office, Service
+from api.graphql.enums import CaseState, Holder, NotificationChannel, Role, TaskSort, TaskState
 from api.graphql.jobs import Job
 from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.parked import ParkedQuery
 from api.graphql.reception import ReceptionQuery
-from api.graphql.relay import Node, cursors, page_info, parse_global_id, resume_after
+from api.graphql.relay import Node, cursors, paged, parse_global_id, resume_after
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
 from api.graphql.views import from_view
 from engine.errors import InvalidInput
@@ -65,6 +67,13 @@ def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datet
     return Case.of(row, tasks)
 
 
+def _office_today(info: strawberry.Info[Context, None], code: str) -> date:
+    """Today where the office is: a task is overdue there from its midnight."""
+    found = directory.office(info.context.services.reader, code)
+    zone = ZoneInfo(found.timezone if found else "Europe/Moscow")
+    return info.context.services.clock().astimezone(zone).date()
+
+
 def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None:
     who = info.context.who
     found = case_queries.case_with_tasks(info.context.services.reader, number)
@@ -106,7 +115,7 @@ class Query(ReceptionQuery, ParkedQuery):
         self,
         info: strawberry.Info[Context, None],
         office_id: str | None = None,
-        status: str | None = None,
+        status: CaseState | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> CaseConnection:
@@ -119,61 +128,99 @@ class Query(ReceptionQuery, ParkedQuery):
         page = case_queries.cases(
             info.context.services.reader,
             office_id,
-            status,
+            None if status is None else status.value,
             first=first,
-            after=resume_after(after, case_queries.CASES_NEWEST_FIRST),
+            after=resume_after(after, case_queries.CASES_NEWEST_FIRST, "cases"),
         )
         return CaseConnection(
-            edges=[CaseEdge(node=Case.of(row), cursor=at) for row, at in zip(page.rows, cursors(page), strict=True)],
-            page_info=page_info(page),
+            edges=[
+                CaseEdge(node=Case.of(row), cursor=at)
+                for row, at in zip(page.rows, cursors(page, "cases"), strict=True)
+            ],
+            **paged(page, "cases"),
         )
 
-    @strawberry.field(description="An office's work list, oldest first, as a Relay connection.")
+    @strawberry.field(
+        description="An office's work list (its open and claimed tasks; its completed ones with state "
+        "COMPLETED), oldest first unless sorted otherwise, as a Relay connection. holder MINE: the "
+        "caller's; UNASSIGNED: nobody's; heldBy: one actor's (office/subject). dueBefore and dueAfter "
+        "include the day named; overdue: due before the office's today."
+    )
     def tasks(
         self,
         info: strawberry.Info[Context, None],
         office_id: str,
-        role: str | None = None,
-        state: str | None = None,
+        role: Role | None = None,
+        state: TaskState | None = None,
+        service_code: str | None = None,
+        holder: Holder | None = None,
+        held_by: str | None = None,
+        due_before: date | None = None,
+        due_after: date | None = None,
+        overdue: bool | None = None,
+        sort: TaskSort | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> TaskConnection:
         info.context.who.require("operator", "expert", "supervisor", office=office_id)
+        order = "created_asc" if sort is None else str(sort.value)
+        connection = "tasks" if order == "created_asc" else f"tasks sorted {order.upper()}"
+        keyset = case_queries.TASK_SORTS[order]
+        only = case_queries.WorkListFilter(
+            service=service_code,
+            holder=info.context.actor() if holder == Holder.MINE else held_by,
+            unassigned=holder == Holder.UNASSIGNED,
+            due_before=due_before,
+            due_after=due_after,
+            overdue=overdue,
+            today=_office_today(info, office_id) if overdue is not None else None,
+        )
         page = case_queries.work_list(
             info.context.services.reader,
             office_id,
-            role,
-            state,
+            None if role is None else role.value,
+            None if state is None else state.value,
             first=first,
-            after=resume_after(after, case_queries.TASKS_OLDEST_FIRST),
+            after=resume_after(after, keyset, connection),
+            only=only,
+            sort=keyset,
         )
         return TaskConnection(
-            edges=[TaskEdge(node=Task.of(row), cursor=at) for row, at in zip(page.rows, cursors(page), strict=True)],
-            page_info=page_info(page),
+            edges=[
+                TaskEdge(node=Task.of(row), cursor=at)
+                for row, at in zip(page.rows, cursors(page, connection), strict=True)
+            ],
+            **paged(page, connection),
         )
 
     @strawberry.field(
         description="Messages cases sent, oldest first (integrators: agency gateways; auditors). "
-        "names filters by message name; pending: only those not yet acknowledged."
+        "names filters by message name; pending: only those not yet acknowledged; caseNumber: one case's."
     )
     def outbox(
         self,
         info: strawberry.Info[Context, None],
         names: list[str] | None = None,
         pending: bool = True,
+        case_number: str | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> OutboxConnection:
         info.context.who.require("integrator", "auditor")
         page = outbox.messages(
-            info.context.services.reader, names, pending, first=first, after=resume_after(after, outbox.OLDEST_FIRST)
+            info.context.services.reader,
+            names,
+            pending,
+            case_number,
+            first=first,
+            after=resume_after(after, outbox.OLDEST_FIRST, "outbox"),
         )
         return OutboxConnection(
             edges=[
                 OutboxEdge(node=OutboxMessage.of(row), cursor=at)
-                for row, at in zip(page.rows, cursors(page), strict=True)
+                for row, at in zip(page.rows, cursors(page, "outbox"), strict=True)
             ],
-            page_info=page_info(page),
+            **paged(page, "outbox"),
         )
 
     @strawberry.field(
@@ -194,7 +241,7 @@ class Query(ReceptionQuery, ParkedQuery):
     def notifications(
         self,
         info: strawberry.Info[Context, None],
-        channel: str | None = None,
+        channel: NotificationChannel | None = None,
         pending: bool = True,
         first: int = 20,
         after: str | None = None,

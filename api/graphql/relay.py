@@ -1,10 +1,15 @@
 """Relay: the Node interface, global ids and the cursors of connections (the keyset pages
-they show are the read models', projections.paging)."""
+they show are the read models', projections.paging).
+
+A cursor names the connection (and the order) it came from: the same key means another
+row in another list, so a cursor of ``cases`` handed to ``tasks`` is refused by name, never
+read as a position it is not."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,27 +43,39 @@ def parse_global_id(value: str) -> tuple[str, str]:
     return kind, key
 
 
-def cursor(*key: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+CONNECTION_NAME = re.compile(r"[A-Za-z_][A-Za-z_ ]{0,60}")  # "cases", "tasks sorted DUE_ASC"
+
+
+def cursor(connection: str, *key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"of": connection, "key": key}).encode()).decode()
 
 
 class InvalidCursor(InvalidInput):
     code = "invalid_cursor"
 
-    def __init__(self) -> None:
-        super().__init__("invalid cursor: pass an endCursor this API handed out")
+    def __init__(self, message: str = "invalid cursor: pass an endCursor this API handed out") -> None:
+        super().__init__(message)
 
 
-def parse_cursor(value: str | None, kinds: Sequence[type]) -> list[Any] | None:
-    """The key a cursor holds, one value per keyset column, each of its column's type
-    (text, or whole number): anything else would reach the query as a value the
-    database cannot compare, so it is refused here, never there."""
+def parse_cursor(value: str | None, kinds: Sequence[type], connection: str) -> list[Any] | None:
+    """The key a cursor of ``connection`` holds, one value per keyset column, each of its
+    column's type (text, or whole number): anything else would reach the query as a value
+    the database cannot compare, so it is refused here, never there."""
     if value is None:
         return None
     try:
-        key = json.loads(base64.b64decode(value.encode(), altchars=b"-_", validate=True))
+        held = json.loads(base64.b64decode(value.encode(), altchars=b"-_", validate=True))
     except (ValueError, UnicodeError, RecursionError):
         raise InvalidCursor() from None
+    if not isinstance(held, dict) or set(held) != {"of", "key"}:
+        raise InvalidCursor()
+    of, key = held["of"], held["key"]
+    if not isinstance(of, str) or not CONNECTION_NAME.fullmatch(of):
+        raise InvalidCursor()
+    if of != connection:
+        raise InvalidCursor(
+            f"invalid cursor: this cursor belongs to {of}, not to {connection}; pass an endCursor of {connection}"
+        )
     if not isinstance(key, list) or len(key) != len(kinds):
         raise InvalidCursor()
     for item, kind in zip(key, kinds, strict=True):
@@ -77,14 +94,31 @@ class PageInfo:
     end_cursor: str | None
 
 
-def resume_after(after: str | None, keyset: Keyset) -> list[Any] | None:
+@strawberry.type
+class Connection:
+    """What every connection has beside its edges: its page info and its total."""
+
+    page_info: PageInfo
+    page: strawberry.Private[Page[Any]]
+
+    @strawberry.field(description="All the rows the connection's filters select, on every page.")
+    def total_count(self) -> int:
+        return self.page.total()
+
+
+def resume_after(after: str | None, keyset: Keyset, connection: str) -> list[Any] | None:
     """The key a connection's ``after`` cursor holds, for the read model's keyset page."""
-    return parse_cursor(after, keyset.kinds)
+    return parse_cursor(after, keyset.kinds, connection)
 
 
-def cursors(page: Page[Any]) -> list[str]:
-    return [cursor(*key) for key in page.keys]
+def cursors(page: Page[Any], connection: str) -> list[str]:
+    return [cursor(connection, *key) for key in page.keys]
 
 
-def page_info(page: Page[Any]) -> PageInfo:
-    return PageInfo(has_next_page=page.more, end_cursor=cursor(*page.keys[-1]) if page.keys else None)
+def page_info(page: Page[Any], connection: str) -> PageInfo:
+    return PageInfo(has_next_page=page.more, end_cursor=cursor(connection, *page.keys[-1]) if page.keys else None)
+
+
+def paged(page: Page[Any], connection: str) -> dict[str, Any]:
+    """A Connection's own fields for a page of ``connection``."""
+    return {"page_info": page_info(page, connection), "page": page}

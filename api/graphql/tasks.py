@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Context
+from api.graphql.enums import TaskState
 from api.graphql.forms import TaskForm
-from api.graphql.relay import Node, PageInfo, global_id
+from api.graphql.relay import Connection, Node, global_id
 from api.graphql.views import from_view
 from projections.case_queries import TaskRow
 
@@ -14,11 +15,18 @@ from projections.case_queries import TaskRow
 @strawberry.type
 class Task(TaskRow, Node):
     element: str = strawberry.field(description="The BPMN element id of the task.")
-    state: str = strawberry.field(description="open or claimed")
+    role: str | None = strawberry.field(
+        description="The staff group(s) the model names, comma-joined; null: any staff of the office."
+    )
+    state: TaskState = strawberry.field(description="OPEN, CLAIMED or COMPLETED.")  # type: ignore[assignment]
     holder: str | None = strawberry.field(
         description="Who holds it (OFFICE/subject): only they complete it, until they release it or a "
         "supervisor reassigns it."
     )
+    completed_by: str | None = strawberry.field(
+        default=None, description="Who closed it (office/subject, or what: a timer, a withdrawal); null while open."
+    )
+    completed_at: str | None = strawberry.field(default=None, description="When it was closed (UTC, ISO 8601).")
 
     @strawberry.field(
         description="The task's form, from the case's own process version: what completeTask's data "
@@ -30,7 +38,7 @@ class Task(TaskRow, Node):
 
     @classmethod
     def of(cls, row: TaskRow) -> Task:
-        return from_view(cls, row, id=global_id("Task", row.task_id))
+        return from_view(cls, row, id=global_id("Task", row.task_id), state=TaskState(row.state))
 
 
 @strawberry.type
@@ -40,6 +48,5 @@ class TaskEdge:
 
 
 @strawberry.type
-class TaskConnection:
+class TaskConnection(Connection):
     edges: list[TaskEdge]
-    page_info: PageInfo

@@ -81,12 +81,12 @@ def test_a_property_registration_from_the_portal_to_hand_out(server: Server) -> 
     assert case["stage"] == "Приём документов"
     assert open_property_case(server)["case"]["number"] == number, "a retry with the same key is the same case"
     reception = case["tasks"][0]
-    assert (reception["element"], reception["role"], reception["state"]) == ("Task_Reception", "operator", "open")
+    assert (reception["element"], reception["role"], reception["state"]) == ("Task_Reception", "operator", "OPEN")
 
     claimed = server.run("operator", CLAIM, office="LPK", input={"caseNumber": number, "taskId": reception["taskId"]})[
         "claimTask"
     ]
-    assert claimed["case"]["tasks"][0]["state"] == "claimed"
+    assert claimed["case"]["tasks"][0]["state"] == "CLAIMED"
     assert claimed["case"]["tasks"][0]["holder"] == "LPK/test-operator"
 
     refused = server.run(

@@ -125,7 +125,7 @@ def test_a_worker_completes_fails_with_retries_and_then_succeeds_over_http(serve
     assert check["variables"]["order_total"] == 1250, "a task with no input mapping gets the case's variables"
     assert inventory.activate("checkInventory") == [], "a locked job is not given out twice"
     done = inventory.complete(check["key"], {"in_stock": True}, idem="inventory-1")
-    assert (done["__typename"], done["caseStatus"]) == ("JobOutcomePayload", "open")
+    assert (done["__typename"], done["caseStatus"]) == ("JobOutcomePayload", "OPEN")
     again = inventory.complete(check["key"], {"in_stock": True}, idem="inventory-1")
     assert again["caseVersion"] == done["caseVersion"], "a resent outcome is recorded once"
 
@@ -141,9 +141,9 @@ def test_a_worker_completes_fails_with_retries_and_then_succeeds_over_http(serve
 
     [ship] = shipping.activate("shipItems")
     assert ship["variables"]["receipt"] == "R-1"
-    assert shipping.complete(ship["key"], {})["caseStatus"] == "completed"
+    assert shipping.complete(ship["key"], {})["caseStatus"] == "COMPLETED"
     case = server.run("integrator", CASE, n=number)["case"]
-    assert case == {"status": "completed", "jobs": []}
+    assert case == {"status": "COMPLETED", "jobs": []}
 
 
 def test_a_bpmn_error_thrown_by_a_worker_is_caught_by_the_boundary_event(server: Server) -> None:
@@ -151,16 +151,16 @@ def test_a_bpmn_error_thrown_by_a_worker_is_caught_by_the_boundary_event(server:
     worker = Worker(server, "inventory")
     [check] = worker.activate("checkInventory")
     thrown = worker.throw(check["key"], "OUT_OF_STOCK", "the book is sold out", {"missing": ["book"]})
-    assert (thrown["__typename"], thrown["caseStatus"]) == ("JobOutcomePayload", "completed")
+    assert (thrown["__typename"], thrown["caseStatus"]) == ("JobOutcomePayload", "COMPLETED")
     assert Worker(server, "payments").activate("chargePayment") == [], "the order ended on the error path"
-    assert server.run("integrator", CASE, n=number)["case"] == {"status": "completed", "jobs": []}
+    assert server.run("integrator", CASE, n=number)["case"] == {"status": "COMPLETED", "jobs": []}
 
 
 def test_an_error_no_boundary_catches_is_an_incident(server: Server) -> None:
     number = open_order(server)
     worker = Worker(server, "inventory")
     [check] = worker.activate("checkInventory")
-    assert worker.throw(check["key"], "UNKNOWN", "no such code", {})["caseStatus"] == "open"
+    assert worker.throw(check["key"], "UNKNOWN", "no such code", {})["caseStatus"] == "OPEN"
     case = server.run("supervisor", CASE, office="LPK", n=number)["case"]
     assert case["jobs"] == [
         {"element": "Task_CheckInventory", "connector": "checkInventory", "state": "incident", "failures": 1}

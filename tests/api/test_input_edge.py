@@ -82,8 +82,9 @@ def test_every_kind_of_bad_text_in_a_mutation_is_a_validation_error_naming_its_f
     assert stored_head(server) == head
 
 
-def cursor_of(value: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+def cursor_of(value: Any, of: Any = "cases") -> str:
+    """A cursor of the connection ``of`` holding the key ``value``, as this API writes them."""
+    return base64.urlsafe_b64encode(json.dumps({"of": of, "key": value}).encode()).decode()
 
 
 CASES = "query($after: String) { cases(first: 2, after: $after) { edges { cursor } } }"
@@ -102,18 +103,25 @@ def test_a_cursor_that_is_not_one_we_handed_out_is_an_invalid_cursor_not_an_inte
         cursor_of(["2026-11-02", "LPK-\ud800"]),
         cursor_of(["a", "b", "c"]),
         cursor_of([True, "x"]),
+        cursor_of(["2026-11-02", "LPK-1"], of="\u0000"),
+        cursor_of(["2026-11-02", "LPK-1"], of=5),
+        cursor_of(["2026-11-02", "LPK-1"], of="x" * 500),
+        base64.urlsafe_b64encode(json.dumps(["2026-11-02", "LPK-1"]).encode()).decode(),  # untagged
         "W10=" * 300,
     ]:
         message = refusal(server, "auditor", CASES, after=forged)
         assert "invalid cursor" in message or "input refused" in message, (forged, message)
     # The outbox's key ends in a message number: text there is as wrong as a dict.
     for forged in [
-        cursor_of(["2026-11-02", "LPK-1", "1"]),
-        cursor_of(["2026-11-02", "LPK-1", 2**70]),
-        cursor_of(["2026-11-02", "LPK-1", 1.5]),
+        cursor_of(["2026-11-02", "LPK-1", "1"], of="outbox"),
+        cursor_of(["2026-11-02", "LPK-1", 2**70], of="outbox"),
+        cursor_of(["2026-11-02", "LPK-1", 1.5], of="outbox"),
     ]:
         assert "invalid cursor" in refusal(server, "integrator", OUTBOX, after=forged)
-    assert server.run("integrator", OUTBOX, after=cursor_of(["2026-11-02", "LPK-1", 1]))["outbox"]["edges"] == []
+    assert (
+        server.run("integrator", OUTBOX, after=cursor_of(["2026-11-02", "LPK-1", 1], of="outbox"))["outbox"]["edges"]
+        == []
+    )
 
 
 def test_query_arguments_with_nul_surrogates_or_huge_text_are_refused_not_internal_errors(server: Server) -> None:

@@ -12,7 +12,7 @@ from tests.api.conftest import Server
 from tests.api.test_end_to_end import COMPLETE, DELIVER, OPEN
 from tests.conftest import MASTER_KEY, Entropy
 
-NOTIFICATIONS = """query($pending: Boolean!) { notifications(channel: "sms", pending: $pending) {
+NOTIFICATIONS = """query($pending: Boolean!) { notifications(channel: SMS, pending: $pending) {
   edges { node { key caseNumber channel recipient text sentAt } } } }"""
 SENT = """mutation($key: String!) { markNotificationSent(input: {key: $key}) {
   __typename ... on NotificationSentPayload { key sentAt } ... on NotFoundError { message } } }"""
@@ -58,7 +58,7 @@ def test_the_sms_gateway_reads_the_recipient_marks_it_sent_and_each_read_is_reco
     [edge] = server.run("integrator", NOTIFICATIONS, pending=True)["notifications"]["edges"]
     sms = edge["node"]
     # the phone as the applicant was stored: E.164, what an SMS gateway takes
-    assert (sms["caseNumber"], sms["channel"], sms["recipient"]) == (number, "sms", "+79045551234")
+    assert (sms["caseNumber"], sms["channel"], sms["recipient"]) == (number, "SMS", "+79045551234")
     assert number in sms["text"] and sms["sentAt"] is None
     with pytest.raises(TransportQueryError, match="may not"):
         server.run("operator", NOTIFICATIONS, office="LPK", pending=True)

@@ -49,7 +49,7 @@ def test_mutations_after_a_poison_event_answer_their_payload_and_the_parked_case
     assert done["__typename"] == "CasePayload", done
     assert done["case"]["number"] == number and done["case"]["version"] == 2
     later = open_property_case(server, "poison-2")  # a new case after the poison: its payload too
-    assert later["case"]["status"] == "open"
+    assert later["case"]["status"] == "OPEN"
 
     parked = server.run("auditor", PARKED)["parkedCases"]
     assert [(p["model"], p["caseNumber"]) for p in parked] == [("outbox", "LPK-POISON-API")]

@@ -157,7 +157,7 @@ def test_a_portal_booking_a_terminal_ticket_and_a_case_opened_at_the_window(serv
         },
     )["openCase"]
     assert opened["__typename"] == "OpenCasePayload", opened
-    assert opened["case"]["channel"] == "window" and len(opened["pin"]) == 6
+    assert opened["case"]["channel"] == "WINDOW" and len(opened["pin"]) == 6
     queue = server.run("operator", QUEUE, office="LPK", officeId="LPK")["queue"]
     assert (queue["day"], queue["done"], queue["waiting"], queue["serving"]) == (day.isoformat(), 2, [], [])
 

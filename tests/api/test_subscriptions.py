@@ -68,7 +68,7 @@ def test_an_office_task_list_is_pushed_when_a_case_opens_and_a_task_is_claimed(s
         )
 
     def claimed(message: dict[str, Any]) -> bool:
-        return [t["state"] for t in message["taskListChanged"]] == ["claimed"]
+        return [t["state"] for t in message["taskListChanged"]] == ["CLAIMED"]
 
     messages = asyncio.run(first_messages(server, "operator", "LPK", query, claimed, act))
     assert messages[0]["taskListChanged"] == []

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.xdist_group("simulated_region")
 TABLES = {
     "rm_cases": "number",
     "rm_tasks": "task_id",
+    "rm_done_tasks": "task_id",
     "rm_services": "code",
     "rm_offices": "code",
     "rm_ratings": "case_number",
