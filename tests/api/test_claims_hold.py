@@ -139,7 +139,7 @@ def test_a_supervisor_reassigns_a_task_in_one_event_and_the_old_holder_loses_it(
         input={"caseNumber": number, "taskId": task, "holder": "LPK/petrov", "idempotencyKey": "re-1"},
     )["reassignTask"]
     assert moved["__typename"] == "CasePayload", moved
-    assert moved["case"]["tasks"][0]["holder"] == "LPK/petrov" and moved["case"]["tasks"][0]["state"] == "claimed"
+    assert moved["case"]["tasks"][0]["holder"] == "LPK/petrov" and moved["case"]["tasks"][0]["state"] == "CLAIMED"
     events = history(server, number)
     assert [e["kind"] for e in events] == ["Opened", "TaskClaimed", "TaskReassigned"]
     assert events[2]["effects"]["claims"] == [
@@ -174,7 +174,7 @@ def test_only_the_holder_or_a_supervisor_releases_a_claim(server: Server) -> Non
         "releaseTask"
     ]
     assert released["__typename"] == "CasePayload", released
-    assert released["case"]["tasks"][0]["state"] == "open"
+    assert released["case"]["tasks"][0]["state"] == "OPEN"
     as_staff(server, "petrov", "operator", CLAIM, input={"caseNumber": number, "taskId": task})
     own = as_staff(server, "petrov", "operator", RELEASE, input={"caseNumber": number, "taskId": task})["releaseTask"]
     assert own["__typename"] == "CasePayload", own

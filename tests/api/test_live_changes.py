@@ -54,7 +54,7 @@ def test_case_status_changed_shows_the_tasks_as_they_are_after_a_claim(server: S
         )
     )
     [after] = messages[-1]["caseStatusChanged"]["tasks"]
-    assert (after["state"], after["holder"]) == ("claimed", "LPK/test-operator")
+    assert (after["state"], after["holder"]) == ("CLAIMED", "LPK/test-operator")
 
 
 @pytest.mark.socket
@@ -84,7 +84,7 @@ def test_case_changed_says_a_claim_happened_and_shows_the_claimed_task(server: S
     assert not last["initial"] and last["changes"] == ["task_claimed"]
     assert last["version"] == last["case"]["version"] == opened["version"] + 1
     [now] = last["case"]["tasks"]
-    assert (now["state"], now["holder"]) == ("claimed", "LPK/test-operator")
+    assert (now["state"], now["holder"]) == ("CLAIMED", "LPK/test-operator")
     assert last["tasksChanged"] == [now] and last["tasksOpened"] == [] and last["tasksClosed"] == []
 
 
@@ -106,7 +106,7 @@ def test_case_changed_after_a_withdrawal_closes_the_tasks_and_ends(server: Serve
         )
     )
     last = messages[-1]["caseChanged"]
-    assert last["case"]["status"] != "open"
+    assert last["case"]["status"] != "OPEN"
     assert last["case"]["tasks"] == []
     assert last["tasksClosed"] == [t["id"] for t in opened["tasks"]]
 
@@ -158,7 +158,7 @@ def test_task_list_changes_send_a_snapshot_then_only_what_changed(server: Server
     mine = made["task"]
     assert [t["id"] for m in later for t in m["added"]] == [mine["id"]]
     assert [(t["id"], t["state"], t["holder"]) for m in later for t in m["changed"]] == [
-        (mine["id"], "claimed", "LPK/test-operator")
+        (mine["id"], "CLAIMED", "LPK/test-operator")
     ]
     assert [i for m in later for i in m["removed"]] == [mine["id"]]
 
@@ -189,7 +189,7 @@ def test_a_case_query_never_shows_one_version_with_another_versions_tasks(server
         while not done.is_set() or reads == 0:
             found = session.execute(request)["case"]
             reads += 1
-            expected = "open" if found["version"] % 2 == 1 else "claimed"
+            expected = "OPEN" if found["version"] % 2 == 1 else "CLAIMED"
             if [t["state"] for t in found["tasks"]] != [expected]:
                 mixed.append(found)
     writer.join()
