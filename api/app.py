@@ -29,6 +29,8 @@ from api.ide import PREFIX, asset, graphiql_html
 from api.schema import schema
 from engine.errors import NotFound, OknoError
 
+INVALID_TOKEN = 'Bearer error="invalid_token"'  # RFC 6750: the client should get a new token
+
 
 class OknoGraphQL(GraphQL[Context, None]):
     def __init__(self, services: Services) -> None:
@@ -122,7 +124,11 @@ def create_app(
             try:
                 await holder["graphql"](scope, receive, send)
             except NotAuthenticated as error:
-                await JSONResponse({"errors": [{"message": str(error)}]}, status_code=401)(scope, receive, send)
+                # The token sent does not verify: the request is refused before anything runs,
+                # in the shape of every other error (docs/ERRORS.md).
+                body = {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
+                refused = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": INVALID_TOKEN})
+                await refused(scope, receive, send)
 
     async def healthz(request: Request) -> Response:
         """Answered from what the refresher found, never waiting on the database (see api.health)."""

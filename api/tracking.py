@@ -46,9 +46,9 @@ class Tracking:
 
     def track(self, number: str, pin: str, now: datetime, client: str) -> CaseStatus:
         if not number or len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
-            raise InvalidInput(f"number: a case number is 1 to {MAX_NUMBER_LENGTH} printable characters")
+            raise InvalidInput(f"a case number is 1 to {MAX_NUMBER_LENGTH} printable characters", field="number")
         if len(pin) != PIN_DIGITS or not pin.isascii() or not pin.isdigit():
-            raise InvalidInput(f"pin: the PIN is the {PIN_DIGITS} digits printed on the receipt")
+            raise InvalidInput(f"the PIN is the {PIN_DIGITS} digits printed on the receipt", field="pin")
         window = self.attempts.count(client, number, now)
         if window.attempts > PIN_ATTEMPTS:
             raise TooManyAttempts(

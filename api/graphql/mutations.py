@@ -14,6 +14,8 @@ from api.context import Context
 from api.graphql.cases import Case
 from api.graphql.errors import (
     ConflictError,
+    Error,
+    FieldError,
     NotAllowedError,
     NotFoundError,
     Problem,
@@ -65,8 +67,12 @@ class ModelProblem:
     message: str
 
 
-@strawberry.type(description="The model was not deployed; every problem found is listed.")
-class DeployProblems:
+@strawberry.type(
+    description="The model was not deployed (code model_invalid); every problem found is listed, "
+    "each also as a field error on the file it is in."
+)
+class DeployProblems(Error):
+    code: str = "model_invalid"
     problems: list[ModelProblem]
 
 
@@ -475,11 +481,20 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
             services = info.context.services
             report = services.engine.deploy([SourceFile(f.name, f.text) for f in input.files], services.clock())
             if not report.ok:
+                files = {f.name: index for index, f in enumerate(input.files)}
                 return DeployProblems(
+                    message=f"the model was not deployed: {len(report.problems)} problem(s)",
+                    fields=[
+                        FieldError(
+                            field=f"input.files[{files[p.file]}].text" if p.file in files else "input.files",
+                            message=f"line {p.line}, {p.element}: {p.message}" if p.element else p.message,
+                        )
+                        for p in report.problems
+                    ],
                     problems=[
                         ModelProblem(file=p.file, line=p.line, element=p.element, message=p.message)
                         for p in report.problems
-                    ]
+                    ],
                 )
             return DeployPayload(
                 versions=[

@@ -46,7 +46,7 @@ class InvalidCursor(InvalidInput):
     code = "invalid_cursor"
 
     def __init__(self) -> None:
-        super().__init__("invalid cursor: pass an endCursor this API handed out")
+        super().__init__("invalid cursor: pass an endCursor this API handed out", field="after")
 
 
 def parse_cursor(value: str | None, kinds: Sequence[type]) -> list[Any] | None:
