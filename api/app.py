@@ -29,7 +29,7 @@ from api.ide import PREFIX, asset, graphiql_html
 from api.schema import schema
 from engine.errors import NotFound, OknoError
 
-INVALID_TOKEN = 'Bearer error="invalid_token"'  # RFC 6750: the client should get a new token
+INVALID_TOKEN = 'Bearer error="invalid_token"'  # noqa: S105 (RFC 6750's challenge, no secret): get a new token
 
 
 class OknoGraphQL(GraphQL[Context, None]):

@@ -57,7 +57,6 @@ def log_error(error: GraphQLError) -> None:
     )
 
 
-
 def log_withheld(error: OknoError) -> None:
     """A refusal whose client message leaves out what the model said (a ProcessFailure
     answered in a mutation's union, never a GraphQL error): its whole text, for the analyst."""

@@ -31,9 +31,7 @@ class OknoError(Exception):
     code = "error"
     problems: Sequence[FieldProblem] = ()
 
-    def __init__(
-        self, *args: object, field: str | None = None, problems: Sequence[FieldProblem] | None = None
-    ) -> None:
+    def __init__(self, *args: object, field: str | None = None, problems: Sequence[FieldProblem] | None = None) -> None:
         super().__init__(*args)
         if problems is not None:
             self.problems = list(problems)

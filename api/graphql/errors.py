@@ -24,6 +24,12 @@ JSON_ARGUMENTS = frozenset({"data", "payload", "variables"})
 INPUT_NAMES = {"service": "service_code", "office": "office_id", "number": "case_number"}
 
 
+CODE = (
+    "Stable and snake_case: not_found, not_allowed, conflict, validation, input_refused, "
+    "invalid_task_data, process_failure, … (docs/ERRORS.md lists every code)."
+)
+
+
 @strawberry.type(description="One input field at fault.")
 class FieldError:
     field: str = strawberry.field(
@@ -39,10 +45,7 @@ class FieldError:
     "(stable, snake_case; docs/ERRORS.md lists every code). Nothing was recorded.",
 )
 class Error:
-    code: str = strawberry.field(
-        description="Stable and snake_case: not_found, not_allowed, conflict, validation, "
-        "input_refused, invalid_task_data, process_failure, … (docs/ERRORS.md)."
-    )
+    code: str = strawberry.field(description=CODE)
     message: str = strawberry.field(description="For people; it may change. Never quotes a model's expressions.")
     fields: list[FieldError] = strawberry.field(
         default_factory=list, description="Each input field at fault (empty when the input as a whole is refused)."
@@ -51,22 +54,22 @@ class Error:
 
 @strawberry.type(description="The input was refused; nothing was recorded.")
 class ValidationError(Error):
-    code: str = "validation"
+    code: str = strawberry.field(default="validation", description=CODE)
 
 
 @strawberry.type(description="What the input names does not exist (code not_found, or a kind of it).")
 class NotFoundError(Error):
-    code: str = NotFound.code
+    code: str = strawberry.field(default=NotFound.code, description=CODE)
 
 
 @strawberry.type(description="The caller's role or office may not do this (code not_allowed).")
 class NotAllowedError(Error):
-    code: str = NotAllowed.code
+    code: str = strawberry.field(default=NotAllowed.code, description=CODE)
 
 
 @strawberry.type(description="Another writer changed the case first; reload and retry (code conflict).")
 class ConflictError(Error):
-    code: str = ConcurrencyConflict.code
+    code: str = strawberry.field(default=ConcurrencyConflict.code, description=CODE)
 
 
 Problem = ValidationError | NotFoundError | NotAllowedError | ConflictError

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from api.context import Context
 from api.graphql.cases import Case
 from api.graphql.errors import (
+    CODE,
     ConflictError,
     Error,
     FieldError,
@@ -72,7 +73,7 @@ class ModelProblem:
     "each also as a field error on the file it is in."
 )
 class DeployProblems(Error):
-    code: str = "model_invalid"
+    code: str = strawberry.field(default="model_invalid", description=CODE)
     problems: list[ModelProblem]
 
 

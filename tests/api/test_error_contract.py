@@ -53,9 +53,9 @@ def test_the_personal_data_refusal_carries_its_code(server: Server) -> None:
 
 def test_a_page_with_a_forged_cursor_carries_its_code(server: Server) -> None:
     status, body = post(server, '{ cases(after: "zzz") { edges { node { number } } } }', server.token("auditor"))
-    assert codes(body) == ["invalid_cursor"], body
+    assert status == 200 and codes(body) == ["invalid_cursor"], body
     status, body = post(server, "{ cases(first: 0) { edges { node { number } } } }", server.token("auditor"))
-    assert codes(body) == ["validation"], body
+    assert status == 200 and codes(body) == ["validation"], body
 
 
 def test_a_wrong_pin_and_the_lockout_after_it_carry_their_codes(server: Server) -> None:
@@ -68,7 +68,7 @@ def test_a_wrong_pin_and_the_lockout_after_it_carry_their_codes(server: Server) 
 def test_a_track_with_a_malformed_pin_names_the_argument_at_fault(server: Server) -> None:
     status, body = post(server, 'query { track(number: "LPK-1", pin: "12") { number } }')
     [error] = body["errors"]
-    assert error["extensions"]["code"] == "validation"
+    assert status == 200 and error["extensions"]["code"] == "validation"
     assert [f["field"] for f in error["extensions"]["fields"]] == ["pin"], error
 
 
@@ -88,7 +88,7 @@ def test_a_document_that_fails_before_it_runs_carries_a_code(server: Server, doc
 
 def test_variables_of_the_wrong_type_carry_their_code(server: Server) -> None:
     status, body = post(server, "query($n: String!) { case(number: $n) { number } }", server.token("auditor"), n=5)
-    assert codes(body) == ["invalid_variables"], body
+    assert status == 200 and codes(body) == ["invalid_variables"], body
 
 
 @pytest.fixture
@@ -111,12 +111,14 @@ def test_a_bug_is_internal_error_with_nothing_of_its_internals(broken_server: Se
     status, body = post(broken_server, query, broken_server.token("auditor"), n=number)
     [error] = body["errors"]
     assert error["message"] == "internal error" and error["extensions"] == {"code": "internal_error"}, error
-    assert "secret" not in json.dumps(body)
+    assert status == 200 and "secret" not in json.dumps(body)
 
 
 # -- authentication: one shape per transport (docs/ERRORS.md) ------------------------------
 def test_over_http_a_token_that_does_not_verify_is_a_401_in_the_error_shape(server: Server) -> None:
-    answer = server.http.post("/graphql", json={"query": "{ services { code } }"}, headers={"Authorization": "Bearer x"})
+    answer = server.http.post(
+        "/graphql", json={"query": "{ services { code } }"}, headers={"Authorization": "Bearer x"}
+    )
     assert answer.status_code == 401
     assert answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert codes(answer.json()) == ["not_authenticated"]
@@ -217,7 +219,9 @@ def test_a_model_that_fails_on_missing_data_names_the_element_and_variable_but_n
     number = open_property_case(server)["case"]["number"]
     complete = COMPLETE.replace("__typename", ANY_ERROR)
     data = {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20:0012345:67"}
-    server.run("operator", complete, office="LPK", input={"caseNumber": number, "element": "Task_Reception", "data": data})
+    server.run(
+        "operator", complete, office="LPK", input={"caseNumber": number, "element": "Task_Reception", "data": data}
+    )
     assert server.work_jobs().completed == 1
     package = {"caseNumber": number, "element": "Task_SendPackage", "data": {"package_number": "PKG-1"}}
     server.run("operator", complete, office="LPK", input=package)
