@@ -273,16 +273,18 @@ def _correlated(info: strawberry.Info[Context, None], number: str | None, refere
     acknowledged under ``reference``."""
     if reference is None:
         if number is None:
-            raise InvalidInput("name the case: caseNumber, or the agency's reference")
+            raise InvalidInput("name the case: caseNumber, or the agency's reference", field="case_number")
         return number
     info.context.services.refresh()
     found = acknowledged_with(info.context.services.reader, reference)
     if not found:
         raise NotFound(f"no request was acknowledged with reference {reference!r}")
     if len(found) > 1:
-        raise InvalidInput(f"reference {reference!r} was given to requests of {len(found)} cases: name the case")
+        raise InvalidInput(
+            f"reference {reference!r} was given to requests of {len(found)} cases: name the case", field="case_number"
+        )
     if number is not None and number != found[0]:
-        raise InvalidInput(f"reference {reference!r} belongs to case {found[0]}, not {number}")
+        raise InvalidInput(f"reference {reference!r} belongs to case {found[0]}, not {number}", field="reference")
     return found[0]
 
 
@@ -290,7 +292,7 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidInput(f"{what} must be a JSON object")
+        raise InvalidInput(f"{what} must be a JSON object", field=what)
     return cast(dict[str, Any], value)
 
 
@@ -302,7 +304,7 @@ def _open_at_window(
     info.context.who.require(*STAFF, office=input.office_id)
     office = split_code(input.ticket_id)[0]
     if office != input.office_id:
-        raise InvalidInput(f"ticket {input.ticket_id} is office {office}'s, not {input.office_id}'s")
+        raise InvalidInput(f"ticket {input.ticket_id} is office {office}'s, not {input.office_id}'s", field="ticket_id")
     services = info.context.services
     case = Reception(services.engine).open_case(
         input.ticket_id,

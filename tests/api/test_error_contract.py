@@ -184,6 +184,10 @@ def test_every_mutation_error_answers_one_fragment_with_its_code_and_fields(serv
     assert rated["code"] == "validation"
     assert sorted(f["field"] for f in rated["fields"]) == ["input.premises", "input.waitingTime"], rated
 
+    deliver = f"mutation($input: DeliverMessageInput!) {{ deliverMessage(input: $input) {{ {ANY_ERROR} }} }}"
+    unnamed = server.run("integrator", deliver, input={"name": "rosreestr_decision", "payload": {}})["deliverMessage"]
+    assert [f["field"] for f in unnamed["fields"]] == ["input.caseNumber"], unnamed
+
     complete = COMPLETE.replace("__typename", ANY_ERROR)
     data = {"caseNumber": number, "element": "Task_Reception", "data": {"documents_complete": "yes"}}
     wrong = server.run("operator", complete, office="LPK", input=data)["completeTask"]
