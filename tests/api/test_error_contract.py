@@ -162,6 +162,26 @@ def test_over_the_websocket_a_subscription_without_a_token_is_an_error_with_its_
     assert [e["extensions"]["code"] for e in answer["payload"]["errors"]] == ["not_authenticated"], answer
 
 
+@pytest.mark.socket
+@pytest.mark.parametrize(
+    ("query", "kind", "code"),
+    [
+        ('subscription { caseStatusChanged(number: "LPK-NOPE") { number } }', "next", "not_found"),
+        ('subscription { taskListChanged(officeId: "ELC") { taskId } }', "next", "not_allowed"),
+        ("subscription { nosuch }", "error", "query_invalid"),
+    ],
+)
+def test_over_the_websocket_every_error_carries_its_code(server: Server, query: str, kind: str, code: str) -> None:
+    token = server.token("operator", "LPK")
+    with connect(_ws_url(server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        assert json.loads(socket.recv(timeout=10))["type"] == "connection_ack"
+        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        answer = json.loads(socket.recv(timeout=10))
+    errors = answer["payload"]["errors"] if kind == "next" else answer["payload"]
+    assert answer["type"] == kind and [e["extensions"]["code"] for e in errors] == [code], answer
+
+
 # -- one Error interface, fields as the input spells them ----------------------------------
 def test_every_mutation_error_answers_one_fragment_with_its_code_and_fields(server: Server) -> None:
     opened = open_property_case(server)
