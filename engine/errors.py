@@ -10,15 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-
 class OknoError(Exception):
     """Base of every error okno reports to a user (CLI, API) instead of a traceback.
 
@@ -104,6 +95,15 @@ class CaseClosed(InvalidInput):
     code = "case_closed"
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
 class InvalidTaskData(InvalidInput):
     code = "invalid_task_data"
 
@@ -159,6 +159,12 @@ class ExpressionError(OknoError):
         error = cls(message)
         error.name = name
         return error
+
+    def public_message(self) -> str:
+        # It may quote the model's expression: the API says only what was missing.
+        if self.name is not None:
+            return f"a process expression failed: the case has no value for {self.name!r}"
+        return "a process expression failed; the server's log has the details"
 
 
 class ExpressionBudgetExceeded(ExpressionError):

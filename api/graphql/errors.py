@@ -127,6 +127,9 @@ def input_field(name: str, root: str | None = "input") -> str:
     return ".".join([root, *spelt] if root else spelt)
 
 
+_input_field = input_field  # the name it had before: callers written against it keep working
+
+
 def attempt(command: Callable[[], T]) -> T | Problem:
     try:
         return command()

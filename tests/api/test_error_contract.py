@@ -294,3 +294,13 @@ def test_the_depth_limit_is_a_query_limit() -> None:
     error = GraphQLError(f"'deep' exceeds maximum operation depth of {MAX_DEPTH}")
     code(error)
     assert error.extensions == {"code": "query_limit"}
+
+
+def test_an_expression_error_that_reaches_a_client_quotes_nothing_of_the_model() -> None:
+    from api.graphql.errors import as_problem
+    from engine.errors import ExpressionError
+
+    quoted = ExpressionError("cannot compare str with int: 'x' > 5 in rosreestr_decision['decision'] > 5")
+    missing = ExpressionError.no_key("decision")
+    assert "rosreestr_decision" not in as_problem(quoted).message
+    assert as_problem(missing).message.endswith("the case has no value for 'decision'")
