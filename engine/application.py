@@ -495,7 +495,7 @@ class Engine:
         if office not in directory.offices:
             raise UnknownOffice(office)
         if channel not in CHANNELS:
-            raise InvalidInput(f"unknown channel {channel!r}; channels: {', '.join(sorted(CHANNELS))}")
+            raise InvalidInput(f"unknown channel {channel!r}; channels: {', '.join(sorted(CHANNELS))}", field="channel")
         entry = Service.from_dict(directory.services[service])
         version = directory.current_version(entry.process)
         assert version is not None  # publish_catalog refuses services without a process

@@ -55,7 +55,7 @@ def _find_office(info: strawberry.Info[Context, None], code: str) -> Office | No
 
 def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datetime) -> Case | None:
     if moment.tzinfo is None:
-        raise InvalidInput("asOf needs a time zone, e.g. 2026-11-02T12:00:00+03:00")
+        raise InvalidInput("asOf needs a time zone, e.g. 2026-11-02T12:00:00+03:00", field="as_of")
     current = _find_case(info, number)  # also checks the caller may see this case
     if current is None:
         return None
