@@ -125,7 +125,7 @@ class Query(ReceptionQuery, ParkedQuery):
             if office_id not in (None, who.office):
                 who.require(who.role, office=office_id)
             office_id = who.office
-        page = case_queries.cases(
+        page, tasks = case_queries.cases_with_tasks(
             info.context.services.reader,
             office_id,
             None if status is None else status.value,
@@ -134,7 +134,7 @@ class Query(ReceptionQuery, ParkedQuery):
         )
         return CaseConnection(
             edges=[
-                CaseEdge(node=Case.of(row), cursor=at)
+                CaseEdge(node=Case.of(row, tasks[row.number]), cursor=at)
                 for row, at in zip(page.rows, cursors(page, "cases"), strict=True)
             ],
             **paged(page, "cases"),
