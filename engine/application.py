@@ -4,9 +4,10 @@ ONE event after, so a refused command has written nothing."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from itertools import chain
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from eventsourcing.persistence import (
     PersistenceError,
     ProgrammingError,
 )
-from eventsourcing.utils import strtobool
+from eventsourcing.utils import get_topic, strtobool
 
 from engine.access_log import PersonalDataAccess, access_log_id
 from engine.bpmn.runtime import Step
@@ -94,6 +95,8 @@ from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
 from engine.reception.office_day import OfficeDay
 from engine.revocations import RevokedTokens
+from engine.signing import KeyRing, PublicKey, Signer
+from engine.snapshot_seal import SEAL, seal, seal_problem
 from engine.store import StoreConfig
 
 LOCK_SECONDS = Whole(1, 24 * 3600)  # how long an external worker holds a job
@@ -139,6 +142,32 @@ class CaseRepository(Repository[UUID]):
             deepcopy_from_cache=deepcopy_from_cache,
         )
 
+    def _reconstruct_aggregate(self, aggregate_id: UUID, version: int | None, projector_func: Any) -> Any:
+        """The library's reconstruction, except that a case's snapshot is used only when
+        its seal holds and every event up to it links and is signed (no replay: hashes and
+        signatures); an untrusted snapshot is passed over and the case derived from its
+        events. A broken link before a sealed snapshot refuses the case."""
+        snapshot: Any = None
+        if self.snapshot_store is not None:
+            snapshot = next(iter(self.snapshot_store.get(aggregate_id, desc=True, limit=1, lte=version)), None)
+        if snapshot is not None and snapshot.topic == CASE_TOPIC:
+            earlier = list(self.event_store.get(aggregate_id, lte=snapshot.originator_version))
+            if seal_problem(snapshot, self.steps.keys, earlier[-1] if earlier else None) is None:
+                self.steps.check_links(earlier)
+                snapshot.state.pop(SEAL)
+            else:
+                snapshot = None
+        events = self.event_store.get(
+            aggregate_id, gt=snapshot.originator_version if snapshot is not None else None, lte=version
+        )
+        aggregate = projector_func(None, chain([snapshot] if snapshot is not None else [], events))
+        if aggregate is None:
+            raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} version {version!r} not found.")
+        return aggregate
+
+
+CASE_TOPIC = get_topic(Case)
+
 
 def _event_class(command: type[Command]) -> type[Case.Event]:
     event = getattr(Case, command.event, None)
@@ -162,8 +191,9 @@ class OknoStore(Application[UUID]):
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
 
-    def __init__(self, steps: CaseSteps, env: dict[str, str]) -> None:
+    def __init__(self, steps: CaseSteps, env: dict[str, str], signer: Signer | None = None) -> None:
         self.steps = steps  # before the library's __init__, which constructs the repository
+        self.signer = signer  # seals the cases' snapshots (engine.snapshot_seal)
         super().__init__(env=env)
 
     def construct_repository(self) -> Repository[UUID]:
@@ -192,12 +222,18 @@ class OknoStore(Application[UUID]):
             interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
             if interval is None or event.originator_version % interval:
                 continue
-            if aggregate.version == event.originator_version:
-                taken.append(type(aggregate).Snapshot.take(aggregate))
-            else:  # several events of one case in one save: the library's way, from the store
-                self.take_snapshot(event.originator_id, version=event.originator_version)
+            if aggregate.version != event.originator_version:  # several events of one case in one save
+                aggregate = self.repository.get(event.originator_id, version=event.originator_version)
+            taken.append(self._snapshot(aggregate))
         if taken:  # a group commit's snapshots go in one write, not one transaction each
             self.snapshots.put(taken)
+
+    def _snapshot(self, aggregate: Any) -> Any:
+        """A snapshot of ``aggregate``; a case's is sealed with the writer's key."""
+        snapshot = type(aggregate).Snapshot.take(aggregate)
+        if isinstance(aggregate, Case) and self.signer is not None:
+            snapshot.state[SEAL] = seal(snapshot.state, snapshot.originator_version, self.signer)
+        return snapshot
 
 
 @dataclass(frozen=True)
@@ -252,12 +288,25 @@ def number_from_entropy(office: str, entropy: Entropy) -> str:
 class Engine:
     """okno's commands and reads over one event store."""
 
-    def __init__(self, config: StoreConfig, *, master_key: bytes, entropy: Entropy) -> None:
+    def __init__(
+        self,
+        config: StoreConfig,
+        *,
+        master_key: bytes,
+        entropy: Entropy,
+        signer: Signer | None = None,
+        retired_keys: Iterable[PublicKey] = (),
+    ) -> None:
+        """``signer`` signs every event this engine records (okno.bootstrap always passes
+        one; None writes as okno did before signing began, which only tests of old stores
+        want). Loading a case trusts the signer's public key and ``retired_keys``."""
         self.config = config
+        self.signer = signer
+        trusted = KeyRing([*([signer.public] if signer else []), *retired_keys])
         # This engine's own process library, runtime and live workflows: nothing of them is
         # shared with another engine in the same process.
-        self.steps = CaseSteps()
-        self.store = schema_ready(lambda: OknoStore(self.steps, env=config.env))
+        self.steps = CaseSteps(trusted)
+        self.store = schema_ready(lambda: OknoStore(self.steps, env=config.env, signer=signer))
         if config.is_postgres:
             discard_broken_connections(self.store.recorder.datastore)  # type: ignore[attr-defined]
         dialect = "postgres" if config.is_postgres else "sqlite"
@@ -520,6 +569,7 @@ class Engine:
             actor=actor,
             at=at,
             idempotency_key=idempotency_key,
+            signer=self.signer,
         )
         if not self.vault.keep(sealed):  # another attempt of this request stored the case's key first
             raise ConcurrencyConflict(number, 0)
@@ -926,7 +976,15 @@ class Engine:
                 f"time {at.isoformat()} is before the case's last event ({case.modified_on.isoformat()})"
             )
         step = self.steps.next(case, command, at)
-        case.record(CASE_EVENTS[type(command)], command, step, actor=actor, at=at, idempotency_key=idempotency_key)
+        case.record(
+            CASE_EVENTS[type(command)],
+            command,
+            step,
+            actor=actor,
+            at=at,
+            idempotency_key=idempotency_key,
+            signer=self.signer,
+        )
         return case, step
 
     def _save_case(self, case: Case) -> None:

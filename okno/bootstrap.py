@@ -26,6 +26,7 @@ from engine.connectors import ConnectorRegistry
 from engine.connectors.notifications import notifier
 from engine.connectors.payments import PaymentGateway, payment_check
 from engine.personal_data import Entropy
+from engine.signing import Signer
 from engine.store import StoreConfig, config_from_environment
 from projections.base import ReadModel
 from projections.reader import Reader
@@ -35,13 +36,21 @@ Clock = Callable[[], datetime]
 
 
 def new_engine(
-    config: StoreConfig | None = None, *, master_key: bytes | None = None, entropy: Entropy = world.entropy
+    config: StoreConfig | None = None,
+    *,
+    master_key: bytes | None = None,
+    entropy: Entropy = world.entropy,
+    signer: Signer | None = None,
 ) -> Engine:
-    """An engine over the configured store (the environment's, unless ``config`` is given)."""
+    """An engine over the configured store (the environment's, unless ``config`` is given),
+    signing with the configured key (``OKNO_SIGNING_KEY``) unless ``signer`` is given, and
+    trusting the retired keys of ``OKNO_PUBLIC_KEYS`` when it loads older cases."""
     return Engine(
         config or config_from_environment(),
         master_key=world.master_key() if master_key is None else master_key,
         entropy=entropy,
+        signer=world.signing_key() if signer is None else signer,
+        retired_keys=world.retired_keys(),
     )
 
 
