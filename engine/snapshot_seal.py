@@ -19,9 +19,7 @@ SEAL = "okno_seal"  # the key of the seal in a snapshot's state; never an attrib
 def state_digest(state: dict[str, Any]) -> str:
     """SHA-256 over a snapshot's state (without its seal). ``default=str`` writes the
     datetimes and ids the same before storing and after reading back."""
-    content = json.dumps(
-        {k: v for k, v in state.items() if k != SEAL}, sort_keys=True, default=str, ensure_ascii=False
-    )
+    content = json.dumps({k: v for k, v in state.items() if k != SEAL}, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
