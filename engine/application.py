@@ -1177,4 +1177,6 @@ def scan_cases(engine: Engine, page: int = 1000, unreadable: set[UUID] | None = 
         if len(batch) < page:
             break
         start = batch[-1].id
+    if unreadable is not None:  # a case found by its opening gets its verdict by its number
+        unreadable.difference_update(found)
     return {summary.number: summary for summary in found.values()}
