@@ -12,6 +12,7 @@ from uuid import UUID
 
 from engine.bpmn.runtime import LiveCase, canonical
 from engine.case import Case
+from engine.case_status import OPEN, status_after
 from engine.case_steps import CaseSteps
 from engine.commands import Command, StartCase, input_from_dict
 from engine.errors import OknoError
@@ -154,6 +155,8 @@ class Verdict:
     unsigned: tuple[int, ...] = ()  # versions recorded before signing began
     keys: tuple[KeyUse, ...] = ()
     unsigned_until: datetime | None = None  # the time of the case's last unsigned event
+    last_version: int = 0  # the newest stored event's version, and the status the events give
+    status_now: str = ""
 
     @property
     def status(self) -> str:
@@ -207,6 +210,9 @@ def verify(
         report = CaseReplay(opened.number if opened else "?")
         problems.append((0, str(error)))
     broken = broken_links(events)
+    status, outcome = OPEN, None
+    for event in events:
+        status, outcome = status_after(status, outcome, event)
     return Verdict(
         report.number,
         report.ok and not broken and not problems,
@@ -218,6 +224,8 @@ def verify(
         tuple(unsigned),
         tuple(KeyUse(key, len(times), min(times), max(times)) for key, times in uses.items()),
         unsigned_until,
+        max((e.originator_version for e in events), default=0),
+        status,
     )
 
 

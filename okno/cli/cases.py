@@ -13,16 +13,17 @@ from uuid import UUID
 import click
 
 from engine import world
-from engine.application import Engine, scan_cases
+from engine.application import STORE_ERRORS, Engine, scan_cases
 from engine.case import Case
 from engine.errors import OknoError, UnknownCase
 from engine.replay import Verdict
 from engine.signing import KeyRing, PublicKey
 from okno.bootstrap import (
     new_engine,
+    new_reader,
     open_engine,
 )
-from okno.cli.verify_report import VerifyReport
+from okno.cli.verify_report import VerifyReport, read_model_disagreement
 
 
 @click.group("case", help="Look at one case.")
@@ -143,7 +144,7 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool, public_keys: tuple[P
         for verdict in verify_cases(chosen, jobs, tuple(k.pem() for k in keys)):
             bar.update(1)
             verdicts.append(verdict)
-    report = VerifyReport(verdicts, sorted(unreadable, key=str))
+    report = VerifyReport(verdicts, sorted(unreadable, key=str), _read_model_disagreements(verdicts))
     for line in report.lines():
         click.echo(line)
     elapsed = max(world.stopwatch() - began, 1e-9)
@@ -156,6 +157,29 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool, public_keys: tuple[P
         sys.exit(1)
     if report.unsigned:
         sys.exit(3)
+
+
+def _read_model_disagreements(verdicts: list[Verdict]) -> dict[str, str]:
+    """The cases whose row in the cases read model the events cannot explain. A store
+    whose read models were never built has nothing to compare."""
+    from projections.case_queries import case
+
+    found: dict[str, str] = {}
+    with open_engine() as engine:
+        reader = new_reader(engine)
+        for verdict in verdicts:
+            if not verdict.last_version:
+                continue
+            try:
+                row = case(reader, verdict.number)
+            except STORE_ERRORS:
+                return found  # no read models in this store
+            if row is None:
+                continue
+            words = read_model_disagreement(verdict, row.version, row.status)
+            if words is not None:
+                found[verdict.number] = words
+    return found
 
 
 _VERIFY_CHUNK = 50  # cases a worker takes at a time: small enough to share the tail evenly

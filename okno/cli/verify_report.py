@@ -4,7 +4,7 @@ began; and which signing key signed which events, so a key rotation is visible."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -15,6 +15,9 @@ from engine.replay import Verdict
 class VerifyReport:
     verdicts: list[Verdict]
     unreadable: list[UUID]  # cases whose opening row does not decode, so their number is unknown
+    # Cases whose read model is ahead of their events, or shows another status at the same
+    # version (events deleted, or a read-model row edited): the words for each.
+    read_model: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # A store's signing began with its first signed event: an unsigned event after it
@@ -32,23 +35,30 @@ class VerifyReport:
 
     @property
     def failed(self) -> int:
-        return sum(1 for v in self.verdicts if not v.ok or v.number in self.late_unsigned) + len(self.unreadable)
+        return sum(1 for v in self.verdicts if self._failed(v)) + len(self.unreadable)
+
+    def _failed(self, verdict: Verdict) -> bool:
+        return not verdict.ok or verdict.number in self.late_unsigned or verdict.number in self.read_model
 
     @property
     def unsigned(self) -> int:
-        return sum(1 for v in self.verdicts if v.status == "unsigned" and v.number not in self.late_unsigned)
+        return sum(1 for v in self.verdicts if v.status == "unsigned" and not self._failed(v))
 
     @property
     def verified(self) -> int:
-        return sum(1 for v in self.verdicts if v.status == "verified")
+        return sum(1 for v in self.verdicts if v.status == "verified" and not self._failed(v))
 
     def lines(self) -> list[str]:
         lines: list[str] = []
         for verdict in self.verdicts:
+            if self._failed(verdict):
+                lines.append(f"{verdict.number}{_version(verdict)}: failed")
             lines += _failures(verdict)
+            if verdict.number in self.read_model:
+                lines.append(f"{verdict.number}: {self.read_model[verdict.number]}")
             if verdict.number in self.late_unsigned:
                 lines.append(
-                    f"{verdict.number}{_version(verdict)}: unsigned events recorded after signing began "
+                    f"{verdict.number}: unsigned events recorded after signing began "
                     f"({self.signing_began.isoformat() if self.signing_began else '?'})"
                 )
             elif verdict.status == "unsigned":
@@ -80,7 +90,7 @@ def _version(verdict: Verdict) -> str:
 
 
 def _failures(verdict: Verdict) -> list[str]:
-    where = f"{verdict.number}{_version(verdict)}"
+    where = verdict.number
     lines = [
         f"{where} v{version}: the stored event does not match its hash chain (edited, deleted or reordered)"
         for version in verdict.broken
@@ -92,3 +102,15 @@ def _failures(verdict: Verdict) -> list[str]:
     lines += [f"{where}: version {gap} is missing" for gap in verdict.gaps]
     lines += [f"{where}{f' v{version}' if version else ''}: {problem}" for version, problem in verdict.problems]
     return lines
+
+
+def read_model_disagreement(verdict: Verdict, version: int, status: str) -> str | None:
+    """What is wrong when the cases read model (``version``, ``status``) cannot have come
+    from the case's stored events: it has seen events the store no longer holds, or shows
+    another status at the same version. A read model behind the events is only lagging."""
+    if version > verdict.last_version or (version == verdict.last_version and status != verdict.status_now):
+        return (
+            f"the read model shows version {version}, {status}; the events end at version "
+            f"{verdict.last_version}, {verdict.status_now} (events deleted or the read model edited)"
+        )
+    return None
