@@ -41,23 +41,28 @@ def new_engine(
     master_key: bytes | None = None,
     entropy: Entropy = world.entropy,
     signer: Signer | None = None,
+    reading_only: bool = False,
 ) -> Engine:
     """An engine over the configured store (the environment's, unless ``config`` is given),
     signing with the configured key (``OKNO_SIGNING_KEY``) unless ``signer`` is given, and
-    trusting the retired keys of ``OKNO_PUBLIC_KEYS`` when it loads older cases."""
+    trusting the retired keys of ``OKNO_PUBLIC_KEYS`` when it loads older cases.
+    ``reading_only``: no signing key at all (an auditor's verify, which records nothing and
+    checks signatures with the public keys it is given)."""
+    if not reading_only and signer is None:
+        signer = world.signing_key()
     return Engine(
         config or config_from_environment(),
         master_key=world.master_key() if master_key is None else master_key,
         entropy=entropy,
-        signer=world.signing_key() if signer is None else signer,
+        signer=signer,
         retired_keys=world.retired_keys(),
     )
 
 
 @contextmanager
-def open_engine(config: StoreConfig | None = None) -> Iterator[Engine]:
+def open_engine(config: StoreConfig | None = None, *, reading_only: bool = False) -> Iterator[Engine]:
     """An engine for one command, closed when the command is done."""
-    opened = new_engine(config)
+    opened = new_engine(config, reading_only=reading_only)
     try:
         yield opened
     finally:

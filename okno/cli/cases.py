@@ -134,10 +134,10 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool, public_keys: tuple[P
     began = world.stopwatch()
     keys = [PublicKey.from_pem(path.read_bytes(), str(path)) for path in public_keys]
     unreadable: set[UUID] = set()
-    with open_engine() as engine:
+    if not keys:  # the installation's own keys: its signing key's and the retired ones
+        keys = [world.signing_key().public, *world.retired_keys()]
+    with open_engine(reading_only=True) as engine:
         chosen = sorted(scan_cases(engine, unreadable=unreadable)) if all_cases else list(numbers)
-        if not keys:
-            keys = list(engine.steps.keys.keys.values())
     click.echo("checking signatures with key" + ("s " if len(keys) > 1 else " ") + ", ".join(k.key_id for k in keys))
     verdicts: list[Verdict] = []
     with click.progressbar(length=len(chosen), label="verifying", file=sys.stderr) as bar:
@@ -165,7 +165,7 @@ def _read_model_disagreements(verdicts: list[Verdict]) -> dict[str, str]:
     from projections.case_queries import case
 
     found: dict[str, str] = {}
-    with open_engine() as engine:
+    with open_engine(reading_only=True) as engine:
         reader = new_reader(engine)
         for verdict in verdicts:
             if not verdict.last_version:
@@ -192,7 +192,7 @@ def verify_cases(numbers: list[str], jobs: int, keys: tuple[bytes, ...]) -> Iter
     public keys (PEM) signatures are checked with."""
     ring = KeyRing(PublicKey.from_pem(pem) for pem in keys)
     if jobs <= 1 or len(numbers) < 2:
-        with open_engine() as engine:
+        with open_engine(reading_only=True) as engine:
             for number in numbers:
                 yield verify_one(engine, number, ring)
         return
@@ -253,7 +253,7 @@ def _open_verify_engine() -> None:
     from multiprocessing.util import Finalize
 
     global _worker_engine
-    _worker_engine = new_engine()
+    _worker_engine = new_engine(reading_only=True)
     Finalize(None, _worker_engine.close, exitpriority=10)
 
 

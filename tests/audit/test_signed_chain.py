@@ -50,12 +50,12 @@ class TestSignedChain(BackendContract):
         numbers = three_cases(engine)
         assert all(e.key == KEY_ID and e.signature for n in numbers for e in engine.case_events(n))
         # The auditor's machine has no private key at all: only the public key file.
-        result = okno(
-            "audit", "verify", "--all", "--public-key", str(PUBLIC_KEY), cwd=tmp_path, env={"OKNO_DATABASE_URL": url}
-        )
+        auditor = {"OKNO_DATABASE_URL": url, "OKNO_SIGNING_KEY": ""}
+        result = okno("audit", "verify", "--all", "--public-key", str(PUBLIC_KEY), cwd=tmp_path, env=auditor)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "3 of 3 cases verified, 0 diverged, 0 unsigned" in result.stdout
         assert f"signed by key {KEY_ID}: 9 events" in result.stdout
+        assert not (tmp_path / "okno-signing.key").exists(), "an auditor's verify needs no private key, makes none"
 
     def test_an_event_edited_and_rechained_with_okno_code_fails_on_its_signature(
         self, engines: EngineMaker, url: str, tmp_path: Path
