@@ -12,10 +12,12 @@ import pytest
 
 from engine.application import SOURCE_NAMESPACE, Engine
 from engine.errors import CaseBroken
-from okno.bootstrap import new_projector
+from engine.store import parse_url
+from okno.bootstrap import new_engine, new_projector
+from tests.api.conftest import Server
 from tests.audit.tampering import PUBLIC_KEY, Tables, audit
 from tests.audit.test_signed_chain import three_cases
-from tests.conftest import BackendContract, EngineMaker, at, seeded
+from tests.conftest import MASTER_KEY, BackendContract, EngineMaker, Entropy, at, seeded
 
 
 def flip_a_bit(blob: bytes) -> bytes:
@@ -129,3 +131,30 @@ class TestReadModelAgainstEvents(BackendContract):
         engine.complete_task(case.number, "Task_Reception", {"documents_complete": True}, actor="op", at=at(5, 3))
         result = audit(url, tmp_path, "audit", "verify", "--all", "--public-key", str(PUBLIC_KEY))
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+COMPLETE = """mutation($input: CompleteTaskInput!) { completeTask(input: $input) {
+  __typename ... on ValidationError { message code } } }"""
+
+
+def test_a_command_over_graphql_on_a_broken_case_is_refused_with_its_code(server: Server) -> None:
+    """A case the server has not held in memory, edited in the store: the mutation answers a
+    typed error naming the case, never an internal error, and records nothing."""
+    engine = new_engine(parse_url(server.store_url), master_key=MASTER_KEY, entropy=Entropy())
+    try:
+        number = engine.open_case(
+            service="rosreestr_ownership", office="LPK", channel="window", applicant={}, actor="LPK/op", at=server.now()
+        ).number
+        tables = Tables(engine)
+        state = tables.read(number, 1)
+        state["actor"] = "LPK/someone-else"
+        tables.write(number, 1, state)
+        data = {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:1"}
+        done = server.run(
+            "operator", COMPLETE, office="LPK", input={"caseNumber": number, "element": "Task_Reception", "data": data}
+        )["completeTask"]
+        assert done["__typename"] == "ValidationError" and done["code"] == "case_broken", done
+        assert f"case {number} cannot be loaded" in done["message"]
+        assert len(engine.readable_case_events(number)[0]) == 1
+    finally:
+        engine.close()
