@@ -82,8 +82,10 @@ def signature_problem(event: Any, keys: KeyRing) -> str | None:
     """Why an event's signature does not hold for ``keys``, or None when it does. An
     unsigned event (recorded before signing began) is not judged here: the caller knows
     whether one may stand where it stands."""
+    if (event.signature is None) != (event.key is None):
+        return "it carries a key id without a signature, or a signature without a key id (stripped)"
     if event.signature is None or event.key is None:
-        return "it names no signing key" if (event.signature is None) != (event.key is None) else None
+        return None
     if not keys.knows(event.key):
         return f"it is signed by key {event.key}, which is not among the trusted public keys"
     if not keys.verifies(event.key, event_message(event.key, event.chain), event.signature):
