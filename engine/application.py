@@ -149,16 +149,17 @@ class CaseRepository(Repository[UUID]):
 
     def _reconstruct_aggregate(self, aggregate_id: UUID, version: int | None, projector_func: Any) -> Any:
         """The library's reconstruction, except that a case's snapshot is used only when
-        its seal holds and every event up to it links and is signed (no replay: hashes and
-        signatures); an untrusted snapshot is passed over and the case derived from its
-        events. A broken link before a sealed snapshot refuses the case."""
+        its seal (signed, naming the chain hash of the event it was taken at) holds and every
+        event up to it links to that hash (no replay, no signature: the seal vouches for the
+        hash, which covers all before it); an untrusted snapshot is passed over and the case
+        derived from its events. A broken link before a sealed snapshot refuses the case."""
         snapshot: Any = None
         if self.snapshot_store is not None:
             snapshot = next(iter(self.snapshot_store.get(aggregate_id, desc=True, limit=1, lte=version)), None)
         if snapshot is not None and snapshot.topic == CASE_TOPIC:
             earlier = list(self.event_store.get(aggregate_id, lte=snapshot.originator_version))
             if seal_problem(snapshot, self.steps.keys, earlier[-1] if earlier else None) is None:
-                self.steps.check_links(earlier)
+                self.steps.check_links(earlier, signatures=False)
                 snapshot.state.pop(SEAL)
             else:
                 snapshot = None
