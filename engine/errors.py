@@ -231,6 +231,13 @@ class IntegrityViolation(OknoError):
     code = "integrity"
 
 
+class CaseBroken(IntegrityViolation):
+    """A case whose stored history does not hold (a broken chain or signature, an event
+    that does not decode or replay): it takes no command and is shown to nobody."""
+
+    code = "case_broken"
+
+
 class SchemaNotReady(OknoError):
     """Table creation is off and the tables are missing or older than this code."""
 
