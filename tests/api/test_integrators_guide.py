@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from graphql import OperationDefinitionNode, parse
 from jsonschema import Draft202012Validator
 
@@ -219,6 +220,7 @@ def the_open_task(guide: Guide, number: str) -> str:
     return str(task["element"])
 
 
+@pytest.mark.socket  # real HTTP, as an integrator's client talks to okno
 def test_a_property_registration_driven_only_by_the_guides_documents_is_issued(server: Server) -> None:
     guide = Guide(server)
 
@@ -257,25 +259,29 @@ def test_a_property_registration_driven_only_by_the_guides_documents_is_issued(s
 
     assert okno_worker(server) == 0, "okno's own worker leaves the state-fee check to the external worker"
     jobs = eventually(
-        lambda: guide.send("ActivateJobs", "gis-gmp", type="payment_check", worker="gis-gmp", maxJobs=10, lockSeconds=60)[
-            "activateJobs"
-        ]["jobs"]
+        lambda: guide.send(
+            "ActivateJobs", "gis-gmp", type="payment_check", worker="gis-gmp", maxJobs=10, lockSeconds=60
+        )["activateJobs"]["jobs"]
     )
     [job] = [j for j in jobs if j["caseNumber"] == number]
     assert job["variables"]["purpose"] == "state_fee" and job["variables"]["service"] == SERVICE
     paid = {"fee_paid": True, "fee_paid_amount": contract["fee"]}
-    done = guide.send("CompleteJob", "gis-gmp", key=job["key"], worker="gis-gmp", variables=paid, idempotencyKey=job["key"])
+    done = guide.send(
+        "CompleteJob", "gis-gmp", key=job["key"], worker="gis-gmp", variables=paid, idempotencyKey=job["key"]
+    )
     assert done["completeJob"]["__typename"] == "JobOutcomePayload", done
-    again = guide.send("CompleteJob", "gis-gmp", key=job["key"], worker="gis-gmp", variables=paid, idempotencyKey=job["key"])
+    again = guide.send(
+        "CompleteJob", "gis-gmp", key=job["key"], worker="gis-gmp", variables=paid, idempotencyKey=job["key"]
+    )
     assert again == done, "a retried completion answers what the first did"
 
     package = the_open_task(guide, number)
     work_task(guide, "petrov", number, package)
 
     sent = eventually(
-        lambda: guide.send("Outbox", "rosreestr-gateway", names=None, caseNumber=number, first=20, after=None)["outbox"][
-            "edges"
-        ]
+        lambda: guide.send("Outbox", "rosreestr-gateway", names=None, caseNumber=number, first=20, after=None)[
+            "outbox"
+        ]["edges"]
     )
     [message] = [edge["node"] for edge in sent]
     assert message["payload"]["package_number"], message
@@ -285,10 +291,21 @@ def test_a_property_registration_driven_only_by_the_guides_documents_is_issued(s
         input={"caseNumber": number, "message": message["message"], "reference": "RR-2026-80311"},
     )["acknowledgeMessage"]
     assert acknowledged["__typename"] == "CasePayload", acknowledged
+    eventually(
+        lambda: (
+            not guide.send("Outbox", "rosreestr-gateway", names=None, caseNumber=number, first=20, after=None)[
+                "outbox"
+            ]["totalCount"]
+        )
+    )
 
     [awaited] = [m for m in guide_case(guide, number)["awaitedMessages"] if m["direction"] == "RECEIVES"]
     decisions = awaited["payloadSchema"]["properties"]["decision"]["enum"]
     assert "registered" in decisions, decisions
+    misspelt = {"caseNumber": number, "name": awaited["name"], "payload": {"decision": "Registered"}}
+    refused = guide.send("DeliverMessage", "rosreestr-gateway", input=misspelt)["deliverMessage"]
+    assert (refused["code"], [f["field"] for f in refused["fields"]]) == ("message_payload", ["input.payload.decision"])
+    assert all(decision in refused["message"] for decision in decisions), "the refusal lists the allowed values"
     answer = {"decision": "registered"}
     Draft202012Validator(awaited["payloadSchema"]).validate(answer)
     delivery = {"caseNumber": number, "name": awaited["name"], "payload": answer, "idempotencyKey": "rr-answer-80311"}
