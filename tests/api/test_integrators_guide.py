@@ -24,7 +24,7 @@ from okno.workers.jobs import run_due
 from projections.jobs import due_jobs
 from projections.reader import Reader
 from projections.runner import Projector
-from tests.api.conftest import Server
+from tests.api.conftest import Server, ready
 from tests.conftest import MASTER_KEY, ROOT, Entropy
 
 GUIDE = ROOT / "docs" / "INTEGRATORS.md"
@@ -222,6 +222,7 @@ def the_open_task(guide: Guide, number: str) -> str:
 
 @pytest.mark.socket  # real HTTP, as an integrator's client talks to okno
 def test_a_property_registration_driven_only_by_the_guides_documents_is_issued(server: Server) -> None:
+    ready(server.http)  # a load balancer sends nothing before /healthz says the read models are up
     guide = Guide(server)
 
     contract = guide.send("ServiceContract", None, code=SERVICE)["service"]
