@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from gql import Client, gql
 from graphql import OperationDefinitionNode, parse
 from jsonschema import Draft202012Validator
 
@@ -88,8 +89,6 @@ class Guide:
         self.sent: set[str] = set()
 
     def send(self, operation: str, caller: str | None, **variables: Any) -> dict[str, Any]:
-        from gql import Client, gql
-
         request = gql(self.documents[operation])
         request.variable_values = variables
         headers = {"Authorization": f"Bearer {self.tokens[caller]}"} if caller else {}
