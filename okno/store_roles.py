@@ -1,0 +1,195 @@
+"""Least-privilege roles on a PostgreSQL store: a writer that can append to the history but
+never change it, and an auditor that can read everything and change nothing.
+
+`okno migrate --writer W --auditor A` (run as the administrator who owns the tables) makes
+them; `okno serve` and `okno worker` then connect as W, an auditor's `okno audit verify` as
+A. Each of okno's tables is one of three kinds (``TABLES``), so what a role may do to it is
+decided in one place:
+
+- HISTORY: the events (cases, offices' days, the directory, the personal-data access log,
+  idempotency keys: all are aggregates in the one events table) and the snapshots. The
+  writer may INSERT and SELECT; UPDATE, DELETE and TRUNCATE are refused by the database.
+  The eventsourcing library never rewrites either (a snapshot is a new row at a new
+  version), so nothing okno does needs more.
+- KEYS: the case keys. Shredding a case's personal data IS deleting its key, so the
+  writer may DELETE a row, but never UPDATE one (a key swapped under a case) or TRUNCATE.
+- STATE: conveniences okno rewrites as it runs and can rebuild or do without: the read
+  models and their tracking positions, parked cases, the notification outbox, revoked
+  tokens, PIN attempts. The writer has every row right (SELECT, INSERT, UPDATE, DELETE,
+  TRUNCATE), never DDL: changing a read model's tables (`okno migrate`, `okno projections
+  rebuild`) is the administrator's.
+
+A table the list does not know (a later version's, before this list learns it) is treated
+as HISTORY, the least the writer can do to it, and `migrate` names it.
+
+One wrinkle of the library: every insert into the events table first takes
+``LOCK TABLE … IN EXCLUSIVE MODE`` (so log readers never miss a late commit), and
+PostgreSQL lets only a role with UPDATE, DELETE or TRUNCATE take that lock. Rather than
+grant the writer UPDATE, the administrator owns a SECURITY DEFINER function that takes
+exactly that lock and nothing else (``LOCK_FUNCTION``); `adapt_to_role` makes an engine
+connected as a role without UPDATE on the events table call it instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from psycopg import sql
+
+LOCK_FUNCTION = "okno_lock_events"
+
+
+class Kind(Enum):
+    HISTORY = "history"
+    KEYS = "keys"
+    STATE = "state"
+
+
+WRITER_RIGHTS: dict[Kind, tuple[str, ...]] = {
+    Kind.HISTORY: ("SELECT", "INSERT"),
+    Kind.KEYS: ("SELECT", "INSERT", "DELETE"),
+    Kind.STATE: ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"),
+}
+
+# okno's tables by kind and why. The events and snapshots tables are named after the store
+# application ("okno"), the tracking table after the library's default.
+TABLES: dict[str, tuple[Kind, str]] = {
+    "okno_events": (Kind.HISTORY, "every event of every aggregate, and the notification log"),
+    "okno_snapshots": (Kind.HISTORY, "snapshots: written once each, checked against the events when loaded"),
+    "okno_case_keys": (Kind.KEYS, "each case's wrapped key; deleting one shreds the case's personal data"),
+    "okno_notifications": (Kind.STATE, "the outbox of SMS and e-mail: marked sent as they go"),
+    "okno_revoked_tokens": (Kind.STATE, "revoked bearer tokens, forgotten once expired"),
+    "okno_track_attempts": (Kind.STATE, "PIN attempts per client, a sliding window"),
+    "notification_tracking": (Kind.STATE, "each read model's position in the notification log"),
+    "okno_read_models": (Kind.STATE, "each read model's version"),
+    "okno_parked": (Kind.STATE, "cases a read model could not fold"),
+}
+READ_MODEL_PREFIX = "rm_"  # every read model's table: rebuildable from the events
+
+
+def kind_of(table: str) -> Kind | None:
+    """The table's kind; None for a table okno does not know."""
+    if table in TABLES:
+        return TABLES[table][0]
+    if table.startswith(READ_MODEL_PREFIX):
+        return Kind.STATE
+    return None
+
+
+class RoleSetupRefused(Exception):
+    """Roles that would defeat their purpose (the writer owning the tables, one role for both)."""
+
+
+@dataclass(frozen=True)
+class RolesReport:
+    writer: str
+    auditor: str
+    tables: dict[str, Kind]
+    unknown: list[str]  # tables no kind names: given the writer HISTORY's rights
+
+
+def set_up_roles(
+    connection: Any, schema: str, writer: str, auditor: str, events_table: str = "okno_events"
+) -> RolesReport:
+    """Create (if missing) and grant the writer and auditor roles on the store's ``schema``,
+    as the connected administrator, in one transaction. Running it again converges: every
+    right of the two roles on the schema's tables is revoked first and granted again."""
+    admin = connection.execute("SELECT current_user").fetchone()[0]
+    if writer == auditor:
+        raise RoleSetupRefused(f"the writer and the auditor must be two roles, not both {writer!r}")
+    if admin in (writer, auditor):
+        raise RoleSetupRefused(
+            f"{admin!r} runs the migration and owns the tables: the writer and the auditor must be other roles"
+        )
+    s = sql.Identifier(schema)
+    with connection.transaction():
+        for role in (writer, auditor):
+            exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            if not exists:
+                # LOGIN without a password: the DBA gives it one, or pg_hba.conf admits it.
+                connection.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+            elif _owns_anything(connection, role, schema):
+                raise RoleSetupRefused(f"{role!r} owns objects in schema {schema!r}: it cannot be held to its rights")
+        roles = sql.SQL("{}, {}").format(sql.Identifier(writer), sql.Identifier(auditor))
+        database = sql.Identifier(connection.execute("SELECT current_database()").fetchone()[0])
+        connection.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, roles))
+        connection.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(s))
+        connection.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(s, roles))
+        connection.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(s, roles))
+        for everyone in (sql.SQL("PUBLIC"), roles):
+            connection.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(s, everyone))
+            connection.execute(sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}").format(s, everyone))
+            connection.execute(sql.SQL("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {} FROM {}").format(s, everyone))
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (schema,)
+            )
+        ]
+        kinds: dict[str, Kind] = {}
+        unknown: list[str] = []
+        for table in tables:
+            kind = kind_of(table)
+            if kind is None:
+                unknown.append(table)
+                kind = Kind.HISTORY
+            kinds[table] = kind
+            qualified = sql.Identifier(schema, table)
+            rights = sql.SQL(", ").join(sql.SQL(right) for right in WRITER_RIGHTS[kind])
+            connection.execute(
+                sql.SQL("GRANT {} ON {} TO {}").format(rights, qualified, sql.Identifier(writer))
+            )
+        # The auditor reads everything, sequences included (to see the log's head).
+        connection.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(s, sql.Identifier(auditor)))
+        connection.execute(
+            sql.SQL("GRANT SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, sql.Identifier(auditor))
+        )
+        # The writer draws notification ids (nextval needs USAGE; setval would need UPDATE).
+        connection.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, sql.Identifier(writer)))
+        _lock_function(connection, schema, events_table, writer)
+    return RolesReport(writer, auditor, kinds, unknown)
+
+
+def _owns_anything(connection: Any, role: str, schema: str) -> bool:
+    owned = connection.execute(
+        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND pg_get_userbyid(c.relowner) = %s LIMIT 1",
+        (schema, role),
+    ).fetchone()
+    return owned is not None
+
+
+def _lock_function(connection: Any, schema: str, events_table: str, writer: str) -> None:
+    """The one lock the library takes before an insert, taken with the owner's right. The
+    function's search path is fixed, so a caller cannot make it run another LOCK's table."""
+    function = sql.Identifier(schema, LOCK_FUNCTION)
+    body = sql.SQL("BEGIN LOCK TABLE {} IN EXCLUSIVE MODE; END").format(sql.Identifier(schema, events_table))
+    connection.execute(
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {}() RETURNS void LANGUAGE plpgsql SECURITY DEFINER "
+            "SET search_path = pg_catalog, pg_temp AS {}"
+        ).format(function, sql.Literal(body.as_string(connection)))
+    )
+    connection.execute(sql.SQL("REVOKE ALL ON FUNCTION {}() FROM PUBLIC").format(function))
+    connection.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {}() TO {}").format(function, sql.Identifier(writer)))
+
+
+def adapt_to_role(recorder: Any) -> bool:
+    """If the store's connection may not lock the events table itself (the writer role),
+    make the recorder take the lock through the administrator's ``LOCK_FUNCTION``. True
+    when it did. Run once per engine, at start (one query)."""
+    datastore = recorder.datastore
+    table = sql.Identifier(datastore.schema, recorder.events_table_name).as_string()
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT has_table_privilege(%s, 'UPDATE')", (table,))
+        row = cursor.fetchone()
+    may_lock = bool(list(row.values())[0] if isinstance(row, dict) else row[0])
+    if may_lock:
+        return False
+    recorder.lock_table_statements = [
+        sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
+        sql.SQL("SELECT {}()").format(sql.Identifier(datastore.schema, LOCK_FUNCTION)),
+    ]
+    return True
