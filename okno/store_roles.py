@@ -138,9 +138,7 @@ def set_up_roles(
             kinds[table] = kind
             qualified = sql.Identifier(schema, table)
             rights = sql.SQL(", ").join(sql.SQL(right) for right in WRITER_RIGHTS[kind])
-            connection.execute(
-                sql.SQL("GRANT {} ON {} TO {}").format(rights, qualified, sql.Identifier(writer))
-            )
+            connection.execute(sql.SQL("GRANT {} ON {} TO {}").format(rights, qualified, sql.Identifier(writer)))
         # The auditor reads everything, sequences included (to see the log's head).
         connection.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(s, sql.Identifier(auditor)))
         connection.execute(
@@ -183,9 +181,9 @@ def adapt_to_role(recorder: Any) -> bool:
     datastore = recorder.datastore
     table = sql.Identifier(datastore.schema, recorder.events_table_name).as_string()
     with datastore.transaction(commit=False) as cursor:
-        cursor.execute("SELECT has_table_privilege(%s, 'UPDATE')", (table,))
+        cursor.execute("SELECT has_table_privilege(%s, 'UPDATE') AS may_lock", (table,))
         row = cursor.fetchone()
-    may_lock = bool(list(row.values())[0] if isinstance(row, dict) else row[0])
+    may_lock = bool(row["may_lock"] if isinstance(row, dict) else row[0])
     if may_lock:
         return False
     recorder.lock_table_statements = [

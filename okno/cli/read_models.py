@@ -83,7 +83,9 @@ def worker_command(once: bool, interval: float) -> None:
     "--auditor (PostgreSQL, run as the administrator who owns the tables): set up the "
     "least-privilege roles okno serve and okno worker run as, and auditors read as.",
 )
-@click.option("--writer", help="The role okno serve and okno worker connect as: it appends events, never rewrites them.")
+@click.option(
+    "--writer", help="The role okno serve and okno worker connect as: it appends events, never rewrites them."
+)
 @click.option("--auditor", help="A read-only role for auditors (okno audit verify).")
 def migrate_command(writer: str | None, auditor: str | None) -> None:
     from api.tracking import PIN_LOCK
@@ -133,8 +135,8 @@ def _set_up_roles(env: dict[str, str], events_table: str, writer: str, auditor: 
     for table, kind in report.tables.items():
         by_kind.setdefault(kind.value, []).append(table)
     click.echo(f"roles in schema {schema}: writer {writer}, auditor {auditor} (read only)")
-    for kind, tables in by_kind.items():
-        click.echo(f"  {kind}: {', '.join(tables)}")
+    for kind_name, tables in by_kind.items():
+        click.echo(f"  {kind_name}: {', '.join(tables)}")
     if report.unknown:
         click.echo(
             f"  tables okno does not know, given the writer only SELECT and INSERT: {', '.join(report.unknown)}",
