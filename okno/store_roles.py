@@ -84,8 +84,8 @@ class RoleSetupRefused(Exception):
 
 @dataclass(frozen=True)
 class RolesReport:
-    writer: str
-    auditor: str
+    writers: list[str]
+    auditors: list[str]
     tables: dict[str, Kind]
     unknown: list[str]  # tables no kind names: given the writer HISTORY's rights
 
@@ -96,14 +96,13 @@ def set_up_roles(
     """Create (if missing) and grant the writer and auditor roles on the store's ``schema``,
     as the connected administrator, in one transaction. Running it again converges: every
     right of the two roles on the schema's tables is revoked first and granted again."""
-    admin = connection.execute("SELECT current_user").fetchone()[0]
+    admin = _one(connection, "SELECT current_user")
     if writer == auditor:
         raise RoleSetupRefused(f"the writer and the auditor must be two roles, not both {writer!r}")
     if admin in (writer, auditor):
         raise RoleSetupRefused(
             f"{admin!r} runs the migration and owns the tables: the writer and the auditor must be other roles"
         )
-    s = sql.Identifier(schema)
     with connection.transaction():
         for role in (writer, auditor):
             exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
@@ -112,16 +111,51 @@ def set_up_roles(
                 connection.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
             elif _owns_anything(connection, role, schema):
                 raise RoleSetupRefused(f"{role!r} owns objects in schema {schema!r}: it cannot be held to its rights")
-        roles = sql.SQL("{}, {}").format(sql.Identifier(writer), sql.Identifier(auditor))
-        database = sql.Identifier(connection.execute("SELECT current_database()").fetchone()[0])
+        return grant(connection, schema, events_table, [writer], [auditor])
+
+
+def roles_in_place(connection: Any, schema: str, events_table: str = "okno_events") -> tuple[list[str], list[str]]:
+    """The writers and auditors an earlier `okno migrate --writer --auditor` set up, read
+    from the rights on the events table: a writer may INSERT, an auditor only SELECT."""
+    rows = connection.execute(
+        "SELECT pg_get_userbyid(a.grantee), a.privilege_type "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a "
+        "WHERE n.nspname = %s AND c.relname = %s AND a.grantee <> c.relowner AND a.grantee <> 0",
+        (schema, events_table),
+    ).fetchall()
+    rights: dict[str, set[str]] = {}
+    for role, right in rows:
+        rights.setdefault(role, set()).add(right)
+    writers = sorted(role for role, held in rights.items() if "INSERT" in held)
+    auditors = sorted(role for role, held in rights.items() if held == {"SELECT"})
+    return writers, auditors
+
+
+def grant(connection: Any, schema: str, events_table: str, writers: list[str], auditors: list[str]) -> RolesReport:
+    """Give each role exactly its rights on what the schema holds now, and on the tables the
+    administrator creates later (a read model rebuilt by `okno projections rebuild` is dropped
+    and created again): row rights for the writers, which suit a read model; SELECT for the
+    auditors. A later `okno migrate` grants a new table its kind's rights again."""
+    if not writers and not auditors:
+        raise RoleSetupRefused("no roles to grant")
+    s = sql.Identifier(schema)
+    roles = sql.SQL(", ").join(sql.Identifier(role) for role in (*writers, *auditors))
+    with connection.transaction():
+        database = sql.Identifier(_one(connection, "SELECT current_database()"))
         connection.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, roles))
         connection.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(s))
         connection.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(s, roles))
         connection.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(s, roles))
         for everyone in (sql.SQL("PUBLIC"), roles):
-            connection.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(s, everyone))
-            connection.execute(sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}").format(s, everyone))
-            connection.execute(sql.SQL("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {} FROM {}").format(s, everyone))
+            for objects in ("TABLES", "SEQUENCES", "FUNCTIONS"):
+                connection.execute(
+                    sql.SQL("REVOKE ALL ON ALL {} IN SCHEMA {} FROM {}").format(sql.SQL(objects), s, everyone)
+                )
+                connection.execute(
+                    sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} REVOKE ALL ON {} FROM {}").format(
+                        s, sql.SQL(objects), everyone
+                    )
+                )
         tables = [
             row[0]
             for row in connection.execute(
@@ -136,18 +170,36 @@ def set_up_roles(
                 unknown.append(table)
                 kind = Kind.HISTORY
             kinds[table] = kind
-            qualified = sql.Identifier(schema, table)
-            rights = sql.SQL(", ").join(sql.SQL(right) for right in WRITER_RIGHTS[kind])
-            connection.execute(sql.SQL("GRANT {} ON {} TO {}").format(rights, qualified, sql.Identifier(writer)))
-        # The auditor reads everything, sequences included (to see the log's head).
-        connection.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(s, sql.Identifier(auditor)))
-        connection.execute(
-            sql.SQL("GRANT SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, sql.Identifier(auditor))
-        )
-        # The writer draws notification ids (nextval needs USAGE; setval would need UPDATE).
-        connection.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, sql.Identifier(writer)))
-        _lock_function(connection, schema, events_table, writer)
-    return RolesReport(writer, auditor, kinds, unknown)
+        for writer in map(sql.Identifier, writers):
+            for table, kind in kinds.items():
+                rights = sql.SQL(", ").join(sql.SQL(right) for right in WRITER_RIGHTS[kind])
+                connection.execute(
+                    sql.SQL("GRANT {} ON {} TO {}").format(rights, sql.Identifier(schema, table), writer)
+                )
+            # Notification ids: nextval needs USAGE; setval would need UPDATE.
+            connection.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, writer))
+            state = sql.SQL(", ").join(sql.SQL(right) for right in WRITER_RIGHTS[Kind.STATE])
+            connection.execute(
+                sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT {} ON TABLES TO {}").format(s, state, writer)
+            )
+        for auditor in map(sql.Identifier, auditors):
+            # The auditor reads everything, sequences included (to see the log's head).
+            for objects in ("TABLES", "SEQUENCES"):
+                connection.execute(
+                    sql.SQL("GRANT SELECT ON ALL {} IN SCHEMA {} TO {}").format(sql.SQL(objects), s, auditor)
+                )
+                connection.execute(
+                    sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON {} TO {}").format(
+                        s, sql.SQL(objects), auditor
+                    )
+                )
+        _lock_function(connection, schema, events_table, writers)
+    return RolesReport(writers, auditors, kinds, unknown)
+
+
+def _one(connection: Any, query: str) -> str:
+    row = connection.execute(query).fetchone()
+    return str(row[0])
 
 
 def _owns_anything(connection: Any, role: str, schema: str) -> bool:
@@ -159,7 +211,7 @@ def _owns_anything(connection: Any, role: str, schema: str) -> bool:
     return owned is not None
 
 
-def _lock_function(connection: Any, schema: str, events_table: str, writer: str) -> None:
+def _lock_function(connection: Any, schema: str, events_table: str, writers: list[str]) -> None:
     """The one lock the library takes before an insert, taken with the owner's right. The
     function's search path is fixed, so a caller cannot make it run another LOCK's table."""
     function = sql.Identifier(schema, LOCK_FUNCTION)
@@ -171,7 +223,8 @@ def _lock_function(connection: Any, schema: str, events_table: str, writer: str)
         ).format(function, sql.Literal(body.as_string(connection)))
     )
     connection.execute(sql.SQL("REVOKE ALL ON FUNCTION {}() FROM PUBLIC").format(function))
-    connection.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {}() TO {}").format(function, sql.Identifier(writer)))
+    for writer in writers:
+        connection.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {}() TO {}").format(function, sql.Identifier(writer)))
 
 
 def adapt_to_role(recorder: Any) -> bool:

@@ -107,16 +107,18 @@ def migrate_command(writer: str | None, auditor: str | None) -> None:
                 f"position {status.position} of {status.head}"
                 + (" (the worker rebuilds it from zero)" if status.position == 0 and status.head else "")
             )
-        if writer is not None and auditor is not None:
-            _set_up_roles(config.env, engine.store.recorder.events_table_name, writer, auditor)  # type: ignore[attr-defined]
+        if config.is_postgres:
+            _roles(config.env, engine.store.recorder.events_table_name, writer, auditor)  # type: ignore[attr-defined]
     finally:
         engine.close()
 
 
-def _set_up_roles(env: dict[str, str], events_table: str, writer: str, auditor: str) -> None:
+def _roles(env: dict[str, str], events_table: str, writer: str | None, auditor: str | None) -> None:
+    """Set up the roles named, or grant again the roles an earlier migrate set up (so the
+    tables this migrate created or recreated get their kind's rights)."""
     import psycopg
 
-    from okno.store_roles import RoleSetupRefused, set_up_roles
+    from okno.store_roles import RoleSetupRefused, grant, roles_in_place, set_up_roles
 
     schema = env.get("POSTGRES_SCHEMA") or "public"
     with psycopg.connect(
@@ -128,13 +130,22 @@ def _set_up_roles(env: dict[str, str], events_table: str, writer: str, auditor: 
         autocommit=True,
     ) as connection:
         try:
-            report = set_up_roles(connection, schema, writer, auditor, events_table)
+            if writer is not None and auditor is not None:
+                report = set_up_roles(connection, schema, writer, auditor, events_table)
+            else:
+                writers, auditors = roles_in_place(connection, schema, events_table)
+                if not writers and not auditors:
+                    return
+                report = grant(connection, schema, events_table, writers, auditors)
         except RoleSetupRefused as refused:
             raise click.UsageError(str(refused)) from None
     by_kind: dict[str, list[str]] = {}
     for table, kind in report.tables.items():
         by_kind.setdefault(kind.value, []).append(table)
-    click.echo(f"roles in schema {schema}: writer {writer}, auditor {auditor} (read only)")
+    click.echo(
+        f"roles in schema {schema}: writer {', '.join(report.writers) or '—'}, "
+        f"auditor {', '.join(report.auditors) or '—'} (read only)"
+    )
     for kind_name, tables in by_kind.items():
         click.echo(f"  {kind_name}: {', '.join(tables)}")
     if report.unknown:

@@ -155,6 +155,33 @@ def test_the_auditor_verifies_every_case_and_can_write_nothing(roles: Roles, tmp
         assert auditor.execute("SELECT count(*) FROM okno_events").fetchone() is not None
 
 
+@pytest.mark.usefixtures("writer_processes")
+def test_the_roles_keep_their_rights_when_the_administrator_rebuilds_and_migrates_again(
+    roles: Roles, tmp_path: Path
+) -> None:
+    admin = {"OKNO_DATABASE_URL": roles.admin_url, "OKNO_MASTER_KEY": KEY}
+    seed(roles.url_as(roles.writer))
+    rebuilt = okno("projections", "rebuild", "cases", cwd=tmp_path, env=admin)  # drops and creates rm_ tables
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    worker = cli(roles.url_as(roles.writer), "worker", "--once", tmp_path=tmp_path)
+    assert worker.returncode == 0, worker.stderr
+    with roles.connect(roles.writer) as writer:
+        writer.execute("UPDATE rm_offices SET name = name")  # a read model's rows stay the writer's to keep
+    with roles.connect(roles.auditor) as auditor:
+        offices = auditor.execute("SELECT count(*) FROM rm_offices").fetchone()
+        assert offices is not None and offices[0] > 0
+        assert refused(auditor, "DELETE FROM rm_offices")
+
+    again = okno("migrate", cwd=tmp_path, env=admin)  # no names: the roles in place are granted again
+    assert again.returncode == 0, again.stderr
+    assert f"writer {roles.writer}, auditor {roles.auditor}" in again.stdout
+    with roles.connect(roles.writer) as writer:
+        assert refused(writer, "DELETE FROM okno_events")
+        writer.execute("UPDATE rm_offices SET name = name")
+    named_again = okno("migrate", "--writer", roles.writer, "--auditor", roles.auditor, cwd=tmp_path, env=admin)
+    assert named_again.returncode == 0 and "history: okno_events, okno_snapshots" in named_again.stdout
+
+
 def test_migrate_refuses_roles_on_sqlite_and_a_writer_that_is_the_administrator(
     tmp_path: Path, postgres_url: str
 ) -> None:
