@@ -65,6 +65,7 @@ TABLES: dict[str, tuple[Kind, str]] = {
     "notification_tracking": (Kind.STATE, "each read model's position in the notification log"),
     "okno_read_models": (Kind.STATE, "each read model's version"),
     "okno_parked": (Kind.STATE, "cases a read model could not fold"),
+    "okno_chain_heads": (Kind.STATE, "where each read model left each case's chain (the chain guard)"),
 }
 READ_MODEL_PREFIX = "rm_"  # every read model's table: rebuildable from the events
 

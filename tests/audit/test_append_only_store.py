@@ -72,6 +72,7 @@ def roles(postgres_url: str, tmp_path: Path) -> Iterator[Roles]:
         assert migrated.returncode == 0, migrated.stderr
         assert f"writer {made.writer}" in migrated.stdout
         assert "history: okno_events, okno_snapshots" in migrated.stdout
+        assert "does not know" not in migrated.stderr, "every table okno makes has a kind in okno.store_roles.TABLES"
         yield made
     finally:
         with psycopg.connect(postgres_url.split("?")[0], autocommit=True) as admin:
