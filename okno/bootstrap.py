@@ -27,7 +27,6 @@ from engine.connectors.notifications import notifier
 from engine.connectors.payments import PaymentGateway, payment_check
 from engine.personal_data import Entropy
 from engine.store import StoreConfig, config_from_environment
-from okno.store_roles import adapt_to_role
 from projections.base import ReadModel
 from projections.reader import Reader
 from projections.runner import PAGE, Projector
@@ -38,21 +37,12 @@ Clock = Callable[[], datetime]
 def new_engine(
     config: StoreConfig | None = None, *, master_key: bytes | None = None, entropy: Entropy = world.entropy
 ) -> Engine:
-    """An engine over the configured store (the environment's, unless ``config`` is given).
-    Connected as the writer role of `okno migrate --writer`, it locks the events table
-    through the administrator's function (okno.store_roles)."""
-    engine = Engine(
+    """An engine over the configured store (the environment's, unless ``config`` is given)."""
+    return Engine(
         config or config_from_environment(),
         master_key=world.master_key() if master_key is None else master_key,
         entropy=entropy,
     )
-    if engine.config.is_postgres:
-        try:
-            adapt_to_role(engine.store.recorder)
-        except BaseException:
-            engine.close()
-            raise
-    return engine
 
 
 @contextmanager

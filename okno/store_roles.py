@@ -26,8 +26,8 @@ One wrinkle of the library: every insert into the events table first takes
 ``LOCK TABLE … IN EXCLUSIVE MODE`` (so log readers never miss a late commit), and
 PostgreSQL lets only a role with UPDATE, DELETE or TRUNCATE take that lock. Rather than
 grant the writer UPDATE, the administrator owns a SECURITY DEFINER function that takes
-exactly that lock and nothing else (``LOCK_FUNCTION``); `adapt_to_role` makes an engine
-connected as a role without UPDATE on the events table call it instead.
+exactly that lock and nothing else (``LOCK_FUNCTION``); an engine connected as a role
+without UPDATE on the events table calls it instead (engine.events_lock).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Any
 
 from psycopg import sql
 
-LOCK_FUNCTION = "okno_lock_events"
+from engine.events_lock import LOCK_FUNCTION
 
 
 class Kind(Enum):
@@ -226,22 +226,3 @@ def _lock_function(connection: Any, schema: str, events_table: str, writers: lis
     connection.execute(sql.SQL("REVOKE ALL ON FUNCTION {}() FROM PUBLIC").format(function))
     for writer in writers:
         connection.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {}() TO {}").format(function, sql.Identifier(writer)))
-
-
-def adapt_to_role(recorder: Any) -> bool:
-    """If the store's connection may not lock the events table itself (the writer role),
-    make the recorder take the lock through the administrator's ``LOCK_FUNCTION``. True
-    when it did. Run once per engine, at start (one query)."""
-    datastore = recorder.datastore
-    table = sql.Identifier(datastore.schema, recorder.events_table_name).as_string()
-    with datastore.transaction(commit=False) as cursor:
-        cursor.execute("SELECT has_table_privilege(%s, 'UPDATE') AS may_lock", (table,))
-        row = cursor.fetchone()
-    may_lock = bool(row["may_lock"] if isinstance(row, dict) else row[0])
-    if may_lock:
-        return False
-    recorder.lock_table_statements = [
-        sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
-        sql.SQL("SELECT {}()").format(sql.Identifier(datastore.schema, LOCK_FUNCTION)),
-    ]
-    return True
