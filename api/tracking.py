@@ -47,7 +47,8 @@ class Tracking:
     def __init__(self, engine: Engine, reader: Reader) -> None:
         self.engine, self.reader = engine, reader
         self.attempts = PinAttempts(reader.projector.datastore, reader.projector.dialect, PIN_LOCK)
-        schema_ready(self.attempts.create)
+        if engine.config.creates_tables:  # else `okno migrate` made it (a writer role may not create)
+            schema_ready(self.attempts.create)
 
     def track(self, number: str, pin: str, now: datetime, client: str) -> CaseStatus:
         if not number or len(number) > MAX_NUMBER_LENGTH or not number.isprintable():

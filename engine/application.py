@@ -82,6 +82,7 @@ from engine.errors import (
     UnknownProcessVersion,
     UnknownService,
 )
+from engine.events_lock import lock_as_connected_role
 from engine.group_commit import Group, GroupCommitter, Outcome
 from engine.idempotency import CaseNumbers, number_token
 from engine.input_checks import (
@@ -323,6 +324,7 @@ class Engine:
         self.store = schema_ready(lambda: OknoStore(self.steps, env=config.env, signer=signer))
         if config.is_postgres:
             discard_broken_connections(self.store.recorder.datastore)  # type: ignore[attr-defined]
+            lock_as_connected_role(self.store.recorder)  # the writer role locks through its function
         dialect = "postgres" if config.is_postgres else "sqlite"
         self.keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         self.notifications = NotificationOutbox(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
