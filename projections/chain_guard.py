@@ -70,34 +70,38 @@ class Heads:
         for row in rows:
             self.stored[row["case_id"]] = Head(row["number"], int(row["version"]), row["chain"])
 
-    def head(self, case_id: str) -> Head | None:
+    def admit(self, case_id: str, event: Any, checked: Checked) -> str | None:
+        """Advance the case's head over ``event`` (of case ``case_id``) if it continues the
+        chain; else the reason. Called per event per model: the common path stays short."""
         steps = self.steps.get(case_id)
-        return steps[-1] if steps else self.stored.get(case_id)
-
-    def admit(self, event: Any, checked: Checked) -> str | None:
-        """Advance the case's head over ``event`` if it continues the chain; else the reason."""
-        case_id = str(event.originator_id)
-        head = self.head(case_id)
-        number = head.number if head else getattr(event, "number", None)
-        where = f"case {number or case_id} version {event.originator_version}"
-        if head is None and event.originator_version > 1:
-            self.steps.setdefault(case_id, []).append(Head(number, event.originator_version, event.chain))
-            return None  # folded before the guard existed: nothing to check it against
-        expected = head.version + 1 if head else 1
-        if event.originator_version != expected:
-            return f"chain broken at {where}: expected version {expected} after the last projected event"
-        if isinstance(event, Case.Opened) and str(case_id_for(event.number)) != case_id:
-            return f"chain broken at {where}: its number {event.number} is not this case's"
-        if expected == 1 and not isinstance(event, Case.Opened):
-            return f"chain broken at {where}: a case's first event must open it"
-        previous = head.chain if head else GENESIS
-        key = (case_id, event.originator_version, event.chain, previous)
-        if key not in checked:
-            checked[key] = chain_of(event, previous) == event.chain
-        if not checked[key]:
-            return f"chain broken at {where}: its hash does not follow the last projected event's"
-        self.steps.setdefault(case_id, []).append(Head(number, event.originator_version, event.chain))
+        head = steps[-1] if steps else self.stored.get(case_id)
+        version = event.originator_version
+        if head is None:
+            if version > 1:  # folded before the guard existed: nothing to check it against
+                self.steps[case_id] = [Head(None, version, event.chain)]
+                return None
+            previous, number = GENESIS, getattr(event, "number", None)
+        else:
+            if version != head.version + 1:
+                return self._broken(case_id, head.number, version, f"expected version {head.version + 1}")
+            previous, number = head.chain, head.number
+        if version == 1:
+            if not isinstance(event, Case.Opened):
+                return self._broken(case_id, number, version, "a case's first event must open it")
+            if str(case_id_for(event.number)) != case_id:
+                return self._broken(case_id, number, version, f"its number {event.number} is not this case's")
+        key = (case_id, version, event.chain, previous)
+        valid = checked.get(key)
+        if valid is None:
+            valid = checked[key] = chain_of(event, previous) == event.chain
+        if not valid:
+            return self._broken(case_id, number, version, "its hash does not follow the last projected event's")
+        self.steps.setdefault(case_id, []).append(Head(number, version, event.chain))
         return None
+
+    @staticmethod
+    def _broken(case_id: str, number: str | None, version: int, why: str) -> str:
+        return f"chain broken at case {number or case_id} version {version}: {why}"
 
     def undo_from(self, case_id: str, version: int) -> None:
         """The case's fold failed at ``version``: its head stays before that event."""

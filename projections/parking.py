@@ -25,6 +25,7 @@ import psycopg
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
+from engine.case import Case
 from projections import chain_guard
 from projections.base import Db, ReadModel, apply_events
 
@@ -117,7 +118,7 @@ def fold_page(
         waiting = [(position, event) for position, event in page if str(event.originator_id) in parked]
     newly: dict[str, dict[str, Any]] = {}
     heads = chain_guard.Heads(model.name)
-    heads.read(db, (str(e.originator_id) for _, e in folding_events if chain_guard.guarded(e)))
+    heads.read(db, (str(e.originator_id) for _, e in folding_events if isinstance(e, Case.Event)))
     admitted: list[tuple[int, Any]] = []
     checked = {} if checked is None else checked
     for position, event in folding_events:
@@ -125,7 +126,7 @@ def fold_page(
         if case_id in newly:  # the case broke its chain earlier in this page: the rest waits
             newly[case_id]["waiting_through"] = event.originator_version
             continue
-        reason = heads.admit(event, checked) if chain_guard.guarded(event) else None
+        reason = heads.admit(case_id, event, checked) if isinstance(event, Case.Event) else None
         if reason is None:
             admitted.append((position, event))
             continue
@@ -246,7 +247,7 @@ def retry_fold(db: Db, model: ReadModel, events: Sequence[Any]) -> BaseException
     heads.read(db, {str(e.originator_id) for e in events if chain_guard.guarded(e)})
     checked: chain_guard.Checked = {}
     for event in events:
-        reason = heads.admit(event, checked) if chain_guard.guarded(event) else None
+        reason = heads.admit(str(event.originator_id), event, checked) if chain_guard.guarded(event) else None
         if reason is not None:
             return ChainBroken(reason)
     error = attempt(db, folding(model, events))
