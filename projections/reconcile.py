@@ -64,7 +64,9 @@ def reconcile(projector: Projector, make_models: Callable[[], list[ReadModel]]) 
     positions: dict[str, int] = {}
     with transaction(datastore, dialect, commit=False, snapshot=True) as db:
         for model in models:
-            found = db.rows(f"SELECT notification_id FROM {tracking} WHERE application_name = ?", (tracking_name(model.name),))
+            found = db.rows(
+                f"SELECT notification_id FROM {tracking} WHERE application_name = ?", (tracking_name(model.name),)
+            )
             positions[model.name] = int(found[0]["notification_id"]) if found else 0
             for table in model.table_names():
                 keys[table] = primary_key(db, table)

@@ -63,7 +63,9 @@ class ForgedCase:
             fields["effects"].setdefault("tasks_opened", [])
         # A valid chain of its own, so the poison is the only fault (the chain guard parks a
         # case whose chain breaks: tests/projections/test_chain_guard.py).
-        fields["chain"] = chain_of(kind(originator_id=self.case_id, originator_version=self.version, **fields), self.head)
+        fields["chain"] = chain_of(
+            kind(originator_id=self.case_id, originator_version=self.version, **fields), self.head
+        )
         forged = kind(originator_id=self.case_id, originator_version=self.version, **fields)
         self.head = forged.chain
         self.engine.store.recorder.insert_events([self.engine.store.mapper.to_stored_event(forged)])

@@ -13,10 +13,10 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from api.context import Context
+from api.graphql import read_model_check
 from api.graphql.directory import Office, Service
 from api.graphql.enums import CaseState, Channel
 from api.graphql.jobs import Job
-from api.graphql import read_model_check
 from api.graphql.messages import MessageContract
 from api.graphql.read_model_check import ReadModelCheck
 from api.graphql.relay import Connection, Node, global_id

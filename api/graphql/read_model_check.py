@@ -33,12 +33,16 @@ class ReadModelCheck:
 def check(engine: Engine, reader: Reader, row: CaseRow, events: list[Any]) -> ReadModelCheck:
     """The row against the events (all of them: the case now, not as of a moment)."""
     last = events[-1].originator_version if events else 0
-    parked = [
-        f"{r['model']}: {r['error']}"
-        for r in reader.rows(
-            "SELECT model, error FROM okno_parked WHERE case_id = ? ORDER BY model", (str(events[0].originator_id),)
-        )
-    ] if events else []
+    parked = (
+        [
+            f"{r['model']}: {r['error']}"
+            for r in reader.rows(
+                "SELECT model, error FROM okno_parked WHERE case_id = ? ORDER BY model", (str(events[0].originator_id),)
+            )
+        ]
+        if events
+        else []
+    )
     problems: list[str] = []
     if row.version < last:
         problems.append(f"the read model shows version {row.version} of {last}: {last - row.version} events not folded")

@@ -23,8 +23,8 @@ from okno.cli.read_models import (
     track_command,
     worker_command,
 )
-from okno.cli.reconcile import audit_reconcile
 from okno.cli.reception import queue_command, slots_command, waiting_command
+from okno.cli.reconcile import audit_reconcile
 from okno.cli.server import serve_command, token_group
 
 

@@ -38,7 +38,9 @@ def edit_row(server: Server, sql: str, params: tuple[Any, ...]) -> None:
 def claimed_case(server: Server) -> str:
     opened = open_property_case(server)
     task = opened["case"]["tasks"][0]["taskId"]
-    claimed = server.run("operator", CLAIM, office="LPK", input={"caseNumber": opened["case"]["number"], "taskId": task})["claimTask"]
+    claimed = server.run(
+        "operator", CLAIM, office="LPK", input={"caseNumber": opened["case"]["number"], "taskId": task}
+    )["claimTask"]
     assert claimed["__typename"] == "CasePayload", claimed
     return str(opened["case"]["number"])
 

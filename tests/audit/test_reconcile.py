@@ -63,10 +63,12 @@ class TestReconcile(BackendContract):
         assert everything(projector) == before  # the live models are read, never touched
 
     def test_events_recorded_after_the_live_models_position_are_not_a_difference(self, engines: EngineMaker) -> None:
-        projector, first, _ = projected(seeded(engines()))
+        projector, _, _ = projected(seeded(engines()))
         # A worker that has not folded these yet: the rebuild stops where the live model is.
         open_mini(projector.engine, at=at(9))
-        projector.engine.complete_task(open_mini(projector.engine, at=at(10)), "Task_Reception", RECEIVED, actor="LPK/operator", at=at(12))
+        projector.engine.complete_task(
+            open_mini(projector.engine, at=at(10)), "Task_Reception", RECEIVED, actor="LPK/operator", at=at(12)
+        )
         assert reconcile(projector, all_models) == []
 
     def test_okno_audit_reconcile_lists_the_differences_and_exits_1(

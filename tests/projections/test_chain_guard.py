@@ -48,9 +48,9 @@ class TestChainGuard(BackendContract):
 
         victim_row = rows(projector, "SELECT version, status FROM rm_cases WHERE number = ?", (victim,))[0]
         assert victim_row["version"] == 1  # the copy's effects (the reception task closed) never applied
-        assert [r["element"] for r in rows(projector, "SELECT element FROM rm_tasks WHERE case_number = ?", (victim,))] == [
-            "Task_Reception"
-        ]
+        assert [
+            r["element"] for r in rows(projector, "SELECT element FROM rm_tasks WHERE case_number = ?", (victim,))
+        ] == ["Task_Reception"]
         parked = projector.parked()
         assert {p.model for p in parked} == {m.name for m in projector.models}
         assert {p.case_id for p in parked} == {str(case_id_for(victim))}
@@ -67,7 +67,7 @@ class TestChainGuard(BackendContract):
     def test_a_case_whose_number_is_another_cases_is_parked_at_its_first_event(self, engines: EngineMaker) -> None:
         engine = seeded(engines())
         number = open_mini(engine)
-        opened = list(engine.case_events(number))[0]
+        opened = next(iter(engine.case_events(number)))
         assert isinstance(opened, Case.Opened)
         forged = Case.Opened(
             originator_id=UUID(int=18),
