@@ -64,7 +64,9 @@ def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datet
     if found is None:
         return None
     row, tasks = found
-    return Case.of(row, tasks)
+    case = Case.of(row, tasks)
+    case.as_of = moment
+    return case
 
 
 def _office_today(info: strawberry.Info[Context, None], code: str) -> date:

@@ -25,6 +25,7 @@ from okno.cli.read_models import (
     worker_command,
 )
 from okno.cli.reception import queue_command, slots_command, waiting_command
+from okno.cli.reconcile import audit_reconcile
 from okno.cli.server import serve_command, token_group
 
 
@@ -77,3 +78,4 @@ for command in (
     waiting_command,
 ):
     cli.add_command(command)
+audit_group.add_command(audit_reconcile)  # beside history, export and verify
