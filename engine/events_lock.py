@@ -25,7 +25,12 @@ def lock_as_connected_role(recorder: Any) -> bool:
     datastore = recorder.datastore
     table = sql.Identifier(datastore.schema, recorder.events_table_name).as_string()
     with datastore.transaction(commit=False) as cursor:
-        cursor.execute("SELECT has_table_privilege(%s, 'UPDATE') AS may_lock", (table,))
+        # No table yet (creation off, before `okno migrate`): nothing to decide here; the
+        # engine's schema check refuses to start with its own clear message.
+        cursor.execute(
+            "SELECT CASE WHEN to_regclass(%s) IS NULL THEN true ELSE has_table_privilege(%s, 'UPDATE') END AS may_lock",
+            (table, table),
+        )
         row = cursor.fetchone()
     may_lock = bool(row["may_lock"] if isinstance(row, dict) else row[0])
     if may_lock:

@@ -217,11 +217,11 @@ class TestJobRace(BackendContract):
             import os, contextlib
             from datetime import datetime, timezone
             from eventsourcing.persistence import IntegrityError
-            from engine.application import Engine
+            from okno.bootstrap import new_engine  # signs, and trusts its key, as a worker does
             from engine.store import parse_url
             from tests.conftest import work_jobs
 
-            engine = Engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
+            engine = new_engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
             for _ in range(5):
                 with contextlib.suppress(IntegrityError):
                     run = work_jobs(engine, datetime(2026, 11, 3, tzinfo=timezone.utc))

@@ -181,7 +181,7 @@ class TestReadModels(BackendContract):
         )
         script = textwrap.dedent(f"""
             import os
-            from engine.application import Engine
+            from okno.bootstrap import new_engine  # signs, and trusts its key, as a worker does
             from engine.store import parse_url
             from projections.base import apply_events
             from projections.runner import Projector, all_models
@@ -197,7 +197,7 @@ class TestReadModels(BackendContract):
                         os._exit(137)
 {page_path}
 
-            engine = Engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
+            engine = new_engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
             Projector(engine, [Killed(m) for m in all_models()], page=100).catch_up()
         """)
         killed = subprocess.run(

@@ -58,14 +58,14 @@ class TestTimers(BackendContract):
             import os, contextlib
             from datetime import datetime, timezone
             from eventsourcing.persistence import IntegrityError
-            from engine.application import Engine
+            from okno.bootstrap import new_engine  # signs, and trusts its key, as a worker does
             from engine.store import parse_url
             from projections.reader import Reader
             from projections.runner import Projector
             from okno.workers.timers import fire_due
             from projections.timers import due_timers
 
-            engine = Engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
+            engine = new_engine(parse_url({url!r}), master_key={MASTER_KEY!r}, entropy=os.urandom)
             projector = Projector(engine)
             for _ in range(5):
                 with contextlib.suppress(IntegrityError):
