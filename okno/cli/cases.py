@@ -96,7 +96,8 @@ def audit_export(fmt: str, output: Path) -> None:
                     yield events
 
         with output.open("wb") as out:
-            written = write_xes(engine.steps.library, cases(), out)
+            agencies = {code: str(s["agency"]) for code, s in engine.directory().services.items()}
+            written = write_xes(engine.steps.library, cases(), out, agencies)
     click.echo(f"{written} cases written to {output} ({fmt.upper()})")
 
 
