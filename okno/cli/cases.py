@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -51,32 +50,51 @@ def audit_group() -> None:
     pass
 
 
-@audit_group.command("history", help="Every event of a case: time, actor, input, effects, data change.")
+@audit_group.command(
+    "history",
+    help="Every event of a case as people read it: what happened (the model's names), who, the stage, "
+    "when (in the office's time zone), with input, effects and data change; personal fields masked.",
+)
 @click.argument("number")
 @click.option(
     "--as-of",
     "as_of",
-    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
-    help="Only the events up to this moment.",
+    metavar="MOMENT",
+    help="Only the events up to this moment, then the case's state then (status, stage, open tasks, data). "
+    "A date alone (2026-03-01) means the end of that day in the office's time zone; a time without a zone "
+    "(2026-03-01T12:00) is the office's time; or give a zone (2026-03-01T12:00+03:00).",
 )
-def audit_history(number: str, as_of: datetime | None) -> None:
+def audit_history(number: str, as_of: str | None) -> None:
+    from zoneinfo import ZoneInfo
+
     from engine.replay import history
+    from okno.cli.case_history import lines, moment_in
 
     with open_engine() as engine:
         events = list(engine.case_events(number))
         opened = events[0] if events else None
         if not isinstance(opened, Case.Opened):
             raise UnknownCase(number)
-        if as_of is not None:
-            moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-            events = [e for e in events if e.timestamp <= moment]
+        directory = engine.directory()
+        office = directory.offices.get(opened.office, {})
+        service = directory.services.get(opened.service, {})
+        zone = ZoneInfo(str(office.get("timezone") or "Europe/Moscow"))
+        try:
+            moment = moment_in(as_of, zone) if as_of is not None else None
+        except ValueError:
+            raise click.BadParameter(
+                f"{as_of!r} is neither a date nor a moment (ISO 8601)", param_hint="--as-of"
+            ) from None
         engine.ensure_version(opened.process_version)
-        for entry in history(engine.steps, events):
-            click.echo(f"v{entry.version} {entry.timestamp.isoformat()} {entry.kind} by {entry.actor}")
-            click.echo(f"  input:   {json.dumps(entry.input, ensure_ascii=False)}")
-            effects = {k: v for k, v in entry.effects.items() if v not in ([], None, False)}
-            click.echo(f"  effects: {json.dumps(effects, ensure_ascii=False)}")
-            click.echo(f"  data:    {json.dumps(entry.data_change, ensure_ascii=False)}")
+        chosen = [e for e in events if moment is None or e.timestamp <= moment]
+        entries = history(engine.steps, chosen)
+        elements = engine.steps.library.get(opened.process_version).elements
+        click.echo(
+            f"case {opened.number}: {service.get('title', '')} ({opened.service}) at "
+            f"{office.get('name', '')} ({opened.office}); times in {zone.key}"
+        )
+        for line in lines(chosen, entries, elements, zone, moment):
+            click.echo(line)
 
 
 @audit_group.command("export", help="Write the event log for process-mining tools.")
