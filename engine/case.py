@@ -16,6 +16,7 @@ from its input and refuses a case whose recorded effects it does not reproduce
 from __future__ import annotations
 
 import hashlib
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -30,6 +31,7 @@ from engine.effects import check_effects
 from engine.errors import IdempotencyKeyReused
 from engine.idempotency import request_id
 from engine.integrity import GENESIS, link
+from engine.signing import Signer, event_message
 
 CASE_NAMESPACE = UUID("6f6b6e6f-0000-4000-8000-00000000ca5e")
 
@@ -64,6 +66,7 @@ class Case(Aggregate):
     idempotency: dict[str, str]  # key -> fingerprint: only what such an old snapshot holds
     last_effects: dict[str, Any]
     chain: str  # the hash chain's head: the last event's chain
+    last_key: str | None  # the key that signed the last event (None: unsigned, before signing began)
 
     def __init__(self) -> None:
         """State is set by the created event's apply(); declared above for readers and mypy."""
@@ -74,6 +77,10 @@ class Case(Aggregate):
         actor: str
         idempotency_key: str | None
         chain: str  # SHA-256 over this event and the previous one's chain (engine.integrity)
+        # The writer's key id and its Ed25519 signature over ``chain`` (engine.signing);
+        # None on events recorded before signing began, which read back without them.
+        key: str | None = field(default=None, kw_only=True)
+        signature: str | None = field(default=None, kw_only=True)
 
         def apply(self, aggregate: Aggregate) -> None:
             """Nothing the event can do alone: its step is folded in by :meth:`Case.advance`."""
@@ -160,6 +167,7 @@ class Case(Aggregate):
             raise ValueError(f"event version {event.originator_version} is not the case's {self.version}")
         self.state = step.state
         self.chain = event.chain
+        self.last_key = event.key
         effects = step.effects
         self.last_effects = effects
         closed = {t["task"] for t in effects["tasks_closed"]}
@@ -232,6 +240,7 @@ class Case(Aggregate):
         actor: str,
         at: datetime,
         idempotency_key: str | None,
+        signer: Signer | None,
     ) -> Case:
         """A new case, with ``step`` the one ``start`` made (engine.case_steps.CaseSteps.opening)."""
         case_id = case_id_for(number)
@@ -254,6 +263,7 @@ class Case(Aggregate):
             effects=step.effects,
             idempotency_key=idempotency_key,
             opened=opened,
+            key=signer.key_id if signer else None,
         )
         case = cls._create(
             cls.Opened,
@@ -264,6 +274,7 @@ class Case(Aggregate):
             actor=actor,
             idempotency_key=idempotency_key,
             chain=chain,
+            **_signed(signer, chain),
             **opened,
         )
         case.advance(case.last_pending(), step)
@@ -278,6 +289,7 @@ class Case(Aggregate):
         actor: str,
         at: datetime,
         idempotency_key: str | None,
+        signer: Signer | None,
     ) -> None:
         recorded_input = input_to_dict(step_input)
         check_effects(step.effects)  # never record an event a read model cannot fold
@@ -290,6 +302,7 @@ class Case(Aggregate):
             input=recorded_input,
             effects=step.effects,
             idempotency_key=idempotency_key,
+            key=signer.key_id if signer else None,
         )
         self.trigger_event(
             event_class,
@@ -299,6 +312,7 @@ class Case(Aggregate):
             actor=actor,
             idempotency_key=idempotency_key,
             chain=chain,
+            **_signed(signer, chain),
         )
         self.advance(self.last_pending(), step)
 
@@ -307,3 +321,11 @@ class Case(Aggregate):
         event = self.pending_events[-1]
         assert isinstance(event, Case.Event)
         return event
+
+
+def _signed(signer: Signer | None, chain: str) -> dict[str, str]:
+    """An event's key id and signature; nothing from an engine without a signer (tests
+    writing a store as okno wrote it before signing began)."""
+    if signer is None:
+        return {}
+    return {"key": signer.key_id, "signature": signer.sign(event_message(signer.key_id, chain))}

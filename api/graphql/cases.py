@@ -202,10 +202,12 @@ class CaseConnection(Connection):
 @strawberry.type(description="What a citizen sees by case number and PIN; nothing personal.")
 class CaseStatus(CaseStatusView):
     stages: Sequence[Stage]  # as Case.stages
+    # The same enum as Case.status, so a portal compares the track with the case one way.
+    status: CaseState  # type: ignore[assignment]  # the view's text, as its enum
 
     @classmethod
     def of(cls, view: CaseStatusView) -> CaseStatus:
-        return from_view(cls, view)
+        return from_view(cls, view, status=CaseState(view.status))
 
 
 K = TypeVar("K")

@@ -12,6 +12,7 @@ from engine.errors import OknoError
 from okno.bench.cli import bench_command
 from okno.cli.cases import audit_group, case_group
 from okno.cli.demo import demo_command
+from okno.cli.keys import keys_group
 from okno.cli.models import deploy_command, run_model_command, validate_command
 from okno.cli.read_models import (
     dashboard_command,
@@ -69,6 +70,7 @@ for command in (
     stats_command,
     serve_command,
     token_group,
+    keys_group,
     bench_command,
     slots_command,
     queue_command,

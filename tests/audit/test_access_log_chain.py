@@ -59,7 +59,7 @@ class TestAccessLogChain(BackendContract):
         AccessRows(engine).delete(number, 3)  # the inspector's read
         result = self.verify(url, tmp_path)
         assert result.returncode == 1, result.stdout
-        assert f"{number} personal-data access log v4: the stored record does not match its hash chain" in (
+        assert f"{number}: personal-data access log v4: the stored record does not match its hash chain" in (
             result.stdout
         )
         assert "0 of 1 cases verified, 1 diverged" in result.stdout
@@ -74,6 +74,6 @@ class TestAccessLogChain(BackendContract):
         rows.write(number, 3, state)
         result = self.verify(url, tmp_path)
         assert result.returncode == 1, result.stdout
-        assert f"{number} personal-data access log v3: the stored record does not match its hash chain" in (
+        assert f"{number}: personal-data access log v3: the stored record does not match its hash chain" in (
             result.stdout
         )
