@@ -27,7 +27,7 @@ from projections import directory
 from projections.case_queries import CaseRow, TaskRow, tasks_of_cases
 from projections.case_queries import CaseStatus as CaseStatusView
 from projections.case_queries import Stage as StageRow
-from projections.jobs import jobs_of_cases
+from projections.jobs import JobRow, jobs_of_cases
 from projections.reader import Reader
 
 PERSONAL_DATA_ROLES = ("operator", "expert", "supervisor", "auditor")
@@ -80,9 +80,10 @@ class Case(CaseRow, Node):
     next_action: str = strawberry.field(description="What the citizen has to do next.")
     read_tasks: strawberry.Private[list[Task] | None] = None
     as_of: strawberry.Private[datetime | None] = None  # read as of this moment (the row rebuilt from the events)
+    read_jobs: strawberry.Private[list[Job] | None] = None  # as they stood at asOf; None: today's, loaded
 
     @classmethod
-    def of(cls, row: CaseRow, tasks: list[TaskRow] | None = None) -> Case:
+    def of(cls, row: CaseRow, tasks: list[TaskRow] | None = None, jobs: list[JobRow] | None = None) -> Case:
         """The case from its row. ``tasks``: its tasks read with the row, from the same snapshot
         (``case_with_tasks``) or the same moment (asOf), so the case's version, stage and tasks
         agree; without them, ``tasks`` loads them apart (a page of cases, in one query)."""
@@ -93,6 +94,7 @@ class Case(CaseRow, Node):
             channel=Channel(row.channel),
             status=CaseState(row.status),
             read_tasks=None if tasks is None else [Task.of(t) for t in tasks],
+            read_jobs=None if jobs is None else [Job.of(j) for j in jobs],
         )
 
     @strawberry.field(
@@ -127,6 +129,8 @@ class Case(CaseRow, Node):
 
     @strawberry.field(description="Service tasks the case waits on (their connectors), incidents among them.")
     async def jobs(self, info: strawberry.Info[Context, None]) -> list[Job]:
+        if self.read_jobs is not None:
+            return self.read_jobs
         loader: DataLoader[str, list[Job]] = info.context.loaders["jobs_by_case"]
         return await loader.load(self.number)
 

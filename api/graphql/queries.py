@@ -26,7 +26,7 @@ from projections.jobs import incidents
 from projections.queries import OfficeRank as OfficeRankView
 from projections.queries import ServiceFigures as ServiceFiguresView
 from projections.queries import office_ranking, service_statistics
-from projections.time_travel import case_as_of
+from projections.time_travel import case_then
 
 
 @strawberry.type
@@ -60,11 +60,10 @@ def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datet
     if current is None:
         return None
     events = list(info.context.services.engine.case_events(number))
-    found = case_as_of(info.context.services.reader, events, moment)
-    if found is None:
+    then = case_then(info.context.services.reader, events, moment)
+    if then is None:
         return None
-    row, tasks = found
-    case = Case.of(row, tasks)
+    case = Case.of(then.case, then.tasks, then.jobs)
     case.as_of = moment
     return case
 
