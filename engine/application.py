@@ -624,7 +624,7 @@ class Engine:
     @checked(
         number=CASE_NUMBER,
         element=CODE,
-        data=CASE_DATA,
+        data=JSON_OBJECT,
         actor=ACTOR,
         task=Maybe(CODE),
         role=Maybe(CODE),

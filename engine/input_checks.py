@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
-from engine.case_variables import RESERVED_VARIABLES
+from engine.case_variables import reserved_problems
 from engine.errors import FieldProblem, InputRefused
 
 # C0 controls, DEL and C1 controls; free text keeps \t \n \r.
@@ -229,18 +229,7 @@ class CaseData(Json):
     result): a JSON object that may not set the variables okno keeps itself."""
 
     def problems(self, value: object, field: str) -> list[FieldProblem]:
-        found = super().problems(value, field)
-        if isinstance(value, dict):
-            found += [
-                FieldProblem(
-                    f"{field}.{name}",
-                    f"{name} is set by okno when the case opens and cannot be changed "
-                    f"(reserved: {', '.join(RESERVED_VARIABLES)}); use another name",
-                )
-                for name in RESERVED_VARIABLES
-                if name in value
-            ]
-        return found
+        return super().problems(value, field) + reserved_problems(value, field)
 
 
 # The kinds of values commands take, with their bounds.

@@ -40,6 +40,7 @@ from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of
 from engine.bpmn.forms import check_task_data
 from engine.bpmn.library import CompiledProcess
 from engine.bpmn.message_contracts import check_payload
+from engine.case_variables import reserved_problems
 from engine.commands import (
     CaseCommand,
     CaseFacts,
@@ -60,6 +61,7 @@ from engine.commands.beside import beside_workflow
 from engine.commands.tasks import completing
 from engine.errors import (
     ExpressionError,
+    InputRefused,
     MessageNotAwaited,
     OknoError,
     ProcessFailure,
@@ -299,6 +301,10 @@ class Runtime:
             info = process.elements[step.element]
             # Who may complete it is decided before its data is read (engine/commands/tasks.py).
             ruling = completing(claims, {"element": step.element, "task": str(task.id), "role": info.role}, step)
+            # The data is read only now, after who may complete it (another operator is refused
+            # as not allowed, whatever the data): first what it may never set, then its form.
+            if reserved := reserved_problems(step.data, "data"):
+                raise InputRefused(reserved)
             check_task_data(info, step.data)
             task.data.update(deepcopy(step.data))
             task.run()

@@ -81,7 +81,8 @@ def test_another_operator_cannot_complete_a_claimed_task_whatever_they_send(serv
     number, task = reception_of(server, "claims-1")
     claimed = as_staff(server, "ivanova", "operator", CLAIM, input={"caseNumber": number, "taskId": task})
     assert claimed["claimTask"]["case"]["tasks"][0]["holder"] == "LPK/ivanova"
-    for data in ({"documents_complete": "yes"}, RECEPTION_DATA):  # invalid data, then valid: the same refusal
+    # invalid data, data setting okno's own variables, then valid data: the same refusal
+    for data in ({"documents_complete": "yes"}, {**RECEPTION_DATA, "office": "ELC"}, RECEPTION_DATA):
         refused = as_staff(
             server,
             "petrov",
