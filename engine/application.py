@@ -100,6 +100,7 @@ from engine.input_checks import (
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, PersonalDataError, Vault
 from engine.sealed_fields import FieldSeal, mentions
+from engine.shredding import delete_snapshots
 from engine.pinned_versions import PinnedVersions
 from engine.reception.office_day import OfficeDay
 from engine.revocations import RevokedTokens
@@ -847,6 +848,27 @@ class Engine:
     def applicant(self, number: str) -> dict[str, str] | None:
         case = self.get_case(number)
         return self.vault.unseal(case.id, case.applicant)
+
+    @checked(number=CASE_NUMBER)
+    def shred_case(self, number: str) -> None:
+        """Crypto-shred a case (retention, a citizen's request): its key and snapshots are
+        deleted (engine.shredding); its events stay, chain-checked, personal values sealed
+        for good. The case is read from then on as recorded and takes no more input that
+        carries personal values."""
+        case_id = self.get_case(number).id  # an unknown case is refused
+        self.vault.shred(case_id)
+        if self.store.snapshots is not None:
+            dialect = "postgres" if self.config.is_postgres else "sqlite"
+            delete_snapshots(self.store.snapshots.recorder, dialect, case_id)
+        cache = self.store.repository.cache
+        if cache is not None:  # the cached case holds the workflow's state in clear
+            cache.put(case_id, self.steps.fold(None, self.store.events.get(case_id)))
+
+    def opened(self, number: str, tree: Any) -> Any:
+        """``tree`` (a recorded payload) with the case's sealed personal values opened; as
+        it is once the case's key has been shredded. The caller records the read."""
+        opened = self.steps.opened(case_id_for(number), tree)
+        return tree if opened is None else opened
 
     @checked(number=CASE_NUMBER, actor=ACTOR, role=CODE, purpose=FREE_TEXT)
     def read_applicant(

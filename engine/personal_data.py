@@ -75,6 +75,8 @@ class KeyTable(SideTable):
 
     def delete(self, case_id: UUID) -> None:
         with self._datastore.transaction(commit=True) as cursor:
+            if self._dialect == "sqlite":
+                cursor.execute("PRAGMA secure_delete = ON")  # the wrapped key's bytes are zeroed, not freed
             cursor.execute(f"DELETE FROM {self._table} WHERE case_id = {self._marker}", (str(case_id),))
 
 
