@@ -99,11 +99,11 @@ from engine.input_checks import (
 )
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, PersonalDataError, Vault
-from engine.sealed_fields import FieldSeal, mentions
-from engine.shredding import delete_snapshots
 from engine.pinned_versions import PinnedVersions
 from engine.reception.office_day import OfficeDay
 from engine.revocations import RevokedTokens
+from engine.sealed_fields import FieldSeal, mentions
+from engine.shredding import delete_snapshots
 from engine.store import StoreConfig
 
 LOCK_SECONDS = Whole(1, 24 * 3600)  # how long an external worker holds a job

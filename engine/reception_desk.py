@@ -502,7 +502,7 @@ class Reception:
         row = self._ticket_row(day, ticket)
         code = row.get("appointment")
         stored = day.appointments[code]["applicant"] if code and code in day.appointments else None
-        if not stored:
+        if not code or not stored:
             return applicant
         booked = self.engine.vault.unseal(uuid5(day.id, code), stored)
         if booked is None:  # destroyed: the case opened from it already holds the contact

@@ -190,7 +190,7 @@ def opened_records(steps: CaseSteps, events: list[Case.Event]) -> tuple[list[Rec
     """The events as recorded, their personal values opened with the case's key; the
     records stop at the first one that holds some when the key was shredded (its version
     returned with them)."""
-    records = []
+    records: list[Recorded] = []
     for event in events:
         opened_input = steps.opened(event.originator_id, event.input)
         opened_effects = steps.opened(event.originator_id, event.effects)

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from engine.bpmn.library import CompiledProcess
 from engine.errors import OknoError
 
-TOKEN = "$sealed"
+SEALED_KEY = "$sealed"  # the one key of a sealed value's object
 
 
 class SealedValueError(OknoError):
@@ -62,7 +62,7 @@ def _schema_personal(schema: Any) -> Iterable[str]:
 
 
 def is_token(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(TOKEN), str)
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(SEALED_KEY), str)
 
 
 def holds_tokens(tree: Any) -> bool:
@@ -99,10 +99,10 @@ class FieldSeal:
         plain = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         nonce = hmac.new(self._nonce_key, plain, hashlib.sha256).digest()[:12]
         sealed = nonce + self._aead.encrypt(nonce, plain, self._case_id.bytes)
-        return {TOKEN: base64.b64encode(sealed).decode("ascii")}
+        return {SEALED_KEY: base64.b64encode(sealed).decode("ascii")}
 
     def open_value(self, token: dict[str, str]) -> Any:
-        raw = base64.b64decode(token[TOKEN])
+        raw = base64.b64decode(token[SEALED_KEY])
         try:
             plain = self._aead.decrypt(raw[:12], raw[12:], self._case_id.bytes)
         except InvalidTag:

@@ -226,7 +226,11 @@ class Query(ReceptionQuery, ParkedQuery):
             sealed = sorted({row.case_number for row in rows if holds_tokens(row.payload)})
             for number in sealed:
                 services.engine.record_personal_data_read(
-                    number, actor=info.context.actor(), role="integrator", purpose="message delivery", at=services.clock()
+                    number,
+                    actor=info.context.actor(),
+                    role="integrator",
+                    purpose="message delivery",
+                    at=services.clock(),
                 )
             rows = [
                 replace(row, payload=services.engine.opened(row.case_number, row.payload))

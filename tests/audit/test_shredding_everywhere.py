@@ -5,6 +5,7 @@ history still verifies on its hash chain and its non-personal effects (issue 18)
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sqlite3
 import zlib
@@ -74,10 +75,8 @@ def found_in(blob: bytes, wanted: tuple[str, ...] = SECRETS) -> set[str]:
     """The values in ``blob`` as it is, and decompressed when it is zlib (the library's
     compressor): as UTF-8 text or JSON's \\u escapes."""
     texts = [blob]
-    try:
+    with contextlib.suppress(zlib.error):
         texts.append(zlib.decompress(blob))
-    except zlib.error:
-        pass
     found = set()
     for text in texts:
         for value in wanted:

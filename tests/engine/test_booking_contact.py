@@ -72,4 +72,3 @@ def test_shredding_the_case_leaves_no_readable_copy_of_the_booking_contact(engin
     engine.vault.shred(engine.get_case(number).id)
     assert engine.applicant(number) is None
     assert appointment_copy(engine, reception, code) is None
-

@@ -17,7 +17,7 @@ from engine.bpmn.library import FormField, ProcessLibrary
 from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
-from engine.replay import Recorded, replay_case, replay_live, replay_restoring, opened_records
+from engine.replay import opened_records, replay_case, replay_live, replay_restoring
 from okno.demo.simulation import AGENCY_ANSWERS
 from tests.conftest import T0, make_engine_factory, mini_sources, seeded, shipped_sources
 from tests.engine.test_recorded_histories import live_and_restored

@@ -146,7 +146,13 @@ def test_the_package_must_leave_within_two_working_days_and_rosreestr_is_reminde
 # and decision numbers) is the process's record, which auditors keep after shredding.
 PERSONAL_FIELDS = {
     "child_benefit": {
-        "Task_Reception": {"children_count", "family_income", "family_size", "youngest_child_age", "resident_of_region"},
+        "Task_Reception": {
+            "children_count",
+            "family_income",
+            "family_size",
+            "youngest_child_age",
+            "resident_of_region",
+        },
     },
     "foreign_passport": {
         "Task_Reception": {"applicant_under_14", "payment_uin"},

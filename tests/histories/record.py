@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.application import Engine
 from engine.catalog import Service
-from engine.replay import Recorded, opened_records
+from engine.replay import opened_records
 from tests.conftest import at, make_engine_factory, mini_sources, seeded, shipped_sources
 
 HERE = Path(__file__).resolve().parent
