@@ -36,6 +36,8 @@ from api.persisted_queries import PersistedQueries
 from api.schema import schema
 from engine.errors import NotFound, OknoError
 
+INVALID_TOKEN = 'Bearer error="invalid_token"'  # noqa: S105 (RFC 6750's challenge, no secret): get a new token
+
 
 class OknoGraphQL(GraphQL[Context, None]):
     def __init__(self, services: Services) -> None:
@@ -163,7 +165,11 @@ def create_app(
             try:
                 await holder["graphql"](scope, receive, send)
             except NotAuthenticated as error:
-                await JSONResponse({"errors": [{"message": str(error)}]}, status_code=401)(scope, receive, send)
+                # The token sent does not verify: the request is refused before anything runs,
+                # in the shape of every other error (docs/ERRORS.md).
+                body = {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
+                refused = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": INVALID_TOKEN})
+                await refused(scope, receive, send)
 
     async def healthz(request: Request) -> Response:
         """Answered from what the refresher found, never waiting on the database (see api.health)."""

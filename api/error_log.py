@@ -14,9 +14,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
 
 from engine.errors import OknoError
 
@@ -59,9 +57,7 @@ def log_error(error: GraphQLError) -> None:
     )
 
 
-class OknoSchema(strawberry.Schema):
-    """The schema, logging errors as above instead of strawberry's whole tracebacks."""
-
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        for error in errors:
-            log_error(error)
+def log_withheld(error: OknoError) -> None:
+    """A refusal whose client message leaves out what the model said (a ProcessFailure
+    answered in a mutation's union, never a GraphQL error): its whole text, for the analyst."""
+    LOG.warning("refused (%s), told the client %r: %s", error.code, error.public_message(), excerpt(str(error), 1_000))

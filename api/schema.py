@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
-from api.error_log import OknoSchema, is_expected
+from api.error_codes import OknoSchema
 from api.graphql.cases import Case
 from api.graphql.command_threads import CommandThreads
 from api.graphql.directory import Office, Service
@@ -20,14 +19,9 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2_000
 
 
-def _is_internal(error: GraphQLError) -> bool:
-    """A bug says nothing; okno's own errors, and GraphQL's (a variable of the wrong type
-    or missing, which graphql-core wraps as the original error), say what is wrong. The
-    same rule decides what the log gets (api.error_log)."""
-    return not is_expected(error)
-
-
-schema = OknoSchema(  # logs a refusal as one short line (api.error_log)
+# Every error is logged (api.error_log) and then gets extensions.code; okno's own errors say
+# what is wrong, anything else is a bug and says nothing more (api.error_codes).
+schema = OknoSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
@@ -41,7 +35,5 @@ schema = OknoSchema(  # logs a refusal as one short line (api.error_log)
         # InputEdge checks the arguments first, on the loop.
         CommandThreads,
         InputEdge,  # every argument checked before its resolver runs (api.graphql.input_edge)
-        # okno's own errors say what is wrong; anything else is a bug and says nothing more.
-        lambda: MaskErrors(should_mask_error=_is_internal, error_message="internal error"),
     ],
 )

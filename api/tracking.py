@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from engine.application import Engine, schema_ready
 from engine.case import case_id_for
-from engine.errors import InvalidInput
+from engine.errors import FieldProblem, InvalidInput
 from engine.pin_attempts import PinAttempts
 from projections.case_queries import CaseStatus, case_status
 from projections.reader import Reader
@@ -36,19 +36,25 @@ class TooManyAttempts(InvalidInput):
     code = "too_many_attempts"
 
 
+def _refused(argument: str, problem: str) -> InvalidInput:
+    """The message names the argument (`okno track` prints it); the field names it for the API."""
+    return InvalidInput(f"{argument}: {problem}", problems=[FieldProblem(argument, problem)])
+
+
 class Tracking:
     """The PIN gate in front of the case status read model."""
 
     def __init__(self, engine: Engine, reader: Reader) -> None:
         self.engine, self.reader = engine, reader
         self.attempts = PinAttempts(reader.projector.datastore, reader.projector.dialect, PIN_LOCK)
-        schema_ready(self.attempts.create)
+        if engine.config.creates_tables:  # else `okno migrate` made it (a writer role may not create)
+            schema_ready(self.attempts.create)
 
     def track(self, number: str, pin: str, now: datetime, client: str) -> CaseStatus:
         if not number or len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
-            raise InvalidInput(f"number: a case number is 1 to {MAX_NUMBER_LENGTH} printable characters")
+            raise _refused("number", f"a case number is 1 to {MAX_NUMBER_LENGTH} printable characters")
         if len(pin) != PIN_DIGITS or not pin.isascii() or not pin.isdigit():
-            raise InvalidInput(f"pin: the PIN is the {PIN_DIGITS} digits printed on the receipt")
+            raise _refused("pin", f"the PIN is the {PIN_DIGITS} digits printed on the receipt")
         window = self.attempts.count(client, number, now)
         if window.attempts > PIN_ATTEMPTS:
             raise TooManyAttempts(

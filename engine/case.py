@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -31,6 +32,7 @@ from engine.effects import check_effects
 from engine.errors import IdempotencyKeyReused
 from engine.idempotency import request_id
 from engine.integrity import GENESIS, link
+from engine.signing import Signer, event_message
 
 Sealing = Callable[[Any], Any]  # what a command records in place of personal values (engine.sealed_fields)
 
@@ -72,6 +74,7 @@ class Case(Aggregate):
     idempotency: dict[str, str]  # key -> fingerprint: only what such an old snapshot holds
     last_effects: dict[str, Any]
     chain: str  # the hash chain's head: the last event's chain
+    last_key: str | None  # the key that signed the last event (None: unsigned, before signing began)
 
     def __init__(self) -> None:
         """State is set by the created event's apply(); declared above for readers and mypy."""
@@ -82,6 +85,10 @@ class Case(Aggregate):
         actor: str
         idempotency_key: str | None
         chain: str  # SHA-256 over this event and the previous one's chain (engine.integrity)
+        # The writer's key id and its Ed25519 signature over ``chain`` (engine.signing);
+        # None on events recorded before signing began, which read back without them.
+        key: str | None = field(default=None, kw_only=True)
+        signature: str | None = field(default=None, kw_only=True)
 
         def apply(self, aggregate: Aggregate) -> None:
             """Nothing the event can do alone: its step is folded in by :meth:`Case.advance`."""
@@ -168,6 +175,7 @@ class Case(Aggregate):
             raise ValueError(f"event version {event.originator_version} is not the case's {self.version}")
         self.state = step.state
         self.chain = event.chain
+        self.last_key = event.key
         effects = step.effects
         self.last_effects = effects
         closed = {t["task"] for t in effects["tasks_closed"]}
@@ -244,6 +252,7 @@ class Case(Aggregate):
         at: datetime,
         idempotency_key: str | None,
         sealing: Sealing = as_is,
+        signer: Signer | None,
     ) -> Case:
         """A new case, with ``step`` the one ``start`` made (engine.case_steps.CaseSteps.opening).
         ``sealing``: the event records its input and effects with personal values sealed."""
@@ -268,6 +277,7 @@ class Case(Aggregate):
             effects=recorded_effects,
             idempotency_key=idempotency_key,
             opened=opened,
+            key=signer.key_id if signer else None,
         )
         case = cls._create(
             cls.Opened,
@@ -278,6 +288,7 @@ class Case(Aggregate):
             actor=actor,
             idempotency_key=idempotency_key,
             chain=chain,
+            **_signed(signer, chain),
             **opened,
         )
         case.advance(case.last_pending(), step)
@@ -293,6 +304,7 @@ class Case(Aggregate):
         at: datetime,
         idempotency_key: str | None,
         sealing: Sealing = as_is,
+        signer: Signer | None,
     ) -> None:
         recorded_input = sealing(input_to_dict(step_input))
         check_effects(step.effects)  # never record an event a read model cannot fold
@@ -306,6 +318,7 @@ class Case(Aggregate):
             input=recorded_input,
             effects=recorded_effects,
             idempotency_key=idempotency_key,
+            key=signer.key_id if signer else None,
         )
         self.trigger_event(
             event_class,
@@ -315,6 +328,7 @@ class Case(Aggregate):
             actor=actor,
             idempotency_key=idempotency_key,
             chain=chain,
+            **_signed(signer, chain),
         )
         self.advance(self.last_pending(), step)
 
@@ -323,3 +337,11 @@ class Case(Aggregate):
         event = self.pending_events[-1]
         assert isinstance(event, Case.Event)
         return event
+
+
+def _signed(signer: Signer | None, chain: str) -> dict[str, str]:
+    """An event's key id and signature; nothing from an engine without a signer (tests
+    writing a store as okno wrote it before signing began)."""
+    if signer is None:
+        return {}
+    return {"key": signer.key_id, "signature": signer.sign(event_message(signer.key_id, chain))}

@@ -20,8 +20,9 @@ from engine.bpmn.runtime import LiveCache, Runtime, Step, canonical
 from engine.case import Case
 from engine.commands import Command, StartCase, input_from_dict
 from engine.errors import IntegrityViolation, ReplayDivergence
-from engine.integrity import GENESIS, chain_of
+from engine.integrity import GENESIS, chain_of, signature_problem
 from engine.sealed_fields import FieldSeal, holds_tokens, personal_names
+from engine.signing import KeyRing
 
 # The state of a case whose key was shredded, read as recorded: its workflow cannot be
 # rebuilt (the personal values it ran on are gone), so it takes no more input.
@@ -35,7 +36,9 @@ LIVE_WORKFLOWS = 256
 class CaseSteps:
     """Computes the step an input makes on a case, for commands and for rebuilding."""
 
-    def __init__(self, live_workflows: int = LIVE_WORKFLOWS) -> None:
+    def __init__(self, keys: KeyRing | None = None, live_workflows: int = LIVE_WORKFLOWS) -> None:
+        # The public keys whose signatures loading a case accepts (engine.signing).
+        self.keys = keys if keys is not None else KeyRing()
         self.library = ProcessLibrary()
         self.runtime = Runtime()
         self.live = LiveCache(live_workflows)
@@ -90,6 +93,38 @@ class CaseSteps:
                 aggregate.advance(event, step)
         return aggregate
 
+    def check_links(self, events: list[Any], *, signatures: bool = True) -> None:
+        """Refuse a case whose stored events (all of them from its opening, as before a
+        snapshot) do not link or are not signed as they must be: hashes and signatures only,
+        no replay. ``signatures=False`` when a signed seal already vouches for the last
+        event's hash (a sealed snapshot): each hash covers all before it, so hashes are
+        enough, and they cost a fraction of a signature check each."""
+        previous, previous_key, number = GENESIS, None, "?"
+        for expected, event in enumerate(events, start=1):
+            if isinstance(event, Case.Opened):
+                number = event.number
+            if event.originator_version != expected:
+                raise IntegrityViolation(f"case {number}: version {expected} is missing")
+            self._check_link(number, event, previous, previous_key, signatures=signatures)
+            previous, previous_key = event.chain, event.key
+
+    def _check_link(
+        self, number: str, event: Case.Event, previous: str, previous_key: str | None, *, signatures: bool = True
+    ) -> None:
+        """The event's hash follows from its content and the previous hash; it is signed by
+        a trusted key, or it is unsigned and so was every event before it (recorded before
+        signing began)."""
+        where = f"case {number} version {event.originator_version}"
+        if chain_of(event, previous) != event.chain:
+            raise IntegrityViolation(
+                f"{where}: the stored event does not match its hash chain (edited, deleted or reordered)"
+            )
+        if event.signature is None and previous_key is not None:
+            raise IntegrityViolation(f"{where}: the event is unsigned, after signed ones")
+        problem = signature_problem(event, self.keys) if signatures else None
+        if problem is not None:
+            raise IntegrityViolation(f"{where}: {problem}")
+
     def _replayed(self, case: Case | None, event: Case.Event) -> Step:
         """The step a stored event made, if it is the event that was recorded. Recomputed
         the way replay's reference does, restoring the workflow from the state: loading a
@@ -99,11 +134,7 @@ class CaseSteps:
         else:
             assert case is not None, "a case's first event is its opening"
             number, previous, version, state = case.number, case.chain, case.process_version, case.state
-        if chain_of(event, previous) != event.chain:
-            raise IntegrityViolation(
-                f"case {number} version {event.originator_version}: "
-                "the stored event does not match its hash chain (edited, deleted or reordered)"
-            )
+        self._check_link(number, event, previous, getattr(case, "last_key", None) if case is not None else None)
         plain_input = self.opened(event.originator_id, event.input)
         recorded_effects = self.opened(event.originator_id, event.effects)
         if plain_input is None or recorded_effects is None or state == SHREDDED:

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from engine.errors import OknoError
+from engine.errors import FieldProblem, OknoError
 
 LEVELS = frozenset({"federal", "regional", "municipal", "other"})
 
@@ -15,8 +15,8 @@ class CatalogInvalid(OknoError):
     code = "validation"
 
     def __init__(self, file: str, problems: list[str]) -> None:
-        self.problems = [f"{file}: {p}" for p in problems]
-        super().__init__("\n".join(self.problems))
+        found = [FieldProblem(file, p) for p in problems]  # printed "file: problem", as before
+        super().__init__("\n".join(map(str, found)), problems=found)
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,33 @@ record after, so an error always means "no event, no partial state".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
 class OknoError(Exception):
-    """Base of every error okno reports to a user (CLI, API) instead of a traceback."""
+    """Base of every error okno reports to a user (CLI, API) instead of a traceback.
+
+    ``code`` is the stable, snake_case name a client branches on (the API publishes it as
+    ``Error.code`` and ``extensions.code``; docs/ERRORS.md lists them all): never change
+    one. ``problems`` names the input fields at fault as the engine names its arguments
+    (``waiting_time``, ``data.cadastral_number``); the API spells them as its input does.
+    """
 
     code = "error"
+    problems: Sequence[FieldProblem] = ()
+
+    def __init__(self, *args: object, field: str | None = None, problems: Sequence[FieldProblem] | None = None) -> None:
+        super().__init__(*args)
+        if problems is not None:
+            self.problems = list(problems)
+        elif field is not None:
+            self.problems = [FieldProblem(field, str(args[0]) if args else self.code)]
+
+    def public_message(self) -> str:
+        """What a user may be shown: the message itself, except where it would quote a
+        model's own text (ProcessFailure), which only the server's log gets."""
+        return str(self)
 
 
 class NotFound(OknoError):
@@ -21,17 +41,17 @@ class NotFound(OknoError):
 
 class UnknownService(NotFound):
     def __init__(self, code: str) -> None:
-        super().__init__(f"unknown service {code!r}: it is not in the deployed catalog")
+        super().__init__(f"unknown service {code!r}: it is not in the deployed catalog", field="service")
 
 
 class UnknownOffice(NotFound):
     def __init__(self, office_id: str) -> None:
-        super().__init__(f"unknown office {office_id!r}")
+        super().__init__(f"unknown office {office_id!r}", field="office")
 
 
 class UnknownCase(NotFound):
     def __init__(self, number: str) -> None:
-        super().__init__(f"unknown case {number!r}")
+        super().__init__(f"unknown case {number!r}", field="number")
 
 
 class UnknownProcessVersion(NotFound):
@@ -40,7 +60,7 @@ class UnknownProcessVersion(NotFound):
 
 
 class InvalidInput(OknoError):
-    code = "validation"
+    code = "validation"  # published since the first API: kept, though newer codes say more
 
 
 class NotAllowed(OknoError):
@@ -150,9 +170,31 @@ class ConcurrencyConflict(OknoError):
 
 
 class ExpressionError(OknoError):
-    """An okno expression that is not allowed, or that failed when evaluated."""
+    """An okno expression that is not allowed, or that failed when evaluated. ``name``:
+    the case variable it needed and did not find, when that is what failed."""
 
     code = "expression"
+    name: str | None = None
+
+    @classmethod
+    def undefined(cls, name: str) -> ExpressionError:
+        return cls._lacking(f"name {name!r} is not defined in the case data", name)
+
+    @classmethod
+    def no_key(cls, key: object) -> ExpressionError:
+        return cls._lacking(f"the data record has no {key!r}", str(key))
+
+    @classmethod
+    def _lacking(cls, message: str, name: str) -> ExpressionError:
+        error = cls(message)
+        error.name = name
+        return error
+
+    def public_message(self) -> str:
+        # It may quote the model's expression: the API says only what was missing.
+        if self.name is not None:
+            return f"a process expression failed: the case has no value for {self.name!r}"
+        return "a process expression failed; the server's log has the details"
 
 
 class ExpressionBudgetExceeded(ExpressionError):
@@ -161,9 +203,24 @@ class ExpressionBudgetExceeded(ExpressionError):
 
 class ProcessFailure(OknoError):
     """The model itself failed while a case ran (for example a condition that
-    raised). The command is refused and the case stays as it was."""
+    raised). The command is refused and the case stays as it was.
+
+    Its message quotes what the model said (an expression, SpiffWorkflow's words) and is
+    for the server's log and the analyst; a client is told only the element and the case
+    variable missing (``public_message``): a model's text is not part of the API."""
 
     code = "process_failure"
+
+    def __init__(self, message: str, *, element: str | None = None, variable: str | None = None) -> None:
+        super().__init__(message)
+        self.element = element
+        self.variable = variable
+
+    def public_message(self) -> str:
+        where = f" at element {self.element}" if self.element else ""
+        if self.variable is not None:
+            return f"the process could not go on{where}: the case has no value for {self.variable!r}"
+        return f"the process could not go on{where}; the server's log has the details"
 
 
 class ReplayDivergence(OknoError):
@@ -172,6 +229,13 @@ class ReplayDivergence(OknoError):
 
 class IntegrityViolation(OknoError):
     code = "integrity"
+
+
+class CaseBroken(IntegrityViolation):
+    """A case whose stored history does not hold (a broken chain or signature, an event
+    that does not decode or replay): it takes no command and is shown to nobody."""
+
+    code = "case_broken"
 
 
 class SchemaNotReady(OknoError):

@@ -11,6 +11,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from engine.bpmn.runtime import canonical
+from engine.signing import KeyRing, event_message
 
 GENESIS = ""
 
@@ -26,9 +27,14 @@ def link(
     effects: dict[str, Any],
     idempotency_key: str | None,
     opened: dict[str, Any] | None = None,
+    key: str | None = None,
 ) -> str:
+    """The hash an event carries. ``key`` (the signing key's id) is covered only when
+    the event names one, so events recorded before signing keep their hashes."""
+    signed = {"key": key} if key is not None else {}
     content = canonical(
         {
+            **signed,
             "previous": previous,
             "version": version,
             "kind": kind,
@@ -68,7 +74,23 @@ def chain_of(event: Any, previous: str) -> str:
         effects=event.effects,
         idempotency_key=event.idempotency_key,
         opened=opened_fields(event) if isinstance(event, Aggregate.Created) else None,
+        key=event.key,
     )
+
+
+def signature_problem(event: Any, keys: KeyRing) -> str | None:
+    """Why an event's signature does not hold for ``keys``, or None when it does. An
+    unsigned event (recorded before signing began) is not judged here: the caller knows
+    whether one may stand where it stands."""
+    if (event.signature is None) != (event.key is None):
+        return "it carries a key id without a signature, or a signature without a key id (stripped)"
+    if event.signature is None or event.key is None:
+        return None
+    if not keys.knows(event.key):
+        return f"it is signed by key {event.key}, which is not among the trusted public keys"
+    if not keys.verifies(event.key, event_message(event.key, event.chain), event.signature):
+        return f"its signature does not verify with key {event.key} (edited, or signed by someone else)"
+    return None
 
 
 def broken_links(events: list[Any]) -> list[int]:

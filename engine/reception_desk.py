@@ -155,7 +155,9 @@ class Reception:
         directory = self.engine.directory()
         where, entry = _office(directory, office), _service(directory, service)
         if channel not in BOOKING_CHANNELS:
-            raise InvalidInput(f"unknown booking channel {channel!r}; channels: {', '.join(BOOKING_CHANNELS)}")
+            raise InvalidInput(
+                f"unknown booking channel {channel!r}; channels: {', '.join(BOOKING_CHANNELS)}", field="channel"
+            )
         request = request_print("book", office=office, service=service, slot=slot, channel=channel)
         _, start = parse_slot_id(slot, where)
 
@@ -312,7 +314,7 @@ class Reception:
         directory = self.engine.directory()
         where = _office(directory, office)
         if category not in CATEGORIES:
-            raise InvalidInput(f"unknown category {category!r}; categories: {', '.join(CATEGORIES)}")
+            raise InvalidInput(f"unknown category {category!r}; categories: {', '.join(CATEGORIES)}", field="category")
         if not is_open(where, at, self.calendar):
             raise OfficeClosed(f"office {office} is closed at {at.isoformat()}: no tickets are issued")
         if appointment is None:
@@ -373,7 +375,7 @@ class Reception:
         directory = self.engine.directory()
         where = _office(directory, office)
         if not 1 <= window <= where.windows:
-            raise InvalidInput(f"office {office} has windows 1 to {where.windows}, not {window}")
+            raise InvalidInput(f"office {office} has windows 1 to {where.windows}, not {window}", field="window")
         services = directory.services
         request = request_print("call", office=office, window=window)
 

@@ -12,10 +12,12 @@ from uuid import UUID
 
 from engine.bpmn.runtime import LiveCase, canonical
 from engine.case import Case
+from engine.case_status import OPEN, status_after
 from engine.case_steps import CaseSteps
 from engine.commands import Command, StartCase, input_from_dict
 from engine.errors import OknoError
-from engine.integrity import broken_links
+from engine.integrity import broken_links, signature_problem
+from engine.signing import KeyRing
 
 
 @dataclass(frozen=True)
@@ -150,27 +152,104 @@ _MISSING = object()
 
 
 @dataclass(frozen=True)
+class KeyUse:
+    """Which key signed which events of a case: a rotation shows as a second key whose
+    first event comes after the first key's last."""
+
+    key: str
+    events: int
+    first: datetime
+    last: datetime
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What `okno audit verify` says of one case: plain data, so a worker process can hand
-    it back."""
+    it back. A case is verified (``ok`` and nothing unsigned), unsigned (sound, but some of
+    its events were recorded before signing began, so no key vouches for them), or failed
+    (``ok`` is False: each reason is listed)."""
 
     number: str
     ok: bool
     broken: tuple[int, ...]  # versions whose stored event does not match its hash chain
     divergences: tuple[tuple[int, str, str | None], ...]  # (version, kind, error)
     gaps: tuple[int, ...]
+    process_version: str = ""
+    problems: tuple[tuple[int, str], ...] = ()  # (version, 0 for the whole case; what is wrong)
+    unsigned: tuple[int, ...] = ()  # versions recorded before signing began
+    keys: tuple[KeyUse, ...] = ()
+    unsigned_until: datetime | None = None  # the time of the case's last unsigned event
+    last_version: int = 0  # the newest stored event's version, and the status the events give
+    status_now: str = ""
+
+    @property
+    def status(self) -> str:
+        if not self.ok:
+            return "failed"
+        return "unsigned" if self.unsigned else "verified"
 
 
-def verify(steps: CaseSteps, events: list[Case.Event]) -> Verdict:
-    """Replay a stored case and check its hash chain."""
-    report = replay_case(steps, events)
+def refused(number: str, problem: str, process_version: str = "") -> Verdict:
+    """The verdict on a case that could not be replayed at all (its opening unreadable,
+    its process version missing or edited): failed, with the reason."""
+    return Verdict(number, False, (), (), (), process_version, ((0, problem),))
+
+
+def verify(
+    steps: CaseSteps,
+    events: list[Case.Event],
+    keys: KeyRing | None = None,
+    undecodable: tuple[tuple[int, str], ...] = (),
+    snapshot_problem: str | None = None,
+) -> Verdict:
+    """Replay a stored case, check its hash chain and its signatures against ``keys`` (an
+    auditor's public keys), and report what else the caller found: stored events that
+    cannot be decoded, a snapshot whose seal does not hold. Without ``keys``, the keys
+    the engine of ``steps`` trusts."""
+    keys = steps.keys if keys is None else keys
+    problems = [(version, f"the stored event cannot be decoded ({error})") for version, error in undecodable]
+    unsigned: list[int] = []
+    uses: dict[str, list[datetime]] = {}
+    previous_key: str | None = None
+    unsigned_until: datetime | None = None
+    for event in events:
+        if event.signature is None and event.key is None:
+            unsigned.append(event.originator_version)
+            unsigned_until = event.timestamp
+            if previous_key is not None:
+                problems.append((event.originator_version, "the event is unsigned, after signed ones"))
+        else:
+            problem = signature_problem(event, keys)
+            if problem is not None:
+                problems.append((event.originator_version, problem))
+            if event.key is not None:
+                uses.setdefault(event.key, []).append(event.timestamp)
+        previous_key = event.key
+    if snapshot_problem is not None:
+        problems.append((0, f"its snapshot cannot be trusted: {snapshot_problem} (loading passes it over)"))
+    opened = events[0] if events and isinstance(events[0], Case.Opened) else None
+    try:
+        report = replay_case(steps, events)
+    except OknoError as error:  # the process version is missing or its stored source edited
+        report = CaseReplay(opened.number if opened else "?")
+        problems.append((0, str(error)))
     broken = broken_links(events)
+    status, outcome = OPEN, None
+    for event in events:
+        status, outcome = status_after(status, outcome, event)
     return Verdict(
         report.number,
-        report.ok and not broken,
+        report.ok and not broken and not problems,
         tuple(broken),
         tuple((c.version, c.kind, c.error) for c in report.divergences()),
         tuple(report.gaps),
+        opened.process_version if opened else "",
+        tuple(problems),
+        tuple(unsigned),
+        tuple(KeyUse(key, len(times), min(times), max(times)) for key, times in uses.items()),
+        unsigned_until,
+        max((e.originator_version for e in events), default=0),
+        status,
     )
 
 
@@ -282,6 +361,8 @@ def _replay(number: str, records: list[Recorded], step: Stepper, *, stop_at_diff
     ``step`` (whether it reproduced the recorded effects, and the effects to report), and
     report a step that failed or a history that does not begin with the case's opening."""
     report = CaseReplay(number=number)
+    if not records:
+        report.gaps.append(1)
     opened = False
     for expected, record in enumerate(records, start=1):
         if record.version != expected:

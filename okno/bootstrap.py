@@ -26,6 +26,7 @@ from engine.connectors import ConnectorRegistry
 from engine.connectors.notifications import notifier
 from engine.connectors.payments import PaymentGateway, payment_check
 from engine.personal_data import Entropy
+from engine.signing import Signer
 from engine.store import StoreConfig, config_from_environment
 from projections.base import ReadModel
 from projections.reader import Reader
@@ -35,20 +36,33 @@ Clock = Callable[[], datetime]
 
 
 def new_engine(
-    config: StoreConfig | None = None, *, master_key: bytes | None = None, entropy: Entropy = world.entropy
+    config: StoreConfig | None = None,
+    *,
+    master_key: bytes | None = None,
+    entropy: Entropy = world.entropy,
+    signer: Signer | None = None,
+    reading_only: bool = False,
 ) -> Engine:
-    """An engine over the configured store (the environment's, unless ``config`` is given)."""
+    """An engine over the configured store (the environment's, unless ``config`` is given),
+    signing with the configured key (``OKNO_SIGNING_KEY``) unless ``signer`` is given, and
+    trusting the retired keys of ``OKNO_PUBLIC_KEYS`` when it loads older cases.
+    ``reading_only``: no signing key at all (an auditor's verify, which records nothing and
+    checks signatures with the public keys it is given)."""
+    if not reading_only and signer is None:
+        signer = world.signing_key()
     return Engine(
         config or config_from_environment(),
         master_key=world.master_key() if master_key is None else master_key,
         entropy=entropy,
+        signer=signer,
+        retired_keys=world.retired_keys(),
     )
 
 
 @contextmanager
-def open_engine(config: StoreConfig | None = None) -> Iterator[Engine]:
+def open_engine(config: StoreConfig | None = None, *, reading_only: bool = False) -> Iterator[Engine]:
     """An engine for one command, closed when the command is done."""
-    opened = new_engine(config)
+    opened = new_engine(config, reading_only=reading_only)
     try:
         yield opened
     finally:

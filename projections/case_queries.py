@@ -158,6 +158,24 @@ def cases(
     return keyset_page(reader.rows, sql, params, CASES_NEWEST_FIRST, first, after, CaseRow.from_row)
 
 
+def cases_with_tasks(
+    reader: Reader,
+    office: str | None = None,
+    status: str | None = None,
+    *,
+    first: int = 20,
+    after: Sequence[Any] | None = None,
+) -> tuple[Page[CaseRow], dict[str, list[TaskRow]]]:
+    """A page of ``cases`` and their tasks from one snapshot, so no case on the page is
+    shown at one version with the tasks of another (as ``case_with_tasks`` for one case)."""
+
+    def read(snapshot: Reader) -> tuple[Page[CaseRow], dict[str, list[TaskRow]]]:
+        page = cases(snapshot, office, status, first=first, after=after)
+        return page, tasks_of_cases(snapshot, [row.number for row in page.rows])
+
+    return reader.consistent(read)
+
+
 def task(reader: Reader, task_id: str) -> TaskRow | None:
     """A task by its id, open or done."""
     found = reader.rows("SELECT * FROM rm_tasks WHERE task_id = ?", (task_id,)) or reader.rows(

@@ -39,7 +39,7 @@ class Page(Generic[R]):
 
 def page_size(first: int) -> int:
     if not 1 <= first <= MAX_PAGE:
-        raise InvalidInput(f"first must be from 1 to {MAX_PAGE}")
+        raise InvalidInput(f"first must be from 1 to {MAX_PAGE}", field="first")
     return first
 
 

@@ -25,6 +25,8 @@ import psycopg
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
+from engine.case import Case
+from projections import chain_guard
 from projections.base import Db, ReadModel, apply_events
 
 ERROR_CHARS = 300  # an error's text is kept this long: enough to see the cause, never a whole payload
@@ -98,35 +100,71 @@ def parked_case_ids(db: Db, model: str) -> set[str]:
     return {row["case_id"] for row in db.rows("SELECT case_id FROM okno_parked WHERE model = ?", (model,))}
 
 
-def fold_page(db: Db, model: ReadModel, page: Sequence[tuple[int, Any]], now: datetime) -> None:
+def fold_page(
+    db: Db,
+    model: ReadModel,
+    page: Sequence[tuple[int, Any]],
+    now: datetime,
+    checked: chain_guard.Checked | None = None,
+) -> None:
     """Fold a page of (notification id, event) into one model, parking the case of any
-    event it cannot fold. Events of cases already parked for this model are not folded:
-    they wait behind the parked one."""
+    event it cannot fold or that breaks its case's chain (projections.chain_guard). Events
+    of cases already parked for this model are not folded: they wait behind the parked one.
+    ``checked``: hashes already recomputed for this page (by another model)."""
     parked = parked_case_ids(db, model.name)
     folding_events, waiting = list(page), []
     if parked:  # almost never: most pages skip this pass over the events
         folding_events = [(position, event) for position, event in page if str(event.originator_id) not in parked]
         waiting = [(position, event) for position, event in page if str(event.originator_id) in parked]
-    failed = attempt(db, folding(model, [event for _, event in folding_events]))
     newly: dict[str, dict[str, Any]] = {}
+    heads = chain_guard.Heads(model.name)
+    heads.read(db, (str(e.originator_id) for _, e in folding_events if isinstance(e, Case.Event)))
+    admitted: list[tuple[int, Any]] = []
+    checked = {} if checked is None else checked
+    for position, event in folding_events:
+        case_id = str(event.originator_id)
+        if case_id in newly:  # the case broke its chain earlier in this page: the rest waits
+            newly[case_id]["waiting_through"] = event.originator_version
+            continue
+        reason = heads.admit(case_id, event, checked) if isinstance(event, Case.Event) else None
+        if reason is None:
+            admitted.append((position, event))
+            continue
+        newly[case_id] = {
+            "number": getattr(event, "number", None),
+            "position": position,
+            "version": event.originator_version,
+            "waiting_through": event.originator_version,
+            "error": reason,
+        }
+    folding_events = admitted
+    failed = attempt(db, folding(model, [event for _, event in folding_events]))
     if failed is not None:
         # Find the events at fault: the page again, event by event, each in its savepoint.
         # Pages and single events leave the same rows (tests/projections check it).
         numbers = {str(e.originator_id): e.number for _, e in folding_events if getattr(e, "number", None)}
+        failing: dict[str, dict[str, Any]] = {}
         for position, event in folding_events:
             case_id = str(event.originator_id)
-            if case_id in newly:
-                newly[case_id]["waiting_through"] = event.originator_version
+            if case_id in failing:
+                failing[case_id]["waiting_through"] = event.originator_version
                 continue
             error = attempt(db, folding(model, [event]))
             if error is not None:
-                newly[case_id] = {
+                heads.undo_from(case_id, event.originator_version)
+                failing[case_id] = {
                     "number": numbers.get(case_id),
                     "position": position,
                     "version": event.originator_version,
                     "waiting_through": event.originator_version,
                     "error": error_text(error),
                 }
+        for case_id, row in failing.items():
+            # A fold that fails before the case's chain breaks parks it there; all after waits.
+            broken = newly.get(case_id)
+            row["waiting_through"] = max(row["waiting_through"], broken["waiting_through"] if broken else 0)
+            newly[case_id] = row
+    heads.write(db)
     for case_id, row in newly.items():
         db.execute(
             "INSERT INTO okno_parked VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -199,3 +237,24 @@ def still_failing(db: Db, model: str, case_id: str, error: BaseException) -> Non
 def forget_model(db: Db, model: str) -> None:
     """A model rebuilt from zero parks afresh whatever still fails."""
     db.execute("DELETE FROM okno_parked WHERE model = ?", (model,))
+    chain_guard.forget_model(db, model)
+
+
+def retry_fold(db: Db, model: ReadModel, events: Sequence[Any]) -> BaseException | None:
+    """A parked case's waiting events folded again, each admitted by the chain guard first:
+    a case parked for a broken chain stays parked (the chain is still broken)."""
+    heads = chain_guard.Heads(model.name)
+    heads.read(db, {str(e.originator_id) for e in events if chain_guard.guarded(e)})
+    checked: chain_guard.Checked = {}
+    for event in events:
+        reason = heads.admit(str(event.originator_id), event, checked) if chain_guard.guarded(event) else None
+        if reason is not None:
+            return ChainBroken(reason)
+    error = attempt(db, folding(model, events))
+    if error is None:
+        heads.write(db)
+    return error
+
+
+class ChainBroken(Exception):
+    """An event does not continue its case's chain as the model projected it."""

@@ -37,7 +37,13 @@ class Reader:
             yield self  # already inside one
             return
         with transaction(self.projector.datastore, self.projector.dialect, commit=False, snapshot=True) as db:
-            yield Reader(self.projector, db)
+            inner = type(self)(self.projector, db)
+            try:
+                yield inner
+            finally:
+                # The snapshot is over: a read deferred until after it (a page's total,
+                # counted only when asked) runs in a transaction of its own.
+                inner.within = None
 
     def consistent(self, read: Callable[[Reader], T]) -> T:
         """``read``'s queries in one snapshot (see ``snapshot``). Idempotent like ``rows``: if

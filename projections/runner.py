@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 from engine import world
 from engine.application import STORE_ERRORS, Engine, schema_ready
 from engine.errors import SchemaNotReady
-from projections import parking
+from projections import chain_guard, parking
 from projections.base import Db, ReadModel, tracking_name, transaction
 from projections.cases import CasesModel
 from projections.parking import ParkedCase, RetryOutcome
@@ -104,6 +104,7 @@ class Projector:
             with transaction(self.datastore, self.dialect, commit=False) as db:
                 known = {r["name"]: r["version"] for r in db.rows("SELECT name, version FROM okno_read_models")}
                 db.rows("SELECT model FROM okno_parked WHERE model = ''")
+                db.rows("SELECT model FROM okno_chain_heads WHERE model = ''")
         except STORE_ERRORS as error:
             raise SchemaNotReady(
                 f"the read models have no tables ({type(error).__name__}): run `okno migrate`"
@@ -120,6 +121,7 @@ class Projector:
         with transaction(self.datastore, self.dialect, commit=True) as db:
             db.execute("CREATE TABLE IF NOT EXISTS okno_read_models (name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
             db.execute(parking.PARKING_TABLE)
+            db.execute(chain_guard.CHAIN_HEADS_TABLE)
             return {r["name"]: r["version"] for r in db.rows("SELECT name, version FROM okno_read_models")}
 
     def model(self, name: str) -> ReadModel:
@@ -186,11 +188,12 @@ class Projector:
         mapper = self.engine.store.mapper
         page = [(notification.id, mapper.to_domain_event(notification)) for notification in notifications]
         now = self.clock()
+        checked: chain_guard.Checked = {}  # each event's hash recomputed once for all the models
         with transaction(self.datastore, self.dialect, commit=True) as db:
             for model in models:
                 self._hold_position(db, model, position)
                 # A case the model cannot fold is parked, and the page goes on without it.
-                parking.fold_page(db, model, page, now)
+                parking.fold_page(db, model, page, now, checked)
                 # Same transaction: the rows and the position commit together or not at all.
                 self.tracking._insert_tracking(db.cursor, Tracking(self.tracking_name(model), notifications[-1].id))
         return len(notifications)
@@ -319,7 +322,7 @@ class Projector:
                 with transaction(self.datastore, self.dialect, commit=True) as db:
                     if parking.waiting_range(db, model.name, case.case_id) != span:
                         continue  # a runner noted more waiting events meanwhile: read them too
-                    error = parking.attempt(db, parking.folding(model, events))
+                    error = parking.retry_fold(db, model, events)
                     if error is None:
                         parking.unpark(db, model.name, case.case_id)
                         unparked.append(case)

@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MASTER_KEY = b"0123456789abcdef0123456789abcdef"
+# Every engine a test makes, in this process or in an `okno` it starts, signs with one test
+# key (engine.world.signing_key), so stores written in a test load in its CLI and server.
+SIGNING_KEY = FIXTURES / "signing.key"
+os.environ.setdefault("OKNO_SIGNING_KEY", str(SIGNING_KEY))
 
 PG_URL = os.environ.get("OKNO_TEST_DATABASE_URL")
 PG_REASON = "PostgreSQL tests need OKNO_TEST_DATABASE_URL (for example postgresql://postgres@127.0.0.1:5432/test)"

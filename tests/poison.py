@@ -9,10 +9,11 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from engine.application import Engine
-from engine.case import Case
+from engine.case import Case, case_id_for
+from engine.integrity import GENESIS, chain_of
 
 # An event a read model refuses on both backends: the outbox's name is NOT NULL.
 NAMELESS_MESSAGE: dict[str, Any] = {"messages_sent": [{"name": None, "payload": {}}]}
@@ -30,6 +31,7 @@ class ForgedCase:
     case_id: UUID
     version: int = 0
     written: list[int] = field(default_factory=list)
+    head: str = GENESIS  # the chain's last hash
 
     def write(self, extra_effects: dict[str, Any] | None = None) -> Case.Event:
         """The next event of the case (a copy of the template's next, with ``extra_effects``)."""
@@ -59,7 +61,13 @@ class ForgedCase:
             kind = Case.MessageAcknowledged if "acknowledged" in fields["effects"] else Case.TaskCompleted
         if kind is not Case.Opened:
             fields["effects"].setdefault("tasks_opened", [])
+        # A valid chain of its own, so the poison is the only fault (the chain guard parks a
+        # case whose chain breaks: tests/projections/test_chain_guard.py).
+        fields["chain"] = chain_of(
+            kind(originator_id=self.case_id, originator_version=self.version, **fields), self.head
+        )
         forged = kind(originator_id=self.case_id, originator_version=self.version, **fields)
+        self.head = forged.chain
         self.engine.store.recorder.insert_events([self.engine.store.mapper.to_stored_event(forged)])
         self.written.append(self.version)
         return forged
@@ -80,4 +88,4 @@ def _own_tasks(value: Any, number: str) -> Any:
 def forge_case(engine: Engine, like: str, number: str) -> ForgedCase:
     """A new case (id and number of its own) whose events copy those of the real case ``like``."""
     template = list(engine.case_events(like))
-    return ForgedCase(engine, template, number, uuid5(UUID(int=14), number))
+    return ForgedCase(engine, template, number, case_id_for(number))  # the id its number makes, as the engine's

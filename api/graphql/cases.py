@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
@@ -12,10 +13,12 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from api.context import Context
+from api.graphql import read_model_check
 from api.graphql.directory import Office, Service
 from api.graphql.enums import CaseState, Channel
 from api.graphql.jobs import Job
 from api.graphql.messages import MessageContract
+from api.graphql.read_model_check import ReadModelCheck
 from api.graphql.relay import Connection, Node, global_id
 from api.graphql.tasks import Task
 from api.graphql.views import from_view
@@ -76,6 +79,7 @@ class Case(CaseRow, Node):
     deadline: str | None = strawberry.field(description="Regulated deadline (date), in working days.")
     next_action: str = strawberry.field(description="What the citizen has to do next.")
     read_tasks: strawberry.Private[list[Task] | None] = None
+    as_of: strawberry.Private[datetime | None] = None  # read as of this moment (the row rebuilt from the events)
 
     @classmethod
     def of(cls, row: CaseRow, tasks: list[TaskRow] | None = None) -> Case:
@@ -127,13 +131,14 @@ class Case(CaseRow, Node):
         return await loader.load(self.number)
 
     @strawberry.field(
-        description="Every event in order, with the change it made to the case data "
-        "(auditors; the case office's staff)."
+        description="Every event in order, with the change it made to the case data, read from the events "
+        "(never cut to the read model's version: `readModel` says where they disagree); with asOf, the events "
+        "up to that moment (auditors; the case office's staff)."
     )
     def history(self, info: strawberry.Info[Context, None]) -> list[HistoryEvent]:
         info.context.who.require(*HISTORY_ROLES, office=self.office_code)
         engine = info.context.services.engine
-        events = [e for e in engine.case_events(self.number) if e.originator_version <= self.version]
+        events = self._events(engine)
         engine.ensure_version(cast(Any, events[0]).process_version)
         return [
             HistoryEvent(
@@ -147,6 +152,25 @@ class Case(CaseRow, Node):
             )
             for h in history(engine.steps, events)
         ]
+
+    @strawberry.field(
+        description="Whether the lists' row of this case (version, status, stage, outcome) agrees with its events, "
+        "and the read models that parked it (auditors; the case office's staff)."
+    )
+    def read_model(self, info: strawberry.Info[Context, None]) -> ReadModelCheck:
+        info.context.who.require(*HISTORY_ROLES, office=self.office_code)
+        engine = info.context.services.engine
+        if self.as_of is not None:  # the row was folded from these very events
+            last = self._events(engine)[-1].originator_version
+            return ReadModelCheck(
+                events_version=last, read_model_version=self.version, agrees=True, warning=None, parked_in=[]
+            )
+        return read_model_check.check(engine, info.context.services.reader, self, list(engine.case_events(self.number)))
+
+    def _events(self, engine: Any) -> list[Any]:
+        """The case's events from the store; with asOf, those up to that moment."""
+        events = list(engine.case_events(self.number))
+        return events if self.as_of is None else [e for e in events if e.timestamp <= self.as_of]
 
     @strawberry.field(description="Auditors: who read the applicant's personal data, when and why.")
     def personal_data_reads(self, info: strawberry.Info[Context, None]) -> list[PersonalDataRead]:
@@ -198,10 +222,12 @@ class CaseConnection(Connection):
 @strawberry.type(description="What a citizen sees by case number and PIN; nothing personal.")
 class CaseStatus(CaseStatusView):
     stages: Sequence[Stage]  # as Case.stages
+    # The same enum as Case.status, so a portal compares the track with the case one way.
+    status: CaseState  # type: ignore[assignment]  # the view's text, as its enum
 
     @classmethod
     def of(cls, view: CaseStatusView) -> CaseStatus:
-        return from_view(cls, view)
+        return from_view(cls, view, status=CaseState(view.status))
 
 
 K = TypeVar("K")

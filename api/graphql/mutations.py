@@ -14,7 +14,10 @@ from api.auth import OFFICE_ROLES
 from api.context import Context
 from api.graphql.cases import Case
 from api.graphql.errors import (
+    CODE,
     ConflictError,
+    Error,
+    FieldError,
     NotAllowedError,
     NotFoundError,
     Problem,
@@ -66,8 +69,12 @@ class ModelProblem:
     message: str
 
 
-@strawberry.type(description="The model was not deployed; every problem found is listed.")
-class DeployProblems:
+@strawberry.type(
+    description="The model was not deployed (code model_invalid); every problem found is listed, "
+    "each also as a field error on the file it is in."
+)
+class DeployProblems(Error):
+    code: str = strawberry.field(default="model_invalid", description=CODE)
     problems: list[ModelProblem]
 
 
@@ -305,16 +312,18 @@ def _correlated(info: strawberry.Info[Context, None], number: str | None, refere
     acknowledged under ``reference``."""
     if reference is None:
         if number is None:
-            raise InvalidInput("name the case: caseNumber, or the agency's reference")
+            raise InvalidInput("name the case: caseNumber, or the agency's reference", field="case_number")
         return number
     info.context.services.refresh()
     found = acknowledged_with(info.context.services.reader, reference)
     if not found:
         raise NotFound(f"no request was acknowledged with reference {reference!r}")
     if len(found) > 1:
-        raise InvalidInput(f"reference {reference!r} was given to requests of {len(found)} cases: name the case")
+        raise InvalidInput(
+            f"reference {reference!r} was given to requests of {len(found)} cases: name the case", field="case_number"
+        )
     if number is not None and number != found[0]:
-        raise InvalidInput(f"reference {reference!r} belongs to case {found[0]}, not {number}")
+        raise InvalidInput(f"reference {reference!r} belongs to case {found[0]}, not {number}", field="reference")
     return found[0]
 
 
@@ -322,7 +331,7 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidInput(f"{what} must be a JSON object")
+        raise InvalidInput(f"{what} must be a JSON object", field=what)
     return cast(dict[str, Any], value)
 
 
@@ -334,7 +343,7 @@ def _open_at_window(
     info.context.who.require(*STAFF, office=input.office_id)
     office = split_code(input.ticket_id)[0]
     if office != input.office_id:
-        raise InvalidInput(f"ticket {input.ticket_id} is office {office}'s, not {input.office_id}'s")
+        raise InvalidInput(f"ticket {input.ticket_id} is office {office}'s, not {input.office_id}'s", field="ticket_id")
     services = info.context.services
     case = Reception(services.engine).open_case(
         input.ticket_id,
@@ -547,11 +556,20 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
             services = info.context.services
             report = services.engine.deploy([SourceFile(f.name, f.text) for f in input.files], services.clock())
             if not report.ok:
+                files = {f.name: index for index, f in enumerate(input.files)}
                 return DeployProblems(
+                    message=f"the model was not deployed: {len(report.problems)} problem(s)",
+                    fields=[
+                        FieldError(
+                            field=f"input.files[{files[p.file]}].text" if p.file in files else "input.files",
+                            message=f"line {p.line}, {p.element}: {p.message}" if p.element else p.message,
+                        )
+                        for p in report.problems
+                    ],
                     problems=[
                         ModelProblem(file=p.file, line=p.line, element=p.element, message=p.message)
                         for p in report.problems
-                    ]
+                    ],
                 )
             return DeployPayload(
                 versions=[

@@ -57,7 +57,7 @@ def _find_office(info: strawberry.Info[Context, None], code: str) -> Office | No
 
 def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datetime) -> Case | None:
     if moment.tzinfo is None:
-        raise InvalidInput("asOf needs a time zone, e.g. 2026-11-02T12:00:00+03:00")
+        raise InvalidInput("asOf needs a time zone, e.g. 2026-11-02T12:00:00+03:00", field="as_of")
     current = _find_case(info, number)  # also checks the caller may see this case
     if current is None:
         return None
@@ -66,7 +66,9 @@ def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datet
     if found is None:
         return None
     row, tasks = found
-    return Case.of(row, tasks)
+    case = Case.of(row, tasks)
+    case.as_of = moment
+    return case
 
 
 def _office_today(info: strawberry.Info[Context, None], code: str) -> date:
@@ -127,7 +129,7 @@ class Query(ReceptionQuery, ParkedQuery):
             if office_id not in (None, who.office):
                 who.require(who.role, office=office_id)
             office_id = who.office
-        page = case_queries.cases(
+        page, tasks = case_queries.cases_with_tasks(
             info.context.services.reader,
             office_id,
             None if status is None else status.value,
@@ -136,7 +138,7 @@ class Query(ReceptionQuery, ParkedQuery):
         )
         return CaseConnection(
             edges=[
-                CaseEdge(node=Case.of(row), cursor=at)
+                CaseEdge(node=Case.of(row, tasks[row.number]), cursor=at)
                 for row, at in zip(page.rows, cursors(page, "cases"), strict=True)
             ],
             **paged(page, "cases"),

@@ -54,7 +54,7 @@ class InvalidCursor(InvalidInput):
     code = "invalid_cursor"
 
     def __init__(self, message: str = "invalid cursor: pass an endCursor this API handed out") -> None:
-        super().__init__(message)
+        super().__init__(message, field="after")
 
 
 def parse_cursor(value: str | None, kinds: Sequence[type], connection: str) -> list[Any] | None:

@@ -117,12 +117,32 @@ def _spiff_errors(what: str) -> Iterator[None]:
     except OknoError:
         raise
     except (SpiffWorkflowException, ExpressionError, ValueError, TypeError, KeyError) as error:
-        raise ProcessFailure(f"{what}: {_explain(error)}") from None
+        inner = _expression_error(error)
+        said = _explain(error)
+        if inner is not None and inner is not error and str(inner) not in said:
+            said = f"{said.rstrip('.')}: {inner}"  # SpiffWorkflow's wrapper names the expression, not what failed
+        raise ProcessFailure(
+            f"{what}: {said}", element=_element(error), variable=inner.name if inner is not None else None
+        ) from None
+
+
+def _element(error: Exception) -> str | None:
+    task = getattr(error, "task", None)
+    element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    return element if isinstance(element, str) else None
+
+
+def _expression_error(error: BaseException | None) -> ExpressionError | None:
+    """The interpreter's own error, however deep SpiffWorkflow wrapped it."""
+    for _ in range(10):
+        if error is None or isinstance(error, ExpressionError):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _explain(error: Exception) -> str:
-    task = getattr(error, "task", None)
-    element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    element = _element(error)
     prefix = f"element {element}: " if element else ""
     # SpiffWorkflow wraps the real error and prefixes its class name; show okno's own words.
     message = str(error).strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.commands.command import CaseCommand, CaseFacts, Ruling
-from engine.errors import InvalidInput
+from engine.errors import FieldProblem, InvalidInput
 
 CRITERIA = ("waiting_time", "staff", "premises", "information")
 COMPLAINT_TOPICS = ("waiting_time", "staff", "premises", "information", "term_exceeded", "other")
@@ -20,15 +20,17 @@ class Rate(CaseCommand, kind="rating", event="Rated", closed_ok=True):
     def decide(self, case: CaseFacts) -> Ruling:
         if case.stored.get("rated"):
             raise InvalidInput("this case has already been rated")
-        problems = [f"{name}: unknown criterion" for name in self.scores if name not in CRITERIA]
+        # Each criterion is an argument of its own (the API's input.waitingTime): named one by one.
+        problems = [FieldProblem(name, "unknown criterion") for name in self.scores if name not in CRITERIA]
         problems += [
-            f"{name}: must be a whole number from 1 to 5"
+            FieldProblem(name, "must be a whole number from 1 to 5")
             for name, score in self.scores.items()
             if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5
         ]
-        problems += [f"{name}: missing" for name in CRITERIA if name not in self.scores]
+        problems += [FieldProblem(name, "missing") for name in CRITERIA if name not in self.scores]
         if problems:
-            raise InvalidInput("the rating does not fit: " + "; ".join(sorted(problems)))
+            problems.sort(key=str)
+            raise InvalidInput("the rating does not fit: " + "; ".join(map(str, problems)), problems=problems)
         return Ruling({"rating": {name: self.scores[name] for name in CRITERIA}})
 
 

@@ -28,9 +28,11 @@ class Acknowledge(CaseCommand, kind="acknowledge", event="MessageAcknowledged", 
         if str(self.message) not in outbox:
             sent = case.stored.get("sent", 0)
             reason = "was already acknowledged" if 0 < self.message <= sent else "was never sent by this case"
-            raise InvalidInput(f"message {self.message} {reason}")
+            raise InvalidInput(f"message {self.message} {reason}", field="message")
         if not isinstance(self.reference, str) or not 0 < len(self.reference) <= 200:
-            raise InvalidInput("an acknowledgement carries the agency's reference (1–200 characters)")
+            raise InvalidInput(
+                "an acknowledgement carries the agency's reference (1–200 characters)", field="reference"
+            )
         return Ruling(
             {"acknowledged": {"message": self.message, "name": outbox[str(self.message)], "reference": self.reference}}
         )

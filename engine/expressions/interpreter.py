@@ -161,7 +161,7 @@ class _Machine:
     def delete(self, target: ast.expr) -> None:
         if isinstance(target, ast.Name):
             if target.id not in self.variables:
-                raise ExpressionError(f"name {target.id!r} is not defined in the case data")
+                raise ExpressionError.undefined(target.id)
             try:
                 del self.variables[target.id]
             except KeyError:
@@ -381,7 +381,7 @@ class _Machine:
             return self.variables[identifier]
         if identifier in FUNCTIONS:
             raise ExpressionError(f"{identifier} is a function: call it as {identifier}(…)")
-        raise ExpressionError(f"name {identifier!r} is not defined in the case data")
+        raise ExpressionError.undefined(identifier)
 
     def binary(self, op: ast.operator, left: Any, right: Any) -> Any:
         _guard_growth(op, left, right)
@@ -426,7 +426,7 @@ def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
 def _lookup(container: Any, key: Any) -> Any:
     if isinstance(container, dict):
         if key not in container:
-            raise ExpressionError(f"the data record has no {key!r}")
+            raise ExpressionError.no_key(key)
         return container[key]
     if isinstance(container, (list, str)) and isinstance(key, int) and not isinstance(key, bool):
         try:

@@ -12,6 +12,7 @@ from engine.errors import OknoError
 from okno.bench.cli import bench_command
 from okno.cli.cases import audit_group, case_group
 from okno.cli.demo import demo_command
+from okno.cli.keys import keys_group
 from okno.cli.models import deploy_command, run_model_command, validate_command
 from okno.cli.read_models import (
     dashboard_command,
@@ -24,6 +25,7 @@ from okno.cli.read_models import (
     worker_command,
 )
 from okno.cli.reception import queue_command, slots_command, waiting_command
+from okno.cli.reconcile import audit_reconcile
 from okno.cli.server import serve_command, token_group
 
 
@@ -69,9 +71,11 @@ for command in (
     stats_command,
     serve_command,
     token_group,
+    keys_group,
     bench_command,
     slots_command,
     queue_command,
     waiting_command,
 ):
     cli.add_command(command)
+audit_group.add_command(audit_reconcile)  # beside history, export and verify

@@ -5,20 +5,25 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import click
 
 from engine import world
-from engine.application import Engine, scan_cases
+from engine.application import STORE_ERRORS, Engine, scan_cases
 from engine.case import Case
-from engine.errors import UnknownCase
+from engine.errors import OknoError, UnknownCase
 from engine.replay import Verdict
+from engine.signing import KeyRing, PublicKey
 from okno.bootstrap import (
     new_engine,
+    new_reader,
     open_engine,
 )
+from okno.cli.verify_report import VerifyReport, read_model_disagreement
 
 
 @click.group("case", help="Look at one case.")
@@ -100,9 +105,22 @@ def audit_export(fmt: str, output: Path) -> None:
     click.echo(f"{written} cases written to {output} ({fmt.upper()})")
 
 
-@audit_group.command("verify", help="Replay cases from their inputs and check every recorded effect.")
+@audit_group.command(
+    "verify",
+    help="Replay cases from their inputs and check every recorded effect, hash link and signature. "
+    "Exit 0: every case verified; 1: some failed (each listed with its case and version); "
+    "3: none failed, but some cases hold events recorded before signing began.",
+)
 @click.argument("numbers", nargs=-1)
 @click.option("--all", "all_cases", is_flag=True, help="Every case in the store.")
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A signing key's public key (PEM), kept by the auditor; repeat it for each key the "
+    "writer has used. Without it, the keys this installation is configured with.",
+)
 @click.option(
     "--jobs",
     default=1,
@@ -110,52 +128,78 @@ def audit_export(fmt: str, output: Path) -> None:
     type=click.IntRange(1, 64),
     help="Processes to verify in, each with its own share of the cases (one per core).",
 )
-def audit_verify(numbers: tuple[str, ...], all_cases: bool, jobs: int) -> None:
+def audit_verify(numbers: tuple[str, ...], all_cases: bool, public_keys: tuple[Path, ...], jobs: int) -> None:
     if not numbers and not all_cases:
         raise click.UsageError("name case numbers or pass --all")
     began = world.stopwatch()
-    failed = 0
-    with open_engine() as engine:
-        chosen = sorted(scan_cases(engine)) if all_cases else list(numbers)
+    keys = [PublicKey.from_pem(path.read_bytes(), str(path)) for path in public_keys]
+    unreadable: set[UUID] = set()
+    if not keys:  # the installation's own keys: its signing key's and the retired ones
+        keys = [world.signing_key().public, *world.retired_keys()]
+    with open_engine(reading_only=True) as engine:
+        chosen = sorted(scan_cases(engine, unreadable=unreadable)) if all_cases else list(numbers)
+    click.echo("checking signatures with key" + ("s " if len(keys) > 1 else " ") + ", ".join(k.key_id for k in keys))
+    verdicts: list[Verdict] = []
     with click.progressbar(length=len(chosen), label="verifying", file=sys.stderr) as bar:
-        for verdict in verify_cases(chosen, jobs):
+        for verdict in verify_cases(chosen, jobs, tuple(k.pem() for k in keys)):
             bar.update(1)
-            for version in verdict.broken:
-                click.echo(
-                    f"\n{verdict.number} v{version}: the stored event does not match its hash chain "
-                    "(edited, deleted or reordered)"
-                )
-            if not verdict.ok:
-                failed += 1
-            for version, kind, error in verdict.divergences:
-                click.echo(f"\n{verdict.number} v{version} {kind}: effects differ{': ' + error if error else ''}")
-            for gap in verdict.gaps:
-                click.echo(f"\n{verdict.number}: version {gap} is missing")
+            verdicts.append(verdict)
+    report = VerifyReport(verdicts, sorted(unreadable, key=str), _read_model_disagreements(verdicts))
+    for line in report.lines():
+        click.echo(line)
     elapsed = max(world.stopwatch() - began, 1e-9)
+    total = len(chosen) + len(unreadable)
     click.echo(
-        f"{len(chosen) - failed} of {len(chosen)} cases verified, {failed} diverged "
-        f"({len(chosen) / elapsed:.0f} cases/s)"
+        f"{report.verified} of {total} cases verified, {report.failed} diverged, "
+        f"{report.unsigned} unsigned (recorded before signing) ({total / elapsed:.0f} cases/s)"
     )
-    if failed:
+    if report.failed:
         sys.exit(1)
+    if report.unsigned:
+        sys.exit(3)
+
+
+def _read_model_disagreements(verdicts: list[Verdict]) -> dict[str, str]:
+    """The cases whose row in the cases read model the events cannot explain. A store
+    whose read models were never built has nothing to compare."""
+    from projections.case_queries import case
+
+    found: dict[str, str] = {}
+    with open_engine(reading_only=True) as engine:
+        reader = new_reader(engine)
+        for verdict in verdicts:
+            if not verdict.last_version:
+                continue
+            try:
+                row = case(reader, verdict.number)
+            except STORE_ERRORS:
+                return found  # no read models in this store
+            if row is None:
+                continue
+            words = read_model_disagreement(verdict, row.version, row.status)
+            if words is not None:
+                found[verdict.number] = words
+    return found
 
 
 _VERIFY_CHUNK = 50  # cases a worker takes at a time: small enough to share the tail evenly
 
 
-def verify_cases(numbers: list[str], jobs: int) -> Iterator[Verdict]:
+def verify_cases(numbers: list[str], jobs: int, keys: tuple[bytes, ...]) -> Iterator[Verdict]:
     """Each case's verdict, in the order given. With ``jobs`` > 1 the cases are shared
     among that many processes, each opening the store itself (cases are independent, so
-    verify scales with cores; SpiffWorkflow holds one core per process)."""
+    verify scales with cores; SpiffWorkflow holds one core per process). ``keys``: the
+    public keys (PEM) signatures are checked with."""
+    ring = KeyRing(PublicKey.from_pem(pem) for pem in keys)
     if jobs <= 1 or len(numbers) < 2:
-        with open_engine() as engine:
+        with open_engine(reading_only=True) as engine:
             for number in numbers:
-                yield _verify_one(engine, number)
+                yield verify_one(engine, number, ring)
         return
     import multiprocessing
 
     size = max(1, min(_VERIFY_CHUNK, len(numbers) // (jobs * 4)))
-    chunks = [numbers[i : i + size] for i in range(0, len(numbers), size)]
+    chunks = [(numbers[i : i + size], keys) for i in range(0, len(numbers), size)]
     with multiprocessing.get_context("spawn").Pool(jobs, initializer=_open_verify_engine) as pool:
         for verdicts in pool.imap(_verify_chunk, chunks):
             yield from verdicts
@@ -163,16 +207,42 @@ def verify_cases(numbers: list[str], jobs: int) -> Iterator[Verdict]:
         pool.join()
 
 
-def _verify_one(engine: Engine, number: str) -> Verdict:
-    from engine.replay import verify
+def verify_one(engine: Engine, number: str, keys: KeyRing) -> Verdict:
+    """One case's verdict, whatever is wrong with it: verify always finishes."""
+    from engine.replay import refused, verify
 
-    # Read the events, not the aggregate: loading refuses a diverging case, and verify
-    # exists to report exactly those.
-    events = list(engine.case_events(number))
-    if not events or not isinstance(events[0], Case.Opened):
-        raise UnknownCase(number)
-    engine.ensure_version(events[0].process_version)
-    return verify(engine.steps, events)
+    # Read the events, not the aggregate: loading refuses a broken case, and verify
+    # exists to report exactly those. Snapshots are not read for the verdict, only checked.
+    try:
+        events, undecodable = engine.readable_case_events(number)
+        if not events and not undecodable:
+            return refused(number, "no such case in the store")
+        opened = events[0] if events and isinstance(events[0], Case.Opened) else None
+        if opened is None:
+            return refused(number, "its opening event is missing or cannot be decoded")
+        snapshot_problem = _snapshot_problem(engine, number, events, keys)
+        try:
+            engine.ensure_version(opened.process_version)
+        except OknoError as error:
+            return refused(number, str(error), opened.process_version)
+        verdict = verify(engine.steps, events, keys, tuple(undecodable), snapshot_problem)
+        return replace(verdict, number=number)
+    except Exception as error:  # one case's surprise is that case's verdict, not the end of verify
+        return refused(number, f"could not be verified: {type(error).__name__}: {error}")
+
+
+def _snapshot_problem(engine: Engine, number: str, events: list[Case.Event], keys: KeyRing) -> str | None:
+    """Why the case's newest snapshot cannot be trusted, when that matters: a sealed one
+    that does not hold, or an unsealed one taken at a signed event (its seal removed)."""
+    from engine.snapshot_seal import SEAL, seal_problem
+
+    snapshot = engine.latest_snapshot(number)
+    if snapshot is None:
+        return None
+    at = next((e for e in events if e.originator_version == snapshot.originator_version), None)
+    if SEAL not in snapshot.state and (at is None or at.signature is None):
+        return None  # taken before signing began: loading passes it over, nothing to judge
+    return seal_problem(snapshot, keys, at)
 
 
 _worker_engine: Engine | None = None
@@ -183,13 +253,15 @@ def _open_verify_engine() -> None:
     from multiprocessing.util import Finalize
 
     global _worker_engine
-    _worker_engine = new_engine()
+    _worker_engine = new_engine(reading_only=True)
     Finalize(None, _worker_engine.close, exitpriority=10)
 
 
-def _verify_chunk(numbers: list[str]) -> list[Verdict]:
+def _verify_chunk(chunk: tuple[list[str], tuple[bytes, ...]]) -> list[Verdict]:
     assert _worker_engine is not None
-    return [_verify_one(_worker_engine, number) for number in numbers]
+    numbers, keys = chunk
+    ring = KeyRing(PublicKey.from_pem(pem) for pem in keys)
+    return [verify_one(_worker_engine, number, ring) for number in numbers]
 
 
 @case_group.command(

@@ -42,8 +42,8 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
         if explain:
             _explain(sources)
     except CatalogInvalid as error:
-        for problem in error.problems:
-            click.echo(problem)
+        for found in error.problems:
+            click.echo(str(found))
         sys.exit(1)
     plan = validate(sources)
     for warning in plan.warnings:

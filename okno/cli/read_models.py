@@ -79,14 +79,27 @@ def worker_command(once: bool, interval: float) -> None:
 @click.command(
     "migrate",
     help="Create or update the store's tables and the read models' (once per deployment, "
-    "before starting servers and workers with OKNO_CREATE_TABLES=no).",
+    "before starting servers and workers with OKNO_CREATE_TABLES=no). With --writer and "
+    "--auditor (PostgreSQL, run as the administrator who owns the tables): set up the "
+    "least-privilege roles okno serve and okno worker run as, and auditors read as.",
 )
-def migrate_command() -> None:
+@click.option(
+    "--writer", help="The role okno serve and okno worker connect as: it appends events, never rewrites them."
+)
+@click.option("--auditor", help="A read-only role for auditors (okno audit verify).")
+def migrate_command(writer: str | None, auditor: str | None) -> None:
+    from api.tracking import PIN_LOCK
+    from engine.pin_attempts import PinAttempts
 
     config = config_from_environment().migrating()
+    if (writer is None) != (auditor is None):
+        raise click.UsageError("--writer and --auditor go together")
+    if writer is not None and not config.is_postgres:
+        raise click.UsageError("roles need PostgreSQL: an SQLite file has no roles (protect the file instead)")
     engine = new_engine(config)
     try:
         projector = new_projector(engine)
+        PinAttempts(projector.datastore, projector.dialect, PIN_LOCK).create()
         click.echo(f"store {config.url}: event store, case keys, notification and revoked-token tables ready")
         for status in projector.status():
             click.echo(
@@ -94,8 +107,52 @@ def migrate_command() -> None:
                 f"position {status.position} of {status.head}"
                 + (" (the worker rebuilds it from zero)" if status.position == 0 and status.head else "")
             )
+        if config.is_postgres:
+            _roles(config.env, engine.store.recorder.events_table_name, writer, auditor)  # type: ignore[attr-defined]
     finally:
         engine.close()
+
+
+def _roles(env: dict[str, str], events_table: str, writer: str | None, auditor: str | None) -> None:
+    """Set up the roles named, or grant again the roles an earlier migrate set up (so the
+    tables this migrate created or recreated get their kind's rights)."""
+    import psycopg
+
+    from okno.store_roles import RoleSetupRefused, grant, roles_in_place, set_up_roles
+
+    schema = env.get("POSTGRES_SCHEMA") or "public"
+    with psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        autocommit=True,
+    ) as connection:
+        try:
+            if writer is not None and auditor is not None:
+                report = set_up_roles(connection, schema, writer, auditor, events_table)
+            else:
+                writers, auditors = roles_in_place(connection, schema, events_table)
+                if not writers and not auditors:
+                    return
+                report = grant(connection, schema, events_table, writers, auditors)
+        except RoleSetupRefused as refused:
+            raise click.UsageError(str(refused)) from None
+    by_kind: dict[str, list[str]] = {}
+    for table, kind in report.tables.items():
+        by_kind.setdefault(kind.value, []).append(table)
+    click.echo(
+        f"roles in schema {schema}: writer {', '.join(report.writers) or '—'}, "
+        f"auditor {', '.join(report.auditors) or '—'} (read only)"
+    )
+    for kind_name, tables in by_kind.items():
+        click.echo(f"  {kind_name}: {', '.join(tables)}")
+    if report.unknown:
+        click.echo(
+            f"  tables okno does not know, given the writer only SELECT and INSERT: {', '.join(report.unknown)}",
+            err=True,
+        )
 
 
 @click.group("projections", help="The read models: their positions, and rebuilding them.")

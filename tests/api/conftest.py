@@ -140,6 +140,7 @@ def serve(url: str, *, seeded: bool = False, **app_options: Any) -> Iterator[Ser
         time.sleep(0.05)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            ready(http)  # as serve_in_process: no test reads before the read models are up
             yield Server(f"http://127.0.0.1:{port}", Tokens(MASTER_KEY, None), url, offset, http)
     finally:
         server.should_exit = True

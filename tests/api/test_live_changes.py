@@ -194,3 +194,47 @@ def test_a_case_query_never_shows_one_version_with_another_versions_tasks(server
                 mixed.append(found)
     writer.join()
     assert mixed == [], f"{len(mixed)} of {reads} answers mixed two versions, e.g. {mixed[:3]}"
+
+
+@pytest.mark.parametrize("source", ["case", "cases"])
+def test_neither_a_case_nor_a_page_of_cases_shows_one_version_with_another_versions_tasks(
+    server: Server, source: str
+) -> None:
+    """As above, read through the case query and through a page of the office's cases: each
+    case on the page comes with the tasks of its own version."""
+    opened = opened_case(server, f"live-7-{source}")
+    number, task = opened["number"], opened["tasks"][0]["taskId"]
+    done = threading.Event()
+
+    def claim_and_release() -> None:
+        try:
+            for i in range(30):
+                mutation = CLAIM if i % 2 == 0 else RELEASE
+                server.run("operator", mutation, office="LPK", input={"caseNumber": number, "taskId": task})
+        finally:
+            done.set()
+
+    query = (
+        "query($n: String!) { case(number: $n) { number version tasks { state } } }"
+        if source == "case"
+        else 'query { cases(officeId: "LPK", first: 50) { edges { node { number version tasks { state } } } } }'
+    )
+    writer = threading.Thread(target=claim_and_release)
+    writer.start()
+    mixed, reads = [], 0
+    with server.client("operator", "LPK") as session:
+        request = gql(query)
+        request.variable_values = {"n": number} if source == "case" else {}
+        while not done.is_set() or reads == 0:
+            answer = session.execute(request)
+            found = (
+                answer["case"]
+                if source == "case"
+                else next(e["node"] for e in answer["cases"]["edges"] if e["node"]["number"] == number)
+            )
+            reads += 1
+            expected = "OPEN" if found["version"] % 2 == 1 else "CLAIMED"
+            if [t["state"] for t in found["tasks"]] != [expected]:
+                mixed.append(found)
+    writer.join()
+    assert mixed == [], f"{len(mixed)} of {reads} answers mixed two versions, e.g. {mixed[:3]}"

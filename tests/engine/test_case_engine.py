@@ -183,6 +183,7 @@ def test_of_two_concurrent_writers_one_wins_and_the_other_gets_a_conflict(engine
         actor="b",
         at=at(6),
         idempotency_key=None,
+        signer=second.signer,
     )
     from eventsourcing.persistence import IntegrityError
 

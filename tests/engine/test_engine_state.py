@@ -83,7 +83,9 @@ def test_the_step_recorded_is_the_one_passed(engines: EngineMaker) -> None:
     case = open_case(engine)
     step_input = CompleteTask("Task_Reception", {"documents_complete": True, "pages": 3})
     step = engine.steps.next(case, step_input, at(5))
-    case.record(Case.TaskCompleted, step_input, step, actor="LPK/operator", at=at(5), idempotency_key=None)
+    case.record(
+        Case.TaskCompleted, step_input, step, actor="LPK/operator", at=at(5), idempotency_key=None, signer=engine.signer
+    )
     assert (case.state, case.last_effects) == (step.state, step.effects)
     engine.store.save(case)
     engine.store.take_snapshot(case.id)  # the library rebuilds the case itself, through the engine's fold
