@@ -35,7 +35,7 @@ from engine.bpmn.message_contracts import MessageContract, awaited_contract
 from engine.bpmn.runtime import Step
 from engine.bpmn.sources import ProcessBundle, SourceFile
 from engine.bpmn.validation import Problem, validate
-from engine.case import Case, case_id_for
+from engine.case import Case, Sealing, as_is, case_id_for
 from engine.case_status import OPEN, status_after
 from engine.case_steps import CaseSteps
 from engine.case_variables import opening_variables
@@ -105,10 +105,12 @@ from engine.input_checks import (
     checked,
 )
 from engine.offices import Office
-from engine.personal_data import Entropy, KeyTable, Vault
+from engine.personal_data import Entropy, KeyTable, PersonalDataError, Vault
 from engine.pinned_versions import PinnedVersions
 from engine.reception.office_day import OfficeDay
 from engine.revocations import RevokedTokens
+from engine.sealed_fields import FieldSeal, mentions
+from engine.shredding import delete_snapshots
 from engine.signing import KeyRing, PublicKey, Signer
 from engine.snapshot_seal import SEAL, seal, seal_problem
 from engine.store import StoreConfig
@@ -336,6 +338,7 @@ class Engine:
         else:
             self._check_schema()
         self.vault = Vault(self.keys, master_key, entropy)
+        self.steps.field_seal = self.vault.field_seal  # loading a case opens its sealed values
         self.numbers = CaseNumbers(master_key)
         self._entropy = entropy
         # The group commit open in this thread or task, if any (engine.group_commit).
@@ -582,7 +585,9 @@ class Engine:
         case_id = case_id_for(number)
         sealed = self.vault.seal_new(case_id, applicant, drawn=drawn)  # nothing written yet
         step = self.steps.opening(version, case_id, at, start)  # refuses when the model fails at its start
+        sealing = self._sealing(version, case_id, sealed.field_seal())
         case = Case.open(
+            sealing=sealing,
             number=number,
             service=service,
             office=office,
@@ -604,7 +609,7 @@ class Engine:
         """A case found under this caller's key is a retry only if the whole request is the
         same, the applicant included. The applicant is compared sealed-side: unsealed in
         memory, never stored or digested anywhere else. No refusal names the case."""
-        if not existing.already_did(actor, key, start):
+        if not existing.already_did(actor, key, start, self._sealing(existing.process_version, existing.id)):
             # Only a 50-bit number collision with another request's case gets here.
             raise IdempotencyKeyReused("this idempotency key cannot be used here; use a new key")
         if self.vault.unseal(existing.id, existing.applicant) != applicant:
@@ -907,6 +912,27 @@ class Engine:
         case = self.get_case(number)
         return self.vault.unseal(case.id, case.applicant)
 
+    @checked(number=CASE_NUMBER)
+    def shred_case(self, number: str) -> None:
+        """Crypto-shred a case (retention, a citizen's request): its key and snapshots are
+        deleted (engine.shredding); its events stay, chain-checked, personal values sealed
+        for good. The case is read from then on as recorded and takes no more input that
+        carries personal values."""
+        case_id = self.get_case(number).id  # an unknown case is refused
+        self.vault.shred(case_id)
+        if self.store.snapshots is not None:
+            dialect = "postgres" if self.config.is_postgres else "sqlite"
+            delete_snapshots(self.store.snapshots.recorder, dialect, case_id)
+        cache = self.store.repository.cache
+        if cache is not None:  # the cached case holds the workflow's state in clear
+            cache.put(case_id, self.steps.fold(None, self.store.events.get(case_id)))
+
+    def opened(self, number: str, tree: Any) -> Any:
+        """``tree`` (a recorded payload) with the case's sealed personal values opened; as
+        it is once the case's key has been shredded. The caller records the read."""
+        opened = self.steps.opened(case_id_for(number), tree)
+        return tree if opened is None else opened
+
     @checked(number=CASE_NUMBER, actor=ACTOR, role=CODE, purpose=FREE_TEXT)
     def read_applicant(
         self, number: str, *, actor: str, role: str, purpose: str, at: datetime
@@ -1104,7 +1130,8 @@ class Engine:
         """The case with this command's event recorded (not saved) and its step, or the case
         and None when the command was already done under its idempotency key."""
         case = self.get_case(number)
-        if case.already_did(actor, idempotency_key, command):
+        sealing = self._sealing(case.process_version, case.id)
+        if case.already_did(actor, idempotency_key, command, sealing):
             return case, None
         if not case.is_open and not command.closed_ok:
             raise CaseClosed(f"case {number} is {case.status}: it takes no more input")
@@ -1120,9 +1147,29 @@ class Engine:
             actor=actor,
             at=at,
             idempotency_key=idempotency_key,
+            sealing=sealing,
             signer=self.signer,
         )
         return case, step
+
+    def _sealing(self, version: str, case_id: UUID, seal: FieldSeal | None = None) -> Sealing:
+        """What a case's events record in place of its personal values: each sealed under
+        the case's key (engine.sealed_fields; ``seal``: a new case's, not stored yet). A
+        case whose key was shredded takes no more personal values: they could only be
+        stored in clear."""
+        names = self.steps.personal(version)
+        if not names:
+            return as_is
+        seal = seal or self.vault.field_seal(case_id)
+        if seal is None:
+
+            def refuse(tree: Any) -> Any:
+                if mentions(tree, names):
+                    raise PersonalDataError(f"the case's personal data was shredded: it takes no more ({case_id})")
+                return tree
+
+            return refuse
+        return lambda tree: seal.seal(tree, names)
 
     def _save_case(self, case: Case) -> None:
         version = case.version - len(case.pending_events)

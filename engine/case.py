@@ -16,6 +16,7 @@ from its input and refuses a case whose recorded effects it does not reproduce
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import field
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,13 @@ from engine.errors import IdempotencyKeyReused
 from engine.idempotency import request_id
 from engine.integrity import GENESIS, link
 from engine.signing import Signer, event_message
+
+Sealing = Callable[[Any], Any]  # what a command records in place of personal values (engine.sealed_fields)
+
+
+def as_is(tree: Any) -> Any:
+    return tree
+
 
 CASE_NAMESPACE = UUID("6f6b6e6f-0000-4000-8000-00000000ca5e")
 
@@ -195,7 +203,7 @@ class Case(Aggregate):
             self.keyed_requests = {}
         return self.keyed_requests
 
-    def already_did(self, actor: str, idempotency_key: str | None, step: Input) -> bool:
+    def already_did(self, actor: str, idempotency_key: str | None, step: Input, sealing: Sealing = as_is) -> bool:
         """True when this caller used this key for exactly this input (a retry); the same
         caller's key reused for a different input is refused. Another caller's key is not
         this caller's: it is a new request. A key remembered from before keys had callers
@@ -207,7 +215,10 @@ class Case(Aggregate):
             recorded = self.idempotency.get(idempotency_key)
         if recorded is None:
             return False
-        if recorded != fingerprint(input_to_dict(step)):
+        plain = input_to_dict(step)
+        # Recorded inputs hold personal values sealed (deterministically: the same input
+        # seals the same); events recorded before sealing hold them in clear.
+        if recorded not in (fingerprint(sealing(plain)), fingerprint(plain)):
             # Names no case: a key is the caller's, the case may not be.
             raise IdempotencyKeyReused(
                 "this idempotency key was already used for a different request; use a new key for a new request"
@@ -240,9 +251,11 @@ class Case(Aggregate):
         actor: str,
         at: datetime,
         idempotency_key: str | None,
+        sealing: Sealing = as_is,
         signer: Signer | None,
     ) -> Case:
-        """A new case, with ``step`` the one ``start`` made (engine.case_steps.CaseSteps.opening)."""
+        """A new case, with ``step`` the one ``start`` made (engine.case_steps.CaseSteps.opening).
+        ``sealing``: the event records its input and effects with personal values sealed."""
         case_id = case_id_for(number)
         opened = {
             "number": number,
@@ -253,14 +266,15 @@ class Case(Aggregate):
             "applicant": applicant,
         }
         check_effects(step.effects)  # never record an event a read model cannot fold
+        recorded_input, recorded_effects = sealing(input_to_dict(start)), sealing(step.effects)
         chain = link(
             GENESIS,
             version=1,
             kind="Opened",
             timestamp=at,
             actor=actor,
-            input=input_to_dict(start),
-            effects=step.effects,
+            input=recorded_input,
+            effects=recorded_effects,
             idempotency_key=idempotency_key,
             opened=opened,
             key=signer.key_id if signer else None,
@@ -269,8 +283,8 @@ class Case(Aggregate):
             cls.Opened,
             id=case_id,
             timestamp=at,
-            input=input_to_dict(start),
-            effects=step.effects,
+            input=recorded_input,
+            effects=recorded_effects,
             actor=actor,
             idempotency_key=idempotency_key,
             chain=chain,
@@ -289,10 +303,12 @@ class Case(Aggregate):
         actor: str,
         at: datetime,
         idempotency_key: str | None,
+        sealing: Sealing = as_is,
         signer: Signer | None,
     ) -> None:
-        recorded_input = input_to_dict(step_input)
+        recorded_input = sealing(input_to_dict(step_input))
         check_effects(step.effects)  # never record an event a read model cannot fold
+        recorded_effects = sealing(step.effects)
         chain = link(
             self.chain,
             version=self.version + 1,
@@ -300,7 +316,7 @@ class Case(Aggregate):
             timestamp=at,
             actor=actor,
             input=recorded_input,
-            effects=step.effects,
+            effects=recorded_effects,
             idempotency_key=idempotency_key,
             key=signer.key_id if signer else None,
         )
@@ -308,7 +324,7 @@ class Case(Aggregate):
             event_class,
             timestamp=at,
             input=recorded_input,
-            effects=step.effects,
+            effects=recorded_effects,
             actor=actor,
             idempotency_key=idempotency_key,
             chain=chain,

@@ -10,7 +10,7 @@ repository folds events through it (engine.application.OknoStore)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,7 +21,12 @@ from engine.case import Case
 from engine.commands import Command, StartCase, input_from_dict
 from engine.errors import IntegrityViolation, ReplayDivergence
 from engine.integrity import GENESIS, chain_of, signature_problem
+from engine.sealed_fields import FieldSeal, holds_tokens, personal_names
 from engine.signing import KeyRing
+
+# The state of a case whose key was shredded, read as recorded: its workflow cannot be
+# rebuilt (the personal values it ran on are gone), so it takes no more input.
+SHREDDED = "shredded"
 
 # Commands keep the workflows they step (see LiveCache): enough for the cases in flight on
 # one process at once (the benchmark works 50), small beside the aggregate cache.
@@ -37,6 +42,25 @@ class CaseSteps:
         self.library = ProcessLibrary()
         self.runtime = Runtime()
         self.live = LiveCache(live_workflows)
+        # The case's personal values open with its key from the vault (set by the Engine);
+        # without one, every case reads as having none sealed.
+        self.field_seal: Callable[[UUID], FieldSeal | None] = lambda _case_id: None
+        self._personal: dict[str, frozenset[str]] = {}
+
+    def personal(self, process_version: str) -> frozenset[str]:
+        """The variable names the version declares personal (engine.sealed_fields), once per version."""
+        names = self._personal.get(process_version)
+        if names is None:
+            names = self._personal[process_version] = personal_names(self.library.get(process_version))
+        return names
+
+    def opened(self, case_id: UUID, tree: Any) -> Any | None:
+        """A recorded input or effects with its sealed values opened; None when the case's
+        key was shredded and it holds some."""
+        if not holds_tokens(tree):
+            return tree
+        seal = self.field_seal(case_id)
+        return None if seal is None else seal.open(tree)
 
     # -- commands: computed once, on the kept live workflow when there is one -----------
     def opening(self, process_version: str, case_id: UUID, at: datetime, start: StartCase) -> Step:
@@ -111,13 +135,18 @@ class CaseSteps:
             assert case is not None, "a case's first event is its opening"
             number, previous, version, state = case.number, case.chain, case.process_version, case.state
         self._check_link(number, event, previous, getattr(case, "last_key", None) if case is not None else None)
-        step_input = input_from_dict(event.input)
+        plain_input = self.opened(event.originator_id, event.input)
+        recorded_effects = self.opened(event.originator_id, event.effects)
+        if plain_input is None or recorded_effects is None or state == SHREDDED:
+            # Shredded: the chain is checked (above), the effects are taken as recorded.
+            return Step(SHREDDED, event.effects)
+        step_input = input_from_dict(plain_input)
         process = self.library.get(version)
         if isinstance(step_input, StartCase):
             step = self.runtime.start(process, event.originator_id, event.timestamp, step_input)
         else:
             step = self.runtime.apply(process, event.originator_id, state, event.timestamp, step_input)
-        if canonical(step.effects) != canonical(event.effects):
+        if canonical(step.effects) != canonical(recorded_effects):
             raise ReplayDivergence(
                 f"case {number} version {event.originator_version}: replaying the input "
                 "does not reproduce the recorded effects"

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.errors import OknoError
+from engine.sealed_fields import FieldSeal
 from engine.side_table import SideTable
 
 Entropy = Callable[[int], bytes]
@@ -74,6 +75,8 @@ class KeyTable(SideTable):
 
     def delete(self, case_id: UUID) -> None:
         with self._datastore.transaction(commit=True) as cursor:
+            if self._dialect == "sqlite":
+                cursor.execute("PRAGMA secure_delete = ON")  # the wrapped key's bytes are zeroed, not freed
             cursor.execute(f"DELETE FROM {self._table} WHERE case_id = {self._marker}", (str(case_id),))
 
 
@@ -85,6 +88,10 @@ class Sealed:
     case_id: UUID
     fields: dict[str, str]
     wrapped: bytes | None  # None: the case's key row is already stored and was used
+    data_key: bytes = field(default=b"", repr=False)  # in memory only: seals the opening's personal values
+
+    def field_seal(self) -> FieldSeal:
+        return FieldSeal(self.case_id, self.data_key)
 
 
 class Vault:
@@ -113,8 +120,9 @@ class Vault:
         if wrapped is None:
             nonce, data_key = self._entropy(12), self._entropy(32)
             fresh = nonce + self._master.encrypt(nonce, data_key, case_id.bytes)
-            return Sealed(case_id, self._encrypt(case_id, data_key, applicant), fresh)
-        return Sealed(case_id, self._encrypt(case_id, self._unwrap(case_id, wrapped), applicant), None)
+            return Sealed(case_id, self._encrypt(case_id, data_key, applicant), fresh, data_key)
+        data_key = self._unwrap(case_id, wrapped)
+        return Sealed(case_id, self._encrypt(case_id, data_key, applicant), None, data_key)
 
     def keep(self, sealed: Sealed) -> bool:
         """Store a newly sealed case's key: the last step before its first event is saved.
@@ -144,6 +152,12 @@ class Vault:
             raise PersonalDataError(f"personal data of case {case_id} does not decrypt") from None
         result: dict[str, str] = json.loads(plain)
         return result
+
+    def field_seal(self, case_id: UUID) -> FieldSeal | None:
+        """What seals and opens the case's personal form and message values (engine.sealed_fields),
+        or None when the case's key has been shredded (or it never had one)."""
+        wrapped = self._keys.get(case_id)
+        return None if wrapped is None else FieldSeal(case_id, self._unwrap(case_id, wrapped))
 
     def pin(self, case_id: UUID) -> str:
         """The citizen's 6-digit PIN for tracking a case: derived from the master key and

@@ -471,7 +471,7 @@ class Reception:
                 service=service or self._ticket_row(day, ticket)["service"],
                 office=office,
                 channel="window" if where.kind == "centre" else "remote_office",
-                applicant=applicant,
+                applicant=self._with_booking_contact(day, ticket, applicant),
                 actor=actor,
                 at=at,
                 data=data,
@@ -481,6 +481,7 @@ class Reception:
                 number=number,
             )
             if not case.pending_events:
+                self._destroy_booking_copy(day, ticket)  # a crash may have come between save and this
                 return case  # a retry: the case and the visit's end were recorded the first time
             number = case.number
             day.end(ticket, "case_opened", case.number, actor=actor, at=at, key=None, request="")
@@ -489,8 +490,35 @@ class Reception:
             except ConcurrencyConflict:
                 continue  # the day moved on (or the case exists): decide again
             self._remember(day)
+            self._destroy_booking_copy(day, ticket)
             return case
         raise ConcurrencyConflict(f"office {office} reception", 0)
+
+    def _with_booking_contact(self, day: OfficeDay, ticket: str, applicant: dict[str, str]) -> dict[str, str]:
+        """The applicant of a case opened from a booking: the contact the citizen booked
+        with, and over it what the window entered. It is sealed again under the case's key
+        (one key per case is what shredding deletes), and the appointment's copy is
+        destroyed once the case is saved (:meth:`_destroy_booking_copy`). A retry after
+        that finds no booking copy; it is then compared with what the case holds, over
+        which only the fields entered again must agree."""
+        row = self._ticket_row(day, ticket)
+        code = row.get("appointment")
+        stored = day.appointments[code]["applicant"] if code and code in day.appointments else None
+        if not code or not stored:
+            return applicant
+        booked = self.engine.vault.unseal(uuid5(day.id, code), stored)
+        if booked is None:  # destroyed: the case opened from it already holds the contact
+            held = self.engine.applicant(row["case_number"]) if row.get("case_number") else None
+            return {**(held or {}), **applicant}
+        return {**booked, **applicant}
+
+    def _destroy_booking_copy(self, day: OfficeDay, ticket: str) -> None:
+        """Delete the appointment's key: its sealed contact in the office's day stays in
+        the log (events are never rewritten) but no longer opens; the case's copy is the
+        only one left, and shredding the case removes that one."""
+        code = self._ticket_row(day, ticket).get("appointment")
+        if code:
+            self.engine.vault.shred(uuid5(day.id, code))
 
     @checked(ticket=CODE)
     def ticket(self, ticket: str) -> Ticket:

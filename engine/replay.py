@@ -65,10 +65,15 @@ class CaseReplay:
     number: str
     checks: list[EventCheck] = field(default_factory=list)
     gaps: list[int] = field(default_factory=list)
+    # The first version whose personal values are sealed under a shredded key: from it on
+    # the inputs cannot be run again, so the events stand as recorded, checked by the hash
+    # chain alone (engine.sealed_fields). None: every event was replayed.
+    shredded_from: int | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.gaps and bool(self.checks) and all(check.reproduced for check in self.checks)
+        replayed = bool(self.checks) or self.shredded_from is not None
+        return not self.gaps and replayed and all(check.reproduced for check in self.checks)
 
     def divergences(self) -> list[EventCheck]:
         return [check for check in self.checks if not check.reproduced]
@@ -93,11 +98,29 @@ def history(steps: CaseSteps, events: Iterable[Case.Event]) -> list[HistoryEntry
         return []
     first = events[0]
     process = steps.library.get(first.process_version)
+    # The data changes show personal values sealed, as the events record them (reading
+    # them in clear is reading the applicant's data: recorded, engine.access_log).
+    names = steps.personal(first.process_version)
+    seal = steps.field_seal(first.originator_id) if names else None
+    records, _ = opened_records(steps, events)
     entries: list[HistoryEntry] = []
     state: str | None = None
     before: dict[str, Any] = {}
     for event in events:
-        step_input = input_from_dict(event.input)
+        if len(entries) >= len(records):  # shredded: the rest stands as recorded
+            entries.append(
+                HistoryEntry(
+                    event.originator_version,
+                    type(event).__name__,
+                    event.timestamp,
+                    event.actor,
+                    event.input,
+                    event.effects,
+                    {"set": {}, "removed": []},
+                )
+            )
+            continue
+        step_input = input_from_dict(records[len(entries)].input)
         if isinstance(step_input, StartCase):
             step = steps.runtime.start(process, event.originator_id, event.timestamp, step_input)
         else:
@@ -105,8 +128,9 @@ def history(steps: CaseSteps, events: Iterable[Case.Event]) -> list[HistoryEntry
             step = steps.runtime.apply(process, event.originator_id, state, event.timestamp, step_input)
         state = step.state
         after = step.data if step.data or not before else before
+        changed = {k: v for k, v in after.items() if before.get(k, _MISSING) != v}
         change = {
-            "set": {k: v for k, v in after.items() if before.get(k, _MISSING) != v},
+            "set": seal.seal(changed, names) if seal is not None else changed,
             "removed": sorted(k for k in before if k not in after),
         }
         entries.append(
@@ -235,7 +259,25 @@ def replay_case(steps: CaseSteps, events: Iterable[Case.Event]) -> CaseReplay:
     if not events or not isinstance(events[0], Case.Opened):
         return CaseReplay(number="?", gaps=[1])
     first = events[0]
-    return replay(steps, first.process_version, first.originator_id, first.number, [Recorded.of(e) for e in events])
+    records, shredded_from = opened_records(steps, events)
+    report = replay(steps, first.process_version, first.originator_id, first.number, records)
+    report.shredded_from = shredded_from
+    return report
+
+
+def opened_records(steps: CaseSteps, events: list[Case.Event]) -> tuple[list[Recorded], int | None]:
+    """The events as recorded, their personal values opened with the case's key; the
+    records stop at the first one that holds some when the key was shredded (its version
+    returned with them)."""
+    records: list[Recorded] = []
+    for event in events:
+        opened_input = steps.opened(event.originator_id, event.input)
+        opened_effects = steps.opened(event.originator_id, event.effects)
+        if opened_input is None or opened_effects is None:
+            return records, event.originator_version
+        kind = type(event).__name__
+        records.append(Recorded(event.originator_version, kind, event.timestamp, opened_input, opened_effects))
+    return records, None
 
 
 def replay(steps: CaseSteps, process_version: str, case_id: UUID, number: str, records: list[Recorded]) -> CaseReplay:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from api.graphql.relay import Node, cursors, paged, parse_global_id, resume_afte
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
 from api.graphql.views import from_view
 from engine.errors import InvalidInput
+from engine.sealed_fields import holds_tokens
 from projections import case_queries, directory, outbox
 from projections.jobs import incidents
 from projections.queries import OfficeRank as OfficeRankView
@@ -216,10 +218,31 @@ class Query(ReceptionQuery, ParkedQuery):
             first=first,
             after=resume_after(after, outbox.OLDEST_FIRST, "outbox"),
         )
+        rows = page.rows
+        if info.context.who.role == "integrator":
+            # The gateway carries the message to the agency: it gets the personal values
+            # the read model holds sealed, and each case's read is recorded. Auditors see
+            # them sealed (engine.sealed_fields).
+            services = info.context.services
+            sealed = sorted({row.case_number for row in rows if holds_tokens(row.payload)})
+            for number in sealed:
+                services.engine.record_personal_data_read(
+                    number,
+                    actor=info.context.actor(),
+                    role="integrator",
+                    purpose="message delivery",
+                    at=services.clock(),
+                )
+            rows = [
+                replace(row, payload=services.engine.opened(row.case_number, row.payload))
+                if row.case_number in sealed
+                else row
+                for row in rows
+            ]
         return OutboxConnection(
             edges=[
                 OutboxEdge(node=OutboxMessage.of(row), cursor=at)
-                for row, at in zip(page.rows, cursors(page, "outbox"), strict=True)
+                for row, at in zip(rows, cursors(page, "outbox"), strict=True)
             ],
             **paged(page, "outbox"),
         )

@@ -307,3 +307,16 @@ def _verify_chunk(chunk: tuple[list[str], tuple[bytes, ...]]) -> list[Verdict]:
     numbers, keys = chunk
     ring = KeyRing(PublicKey.from_pem(pem) for pem in keys)
     return [verify_one(_worker_engine, number, ring) for number in numbers]
+
+
+@case_group.command(
+    "shred",
+    help="Crypto-shred a case (retention, a citizen's request): its key and snapshots are deleted, "
+    "so its personal data is unreadable for good; its events stay and still verify.",
+)
+@click.argument("number")
+@click.confirmation_option(prompt="Shredding cannot be undone. Shred this case's personal data?")
+def case_shred(number: str) -> None:
+    with open_engine() as engine:
+        engine.shred_case(number)
+        click.echo(f"case {number}: personal data shredded")

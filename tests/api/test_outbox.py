@@ -106,3 +106,20 @@ def test_an_agency_answer_is_correlated_by_the_reference_it_gave_and_a_wrong_one
     assert answered["case"]["number"] == number and answered["__typename"] == "CasePayload"
     history = server.run("auditor", "query($n: String!) { case(number: $n) { history { kind } } }", n=other)
     assert [e["kind"] for e in history["case"]["history"]][-1] == "TaskCompleted", "the other case is untouched"
+
+
+def test_the_gateway_reads_a_personal_value_in_clear_and_the_read_is_recorded_auditors_see_it_sealed(
+    server: Server,
+) -> None:
+    number = sent_package(server, "77")
+    query = """query { outbox(names: ["rosreestr_package"], pending: true, first: 5) {
+      edges { node { caseNumber payload } } } }"""
+    gateway = server.run("integrator", query)["outbox"]["edges"][0]["node"]
+    assert gateway["caseNumber"] == number and gateway["payload"]["cadastral_number"] == "48:77"
+    audit = server.run("auditor", query)["outbox"]["edges"][0]["node"]
+    assert set(audit["payload"]["cadastral_number"]) == {"$sealed"}  # a personal value: sealed under the case key
+    assert audit["payload"]["package_number"] == "P-77"
+    reads = server.run(
+        "auditor", """query($n: String!) { case(number: $n) { personalDataReads { purpose role } } }""", n=number
+    )["case"]["personalDataReads"]
+    assert {"purpose": "message delivery", "role": "integrator"} in reads

@@ -157,7 +157,7 @@ def test_a_tasks_form_gives_types_required_fields_allowed_values_and_a_json_sche
     assert kind["enumValues"] == ["flat", "house", "land", "nonresidential"]
     assert kind["enumOptions"][0] == {"value": "flat", "label": "Квартира (комната)"}
     assert (fields["fee_paid"]["type"], fields["fee_paid"]["required"]) == ("boolean", False)
-    assert all(f["personal"] is False for f in fields.values())
+    assert [i for i, f in fields.items() if f["personal"]] == ["cadastral_number"]  # the property: personal data
 
     schema = form["jsonSchema"]
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"

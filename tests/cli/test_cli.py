@@ -153,6 +153,11 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
         assert past.returncode == 0 and past.stdout == "no free slots for mvd_passport at LPK\n", past.stdout
     unknown = okno("slots", "--office", "XXX", "--service", "mvd_passport", cwd=tmp_path)
     assert unknown.returncode == 2 and "unknown office 'XXX'" in unknown.stderr
+    # Retention: a case is shredded from the command line, and it still verifies.
+    shred = okno("case", "shred", tracked.group(1), "--yes", cwd=tmp_path)
+    assert shred.returncode == 0 and "personal data shredded" in shred.stdout, shred.stdout + shred.stderr
+    verified = okno("audit", "verify", tracked.group(1), cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 @pytest.mark.postgres

@@ -17,7 +17,7 @@ from engine.bpmn.library import FormField, ProcessLibrary
 from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
-from engine.replay import Recorded, replay_case, replay_live, replay_restoring
+from engine.replay import opened_records, replay_case, replay_live, replay_restoring
 from okno.demo.simulation import AGENCY_ANSWERS
 from tests.conftest import T0, make_engine_factory, mini_sources, seeded, shipped_sources
 from tests.engine.test_recorded_histories import live_and_restored
@@ -149,7 +149,7 @@ def test_any_command_sequence_replays_exactly(engine: Engine, process: str, data
     assert report.ok, [(c.version, c.kind, c.error) for c in report.divergences()]
     # verify's fast path alone (one live workflow, no fallback) reproduces the history the
     # commands made, and steps through the same serialized states.
-    records = [Recorded.of(e) for e in events]
+    records, _ = opened_records(engine.steps, events)  # personal values opened, as verify does
     assert replay_live(engine.steps, case.process_version, case.id, case.number, records).ok
     # Commands ran on kept live workflows (the engine's CaseSteps.live): the restore path,
     # the reference, reproduces what they recorded and ends in the state they stored.

@@ -138,3 +138,36 @@ def test_the_package_must_leave_within_two_working_days_and_rosreestr_is_reminde
     work_jobs(engine, at(days=15, minutes=1))  # the applicant is told by SMS
     case = engine.get_case(number)
     assert case.stage == "Готово к выдаче" and case.timers[0]["element"] == "Timer_Unclaimed"
+
+
+# The fields of the shipped forms that are an applicant's personal data (issue 18): what
+# identifies the person, their home or property, their family and their payments. The
+# rest (yes/no checks of the office, enums of kinds and grounds, the agency's own register
+# and decision numbers) is the process's record, which auditors keep after shredding.
+PERSONAL_FIELDS = {
+    "child_benefit": {
+        "Task_Reception": {
+            "children_count",
+            "family_income",
+            "family_size",
+            "youngest_child_age",
+            "resident_of_region",
+        },
+    },
+    "foreign_passport": {
+        "Task_Reception": {"applicant_under_14", "payment_uin"},
+        "Task_RequestPayment": {"payment_uin"},
+    },
+    "migration_registration": {"Task_Reception": {"address", "persons_count"}},
+    "property_registration": {"Task_Reception": {"cadastral_number"}},
+}
+
+
+@pytest.mark.parametrize("process", sorted(PERSONAL_FIELDS))
+def test_the_shipped_forms_mark_the_applicants_personal_fields(engine: Engine, process: str) -> None:
+    marked = {
+        task.id: {f.id for f in task.form.fields if f.personal}
+        for task in engine.user_tasks(process)
+        if task.form is not None and any(f.personal for f in task.form.fields)
+    }
+    assert marked == PERSONAL_FIELDS[process]

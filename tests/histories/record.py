@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.application import Engine
 from engine.catalog import Service
-from engine.replay import Recorded
+from engine.replay import opened_records
 from tests.conftest import at, make_engine_factory, mini_sources, seeded, shipped_sources
 
 HERE = Path(__file__).resolve().parent
@@ -275,7 +275,7 @@ def record(scenarios: dict[str, Scenario], folder: Path) -> list[Path]:
                 "case_id": str(first.originator_id),
                 "process_version": first.process_version,
                 "bundle": engine.steps.library.get(first.process_version).bundle.to_dict(),
-                "events": [Recorded.of(e).to_dict() for e in events],
+                "events": [r.to_dict() for r in opened_records(engine.steps, events)[0]],  # checked in opened
             }
             path = folder / f"{name}.json"
             path.write_text(json.dumps(history, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
