@@ -108,6 +108,9 @@ from engine.personal_data import Entropy, KeyTable, Vault
 from engine.pinned_versions import PinnedVersions
 from engine.reception.office_day import OfficeDay
 from engine.revocations import RevokedTokens
+from engine.checkpoints import Checkpoints
+from engine.ledger import Ledger
+from engine.notary import Notary
 from engine.signing import KeyRing, PublicKey, Signer
 from engine.snapshot_seal import SEAL, seal, seal_problem
 from engine.store import StoreConfig
@@ -327,7 +330,12 @@ class Engine:
         self.keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         self.notifications = NotificationOutbox(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         self.revoked_tokens = RevokedTokens(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
+        # The store-wide chain and its signed checkpoints (engine.notary).
+        self.ledger = Ledger(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
+        self.checkpoints = Checkpoints(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         if config.creates_tables:
+            schema_ready(self.ledger.create)
+            schema_ready(self.checkpoints.create)
             schema_ready(self.keys.create)
             schema_ready(self.notifications.create)
             schema_ready(self.revoked_tokens.create)
@@ -345,6 +353,10 @@ class Engine:
     def close(self) -> None:
         self.store.close()
 
+    def notary(self) -> Notary:
+        """The follower that links the log into the ledger and writes checkpoints."""
+        return Notary(self.store, self.ledger, self.checkpoints)
+
     def _check_schema(self) -> None:
         """With table creation off, a missing table is a deployment mistake: say so at start."""
         try:
@@ -352,6 +364,8 @@ class Engine:
             self.keys.get(EPOCH_ID)
             self.notifications.count()
             self.revoked_tokens.current(EPOCH)
+            self.ledger.head()
+            self.checkpoints.latest()
         except STORE_ERRORS as error:
             self.store.close()
             raise SchemaNotReady(
