@@ -40,6 +40,7 @@ from engine.case_status import OPEN, status_after
 from engine.case_steps import CaseSteps
 from engine.case_variables import opening_variables
 from engine.catalog import CatalogInvalid, Service
+from engine.checkpoints import Checkpoints
 from engine.commands import (
     Acknowledge,
     ClaimTask,
@@ -103,14 +104,13 @@ from engine.input_checks import (
     Whole,
     checked,
 )
+from engine.ledger import Ledger
+from engine.notary import Notary
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, Vault
 from engine.pinned_versions import PinnedVersions
 from engine.reception.office_day import OfficeDay
 from engine.revocations import RevokedTokens
-from engine.checkpoints import Checkpoints
-from engine.ledger import Ledger
-from engine.notary import Notary
 from engine.signing import KeyRing, PublicKey, Signer
 from engine.snapshot_seal import SEAL, seal, seal_problem
 from engine.store import StoreConfig

@@ -112,9 +112,7 @@ class Ledger(SideTable):
                 )
 
     def _select(self) -> str:
-        return (
-            f"SELECT notification_id, originator_id, originator_version, chain, case_number, link FROM {self._table}"
-        )
+        return f"SELECT notification_id, originator_id, originator_version, chain, case_number, link FROM {self._table}"
 
 
 def _entry(row: Any) -> Entry:

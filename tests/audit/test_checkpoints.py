@@ -80,7 +80,7 @@ class TestCheckpoints(BackendContract):
         self, engines: EngineMaker, url: str, tmp_path: Path
     ) -> None:
         engine = seeded(engines())
-        numbers, kept = checkpointed(engine, tmp_path, url)
+        _, kept = checkpointed(engine, tmp_path, url)
         checkpoint = Checkpoint.from_json(kept.read_text())
         assert (checkpoint.sequence, checkpoint.cases, checkpoint.events) == (1, 3, 9)
         assert checkpoint.timestamp_token is None and checkpoint.signature
@@ -194,7 +194,7 @@ class TestCheckpoints(BackendContract):
         self, engines: EngineMaker, url: str, tmp_path: Path
     ) -> None:
         engine = seeded(engines())
-        numbers, kept = checkpointed(engine, tmp_path, url)
+        _, kept = checkpointed(engine, tmp_path, url)
         data = json.loads(kept.read_text())
         data["head"] -= 3  # moved back, to hide the events after it
         kept.write_text(json.dumps(data))
@@ -232,7 +232,9 @@ def test_the_worker_signs_checkpoints_and_the_auditor_exports_the_latest(
     assert nothing.returncode == 2 and "no checkpoint yet" in nothing.stderr
     worked = audit(sqlite_url, tmp_path, "worker", "--once")
     assert worked.returncode == 0, worked.stdout + worked.stderr
-    assert "checkpoint 1 signed at notification" in worked.stdout and "(3 cases, 12 case events)" in worked.stdout  # with the timers it fired
+    assert (
+        "checkpoint 1 signed at notification" in worked.stdout and "(3 cases, 12 case events)" in worked.stdout
+    )  # with the timers it fired
     again = audit(sqlite_url, tmp_path, "worker", "--once")
     assert "checkpoint" not in again.stdout  # nothing new: no new checkpoint
     saved = audit(sqlite_url, tmp_path, "audit", "checkpoint", "--output", str(tmp_path / "kept.json"))
