@@ -60,6 +60,11 @@ class Ledger(SideTable):
                 "originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, chain TEXT NOT NULL, "
                 "case_number TEXT NOT NULL, link TEXT NOT NULL)"
             )
+            # A case's number is looked up by its opening row (engine.notary.CaseNames).
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS okno_ledger_by_originator ON {self._table} "
+                "(originator_id, originator_version)"
+            )
 
     def head(self) -> Entry | None:
         with self._datastore.transaction(commit=False) as cursor:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from eventsourcing.persistence import IntegrityError
+
 from engine.application import Engine
 from engine.checkpoints import Checkpoint
 
@@ -27,8 +29,11 @@ class CheckpointPolicy:
 def notarise(engine: Engine, policy: CheckpointPolicy, now: datetime) -> tuple[int, Checkpoint | None]:
     """How many notifications were linked this round, and the checkpoint signed, if one was."""
     notary = engine.notary()
-    linked = notary.follow()
-    since, latest = notary.since_checkpoint()
-    if engine.signer is None or not policy.due(since, latest, now):
-        return linked, None
-    return linked, notary.checkpoint(engine.signer, now)
+    try:
+        linked = notary.follow()
+        since, latest = notary.since_checkpoint()
+        if engine.signer is None or not policy.due(since, latest, now):
+            return linked, None
+        return linked, notary.checkpoint(engine.signer, now)
+    except IntegrityError:  # another worker's notary linked or signed the same rows first
+        return 0, None
