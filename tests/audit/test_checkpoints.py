@@ -91,6 +91,19 @@ class TestCheckpoints(BackendContract):
         assert "6 of 6 cases verified" in result.stdout
         assert f"checked against kept checkpoint 1 (head notification {checkpoint.head})" in result.stdout
 
+    def test_an_event_deleted_after_the_head_breaks_the_ledgers_continuity_not_the_checkpoint(
+        self, engines: EngineMaker, url: str, tmp_path: Path
+    ) -> None:
+        engine = seeded(engines())
+        _, kept = checkpointed(engine, tmp_path, url)
+        later = three_cases(engine, day=3)
+        engine.notary().follow()
+        Log(engine).delete(later[0], 3)
+        result = verify_against(url, tmp_path, kept)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert f"(case {later[0]} v3) is in the ledger but missing from the log (deleted)" in result.stdout
+        assert "the kept checkpoint (sequence 1" not in result.stdout  # the log up to its head is intact
+
     def test_deleting_a_completed_cases_last_event_is_named_by_case_and_version(
         self, engines: EngineMaker, url: str, tmp_path: Path
     ) -> None:
