@@ -27,7 +27,7 @@ FORMAT = "okno-checkpoint/1"
 
 
 class BadCheckpoint(OknoError):
-    code = "invalid_input"
+    code = "validation"  # a file the auditor gave is not a checkpoint
 
 
 @dataclass(frozen=True)
