@@ -58,6 +58,8 @@ WRITER_RIGHTS: dict[Kind, tuple[str, ...]] = {
 TABLES: dict[str, tuple[Kind, str]] = {
     "okno_events": (Kind.HISTORY, "every event of every aggregate, and the notification log"),
     "okno_snapshots": (Kind.HISTORY, "snapshots: written once each, checked against the events when loaded"),
+    "okno_ledger": (Kind.HISTORY, "the store-wide chain: each notification linked in log order (the notary)"),
+    "okno_checkpoints": (Kind.HISTORY, "signed checkpoints of the ledger's head, each chained to the one before"),
     "okno_case_keys": (Kind.KEYS, "each case's wrapped key; deleting one shreds the case's personal data"),
     "okno_notifications": (Kind.STATE, "the outbox of SMS and e-mail: marked sent as they go"),
     "okno_revoked_tokens": (Kind.STATE, "revoked bearer tokens, forgotten once expired"),
