@@ -103,7 +103,10 @@ def recorded_inputs(engine: Engine, numbers: list[str]) -> list[Recorded]:
         first = events[0]
         assert isinstance(first, Case.Opened)
         engine.ensure_version(first.process_version)
-        found.append(Recorded(first.originator_id, first.process_version, [(e.input, e.timestamp) for e in events]))
+        # Personal values are recorded sealed under the case's key: the engine opens them
+        # when it loads a case, so the bare run is given them open too (outside its timing).
+        steps = [(engine.opened(number, e.input), e.timestamp) for e in events]
+        found.append(Recorded(first.originator_id, first.process_version, steps))
     return found
 
 
