@@ -1,0 +1,302 @@
+"""Issue 18's "Done when": every tamper of the issue's table, performed on one store of
+several cases (completed and open ones, a case with a snapshot, read models and outbox
+built, personal-data reads), is detected by `okno audit verify` (the real CLI, with the
+auditor's public key) or `okno audit reconcile`, with a message naming the case and
+version, while verify gives every other case its verdict.
+
+One test per row, so a failure names the row. The tampering itself is the per-row tests'
+own code (tests/audit/tampering.py and the modules imported below); this module only runs
+each of them against the same kind of store. Rows that need the store-wide chain and its
+signed checkpoints are listed and skipped until that work lands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import uuid5
+
+import pytest
+
+from engine.application import SOURCE_NAMESPACE, Engine
+from projections.runner import Projector
+from tests.audit.tampering import FORGER, PUBLIC_KEY, Tables, audit
+from tests.audit.test_access_log_chain import AccessRows
+from tests.audit.test_signed_chain import three_cases
+from tests.audit.test_snapshot_trust import SNAPSHOT_AT, long_case
+from tests.audit.test_verify_finishes import flip_a_bit
+from tests.conftest import BackendContract, EngineMaker, at, seeded
+from tests.projections.test_chain_guard import insert_copy
+from tests.audit.test_reconcile import edit
+
+NEEDS_CHECKPOINTS = "needs checkpoints (J)"
+
+
+@dataclass
+class Store:
+    """The store an auditor is handed: what each row tampers with, and how many cases it holds."""
+
+    engine: Engine
+    url: str
+    cwd: Path
+    completed: str  # three_cases' first, handed out
+    open_cases: list[str]  # three_cases' other two: received, answered by the agency
+    long: str  # eleven events, a snapshot at v10
+    reader: str  # a case whose applicant data was read three times
+    projector: Projector
+
+    @property
+    def total(self) -> int:
+        return len(self.open_cases) + 3
+
+    def verify(self) -> Any:
+        return audit(self.url, self.cwd, "audit", "verify", "--all", "--public-key", str(PUBLIC_KEY))
+
+    def others_verified(self, result: Any, failed: int = 1) -> None:
+        """Every case but the tampered one(s) has its verdict: verified."""
+        summary = f"{self.total - failed} of {self.total} cases verified, {failed} diverged"
+        assert summary in result.stdout, result.stdout + result.stderr
+
+
+def build(engine: Engine, url: str, cwd: Path) -> Store:
+    seeded(engine)
+    numbers = three_cases(engine)
+    engine.complete_task(numbers[0], "Task_Handout", {}, actor="op", at=at(days=2))
+    assert engine.get_case(numbers[0]).status == "completed"
+    long = long_case(engine)
+    reader = engine.open_case(
+        service="mini_service",
+        office="LPK",
+        channel="window",
+        applicant={"full_name": "Иванов Иван"},
+        actor="op",
+        at=at(days=3),
+    ).number
+    for minutes, actor in ((1, "op"), (2, "inspector"), (3, "op")):
+        engine.read_applicant(reader, actor=actor, role="operator", purpose="проверка", at=at(minutes, 3))
+    projector = Projector(engine)
+    projector.catch_up()  # read models and outbox as the worker leaves them
+    return Store(engine, url, cwd, numbers[0], numbers[1:], long, reader, projector)
+
+
+# ---- the rows -------------------------------------------------------------------------
+
+
+def one_byte_of_an_events_json(store: Store) -> None:
+    tables = Tables(store.engine)
+    number = store.open_cases[0]
+    state = tables.read(number, 2)
+    state["actor"] = "someone-else"
+    tables.write(number, 2, state)  # recompressed
+    result = store.verify()
+    assert result.returncode == 1
+    assert f"{number} (process version" in result.stdout
+    assert "v2: the stored event does not match its hash chain" in result.stdout
+    store.others_verified(result)
+
+
+def one_bit_of_the_compressed_state(store: Store) -> None:
+    tables = Tables(store.engine)
+    number = store.open_cases[0]
+    tables.put_blob(number, 2, flip_a_bit(tables.blob(number, 2)))
+    result = store.verify()
+    assert result.returncode == 1
+    assert f"{number} (process version" in result.stdout
+    assert "v2: the stored event cannot be decoded" in result.stdout
+    store.others_verified(result)
+
+
+def delete_a_middle_event(store: Store) -> None:
+    number = store.open_cases[1]
+    Tables(store.engine).delete(number, 2)
+    result = store.verify()
+    assert result.returncode == 1
+    assert f"{number} (process version" in result.stdout and "version 2 is missing" in result.stdout
+    store.others_verified(result)
+    _show_refuses(store, number)
+
+
+def swap_two_versions(store: Store) -> None:
+    tables = Tables(store.engine)
+    number = store.open_cases[1]
+    second, third = tables.blob(number, 2), tables.blob(number, 3)
+    tables.put_blob(number, 2, third)
+    tables.put_blob(number, 3, second)
+    result = store.verify()
+    assert result.returncode == 1
+    assert f"{number} (process version" in result.stdout and "v2:" in result.stdout
+    store.others_verified(result)
+    _show_refuses(store, number)
+
+
+def delete_the_last_event_of_a_projected_case(store: Store) -> None:
+    """Half of the row: the read model saw the completion the events no longer hold.
+    The other half (nothing projected it) is the checkpoints' row below."""
+    Tables(store.engine).delete(store.completed, 4)
+    result = store.verify()
+    assert result.returncode == 1
+    assert (
+        f"{store.completed}: the read model shows version 4, completed; the events end at version 3, open"
+    ) in result.stdout
+    store.others_verified(result)
+
+
+def insert_an_event_copied_from_another_case(store: Store) -> None:
+    victim, donor = store.open_cases[1], store.open_cases[0]
+    insert_copy(store.engine, list(store.engine.case_events(donor))[1], victim, 4)
+    result = store.verify()
+    assert result.returncode == 1
+    assert f"{victim} (process version" in result.stdout and "v4:" in result.stdout
+    store.others_verified(result)
+    store.projector.catch_up()  # the worker never projects it: the case is parked, naming case and version
+    parked = store.projector.parked()
+    assert parked and all(victim in p.error and "version 4" in p.error for p in parked)
+
+
+def edit_and_rechain_with_okno_code(store: Store) -> None:
+    tables = Tables(store.engine)
+    number = store.open_cases[0]
+    state = tables.read(number, 2)
+    state["actor"] = "someone-else"
+    tables.write(number, 2, state)
+    tables.rechain(number, 3)  # the chain recomputed; the old signatures kept
+    result = store.verify()
+    assert result.returncode == 1
+    assert f"{number} (process version" in result.stdout
+    assert "v2: its signature does not verify with key" in result.stdout
+    store.others_verified(result)
+
+
+def edit_and_resign_with_the_administrators_key(store: Store) -> None:
+    tables = Tables(store.engine)
+    number = store.open_cases[0]
+    state = tables.read(number, 3)
+    state["actor"] = "forged-agency"
+    tables.write(number, 3, state)
+    tables.rechain(number, 3, signer=FORGER)
+    result = store.verify()
+    assert result.returncode == 1
+    assert f"{number} (process version" in result.stdout
+    assert f"v1: it is signed by key {FORGER.key_id}, which is not among the trusted public keys" in result.stdout
+    store.others_verified(result)
+
+
+def edit_a_read_model_row(store: Store) -> None:
+    number = store.open_cases[0]
+    edit(store.projector, "UPDATE rm_cases SET status = ? WHERE number = ?", ("withdrawn", number))
+    task = store.engine.get_case(store.long).open_tasks[0]["task"]
+    edit(store.projector, "DELETE FROM rm_tasks WHERE task_id = ?", (task,))
+    found = audit(store.url, store.cwd, "audit", "reconcile")
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert f"rm_cases [number={number}] status: live 'withdrawn', rebuilt 'open'" in found.stdout
+    assert f"rm_tasks [task_id={task}]" in found.stdout
+    assert "2 differences" in found.stdout
+
+
+def edit_a_stored_bpmn_source(store: Store) -> None:
+    version = store.engine.get_case(store.completed).process_version
+    tables = Tables(store.engine)
+    source_id = uuid5(SOURCE_NAMESPACE, version)
+    stored = tables.read(source_id, 1)
+    stored["bundle"]["bpmn"]["text"] = stored["bundle"]["bpmn"]["text"].replace("Приём", "Приём (изм.)")
+    tables.write(source_id, 1, stored)
+    result = store.verify()
+    assert result.returncode == 1
+    assert "is not deployed" not in result.stdout
+    for number in (store.completed, *store.open_cases, store.long, store.reader):
+        assert f"{number}: process version {version}: its stored source was edited" in result.stdout
+    store.others_verified(result, failed=store.total)  # all on that version: each its own verdict
+
+
+def edit_a_snapshot(store: Store) -> None:
+    tables = Tables(store.engine)
+    snapshot = tables.read(store.long, SNAPSHOT_AT, tables.snapshots)
+    snapshot["state"]["status"] = "completed"
+    snapshot["state"]["office"] = "ELC"
+    tables.write(store.long, SNAPSHOT_AT, snapshot, tables.snapshots)
+    result = store.verify()
+    assert result.returncode == 1
+    assert f"{store.long} (process version" in result.stdout
+    assert "its snapshot cannot be trusted: its state does not match its seal's digest (edited)" in result.stdout
+    store.others_verified(result)
+
+
+def edit_an_event_older_than_a_snapshot(store: Store) -> None:
+    tables = Tables(store.engine)
+    state = tables.read(store.long, 3)
+    state["actor"] = "LPK/someone-else"
+    tables.write(store.long, 3, state)
+    result = store.verify()
+    assert result.returncode == 1
+    assert f"{store.long} (process version" in result.stdout
+    assert "v3: the stored event does not match its hash chain" in result.stdout
+    store.others_verified(result)
+    _show_refuses(store, store.long)
+
+
+def delete_a_personal_data_read_record(store: Store) -> None:
+    AccessRows(store.engine).delete(store.reader, 3)  # the inspector's read
+    result = store.verify()
+    assert result.returncode == 1
+    assert (
+        f"{store.reader}: personal-data access log v4: the stored record does not match its hash chain"
+    ) in result.stdout
+    store.others_verified(result)
+
+
+def needs_checkpoints(store: Store) -> None:
+    raise AssertionError("written when the store-wide chain and checkpoints land")
+
+
+def _show_refuses(store: Store, number: str) -> None:
+    shown = audit(store.url, store.cwd, "case", "show", number)
+    assert shown.returncode == 2, shown.stdout + shown.stderr
+    assert f"case {number} cannot be loaded" in shown.stderr
+    assert "internal error" not in shown.stderr
+
+
+Row = Callable[[Store], None]
+ROWS: list[Any] = [
+    pytest.param(one_byte_of_an_events_json, id="one byte of an event's JSON, recompressed"),
+    pytest.param(one_bit_of_the_compressed_state, id="one bit of the compressed state"),
+    pytest.param(delete_a_middle_event, id="delete a middle event"),
+    pytest.param(swap_two_versions, id="swap two versions"),
+    pytest.param(delete_the_last_event_of_a_projected_case, id="delete the last event (projected)"),
+    # The row's other half, and the rows below it marked so, need the store-wide chain and
+    # signed checkpoints (`verify --against FILE`): switch them on when that work merges.
+    pytest.param(
+        needs_checkpoints,
+        id="delete the last event (before any projection)",
+        marks=pytest.mark.skip(reason=NEEDS_CHECKPOINTS),
+    ),
+    pytest.param(insert_an_event_copied_from_another_case, id="insert an event copied from another case"),
+    pytest.param(edit_and_rechain_with_okno_code, id="edit an event, recompute effects and chain with okno code"),
+    pytest.param(edit_and_resign_with_the_administrators_key, id="edit an event, re-sign with another key"),
+    pytest.param(edit_a_read_model_row, id="edit a read-model row"),
+    pytest.param(edit_a_stored_bpmn_source, id="edit a stored BPMN source"),
+    pytest.param(edit_a_snapshot, id="edit a snapshot"),
+    pytest.param(edit_an_event_older_than_a_snapshot, id="edit an event older than a snapshot"),
+    pytest.param(needs_checkpoints, id="delete a whole case", marks=pytest.mark.skip(reason=NEEDS_CHECKPOINTS)),
+    pytest.param(delete_a_personal_data_read_record, id="delete a personal-data read record"),
+    pytest.param(
+        needs_checkpoints,
+        id="delete the last personal-data read record",
+        marks=pytest.mark.skip(reason=NEEDS_CHECKPOINTS),
+    ),
+]
+
+
+class TestTamperTable(BackendContract):
+    def test_an_untouched_store_verifies_and_reconciles(self, engines: EngineMaker, url: str, tmp_path: Path) -> None:
+        store = build(engines(), url, tmp_path)
+        result = store.verify()
+        assert result.returncode == 0, result.stdout + result.stderr
+        store.others_verified(result, failed=0)
+        assert audit(url, tmp_path, "audit", "reconcile").returncode == 0
+
+    @pytest.mark.parametrize("row", ROWS)
+    def test_the_tamper_is_detected_naming_case_and_version(
+        self, row: Row, engines: EngineMaker, url: str, tmp_path: Path
+    ) -> None:
+        row(build(engines(), url, tmp_path))
