@@ -107,6 +107,61 @@ def one_bit_of_the_compressed_state(store: Store) -> None:
     store.others_verified(result)
 
 
+def one_byte_of_an_events_json_in_history(store: Store) -> None:
+    """The row's other half: history and the XES export read the events too, and warn."""
+    number = _edit_actor(store, store.open_cases[0], 2)
+    shown = audit(store.url, store.cwd, "audit", "history", number)
+    assert shown.returncode == 1, shown.stdout + shown.stderr
+    assert "WARNING: v2 cannot be trusted: the stored event does not match its hash chain" in shown.stdout
+    assert "someone-else" in shown.stdout  # shown as stored, marked
+    assert f"case {number}'s stored history fails its integrity check at v2" in shown.stderr
+    clean = audit(store.url, store.cwd, "audit", "history", store.open_cases[1])
+    assert clean.returncode == 0 and "WARNING" not in clean.stdout + clean.stderr, clean.stdout + clean.stderr
+
+
+def one_byte_of_an_events_json_in_the_xes_export(store: Store) -> None:
+    number = _edit_actor(store, store.open_cases[0], 2)
+    exported = _export(store)
+    assert exported.returncode == 1, exported.stdout + exported.stderr
+    assert f"WARNING: case {number}: integrity failed: v2: the stored event does not match" in exported.stderr
+    marks = _integrity_marks(store.cwd / "okno.xes")
+    assert len(marks) == store.total and set(filter(None, marks.values())) == {marks[number]}
+    assert marks[number].startswith("failed: v2: the stored event does not match its hash chain")
+    assert _export(store, "--allow-broken").returncode == 0
+
+
+def one_bit_of_the_compressed_state_in_history_and_export(store: Store) -> None:
+    """Export no longer aborts: the case is marked, every other one is written."""
+    tables = Tables(store.engine)
+    number = store.open_cases[0]
+    tables.put_blob(number, 2, flip_a_bit(tables.blob(number, 2)))
+    exported = _export(store)
+    assert exported.returncode == 1, exported.stdout + exported.stderr
+    assert f"{store.total} cases written" in exported.stdout
+    marks = _integrity_marks(store.cwd / "okno.xes")
+    assert marks[number].startswith("failed: v2: the stored event cannot be decoded")
+    assert [n for n, mark in marks.items() if mark] == [number]
+    shown = audit(store.url, store.cwd, "audit", "history", number)
+    assert shown.returncode == 1, shown.stdout + shown.stderr
+    assert "WARNING: v2 cannot be trusted: the stored event cannot be decoded" in shown.stdout
+    assert "internal error" not in shown.stderr
+
+
+def one_bit_of_the_compressed_state_in_a_rebuild(store: Store) -> None:
+    """Rebuilding (and the worker, which folds the same pages) parks the case, naming it
+    and the version, and folds every other case."""
+    tables = Tables(store.engine)
+    number = store.open_cases[0]
+    tables.put_blob(number, 2, flip_a_bit(tables.blob(number, 2)))
+    rebuilt = audit(store.url, store.cwd, "projections", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert "case(s) parked" in rebuilt.stdout
+    parked = store.projector.parked()
+    assert parked and {p.case_id for p in parked} == {str(_case_id(number))}
+    assert all(f"case {number} version 2" in p.error and "cannot be decoded" in p.error for p in parked), parked
+    assert _read_model_versions(store)[store.long] == 11
+
+
 def delete_a_middle_event(store: Store) -> None:
     number = store.open_cases[1]
     Tables(store.engine).delete(number, 2)
@@ -249,6 +304,44 @@ def needs_checkpoints(store: Store) -> None:
     raise AssertionError("written when the store-wide chain and checkpoints land")
 
 
+def _edit_actor(store: Store, number: str, version: int) -> str:
+    tables = Tables(store.engine)
+    state = tables.read(number, version)
+    state["actor"] = "someone-else"
+    tables.write(number, version, state)
+    return number
+
+
+def _export(store: Store, *args: str) -> Any:
+    return audit(store.url, store.cwd, "audit", "export", "--public-key", str(PUBLIC_KEY), *args)
+
+
+def _integrity_marks(path: Path) -> dict[str, str | None]:
+    """Each trace's case number and its okno:integrity attribute (None: none)."""
+    from lxml import etree
+
+    ns = {"x": "http://www.xes-standard.org/"}
+    marks: dict[str, str | None] = {}
+    for trace in etree.parse(str(path)).getroot().iterfind("x:trace", ns):
+        name = trace.find("x:string[@key='concept:name']", ns)
+        mark = trace.find("x:string[@key='okno:integrity']", ns)
+        assert name is not None
+        marks[str(name.get("value"))] = None if mark is None else str(mark.get("value"))
+    return marks
+
+
+def _case_id(number: str) -> Any:
+    from engine.case import case_id_for
+
+    return case_id_for(number)
+
+
+def _read_model_versions(store: Store) -> dict[str, int]:
+    from tests.projections.test_chain_guard import rows
+
+    return {r["number"]: r["version"] for r in rows(store.projector, "SELECT number, version FROM rm_cases")}
+
+
 def _show_refuses(store: Store, number: str) -> None:
     shown = audit(store.url, store.cwd, "case", "show", number)
     assert shown.returncode == 2, shown.stdout + shown.stderr
@@ -259,7 +352,15 @@ def _show_refuses(store: Store, number: str) -> None:
 Row = Callable[[Store], None]
 ROWS: list[Any] = [
     pytest.param(one_byte_of_an_events_json, id="one byte of an event's JSON, recompressed"),
+    pytest.param(one_byte_of_an_events_json_in_history, id="one byte of an event's JSON: history warns"),
+    pytest.param(one_byte_of_an_events_json_in_the_xes_export, id="one byte of an event's JSON: XES marks the trace"),
     pytest.param(one_bit_of_the_compressed_state, id="one bit of the compressed state"),
+    pytest.param(
+        one_bit_of_the_compressed_state_in_history_and_export, id="one bit of the compressed state: export goes on"
+    ),
+    pytest.param(
+        one_bit_of_the_compressed_state_in_a_rebuild, id="one bit of the compressed state: rebuild goes on"
+    ),
     pytest.param(delete_a_middle_event, id="delete a middle event"),
     pytest.param(swap_two_versions, id="swap two versions"),
     pytest.param(delete_the_last_event_of_a_projected_case, id="delete the last event (projected)"),
