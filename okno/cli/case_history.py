@@ -44,7 +44,13 @@ def trusted_history(steps: CaseSteps, events: list[Case.Event], problems: dict[i
             raise
         return [
             HistoryEntry(
-                e.originator_version, type(e).__name__, e.timestamp, e.actor, e.input, e.effects, {"set": {}, "removed": []}
+                e.originator_version,
+                type(e).__name__,
+                e.timestamp,
+                e.actor,
+                e.input,
+                e.effects,
+                {"set": {}, "removed": []},
             )
             for e in events
         ]

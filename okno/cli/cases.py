@@ -129,9 +129,9 @@ def audit_history(number: str, as_of: str | None, public_keys: tuple[Path, ...])
             click.echo(f"WARNING: v{version} cannot be trusted: {why}")
         for line in lines(chosen, entries, elements, zone, moment):
             click.echo(line)
-            version = int(line[1:].split(" ", 1)[0]) if line.startswith("v") else None
-            if version in problems:
-                click.echo(f"  WARNING: v{version} cannot be trusted: {problems[version]}")
+            shown = int(line[1:].split(" ", 1)[0]) if line.startswith("v") else None
+            if shown in problems:  # beside the event itself, too: a reader may skip the top
+                click.echo(f"  WARNING: v{shown} cannot be trusted: {problems[shown]}")
         if problems:
             click.echo(
                 f"WARNING: case {opened.number}'s stored history fails its integrity check at "
