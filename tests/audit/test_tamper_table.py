@@ -160,6 +160,28 @@ def one_bit_of_the_compressed_state_in_a_rebuild(store: Store) -> None:
     assert parked and {p.case_id for p in parked} == {str(_case_id(number))}
     assert all(f"case {number} version 2" in p.error and "cannot be decoded" in p.error for p in parked), parked
     assert _read_model_versions(store)[store.long] == 11
+    retried = audit(store.url, store.cwd, "projections", "retry")  # still damaged: still parked, no crash
+    assert retried.returncode == 1 and "still parked" in retried.stdout, retried.stdout + retried.stderr
+
+
+def one_bit_of_the_compressed_state_before_the_worker(store: Store) -> None:
+    """A row damaged before the worker reads it: `okno worker --once` parks its case and
+    projects the events of the others, the one after it included."""
+    number = store.open_cases[0]
+    task = store.engine.get_case(number).open_tasks[0]["task"]
+    store.engine.claim_task(number, task, actor="op", at=at(days=4))
+    store.engine.claim_task(
+        store.long, store.engine.get_case(store.long).open_tasks[0]["task"], actor="op", at=at(days=4)
+    )
+    tables = Tables(store.engine)
+    tables.put_blob(number, 4, flip_a_bit(tables.blob(number, 4)))
+    worked = audit(store.url, store.cwd, "worker", "--once")
+    assert worked.returncode == 0, worked.stdout + worked.stderr
+    parked = store.projector.parked()
+    assert parked and {p.case_id for p in parked} == {str(_case_id(number))}
+    assert all(f"case {number} version 4" in p.error and "cannot be decoded" in p.error for p in parked), parked
+    versions = _read_model_versions(store)
+    assert versions[number] == 3 and versions[store.long] == 12
 
 
 def delete_a_middle_event(store: Store) -> None:
@@ -359,6 +381,9 @@ ROWS: list[Any] = [
         one_bit_of_the_compressed_state_in_history_and_export, id="one bit of the compressed state: export goes on"
     ),
     pytest.param(one_bit_of_the_compressed_state_in_a_rebuild, id="one bit of the compressed state: rebuild goes on"),
+    pytest.param(
+        one_bit_of_the_compressed_state_before_the_worker, id="one bit of the compressed state: the worker goes on"
+    ),
     pytest.param(delete_a_middle_event, id="delete a middle event"),
     pytest.param(swap_two_versions, id="swap two versions"),
     pytest.param(delete_the_last_event_of_a_projected_case, id="delete the last event (projected)"),
