@@ -40,6 +40,7 @@ from engine.case_status import OPEN, status_after
 from engine.case_steps import CaseSteps
 from engine.case_variables import opening_variables
 from engine.catalog import CatalogInvalid, Service
+from engine.checkpoints import Checkpoints
 from engine.commands import (
     Acknowledge,
     ClaimTask,
@@ -104,6 +105,8 @@ from engine.input_checks import (
     Whole,
     checked,
 )
+from engine.ledger import Ledger
+from engine.notary import Notary
 from engine.offices import Office
 from engine.personal_data import Entropy, KeyTable, PersonalDataError, Vault
 from engine.pinned_versions import PinnedVersions
@@ -331,7 +334,12 @@ class Engine:
         self.keys = KeyTable(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         self.notifications = NotificationOutbox(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         self.revoked_tokens = RevokedTokens(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
+        # The store-wide chain and its signed checkpoints (engine.notary).
+        self.ledger = Ledger(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
+        self.checkpoints = Checkpoints(self.store.recorder.datastore, dialect)  # type: ignore[attr-defined]
         if config.creates_tables:
+            schema_ready(self.ledger.create)
+            schema_ready(self.checkpoints.create)
             schema_ready(self.keys.create)
             schema_ready(self.notifications.create)
             schema_ready(self.revoked_tokens.create)
@@ -350,6 +358,10 @@ class Engine:
     def close(self) -> None:
         self.store.close()
 
+    def notary(self) -> Notary:
+        """The follower that links the log into the ledger and writes checkpoints."""
+        return Notary(self.store, self.ledger, self.checkpoints)
+
     def _check_schema(self) -> None:
         """With table creation off, a missing table is a deployment mistake: say so at start."""
         try:
@@ -357,6 +369,8 @@ class Engine:
             self.keys.get(EPOCH_ID)
             self.notifications.count()
             self.revoked_tokens.current(EPOCH)
+            self.ledger.head()
+            self.checkpoints.latest()
         except STORE_ERRORS as error:
             self.store.close()
             raise SchemaNotReady(

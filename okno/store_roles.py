@@ -55,9 +55,14 @@ WRITER_RIGHTS: dict[Kind, tuple[str, ...]] = {
 
 # okno's tables by kind and why. The events and snapshots tables are named after the store
 # application ("okno"), the tracking table after the library's default.
+# The advisory lock that keeps two role set-ups in one cluster from racing.
+ROLES_LOCK = 0x6F6B6E6F  # 'okno'
+
 TABLES: dict[str, tuple[Kind, str]] = {
     "okno_events": (Kind.HISTORY, "every event of every aggregate, and the notification log"),
     "okno_snapshots": (Kind.HISTORY, "snapshots: written once each, checked against the events when loaded"),
+    "okno_ledger": (Kind.HISTORY, "the store-wide chain: each notification linked in log order (the notary)"),
+    "okno_checkpoints": (Kind.HISTORY, "signed checkpoints of the ledger's head, each chained to the one before"),
     "okno_case_keys": (Kind.KEYS, "each case's wrapped key; deleting one shreds the case's personal data"),
     "okno_notifications": (Kind.STATE, "the outbox of SMS and e-mail: marked sent as they go"),
     "okno_revoked_tokens": (Kind.STATE, "revoked bearer tokens, forgotten once expired"),
@@ -105,6 +110,7 @@ def set_up_roles(
             f"{admin!r} runs the migration and owns the tables: the writer and the auditor must be other roles"
         )
     with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (ROLES_LOCK,))
         for role in (writer, auditor):
             exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             if not exists:
@@ -142,6 +148,10 @@ def grant(connection: Any, schema: str, events_table: str, writers: list[str], a
     s = sql.Identifier(schema)
     roles = sql.SQL(", ").join(sql.Identifier(role) for role in (*writers, *auditors))
     with connection.transaction():
+        # Roles and a database's rights are the cluster's, not the schema's: two migrations at
+        # once (two deployments, two test runs) would race on them ("tuple concurrently
+        # updated"). One at a time, held to the end of this transaction.
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (ROLES_LOCK,))
         database = sql.Identifier(_one(connection, "SELECT current_database()"))
         connection.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, roles))
         connection.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(s))

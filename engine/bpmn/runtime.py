@@ -303,7 +303,9 @@ class Runtime:
             ruling = completing(claims, {"element": step.element, "task": str(task.id), "role": info.role}, step)
             # The data is read only now, after who may complete it (another operator is refused
             # as not allowed, whatever the data): first what it may never set, then its form.
-            if reserved := reserved_problems(step.data, "data"):
+            # A field the task's own form declares is the analyst's choice (a warning at deploy).
+            declared = {field.id for field in info.form.fields} if info.form is not None else set()
+            if reserved := [p for p in reserved_problems(step.data, "data") if p.field[5:] not in declared]:
                 raise InputRefused(reserved)
             check_task_data(info, step.data)
             task.data.update(deepcopy(step.data))

@@ -204,13 +204,23 @@ def audit_export(fmt: str, output: Path, allow_broken: bool, public_keys: tuple[
     "writer has used. Without it, the keys this installation is configured with.",
 )
 @click.option(
+    "--against",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checkpoint the auditor kept (`okno audit checkpoint --output FILE`): the log up to its "
+    "head must reproduce it (nothing deleted, inserted or reordered since).",
+)
+@click.option(
     "--jobs",
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
     help="Processes to verify in, each with its own share of the cases (one per core).",
 )
-def audit_verify(numbers: tuple[str, ...], all_cases: bool, public_keys: tuple[Path, ...], jobs: int) -> None:
+def audit_verify(
+    numbers: tuple[str, ...], all_cases: bool, public_keys: tuple[Path, ...], against: Path | None, jobs: int
+) -> None:
+    from okno.cli.checkpoints import verify_store
+
     if not numbers and not all_cases:
         raise click.UsageError("name case numbers or pass --all")
     began = world.stopwatch()
@@ -239,10 +249,25 @@ def audit_verify(numbers: tuple[str, ...], all_cases: bool, public_keys: tuple[P
         f"{report.verified} of {total} cases verified, {report.failed} diverged, "
         f"{report.unsigned} unsigned (recorded before signing) ({total / elapsed:.0f} cases/s)"
     )
-    if report.failed:
+    store_wide = verify_store(KeyRing(keys), against) if all_cases or against else None
+    if report.failed or (store_wide is not None and store_wide.failed):
         sys.exit(1)
     if report.unsigned:
         sys.exit(3)
+
+
+@audit_group.command(
+    "checkpoint",
+    help="Save the store's latest signed checkpoint (head of the store-wide chain, numbers of "
+    "cases and events) as JSON, for the auditor to keep outside the database and later pass to "
+    "`okno audit verify --against`.",
+)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--fresh", is_flag=True, help="Sign a new checkpoint at the log's end first (needs the signing key).")
+def audit_checkpoint(output: Path, fresh: bool) -> None:
+    from okno.cli.checkpoints import audit_checkpoint as save
+
+    save(output, fresh)
 
 
 def _read_model_disagreements(verdicts: list[Verdict]) -> dict[str, str]:

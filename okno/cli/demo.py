@@ -103,6 +103,19 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
         _read_models(engine)
         assert first_day is not None
         _waiting(engine, first_day, day)
+        _checkpoint(engine, datetime.combine(day, time(7, 0), MOSCOW))
+
+
+def _checkpoint(engine: Engine, at: datetime) -> None:
+    """Leave the store-wide chain linked and signed, as the worker does, so an auditor can
+    export a checkpoint of the demo right away."""
+    assert engine.signer is not None
+    made = engine.notary().checkpoint(engine.signer, at)
+    if made is not None:
+        click.echo(
+            f"checkpoint {made.sequence} signed at notification {made.head} ({made.cases} cases, "
+            f"{made.events} case events): `okno audit checkpoint --output FILE` saves it for an auditor"
+        )
 
 
 def _agencies(engine: Engine) -> Any:

@@ -28,8 +28,24 @@ ONCE_ATTEMPTS = 5  # `okno worker --once` gives up after this many failed rounds
 )
 @click.option("--once", is_flag=True, help="Catch up and exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
-def worker_command(once: bool, interval: float) -> None:
+@click.option(
+    "--checkpoint-every",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Sign a checkpoint of the store-wide chain after this many new events...",
+)
+@click.option(
+    "--checkpoint-minutes",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="...or this many minutes after the latest one, if anything happened since "
+    "(with --once: at the end, if anything happened).",
+)
+def worker_command(once: bool, interval: float, checkpoint_every: int, checkpoint_minutes: float) -> None:
     from okno.workers.jobs import run_due
+    from okno.workers.notary import CheckpointPolicy, notarise
     from okno.workers.timers import fire_due
     from projections.jobs import due_jobs
     from projections.reader import Reader
@@ -39,6 +55,7 @@ def worker_command(once: bool, interval: float) -> None:
         projector = new_projector(engine)
         reader = Reader(projector)
         connectors = new_connectors(engine)
+        policy = CheckpointPolicy(checkpoint_every, checkpoint_minutes, at_end=once)
 
         def work() -> None:
             applied = projector.catch_up()
@@ -51,6 +68,12 @@ def worker_command(once: bool, interval: float) -> None:
                     f"applied {applied} events; fired {firing.fired} timers ({firing.dropped} dropped); "
                     f"jobs: {jobs.completed} done, {jobs.failed} failed ({jobs.incidents} incidents); lag "
                     + ", ".join(f"{s.name} {s.lag}" for s in projector.status())
+                )
+            _, checkpoint = notarise(engine, policy, world.now())
+            if checkpoint is not None:
+                click.echo(
+                    f"checkpoint {checkpoint.sequence} signed at notification {checkpoint.head} "
+                    f"({checkpoint.cases} cases, {checkpoint.events} case events)"
                 )
 
         supervision = Supervision("worker")

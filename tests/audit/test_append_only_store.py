@@ -25,7 +25,7 @@ from tests.conftest import MASTER_KEY, Entropy, at
 
 pytestmark = pytest.mark.postgres
 
-EVENT_TABLES = ("okno_events", "okno_snapshots")
+EVENT_TABLES = ("okno_events", "okno_snapshots", "okno_ledger", "okno_checkpoints")
 KEY = base64.b64encode(MASTER_KEY).decode()
 
 
@@ -71,7 +71,7 @@ def roles(postgres_url: str, tmp_path: Path) -> Iterator[Roles]:
         )
         assert migrated.returncode == 0, migrated.stderr
         assert f"writer {made.writer}" in migrated.stdout
-        assert "history: okno_events, okno_snapshots" in migrated.stdout
+        assert "history: okno_checkpoints, okno_events, okno_ledger, okno_snapshots" in migrated.stdout
         assert "does not know" not in migrated.stderr, "every table okno makes has a kind in okno.store_roles.TABLES"
         yield made
     finally:
@@ -109,8 +109,9 @@ def test_the_end_to_end_case_runs_as_a_writer_who_cannot_rewrite_history(roles: 
         recorded = writer.execute("SELECT count(*) FROM okno_events").fetchone()
         assert recorded is not None and recorded[0] > 7
         for table in EVENT_TABLES:
+            column = "sequence" if table == "okno_checkpoints" else "originator_version"
             for statement in (
-                f"UPDATE {table} SET originator_version = originator_version",
+                f"UPDATE {table} SET {column} = {column}",
                 f"DELETE FROM {table}",
                 f"TRUNCATE {table}",
                 f"ALTER TABLE {table} DISABLE TRIGGER ALL",
@@ -180,7 +181,10 @@ def test_the_roles_keep_their_rights_when_the_administrator_rebuilds_and_migrate
         assert refused(writer, "DELETE FROM okno_events")
         writer.execute("UPDATE rm_offices SET name = name")
     named_again = okno("migrate", "--writer", roles.writer, "--auditor", roles.auditor, cwd=tmp_path, env=admin)
-    assert named_again.returncode == 0 and "history: okno_events, okno_snapshots" in named_again.stdout
+    assert (
+        named_again.returncode == 0
+        and "history: okno_checkpoints, okno_events, okno_ledger, okno_snapshots" in named_again.stdout
+    )
 
 
 def test_migrate_refuses_roles_on_sqlite_and_a_writer_that_is_the_administrator(

@@ -106,9 +106,14 @@ def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_ag
     assert more, second.stdout
     total = opened + int(more.group(1))
     assert f"store: {total} cases" in second.stdout
-    verify = okno("audit", "verify", "--all", cwd=tmp_path)
+    assert "checkpoint 1 signed at notification" in first.stdout, first.stdout
+    assert "checkpoint 2 signed at notification" in second.stdout, second.stdout
+    saved = okno("audit", "checkpoint", "--output", "kept.json", cwd=tmp_path)
+    assert saved.returncode == 0, saved.stdout + saved.stderr
+    verify = okno("audit", "verify", "--all", "--against", "kept.json", cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert f"{total} of {total} cases verified, 0 diverged" in verify.stdout
+    assert "2 of 2 stored checkpoints signed and chained; checked against kept checkpoint 2" in verify.stdout
 
 
 @pytest.mark.slow
