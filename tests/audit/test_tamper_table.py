@@ -6,8 +6,9 @@ version, while verify gives every other case its verdict.
 
 One test per row, so a failure names the row. The tampering itself is the per-row tests'
 own code (tests/audit/tampering.py and the modules imported below); this module only runs
-each of them against the same kind of store. Rows that need the store-wide chain and its
-signed checkpoints are listed and skipped until that work lands."""
+each of them against the same kind of store. The rows a case's own chain cannot see (its
+last event, a whole case, the last read record deleted) are caught against a signed
+checkpoint the auditor kept (`verify --against FILE`, tests/audit/test_checkpoints.py)."""
 
 from __future__ import annotations
 
@@ -23,14 +24,13 @@ from engine.application import SOURCE_NAMESPACE, Engine
 from projections.runner import Projector
 from tests.audit.tampering import FORGER, PUBLIC_KEY, Tables, audit
 from tests.audit.test_access_log_chain import AccessRows
+from tests.audit.test_checkpoints import Log
 from tests.audit.test_reconcile import edit
 from tests.audit.test_signed_chain import three_cases
 from tests.audit.test_snapshot_trust import SNAPSHOT_AT, long_case
 from tests.audit.test_verify_finishes import flip_a_bit
 from tests.conftest import BackendContract, EngineMaker, at, seeded
 from tests.projections.test_chain_guard import insert_copy
-
-NEEDS_CHECKPOINTS = "needs checkpoints (J)"
 
 
 @dataclass
@@ -50,8 +50,17 @@ class Store:
     def total(self) -> int:
         return len(self.open_cases) + 3
 
-    def verify(self) -> Any:
-        return audit(self.url, self.cwd, "audit", "verify", "--all", "--public-key", str(PUBLIC_KEY))
+    def verify(self, *args: str) -> Any:
+        return audit(self.url, self.cwd, "audit", "verify", "--all", "--public-key", str(PUBLIC_KEY), *args)
+
+    def checkpoint(self) -> Path:
+        """A signed checkpoint over the store as it is, exported for the auditor to keep."""
+        assert self.engine.signer is not None
+        self.engine.notary().checkpoint(self.engine.signer, at(days=5))
+        kept = self.cwd / "kept-checkpoint.json"
+        result = audit(self.url, self.cwd, "audit", "checkpoint", "--output", str(kept))
+        assert result.returncode == 0, result.stdout + result.stderr
+        return kept
 
     def others_verified(self, result: Any, failed: int = 1) -> None:
         """Every case but the tampered one(s) has its verdict: verified."""
@@ -322,8 +331,52 @@ def delete_a_personal_data_read_record(store: Store) -> None:
     store.others_verified(result)
 
 
-def needs_checkpoints(store: Store) -> None:
-    raise AssertionError("written when the store-wide chain and checkpoints land")
+def delete_the_last_event_before_any_projection(store: Store) -> None:
+    """The case's own chain and the read model cannot tell (the row and its read-model
+    trace are both gone); the checkpoint the auditor kept can, and names case and version."""
+    kept = store.checkpoint()
+    log = Log(store.engine)
+    log.delete(store.completed, 4)
+    edit(store.projector, "DELETE FROM rm_cases WHERE number = ?", (store.completed,))
+    result = store.verify("--against", str(kept))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"(case {store.completed} v4) is in the ledger but missing from the log (deleted)" in result.stdout
+    assert "the kept checkpoint (sequence 1" in result.stdout
+    store.others_verified(result, failed=0)  # its own chain holds: the checkpoint is the finding
+
+
+def delete_the_last_event_and_its_ledger_row(store: Store) -> None:
+    """Even without the kept file, the stored signed checkpoint's counts catch it."""
+    store.checkpoint()
+    log = Log(store.engine)
+    last = log.notification_id(store.completed, 4)
+    log.delete(store.completed, 4)
+    log.sql(f"DELETE FROM {log.ledger} WHERE notification_id = {log.mark}", last)
+    edit(store.projector, "DELETE FROM rm_cases WHERE number = ?", (store.completed,))
+    result = store.verify()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "stored checkpoint 1 (sequence 1" in result.stdout, result.stdout
+    assert f"it counted {store.total} cases" in result.stdout and f"the log now holds {store.total}, " in result.stdout
+
+
+def delete_a_whole_case(store: Store) -> None:
+    kept = store.checkpoint()
+    Log(store.engine).forget_case(store.completed)
+    result = store.verify("--against", str(kept))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the kept checkpoint (sequence 1" in result.stdout
+    assert f"counted {store.total} cases" in result.stdout and f"now holds {store.total - 1}," in result.stdout
+    total = store.total - 1
+    assert f"{total} of {total} cases verified" in result.stdout  # every remaining case its verdict
+
+
+def delete_the_last_personal_data_read_record(store: Store) -> None:
+    kept = store.checkpoint()
+    AccessRows(store.engine).delete(store.reader, 4)  # the last read: what is left still links
+    result = store.verify("--against", str(kept))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "is in the ledger but missing from the log (deleted)" in result.stdout
+    assert "the kept checkpoint (sequence 1" in result.stdout
 
 
 def _edit_actor(store: Store, number: str, version: int) -> str:
@@ -387,13 +440,9 @@ ROWS: list[Any] = [
     pytest.param(delete_a_middle_event, id="delete a middle event"),
     pytest.param(swap_two_versions, id="swap two versions"),
     pytest.param(delete_the_last_event_of_a_projected_case, id="delete the last event (projected)"),
-    # The row's other half, and the rows below it marked so, need the store-wide chain and
-    # signed checkpoints (`verify --against FILE`): switch them on when that work merges.
-    pytest.param(
-        needs_checkpoints,
-        id="delete the last event (before any projection)",
-        marks=pytest.mark.skip(reason=NEEDS_CHECKPOINTS),
-    ),
+    # The row's other half: caught by the store-wide chain and signed checkpoints.
+    pytest.param(delete_the_last_event_before_any_projection, id="delete the last event (before any projection)"),
+    pytest.param(delete_the_last_event_and_its_ledger_row, id="delete the last event and its ledger row"),
     pytest.param(insert_an_event_copied_from_another_case, id="insert an event copied from another case"),
     pytest.param(edit_and_rechain_with_okno_code, id="edit an event, recompute effects and chain with okno code"),
     pytest.param(edit_and_resign_with_the_administrators_key, id="edit an event, re-sign with another key"),
@@ -401,13 +450,9 @@ ROWS: list[Any] = [
     pytest.param(edit_a_stored_bpmn_source, id="edit a stored BPMN source"),
     pytest.param(edit_a_snapshot, id="edit a snapshot"),
     pytest.param(edit_an_event_older_than_a_snapshot, id="edit an event older than a snapshot"),
-    pytest.param(needs_checkpoints, id="delete a whole case", marks=pytest.mark.skip(reason=NEEDS_CHECKPOINTS)),
+    pytest.param(delete_a_whole_case, id="delete a whole case"),
     pytest.param(delete_a_personal_data_read_record, id="delete a personal-data read record"),
-    pytest.param(
-        needs_checkpoints,
-        id="delete the last personal-data read record",
-        marks=pytest.mark.skip(reason=NEEDS_CHECKPOINTS),
-    ),
+    pytest.param(delete_the_last_personal_data_read_record, id="delete the last personal-data read record"),
 ]
 
 
