@@ -31,9 +31,13 @@ def write_xes(
     cases: Iterable[list[Case.Event]],
     out: IO[bytes],
     agencies: Mapping[str, str] | None = None,
+    integrity: Mapping[str, str] | None = None,
 ) -> int:
     """Write the log (element names from ``library``, an engine's; ``agencies``: service
-    code -> the agency's name, from the catalog); return the number of traces written."""
+    code -> the agency's name, from the catalog); return the number of traces written.
+    ``integrity``: case number -> why its stored history cannot be trusted ("failed: …"),
+    written as the trace's okno:integrity attribute; it is read as each trace is written,
+    so ``cases`` may fill it as it reads each case."""
     count = 0
     with etree.xmlfile(out, encoding="utf-8") as xml:
         xml.write_declaration()
@@ -55,6 +59,9 @@ def write_xes(
             for events in cases:
                 trace = _trace(library, events, agencies or {})
                 if trace is not None:
+                    number = events[0].number if isinstance(events[0], Case.Opened) else ""
+                    if integrity and number in integrity:  # a mining tool keeps the mark with the trace
+                        _attribute(trace, "string", "okno:integrity", integrity[number])
                     xml.write(trace)
                     count += 1
     return count

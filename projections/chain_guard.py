@@ -70,6 +70,12 @@ class Heads:
         for row in rows:
             self.stored[row["case_id"]] = Head(row["number"], int(row["version"]), row["chain"])
 
+    def number(self, case_id: str) -> str | None:
+        """The case's number as far as this page knows it (None: not yet seen)."""
+        steps = self.steps.get(case_id)
+        head = steps[-1] if steps else self.stored.get(case_id)
+        return head.number if head is not None else None
+
     def admit(self, case_id: str, event: Any, checked: Checked) -> str | None:
         """Advance the case's head over ``event`` (of case ``case_id``) if it continues the
         chain; else the reason. Called per event per model: the common path stays short."""

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, MapperDeserialisationError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from engine.case import Case
@@ -64,6 +64,30 @@ class ParkedCase:
 class RetryOutcome:
     unparked: list[ParkedCase]
     still_parked: list[ParkedCase]
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """A stored row the store's mapper cannot decode (a flipped bit in its compressed
+    state): it parks its case with the reason, and the page goes on with the others."""
+
+    originator_id: Any
+    originator_version: int
+    why: str
+
+    def reason(self, number: str | None) -> str:
+        return (
+            f"case {number or self.originator_id} version {self.originator_version}: the stored event "
+            f"cannot be decoded ({self.why}); `okno audit verify` gives the case's verdict"
+        )
+
+
+def decoded(mapper: Any, stored: Any) -> Any:
+    """The stored event decoded, or an Undecodable in its place."""
+    try:
+        return mapper.to_domain_event(stored)
+    except MapperDeserialisationError as error:
+        return Undecodable(stored.originator_id, stored.originator_version, str(error.__cause__ or error))
 
 
 def error_text(error: BaseException) -> str:
@@ -118,7 +142,7 @@ def fold_page(
         waiting = [(position, event) for position, event in page if str(event.originator_id) in parked]
     newly: dict[str, dict[str, Any]] = {}
     heads = chain_guard.Heads(model.name)
-    heads.read(db, (str(e.originator_id) for _, e in folding_events if isinstance(e, Case.Event)))
+    heads.read(db, (str(e.originator_id) for _, e in folding_events if isinstance(e, Case.Event | Undecodable)))
     admitted: list[tuple[int, Any]] = []
     checked = {} if checked is None else checked
     for position, event in folding_events:
@@ -126,7 +150,10 @@ def fold_page(
         if case_id in newly:  # the case broke its chain earlier in this page: the rest waits
             newly[case_id]["waiting_through"] = event.originator_version
             continue
-        reason = heads.admit(case_id, event, checked) if isinstance(event, Case.Event) else None
+        if isinstance(event, Undecodable):
+            reason: str | None = event.reason(heads.number(case_id))
+        else:
+            reason = heads.admit(case_id, event, checked) if isinstance(event, Case.Event) else None
         if reason is None:
             admitted.append((position, event))
             continue
@@ -247,6 +274,8 @@ def retry_fold(db: Db, model: ReadModel, events: Sequence[Any]) -> BaseException
     heads.read(db, {str(e.originator_id) for e in events if chain_guard.guarded(e)})
     checked: chain_guard.Checked = {}
     for event in events:
+        if isinstance(event, Undecodable):  # still damaged: the case stays parked
+            return ChainBroken(event.reason(heads.number(str(event.originator_id))))
         reason = heads.admit(str(event.originator_id), event, checked) if chain_guard.guarded(event) else None
         if reason is not None:
             return ChainBroken(reason)

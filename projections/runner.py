@@ -186,7 +186,8 @@ class Projector:
         if not notifications:
             return 0
         mapper = self.engine.store.mapper
-        page = [(notification.id, mapper.to_domain_event(notification)) for notification in notifications]
+        # A row that does not decode parks its case (parking.Undecodable), never the page.
+        page = [(notification.id, parking.decoded(mapper, notification)) for notification in notifications]
         now = self.clock()
         checked: chain_guard.Checked = {}  # each event's hash recomputed once for all the models
         with transaction(self.datastore, self.dialect, commit=True) as db:
@@ -303,7 +304,7 @@ class Projector:
         """A case's events from version ``first`` to ``last``, from its own stream."""
         mapper = self.engine.store.mapper
         stored = self.engine.store.recorder.select_events(UUID(case_id), gt=first - 1, lte=last)
-        return [mapper.to_domain_event(event) for event in stored]
+        return [parking.decoded(mapper, event) for event in stored]
 
     def retry(self, model_name: str | None = None) -> RetryOutcome:
         """Fold parked cases' waiting events again (after a fix), in their order; a case whose

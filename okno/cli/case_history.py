@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 from engine.bpmn.library import ElementInfo
 from engine.case import Case
 from engine.case_status import OPEN, status_after
-from engine.replay import HistoryEntry
+from engine.case_steps import CaseSteps
+from engine.errors import OknoError
+from engine.replay import HistoryEntry, history
 
 MASK = "•••"  # what a personal value reads as: its presence is history, its content is not
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -29,6 +31,29 @@ def moment_in(text: str, zone: ZoneInfo) -> datetime:
         return datetime.combine(day + timedelta(days=1), time(), zone) - timedelta(microseconds=1)
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def trusted_history(steps: CaseSteps, events: list[Case.Event], problems: dict[int, str]) -> list[HistoryEntry]:
+    """The history's entries with their data changes (a replay); for a history that fails
+    its integrity check and does not replay (an event missing or undecodable), the events
+    as recorded without data changes, so the auditor still sees what is stored, warned."""
+    try:
+        return history(steps, events)
+    except (OknoError, KeyError, ValueError, AssertionError):
+        if not problems:
+            raise
+        return [
+            HistoryEntry(
+                e.originator_version,
+                type(e).__name__,
+                e.timestamp,
+                e.actor,
+                e.input,
+                e.effects,
+                {"set": {}, "removed": []},
+            )
+            for e in events
+        ]
 
 
 def personal_fields(elements: dict[str, ElementInfo]) -> frozenset[str]:

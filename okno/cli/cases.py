@@ -17,6 +17,7 @@ from engine.case import Case, case_id_for
 from engine.errors import OknoError, UnknownCase
 from engine.replay import Verdict
 from engine.signing import KeyRing, PublicKey
+from engine.stored_trust import integrity_words, untrusted
 from okno.bootstrap import (
     new_engine,
     new_reader,
@@ -50,6 +51,23 @@ def case_show(number: str) -> None:
             )
 
 
+PUBLIC_KEY_OPTION = click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A signing key's public key (PEM), kept by the auditor; repeat it for each key the "
+    "writer has used. Without it, the keys this installation is configured with.",
+)
+
+
+def key_ring(engine: Engine, public_keys: tuple[Path, ...]) -> KeyRing:
+    """The keys signatures are checked with: the auditor's, or the installation's own."""
+    if public_keys:
+        return KeyRing(PublicKey.from_pem(path.read_bytes(), str(path)) for path in public_keys)
+    return engine.steps.keys
+
+
 @click.group("audit", help="Auditors' tools.")
 def audit_group() -> None:
     pass
@@ -58,7 +76,10 @@ def audit_group() -> None:
 @audit_group.command(
     "history",
     help="Every event of a case as people read it: what happened (the model's names), who, the stage, "
-    "when (in the office's time zone), with input, effects and data change; personal fields masked.",
+    "when (in the office's time zone), with input, effects and data change; personal fields masked. "
+    "Each event's hash link and signature are checked as it is read: an event that fails is shown "
+    "with a WARNING line naming its version, and the command exits 1 (`okno audit verify` gives the "
+    "full verdict).",
 )
 @click.argument("number")
 @click.option(
@@ -69,17 +90,23 @@ def audit_group() -> None:
     "A date alone (2026-03-01) means the end of that day in the office's time zone; a time without a zone "
     "(2026-03-01T12:00) is the office's time; or give a zone (2026-03-01T12:00+03:00).",
 )
-def audit_history(number: str, as_of: str | None) -> None:
+@PUBLIC_KEY_OPTION
+def audit_history(number: str, as_of: str | None, public_keys: tuple[Path, ...]) -> None:
     from zoneinfo import ZoneInfo
 
-    from engine.replay import history
-    from okno.cli.case_history import lines, moment_in
+    from okno.cli.case_history import lines, moment_in, trusted_history
 
     with open_engine() as engine:
-        events = list(engine.case_events(number))
+        events, undecodable = engine.readable_case_events(number)
         opened = events[0] if events else None
         if not isinstance(opened, Case.Opened):
+            if any(version == 1 for version, _ in undecodable):
+                raise click.ClickException(
+                    f"case {number}: its opening event cannot be decoded; `okno audit verify {number}` "
+                    "gives the full verdict"
+                )
             raise UnknownCase(number)
+        problems = untrusted(events, undecodable, key_ring(engine, public_keys))
         directory = engine.directory()
         office = directory.offices.get(opened.office, {})
         service = directory.services.get(opened.service, {})
@@ -92,36 +119,72 @@ def audit_history(number: str, as_of: str | None) -> None:
             ) from None
         engine.ensure_version(opened.process_version)
         chosen = [e for e in events if moment is None or e.timestamp <= moment]
-        entries = history(engine.steps, chosen)
+        entries = trusted_history(engine.steps, chosen, problems)
         elements = engine.steps.library.get(opened.process_version).elements
         click.echo(
             f"case {opened.number}: {service.get('title', '')} ({opened.service}) at "
             f"{office.get('name', '')} ({opened.office}); times in {zone.key}"
         )
+        for version, why in problems.items():
+            click.echo(f"WARNING: v{version} cannot be trusted: {why}")
         for line in lines(chosen, entries, elements, zone, moment):
             click.echo(line)
+            shown = int(line[1:].split(" ", 1)[0]) if line.startswith("v") else None
+            if shown in problems:  # beside the event itself, too: a reader may skip the top
+                click.echo(f"  WARNING: v{shown} cannot be trusted: {problems[shown]}")
+        if problems:
+            click.echo(
+                f"WARNING: case {opened.number}'s stored history fails its integrity check at "
+                f"v{', v'.join(map(str, problems))}; `okno audit verify {opened.number}` gives the full verdict",
+                err=True,
+            )
+            sys.exit(1)
 
 
-@audit_group.command("export", help="Write the event log for process-mining tools.")
+@audit_group.command(
+    "export",
+    help="Write the event log for process-mining tools. Each case's hash links and signatures are "
+    "checked as it is read; a case that fails is written with the trace attribute okno:integrity "
+    '("failed: v2: …"), a case with an undecodable opening is left out, each is named in a WARNING, '
+    "and the command exits 1 unless --allow-broken.",
+)
 @click.option("--format", "fmt", type=click.Choice(["xes"]), default="xes", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("okno.xes"), show_default=True)
-def audit_export(fmt: str, output: Path) -> None:
+@click.option(
+    "--allow-broken",
+    is_flag=True,
+    help="Exit 0 even when some cases fail their integrity check (they are still marked in the log).",
+)
+@PUBLIC_KEY_OPTION
+def audit_export(fmt: str, output: Path, allow_broken: bool, public_keys: tuple[Path, ...]) -> None:
     from engine.xes import write_xes
 
     with open_engine() as engine:
-        numbers = sorted(scan_cases(engine))
+        unreadable: set[UUID] = set()
+        numbers = sorted(scan_cases(engine, unreadable=unreadable))
+        keys = key_ring(engine, public_keys)
+        integrity: dict[str, str] = {}
 
         def cases() -> Iterator[list[Case.Event]]:
             for number in numbers:
-                events = list(engine.case_events(number))
+                events, undecodable = engine.readable_case_events(number)
                 if events and isinstance(events[0], Case.Opened):
+                    problems = untrusted(events, undecodable, keys)
+                    if problems:  # read by write_xes when it writes this trace
+                        integrity[number] = integrity_words(problems)
                     engine.ensure_version(events[0].process_version)
                     yield events
 
         with output.open("wb") as out:
             agencies = {code: str(s["agency"]) for code, s in engine.directory().services.items()}
-            written = write_xes(engine.steps.library, cases(), out, agencies)
+            written = write_xes(engine.steps.library, cases(), out, agencies, integrity)
     click.echo(f"{written} cases written to {output} ({fmt.upper()})")
+    for number, words in integrity.items():
+        click.echo(f"WARNING: case {number}: integrity {words}", err=True)
+    for case_id in sorted(unreadable, key=str):
+        click.echo(f"WARNING: case id {case_id}: its opening event cannot be decoded, left out of the log", err=True)
+    if (integrity or unreadable) and not allow_broken:
+        sys.exit(1)
 
 
 @audit_group.command(
