@@ -22,6 +22,7 @@ from typing import Any
 from lxml import etree
 
 from engine.bpmn.form_model import FormField, TaskForm
+from engine.bpmn.json_schemas import values_of
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS, SourceFile
 from engine.case_variables import RESERVED_VARIABLES
 
@@ -232,7 +233,7 @@ def _schema_fields(schema: dict[str, Any], name: str) -> Iterable[FormField]:
         raise FormProblem(f"{name} is not a valid JSON Schema: {error.message}") from None
     for pattern in _patterns(schema):
         _check_pattern(pattern, name)
-    for ref in _values_of(schema, "$ref"):
+    for ref in values_of(schema, "$ref"):
         if not str(ref).startswith("#"):
             raise FormProblem(
                 f"{name}: $ref {ref!r} points outside the schema; okno fetches nothing, keep it in the file"
@@ -294,17 +295,6 @@ def _patterns(value: Any) -> Iterable[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _patterns(item)
-
-
-def _values_of(value: Any, key: str) -> Iterable[Any]:
-    if isinstance(value, dict):
-        for name, item in value.items():
-            if name == key:
-                yield item
-            yield from _values_of(item, key)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _values_of(item, key)
 
 
 def _check_pattern(pattern: str, where: str) -> None:

@@ -30,10 +30,10 @@ def schema_problem(schema: object, where: str) -> str | None:
         validators.validator_for(schema).check_schema(schema)
     except SchemaError as error:
         return f"{where} is not a valid JSON Schema: {error.message}"
-    for ref in _values_of(schema, "$ref"):
+    for ref in values_of(schema, "$ref"):
         if not str(ref).startswith("#"):
             return f"{where}: $ref {ref!r} points outside the schema; okno fetches nothing, keep it in the file"
-    for pattern in _values_of(schema, "pattern"):
+    for pattern in values_of(schema, "pattern"):
         if not isinstance(pattern, str) or len(pattern) > 500:
             return f"{where}: a pattern is a text of at most 500 characters"
         try:
@@ -80,12 +80,13 @@ def _validator(schema_text: str) -> Any:
     return kind(schema, format_checker=kind.FORMAT_CHECKER)
 
 
-def _values_of(node: object, key: str) -> Iterator[object]:
+def values_of(node: object, key: str) -> Iterator[object]:
+    """Every value under ``key`` anywhere in a JSON tree (a schema's ``$ref``s, its patterns)."""
     if isinstance(node, dict):
         for name, value in node.items():
             if name == key:
                 yield value
-            yield from _values_of(value, key)
+            yield from values_of(value, key)
     elif isinstance(node, list):
         for item in node:
-            yield from _values_of(item, key)
+            yield from values_of(item, key)
