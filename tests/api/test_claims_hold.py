@@ -77,41 +77,33 @@ def reception_of(server: Server, key: str) -> tuple[str, str]:
     return case["number"], case["tasks"][0]["taskId"]
 
 
+def complete_reception(
+    server: Server, number: str, who: str, role: str = "operator", data: dict[str, Any] = RECEPTION_DATA
+) -> dict[str, Any]:
+    """``who`` (staff of LPK) completes the case's reception task: the completeTask answer."""
+    answer: dict[str, Any] = as_staff(
+        server, who, role, COMPLETE, input={"caseNumber": number, "element": "Task_Reception", "data": data}
+    )["completeTask"]
+    return answer
+
+
 def test_another_operator_cannot_complete_a_claimed_task_whatever_they_send(server: Server) -> None:
     number, task = reception_of(server, "claims-1")
     claimed = as_staff(server, "ivanova", "operator", CLAIM, input={"caseNumber": number, "taskId": task})
     assert claimed["claimTask"]["case"]["tasks"][0]["holder"] == "LPK/ivanova"
     # invalid data, data setting okno's own variables, then valid data: the same refusal
     for data in ({"documents_complete": "yes"}, {**RECEPTION_DATA, "office": "ELC"}, RECEPTION_DATA):
-        refused = as_staff(
-            server,
-            "petrov",
-            "operator",
-            COMPLETE,
-            input={"caseNumber": number, "element": "Task_Reception", "data": data},
-        )["completeTask"]
+        refused = complete_reception(server, number, "petrov", data=data)
         assert refused["__typename"] == "NotAllowedError", refused
         assert "held by LPK/ivanova" in refused["message"]
     assert [e["kind"] for e in history(server, number)] == ["Opened", "TaskClaimed"], "nothing was recorded"
-    done = as_staff(
-        server,
-        "ivanova",
-        "operator",
-        COMPLETE,
-        input={"caseNumber": number, "element": "Task_Reception", "data": RECEPTION_DATA},
-    )["completeTask"]
+    done = complete_reception(server, number, "ivanova")
     assert done["__typename"] == "CasePayload", done
 
 
 def test_completing_an_unclaimed_task_claims_it_in_the_same_event(server: Server) -> None:
     number, task = reception_of(server, "claims-2")
-    done = as_staff(
-        server,
-        "petrov",
-        "operator",
-        COMPLETE,
-        input={"caseNumber": number, "element": "Task_Reception", "data": RECEPTION_DATA},
-    )["completeTask"]
+    done = complete_reception(server, number, "petrov")
     assert done["__typename"] == "CasePayload", done
     events = history(server, number)
     assert [e["kind"] for e in events] == ["Opened", "TaskCompleted"]
@@ -146,21 +138,9 @@ def test_a_supervisor_reassigns_a_task_in_one_event_and_the_old_holder_loses_it(
     assert events[2]["effects"]["claims"] == [
         {"task": task, "element": "Task_Reception", "holder": "LPK/petrov", "previous": "LPK/ivanova"}
     ]
-    lost = as_staff(
-        server,
-        "ivanova",
-        "operator",
-        COMPLETE,
-        input={"caseNumber": number, "element": "Task_Reception", "data": RECEPTION_DATA},
-    )["completeTask"]
+    lost = complete_reception(server, number, "ivanova")
     assert lost["__typename"] == "NotAllowedError", lost
-    done = as_staff(
-        server,
-        "petrov",
-        "operator",
-        COMPLETE,
-        input={"caseNumber": number, "element": "Task_Reception", "data": RECEPTION_DATA},
-    )["completeTask"]
+    done = complete_reception(server, number, "petrov")
     assert done["__typename"] == "CasePayload", done
 
 
@@ -183,13 +163,7 @@ def test_only_the_holder_or_a_supervisor_releases_a_claim(server: Server) -> Non
 
 def test_an_experts_task_is_worked_by_an_expert_not_by_an_operator_or_a_supervisor(server: Server) -> None:
     number, _ = reception_of(server, "claims-5")
-    as_staff(
-        server,
-        "ivanova",
-        "operator",
-        COMPLETE,
-        input={"caseNumber": number, "element": "Task_Reception", "data": RECEPTION_DATA},
-    )
+    complete_reception(server, number, "ivanova")
     assert server.work_jobs().completed == 1  # the state fee is paid: the package is the expert's
     [package] = settled(server, number, "ServiceTaskCompleted")["effects"]["tasks_opened"]
     assert (package["element"], package["role"]) == ("Task_SendPackage", "expert")
