@@ -66,7 +66,7 @@ from engine.commands import (
 )
 from engine.connections import discard_broken_connections
 from engine.connectors.notifications import NotificationOutbox
-from engine.directory import DIRECTORY_ID, Directory, ProcessSource
+from engine.directory import DIRECTORY_ID, CatalogChanges, Directory, ProcessSource
 from engine.errors import (
     CaseBroken,
     CaseClosed,
@@ -77,6 +77,7 @@ from engine.errors import (
     OknoError,
     ReplayDivergence,
     SchemaNotReady,
+    ServiceRetired,
     SignalNotAwaited,
     UnknownCase,
     UnknownOffice,
@@ -410,14 +411,37 @@ class Engine:
         self._save(directory, *stored)
         return report
 
-    def publish_catalog(self, services: list[Service], at: datetime) -> bool:
+    def publish_catalog(self, services: list[Service], at: datetime) -> CatalogChanges:
+        """Add and update the catalog's services; one it does not mention stays published
+        (retiring is explicit: retire_services)."""
         directory = self.directory(at)
         missing = sorted({s.process for s in services if directory.current_version(s.process) is None})
         if missing:
             raise CatalogInvalid("catalog", [f"process {p!r} is not deployed" for p in missing])
-        changed = directory.publish([s.to_dict() for s in services], at)
+        changes = directory.publish([s.to_dict() for s in services], at)
         self._save(directory)
-        return changed
+        return changes
+
+    def retire_services(self, codes: list[str], at: datetime) -> list[str]:
+        """Stop the services taking new cases (open cases go on); the codes retired now,
+        leaving out those retired before. An unknown code retires nothing."""
+        directory = self.directory(at)
+        unknown = [code for code in codes if code not in directory.services]
+        if unknown:
+            raise UnknownService(", ".join(unknown))
+        retired = directory.retire(codes, at)
+        self._save(directory)
+        return retired
+
+    def restore_services(self, codes: list[str], at: datetime) -> list[str]:
+        """Let retired services take new cases again; the codes restored now."""
+        directory = self.directory(at)
+        unknown = [code for code in codes if code not in directory.services]
+        if unknown:
+            raise UnknownService(", ".join(unknown))
+        restored = directory.restore(codes, at)
+        self._save(directory)
+        return restored
 
     def register_offices(self, offices: list[Office], at: datetime) -> bool:
         problems = [p for office in offices for p in office.problems()]
@@ -571,6 +595,8 @@ class Engine:
         directory = self.directory()
         if service not in directory.services:
             raise UnknownService(service)
+        if not directory.takes_cases(service):
+            raise ServiceRetired(service)
         if office not in directory.offices:
             raise UnknownOffice(office)
         if channel not in CHANNELS:

@@ -44,6 +44,13 @@ class UnknownService(NotFound):
         super().__init__(f"unknown service {code!r}: it is not in the deployed catalog", field="service")
 
 
+class ServiceRetired(NotFound):
+    code = "service_retired"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"service {code!r} is retired: it takes no new case (its open cases go on)", field="service")
+
+
 class UnknownOffice(NotFound):
     def __init__(self, office_id: str) -> None:
         super().__init__(f"unknown office {office_id!r}", field="office")

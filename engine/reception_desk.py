@@ -31,6 +31,7 @@ from engine.errors import (
     InvalidInput,
     OfficeClosed,
     ServiceNotOffered,
+    ServiceRetired,
     UnknownAppointment,
     UnknownOffice,
     UnknownService,
@@ -254,7 +255,9 @@ class Reception:
                 for b in held(new)
                 if not (new is old and b.window == found["window"] and b.start.isoformat() == found["start"])
             ]
-            chosen = check_slot(where, _service(directory, found["service"]), slot, kept, at, self.calendar)
+            chosen = check_slot(
+                where, _service(directory, found["service"], booked=True), slot, kept, at, self.calendar
+            )
             new_code = new.next_appointment_code()
             old.cancel(code, f"rescheduled to {new_code}", actor=actor, at=at, key=None, request=request)
             # The citizen's contacts move with the booking, sealed under the new code's own key.
@@ -607,9 +610,12 @@ def _office(directory: Directory, code: str) -> Office:
     return Office.from_dict(directory.offices[code])
 
 
-def _service(directory: Directory, code: str) -> Service:
+def _service(directory: Directory, code: str, booked: bool = False) -> Service:
+    """The service a visitor comes for; a retired one only for a visit booked before."""
     if code not in directory.services:
         raise UnknownService(code)
+    if not booked and not directory.takes_cases(code):
+        raise ServiceRetired(code)
     return Service.from_dict(directory.services[code])
 
 

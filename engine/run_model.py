@@ -1,6 +1,8 @@
 """``okno run-model``: a unit test for analysts. A model runs in memory on scripted inputs
 (task data, agency messages, time passing) and prints the path taken and the final data;
 expectations in the script make it pass or fail, so it can run in the analysts' own CI.
+Analysts read the format in processes/README.md ("Unit tests for models");
+tests/engine/test_run_model_docs.py holds that page to the keys below.
 
 Script (TOML)::
 

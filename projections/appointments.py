@@ -41,7 +41,7 @@ class AppointmentsModel:
                     "SET config = excluded.config",
                     (office["code"], config),
                 )
-        elif isinstance(event, Directory.CatalogPublished):
+        elif isinstance(event, (Directory.CatalogPublished, Directory.ServicesPublished)):
             for service in event.services:
                 config = json.dumps(service, ensure_ascii=False, sort_keys=True)
                 db.execute(

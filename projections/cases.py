@@ -56,9 +56,40 @@ DONE_TASK_COLUMNS = (*TASK_COLUMNS, "completed_by", "completed_at")
 NO_DUE = "9999-12-31"  # the due key of a task with no due day: last when sorted by due
 
 
+# The reference-data events: each one changes the rows the cases after it read.
+_DIRECTORY_EVENTS = (
+    Directory.CatalogPublished,
+    Directory.ServicesPublished,
+    Directory.ServicesRetired,
+    Directory.ServicesRestored,
+    Directory.OfficesRegistered,
+)
+
+
+def _upsert_service(db: Db, s: dict[str, Any]) -> None:
+    """A published service's row, taking cases (a legacy catalog could bring back one it dropped)."""
+    db.execute(
+        "INSERT INTO rm_services VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (code) DO UPDATE "
+        "SET title = excluded.title, agency = excluded.agency, level = excluded.level, "
+        "term_days = excluded.term_days, process = excluded.process, "
+        "documents = excluded.documents, fee = excluded.fee, popularity = excluded.popularity, retired = 0",
+        (
+            s["code"],
+            s["title"],
+            s["agency"],
+            s["level"],
+            s["term_days"],
+            s["process"],
+            _json(s["documents"]),
+            s["fee"],
+            s.get("popularity", 1),
+        ),
+    )
+
+
 class CasesModel:
     name = "cases"
-    version = 5  # bump when the tables change: the runner then rebuilds the model from zero
+    version = 6  # bump when the tables change: the runner then rebuilds the model from zero
 
     def __init__(self) -> None:
         # Offices' and services' rows, read once per transaction rather than once per event.
@@ -72,7 +103,8 @@ class CasesModel:
         return [
             "CREATE TABLE IF NOT EXISTS rm_services (code TEXT PRIMARY KEY, title TEXT NOT NULL, "
             "agency TEXT NOT NULL, level TEXT NOT NULL, term_days INTEGER NOT NULL, process TEXT NOT NULL, "
-            "documents TEXT NOT NULL, fee INTEGER NOT NULL, popularity INTEGER NOT NULL)",
+            "documents TEXT NOT NULL, fee INTEGER NOT NULL, popularity INTEGER NOT NULL, "
+            "retired INTEGER NOT NULL DEFAULT 0)",
             "CREATE TABLE IF NOT EXISTS rm_offices (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
             "district TEXT NOT NULL, timezone TEXT NOT NULL, parent TEXT, windows INTEGER NOT NULL)",
             "CREATE TABLE IF NOT EXISTS rm_cases (number TEXT PRIMARY KEY, case_id TEXT NOT NULL, "
@@ -107,26 +139,20 @@ class CasesModel:
         ]
 
     def apply(self, db: Db, event: Any) -> None:
-        if db is not self._lookups_in or isinstance(event, (Directory.CatalogPublished, Directory.OfficesRegistered)):
+        if db is not self._lookups_in or isinstance(event, _DIRECTORY_EVENTS):
             self._lookups, self._lookups_in = {}, db
-        if isinstance(event, Directory.CatalogPublished):
+        if isinstance(event, (Directory.CatalogPublished, Directory.ServicesPublished)):
             for s in event.services:
+                _upsert_service(db, s)
+            if isinstance(event, Directory.CatalogPublished):  # recorded before issue 19: it replaced
+                named = [s["code"] for s in event.services]  # the catalog, so the others stopped
+                kept = f" WHERE code NOT IN ({', '.join('?' for _ in named)})" if named else ""
+                db.execute(f"UPDATE rm_services SET retired = 1{kept}", tuple(named))
+        elif isinstance(event, (Directory.ServicesRetired, Directory.ServicesRestored)):
+            for code in event.codes:
                 db.execute(
-                    "INSERT INTO rm_services VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE "
-                    "SET title = excluded.title, agency = excluded.agency, level = excluded.level, "
-                    "term_days = excluded.term_days, process = excluded.process, "
-                    "documents = excluded.documents, fee = excluded.fee, popularity = excluded.popularity",
-                    (
-                        s["code"],
-                        s["title"],
-                        s["agency"],
-                        s["level"],
-                        s["term_days"],
-                        s["process"],
-                        _json(s["documents"]),
-                        s["fee"],
-                        s.get("popularity", 1),
-                    ),
+                    "UPDATE rm_services SET retired = ? WHERE code = ?",
+                    (int(isinstance(event, Directory.ServicesRetired)), code),
                 )
         elif isinstance(event, Directory.OfficesRegistered):
             for o in event.offices:
@@ -252,7 +278,7 @@ class CasesModel:
         written first), since the cases after it see the offices and services it changed."""
         start = 0
         for index, event in enumerate(events):
-            if isinstance(event, (Directory.CatalogPublished, Directory.OfficesRegistered)):
+            if isinstance(event, _DIRECTORY_EVENTS):
                 _Fold(db, events[start:index]).write()
                 self.apply(db, event)
                 start = index + 1

@@ -19,6 +19,7 @@ class ServiceRow:
     documents: list[str]
     fee: int
     process: str
+    retired: bool  # takes no new case; its open cases go on
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ServiceRow:
@@ -31,6 +32,7 @@ class ServiceRow:
             documents=list(json.loads(row["documents"])),
             fee=row["fee"],
             process=row["process"],
+            retired=bool(row["retired"]),
         )
 
 
@@ -58,10 +60,12 @@ class OfficeRow:
 
 
 def services(reader: Reader) -> list[ServiceRow]:
-    return [ServiceRow.from_row(r) for r in reader.rows("SELECT * FROM rm_services ORDER BY code")]
+    """The services that take new cases: what openCase accepts (a retired one is left out)."""
+    return [ServiceRow.from_row(r) for r in reader.rows("SELECT * FROM rm_services WHERE retired = 0 ORDER BY code")]
 
 
 def service(reader: Reader, code: str) -> ServiceRow | None:
+    """One service by its code, a retired one too (its cases still name it)."""
     found = reader.rows("SELECT * FROM rm_services WHERE code = ?", (code,))
     return ServiceRow.from_row(found[0]) if found else None
 

@@ -18,6 +18,10 @@ from projections.queries import office_dashboard
 @strawberry.type
 class Service(ServiceRow, Node):
     term_days: int = strawberry.field(description="Regulated term in working days.")
+    retired: bool = strawberry.field(
+        description="Takes no new case (retired with `okno retire`); its open cases go on. "
+        "`services` lists only the services that take cases, as openCase accepts them."
+    )
 
     @strawberry.field(
         description="The user tasks of the service's current process version with their forms, before "

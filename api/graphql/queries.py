@@ -89,7 +89,7 @@ def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None
 
 @strawberry.type
 class Query(ReceptionQuery, ParkedQuery):
-    @strawberry.field(description="The service catalog.")
+    @strawberry.field(description="The service catalog: the services that take new cases (openCase accepts each).")
     def services(self, info: strawberry.Info[Context, None]) -> list[Service]:
         return [Service.of(s) for s in directory.services(info.context.services.reader)]
 

@@ -8,6 +8,13 @@ in a lane without one takes the lane's name. Several groups are kept as one
 comma-joined role (``expert,supervisor``): the work list matches any of them. A task with
 no role at all is open to any staff role of its office.
 
+Validation checks each group a task names, and the name of the lane it takes its role from,
+against the staff roles okno knows (engine.staff.STAFF_ROLES): a name that is a known role
+written wrong (``operatr``, ``Expert``) is a problem, since the task would not reach the
+staff it was drawn for; any other name (a foreign model's ``accountancy``) is a warning
+saying what it means. An expression (``${groups}``, ``=groupsOf(x)``) is decided at run time
+and is not checked.
+
 Assignees (``camunda:assignee``, ``flowable:assignee``, zeebe ``assignee``) are kept
 for readers but never enforced: okno's staff are known by role, not by name.
 """
@@ -15,10 +22,12 @@ for readers but never enforced: okno's staff are known by role, not by name.
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 
 from lxml import etree
 
 from engine.bpmn.sources import CAMUNDA_NS
+from engine.staff import STAFF_ROLES
 
 FLOWABLE_NS = "http://flowable.org/bpmn"
 ACTIVITI_NS = "http://activiti.org/bpmn"
@@ -86,3 +95,30 @@ def assignee_of(task: etree._Element) -> str | None:
         if assignee:
             return assignee[1:].strip().strip('"') if assignee.startswith("=") else assignee
     return None
+
+
+def role_findings(task: etree._Element, lanes: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The problems and warnings about the roles a task names: each candidate group, or
+    the lane it is drawn in when it names none, checked against the known staff roles."""
+    groups = candidate_groups(task)
+    lane = lanes.get(str(task.get("id"))) if not groups else None
+    named = [(f"candidate group {group!r}", group) for group in groups]
+    if lane:
+        named.append((f"lane {lane!r} (the role of the tasks drawn in it)", lane))
+    known = ", ".join(STAFF_ROLES)
+    problems: list[str] = []
+    warnings: list[str] = []
+    for what, name in named:
+        if name in STAFF_ROLES:
+            continue
+        meant = get_close_matches(name.strip().lower(), STAFF_ROLES, n=1, cutoff=0.75)
+        if meant:
+            problems.append(f"{what} is not a staff role (did you mean {meant[0]!r}?); the roles are {known}")
+        else:
+            effect = (
+                "the task is open to every staff role of its office"
+                if not any(group in STAFF_ROLES for group in groups)
+                else "only the staff roles it also names work it"
+            )
+            warnings.append(f"{what} is not a staff role okno issues ({known}): {effect}")
+    return problems, warnings

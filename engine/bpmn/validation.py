@@ -21,7 +21,7 @@ from engine.bpmn.elements import EVENT_SUBPROCESS_MESSAGE, KINDS, MI_STANDARD, M
 from engine.bpmn.form_sources import form_problems, forms_used, is_form_source, reserved_form_fields
 from engine.bpmn.message_contracts import ContractProblem, contracts_of, with_contracts
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
-from engine.bpmn.roles import role_of
+from engine.bpmn.roles import role_findings, role_of
 from engine.bpmn.service_tasks import ServiceTaskProblem, connector_of
 from engine.bpmn.sources import (
     BPMN_NS,
@@ -336,6 +336,8 @@ def _check_container(
             )
         elif kind == "userTask":
             _check_user_task(checker, child, lanes)
+        elif kind == "manualTask":  # worked like a user task, by its role
+            _check_roles(checker, child, lanes)
         elif kind == "scriptTask":
             _check_script(checker, child)
         elif kind == "serviceTask":
@@ -451,6 +453,14 @@ def _check_message_flows(checker: _Checker, root: etree._Element) -> None:
                 )
 
 
+def _check_roles(checker: _Checker, task: etree._Element, lanes: dict[str, str]) -> None:
+    problems, warnings = role_findings(task, lanes)
+    for problem in problems:
+        checker.report(task, problem)
+    for warning in warnings:
+        checker.warn(task, warning)
+
+
 def _check_user_task(checker: _Checker, task: etree._Element, lanes: dict[str, str]) -> None:
     ident = str(task.get("id"))
     role = role_of(task, lanes)
@@ -460,6 +470,7 @@ def _check_user_task(checker: _Checker, task: etree._Element, lanes: dict[str, s
             "user task has no role: any staff of the office (operator, expert, supervisor) may work it; "
             "set candidateGroups or draw it in a lane named for the role to narrow it",
         )
+    _check_roles(checker, task, lanes)
     form_data = task.find(f"{_b('extensionElements')}/{_c('formData')}")
     if form_data is None:
         return

@@ -13,7 +13,7 @@ from okno.bench.cli import bench_command
 from okno.cli.cases import audit_group, case_group
 from okno.cli.demo import demo_command
 from okno.cli.keys import keys_group
-from okno.cli.models import deploy_command, run_model_command, validate_command
+from okno.cli.models import deploy_command, retire_command, run_model_command, validate_command
 from okno.cli.read_models import (
     dashboard_command,
     migrate_command,
@@ -58,6 +58,7 @@ for command in (
     validate_command,
     run_model_command,
     deploy_command,
+    retire_command,
     demo_command,
     case_group,
     audit_group,

@@ -57,7 +57,7 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
         click.echo(
             f"region: {len(directory.offices)} offices "
             f"({sum(1 for o in directory.offices.values() if o['kind'] == 'centre')} centres), "
-            f"{len(directory.services)} services, "
+            f"{len(directory.open_services())} services, "
             f"{sum(len(v) for v in directory.versions.values())} process versions"
         )
         jobs = DemoWorker(engine, seed)

@@ -1,8 +1,10 @@
-"""`okno validate`, `okno run-model`, `okno deploy`: the analysts' commands on BPMN/DMN models."""
+"""`okno validate`, `okno run-model`, `okno deploy`, `okno retire`: the analysts' commands on
+BPMN/DMN models and the service catalog."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -10,25 +12,45 @@ import click
 
 from engine import world
 from engine.application import Engine
-from engine.bpmn.sources import SourceFile, collect_sources
+from engine.bpmn.model_files import collect_models
+from engine.bpmn.sources import SourceFile
 from engine.bpmn.validation import validate
 from engine.catalog import CatalogInvalid, Service, parse_catalog
+from engine.directory import CatalogChanges
 from okno.bootstrap import (
     open_engine,
 )
 
 
-def _sources(paths: tuple[Path, ...]) -> tuple[list[SourceFile], list[Service] | None]:
+@dataclass
+class _Named:
+    """What the paths on a command line name: model files, and catalogs (``*.toml``)."""
+
+    sources: list[SourceFile]
+    services: list[Service] | None  # None: no catalog named
+    catalogs_alone: bool  # only catalogs were named: their models are the ones beside them
+
+
+def _named(paths: tuple[Path, ...], models_beside_catalog: bool = True) -> _Named:
+    """Read the paths named: a folder is its models and its ``catalog.toml``; a ``.toml``
+    file is a catalog, read as one; a BPMN file brings the files it needs from beside it
+    (engine.bpmn.model_files). With only catalogs named, the models beside them are read
+    too (``models_beside_catalog``) so that the catalog is checked against them."""
+    catalog_files = [p / "catalog.toml" for p in paths if p.is_dir() and (p / "catalog.toml").exists()]
+    catalog_files += [p for p in paths if p.is_file() and p.suffix.lower() == ".toml"]
+    model_paths = [p for p in paths if not (p.is_file() and p.suffix.lower() == ".toml")]
+    catalogs_alone = not model_paths
+    if catalogs_alone and models_beside_catalog:
+        model_paths = list(dict.fromkeys(path.parent for path in catalog_files))
     try:
-        sources = collect_sources(list(paths))
+        sources = collect_models(model_paths)
+        texts = [(path, path.read_text(encoding="utf-8")) for path in catalog_files]
     except (OSError, UnicodeDecodeError) as error:
         raise click.ClickException(f"cannot read {getattr(error, 'filename', '') or error}") from None
-    catalog_files = [p / "catalog.toml" for p in paths if p.is_dir() and (p / "catalog.toml").exists()]
-    catalog_files += [p for p in paths if p.is_file() and p.suffix == ".toml"]
     services: list[Service] | None = None
-    for path in catalog_files:
-        services = (services or []) + parse_catalog(path.read_text(encoding="utf-8"), str(path))
-    return sources, services
+    for path, text in texts:
+        services = (services or []) + parse_catalog(text, str(path))
+    return _Named(sources, services, catalogs_alone)
 
 
 @click.command("validate", help="Check BPMN/DMN files (and a catalog.toml) without deploying; exit 1 on problems.")
@@ -38,7 +60,8 @@ def _sources(paths: tuple[Path, ...]) -> tuple[list[SourceFile], list[Service] |
 )
 def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
     try:
-        sources, services = _sources(paths)
+        named = _named(paths)
+        sources, services = named.sources, named.services
         if explain:
             _explain(sources)
     except CatalogInvalid as error:
@@ -53,6 +76,7 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
         known = {b.process_id for b in plan.bundles}
         problems += [
             f"catalog.toml: service {s.code}: process {s.process!r} is not among the files validated"
+            + (" (the models beside the catalog)" if named.catalogs_alone else "")
             for s in services
             if s.process not in known
         ]
@@ -81,7 +105,7 @@ def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
     from engine.bpmn.library import compile_bundle
     from engine.run_model import ScriptInvalid, load_script, run
 
-    sources, _ = _sources(paths)
+    sources = _named(paths).sources
     plan = validate(sources)
     if plan.problems:
         for problem in plan.problems:
@@ -129,31 +153,79 @@ def _explain(sources: list[SourceFile]) -> None:
                 click.echo(f"  {mark}  {use.kind} ×{use.count}" + (f" — {use.note}" if use.note else ""))
 
 
-@click.command("deploy", help="Validate and deploy BPMN/DMN files (and a catalog.toml) to the store.")
+@click.command(
+    "deploy",
+    help="Validate and deploy BPMN/DMN files and publish a catalog.toml: its services are added or updated; "
+    "a deployed service the catalog does not mention is kept (retire it with `okno retire`). "
+    "A catalog.toml named alone is published alone: its processes must be deployed.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def deploy_command(paths: tuple[Path, ...]) -> None:
-    sources, services = _sources(paths)
+    named = _named(paths, models_beside_catalog=False)
     with open_engine() as engine:
-        _deploy(engine, sources, services, world.now())
+        _deploy(engine, named.sources, named.services, world.now())
 
 
 def _deploy(
     engine: Engine, sources: list[SourceFile], services: list[Service] | None, at: datetime, quiet: bool = False
 ) -> None:
-    report = engine.deploy(sources, at)
-    if not quiet:
-        for warning in report.warnings:
-            click.echo(str(warning))
-    if not report.ok:
-        for problem in report.problems:
-            click.echo(str(problem))
-        click.echo(f"{len(report.problems)} problem(s); nothing was deployed", err=True)
-        sys.exit(1)
-    if not quiet:
-        for item in report.deployed:
-            state = "deployed" if item.new else "unchanged"
-            click.echo(f"{state} {item.process_id} {item.version[:12]}")
-    if services is not None:
-        changed = engine.publish_catalog(services, at)
+    if sources:
+        report = engine.deploy(sources, at)
         if not quiet:
-            click.echo(f"catalog: {len(services)} services ({'published' if changed else 'unchanged'})")
+            for warning in report.warnings:
+                click.echo(str(warning))
+        if not report.ok:
+            for problem in report.problems:
+                click.echo(str(problem))
+            click.echo(f"{len(report.problems)} problem(s); nothing was deployed", err=True)
+            sys.exit(1)
+        if not quiet:
+            for item in report.deployed:
+                state = "deployed" if item.new else "unchanged"
+                click.echo(f"{state} {item.process_id} {item.version[:12]}")
+    if services is not None:
+        changes = engine.publish_catalog(services, at)
+        if not quiet:
+            for line in _catalog_lines(changes):
+                click.echo(line)
+
+
+def _catalog_lines(changes: CatalogChanges) -> list[str]:
+    """What publishing did, service by service; never a service dropped unsaid."""
+    lines = [f"catalog: added {code}" for code in changes.added]
+    lines += [f"catalog: updated {code}" for code in changes.updated]
+    lines += [
+        f"catalog: retired {code} left retired (`okno retire --undo {code}` to take cases again)"
+        for code in changes.still_retired
+    ]
+    lines += [
+        f"catalog: kept {code}: deployed, not in this catalog (`okno retire {code}` to retire it)"
+        for code in changes.not_mentioned
+    ]
+    lines.append(
+        f"catalog: {len(changes.added)} added, {len(changes.updated)} updated, {len(changes.unchanged)} unchanged, "
+        f"{len(changes.not_mentioned)} kept"
+    )
+    return lines
+
+
+@click.command(
+    "retire",
+    help="Stop services taking new cases (their open cases go on, their history stays); "
+    "with --undo, let retired services take cases again.",
+)
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--undo", is_flag=True, help="Restore the services: they take new cases again.")
+def retire_command(codes: tuple[str, ...], undo: bool) -> None:
+    with open_engine() as engine:
+        at = world.now()
+        done = engine.restore_services(list(codes), at) if undo else engine.retire_services(list(codes), at)
+    for code in dict.fromkeys(codes):
+        if undo:
+            click.echo(f"restored {code}: takes new cases" if code in done else f"{code} was not retired")
+        else:
+            click.echo(
+                f"retired {code}: takes no new case; its open cases go on"
+                if code in done
+                else f"{code} was retired already"
+            )

@@ -82,7 +82,7 @@ class Simulation:
         rng = random.Random(f"{self.seed}:{day.isoformat()}")  # noqa: S311 - simulation, not security
         report = DayReport(day)
         directory = self.engine.directory()
-        services = [Service.from_dict(s) for s in directory.services.values()]
+        services = [Service.from_dict(s) for s in directory.open_services().values()]
         offices = [Office.from_dict(o) for o in directory.offices.values()]
         opening = datetime.combine(day, time(8, 0), MOSCOW)
 

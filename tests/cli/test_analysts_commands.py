@@ -1,0 +1,92 @@
+"""Issue 19: `okno validate` and `okno deploy` take the paths analysts type — a catalog.toml
+by itself, the shell's `processes/*.bpmn` — and deploy says what it did to every service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from okno.cli import cli
+from tests.conftest import ROOT
+
+PROCESSES = ROOT / "processes"
+ANALYSTS_CATALOG = """
+[[service]]
+code = "analyst_certificate"
+title = "Справка, добавленная аналитиком"
+agency = "Тестовое ведомство"
+level = "regional"
+term_days = 3
+documents = ["Паспорт"]
+fee = 0
+process = "child_benefit"
+"""
+
+
+def run(*args: str, database: Path | None = None) -> Result:
+    env = {"OKNO_DATABASE_URL": f"sqlite:///{database}"} if database else None
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def test_validate_reads_a_catalog_named_alone_as_a_catalog_checked_against_the_models_beside_it() -> None:
+    result = run("validate", str(PROCESSES / "catalog.toml"))
+    assert result.exit_code == 0, result.output
+    assert "ok child_benefit" in result.output
+    assert "ok catalog: " in result.output
+    assert "not well-formed XML" not in result.output
+
+
+def test_validate_names_a_catalogs_process_missing_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "catalog.toml").write_text(ANALYSTS_CATALOG.replace("child_benefit", "no_such_process"), "utf-8")
+    (tmp_path / "child_benefit.bpmn").write_bytes((PROCESSES / "child_benefit.bpmn").read_bytes())
+    (tmp_path / "child_benefit_eligibility.dmn").write_bytes((PROCESSES / "child_benefit_eligibility.dmn").read_bytes())
+    result = run("validate", str(tmp_path / "catalog.toml"))
+    assert result.exit_code == 1
+    assert (
+        "service analyst_certificate: process 'no_such_process' is not among the files validated "
+        "(the models beside the catalog)" in result.output
+    )
+
+
+def test_validate_of_the_shells_bpmn_glob_finds_the_dmn_files_beside_each_model() -> None:
+    models = sorted(str(p) for p in PROCESSES.glob("*.bpmn"))  # what `processes/*.bpmn` expands to
+    result = run("validate", *models)
+    assert result.exit_code == 0, result.output
+    assert "ok child_benefit" in result.output
+
+
+def test_a_model_named_alone_is_the_version_its_folder_deploys() -> None:
+    alone = run("validate", str(PROCESSES / "property_registration.bpmn"))
+    folder = run("validate", str(PROCESSES))
+    [line] = [x for x in alone.output.splitlines() if x.startswith("ok property_registration ")]
+    assert line.split()[2] in folder.output  # the message contract beside it is part of its version
+
+
+def test_a_dmn_file_beside_that_the_model_does_not_call_is_not_read(tmp_path: Path) -> None:
+    for name in ("child_benefit.bpmn", "child_benefit_eligibility.dmn"):
+        (tmp_path / name).write_bytes((PROCESSES / name).read_bytes())
+    (tmp_path / "unrelated.dmn").write_text("<not dmn", "utf-8")
+    result = run("validate", str(tmp_path / "child_benefit.bpmn"))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow  # deploys the shipped models three times
+def test_deploy_reads_a_catalog_by_path_and_keeps_and_names_a_service_it_does_not_mention(tmp_path: Path) -> None:
+    database = tmp_path / "okno.sqlite"
+    first = run("deploy", str(PROCESSES), database=database)
+    assert first.exit_code == 0, first.output
+    analysts = tmp_path / "analysts.toml"
+    analysts.write_text(ANALYSTS_CATALOG, "utf-8")
+    added = run("deploy", str(analysts), database=database)
+    assert added.exit_code == 0, added.output
+    assert "catalog: added analyst_certificate" in added.output
+    assert "catalog: 1 added, 0 updated, 0 unchanged, " in added.output
+    again = run("deploy", str(PROCESSES / "catalog.toml"), database=database)
+    assert again.exit_code == 0, again.output
+    assert (
+        "catalog: kept analyst_certificate: deployed, not in this catalog (`okno retire analyst_certificate` "
+        "to retire it)" in again.output
+    )
+    assert "catalog: 0 added, 0 updated, " in again.output and ", 1 kept" in again.output
