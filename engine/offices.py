@@ -133,7 +133,5 @@ def network_problems(offices: list[Office]) -> list[str]:
         if centre is None or centre.kind != "centre":
             found.append(f"{office.code}: its parent {office.parent} is not a centre of the network")
         elif centre.district != office.district:
-            found.append(
-                f"{office.code}: in {office.district}, but its centre {centre.code} is in {centre.district}"
-            )
+            found.append(f"{office.code}: in {office.district}, but its centre {centre.code} is in {centre.district}")
     return found

@@ -101,7 +101,7 @@ class Halls:
             free = free_slots(visitor.office, visitor.service, self.day, held(day) if day else [], visitor.arrival)
             if not free:
                 continue
-            channel, actor = self._booking_channel(visitor.office, points)
+            channel, actor = booking_channel(self.rng, visitor.office, points)
             try:
                 booked = self.reception.book(
                     office=visitor.office.code,
@@ -122,18 +122,6 @@ class Halls:
             # Early, unless the office is still closed then (before opening, or at lunch).
             visitor.arrival = early if is_open(visitor.office, early) else booked.start
             visitor.came = self.rng.random() >= NO_SHOW
-
-    def _booking_channel(self, office: Office, points: dict[str, list[str]]) -> tuple[str, str]:
-        """How a visitor books, and from where: the portal or the call centre, or an
-        information terminal — in the office itself, or in a village of its centre that has
-        a terminal and no office. Villagers use terminals more, as the region planned them."""
-        terminals = [f"{office.code}/terminal"] * min(office.terminals, 1)
-        terminals += [f"{point}/terminal" for point in points.get(office.parent or office.code, [])]
-        weights = {"portal": 2, "call_centre": 1, "terminal": (2 if office.kind == "remote" else 1) * bool(terminals)}
-        channel = self.rng.choices(list(weights), weights=list(weights.values()))[0]
-        if channel == "terminal":
-            return channel, self.rng.choice(terminals)
-        return channel, channel
 
     def run(self, visitors: list[Visitor], on_case: OnCase, tick: Callable[[datetime], None]) -> HallReport:
         """Every office's queue, event by event in time order across the region (``tick``
@@ -224,6 +212,20 @@ class Halls:
             self.report.refuse(error)
             return
         self.report.commands += 1
+
+
+def booking_channel(rng: random.Random, office: Office, points: dict[str, list[str]]) -> tuple[str, str]:
+    """How a visitor to ``office`` books, and from where (the actor): the portal or the
+    call centre, or an information terminal — in the office itself, or in a village of its
+    centre (``points``: centre -> terminal points) that has a terminal and no office.
+    Villagers use terminals more, as the region planned them for villages."""
+    terminals = [f"{office.code}/terminal"] * min(office.terminals, 1)
+    terminals += [f"{point}/terminal" for point in points.get(office.parent or office.code, [])]
+    weights = {"portal": 2, "call_centre": 1, "terminal": (3 if office.kind == "remote" else 1) * bool(terminals)}
+    channel = rng.choices(list(weights), weights=list(weights.values()))[0]
+    if channel == "terminal":
+        return channel, rng.choice(terminals)
+    return channel, channel
 
 
 def staffed(office: Office, visitors: int) -> set[int]:

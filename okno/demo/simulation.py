@@ -87,7 +87,9 @@ class Simulation:
         # Visitors come to an office with windows that is open today: most remote offices
         # keep two to four days a week, and a terminal point has no windows at all.
         offices = [
-            o for o in map(Office.from_dict, directory.offices.values()) if o.receives_visitors and open_intervals(o, day)
+            o
+            for o in map(Office.from_dict, directory.offices.values())
+            if o.receives_visitors and open_intervals(o, day)
         ]
         opening = datetime.combine(day, time(8, 0), MOSCOW)
 
