@@ -104,6 +104,8 @@ class ScriptInvalid(OknoError):
 class RunResult:
     lines: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)  # each stage the case entered, in order
+    outcome: str | None = None  # what the case ended with, if it did
 
     @property
     def ok(self) -> bool:
@@ -340,6 +342,8 @@ def _record(
     for scheduled in effects["timers_scheduled"]:
         timers[scheduled["task"]] = scheduled
     sent.extend(m["name"] for m in effects["messages_sent"])
+    if effects["stage"] and effects["stage"] not in result.stages[-1:]:
+        result.stages.append(effects["stage"])
     notes = [f"stage: {effects['stage']}"] if effects["stage"] else []
     if effects["tasks_opened"]:
         notes.append("opened " + ", ".join(f"{t['element']} ({t['role']})" for t in effects["tasks_opened"]))
@@ -371,6 +375,7 @@ def _record(
 
 def _check(result: RunResult, expect: dict[str, Any], step: Step, tasks: dict[str, str], sent: list[str]) -> None:
     effects = step.effects
+    result.outcome = effects["outcome"]
     actual: dict[str, Any] = {
         "completed": effects["completed"],
         "outcome": effects["outcome"],
