@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from engine import world
 from engine.application import Engine
 from engine.store import parse_url
-from okno.bootstrap import new_engine, new_reader
+from okno.bootstrap import new_engine, new_projector
 from okno.demo.simulation import last_moment
+from projections.reader import Reader
 from projections.reception import live_queue
 from tests.cli.test_cli import OKNO
 from tests.conftest import ROOT, Entropy
@@ -37,8 +38,9 @@ def boards(directory: Path, day: date) -> dict[str, tuple[tuple[str, ...], int, 
     many wait, how many were seen."""
     engine = opened(directory)
     try:
-        reader = new_reader(engine)
-        reader.projector.catch_up()
+        projector = new_projector(engine)
+        projector.catch_up()
+        reader = Reader(projector)
         found = {}
         for office in engine.directory().offices:
             view = live_queue(reader, office, day)

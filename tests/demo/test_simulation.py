@@ -8,6 +8,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from eventsourcing.domain import DomainEvent
+
 from engine.application import Engine
 from engine.catalog import parse_catalog
 from engine.reception_desk import Reception
@@ -67,7 +69,9 @@ def test_a_later_run_goes_on_from_noon_calls_who_waits_and_writes_nothing_before
     [rest] = afternoon.catch_up(EVENING, 1, since)
     assert rest.day == DAY and rest.since == since and rest.done and rest.report.tickets
     for notification in engine.store.recorder.select_notifications(head + 1, 100_000):
-        stamp = engine.store.mapper.to_domain_event(notification).timestamp
+        event = engine.store.mapper.to_domain_event(notification)
+        assert isinstance(event, DomainEvent)
+        stamp = event.timestamp
         assert since <= stamp <= EVENING, stamp  # no moment simulated twice, none past now
     reception = Reception(engine)
     for office in engine.directory().offices:
