@@ -153,7 +153,8 @@ class Halls:
         return self.events[0][0] if self.events else None
 
     def step(self, on_case: OnCase) -> None:
-        """The next arrival or end of a reception, and the calls it lets the office make."""
+        """The next arrival or end of a reception (or, on a day taken over from an earlier
+        run, the office's first calls), and the calls it lets the office make."""
         at, _, kind, visitor, ticket, window = heapq.heappop(self.events)
         office = visitor.office.code
         if kind == "arrive":
@@ -217,7 +218,8 @@ class Halls:
                 else:
                     self.free[code].discard(int(row["window"]))
                     self._push(since + self._reception_time(visitor) / 2, "finish", visitor, row["id"], row["window"])
-            # The windows free now call whoever waits, as soon as the day goes on.
+            # The windows free now call whoever waits, as soon as the day goes on (the event
+            # needs only the office; the visitor is a stand-in that nobody serves).
             if any(t["state"] == "waiting" for t in day.tickets.values()) and self.free.get(code):
                 self._push(since, "call", Visitor(0, offices[code], self.services[0], since), "", 0)
 

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from engine import world
 from engine.application import Engine
 from engine.store import parse_url
@@ -60,6 +62,7 @@ def read_line(process: subprocess.Popen[str], deadline: float) -> str:
     raise AssertionError("okno demo --live printed nothing in time")
 
 
+@pytest.mark.slow  # another process, a simulated morning
 def test_demo_live_goes_on_along_the_clock_never_past_it_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if k != "OKNO_DATABASE_URL"}
     environment["PYTHONPATH"] = str(ROOT)

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from eventsourcing.domain import DomainEvent
 
 from engine.application import Engine
@@ -41,21 +42,23 @@ def figures(report: DayReport) -> tuple[int, ...]:
     return (report.tickets, report.booked, report.opened, report.consultations, report.completed, report.commands)
 
 
+@pytest.mark.slow  # two simulated days
 def test_a_day_advanced_in_slices_does_what_it_does_at_once_and_never_records_past_a_slice(tmp_path: Path) -> None:
     whole = region(tmp_path / "whole.sqlite")
-    at_once = simulation(whole).day(DAY, 40)
+    at_once = simulation(whole).day(DAY, 25)
     at_once.advance(EVENING)
     sliced_engine = region(tmp_path / "sliced.sqlite")
-    sliced = simulation(sliced_engine).day(DAY, 40)
+    sliced = simulation(sliced_engine).day(DAY, 25)
     for hour in range(8, 24, 2):
         until = datetime.combine(DAY, time(hour, 0), MOSCOW)
         sliced.advance(until)
         ended = last_moment(sliced_engine)
         assert ended is not None and ended <= until, (ended, until)
     assert figures(sliced.report) == figures(at_once.report)
-    assert at_once.done and sliced.done and at_once.report.opened > 20
+    assert at_once.done and sliced.done and at_once.report.opened > 10
 
 
+@pytest.mark.slow  # a simulated day in two runs
 def test_a_later_run_goes_on_from_noon_calls_who_waits_and_writes_nothing_before_noon(tmp_path: Path) -> None:
     engine = region(tmp_path / "okno.sqlite")
     morning = Timeline(simulation(engine), 60)
