@@ -206,17 +206,16 @@ def messages(
     return keyset_page(reader.rows, sql, params, OLDEST_FIRST, first, after, OutboxRow.from_row)
 
 
-def unacknowledged(reader: Reader, names: Sequence[str]) -> list[OutboxRow]:
-    """Every message of the names given that no agency has acknowledged yet, oldest first."""
-    marks = ", ".join("?" for _ in names)
-    return [
-        OutboxRow.from_row(r)
-        for r in reader.rows(
-            f"SELECT * FROM rm_outbox WHERE acknowledged_at IS NULL AND name IN ({marks}) "
-            "ORDER BY sent_at, case_number, message",
-            tuple(names),
-        )
-    ]
+def unacknowledged(reader: Reader, names: Sequence[str] | None = None) -> list[OutboxRow]:
+    """Every message (of the names given; None: of any name) that no agency has
+    acknowledged yet, oldest first."""
+    arguments: tuple[str, ...] = ()
+    if names is None:
+        query = "SELECT * FROM rm_outbox WHERE acknowledged_at IS NULL"
+    else:
+        marks = ", ".join("?" for _ in names)
+        query, arguments = f"SELECT * FROM rm_outbox WHERE acknowledged_at IS NULL AND name IN ({marks})", tuple(names)
+    return [OutboxRow.from_row(r) for r in reader.rows(f"{query} ORDER BY sent_at, case_number, message", arguments)]
 
 
 def acknowledged_with(reader: Reader, reference: str) -> list[str]:

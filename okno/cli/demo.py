@@ -3,7 +3,10 @@ with a fake agency gateway answering the cases' requests."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,8 +25,18 @@ from okno.bootstrap import (
 from okno.cli.models import _deploy
 
 
-@click.command("demo", help="Seed the Lipetsk region and simulate working days through the real engine.")
-@click.option("--days", default=1, show_default=True, type=click.IntRange(1, 60))
+@click.command(
+    "demo",
+    help="Seed the Lipetsk region and simulate working days through the real engine, up to now "
+    "(the days before today in full, today up to now); with --live, go on along the clock.",
+)
+@click.option(
+    "--days",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 60),
+    help="Working days to simulate, ending today (a store that holds cases goes on from where it ends).",
+)
 @click.option(
     "--applications",
     default=400,
@@ -32,28 +45,54 @@ from okno.cli.models import _deploy
     help="Applications per simulated day.",
 )
 @click.option("--seed", default=2026, show_default=True)
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, for an empty store.")
-def demo_command(days: int, applications: int, seed: int, start: datetime | None) -> None:
-    from engine.working_days import is_working_day, next_working_day
+@click.option(
+    "--now",
+    "now_text",
+    metavar="MOMENT",
+    help="Take this moment (ISO 8601; without an offset, Moscow time) as now, instead of the clock.",
+)
+@click.option(
+    "--live", is_flag=True, help="After catching up, go on simulating along the clock until Ctrl-C / SIGTERM."
+)
+@click.option(
+    "--every",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 600),
+    help="With --live: seconds between the slices simulated.",
+)
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.01, 10_000),
+    help="How fast the demo's clock runs after the moment it starts (60: a minute a second).",
+)
+def demo_command(
+    days: int, applications: int, seed: int, now_text: str | None, live: bool, every: float, speed: float
+) -> None:
     from okno.demo.connectors import DemoWorker
     from okno.demo.region import lipetsk_offices
-    from okno.demo.simulation import MOSCOW, Simulation
+    from okno.demo.simulation import MOSCOW, Simulation, Timeline, last_moment, working_days_until
 
+    clock = demo_clock(_moment(now_text), speed)
     began = world.stopwatch()
+    now = clock()
     with open_engine() as engine:
-        cases = scan_cases(engine)
-        if cases:
-            day = next_working_day(max(c.last_at for c in cases.values()).astimezone(MOSCOW).date())
-        else:
-            day = start.date() if start else world.now().astimezone(MOSCOW).date()
-            while not is_working_day(day):
-                day += timedelta(days=1)
-        setup_at = datetime.combine(day, time(7, 0), MOSCOW)
+        since = last_moment(engine)
+        click.echo(f"okno demo — {engine.config.url}")
+        if since is not None and since >= now:
+            click.echo(
+                f"the store's history ends at {since.astimezone(MOSCOW).isoformat()}, not before now "
+                f"({now.astimezone(MOSCOW).isoformat()}): nothing to simulate"
+            )
+            return
+        first = working_days_until(now, days)[0]
+        setup_at = since or min(now, datetime.combine(first, time(7, 0), MOSCOW))
         sources, catalog = shipped_processes()
         _deploy(engine, sources, catalog, setup_at, quiet=True)
         engine.register_offices(lipetsk_offices(), setup_at)
         directory = engine.directory()
-        click.echo(f"okno demo — {engine.config.url}")
         kinds = Counter(o["kind"] for o in directory.offices.values())
         click.echo(
             f"region: {len(directory.offices)} offices ({kinds['centre']} centres, {kinds['remote']} remote "
@@ -62,50 +101,114 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
             f"{len(directory.open_services())} services, "
             f"{sum(len(v) for v in directory.versions.values())} process versions"
         )
+        click.echo(
+            f"now is {now.astimezone(MOSCOW):%Y-%m-%d %H:%M} Moscow time; "
+            + (
+                f"the store's history ends at {since.astimezone(MOSCOW):%Y-%m-%d %H:%M}, the demo goes on from there"
+                if since
+                else "an empty store"
+            )
+        )
         jobs = DemoWorker(engine, seed)
-        simulation = Simulation(engine, seed, agency_gateway=_agencies(engine), job_worker=jobs)
-        totals: Counter[str] = Counter()
-        services: Counter[str] = Counter()
-        messages: Counter[str] = Counter()
-        refused: Counter[str] = Counter()
-        timers: Counter[str] = Counter()
-        first_day: date | None = None
-        for _ in range(days):
-            report = simulation.run_day(day, applications)
-            totals.update(
-                opened=report.opened,
-                completed=report.completed,
-                commands=report.commands,
-                acknowledged=report.acknowledged,
-            )
-            timers.update(report.timers_fired)
-            services.update(report.services)
-            messages.update(report.messages_sent)
-            refused.update(report.refused)
+        timeline = Timeline(Simulation(engine, seed, agency_gateway=_agencies(engine), job_worker=jobs), applications)
+        for simulated in timeline.catch_up(now, days, since):
+            report = simulated.report
+            upto = "" if simulated.done else f" (up to {now.astimezone(MOSCOW):%H:%M})"
             click.echo(
-                f"{day.isoformat()}: {report.tickets} visitors took a ticket ({report.booked} booked ahead), "
-                f"{report.opened} cases opened, {report.consultations} consultations, "
-                f"{report.completed} completed, {report.commands} commands"
+                f"{simulated.day.isoformat()}{upto}: {report.tickets} visitors took a ticket "
+                f"({report.booked} booked ahead), {report.opened} cases opened, {report.consultations} "
+                f"consultations, {report.completed} completed, {report.commands} commands"
             )
-            first_day = first_day or day
-            day = next_working_day(day)
-        _summary(engine, totals, services, messages, refused, world.stopwatch() - began)
-        click.echo(
-            f"agency gateways acknowledged {totals['acknowledged']} requests from the outbox; timers fired: "
-            + (", ".join(f"{name} {count}" for name, count in timers.most_common()) or "none")
+        if live:
+            now = _live(timeline, clock, every)
+        _report(engine, timeline, jobs, world.stopwatch() - began, now)
+
+
+def demo_clock(start: datetime | None, speed: float) -> Callable[[], datetime]:
+    """The demo's now: the wall clock (engine.world), or a clock that starts at ``start``
+    and runs ``speed`` times as fast."""
+    if start is None and speed == 1:
+        return world.now
+    origin, began = start or world.now(), world.stopwatch()
+    return lambda: origin + timedelta(seconds=(world.stopwatch() - began) * speed)
+
+
+def _moment(text: str | None) -> datetime | None:
+    from okno.demo.simulation import MOSCOW
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        problem = f"{text!r} is not an ISO 8601 moment (2026-11-04T12:00+03:00)"
+        raise click.BadParameter(problem, param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=MOSCOW)
+
+
+def _live(timeline: Any, clock: Callable[[], datetime], every: float) -> datetime:
+    """Simulate a slice up to now every ``every`` seconds until SIGINT or SIGTERM; the
+    slice under way is finished first, so the store is left as after any slice."""
+    from okno.demo.simulation import MOSCOW
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda _sig, _frame: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    click.echo(f"live: a slice every {every:g} s along the clock; Ctrl-C or SIGTERM stops")
+    now = clock()
+    try:
+        last = None
+        while not stop.wait(every):
+            now = clock()
+            day = timeline.advance(now)
+            if day is None:
+                continue
+            report = day.report
+            figures = (report.tickets, report.opened, report.completed, report.commands)
+            if figures != last:
+                click.echo(
+                    f"{now.astimezone(MOSCOW):%Y-%m-%d %H:%M:%S}: today {report.tickets} tickets, "
+                    f"{report.opened} cases opened, {report.completed} completed, {report.commands} commands"
+                )
+                last = figures
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("live: stopped")
+    return now
+
+
+def _report(engine: Engine, timeline: Any, jobs: Any, elapsed: float, now: datetime) -> None:
+    totals: Counter[str] = Counter()
+    services: Counter[str] = Counter()
+    messages: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
+    timers: Counter[str] = Counter()
+    for simulated in timeline.days:
+        report = simulated.report
+        totals.update(
+            opened=report.opened, completed=report.completed, commands=report.commands, acknowledged=report.acknowledged
         )
-        done = jobs.totals
-        click.echo(
-            f"service tasks: {done.completed} jobs done ("
-            + ", ".join(f"{name} {count}" for name, count in sorted(done.by_connector.items()))
-            + f"), {done.failed} failed attempts retried with backoff, {done.incidents} incidents "
-            f"({done.retried} retried by a supervisor); notifications in the outbox: "
-            + (", ".join(f"{k} {v}" for k, v in sorted(engine.notifications.count().items())) or "none")
-        )
-        _read_models(engine)
-        assert first_day is not None
-        _waiting(engine, first_day, day)
-        _checkpoint(engine, datetime.combine(day, time(7, 0), MOSCOW))
+        timers.update(report.timers_fired)
+        services.update(report.services)
+        messages.update(report.messages_sent)
+        refused.update(report.refused)
+    _summary(engine, totals, services, messages, refused, elapsed)
+    click.echo(
+        f"agency gateways acknowledged {totals['acknowledged']} requests from the outbox; timers fired: "
+        + (", ".join(f"{name} {count}" for name, count in timers.most_common()) or "none")
+    )
+    done = jobs.totals
+    click.echo(
+        f"service tasks: {done.completed} jobs done ("
+        + ", ".join(f"{name} {count}" for name, count in sorted(done.by_connector.items()))
+        + f"), {done.failed} failed attempts retried with backoff, {done.incidents} incidents "
+        f"({done.retried} retried by a supervisor); notifications in the outbox: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(engine.notifications.count().items())) or "none")
+    )
+    _read_models(engine, now)
+    if timeline.days:
+        _waiting(engine, timeline.days[0].day, timeline.days[-1].day)
+    _checkpoint(engine, now)
 
 
 def _checkpoint(engine: Engine, at: datetime) -> None:
@@ -120,29 +223,22 @@ def _checkpoint(engine: Engine, at: datetime) -> None:
         )
 
 
-def _agencies(engine: Engine) -> Any:
-    """The demo's agencies: each morning they take what the cases sent them from the
-    outbox and acknowledge it, as a real gateway would over GraphQL."""
+def _agencies(engine: Engine) -> Callable[[datetime], int]:
+    """The demo's agencies: each morning they take every message the cases sent that
+    nobody has acknowledged yet from the outbox and acknowledge it, as a real gateway
+    would over GraphQL (whatever the message: new processes send new ones)."""
     from projections.outbox import unacknowledged
     from projections.reader import Reader
 
     projector = new_projector(engine)
     reader = Reader(projector)
-    requests = (
-        "rosreestr_package",
-        "rosreestr_additional_documents",
-        "rosreestr_reminder",
-        "mvd_application",
-        "mvd_registration_request",
-        "fns_income_request",
-        "zags_birth_request",
-        "gisgmp_payment_query",
-    )
 
     def pick_up(at: datetime) -> int:
         projector.catch_up()
         done = 0
-        for sent in unacknowledged(reader, requests):
+        for sent in unacknowledged(reader):
+            if datetime.fromisoformat(sent.sent_at) > at:
+                continue  # sent later than this round (a store an earlier run left ahead of it)
             agency = sent.name.split("_")[0]
             try:
                 engine.acknowledge_message(
@@ -160,7 +256,7 @@ def _agencies(engine: Engine) -> Any:
     return pick_up
 
 
-def _read_models(engine: Engine) -> None:
+def _read_models(engine: Engine, now: datetime) -> None:
     from api.tracking import CLI_CLIENT, Tracking
     from projections.case_queries import cases
     from projections.reader import Reader
@@ -174,7 +270,7 @@ def _read_models(engine: Engine) -> None:
     if sample:
         number = sample[0].number
         pin = engine.vault.pin(case_id_for(number))
-        status = Tracking(engine, reader).track(number, pin, world.now(), CLI_CLIENT)
+        status = Tracking(engine, reader).track(number, pin, now, CLI_CLIENT)
         click.echo(
             f"a citizen tracking {number} with PIN {pin} sees: {status.stage} — {status.next_action} "
             f"(expected by {status.expected_completion})"
@@ -182,7 +278,7 @@ def _read_models(engine: Engine) -> None:
 
 
 def _waiting(engine: Engine, since: date, until: date) -> None:
-    """The queue's figures for the simulated days, from the read model."""
+    """The queue's figures for the simulated days (``until`` included), from the read model."""
     from projections.reception import waiting_figures
 
     reader = new_reader(engine)

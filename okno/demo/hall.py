@@ -62,12 +62,28 @@ OnCase = Callable[[Visitor, Case, datetime], None]
 
 
 class Halls:
-    def __init__(self, reception: Reception, rng: random.Random, seed: int, day: date) -> None:
+    def __init__(
+        self,
+        reception: Reception,
+        rng: random.Random,
+        seed: int,
+        day: date,
+        services: list[Service],
+        since: datetime | None = None,
+    ) -> None:
         self.reception = reception
         self.rng = rng
-        self.key = f"demo:{seed}:{day.isoformat()}"
+        # The idempotency keys of a day's commands; a run that goes on from an earlier one's
+        # ``since`` has visitors of its own, so keys of its own.
+        self.key = f"demo:{seed}:{day.isoformat()}" + (f"@{since.isoformat()}" if since else "")
         self.day = day
+        self.services = services
         self.report = HallReport()
+        self.free: dict[str, set[int]] = {}  # office -> its staffed windows that nobody is at
+        self.waiting: dict[str, Visitor] = {}  # ticket id -> visitor
+        # (time, order, arrive/finish/call, visitor, ticket, window), earliest first
+        self.events: list[tuple[datetime, int, str, Visitor, str, int]] = []
+        self.order = 0
 
     def visitor(self, index: int, office: Office, service: Service, share_of_day: float) -> Visitor | None:
         """A visitor arriving ``share_of_day`` into the office's open hours; None on a day it is closed."""
@@ -123,43 +139,94 @@ class Halls:
             visitor.arrival = early if is_open(visitor.office, early) else booked.start
             visitor.came = self.rng.random() >= NO_SHOW
 
-    def run(self, visitors: list[Visitor], on_case: OnCase, tick: Callable[[datetime], None]) -> HallReport:
-        """Every office's queue, event by event in time order across the region (``tick``
-        runs before each event, for what else happens as the day goes by)."""
+    def start(self, visitors: list[Visitor], coming: list[Visitor], since: datetime | None) -> None:
+        """Plan the day's queue: ``coming`` arrive (the ones who come at all); windows are
+        staffed for all the day's ``visitors``. A day an earlier run left at ``since``
+        goes on from what it left in the queue: the tickets still waiting, and the
+        visits in progress at a window, which end a little after ``since``."""
         offices = {v.office.code: v.office for v in visitors}
         per_office = Counter(v.office.code for v in visitors)
-        free = {code: staffed(offices[code], n) for code, n in per_office.items()}
-        waiting: dict[str, Visitor] = {}  # ticket id -> visitor
-        events: list[tuple[datetime, int, str, Visitor, str, int]] = []
-        order = 0
-        for visitor in visitors:
+        self.free = {code: staffed(offices[code], n) for code, n in per_office.items()}
+        for visitor in coming:
             if visitor.came:
-                order += 1
-                heapq.heappush(events, (visitor.arrival, order, "arrive", visitor, "", 0))
-        while events:
-            at, _, kind, visitor, ticket, window = heapq.heappop(events)
-            tick(at)
-            office = visitor.office.code
-            if kind == "arrive":
-                if not self._arrive(visitor, at, waiting):
+                self._push(visitor.arrival, "arrive", visitor, "", 0)
+        if since is not None:
+            self._adopt(offices, len(visitors), since)
+
+    def next_at(self) -> datetime | None:
+        """When the next visitor arrives or a reception ends (None: the halls are empty)."""
+        return self.events[0][0] if self.events else None
+
+    def step(self, on_case: OnCase) -> None:
+        """The next arrival or end of a reception (or, on a day taken over from an earlier
+        run, the office's first calls), and the calls it lets the office make."""
+        at, _, kind, visitor, ticket, window = heapq.heappop(self.events)
+        office = visitor.office.code
+        if kind == "arrive":
+            if not self._arrive(visitor, at, self.waiting):
+                return
+        elif kind == "finish":
+            self._finish(visitor, ticket, at, on_case)
+            self.free[office].add(window)
+        for free_window in sorted(self.free[office]):
+            called = self._call(office, free_window, at)
+            if called is None:
+                continue  # nobody waits for what this window serves
+            caller = self.waiting.pop(called)
+            self.free[office].discard(free_window)
+            self._push(at + self._reception_time(caller), "finish", caller, called, free_window)
+
+    def _reception_time(self, visitor: Visitor) -> timedelta:
+        minutes = visitor.service.reception_minutes * self.rng.uniform(0.5, 1.3)
+        if visitor.consultation:
+            minutes /= 2
+        return timedelta(minutes=round(minutes, 1))
+
+    def _push(self, at: datetime, kind: str, visitor: Visitor, ticket: str, window: int) -> None:
+        self.order += 1
+        heapq.heappush(self.events, (at, self.order, kind, visitor, ticket, window))
+
+    def _adopt(self, offices: dict[str, Office], planned: int, since: datetime) -> None:
+        """The visitors an earlier run left in the halls (still waiting, or at a window),
+        and the ones who booked a time after ``since`` (they come, or a few do not)."""
+        services = {s.code: s for s in self.services}
+        index = planned
+        for code in sorted(offices):
+            day = self.reception.day(code, self.day)
+            if day is None:
+                continue
+            for row in sorted(day.appointments.values(), key=lambda a: str(a["code"])):
+                start = datetime.fromisoformat(row["start"])
+                if row["status"] != "booked" or start <= since or row["service"] not in services:
                     continue
-            else:
-                self._finish(visitor, ticket, at, on_case)
-                free[office].add(window)
-            for free_window in sorted(free[office]):
-                called = self._call(office, free_window, at)
-                if called is None:
-                    continue  # nobody waits for what this window serves
-                caller = waiting.pop(called)
-                free[office].discard(free_window)
-                minutes = caller.service.reception_minutes * self.rng.uniform(0.5, 1.3)
-                if caller.consultation:
-                    minutes /= 2
-                order += 1
-                heapq.heappush(
-                    events, (at + timedelta(minutes=round(minutes, 1)), order, "finish", caller, called, free_window)
+                index += 1
+                early = max(since, start - timedelta(minutes=self.rng.randint(0, 10)))
+                arrival = early if is_open(offices[code], early) else start
+                visitor = Visitor(index, offices[code], services[row["service"]], arrival, appointment=row["code"])
+                if self.rng.random() >= NO_SHOW:
+                    self._push(arrival, "arrive", visitor, "", 0)
+            for row in sorted(day.tickets.values(), key=lambda t: str(t["id"])):
+                if row["state"] == "done" or row["service"] not in services:
+                    continue
+                index += 1  # numbered after the day's planned visitors, so their keys never meet
+                visitor = Visitor(
+                    index,
+                    offices[code],
+                    services[row["service"]],
+                    datetime.fromisoformat(row["arrived_at"]),
+                    category=row["category"],
+                    consultation=self.rng.random() < CONSULTATION_SHARE,
+                    appointment=row.get("appointment"),
                 )
-        return self.report
+                if row["state"] == "waiting":
+                    self.waiting[row["id"]] = visitor
+                else:
+                    self.free[code].discard(int(row["window"]))
+                    self._push(since + self._reception_time(visitor) / 2, "finish", visitor, row["id"], row["window"])
+            # The windows free now call whoever waits, as soon as the day goes on (the event
+            # needs only the office; the visitor is a stand-in that nobody serves).
+            if any(t["state"] == "waiting" for t in day.tickets.values()) and self.free.get(code):
+                self._push(since, "call", Visitor(0, offices[code], self.services[0], since), "", 0)
 
     def _arrive(self, visitor: Visitor, at: datetime, waiting: dict[str, Visitor]) -> bool:
         try:

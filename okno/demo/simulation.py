@@ -1,4 +1,7 @@
-"""A simulated working day in the region, driven through the real engine.
+"""Simulated working days in the region, driven through the real engine, step by step in
+time: a day is a queue of events (a visitor arriving, a window calling, a case worked, an
+agency answering, the job worker's round), and ``SimulatedDay.advance(until)`` runs the
+ones due by then, so the demo can stop at "now" and go on later along the clock.
 
 Simulated citizens, operators and agencies choose with a *seeded* PRNG, so a demo run
 is reproducible; the engine itself never sees the PRNG, only the commands it leads to,
@@ -7,52 +10,46 @@ each with its own simulated time.
 
 from __future__ import annotations
 
+import heapq
 import random
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from eventsourcing.persistence import MapperDeserialisationError
+
 from engine.application import Engine, scan_cases
+from engine.bpmn.message_contracts import awaited_contract
 from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
 from engine.offices import Office
 from engine.reception.hours import open_intervals
 from engine.reception_desk import Reception
+from engine.working_days import default_calendar
+from okno.demo.agency_answers import answer
 from okno.demo.citizens import field_value
-from okno.demo.hall import Halls, Visitor
+from okno.demo.hall import BOOKED_SHARE, Halls, Visitor
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
-# What agencies answer, by message name: (payload choices with weights).
-AGENCY_ANSWERS: dict[str, list[tuple[dict[str, Any], int]]] = {
-    "rosreestr_decision": [
-        ({"decision": "registered"}, 80),
-        ({"decision": "suspended"}, 12),
-        ({"decision": "refused"}, 8),
-    ],
-    "gisgmp_payment_status": [({"paid": True}, 85), ({"paid": False}, 15)],
-    # The common interagency request (processes/mfc_interagency_request.bpmn).
-    "smev_response": [({"found": True}, 92), ({"found": False}, 8)],
-    "mvd_decision": [({"decision": "issued"}, 94), ({"decision": "refused"}, 6)],
-    "mvd_registration_decision": [({"decision": "registered"}, 95), ({"decision": "refused"}, 5)],
-    "fns_income_response": [
-        ({"confirmed": True, "income_confirmed": True}, 90),
-        ({"confirmed": False, "income_confirmed": False}, 10),
-    ],
-    "zags_birth_response": [({"confirmed": True}, 97), ({"confirmed": False}, 3)],
-}
-# How likely an agency answers on a given working day: Rosreestr is slow enough that
-# some cases wait past the 9-working-day reminder.
+# How likely an agency answers a case on a given working day: Rosreestr is slow enough
+# that some cases wait past the 9-working-day reminder.
 ANSWER_CHANCE = {"rosreestr_decision": 0.15}
 DEFAULT_ANSWER_CHANCE = 0.5
 NEVER_COLLECTED = 25  # one applicant in 25 never comes back for the result
+STEPS_PER_VISIT = 8  # commands a case gets at most each time someone turns to it
+JOB_ROUND = timedelta(minutes=30)  # the job worker polls all day; every half hour is close enough here
+CLOSING = time(20, 0)  # the back office's day ends: nobody works a case after this
 
 # Operator tasks the citizen must come back for (the result is handed out).
 HANDOUT_HINTS = ("выдач", "handout", "issue")
+
+AgencyGateway = Callable[[datetime], int]
 
 
 @dataclass
@@ -72,7 +69,9 @@ class DayReport:
 
 
 class Simulation:
-    def __init__(self, engine: Engine, seed: int, agency_gateway: Any = None, job_worker: Any = None) -> None:
+    def __init__(
+        self, engine: Engine, seed: int, agency_gateway: AgencyGateway | None = None, job_worker: Any = None
+    ) -> None:
         self.engine = engine
         self.seed = seed
         # Called each morning with the time: the simulated agencies pick up and
@@ -81,66 +80,43 @@ class Simulation:
         # Runs the service tasks' jobs due by a time (okno.demo.connectors.DemoWorker).
         self.job_worker = job_worker
 
+    def day(self, day: date, applications: int, since: datetime | None = None) -> SimulatedDay:
+        """A working day, ready to advance; ``since``: the day was simulated up to then
+        already (by an earlier run), so only what comes after it happens."""
+        return SimulatedDay(self, day, applications, since)
+
     def run_day(self, day: date, applications: int) -> DayReport:
-        rng = random.Random(f"{self.seed}:{day.isoformat()}")  # noqa: S311 - simulation, not security
-        report = DayReport(day)
-        directory = self.engine.directory()
-        services = [Service.from_dict(s) for s in directory.open_services().values()]
-        # Visitors come to an office with windows that is open today: most remote offices
-        # keep two to four days a week, and a terminal point has no windows at all.
-        offices = [
-            o
-            for o in map(Office.from_dict, directory.offices.values())
-            if o.receives_visitors and open_intervals(o, day)
-        ]
-        opening = datetime.combine(day, time(8, 0), MOSCOW)
+        """A whole day at once."""
+        simulated = self.day(day, applications)
+        simulated.advance(datetime.combine(day + timedelta(days=1), time(0, 0), MOSCOW))
+        return simulated.report
 
-        if self.agency_gateway is not None:
-            report.acknowledged += self.agency_gateway(opening + timedelta(minutes=30))
-        if self.job_worker is not None:
-            self.job_worker.retry_incidents(opening + timedelta(minutes=20))
-            self.job_worker.run(opening + timedelta(minutes=40))
-        backlog = [s.number for s in scan_cases(self.engine).values() if s.status == "open"]
-        for number in sorted(backlog):
-            at = opening + timedelta(minutes=rng.randint(60, 600))
-            self._drive(number, at, rng, report, arrival=False)
+    # -- a case worked by its office, its citizen and its agencies -------------------------
 
-        # The day's visitors: a service and an office each, arriving over the office's hours.
-        halls = Halls(Reception(self.engine), rng, self.seed, day)
-        visitors = []
-        for index in range(applications):
-            service = rng.choices(services, weights=[s.popularity for s in services])[0]
-            office = rng.choices(offices, weights=[o.windows for o in offices])[0]
-            visitor = halls.visitor(index, office, service, self._arrival_minute(rng) / 720)
-            if visitor is not None:
-                visitors.append(visitor)
-        halls.book_ahead(visitors, opening - timedelta(hours=13))
-        worked_until = [opening + timedelta(minutes=60)]
+    def step(self, number: str, at: datetime, rng: random.Random, report: DayReport, *, arrival: bool) -> bool:
+        """One command for a case at ``at``; False when nobody has anything to do for it now."""
+        try:
+            case = self.engine.get_case(number)
+        except OknoError:
+            return False
+        if not case.is_open:
+            return False
+        command = self._next_command(case, at, rng, arrival)
+        if command is None:
+            return False
+        try:
+            case = command()
+        except OknoError as error:
+            report.refused[type(error).__name__] += 1
+            return False
+        report.commands += 1
+        self.note(case, report)
+        return True
 
-        def tick(at: datetime) -> None:
-            # The worker polls all day; every half hour of simulated time is close enough here.
-            while self.job_worker is not None and at >= worked_until[0] + timedelta(minutes=30):
-                worked_until[0] += timedelta(minutes=30)
-                self.job_worker.run(worked_until[0])
-
-        def opened(visitor: Visitor, case: Case, at: datetime) -> None:
-            if case.version == 1 and case.created_on == at:
-                report.opened += 1
-                report.services[visitor.service.title] += 1
-                self._note(case, report)
-            self._drive(case.number, at + timedelta(minutes=rng.randint(8, 20)), rng, report, arrival=True)
-
-        hall = halls.run(visitors, opened, tick)
-        report.tickets, report.booked, report.consultations = hall.tickets, hall.booked, hall.consultations
-        report.commands += hall.commands
-        report.refused.update(hall.refused)
-        if self.job_worker is not None:
-            self.job_worker.run(opening + timedelta(hours=12, minutes=30))
-        return report
-
-    def _feedback(self, case: Case, at: datetime, rng: random.Random, report: DayReport) -> None:
+    def feedback(self, number: str, at: datetime, rng: random.Random, report: DayReport) -> None:
         """Some citizens rate the service when their case is done; a few complain."""
         try:
+            case = self.engine.get_case(number)
             if case.status == "completed" and rng.random() < 0.3:
                 mood = rng.choice((5, 5, 5, 4, 4, 3, 2))
                 scores = {
@@ -155,35 +131,6 @@ class Simulation:
                 report.commands += 1
         except OknoError as error:
             report.refused[type(error).__name__] += 1
-
-    @staticmethod
-    def _arrival_minute(rng: random.Random) -> int:
-        # Two peaks: late morning and after lunch, over 08:00–20:00.
-        peak = rng.choice((150, 390))
-        return min(719, max(0, int(rng.gauss(peak, 90))))
-
-    def _drive(self, number: str, at: datetime, rng: random.Random, report: DayReport, *, arrival: bool) -> None:
-        closing = datetime.combine(at.date(), time(20, 0), MOSCOW)
-        for _ in range(8):
-            try:
-                case = self.engine.get_case(number)
-            except OknoError:
-                return
-            at = max(at, case.modified_on.astimezone(MOSCOW) + timedelta(minutes=1))
-            if not case.is_open or at >= closing:
-                return
-            command = self._next_command(case, at, rng, arrival)
-            if command is None:
-                return
-            try:
-                case = command()
-            except OknoError as error:
-                report.refused[type(error).__name__] += 1
-                return
-            report.commands += 1
-            self._note(case, report)
-            at += timedelta(minutes=rng.randint(5, 40))
-            self._feedback(case, at, rng, report)
 
     def _next_command(self, case: Case, at: datetime, rng: random.Random, arrival: bool) -> Any:
         for timer in case.timers:
@@ -207,13 +154,16 @@ class Simulation:
             )
         name = sorted(case.awaiting)[0] if case.awaiting else ""
         if name and not arrival and rng.random() < ANSWER_CHANCE.get(name, DEFAULT_ANSWER_CHANCE):
-            choices = AGENCY_ANSWERS.get(name, [({}, 1)])
-            payload = rng.choices([c[0] for c in choices], weights=[c[1] for c in choices])[0]
-            return lambda: self.engine.deliver_message(case.number, name, dict(payload), actor="agency", at=at)
+            # The agency answers as the case's own version of the process says it may.
+            contract = awaited_contract(self.engine.steps.library.get(case.process_version).contracts, name)
+            payload = answer(contract.schema, rng)
+            payload = payload if isinstance(payload, dict) else {}
+            agency = name.split("_")[0]
+            return lambda: self.engine.deliver_message(case.number, name, payload, actor=f"agency:{agency}", at=at)
         return None
 
     @staticmethod
-    def _note(case: Case, report: DayReport) -> None:
+    def note(case: Case, report: DayReport) -> None:
         effects = case.last_effects
         for message in effects["messages_sent"]:
             report.messages_sent[message["name"]] += 1
@@ -221,3 +171,253 @@ class Simulation:
             report.timers_fired[timer["element"]] += 1
         if effects["completed"]:
             report.completed += 1
+
+
+@dataclass(order=True)
+class _Event:
+    at: datetime
+    order: int
+    kind: str = field(compare=False)  # agencies, incidents, jobs, work (a case), feedback
+    number: str = field(default="", compare=False)
+    arrival: bool = field(default=False, compare=False)
+    steps: int = field(default=0, compare=False)
+
+
+class SimulatedDay:
+    """One working day of the region, advanced in slices of time: ``advance(until)`` runs
+    every event due by ``until`` and keeps the rest for the next slice. Nothing it records
+    is later than the last ``until``."""
+
+    def __init__(self, simulation: Simulation, day: date, applications: int, since: datetime | None) -> None:
+        self.simulation = simulation
+        self.day = day
+        self.since = since
+        self.tally = DayReport(day)  # what happened outside the halls
+        engine = simulation.engine
+        # One PRNG per day and start: the same seed and the same slices give the same run.
+        start = since.isoformat() if since else ""
+        self.rng = random.Random(f"{simulation.seed}:{day.isoformat()}{start}")  # noqa: S311 - simulation
+        self.events: list[_Event] = []
+        self.order = 0
+        self.started = False
+        self.applications = applications
+        self.opening = datetime.combine(day, time(8, 0), MOSCOW)
+        self.closing = datetime.combine(day, CLOSING, MOSCOW)
+        directory = engine.directory()
+        self.services = [Service.from_dict(s) for s in directory.open_services().values()]
+        # Visitors come to an office with windows that is open today: most remote offices
+        # keep two to four days a week, and a terminal point has no windows at all.
+        self.offices = [
+            o
+            for o in map(Office.from_dict, directory.offices.values())
+            if o.receives_visitors and open_intervals(o, day)
+        ]
+        self.halls = Halls(Reception(engine), self.rng, simulation.seed, day, self.services, since)
+
+    @property
+    def done(self) -> bool:
+        return self.started and not self.events and self.halls.next_at() is None
+
+    def next_at(self) -> datetime | None:
+        """When the next thing happens (None: the day is over)."""
+        if not self.started:
+            return self.opening
+        times = [t for t in (self.events[0].at if self.events else None, self.halls.next_at()) if t is not None]
+        return min(times, default=None)
+
+    def advance(self, until: datetime) -> DayReport:
+        """Everything due by ``until``, in time order across the region."""
+        if not self.started:
+            self._start()
+        while True:
+            own = self.events[0].at if self.events else None
+            hall = self.halls.next_at()
+            if hall is not None and (own is None or hall < own):
+                if hall > until:
+                    break
+                self.halls.step(self._opened)
+                continue
+            if own is None or own > until:
+                break
+            self._run(heapq.heappop(self.events))
+        return self.report
+
+    @property
+    def report(self) -> DayReport:
+        """The day so far, the halls' figures included."""
+        hall = self.halls.report
+        report = replace(self.tally, refused=self.tally.refused + Counter(hall.refused))
+        report.tickets, report.booked, report.consultations = hall.tickets, hall.booked, hall.consultations
+        report.commands += hall.commands
+        return report
+
+    # -- planning --------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """The day's plan: the morning rounds, the backlog, the visitors (some booked the
+        evening before). An earlier run's part of the day (before ``since``) is not
+        planned again: its visitors came, its morning rounds were made."""
+        self.started = True
+        since = self.since
+        engine = self.simulation.engine
+        for minutes, kind in ((20, "incidents"), (30, "agencies"), (40, "jobs")):
+            self._at(self.opening + timedelta(minutes=minutes), kind)
+        rounds = self.opening + timedelta(minutes=60) + JOB_ROUND
+        while rounds <= self.closing + JOB_ROUND:
+            self._at(rounds, "jobs")
+            rounds += JOB_ROUND
+        # The open cases someone turns to some time today.
+        backlog = [s.number for s in scan_cases(engine).values() if s.status == "open"]
+        for number in sorted(backlog):
+            self._at(self.opening + timedelta(minutes=self.rng.randint(60, 600)), "work", number, steps=STEPS_PER_VISIT)
+        # The day's visitors: a service and an office each, arriving over the office's hours.
+        visitors = []
+        for index in range(self.applications):
+            service = self.rng.choices(self.services, weights=[s.popularity for s in self.services])[0]
+            office = self.rng.choices(self.offices, weights=[o.windows for o in self.offices])[0]
+            visitor = self.halls.visitor(index, office, service, self._arrival_minute(self.rng) / 720)
+            if visitor is not None:
+                visitors.append(visitor)
+        coming = [v for v in visitors if since is None or v.arrival > since]
+        evening_before = self.opening - timedelta(hours=13)
+        if since is None or since < self.opening:
+            self.halls.book_ahead(coming, evening_before if since is None else max(since, evening_before))
+        else:
+            # Who booked did so the evening before, in the earlier run (the halls adopt
+            # their appointments): the rest of the day brings walk-ins.
+            coming = [v for v in coming if self.rng.random() >= BOOKED_SHARE]
+        self.halls.start(visitors, coming, since)
+        if since is not None:
+            self.events = [e for e in self.events if e.at > since]
+            heapq.heapify(self.events)
+
+    def _at(self, at: datetime, kind: str, number: str = "", *, arrival: bool = False, steps: int = 0) -> None:
+        self.order += 1
+        heapq.heappush(self.events, _Event(at, self.order, kind, number, arrival, steps))
+
+    @staticmethod
+    def _arrival_minute(rng: random.Random) -> int:
+        # Two peaks: late morning and after lunch, over 08:00–20:00.
+        peak = rng.choice((150, 390))
+        return min(719, max(0, int(rng.gauss(peak, 90))))
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _run(self, event: _Event) -> None:
+        simulation, report = self.simulation, self.tally
+        if event.kind == "incidents" and simulation.job_worker is not None:
+            simulation.job_worker.retry_incidents(event.at)
+        elif event.kind == "agencies" and simulation.agency_gateway is not None:
+            report.acknowledged += simulation.agency_gateway(event.at)
+        elif event.kind == "jobs" and simulation.job_worker is not None:
+            simulation.job_worker.run(event.at)
+        elif event.kind == "feedback":
+            simulation.feedback(event.number, event.at, self.rng, report)
+            self._at(event.at, "work", event.number, arrival=event.arrival, steps=event.steps)
+        elif event.kind == "work":
+            self._work(event)
+
+    def _work(self, event: _Event) -> None:
+        """A command for the case, then (if it has more to do) its next step a little later."""
+        if event.at >= self.closing or event.steps <= 0:
+            return
+        try:
+            modified = self.simulation.engine.get_case(event.number).modified_on
+        except OknoError:
+            return
+        ready = modified.astimezone(MOSCOW) + timedelta(minutes=1)
+        if ready > event.at:  # the case moved since (a job, an agency): a minute after that
+            self._at(ready, "work", event.number, arrival=event.arrival, steps=event.steps)
+            return
+        if self.simulation.step(event.number, event.at, self.rng, self.tally, arrival=event.arrival):
+            later = event.at + timedelta(minutes=self.rng.randint(5, 40))
+            self._at(later, "feedback", event.number, arrival=event.arrival, steps=event.steps - 1)
+
+    def _opened(self, visitor: Visitor, case: Case, at: datetime) -> None:
+        if case.version == 1 and case.created_on == at:
+            self.tally.opened += 1
+            self.tally.services[visitor.service.title] += 1
+            self.simulation.note(case, self.tally)
+        later = at + timedelta(minutes=self.rng.randint(8, 20))
+        self._at(later, "work", case.number, arrival=True, steps=STEPS_PER_VISIT)
+
+
+class Timeline:
+    """The demo's working days along a clock: ``catch_up`` simulates the days up to "now"
+    (the earlier ones in full, today up to now); ``advance`` goes on from there as the
+    clock moves, starting each working day when it comes."""
+
+    def __init__(self, simulation: Simulation, applications: int) -> None:
+        self.simulation = simulation
+        self.applications = applications
+        self.days: list[SimulatedDay] = []
+
+    @property
+    def current(self) -> SimulatedDay | None:
+        return self.days[-1] if self.days else None
+
+    def catch_up(self, now: datetime, days: int, since: datetime | None) -> list[SimulatedDay]:
+        """The last ``days`` working days up to ``now`` that come after ``since`` (the
+        moment the store's history ends; None: an empty store). A day ``since`` falls on,
+        or whose evening-before bookings it follows, goes on from ``since``."""
+        caught: list[SimulatedDay] = []
+        for day in working_days_until(now, days):
+            if since is not None and day < since.astimezone(MOSCOW).date():
+                continue
+            opening = datetime.combine(day, time(8, 0), MOSCOW)
+            started = since if since is not None and since > opening - timedelta(hours=13) else None
+            simulated = self.simulation.day(day, self.applications, started)
+            simulated.advance(now)
+            self.days.append(simulated)
+            caught.append(simulated)
+        return caught
+
+    def advance(self, now: datetime) -> SimulatedDay | None:
+        """Everything due by ``now``; a working day that has begun since is started. The
+        day that moved (None: nothing is simulated today, a weekend or a holiday)."""
+        today = now.astimezone(MOSCOW).date()
+        current = self.current
+        if current is None or current.day < today:
+            if current is not None:
+                current.advance(now)  # what was left of it (all before today)
+            if not default_calendar().is_working_day(today):
+                return None
+            current = self.simulation.day(today, self.applications)
+            self.days.append(current)
+        current.advance(now)
+        return current
+
+
+def working_days_until(now: datetime, days: int) -> list[date]:
+    """The last ``days`` working days up to ``now``'s (today, if it is one), oldest first."""
+    calendar = default_calendar()
+    day = now.astimezone(MOSCOW).date()
+    found: list[date] = []
+    while len(found) < days:
+        if calendar.is_working_day(day):
+            found.insert(0, day)
+        day -= timedelta(days=1)
+    return found
+
+
+TAIL = 5000  # the store's newest events looked at for its last moment
+
+
+def last_moment(engine: Engine) -> datetime | None:
+    """When the store's history ends: the latest time among its newest events (None: an
+    empty store). The demo writes in time order, save the bookings made the evening
+    before, so the newest few thousand events hold the latest time."""
+    recorder = engine.store.recorder
+    head = recorder.max_notification_id()
+    if head is None:
+        return None
+    latest: datetime | None = None
+    for notification in recorder.select_notifications(max(1, head - TAIL + 1), TAIL):
+        try:
+            event = engine.store.mapper.to_domain_event(notification)
+        except MapperDeserialisationError:
+            continue
+        stamp = getattr(event, "timestamp", None)
+        if isinstance(stamp, datetime) and (latest is None or stamp > latest):
+            latest = stamp
+    return latest

@@ -79,7 +79,7 @@ def test_bad_arguments_get_a_message_not_a_traceback(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_again(tmp_path: Path) -> None:
-    first = okno("demo", "--applications", "60", "--start", "2026-11-02", cwd=tmp_path)
+    first = okno("demo", "--applications", "60", "--now", "2026-11-02T23:00+03:00", cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     assert (tmp_path / "okno.sqlite").exists()
     day = re.search(
@@ -100,7 +100,7 @@ def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_ag
         "longest waits: ",
     ):
         assert heading in first.stdout, first.stdout
-    second = okno("demo", "--applications", "40", cwd=tmp_path)
+    second = okno("demo", "--applications", "40", "--now", "2026-11-03T23:00+03:00", cwd=tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
     more = re.search(r"2026-11-03: \d+ visitors took a ticket \(\d+ booked ahead\), (\d+) cases opened", second.stdout)
     assert more, second.stdout
@@ -118,7 +118,7 @@ def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_ag
 
 @pytest.mark.slow
 def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
-    demo = okno("demo", "--applications", "50", "--start", "2026-11-02", cwd=tmp_path)
+    demo = okno("demo", "--applications", "50", "--now", "2026-11-02T23:00+03:00", cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
     tracked = re.search(r"a citizen tracking (\S+) with PIN (\d{6}) sees", demo.stdout)
     assert tracked, demo.stdout
@@ -168,7 +168,13 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_the_database_url_switches_the_demo_to_postgresql(tmp_path: Path, postgres_url: str) -> None:
     result = okno(
-        "demo", "--applications", "20", "--start", "2026-11-02", cwd=tmp_path, env={"OKNO_DATABASE_URL": postgres_url}
+        "demo",
+        "--applications",
+        "20",
+        "--now",
+        "2026-11-02T23:00+03:00",
+        cwd=tmp_path,
+        env={"OKNO_DATABASE_URL": postgres_url},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     opened = re.search(
@@ -193,5 +199,5 @@ def test_with_table_creation_off_processes_refuse_to_start_until_okno_migrate(
     again = okno("migrate", cwd=tmp_path, env={"OKNO_DATABASE_URL": url})
     assert again.returncode == 0 and again.stdout == migrated.stdout, "migrate can run again"
     assert okno("worker", "--once", cwd=tmp_path, env=production).returncode == 0
-    demo = okno("demo", "--applications", "10", "--start", "2026-11-02", cwd=tmp_path, env=production)
+    demo = okno("demo", "--applications", "10", "--now", "2026-11-02T23:00+03:00", cwd=tmp_path, env=production)
     assert demo.returncode == 0 and re.search(r"store: \d+ cases", demo.stdout), demo.stderr

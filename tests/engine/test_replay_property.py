@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 
 from engine.application import Engine
 from engine.bpmn.library import FormField, ProcessLibrary
+from engine.bpmn.message_contracts import awaited_contract
 from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
 from engine.replay import opened_records, replay_case, replay_live, replay_restoring
-from okno.demo.simulation import AGENCY_ANSWERS
+from okno.demo.agency_answers import variants
 from tests.conftest import T0, make_engine_factory, mini_sources, seeded, shipped_sources
 from tests.engine.test_recorded_histories import live_and_restored
 
@@ -80,7 +81,8 @@ def command(draw: st.DrawFn, case: Case, library: ProcessLibrary) -> tuple[str, 
         return kind, (task["task"], draw(st.sampled_from(["LPK/ivanova", "LPK/petrov"])))
     if kind == "message":
         name = draw(st.sampled_from(sorted(case.awaiting)))
-        answers = [payload for payload, _ in AGENCY_ANSWERS.get(name, [])] + [{}]
+        contract = awaited_contract(library.get(case.process_version).contracts, name)
+        answers = [*variants(contract.schema), {}]
         return kind, (name, draw(st.sampled_from(answers)))
     if kind in ("job_result", "job_failure", "incident_retry"):
         job = draw(st.sampled_from(case.open_jobs))
