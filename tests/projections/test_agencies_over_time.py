@@ -26,8 +26,8 @@ def test_reminders_fire_before_late_answers_and_unclaimed_results_go_back(engine
     assert engine.deploy(shipped_sources(), T0).ok
     engine.publish_catalog(parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8")), T0)
     engine.register_offices(lipetsk_offices(), T0)
-    jobs = DemoWorker(engine, seed=11)
-    simulation = Simulation(engine, seed=11, agency_gateway=_agencies(engine), job_worker=jobs)
+    jobs = DemoWorker(engine, seed=12)
+    simulation = Simulation(engine, seed=12, agency_gateway=_agencies(engine), job_worker=jobs)
     day = date(2026, 11, 2)
     acknowledged = 0
     for _ in range(40):
