@@ -160,7 +160,8 @@ def test_a_property_registration_from_the_portal_to_hand_out(server: Server) -> 
     # Auditors see a personal value sealed under the case key (issue 18); the rest as entered.
     assert set(history[2]["input"]["data"]["cadastral_number"]) == {"$sealed"}
     assert history[2]["input"]["data"]["property_kind"] == "flat"
-    assert history[3]["input"]["result"] == {"fee_paid": True, "fee_paid_amount": 2000}
+    # ГИС ГМП is asked for the service's own fee (rosreestr_ownership: 4 000 ₽), and the treasury has it paid
+    assert history[3]["input"]["result"] == {"fee_paid": True, "fee_paid_amount": 4000}
     assert history[6]["effects"]["tasks_opened"][0]["element"] == "Task_Handout"
 
 
