@@ -50,7 +50,21 @@ def accepted(element: ElementInfo, data: dict[str, Any]) -> bool:
 
 def test_every_shipped_user_task_declares_a_form_with_a_label_for_each_field_and_value() -> None:
     tasks = shipped_user_tasks()
-    assert set(tasks) == {"property_registration", "foreign_passport", "migration_registration", "child_benefit"}
+    assert set(tasks) == {
+        "property_registration",
+        "foreign_passport",
+        "migration_registration",
+        "child_benefit",
+        "mfc_reception",
+        "mfc_state_fee",
+        "mfc_interagency_request",
+        "mfc_handout",
+        "sfr_snils",
+        "sfr_payment",
+        "zags_certificate",
+        "zags_registration",
+        "social_benefit",
+    }
     for process, elements in tasks.items():
         for ident, element in elements.items():
             assert element.form is not None, f"{process} {ident} declares no form"
