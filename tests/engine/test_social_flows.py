@@ -74,7 +74,8 @@ def test_every_service_of_the_social_flows_cites_its_sources_and_its_agency_runs
     services = [s for s in catalog() if s["process"] in {*OWN_AGENCY, "child_benefit"}]
     assert len(services) >= 40
     for service in services:
-        assert service.get("sources") and all(isinstance(x, str) and x.strip() for x in service["sources"]), service["code"]
+        sources = service.get("sources") or []
+        assert sources and all(isinstance(x, str) and x.strip() for x in sources), service["code"]
         if service["process"] in OWN_AGENCY:
             agency = service["agency"]
             own = OWN_AGENCY[service["process"]]
