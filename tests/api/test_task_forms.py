@@ -128,6 +128,12 @@ EVERY_USER_TASK = {
     "migration_registration": ["Task_Reception", "Task_SendPackage", "Task_Handout"],
     "foreign_passport": ["Task_Reception", "Task_RequestPayment", "Task_Handout"],
     "child_benefit": ["Task_Reception", "Task_Grant", "Task_Refuse"],
+    # the process's own tasks, then those of the common processes it calls
+    "sfr_snils": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "sfr_payment": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "zags_certificate": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
+    "zags_registration": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
+    "social_benefit": ["Task_Application", "Task_SendPackage", "Task_Reception", "Task_Handout"],
 }
 
 

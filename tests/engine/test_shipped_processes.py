@@ -38,6 +38,11 @@ def test_the_catalog_names_at_least_thirty_services_and_several_share_a_process(
         "mvd_certificate",
         "fns_registration",
         "fns_request",
+        "sfr_snils",
+        "sfr_payment",
+        "zags_certificate",
+        "zags_registration",
+        "social_benefit",
     }
 
 
@@ -164,6 +169,9 @@ PERSONAL_FIELDS = {
         "Task_RequestPayment": {"payment_uin"},
     },
     "migration_registration": {"Task_Reception": {"address", "persons_count"}},
+    "social_benefit": {
+        "Task_Application": {"family_size", "family_income", "children_count", "resident_of_region"},
+    },
     "property_registration": {"Task_Reception": {"cadastral_number"}},
 }
 
