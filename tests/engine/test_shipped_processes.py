@@ -33,6 +33,11 @@ def test_the_catalog_names_at_least_thirty_services_and_several_share_a_process(
         "foreign_passport",
         "migration_registration",
         "child_benefit",
+        "municipal_land",
+        "municipal_permit",
+        "municipal_housing",
+        "municipal_archive",
+        "partner_service",
     }
 
 
