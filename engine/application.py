@@ -586,7 +586,7 @@ class Engine:
                 if idempotency_key
                 else number_from_entropy(office, self._entropy)
             )
-        start = StartCase({**opening_variables(service, office, channel), **(data or {})})
+        start = StartCase({**opening_variables(entry, office, channel), **(data or {})})
         if idempotency_key:
             existing = self._find(number)
             if existing is not None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from engine.errors import FieldProblem, OknoError
 
 LEVELS = frozenset({"federal", "regional", "municipal", "other"})
+
+# A service parameter is one scalar: services that share a flow differ by these (a ЗАГС
+# certificate's kind, a permit's object), read by the flow as ``service_parameters``.
+Parameter = str | int | float | bool
 
 
 class CatalogInvalid(OknoError):
@@ -31,15 +35,28 @@ class Service:
     process: str
     popularity: int = 1
     reception_minutes: int = 15  # how long a window receives one visitor for it (the booking slot)
+    # What distinguishes it from the other services of its process, as its flow reads it.
+    parameters: dict[str, Parameter] = field(default_factory=dict, hash=False)
+    # The published acts its term, fee, documents and flow come from.
+    sources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["documents"] = list(self.documents)
+        data["sources"] = list(self.sources)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Service:
-        return cls(**{**data, "documents": tuple(data["documents"])})
+        # A catalog published before parameters and sources existed reads with neither.
+        return cls(
+            **{
+                **data,
+                "documents": tuple(data["documents"]),
+                "parameters": dict(data.get("parameters", {})),
+                "sources": tuple(data.get("sources", ())),
+            }
+        )
 
 
 def parse_catalog(text: str, file: str = "catalog.toml") -> list[Service]:
@@ -67,6 +84,8 @@ def parse_catalog(text: str, file: str = "catalog.toml") -> list[Service]:
                 process=_text(entry, "process"),
                 popularity=_number(entry, "popularity", default=1),
                 reception_minutes=_number(entry, "reception_minutes", default=15),
+                parameters=_parameters(entry),
+                sources=tuple(_texts(entry, "sources", default=[])),
             )
         except ValueError as error:
             problems.append(f"{where}: {error}")
@@ -100,8 +119,22 @@ def _number(entry: dict[str, Any], key: str, default: int | None = None) -> int:
     return value
 
 
-def _texts(entry: dict[str, Any], key: str) -> list[str]:
-    value = entry.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{key} must be a list of texts")
+def _texts(entry: dict[str, Any], key: str, default: list[str] | None = None) -> list[str]:
+    value = entry.get(key, default)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"{key} must be a list of non-empty texts")
     return value
+
+
+def _parameters(entry: dict[str, Any]) -> dict[str, Parameter]:
+    """The optional ``parameters`` table: names to scalars (a flow's expressions compare
+    them; a nested table or a list would be a second catalog inside the first)."""
+    value = entry.get("parameters", {})
+    if not isinstance(value, dict):
+        raise ValueError('parameters must be a table of names and values, e.g. { certificate_kind = "birth" }')
+    for name, item in value.items():
+        if not name.isidentifier():
+            raise ValueError(f"parameters: {name!r} is not a plain name (letters, digits, _)")
+        if not isinstance(item, (str, int, float, bool)):
+            raise ValueError(f"parameters.{name} must be a text, number or true/false, not a table or list")
+    return dict(value)

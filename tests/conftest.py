@@ -137,12 +137,12 @@ class PaidTreasury:
     def __init__(self) -> None:
         self.down = False
 
-    def paid_amount(self, case_number: str, purpose: str, service: str) -> int | None:
+    def paid_amount(self, case_number: str, purpose: str, service: str, amount: int) -> int | None:
         from engine.connectors import ConnectorError
 
         if self.down:
             raise ConnectorError("ГИС ГМП: сервис временно недоступен (503)")
-        return 2000
+        return amount or 2000
 
 
 def work_jobs(engine: Engine, at: datetime, treasury: PaidTreasury | None = None) -> JobRun:

@@ -42,6 +42,11 @@ def merge_finished_branches(workflow: Any) -> None:
         for task in end.workflow.get_tasks():
             if task.workflow is end.workflow and task.state & _LIVE:
                 task.data.update(deepcopy(changed))
+                if task.state == TaskState.WAITING and task.parent is not None:
+                    # A waiting catch (a receive task, a message or timer event) takes its
+                    # parent's data again when its event comes (SpiffWorkflow's
+                    # _inherit_data, the parent's values winning): the change goes there too.
+                    task.parent.data.update(deepcopy(changed))
 
 
 def _has_non_interrupting_boundary(workflow: Any) -> bool:

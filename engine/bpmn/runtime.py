@@ -363,10 +363,13 @@ class Runtime:
         after = after or _Snapshot.of(workflow, process)
         opened = [after.tasks[t] for t in after.tasks if t not in before.tasks]
         stage = previous_stage
-        live_before = set(before.order)
-        for task_id in after.order:  # tree order, so the last new stage wins
-            element = process.elements.get(after.elements[task_id])
-            if task_id not in live_before and element is not None and element.stage:
+        # Every element this step reached starts its stage, the ones it passed straight
+        # through too (a script, an end event: "Отказ в приёме документов", or the return of
+        # an unclaimed result inside a called process); tree order, so the last new one wins.
+        seen_before = set(before.order) | before.passed
+        for task_id, element_id in after.walk:
+            element = process.elements.get(element_id)
+            if task_id not in seen_before and element is not None and element.stage:
                 stage = element.stage
         for task_id, element_id in after.jobs.items():  # a service task may start a stage too
             element = process.elements.get(element_id)
@@ -566,6 +569,8 @@ class _Snapshot:
     # case ended with, once it has): found on the same walk.
     outcome: str | None = None
     signals: dict[str, str] = field(default_factory=dict)  # waiting signal catches: task id -> signal name
+    passed: set[str] = field(default_factory=set)  # completed task ids
+    walk: list[tuple[str, str]] = field(default_factory=list)  # live and completed (task id, element id), tree order
 
     @classmethod
     def empty(cls) -> _Snapshot:
@@ -581,6 +586,8 @@ class _Snapshot:
                 continue
             task_id = str(task.id)
             if task.state == TaskState.COMPLETED:
+                snap.passed.add(task_id)
+                snap.walk.append((task_id, element_id))
                 snap.fired.update(_fired_timers(task))
                 ended = process.elements.get(element_id)
                 if ended is not None and ended.kind == "endEvent" and ended.outcome:
@@ -591,6 +598,7 @@ class _Snapshot:
                     snap.jobs[task_id] = element_id
                 continue
             snap.order.append(task_id)
+            snap.walk.append((task_id, element_id))
             snap.elements[task_id] = element_id
             info = process.elements.get(element_id)
             if task.state == TaskState.READY and task.task_spec.manual:

@@ -19,6 +19,7 @@ from projections.jobs import JobsModel, due_jobs, incidents
 from projections.reader import Reader
 
 UNPAID = 12  # one case in 12 has not paid its fee yet
+FLAT_FEE = 2000  # paid where the model names no amount
 OUTAGE_EVERY = 3  # the treasury is down one day in three ...
 OUTAGE = (time(9, 0), time(15, 0))  # ... for these hours
 
@@ -28,13 +29,17 @@ class SimulatedTreasury:
     seed: int
     clock: datetime = EPOCH
 
-    def paid_amount(self, case_number: str, purpose: str, service: str) -> int | None:
+    def paid_amount(self, case_number: str, purpose: str, service: str, amount: int) -> int | None:
         local = self.clock.astimezone(MOSCOW)
         if local.toordinal() % OUTAGE_EVERY == self.seed % OUTAGE_EVERY and OUTAGE[0] <= local.time() < OUTAGE[1]:
             raise ConnectorError("ГИС ГМП: сервис временно недоступен (503)")
         if zlib.crc32(f"{self.seed}:{case_number}".encode()) % UNPAID == 0:
             return None
-        return 2000 if purpose == "state_fee" else 0
+        if purpose != "state_fee":
+            return 0
+        # The amount the case asks for (the service's fee); a model that does not say gets
+        # the 2,000 ₽ the demo always paid.
+        return amount or FLAT_FEE
 
 
 @dataclass

@@ -102,7 +102,8 @@ class TestCallActivitiesRun(BackendContract):
         assert open_tasks(engine, number) == [("Task_Handout", "operator")]
         data = case_data(engine, number)
         assert data["review_decision"] == "approved"  # =office, =channel = "window", a static value in
-        assert not {"decision", "centre", "in_person", "agency"} & set(data)  # propagateAllChildVariables=false
+        assert not {"decision", "centre", "in_person"} & set(data)  # propagateAllChildVariables=false
+        assert data["agency"] != "rosreestr"  # the child's own agency stays in the child: the case's is the catalog's
         assert engine.complete_task(number, "Task_Handout", {}, actor="LPK/operator", at=at(2)).status == "completed"
         assert verified(engine, number)
 

@@ -49,6 +49,11 @@ def test_the_reserved_variables_are_the_ones_the_engine_puts_in_a_case_at_openin
         "service_code": "rosreestr_ownership",
         "office": "LPK",
         "channel": "window",
+        # What the catalog says of the service, for the flow that many services share.
+        "state_fee": 4000,
+        "term_days": 9,
+        "agency": "Росреестр",
+        "service_parameters": {},
     }
     assert set(data) - set(RESERVED_VARIABLES) == {"note"}, "okno keeps no other variable of its own"
 
