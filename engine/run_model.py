@@ -5,9 +5,10 @@ expectations in the script make it pass or fail, so it can run in the analysts' 
 Script (TOML)::
 
     process = "property_registration"     # optional when the file holds one process
-    services = ["rosreestr_ownership"]    # optional: run once per service (data.service_code)
+    services = "catalog"                  # optional: run once per catalog service of the process ...
+    services = ["rosreestr_ownership"]    # ... or once per service named
     start = "2026-11-02T09:00:00+03:00"   # optional
-    data = { service_code = "rosreestr_ownership" }   # optional start data
+    data = { cadastral_number = "48:20:0012345:67" }   # optional start data
 
     [[step]]
     complete = "Task_Reception"            # a user task's element id
@@ -18,6 +19,7 @@ Script (TOML)::
     [[step]]
     job = "Task_CheckFee"                  # a service task's connector answers ...
     result = { fee_paid = true }
+    only_when = "state_fee > 0"            # any step: skipped when this is false on the case data
     [[step]]
     job = "Task_NotifyApplicant"           # ... or fails (retried after a backoff, then an incident)
     fail = "SMS gateway timed out"
@@ -42,6 +44,19 @@ Script (TOML)::
     tasks_open = ["Task_Handout"]
     messages_sent = ["rosreestr_package"]
     data = { result = "registered" }       # these keys, with these values
+
+Services. ``services = "catalog"`` runs the script once for every service of the catalog
+(the ``catalog.toml`` among the paths given, or beside the BPMN files) whose ``process`` is
+the script's process, each starting with what a case of that service opens with:
+``service_code``, ``state_fee``, ``term_days``, ``agency``, ``service_parameters``
+(engine.case_variables.service_variables, the engine's own opening). A list of codes runs
+those services, with their catalog variables where the catalog has them (else only
+``service_code``). The start ``data`` comes first; the service's variables are laid over it.
+
+``only_when`` (any step) is an okno expression over the case data as it stands before the
+step: false, and the step is skipped. Services that share a process differ in data, so one
+script serves them all: the fee steps run only where ``state_fee > 0``, a step for birth
+certificates only where ``service_parameters.certificate_kind == "birth"``.
 """
 
 from __future__ import annotations
@@ -56,6 +71,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.bpmn.library import CompiledProcess
 from engine.bpmn.runtime import Runtime, Step
+from engine.case_variables import SERVICE_CODE, service_variables
+from engine.catalog import Service
 from engine.commands import (
     Command,
     CompleteJob,
@@ -68,13 +85,15 @@ from engine.commands import (
     StartCase,
     ThrowJobError,
 )
-from engine.errors import OknoError
+from engine.errors import ExpressionError, OknoError
+from engine.expressions import check_expression, evaluate
 
 DEFAULT_START = "2026-11-02T09:00:00+03:00"
 STEP_GAP = timedelta(minutes=10)
 MAX_FIRINGS_PER_WAIT = 1000
 RUN_NAMESPACE = uuid.UUID("6f6b6e6f-0000-4000-8000-00000000a11a")
 RUN_WORKER = "run-model"  # the external worker a script's BPMN error comes from
+EVERY_CATALOG_SERVICE = "catalog"  # services = "catalog": each catalog service of the process
 
 
 class ScriptInvalid(OknoError):
@@ -85,6 +104,8 @@ class ScriptInvalid(OknoError):
 class RunResult:
     lines: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)  # each stage the case entered, in order
+    outcome: str | None = None  # what the case ended with, if it did
 
     @property
     def ok(self) -> bool:
@@ -100,7 +121,54 @@ def load_script(text: str, name: str) -> dict[str, Any]:
         kinds = [k for k in ("complete", "message", "signal", "wait", "job") if k in step]
         if len(kinds) != 1:
             raise ScriptInvalid(f"{name}: step {index} needs exactly one of complete, message, signal, wait, job")
+        condition = step.get("only_when")
+        if condition is not None:
+            if not isinstance(condition, str) or not condition.strip():
+                raise ScriptInvalid(f'{name}: step {index}: only_when must be an expression, e.g. "state_fee > 0"')
+            try:
+                check_expression(condition)
+            except ExpressionError as error:
+                raise ScriptInvalid(f"{name}: step {index}: only_when {condition!r}: {error}") from None
+    services = script.get("services")
+    listed = isinstance(services, list) and all(isinstance(s, str) and s for s in services)
+    if services is not None and services != EVERY_CATALOG_SERVICE and not listed:
+        raise ScriptInvalid(f'{name}: services must be "catalog" or a list of service codes')
     return script
+
+
+def service_scripts(
+    script: dict[str, Any], process_id: str, catalog: list[Service] | None, name: str = "script"
+) -> list[tuple[str | None, dict[str, Any]]]:
+    """The runs a script stands for: (service code, the script with that service's start
+    data) per service it names, or the one run of the script as written."""
+    services = script.get("services")
+    if not services:
+        return [(None, script)]
+    known = {s.code: s for s in catalog or []}
+    if services == EVERY_CATALOG_SERVICE:
+        if catalog is None:
+            raise ScriptInvalid(
+                f'{name}: services = "catalog" needs a catalog.toml among the paths given or beside the BPMN files'
+            )
+        chosen = [s for s in catalog if s.process == process_id]
+        if not chosen:
+            raise ScriptInvalid(f"{name}: no catalog service runs process {process_id!r}")
+        codes = [s.code for s in chosen]
+    else:
+        codes = list(services)
+    runs: list[tuple[str | None, dict[str, Any]]] = []
+    for code in codes:
+        entry = known.get(code)
+        opening = service_variables(entry) if entry is not None else {SERVICE_CODE: code}
+        runs.append((code, {**script, "data": {**script.get("data", {}), **opening}}))
+    return runs
+
+
+def run_services(
+    process: CompiledProcess, script: dict[str, Any], catalog: list[Service] | None, name: str = "script"
+) -> list[tuple[str | None, RunResult]]:
+    """Run the script once per service it stands for (``service_scripts``)."""
+    return [(code, run(process, one)) for code, one in service_scripts(script, process.process_id, catalog, name)]
 
 
 def _duration(text: str, start: datetime) -> timedelta:
@@ -152,6 +220,8 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
         )
 
     for index, entry in enumerate(script.get("step", []), start=1):
+        if "only_when" in entry and not _holds(result, str(entry["only_when"]), step, now, index):
+            continue
         if "wait" in entry:
             until = now + _duration(str(entry["wait"]), now)
             result.lines.append(f"{until.isoformat()}  … {entry['wait']} pass")
@@ -201,6 +271,20 @@ def run(process: CompiledProcess, script: dict[str, Any]) -> RunResult:
         step = apply(step, now, step_input, label, index, entry.get("expect_error"))
     _check(result, script.get("expect", {}), step, tasks, sent)
     return result
+
+
+def _holds(result: RunResult, condition: str, step: Step, now: datetime, index: int) -> bool:
+    """Whether a step's ``only_when`` holds on the case data; a condition that cannot be
+    evaluated fails the run (and the step is skipped)."""
+    try:
+        holds = bool(evaluate(condition, step.data, now=now))
+    except ExpressionError as error:
+        result.lines.append(f"{now.isoformat()}  step {index}: only_when {condition!r} FAILED: {error}")
+        result.failures.append(f"step {index}: only_when {condition!r} could not be evaluated: {error}")
+        return False
+    if not holds:
+        result.lines.append(f"{now.isoformat()}  step {index} skipped: only_when {condition!r} is false")
+    return holds
 
 
 def _apply(
@@ -258,6 +342,8 @@ def _record(
     for scheduled in effects["timers_scheduled"]:
         timers[scheduled["task"]] = scheduled
     sent.extend(m["name"] for m in effects["messages_sent"])
+    if effects["stage"] and effects["stage"] not in result.stages[-1:]:
+        result.stages.append(effects["stage"])
     notes = [f"stage: {effects['stage']}"] if effects["stage"] else []
     if effects["tasks_opened"]:
         notes.append("opened " + ", ".join(f"{t['element']} ({t['role']})" for t in effects["tasks_opened"]))
@@ -289,6 +375,7 @@ def _record(
 
 def _check(result: RunResult, expect: dict[str, Any], step: Step, tasks: dict[str, str], sent: list[str]) -> None:
     effects = step.effects
+    result.outcome = effects["outcome"]
     actual: dict[str, Any] = {
         "completed": effects["completed"],
         "outcome": effects["outcome"],

@@ -79,9 +79,9 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
 )
 def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
     from engine.bpmn.library import compile_bundle
-    from engine.run_model import ScriptInvalid, load_script, run
+    from engine.run_model import ScriptInvalid, load_script, run_services
 
-    sources, _ = _sources(paths)
+    sources, services = _sources(paths)
     plan = validate(sources)
     if plan.problems:
         for problem in plan.problems:
@@ -97,11 +97,8 @@ def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
         )
     process = compile_bundle(bundles[0])
     failed = False
-    for service in script.get("services") or [None]:
-        runs = dict(script)
-        if service is not None:
-            runs["data"] = {**script.get("data", {}), "service_code": service}
-        result = run(process, runs)
+    catalog = services if services is not None else _catalog_beside(paths)
+    for service, result in run_services(process, script, catalog, inputs.name):
         click.echo(
             f"{bundles[0].process_id} {bundles[0].version[:12]} with {inputs.name}"
             + (f" for {service}" if service else "")
@@ -114,6 +111,16 @@ def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
     if failed:
         sys.exit(1)
     click.echo("passed")
+
+
+def _catalog_beside(paths: tuple[Path, ...]) -> list[Service] | None:
+    """The catalog.toml beside the BPMN files given one by one (a folder given is read by
+    _sources): run-model's services = "catalog" runs the services it names."""
+    found = sorted({p.parent / "catalog.toml" for p in paths if p.is_file() and p.suffix == ".bpmn"})
+    catalogs = [path for path in found if path.exists()]
+    if not catalogs:
+        return None
+    return [s for path in catalogs for s in parse_catalog(path.read_text(encoding="utf-8"), str(path))]
 
 
 def _explain(sources: list[SourceFile]) -> None:

@@ -34,6 +34,8 @@ AGENCY_ANSWERS: dict[str, list[tuple[dict[str, Any], int]]] = {
         ({"decision": "refused"}, 8),
     ],
     "gisgmp_payment_status": [({"paid": True}, 85), ({"paid": False}, 15)],
+    # The common interagency request (processes/mfc_interagency_request.bpmn).
+    "smev_response": [({"found": True}, 92), ({"found": False}, 8)],
     "mvd_decision": [({"decision": "issued"}, 94), ({"decision": "refused"}, 6)],
     "mvd_registration_decision": [({"decision": "registered"}, 95), ({"decision": "refused"}, 5)],
     "fns_income_response": [
