@@ -39,28 +39,28 @@ CATALOG: list[Service] = parse_catalog((PROCESSES / "catalog.toml").read_text(en
 # - no scenario per outcome of its process ran for it:
 BEFORE_FLOWS_OUTCOMES = frozenset(
     {
-        "address_assignment", "child_monthly_benefit", "construction_permit", "fns_inn",
+        "child_monthly_benefit", "fns_inn",
         "fns_sole_proprietor_closure", "fns_sole_proprietor_registration", "fns_tax_benefit",
-        "housing_utilities_subsidy", "housing_waiting_list", "individual_housing_notice",
-        "land_plot_scheme", "land_plot_without_auction", "large_family_certificate",
+        "housing_utilities_subsidy", "individual_housing_notice",
+        "large_family_certificate",
         "mvd_criminal_record_certificate", "mvd_deregistration", "mvd_foreign_passport_biometric",
         "mvd_foreign_passport_biometric_child", "mvd_foreign_passport_old", "mvd_foreign_passport_old_child",
         "mvd_foreigner_stay_registration", "mvd_passport", "mvd_passport_lost", "mvd_residence_registration",
         "mvd_stay_registration", "rosreestr_cadastral_registration", "rosreestr_cadastre_and_rights",
         "rosreestr_egrn_extract", "rosreestr_mortgage_redemption", "rosreestr_ownership",
         "rosreestr_technical_error", "sfr_birth_grant", "sfr_maternity_capital", "sfr_unified_allowance",
-        "social_contract", "urban_development_plan",
+        "social_contract",
     }
 )  # fmt: skip
 # - it runs on another agency's process (a permit on МВД's), or its process names other
 #   agencies (child benefit: "Межведомственные запросы в ФНС и ЗАГС"):
 BEFORE_FLOWS_AGENCY = frozenset(
     {
-        "address_assignment", "child_monthly_benefit", "construction_permit", "fns_inn",
+        "child_monthly_benefit", "fns_inn",
         "fns_sole_proprietor_closure", "fns_sole_proprietor_registration", "fns_tax_benefit",
-        "housing_utilities_subsidy", "housing_waiting_list", "individual_housing_notice",
-        "land_plot_scheme", "land_plot_without_auction", "large_family_certificate", "sfr_birth_grant",
-        "sfr_maternity_capital", "sfr_unified_allowance", "social_contract", "urban_development_plan",
+        "housing_utilities_subsidy", "individual_housing_notice",
+        "large_family_certificate", "sfr_birth_grant",
+        "sfr_maternity_capital", "sfr_unified_allowance", "social_contract",
     }
 )  # fmt: skip
 
