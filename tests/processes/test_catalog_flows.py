@@ -41,7 +41,7 @@ BEFORE_FLOWS_OUTCOMES = frozenset(
     {
         "child_monthly_benefit", "fns_inn",
         "fns_sole_proprietor_closure", "fns_sole_proprietor_registration", "fns_tax_benefit",
-        "housing_utilities_subsidy", "individual_housing_notice",
+        "housing_utilities_subsidy",
         "large_family_certificate",
         "mvd_criminal_record_certificate", "mvd_deregistration", "mvd_foreign_passport_biometric",
         "mvd_foreign_passport_biometric_child", "mvd_foreign_passport_old", "mvd_foreign_passport_old_child",
@@ -58,7 +58,7 @@ BEFORE_FLOWS_AGENCY = frozenset(
     {
         "child_monthly_benefit", "fns_inn",
         "fns_sole_proprietor_closure", "fns_sole_proprietor_registration", "fns_tax_benefit",
-        "housing_utilities_subsidy", "individual_housing_notice",
+        "housing_utilities_subsidy",
         "large_family_certificate", "sfr_birth_grant",
         "sfr_maternity_capital", "sfr_unified_allowance", "social_contract",
     }
