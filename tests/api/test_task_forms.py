@@ -128,6 +128,11 @@ EVERY_USER_TASK = {
     "migration_registration": ["Task_Reception", "Task_SendPackage", "Task_Handout"],
     "foreign_passport": ["Task_Reception", "Task_RequestPayment", "Task_Handout"],
     "child_benefit": ["Task_Reception", "Task_Grant", "Task_Refuse"],
+    "municipal_land": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "municipal_permit": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
+    "municipal_housing": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "municipal_archive": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "partner_service": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
 }
 
 
