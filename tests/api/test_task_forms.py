@@ -134,6 +134,11 @@ EVERY_USER_TASK = {
     "zags_certificate": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
     "zags_registration": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
     "social_benefit": ["Task_Application", "Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "municipal_land": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "municipal_permit": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
+    "municipal_housing": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "municipal_archive": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "partner_service": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
 }
 
 

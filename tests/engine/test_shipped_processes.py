@@ -43,6 +43,11 @@ def test_the_catalog_names_at_least_thirty_services_and_several_share_a_process(
         "zags_certificate",
         "zags_registration",
         "social_benefit",
+        "municipal_land",
+        "municipal_permit",
+        "municipal_housing",
+        "municipal_archive",
+        "partner_service",
     }
 
 
