@@ -64,6 +64,16 @@ def test_a_model_named_alone_is_the_version_its_folder_deploys() -> None:
     assert line.split()[2] in folder.output  # the message contract beside it is part of its version
 
 
+def test_a_flow_named_alone_brings_the_common_processes_it_calls_from_beside_it() -> None:
+    """An agency flow calls the centre's common processes (mfc_*.bpmn), each in its own file:
+    named alone it validates, as the same version its folder deploys."""
+    alone = run("validate", str(PROCESSES / "mvd_passport.bpmn"))
+    assert alone.exit_code == 0, alone.output
+    [line] = [x for x in alone.output.splitlines() if x.startswith("ok mvd_passport ")]
+    assert "mfc_reception.bpmn" in line and "mfc_handout.bpmn" in line
+    assert line.split()[2] in run("validate", str(PROCESSES)).output
+
+
 def test_a_dmn_file_beside_that_the_model_does_not_call_is_not_read(tmp_path: Path) -> None:
     for name in ("child_benefit.bpmn", "child_benefit_eligibility.dmn"):
         (tmp_path / name).write_bytes((PROCESSES / name).read_bytes())

@@ -33,6 +33,7 @@ from tests.processes.agencies import agencies_named, foreign_agencies
 PROCESSES = ROOT / "processes"
 CATALOG: list[Service] = parse_catalog((PROCESSES / "catalog.toml").read_text(encoding="utf-8"))
 
+
 @dataclass
 class ServiceRuns:
     """What the scenarios showed of one service."""
