@@ -89,6 +89,13 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
         calls = "".join(f" + {called.name}" for called in bundle.called)  # the called files are in its version
         click.echo(f"ok {bundle.process_id} {bundle.version[:12]} ({bundle.bpmn.name}{calls})")
     if services is not None:
+        # A citation is what lets a reviewer check a term or a fee against the act: the shipped
+        # catalog must have one for every service (a test holds it); an analyst's draft is told.
+        for service in services:
+            if not service.sources:
+                click.echo(
+                    f"warning: catalog.toml: service {service.code}: no sources (the acts its term and fee come from)"
+                )
         click.echo(f"ok catalog: {len(services)} services")
 
 

@@ -53,3 +53,11 @@ def test_a_bad_parameters_table_or_sources_list_is_refused_naming_the_service(li
         parse_catalog(ENTRY + line + "\n")
     assert refused.value.code == "validation"
     assert "service #1 (zags_birth_repeat)" in str(refused.value) and problem in str(refused.value)
+
+
+def test_every_shipped_catalog_service_cites_the_acts_it_comes_from() -> None:
+    from tests.conftest import ROOT
+
+    catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
+    assert len(catalog) >= 120
+    assert [s.code for s in catalog if not s.sources] == []
