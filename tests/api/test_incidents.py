@@ -50,7 +50,7 @@ def test_a_spent_job_is_an_incident_the_supervisor_retries(server: Server) -> No
         "payment_check",
         5,
     )
-    assert incident["input"] == {"purpose": "state_fee", "service": "rosreestr_ownership"}
+    assert incident["input"] == {"purpose": "state_fee", "service": "rosreestr_ownership", "amount": 4000}
     assert "503" in incident["error"]
     assert server.run("auditor", INCIDENTS)["incidents"][0]["taskId"] == incident["taskId"]
     case_jobs = server.run(

@@ -55,7 +55,7 @@ def received(engine: Engine) -> tuple[str, str]:
     case = engine.complete_task(number, "Task_Reception", RECEPTION, actor="LPK/operator", at=at(10))
     [job] = case.open_jobs
     assert (job["element"], job["connector"]) == ("Task_CheckFee", "payment_check")
-    assert job["input"] == {"purpose": "state_fee", "service": "rosreestr_ownership"}
+    assert job["input"] == {"purpose": "state_fee", "service": "rosreestr_ownership", "amount": 4000}
     return number, job["task"]
 
 
