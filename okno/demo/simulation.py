@@ -43,6 +43,11 @@ AGENCY_ANSWERS: dict[str, list[tuple[dict[str, Any], int]]] = {
         ({"confirmed": False, "income_confirmed": False}, 10),
     ],
     "zags_birth_response": [({"confirmed": True}, 97), ({"confirmed": False}, 3)],
+    "sfr_snils_decision": [({"decision": "issued"}, 98), ({"decision": "refused"}, 2)],
+    "sfr_payment_decision": [({"decision": "granted"}, 88), ({"decision": "refused"}, 12)],
+    "zags_certificate_decision": [({"decision": "issued"}, 95), ({"decision": "refused"}, 5)],
+    "zags_registration_decision": [({"decision": "registered"}, 98), ({"decision": "refused"}, 2)],
+    "social_benefit_decision": [({"decision": "granted"}, 85), ({"decision": "refused"}, 15)],
 }
 # How likely an agency answers on a given working day: Rosreestr is slow enough that
 # some cases wait past the 9-working-day reminder.
