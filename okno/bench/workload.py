@@ -43,6 +43,12 @@ AGENCY_ANSWERS: dict[str, dict[str, Any]] = {
     "mvd_registration_decision": {"decision": "registered"},
     "fns_income_response": {"confirmed": True, "income_confirmed": True},
     "zags_birth_response": {"confirmed": True},
+    "sfr_snils_decision": {"decision": "issued"},
+    "sfr_payment_decision": {"decision": "granted"},
+    "zags_certificate_decision": {"decision": "issued"},
+    "zags_registration_decision": {"decision": "registered"},
+    "social_benefit_decision": {"decision": "granted"},
+    "smev_response": {"found": True},
 }
 JOB_RESULTS: dict[str, dict[str, Any]] = {
     "payment_check": {"fee_paid": True, "fee_paid_amount": 2000},
