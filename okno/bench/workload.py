@@ -24,6 +24,7 @@ from engine.expressions.time_functions import ZONE as MOSCOW
 from engine.group_commit import Group
 from engine.offices import Office
 from engine.store import StoreConfig
+from okno.demo.agency_answers import happy_answer
 from okno.demo.citizens import applicant, field_value
 from okno.demo.region import lipetsk_offices
 
@@ -35,21 +36,6 @@ CLAIMED = 0.5  # staff take half the tasks into their own list before they work 
 RATED = 0.3  # citizens who rate the service when their case is done
 # What a connector answers in the benchmark (the real connectors write notification rows
 # and ask the treasury; their cost is not the engine's).
-# What agencies usually answer, by the message a case waits for.
-AGENCY_ANSWERS: dict[str, dict[str, Any]] = {
-    "rosreestr_decision": {"decision": "registered"},
-    "gisgmp_payment_status": {"paid": True},
-    "mvd_decision": {"decision": "issued"},
-    "mvd_registration_decision": {"decision": "registered"},
-    "fns_income_response": {"confirmed": True, "income_confirmed": True},
-    "zags_birth_response": {"confirmed": True},
-    "sfr_snils_decision": {"decision": "issued"},
-    "sfr_payment_decision": {"decision": "granted"},
-    "zags_certificate_decision": {"decision": "issued"},
-    "zags_registration_decision": {"decision": "registered"},
-    "social_benefit_decision": {"decision": "granted"},
-    "smev_response": {"found": True},
-}
 JOB_RESULTS: dict[str, dict[str, Any]] = {
     "payment_check": {"fee_paid": True, "fee_paid_amount": 2000},
     "sms": {"sms_sent": True},
@@ -177,7 +163,7 @@ class Driver:
             return lambda: engine.complete_task(number, task["element"], data, actor=actor, at=at, task=task["task"])
         if case.awaiting:
             name = sorted(case.awaiting)[0]
-            payload = AGENCY_ANSWERS.get(name, {})
+            payload = happy_answer(engine, case.process_version, name)
             return lambda: engine.deliver_message(number, name, dict(payload), actor="agency", at=at)
         due = sorted((t["due"], t["element"]) for t in case.timers if t["due"])
         if due:

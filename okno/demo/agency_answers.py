@@ -9,9 +9,13 @@ small share of answers take one of the other values, so the processes' other bra
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
 from typing import Any
+
+from engine.application import Engine
+from engine.bpmn.message_contracts import awaited_contract
 
 OTHER_SHARE = 0.1  # answers off the happy path, per enum or yes/no in the payload
 
@@ -20,6 +24,18 @@ def answer(schema: Mapping[str, Any], rng: random.Random) -> Any:
     """A value that fits ``schema``: the happy path, or for a share of the enums and
     yes/nos, another of their values."""
     return _value(schema, lambda values: values[0] if rng.random() >= OTHER_SHARE else rng.choice(values[1:]))
+
+
+def happy_answer(engine: Engine, version: str, name: str) -> dict[str, Any]:
+    """What an agency usually answers message ``name`` of a case on process ``version``
+    (the benchmark's agencies: always the happy path)."""
+    return dict(_happy(engine, version, name))
+
+
+@functools.lru_cache(maxsize=512)
+def _happy(engine: Engine, version: str, name: str) -> Mapping[str, Any]:
+    payload = variants(awaited_contract(engine.steps.library.get(version).contracts, name).schema)[0]
+    return payload if isinstance(payload, dict) else {}
 
 
 def variants(schema: Mapping[str, Any]) -> list[Any]:
