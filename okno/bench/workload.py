@@ -43,6 +43,12 @@ AGENCY_ANSWERS: dict[str, dict[str, Any]] = {
     "mvd_registration_decision": {"decision": "registered"},
     "fns_income_response": {"confirmed": True, "income_confirmed": True},
     "zags_birth_response": {"confirmed": True},
+    "smev_response": {"found": True},
+    "municipal_land_decision": {"decision": "granted"},
+    "municipal_permit_decision": {"decision": "issued"},
+    "municipal_housing_decision": {"decision": "registered"},
+    "municipal_archive_decision": {"decision": "issued"},
+    "partner_decision": {"decision": "issued"},
 }
 JOB_RESULTS: dict[str, dict[str, Any]] = {
     "payment_check": {"fee_paid": True, "fee_paid_amount": 2000},
