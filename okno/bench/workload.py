@@ -43,6 +43,12 @@ AGENCY_ANSWERS: dict[str, dict[str, Any]] = {
     "mvd_registration_decision": {"decision": "registered"},
     "fns_income_response": {"confirmed": True, "income_confirmed": True},
     "zags_birth_response": {"confirmed": True},
+    "rosreestr_extract_decision": {"decision": "issued"},
+    "mvd_passport_decision": {"decision": "issued"},
+    "mvd_certificate_decision": {"decision": "issued"},
+    "fns_registration_decision": {"decision": "registered"},
+    "fns_request_decision": {"decision": "issued"},
+    "smev_response": {"found": True},
 }
 JOB_RESULTS: dict[str, dict[str, Any]] = {
     "payment_check": {"fee_paid": True, "fee_paid_amount": 2000},

@@ -128,6 +128,12 @@ EVERY_USER_TASK = {
     "migration_registration": ["Task_Reception", "Task_SendPackage", "Task_Handout"],
     "foreign_passport": ["Task_Reception", "Task_RequestPayment", "Task_Handout"],
     "child_benefit": ["Task_Reception", "Task_Grant", "Task_Refuse"],
+    # its own task, then those of the common processes it calls
+    "rosreestr_extract": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
+    "mvd_passport": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
+    "mvd_certificate": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "fns_registration": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "fns_request": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
 }
 
 
