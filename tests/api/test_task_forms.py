@@ -139,6 +139,12 @@ EVERY_USER_TASK = {
     "municipal_housing": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
     "municipal_archive": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
     "partner_service": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    # its own task, then those of the common processes it calls
+    "rosreestr_extract": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
+    "mvd_passport": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
+    "mvd_certificate": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "fns_registration": ["Task_SendPackage", "Task_Reception", "Task_Handout"],
+    "fns_request": ["Task_SendPackage", "Task_Reception", "Task_AwaitFee", "Task_Handout"],
 }
 
 
