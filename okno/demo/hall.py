@@ -125,6 +125,7 @@ class Halls:
         per_office = Counter(v.office.code for v in visitors)
         free = {code: staffed(offices[code], n) for code, n in per_office.items()}
         waiting: dict[str, Visitor] = {}  # ticket id -> visitor
+        queued: Counter[str] = Counter()  # visitors waiting, by office
         events: list[tuple[datetime, int, str, Visitor, str, int]] = []
         order = 0
         for visitor in visitors:
@@ -138,14 +139,18 @@ class Halls:
             if kind == "arrive":
                 if not self._arrive(visitor, at, waiting):
                     continue
+                queued[office] += 1
             else:
                 self._finish(visitor, ticket, at, on_case)
                 free[office].add(window)
             for free_window in sorted(free[office]):
+                if not queued[office]:
+                    break  # nobody waits here: a call would only read the office's day to find that
                 called = self._call(office, free_window, at)
                 if called is None:
                     continue  # nobody waits for what this window serves
                 caller = waiting.pop(called)
+                queued[office] -= 1
                 free[office].discard(free_window)
                 minutes = caller.service.reception_minutes * self.rng.uniform(0.5, 1.3)
                 if caller.consultation:

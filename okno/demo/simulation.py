@@ -15,14 +15,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.application import Engine, scan_cases
+from engine.application import Engine
 from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
 from engine.offices import Office
 from engine.reception_desk import Reception
+from okno.bootstrap import new_projector
 from okno.demo.citizens import field_value
 from okno.demo.hall import Halls, Visitor
+from projections.case_queries import open_case_numbers
+from projections.cases import CasesModel
+from projections.reader import Reader
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -77,6 +81,10 @@ class Simulation:
         self.agency_gateway = agency_gateway
         # Runs the service tasks' jobs due by a time (okno.demo.connectors.DemoWorker).
         self.job_worker = job_worker
+        # The morning backlog comes from the cases read model, caught up to the night's
+        # events: a pass over the whole event log instead grows with every simulated day.
+        self.cases_model = new_projector(engine, [CasesModel()])
+        self.cases = Reader(self.cases_model)
 
     def run_day(self, day: date, applications: int) -> DayReport:
         rng = random.Random(f"{self.seed}:{day.isoformat()}")  # noqa: S311 - simulation, not security
@@ -91,8 +99,8 @@ class Simulation:
         if self.job_worker is not None:
             self.job_worker.retry_incidents(opening + timedelta(minutes=20))
             self.job_worker.run(opening + timedelta(minutes=40))
-        backlog = [s.number for s in scan_cases(self.engine).values() if s.status == "open"]
-        for number in sorted(backlog):
+        self.cases_model.catch_up()
+        for number in open_case_numbers(self.cases):
             at = opening + timedelta(minutes=rng.randint(60, 600))
             self._drive(number, at, rng, report, arrival=False)
 
