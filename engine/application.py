@@ -107,7 +107,7 @@ from engine.input_checks import (
 )
 from engine.ledger import Ledger
 from engine.notary import Notary
-from engine.offices import Office
+from engine.offices import Office, network_problems
 from engine.personal_data import Entropy, KeyTable, PersonalDataError, Vault
 from engine.pinned_versions import PinnedVersions
 from engine.reception.office_day import OfficeDay
@@ -420,10 +420,14 @@ class Engine:
         return changed
 
     def register_offices(self, offices: list[Office], at: datetime) -> bool:
-        problems = [p for office in offices for p in office.problems()]
+        directory = self.directory(at)
+        # The network after this registration: what is registered already, with these
+        # offices replacing their earlier entries, must hold together as a whole.
+        codes = {o.code for o in offices}
+        kept = [Office.from_dict(o) for code, o in directory.offices.items() if code not in codes]
+        problems = network_problems(offices + kept)
         if problems:
             raise InvalidInput("offices not registered: " + "; ".join(problems))
-        directory = self.directory(at)
         changed = directory.register([o.to_dict() for o in offices], at)
         self._save(directory)
         return changed

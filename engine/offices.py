@@ -1,5 +1,6 @@
-"""Offices of the network: centres (МФЦ) and their remote offices (ТОСП), with their
-opening hours and the windows that receive visitors."""
+"""Offices of the network: centres (МФЦ), their remote offices (ТОСП) and information
+terminal points, with their opening hours, the windows that receive visitors and the
+self-service terminals where citizens book a visit, take a ticket or track a case."""
 
 from __future__ import annotations
 
@@ -16,16 +17,23 @@ CENTRE_HOURS: dict[str, tuple[str, ...]] = {
 }
 REMOTE_HOURS: dict[str, tuple[str, ...]] = {day: ("08:00-12:00", "13:00-17:00") for day in WEEKDAYS[:5]}
 
+# A centre receives visitors at its windows; a remote office (ТОСП) too, in a village, for
+# the centre it belongs to; a terminal point is a village's information terminal alone (in
+# the administration or the post office): no windows, citizens book a visit to their
+# centre's windows there and track their cases.
+KINDS = ("centre", "remote", "terminal")
+
 
 @dataclass(frozen=True)
 class Office:
     code: str
     name: str
-    kind: str  # "centre" or "remote"
+    kind: str  # one of KINDS
     district: str
-    windows: int  # windows numbered 1..windows
+    windows: int  # windows numbered 1..windows; a terminal point has none
+
     timezone: str = "Europe/Moscow"
-    parent: str | None = None  # the centre a remote office belongs to
+    parent: str | None = None  # the centre a remote office or a terminal point belongs to
     # Weekday ("mon".."sun") -> open intervals "HH:MM-HH:MM" in the office's time zone;
     # a break is the gap between two intervals, a day off a missing weekday. Public
     # holidays of the production calendar are days off everywhere.
@@ -35,6 +43,8 @@ class Office:
     window_services: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # How many windows (the last ones by number) take booked visitors; None: a third.
     booking_windows: int | None = None
+    # Self-service information terminals in the office (the `terminal` channel).
+    terminals: int = 0
 
     def __post_init__(self) -> None:
         if not self.hours:
@@ -46,6 +56,10 @@ class Office:
         count = min(count, self.windows)
         return tuple(range(self.windows - count + 1, self.windows + 1))
 
+    @property
+    def receives_visitors(self) -> bool:
+        return self.windows > 0
+
     def serves(self, window: int, service: str, agency: str) -> bool:
         only = self.window_services.get(str(window))
         return not only or service in only or agency in only
@@ -53,8 +67,21 @@ class Office:
     def problems(self) -> list[str]:
         """What is wrong with this office's reception set-up (empty when nothing is)."""
         found = [f"{self.code}: {p}" for p in hours_problems(self.hours, self.timezone)]
-        if self.windows < 1:
+        if self.kind not in KINDS:
+            found.append(f"{self.code}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.kind == "terminal":
+            if self.windows != 0:
+                found.append(f"{self.code}: a terminal point has no windows")
+            if self.terminals < 1:
+                found.append(f"{self.code}: a terminal point needs at least one terminal")
+        elif self.windows < 1:
             found.append(f"{self.code}: an office needs at least one window")
+        if self.terminals < 0:
+            found.append(f"{self.code}: terminals cannot be negative")
+        if self.kind == "centre" and self.parent is not None:
+            found.append(f"{self.code}: a centre belongs to no other office")
+        if self.kind in ("remote", "terminal") and not self.parent:
+            found.append(f"{self.code}: a {self.kind} office names the centre it belongs to (parent)")
         found += [
             f"{self.code}: window_services names window {w}, but windows are 1 to {self.windows}"
             for w in self.window_services
@@ -85,4 +112,26 @@ class Office:
             hours={day: tuple(spans) for day, spans in (data.get("hours") or {}).items()},
             window_services={str(w): tuple(codes) for w, codes in (data.get("window_services") or {}).items()},
             booking_windows=data.get("booking_windows"),
+            terminals=int(data.get("terminals", 0)),
         )
+
+
+def network_problems(offices: list[Office]) -> list[str]:
+    """What is wrong with a network as a whole (empty when nothing is): each office once,
+    and every remote office and terminal point attached to a centre of its own district,
+    whose staff answer for it."""
+    found = [p for office in offices for p in office.problems()]
+    by_code: dict[str, Office] = {}
+    for office in offices:
+        if office.code in by_code:
+            found.append(f"{office.code}: listed twice")
+        by_code[office.code] = office
+    for office in offices:
+        if office.parent is None:
+            continue
+        centre = by_code.get(office.parent)
+        if centre is None or centre.kind != "centre":
+            found.append(f"{office.code}: its parent {office.parent} is not a centre of the network")
+        elif centre.district != office.district:
+            found.append(f"{office.code}: in {office.district}, but its centre {centre.code} is in {centre.district}")
+    return found

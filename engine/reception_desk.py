@@ -153,7 +153,7 @@ class Reception:
     ) -> Appointment:
         applicant = applicant_details(applicant, at)  # stored normalised; a retry compares that
         directory = self.engine.directory()
-        where, entry = _office(directory, office), _service(directory, service)
+        where, entry = _reception(directory, office), _service(directory, service)
         if channel not in BOOKING_CHANNELS:
             raise InvalidInput(
                 f"unknown booking channel {channel!r}; channels: {', '.join(BOOKING_CHANNELS)}", field="channel"
@@ -312,7 +312,7 @@ class Reception:
         idempotency_key: str | None = None,
     ) -> Ticket:
         directory = self.engine.directory()
-        where = _office(directory, office)
+        where = _reception(directory, office)
         if category not in CATEGORIES:
             raise InvalidInput(f"unknown category {category!r}; categories: {', '.join(CATEGORIES)}", field="category")
         if not is_open(where, at, self.calendar):
@@ -605,6 +605,19 @@ def _office(directory: Directory, code: str) -> Office:
     if code not in directory.offices:
         raise UnknownOffice(code)
     return Office.from_dict(directory.offices[code])
+
+
+def _reception(directory: Directory, code: str) -> Office:
+    """An office with windows to receive visitors at: a terminal point has none, so its
+    citizens book (on its terminal) a visit to their centre's or a remote office's windows."""
+    where = _office(directory, code)
+    if not where.receives_visitors:
+        raise InvalidInput(
+            f"office {code} is an information terminal point without windows: visits are booked "
+            f"at {where.parent} or its remote offices",
+            field="office",
+        )
+    return where
 
 
 def _service(directory: Directory, code: str) -> Service:

@@ -168,11 +168,11 @@ PRIOR_WEIGHT = 20  # cases (or ratings) worth of the region's average mixed into
 
 def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]:
     """Offices ranked on on-time delivery, citizens' ratings, complaints and waiting in the
-    queue in a period."""
+    queue in a period; a terminal point receives nobody and is not ranked."""
     if since > until:
         raise InvalidInput("the period starts after it ends")
     first, last = since.isoformat(), until.isoformat()
-    offices = {r["code"]: r["name"] for r in reader.rows("SELECT code, name FROM rm_offices")}
+    offices = {r["code"]: r["name"] for r in reader.rows("SELECT code, name FROM rm_offices WHERE kind <> 'terminal'")}
     closed = {
         r["office"]: r
         for r in reader.rows(

@@ -54,9 +54,11 @@ def demo_command(days: int, applications: int, seed: int, start: datetime | None
         engine.register_offices(lipetsk_offices(), setup_at)
         directory = engine.directory()
         click.echo(f"okno demo — {engine.config.url}")
+        kinds = Counter(o["kind"] for o in directory.offices.values())
         click.echo(
-            f"region: {len(directory.offices)} offices "
-            f"({sum(1 for o in directory.offices.values() if o['kind'] == 'centre')} centres), "
+            f"region: {len(directory.offices)} offices ({kinds['centre']} centres, {kinds['remote']} remote "
+            f"offices, {kinds['terminal']} terminal points; "
+            f"{sum(o.get('terminals', 0) for o in directory.offices.values())} information terminals), "
             f"{len(directory.services)} services, "
             f"{sum(len(v) for v in directory.versions.values())} process versions"
         )

@@ -90,6 +90,10 @@ class Halls:
     def book_ahead(self, visitors: list[Visitor], evening_before: datetime) -> None:
         """Some visitors book the evening before: the first free slot from when they mean to
         come; they arrive up to ten minutes early, and a few do not come at all."""
+        points: dict[str, list[str]] = {}  # centre -> its villages' terminal points
+        for entry in self.reception.engine.directory().offices.values():
+            if entry["kind"] == "terminal" and entry.get("parent"):
+                points.setdefault(entry["parent"], []).append(entry["code"])
         for visitor in visitors:
             if visitor.consultation or self.rng.random() >= BOOKED_SHARE:
                 continue
@@ -97,14 +101,15 @@ class Halls:
             free = free_slots(visitor.office, visitor.service, self.day, held(day) if day else [], visitor.arrival)
             if not free:
                 continue
+            channel, actor = booking_channel(self.rng, visitor.office, points)
             try:
                 booked = self.reception.book(
                     office=visitor.office.code,
                     service=visitor.service.code,
                     slot=free[0].id,
-                    channel=self.rng.choice(("portal", "portal", "call_centre", "terminal")),
+                    channel=channel,
                     applicant={},
-                    actor="portal",
+                    actor=actor,
                     at=evening_before,
                     idempotency_key=f"{self.key}:book:{visitor.index}",
                 )
@@ -212,6 +217,20 @@ class Halls:
             self.report.refuse(error)
             return
         self.report.commands += 1
+
+
+def booking_channel(rng: random.Random, office: Office, points: dict[str, list[str]]) -> tuple[str, str]:
+    """How a visitor to ``office`` books, and from where (the actor): the portal or the
+    call centre, or an information terminal — in the office itself, or in a village of its
+    centre (``points``: centre -> terminal points) that has a terminal and no office.
+    Villagers use terminals more, as the region planned them for villages."""
+    terminals = [f"{office.code}/terminal"] * min(office.terminals, 1)
+    terminals += [f"{point}/terminal" for point in points.get(office.parent or office.code, [])]
+    weights = {"portal": 2, "call_centre": 1, "terminal": (3 if office.kind == "remote" else 1) * bool(terminals)}
+    channel = rng.choices(list(weights), weights=list(weights.values()))[0]
+    if channel == "terminal":
+        return channel, rng.choice(terminals)
+    return channel, channel
 
 
 def staffed(office: Office, visitors: int) -> set[int]:

@@ -20,6 +20,7 @@ from engine.case import Case
 from engine.catalog import Service
 from engine.errors import OknoError
 from engine.offices import Office
+from engine.reception.hours import open_intervals
 from engine.reception_desk import Reception
 from okno.bootstrap import new_projector
 from okno.demo.citizens import field_value
@@ -91,7 +92,13 @@ class Simulation:
         report = DayReport(day)
         directory = self.engine.directory()
         services = [Service.from_dict(s) for s in directory.services.values()]
-        offices = [Office.from_dict(o) for o in directory.offices.values()]
+        # Visitors come to an office with windows that is open today: most remote offices
+        # keep two to four days a week, and a terminal point has no windows at all.
+        offices = [
+            o
+            for o in map(Office.from_dict, directory.offices.values())
+            if o.receives_visitors and open_intervals(o, day)
+        ]
         opening = datetime.combine(day, time(8, 0), MOSCOW)
 
         if self.agency_gateway is not None:

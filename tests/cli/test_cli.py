@@ -91,7 +91,7 @@ def test_demo_in_an_empty_directory_prints_its_summary_and_continues_when_run_ag
     tickets, booked, opened, consultations = (int(g) for g in day.groups())
     assert 50 <= tickets <= 60 and booked > 0 and tickets == opened + consultations
     for heading in (
-        "region: 42 offices (20 centres)",
+        "region: 172 offices (20 centres, 144 remote offices, 8 terminal points; 204 information terminals)",
         "open tasks by office:",
         "top services this run:",
         f"store: {opened} cases",

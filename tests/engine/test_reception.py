@@ -39,7 +39,7 @@ VILLAGE = Office(
     "VLG",
     "ТОСП с. Тестовое",
     "remote",
-    "Липецкий",
+    "Липецк",
     2,
     parent="LPK",
     window_services={"1": ("mini_service",), "2": ("mini_service",)},
@@ -263,9 +263,20 @@ def test_two_engines_booking_one_slot_record_one_booking(engines: EngineMaker) -
         Office("BAD", "Плохой", "centre", "Липецкий", 3, timezone="Europe/Lipetsk"),
         Office("BAD", "Плохой", "centre", "Липецкий", 3, window_services={"4": ("МВД",)}),
         Office("BAD", "Плохой", "centre", "Липецкий", 3, booking_windows=5),
+        Office("BAD", "Плохой", "kiosk", "Липецк", 1, parent="LPK"),
+        Office("BAD", "Плохой", "centre", "Липецк", 1, parent="LPK"),
+        Office("BAD", "Плохой", "remote", "Липецк", 1),
+        Office("BAD", "ТОСП в чужом районе", "remote", "Усманский", 1, parent="LPK"),
+        Office("BAD", "ТОСП при ТОСП", "remote", "Липецк", 1, parent="VLG"),
+        Office("BAD", "ТОСП без центра", "remote", "Липецк", 1, parent="NOPE"),
+        Office("BAD", "Терминал с окном", "terminal", "Липецк", 1, parent="LPK", terminals=1),
+        Office("BAD", "Терминал без терминала", "terminal", "Липецк", 0, parent="LPK"),
+        Office("BAD", "Плохой", "centre", "Липецк", 1, terminals=-1),
     ],
 )
-def test_an_office_with_impossible_hours_or_windows_is_refused_at_registration(engine: Engine, office: Office) -> None:
+def test_an_office_with_impossible_hours_windows_or_place_in_the_network_is_refused_at_registration(
+    engine: Engine, office: Office
+) -> None:
     before = events(engine)
     with pytest.raises(InvalidInput, match="BAD: "):
         engine.register_offices([office], T0)
@@ -282,3 +293,41 @@ def test_a_window_that_serves_some_services_calls_only_their_visitors(reception:
     assert called is not None and called.id == passport.id  # it came later, but window 1 serves only МВД
     called = reception.call_next(office="SPC", window=2, actor="SPC/op", at=local(TUESDAY, 9, 4))
     assert called is not None and called.id == walk_in.id
+
+
+def test_a_network_listing_an_office_twice_is_refused_whole(engine: Engine) -> None:
+    before = events(engine)
+    twice = [Office("TWO", "МФЦ", "centre", "Липецк", 2), Office("TWO", "МФЦ снова", "centre", "Липецк", 3)]
+    with pytest.raises(InvalidInput, match="TWO: listed twice"):
+        engine.register_offices(twice, T0)
+    assert events(engine) == before and "TWO" not in engine.directory().offices
+
+
+def test_a_terminal_point_takes_no_tickets_and_no_bookings_its_villagers_book_at_their_centre(
+    reception: Reception, engine: Engine
+) -> None:
+    point = Office("VLG-I1", "Информационный терминал, с. Тестовое", "terminal", "Липецк", 0, parent="LPK", terminals=1)
+    engine.register_offices([point], T0)
+    with pytest.raises(InvalidInput, match="VLG-I1 is an information terminal point"):
+        reception.issue_ticket(office="VLG-I1", service="mini_service", actor="VLG-I1/terminal", at=local(TUESDAY, 9))
+    slot = day_slots(OFFICE, MINI_SERVICE, TUESDAY)[0]
+    with pytest.raises(InvalidInput, match="booked at LPK"):
+        reception.book(
+            office="VLG-I1",
+            service="mini_service",
+            slot=slot_id("VLG-I1", slot.window, slot.start),
+            channel="terminal",
+            applicant={},
+            actor="VLG-I1/terminal",
+            at=local(TUESDAY, 8),
+        )
+    booked = reception.book(
+        office="LPK",
+        service="mini_service",
+        slot=slot_id("LPK", slot.window, slot.start),
+        channel="terminal",
+        applicant={},
+        actor="VLG-I1/terminal",
+        at=local(TUESDAY, 8),
+    )
+    assert booked.code.startswith("LPK")
