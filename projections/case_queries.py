@@ -158,6 +158,26 @@ def cases(
     return keyset_page(reader.rows, sql, params, CASES_NEWEST_FIRST, first, after, CaseRow.from_row)
 
 
+def open_case_numbers(reader: Reader) -> list[str]:
+    """The numbers of every open case, in order: what is left to work on (the demo's
+    morning backlog), from the read model rather than a pass over the event log."""
+    return [
+        row["number"] for row in reader.rows("SELECT number FROM rm_cases WHERE status = ? ORDER BY number", (OPEN,))
+    ]
+
+
+def case_counts(reader: Reader) -> dict[str, int]:
+    """How many cases the read model holds in each status."""
+    rows = reader.rows("SELECT status, COUNT(*) AS n FROM rm_cases GROUP BY status")
+    return {row["status"]: int(row["n"]) for row in rows}
+
+
+def open_task_counts(reader: Reader) -> list[tuple[str, str | None, int]]:
+    """How many open and claimed tasks each office holds for each role: (office, role, count)."""
+    rows = reader.rows("SELECT office, role, COUNT(*) AS n FROM rm_tasks GROUP BY office, role ORDER BY office, role")
+    return [(row["office"], row["role"], int(row["n"])) for row in rows]
+
+
 def cases_with_tasks(
     reader: Reader,
     office: str | None = None,

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from engine import world
-from engine.application import Engine, scan_cases
+from engine.application import Engine
 from engine.case import case_id_for
 from engine.errors import OknoError
 from okno.bootstrap import (
@@ -315,17 +315,21 @@ def _summary(
     refused: Counter[str],
     elapsed: float,
 ) -> None:
-    cases = scan_cases(engine)
-    status = Counter(c.status for c in cases.values())
+    from projections.case_queries import case_counts, open_task_counts
+    from projections.cases import CasesModel
+    from projections.reader import Reader
+
+    # From the cases read model: folding every open case again, as this did, took longer
+    # at a week's volume than a simulated day.
+    projector = new_projector(engine, [CasesModel()])
+    projector.catch_up()
+    reader = Reader(projector)
+    status = case_counts(reader)
     tasks_by_office: Counter[str] = Counter()
     tasks_by_role: Counter[str] = Counter()
-    for summary in cases.values():
-        if summary.status != "open":
-            continue
-        case = engine.get_case(summary.number)
-        for task in case.open_tasks:
-            tasks_by_office[case.office] += 1
-            tasks_by_role[task["role"] or "-"] += 1
+    for office, role, count in open_task_counts(reader):
+        tasks_by_office[office] += count
+        tasks_by_role[role or "-"] += count
     offices = engine.directory().offices
     click.echo("")
     click.echo(
@@ -333,8 +337,8 @@ def _summary(
         f"{totals['commands']} commands in {elapsed:.1f} s"
     )
     click.echo(
-        f"store: {len(cases)} cases — {status['open']} open, {status['completed']} completed, "
-        f"{status['withdrawn']} withdrawn"
+        f"store: {sum(status.values())} cases — {status.get('open', 0)} open, {status.get('completed', 0)} completed, "
+        f"{status.get('withdrawn', 0)} withdrawn"
     )
     click.echo("open tasks by office:")
     for code, count in tasks_by_office.most_common(10):

@@ -81,6 +81,7 @@ class Halls:
         self.report = HallReport()
         self.free: dict[str, set[int]] = {}  # office -> its staffed windows that nobody is at
         self.waiting: dict[str, Visitor] = {}  # ticket id -> visitor
+        self.queued: Counter[str] = Counter()  # visitors waiting, by office
         # (time, order, arrive/finish/call, visitor, ticket, window), earliest first
         self.events: list[tuple[datetime, int, str, Visitor, str, int]] = []
         self.order = 0
@@ -165,14 +166,18 @@ class Halls:
         if kind == "arrive":
             if not self._arrive(visitor, at, self.waiting):
                 return
+            self.queued[office] += 1
         elif kind == "finish":
             self._finish(visitor, ticket, at, on_case)
             self.free[office].add(window)
         for free_window in sorted(self.free[office]):
+            if not self.queued[office]:
+                break  # nobody waits here: a call would only read the office's day to find that
             called = self._call(office, free_window, at)
             if called is None:
                 continue  # nobody waits for what this window serves
             caller = self.waiting.pop(called)
+            self.queued[office] -= 1
             self.free[office].discard(free_window)
             self._push(at + self._reception_time(caller), "finish", caller, called, free_window)
 
@@ -220,6 +225,7 @@ class Halls:
                 )
                 if row["state"] == "waiting":
                     self.waiting[row["id"]] = visitor
+                    self.queued[code] += 1
                 else:
                     self.free[code].discard(int(row["window"]))
                     self._push(since + self._reception_time(visitor) / 2, "finish", visitor, row["id"], row["window"])

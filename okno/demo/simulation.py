@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import MapperDeserialisationError
 
-from engine.application import Engine, scan_cases
+from engine.application import Engine
 from engine.bpmn.message_contracts import awaited_contract
 from engine.case import Case
 from engine.catalog import Service
@@ -31,9 +31,13 @@ from engine.offices import Office
 from engine.reception.hours import open_intervals
 from engine.reception_desk import Reception
 from engine.working_days import default_calendar
+from okno.bootstrap import new_projector
 from okno.demo.agency_answers import answer
 from okno.demo.citizens import field_value
 from okno.demo.hall import BOOKED_SHARE, Halls, Visitor
+from projections.case_queries import open_case_numbers
+from projections.cases import CasesModel
+from projections.reader import Reader
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -79,6 +83,10 @@ class Simulation:
         self.agency_gateway = agency_gateway
         # Runs the service tasks' jobs due by a time (okno.demo.connectors.DemoWorker).
         self.job_worker = job_worker
+        # The morning backlog comes from the cases read model, caught up to the night's
+        # events: a pass over the whole event log instead grows with every simulated day.
+        self.cases_model = new_projector(engine, [CasesModel()])
+        self.cases = Reader(self.cases_model)
 
     def day(self, day: date, applications: int, since: datetime | None = None) -> SimulatedDay:
         """A working day, ready to advance; ``since``: the day was simulated up to then
@@ -259,7 +267,6 @@ class SimulatedDay:
         planned again: its visitors came, its morning rounds were made."""
         self.started = True
         since = self.since
-        engine = self.simulation.engine
         for minutes, kind in ((20, "incidents"), (30, "agencies"), (40, "jobs")):
             self._at(self.opening + timedelta(minutes=minutes), kind)
         rounds = self.opening + timedelta(minutes=60) + JOB_ROUND
@@ -267,8 +274,8 @@ class SimulatedDay:
             self._at(rounds, "jobs")
             rounds += JOB_ROUND
         # The open cases someone turns to some time today.
-        backlog = [s.number for s in scan_cases(engine).values() if s.status == "open"]
-        for number in sorted(backlog):
+        self.simulation.cases_model.catch_up()
+        for number in open_case_numbers(self.simulation.cases):
             self._at(self.opening + timedelta(minutes=self.rng.randint(60, 600)), "work", number, steps=STEPS_PER_VISIT)
         # The day's visitors: a service and an office each, arriving over the office's hours.
         visitors = []

@@ -27,7 +27,10 @@ from tests.conftest import MASTER_KEY, Entropy
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 NOON = datetime(2026, 11, 5, 12, 0, tzinfo=MOSCOW)  # a Thursday, a working day
-TASKS = "query($officeId: String!) { tasks(officeId: $officeId, first: 100) { edges { node { caseNumber openedAt state } } } }"
+TASKS = (
+    "query($officeId: String!) { tasks(officeId: $officeId, first: 100) "
+    "{ edges { node { caseNumber openedAt state } } } }"
+)
 
 
 def run_demo(url: str, now: datetime, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from api.tracking import TooManyAttempts, Tracking, WrongPin
-from engine.application import Engine
+from engine.application import Engine, scan_cases
 from engine.case import case_id_for
 from engine.catalog import parse_catalog
 from engine.working_days import next_working_day
@@ -23,7 +24,8 @@ from okno.demo.connectors import DemoWorker
 from okno.demo.region import lipetsk_offices
 from okno.demo.simulation import Simulation
 from projections.base import PerEvent
-from projections.case_queries import work_list
+from projections.case_queries import case_counts, open_case_numbers, open_task_counts, work_list
+from projections.cases import CasesModel
 from projections.queries import office_dashboard, service_statistics
 from projections.reader import Reader
 from projections.runner import Projector, all_models
@@ -154,6 +156,27 @@ class TestReadModels(BackendContract):
             assert sorted(t["task_id"] for t in rows["rm_tasks"] if t["case_number"] == case.number) == sorted(
                 t["task"] for t in case.open_tasks
             )
+
+    def test_the_open_cases_and_their_counts_are_those_the_events_fold_to(
+        self, engines: EngineMaker, url: str, regions: Regions
+    ) -> None:
+        # The demo's morning backlog and its closing figures come from these queries, not
+        # from a fold of the whole store: they must name the same cases a fold finds.
+        regions.fill(url, days=2)
+        engine = engines()
+        projector = Projector(engine, [CasesModel()])
+        projector.catch_up()
+        reader = Reader(projector)
+        folded = scan_cases(engine)
+        open_numbers = sorted(n for n, summary in folded.items() if summary.status == "open")
+        assert open_numbers and open_case_numbers(reader) == open_numbers
+        assert case_counts(reader) == Counter(summary.status for summary in folded.values())
+        expected: Counter[tuple[str, str | None]] = Counter()
+        for number in open_numbers:
+            case = engine.get_case(number)
+            for task in case.open_tasks:
+                expected[case.office, task["role"]] += 1
+        assert {(office, role): n for office, role, n in open_task_counts(reader)} == expected
 
     @pytest.mark.parametrize(
         "by_page",
