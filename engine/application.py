@@ -425,23 +425,20 @@ class Engine:
     def retire_services(self, codes: list[str], at: datetime) -> list[str]:
         """Stop the services taking new cases (open cases go on); the codes retired now,
         leaving out those retired before. An unknown code retires nothing."""
-        directory = self.directory(at)
-        unknown = [code for code in codes if code not in directory.services]
-        if unknown:
-            raise UnknownService(", ".join(unknown))
-        retired = directory.retire(codes, at)
-        self._save(directory)
-        return retired
+        return self._retirement(codes, at, retire=True)
 
     def restore_services(self, codes: list[str], at: datetime) -> list[str]:
         """Let retired services take new cases again; the codes restored now."""
+        return self._retirement(codes, at, retire=False)
+
+    def _retirement(self, codes: list[str], at: datetime, *, retire: bool) -> list[str]:
         directory = self.directory(at)
         unknown = [code for code in codes if code not in directory.services]
         if unknown:
             raise UnknownService(", ".join(unknown))
-        restored = directory.restore(codes, at)
+        changed = directory.retire(codes, at) if retire else directory.restore(codes, at)
         self._save(directory)
-        return restored
+        return changed
 
     def register_offices(self, offices: list[Office], at: datetime) -> bool:
         directory = self.directory(at)
