@@ -32,6 +32,8 @@ from api.graphql.cases import case_loaders
 from api.health import Refresher
 from api.http_edge import MAX_JSON_DEPTH, READ_TIMEOUT_SECONDS, RequestBody, ResponseMetrics, nests_deeper
 from api.ide import PREFIX, asset, graphiql_html
+from api.pages import PREFIX as PAGES_PREFIX
+from api.pages import home, page
 from api.persisted_queries import PersistedQueries
 from api.schema import schema
 from engine.errors import NotFound, OknoError
@@ -218,6 +220,8 @@ def create_app(
             Route("/cases/{number}/diagram.svg", diagram),
             Route(PREFIX + "{path:path}", asset),
             Route("/metrics", metrics),
+            Route("/", home),
+            Route(PAGES_PREFIX + "{path:path}", page),
         ],
         lifespan=lifespan,
     )

@@ -1,0 +1,38 @@
+"""okno's own pages as files: served from the package under /ui/, each with a policy that
+keeps it on its own origin, and nothing outside api/pages/static reachable through them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import Server
+
+
+def test_the_home_address_leads_to_the_pages_index(server: Server) -> None:
+    response = server.http.get("/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/ui/"
+    index = server.http.get("/ui/")
+    assert index.status_code == 200
+    assert index.headers["content-type"].startswith("text/html")
+    assert "МФЦ «Мои Документы»" in index.text
+
+
+def test_every_page_keeps_to_its_own_origin(server: Server) -> None:
+    for path in ("/ui/", "/ui/okno.js", "/ui/okno.css"):
+        response = server.http.get(path)
+        assert response.status_code == 200, path
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "script-src 'self';" in policy
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert server.http.get("/ui/okno.js").headers["content-type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/ui/../app.py", "/ui/..%2F__init__.py", "/ui/%2e%2e/%2e%2e/pyproject.toml", "/ui/nothing.html", "/ui/okno.py"],
+)
+def test_nothing_outside_the_pages_is_served(server: Server, path: str) -> None:
+    response = server.http.get(path)
+    assert response.status_code == 404
+    assert "import" not in response.text
