@@ -3,8 +3,6 @@ current tasks highlighted, served over HTTP and rendered by a real browser."""
 
 from __future__ import annotations
 
-import base64
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +11,7 @@ from lxml import etree
 
 from tests.api.conftest import Server
 from tests.api.test_end_to_end import COMPLETE, open_property_case
-
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+from tests.browser import artefact_dir, chromium, keep_screenshot, needs_chromium
 
 
 def advanced_case(server: Server) -> str:
@@ -72,36 +69,20 @@ def test_the_diagram_highlights_the_path_taken_and_the_current_task(server: Serv
 @pytest.mark.browser
 @pytest.mark.slow  # a browser start: seconds
 @pytest.mark.socket  # the browser loads the diagram from a real server
-@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
-def test_the_diagram_renders_in_chromium_and_is_not_blank(server: Server, tmp_path: Path) -> None:
+@needs_chromium
+def test_the_diagram_renders_in_chromium_and_is_not_blank(
+    server: Server, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     from PIL import Image
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
     number = advanced_case(server)
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1800,900",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
+    with chromium(tmp_path / "profile", size="1800,900") as driver:
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd(
             "Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Bearer {server.token('auditor')}"}}
         )
         driver.get(f"{server.url}/cases/{number}/diagram.svg")
-        shot = tmp_path / "diagram.png"
-        shot.write_bytes(base64.b64decode(driver.get_screenshot_as_base64()))
-    finally:
-        driver.quit()
+        shot = keep_screenshot(driver, artefact_dir(request), "diagram")
     image = Image.open(shot).convert("RGB")
     colours: list[tuple[int, Any]] = image.getcolors(maxcolors=1_000_000) or []
     assert len(colours) > 20, "the screenshot is blank"
