@@ -20,6 +20,7 @@ from api.graphql.parked import ParkedQuery
 from api.graphql.reception import ReceptionQuery
 from api.graphql.relay import Node, cursors, paged, parse_global_id, resume_after
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
+from api.graphql.viewer import Viewer, viewer
 from api.graphql.views import from_view
 from engine.errors import InvalidInput
 from engine.sealed_fields import holds_tokens
@@ -89,6 +90,10 @@ def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None
 
 @strawberry.type
 class Query(ReceptionQuery, ParkedQuery):
+    @strawberry.field(description="The caller as their token names them: subject, role and office (needs a token).")
+    def me(self, info: strawberry.Info[Context, None]) -> Viewer:
+        return viewer(info)
+
     @strawberry.field(description="The service catalog: the services that take new cases (openCase accepts each).")
     def services(self, info: strawberry.Info[Context, None]) -> list[Service]:
         return [Service.of(s) for s in directory.services(info.context.services.reader)]

@@ -28,9 +28,30 @@ def test_every_page_keeps_to_its_own_origin(server: Server) -> None:
     assert server.http.get("/ui/okno.js").headers["content-type"].startswith("text/javascript")
 
 
+def test_the_vendored_viewers_are_served_on_the_pages_origin(server: Server) -> None:
+    for path in (
+        "/ui/vendor/@bpmn-io/form-js/dist/form-viewer.umd.js",
+        "/ui/vendor/@bpmn-io/form-js/dist/assets/form-js.css",
+        "/ui/vendor/bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
+        "/ui/vendor/bpmn-js/dist/assets/bpmn-js.css",
+    ):
+        response = server.http.get(path)
+        assert response.status_code == 200, path
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
 @pytest.mark.parametrize(
     "path",
-    ["/ui/../app.py", "/ui/..%2F__init__.py", "/ui/%2e%2e/%2e%2e/pyproject.toml", "/ui/nothing.html", "/ui/okno.py"],
+    [
+        "/ui/vendor/../../app.py",
+        "/ui/vendor/bpmn-js/LICENSE",
+        "/ui/vendor/%2e%2e/VENDORED.md",
+        "/ui/../app.py",
+        "/ui/..%2F__init__.py",
+        "/ui/%2e%2e/%2e%2e/pyproject.toml",
+        "/ui/nothing.html",
+        "/ui/okno.py",
+    ],
 )
 def test_nothing_outside_the_pages_is_served(server: Server, path: str) -> None:
     response = server.http.get(path)
