@@ -5,6 +5,26 @@
 import { day, gql, h, moment, say } from "../okno.js";
 import { navigation, param, signedIn, stateName } from "./session.js";
 
+// History events by their recorded kind, as people in the office say them (an unknown kind as recorded).
+const EVENTS = {
+  Opened: "Дело открыто",
+  TaskCompleted: "Задача завершена",
+  TaskClaimed: "Задача взята в работу",
+  TaskReleased: "Задача возвращена в очередь",
+  TaskReassigned: "Задача передана",
+  MessageReceived: "Получен ответ ведомства",
+  MessageAcknowledged: "Ведомство подтвердило запрос",
+  TimerFired: "Истёк срок ожидания",
+  SignalReceived: "Получен сигнал",
+  Withdrawn: "Заявление отозвано",
+  Rated: "Заявитель оценил услугу",
+  ComplaintFiled: "Подана жалоба",
+  ServiceTaskCompleted: "Выполнен автоматический шаг",
+  ServiceTaskFailed: "Сбой автоматического шага",
+  IncidentRetried: "Сбой отправлен на повтор",
+  JobLocked: "Шаг взят внешним исполнителем",
+  JobErrorThrown: "Исполнитель сообщил об ошибке",
+};
 const STATUS = { OPEN: "открыто", COMPLETED: "завершено", WITHDRAWN: "отозвано" };
 const CASE = `number status stage outcome openedAt closedAt deadline nextAction channel
   stages { stage since }
@@ -57,7 +77,7 @@ function show(found) {
       : [h("li", { class: "muted" }, "нет")]),
   );
   document.getElementById("history").replaceChildren(
-    ...found.history.map((e) => h("tr", {}, h("td", {}, e.version), h("td", {}, moment(e.at, zone)), h("td", {}, e.kind), h("td", {}, e.actor))),
+    ...found.history.map((e) => h("tr", {}, h("td", {}, e.version), h("td", {}, moment(e.at, zone)), h("td", {}, EVENTS[e.kind] || e.kind), h("td", {}, e.actor))),
   );
 }
 
