@@ -1,9 +1,10 @@
 """Issue 20: the operator's workplace in Chromium, offline, signed in with an operator token.
 
 One server (with a Camunda Form and a JSON-Schema form task, tests/fixtures/operator) and
-one browser for the module; the tests run in order, each going on from the last: the work
-list (live, claim), the task's form (an API error at its field, then done), the JSON-Schema
-form through the same viewer, the case card with its bpmn-js diagram, and the window."""
+one browser (tests/pages/conftest.py) for the module, on one xdist worker; each test opens
+the cases it works on, so they run in any order: the work list (live, claim, release), the
+task's form (an API error at its field, then done), the JSON-Schema form through the same
+viewer, the case card with its bpmn-js diagram, the window, and the form converter."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.api.conftest import Server
+from tests.api.test_end_to_end import CLAIM, COMPLETE
 from tests.api.test_reception import TICKET, during_opening_hours
 from tests.browser import BROWSER_MARKS, artefact_dir, chromium, console_errors, keep_screenshot
 from tests.operator_forms import FORMS_SERVICE, forms_server
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.remote.webelement import WebElement
 
-pytestmark = BROWSER_MARKS
+pytestmark = [*BROWSER_MARKS, pytest.mark.xdist_group("operator_pages")]
 
 OPEN = """
 mutation Open($input: OpenCaseInput!) {
@@ -39,18 +41,6 @@ def office(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path) -> Ite
     for server in forms_server(url, seeded_sqlite, over_a_socket=True):
         during_opening_hours(server)  # the window calls visitors only while the office is open
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    with chromium(tmp_path_factory.mktemp("profile")) as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def shared() -> dict[str, Any]:
-    """What one test leaves for the next (the case it worked on)."""
-    return {}
 
 
 def signed_in(driver: WebDriver, office: Server, path: str) -> None:
@@ -74,6 +64,34 @@ def open_case(office: Server, service: str, key: str) -> str:
     assert opened["__typename"] == "OpenCasePayload", opened
     number: str = opened["case"]["number"]
     return number
+
+
+def claimed_by_api(office: Server, number: str) -> str:
+    """Claim the case's one open task as the operator the pages sign in as; its id."""
+    [task] = tasks_of(office, number)["tasks"]
+    claimed = office.run("operator", CLAIM, office="LPK", input={"caseNumber": number, "taskId": task["taskId"]})
+    assert claimed["claimTask"]["__typename"] == "CasePayload", claimed
+    task_id: str = task["taskId"]
+    return task_id
+
+
+def at_the_check(office: Server, key: str) -> tuple[str, str]:
+    """A case whose application is filled in (through the API): at its JSON-Schema task."""
+    number = open_case(office, FORMS_SERVICE.code, key)
+    done = office.run(
+        "operator",
+        COMPLETE,
+        office="LPK",
+        input={
+            "caseNumber": number,
+            "element": "Task_Application",
+            "taskId": claimed_by_api(office, number),
+            "data": {"full_name": "Кузнецова Анна Сергеевна", "email": "anna@mfc.example"},
+        },
+    )["completeTask"]
+    assert done["__typename"] == "CasePayload", done
+    [check] = tasks_of(office, number)["tasks"]
+    return number, check["taskId"]
 
 
 def tasks_of(office: Server, number: str) -> dict[str, Any]:
@@ -125,8 +143,8 @@ def test_without_a_token_the_workplace_offers_to_sign_in(office: Server, browser
     assert not console_errors(browser)
 
 
-def test_the_work_list_shows_a_task_updates_live_and_claims_it(
-    office: Server, browser: WebDriver, shared: dict[str, Any], request: pytest.FixtureRequest
+def test_the_work_list_shows_a_task_updates_live_claims_and_releases(
+    office: Server, browser: WebDriver, request: pytest.FixtureRequest
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -146,18 +164,25 @@ def test_the_work_list_shows_a_task_updates_live_and_claims_it(
     [task] = tasks_of(office, first)["tasks"]
     assert (task["state"], task["holder"]) == ("CLAIMED", "LPK/test-operator")
     keep_screenshot(browser, artefact_dir(request), "work-list")
+
+    wait(browser, lambda d: d.find_element(By.XPATH, f"//tr[td/a[text()='{second}']]//button[text()='Взять']")).click()
+    wait(
+        browser, lambda d: d.find_element(By.XPATH, f"//tr[td/a[text()='{second}']]//button[text()='Вернуть']")
+    ).click()
+    wait(browser, lambda d: "ожидает" in d.find_element(By.XPATH, f"//tr[td/a[text()='{second}']]").text)
+    assert tasks_of(office, second)["tasks"][0]["state"] == "OPEN"
     assert not console_errors(browser)
-    shared["case"], shared["task"] = first, task["taskId"]
 
 
 def test_a_camunda_form_shows_the_apis_error_at_its_field_then_completes(
-    office: Server, browser: WebDriver, shared: dict[str, Any], request: pytest.FixtureRequest
+    office: Server, browser: WebDriver, request: pytest.FixtureRequest
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    number = shared["case"]
-    signed_in(browser, office, f"/ui/operator/task.html?case={number}&task={shared['task']}")
+    number = open_case(office, FORMS_SERVICE.code, "operator-page-form")
+    task = claimed_by_api(office, number)
+    signed_in(browser, office, f"/ui/operator/task.html?case={number}&task={task}")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".fjs-container input"))
     assert browser.find_element(By.ID, "heading").text == "Заполнение заявления"
     field_input(browser, "ФИО заявителя").send_keys("Кузнецова Анна Сергеевна")
@@ -189,16 +214,15 @@ def test_a_camunda_form_shows_the_apis_error_at_its_field_then_completes(
     assert check["element"] == "Task_Check"
     keep_screenshot(browser, artefact_dir(request), "camunda-form-done")
     assert not console_errors(browser)
-    shared["check"] = check["taskId"]
 
 
 def test_a_json_schema_form_is_drawn_by_the_same_viewer(
-    office: Server, browser: WebDriver, shared: dict[str, Any], request: pytest.FixtureRequest
+    office: Server, browser: WebDriver, request: pytest.FixtureRequest
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    number = shared["case"]
-    signed_in(browser, office, f"/ui/operator/task.html?case={number}&task={shared['check']}")
+    number, check = at_the_check(office, "operator-page-schema")
+    signed_in(browser, office, f"/ui/operator/task.html?case={number}&task={check}")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".fjs-container .fjs-form-field"))
     labels = [e.text.strip(" *") for e in browser.find_elements(By.CSS_SELECTOR, ".fjs-container label")]
     for label in ("Документы в полном составе", "Решение", "Число листов", "Дата проверки", "Замечание"):
@@ -218,11 +242,11 @@ def test_a_json_schema_form_is_drawn_by_the_same_viewer(
 
 
 def test_the_case_card_shows_stages_and_the_diagram_with_the_current_task_marked(
-    office: Server, browser: WebDriver, shared: dict[str, Any], request: pytest.FixtureRequest
+    office: Server, browser: WebDriver, request: pytest.FixtureRequest
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    number = shared["case"]
+    number, _ = at_the_check(office, "operator-page-card")
     signed_in(browser, office, f"/ui/operator/case.html?number={number}")
     active = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram .djs-element.okno-active"))
     assert [e.get_attribute("data-element-id") for e in active] == ["Task_Check"]
@@ -270,6 +294,15 @@ def test_at_the_window_the_next_visitor_is_called_and_a_case_opened(
     queue = office.run("operator", 'query Q { queue(officeId: "LPK") { serving { number } done } }', office="LPK")
     assert queue["queue"] == {"serving": [], "done": 1}
     keep_screenshot(browser, artefact_dir(request), "window-case-opened")
+
+    # the next visitor only asks a question: the visit ends without a case
+    after = office.run("integrator", TICKET, input={"officeId": "LPK", "serviceCode": "mvd_passport"})
+    browser.find_element(By.XPATH, "//button[text()='Пригласить следующего']").click()
+    wait(browser, lambda d: d.find_element(By.ID, "ticket-number").text == after["issueTicket"]["ticket"]["number"])
+    browser.find_element(By.XPATH, "//button[text()='Завершить визит']").click()
+    wait(browser, lambda d: "завершён" in status(d) and not d.find_element(By.ID, "visit").is_displayed())
+    queue = office.run("operator", 'query Q { queue(officeId: "LPK") { serving { number } done } }', office="LPK")
+    assert queue["queue"] == {"serving": [], "done": 2}
     assert not console_errors(browser)
 
 
