@@ -116,8 +116,8 @@ class Case(CaseRow, Node):
         return f"/cases/{quote(self.number)}/diagram.svg"
 
     @strawberry.field(
-        description="The case's process model with the path taken and the current elements (the case "
-        "office's staff, auditors, integrators: as diagramUrl)."
+        description="The case's process model with the path taken and the current elements, as the case "
+        "is now even when read with asOf (the case office's staff, auditors, integrators: as diagramUrl)."
     )
     def diagram(self, info: strawberry.Info[Context, None]) -> CaseDiagram:
         info.context.who.require(*DIAGRAM_ROLES, office=self.office_code)
