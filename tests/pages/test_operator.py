@@ -141,6 +141,13 @@ def test_without_a_token_the_workplace_offers_to_sign_in(office: Server, browser
     link = wait(browser, lambda d: d.find_element(By.LINK_TEXT, "Войти"))
     assert link.get_attribute("href").endswith("/auth/login?next=%2Fui%2Foperator%2Findex.html")
     assert not console_errors(browser)
+    # a token the server no longer takes (here: not one of its own) is dropped: sign in again
+    browser.execute_script("sessionStorage.setItem('okno.token', 'v1.not-a-token')")
+    browser.get(f"{office.url}/ui/operator/window.html")
+    link = wait(browser, lambda d: d.find_element(By.LINK_TEXT, "Войти"))
+    assert link.get_attribute("href").endswith("/auth/login?next=%2Fui%2Foperator%2Fwindow.html")
+    assert browser.execute_script("return sessionStorage.getItem('okno.token')") is None
+    console_errors(browser)  # the refused request itself is logged by the browser
 
 
 def test_the_work_list_shows_a_task_updates_live_claims_and_releases(

@@ -2,7 +2,7 @@
 // through the API's `me`), the sign-in link when nobody is, the pages' navigation, and
 // mutations whose result is a payload or a typed error (okno's result unions).
 
-import { ApiError, gql, h, token } from "../okno.js";
+import { ApiError, gql, h, setToken, token } from "../okno.js";
 
 const PAGES = [
   ["index.html", "Задачи"],
@@ -12,15 +12,23 @@ const PAGES = [
 /** The signed-in staff member ({subject, role, office}), or null after showing "Войти". */
 export async function signedIn() {
   const place = document.getElementById("signin");
-  if (!token()) {
+  const offer = (why) => {
     const next = location.pathname + location.search;
     place.replaceChildren(
-      h("p", {}, "Рабочее место оператора доступно после входа."),
+      h("p", {}, why),
       h("a", { class: "button", href: `/auth/login?next=${encodeURIComponent(next)}` }, "Войти"),
     );
     return null;
+  };
+  if (!token()) return offer("Рабочее место оператора доступно после входа.");
+  let me;
+  try {
+    ({ me } = await gql("query Me { me { subject role office } }"));
+  } catch (error) {
+    if (error.code !== "not_authenticated") throw error;
+    setToken(null); // expired or revoked: sign in again
+    return offer("Срок входа истёк. Войдите снова.");
   }
-  const { me } = await gql("query Me { me { subject role office } }");
   place.replaceChildren(h("p", { class: "muted" }, `${me.subject} · ${roleName(me.role)} · офис ${me.office || "—"}`));
   return me;
 }
