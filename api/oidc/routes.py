@@ -17,15 +17,15 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
-import httpx2
+import authlib.deprecate
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 from joserfc.errors import JoseError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -39,6 +39,15 @@ from api.oidc.claims import SignInRefused, claim_at, staff_member
 from api.oidc.notices import notice
 from api.oidc.settings import SignInSettings
 from engine.errors import NotAllowed
+
+with warnings.catch_warnings():
+    # Authlib 1.9 would rather talk HTTP through httpx2 and warns, at import, that it falls back
+    # to httpx. okno stays on httpx: with httpx2 installed, gql (the tests' GraphQL client)
+    # switches too and no longer runs over the tests' in-process transport. The filter goes in
+    # after authlib.deprecate's own "always" filter, so it is the one that applies.
+    warnings.filterwarnings("ignore", "The httpx module is deprecated", authlib.deprecate.AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client._compat import httpx2 as authlib_http  # httpx here, httpx2 if installed
+    from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 
 log = logging.getLogger("okno.sign_in")
 
@@ -111,7 +120,7 @@ class SignIn:
         try:
             await self._metadata()
             redirect = await self.client.authorize_redirect(request, self._redirect_uri(request))
-        except (httpx2.HTTPError, AuthlibBaseError, ProviderMisconfigured, ValueError) as failure:
+        except (authlib_http.HTTPError, AuthlibBaseError, ProviderMisconfigured, ValueError) as failure:
             log.warning("sign-in: the provider at %s cannot be reached or read: %s", self.settings.issuer, failure)
             return _unavailable()
         request.session["next"] = next_page
@@ -138,7 +147,7 @@ class SignIn:
         except (JoseError, AuthlibBaseError, ValueError) as invalid:
             log.warning("sign-in: an ID token that does not verify: %r", invalid)
             return notice(400, "Вход не выполнен", "Поставщик входа прислал недействительное подтверждение личности.")
-        except (httpx2.HTTPError, ProviderMisconfigured) as failure:
+        except (authlib_http.HTTPError, ProviderMisconfigured) as failure:
             log.warning("sign-in: the provider cannot be reached: %s", failure)
             return _unavailable()
         claims = token.get("userinfo")
@@ -158,7 +167,7 @@ class SignIn:
         except NotAllowed as refused:  # an ID token already expired here, a subject okno cannot record
             log.warning("sign-in: no token for %s: %s", claims.get("sub"), refused)
             return notice(400, "Вход не выполнен", "Подтверждение личности уже истекло. Войдите снова.", AGAIN[:1])
-        except (httpx2.HTTPError, AuthlibBaseError) as failure:
+        except (authlib_http.HTTPError, AuthlibBaseError) as failure:
             log.warning("sign-in: userinfo failed: %s", failure)
             return _unavailable()
         log.info("signed in: %s as %s of %s", member.subject, member.role, member.office or "-")
@@ -189,7 +198,7 @@ class SignIn:
             return RedirectResponse(SIGNED_OUT, status_code=303)
         try:
             metadata = await self._metadata()
-        except (httpx2.HTTPError, AuthlibBaseError, ProviderMisconfigured, ValueError) as failure:
+        except (authlib_http.HTTPError, AuthlibBaseError, ProviderMisconfigured, ValueError) as failure:
             log.warning("sign-out: the provider cannot be reached: %s", failure)
             return RedirectResponse(SIGNED_OUT, status_code=303)
         if not metadata.get("end_session_endpoint"):
