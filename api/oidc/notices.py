@@ -18,6 +18,7 @@ def notice(status: int, title: str, text: str, links: tuple[tuple[str, str], ...
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="icon" href="data:,">
   <title>{escape(title)} — okno</title>
   <link rel="stylesheet" href="/ui/okno.css">
 </head>
