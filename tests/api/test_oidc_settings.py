@@ -3,10 +3,23 @@ in Russian, and nothing else changed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import anyio
+import httpx
 import pytest
 
-from api.oidc.settings import DEFAULT_ROLE_CLAIMS, SignInMisconfigured, parse_role_map, settings_from_environment
+from api.auth import Tokens
+from api.oidc.routes import SignIn
+from api.oidc.settings import (
+    DEFAULT_ROLE_CLAIMS,
+    SignInMisconfigured,
+    SignInSettings,
+    parse_role_map,
+    settings_from_environment,
+)
 from tests.api.conftest import Server
+from tests.conftest import MASTER_KEY
 
 KEYCLOAK = {
     "OKNO_OIDC_ISSUER": "https://sso.example.ru/realms/mfc",
@@ -76,3 +89,18 @@ def test_a_server_without_a_provider_says_sign_in_is_off_and_still_takes_its_own
     assert (out.status_code, out.headers["location"]) == (303, "/ui/signed-out.html")
     machine = server.run("operator", '{ queue(officeId: "LPK") { officeId } }', office="LPK")
     assert machine["queue"]["officeId"] == "LPK"
+
+
+def test_a_provider_that_cannot_be_reached_gets_a_page_saying_so() -> None:
+    nowhere = SignInSettings(issuer="http://127.0.0.1:9", client_id="okno", client_secret="s")
+    sign_in = SignIn(nowhere, Tokens(MASTER_KEY, None), lambda: datetime.now(UTC))
+
+    async def login() -> httpx.Response:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=sign_in.app), base_url="http://okno.test"
+        ) as client:
+            return await client.get("/login?next=/ui/")  # the routes as /auth mounts them
+
+    answer = anyio.run(login)
+    assert answer.status_code == 503
+    assert "Служба входа недоступна" in answer.text

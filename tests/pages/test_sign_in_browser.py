@@ -76,10 +76,11 @@ def test_a_link_carrying_someone_else_s_token_is_refused(
     from selenium.webdriver.support.ui import WebDriverWait
 
     planted = site.okno.token("operator", "LPK")
-    with chromium(tmp_path / "profile") as driver:
+    with chromium(tmp_path / "profile", zoom=2.0) as driver:  # and readable at 200 %
         driver.get(f"{site.okno.url}/ui/signed-in.html#token={planted}&next=/ui/&check=guessed")
         WebDriverWait(driver, 30).until(lambda d: "Вход не подтверждён" in d.find_element(By.ID, "status").text)
         assert driver.execute_script(TOKEN) is None
         assert driver.current_url == f"{site.okno.url}/ui/signed-in.html"  # the token left the address bar
+        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
         keep_screenshot(driver, artefact_dir(request), "planted-token-refused")
         assert not console_errors(driver)
