@@ -174,19 +174,7 @@ class SignIn:
         next_page = safe_next(request.session.pop("next", None))
         request.session.pop("role", None)
         request.session["id_token"] = token["id_token"]  # the hint for logging out at the provider
-        check = secrets.token_urlsafe(16)
-        fragment = urlencode({"token": okno_token, "next": next_page, "check": check})
-        response = RedirectResponse(f"{SIGNED_IN}#{fragment}", status_code=303)
-        response.headers["Cache-Control"] = "no-store"
-        response.set_cookie(
-            CHECK_COOKIE,
-            check,
-            max_age=CHECK_SECONDS,
-            path=SIGNED_IN,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
-        return response
+        return _hand_over(okno_token, next_page, secure=request.url.scheme == "https")
 
     async def logout(self, request: Request) -> Response:
         """Ends the provider's session too (RP-initiated logout) when it offers that; either
@@ -244,6 +232,17 @@ class SignIn:
         if self.settings is not None and self.settings.redirect_uri:
             return urljoin(self.settings.redirect_uri, path)
         return str(request.url.replace(path=path, query="", fragment=""))
+
+
+def _hand_over(okno_token: str, next_page: str, *, secure: bool) -> Response:
+    """To signed-in.html with the token in the fragment, and the one-time check value both
+    there and in a cookie for that page alone."""
+    check = secrets.token_urlsafe(16)
+    fragment = urlencode({"token": okno_token, "next": next_page, "check": check})
+    response = RedirectResponse(f"{SIGNED_IN}#{fragment}", status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.set_cookie(CHECK_COOKIE, check, max_age=CHECK_SECONDS, path=SIGNED_IN, samesite="lax", secure=secure)
+    return response
 
 
 def _off() -> Response:
