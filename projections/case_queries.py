@@ -38,6 +38,7 @@ class CaseRow:
     deadline: str | None  # the regulated deadline (a date), in working days
     next_action: str  # what the citizen has to do next
     version: int
+    ready_day: str | None = None  # when the result was first ready to hand out (or the case closed)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CaseRow:
@@ -56,6 +57,7 @@ class CaseRow:
             deadline=row["deadline"],
             next_action=row["next_action"],
             version=row["version"],
+            ready_day=row.get("ready_day"),
         )
 
 

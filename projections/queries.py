@@ -119,7 +119,8 @@ def service_statistics(
         rows = reader.rows(
             "SELECT c.service, COALESCE(s.title, c.service) AS title, COUNT(*) AS applications, "
             "SUM(CASE WHEN c.status = 'completed' THEN 1 ELSE 0 END) AS completed, "
-            "SUM(CASE WHEN c.status = 'completed' AND c.closed_day <= c.deadline THEN 1 ELSE 0 END) AS on_time "
+            "SUM(CASE WHEN c.status = 'completed' AND COALESCE(c.ready_day, c.closed_day) <= c.deadline "
+            "THEN 1 ELSE 0 END) AS on_time "
             "FROM rm_cases c LEFT JOIN rm_services s ON s.code = c.service "
             f"WHERE c.opened_day LIKE ?{where} GROUP BY c.service, s.title",
             (f"{prefix}-%", *params),
@@ -176,7 +177,8 @@ def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]
     closed = {
         r["office"]: r
         for r in reader.rows(
-            "SELECT office, COUNT(*) AS closed, SUM(CASE WHEN closed_day <= deadline THEN 1 ELSE 0 END) AS on_time "
+            "SELECT office, COUNT(*) AS closed, "
+            "SUM(CASE WHEN COALESCE(ready_day, closed_day) <= deadline THEN 1 ELSE 0 END) AS on_time "
             "FROM rm_cases WHERE status = 'completed' AND closed_day BETWEEN ? AND ? GROUP BY office",
             (first, last),
         )
@@ -269,3 +271,45 @@ def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]
         )
         for i, (score, office, on_time, mean, count, filed, rate, visits, waited) in enumerate(scored)
     ]
+
+
+# A case is on time when its result was ready (waiting to be handed out, or the case
+# closed) by its regulated deadline: rm_cases.ready_day, projections/cases.py.
+ON_TIME = "COALESCE(ready_day, closed_day) <= deadline"
+
+
+@dataclass(frozen=True)
+class TermFigures:
+    """How cases kept their regulated terms in a period."""
+
+    completed: int  # cases completed in the period
+    on_time: int  # of them, with the result ready by the deadline
+    overdue_open: int  # cases still open at the period's end, past their deadline with no result ready
+    late_services: list[tuple[str, int, int]]  # (service, completed, on time), the worst share first
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.on_time / self.completed if self.completed else None
+
+
+def term_figures(reader: Reader, since: date, until: date, worst: int = 3) -> TermFigures:
+    """The region's on-time figures for cases completed between ``since`` and ``until``."""
+    if since > until:
+        raise InvalidInput("the period starts after it ends")
+    rows = reader.rows(
+        f"SELECT service, COUNT(*) AS n, SUM(CASE WHEN {ON_TIME} THEN 1 ELSE 0 END) AS on_time FROM rm_cases "
+        "WHERE status = 'completed' AND closed_day BETWEEN ? AND ? GROUP BY service",
+        (since.isoformat(), until.isoformat()),
+    )
+    overdue = reader.rows(
+        "SELECT COUNT(*) AS n FROM rm_cases WHERE status = 'open' AND ready_day IS NULL AND deadline < ?",
+        (until.isoformat(),),
+    )
+    per_service = [(r["service"], int(r["n"]), int(r["on_time"] or 0)) for r in rows]
+    late = sorted((s for s in per_service if s[2] < s[1]), key=lambda s: (s[2] / s[1], s[0]))[:worst]
+    return TermFigures(
+        completed=sum(s[1] for s in per_service),
+        on_time=sum(s[2] for s in per_service),
+        overdue_open=int(overdue[0]["n"] or 0),
+        late_services=late,
+    )

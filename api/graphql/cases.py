@@ -89,6 +89,11 @@ class Case(CaseRow, Node):
     status: CaseState  # type: ignore[assignment]  # the row's text, as its enum
     deadline: str | None = strawberry.field(description="Regulated deadline (date), in working days.")
     next_action: str = strawberry.field(description="What the citizen has to do next.")
+    ready_day: str | None = strawberry.field(
+        default=None,
+        description="The day the result was first ready (waiting at the window to be handed out, or the case "
+        "closed): the regulated term is met when this is on or before `deadline`.",
+    )
     read_tasks: strawberry.Private[list[Task] | None] = None
     as_of: strawberry.Private[datetime | None] = None  # read as of this moment (the row rebuilt from the events)
     read_jobs: strawberry.Private[list[Job] | None] = None  # as they stood at asOf; None: today's, loaded

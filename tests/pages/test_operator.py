@@ -1,7 +1,7 @@
 """Issue 20: the operator's workplace in Chromium, offline, signed in with an operator token.
 
 One server (with a Camunda Form and a JSON-Schema form task, tests/fixtures/operator) and
-one browser (tests/pages/conftest.py) for the module, on one xdist worker; each test opens
+one browser for the module, on one xdist worker; each test opens
 the cases it works on, so they run in any order: the work list (live, claim, release), the
 task's form (an API error at its field, then done), the JSON-Schema form through the same
 viewer, the case card with its bpmn-js diagram, the window, and the form converter."""
@@ -41,6 +41,13 @@ def office(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path) -> Ite
     for server in forms_server(url, seeded_sqlite, over_a_socket=True):
         during_opening_hours(server)  # the window calls visitors only while the office is open
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """Offline, as on a machine without internet; shared by the module's tests."""
+    with chromium(tmp_path_factory.mktemp("chromium")) as driver:
+        yield driver
 
 
 def signed_in(driver: WebDriver, office: Server, path: str) -> None:
