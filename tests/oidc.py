@@ -3,7 +3,8 @@ Certified, tests/oidc_provider/provider.js) in a Node.js process on loopback, an
 server that signs staff in through it.
 
 Its staff accounts (any password): ``operator`` (Keycloak's realm_access.roles: operator,
-office LPK), ``boss`` (flat roles: mfc-supervisor, mapped to supervisor; office ELC),
+office LPK), ``boss`` (flat roles: mfc-supervisor, mapped to supervisor; office ELC), ``expert`` (expert,
+office LPK), ``chief`` (mfc-supervisor, office LPK),
 ``analyst`` (no office), ``visitor`` (no okno role), ``homeless`` (operator, no office)."""
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ NODE = shutil.which("node")
 NPM = shutil.which("npm")
 CLIENT_ID = "okno-staff"
 CLIENT_SECRET = "okno-test-client-secret"  # the test provider's, on loopback only
-ROLE_MAP = "operator=operator,mfc-supervisor=supervisor,analyst=analyst"
+ROLE_MAP = "operator=operator,expert=expert,mfc-supervisor=supervisor,analyst=analyst"
 
 needs_node = pytest.mark.skipif(
     not (NODE and NPM), reason="needs Node.js and npm to run the OpenID provider (tests/oidc_provider)"

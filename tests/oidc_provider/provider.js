@@ -23,6 +23,9 @@ const ACCOUNTS = {
   analyst: { name: "Анна Аналитикова", roles: ["analyst"] },
   visitor: { name: "Без Ролей", realm_access: { roles: ["offline_access"] } },
   homeless: { name: "Оператор Без Офиса", realm_access: { roles: ["operator"] } },
+  // The Lipetsk office's back office and its head (tests/pages/test_end_to_end.py).
+  expert: { name: "Елена Экспертова", realm_access: { roles: ["expert"] }, office: "LPK" },
+  chief: { name: "Павел Руководителев", roles: ["mfc-supervisor"], office: "LPK" },
 };
 
 const server = createServer();

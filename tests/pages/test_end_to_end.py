@@ -1,0 +1,315 @@
+"""Issue 20's "done when", end to end in headless Chromium, offline, through okno's own pages:
+a citizen books a window on the citizen's page and gets a code; the hall's terminal issues
+a ticket for it; an operator signs in on the OpenID provider's own page, calls the ticket
+at the window (the hall board shows the call live), opens the case from it and fills the
+reception form; an external worker, speaking only GraphQL, answers the state-fee job and
+the agency's request; an expert (signed in the same way) sends the package; the
+administration's decision comes back, the SMS goes, and the operator hands the result
+out. The citizen's tracking page is looked at after every stage. On a second case the
+treasury gateway gives up (an incident) and a supervisor retries it from the console.
+
+The service is `advertising_structure_permit` (municipal_permit.bpmn): its flow calls the
+common mfc_reception, mfc_state_fee (5 000 ₽) and mfc_interagency_request processes and
+has three forms (reception, the package, hand-out). Every page's screenshot is kept under
+test-artefacts/test_end_to_end/ and checked not to be blank; no page logs a console error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.api.test_reception import during_opening_hours
+from tests.browser import BROWSER_MARKS, artefact_dir, chromium, console_errors, keep_screenshot
+from tests.oidc import SignInSite, needs_node, signed_in_site
+from tests.pages.external_worker import ExternalWorker
+from tests.pages.test_operator import field, field_input, status, wait
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+pytestmark = [*BROWSER_MARKS, needs_node, pytest.mark.xdist_group("end_to_end")]
+
+SERVICE = "advertising_structure_permit"
+OFFICE = "LPK"
+
+SLOTS = """query($officeId: String!, $service: String!, $from: Date!, $to: Date!) {
+  slots(officeId: $officeId, serviceCode: $service, from: $from, to: $to) { id window start } }"""
+BOOK = """mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) {
+  __typename ... on AppointmentPayload { appointment { code window } } ... on Error { message code } } }"""
+TICKET = """mutation($input: IssueTicketInput!) { issueTicket(input: $input) {
+  __typename ... on TicketPayload { ticket { number serviceCode appointmentCode } } ... on Error { message code } } }"""
+CASE = """query($number: String!) { case(number: $number) {
+  status outcome stage tasks { taskId element state } jobs { element connector state } } }"""
+OPEN = """mutation($input: OpenCaseInput!) { openCase(input: $input) {
+  __typename ... on OpenCasePayload { case { number tasks { taskId element } } } ... on Error { message code } } }"""
+CLAIM = """mutation($input: TaskInput!) { claimTask(input: $input) {
+  __typename ... on CasePayload { case { number } } ... on Error { message code } } }"""
+COMPLETE = """mutation($input: CompleteTaskInput!) { completeTask(input: $input) {
+  __typename ... on CasePayload { case { stage } } ... on Error { message code } } }"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignInSite]:
+    with signed_in_site(tmp_path_factory.mktemp("end-to-end")) as started:
+        during_opening_hours(started.okno)
+        yield started
+
+
+@pytest.fixture(scope="module")
+def worker(site: SignInSite) -> Iterator[ExternalWorker]:
+    external = ExternalWorker(site.okno.url, site.okno.token("integrator"))
+    yield external
+    external.close()
+
+
+class Browsers:
+    """One headless Chromium per person, started when they first need it: the citizen (the
+    citizen's pages, and the hall's board in a second tab), the operator, the expert and the
+    supervisor each sign in on a browser of their own, as at their own desks."""
+
+    def __init__(self, stack: ExitStack, folder: Path) -> None:
+        self.stack, self.folder, self.started = stack, folder, dict[str, Any]()
+
+    def of(self, person: str) -> WebDriver:
+        if person not in self.started:
+            self.started[person] = self.stack.enter_context(chromium(self.folder / person))
+        driver: WebDriver = self.started[person]
+        return driver
+
+
+def test_a_booking_becomes_a_case_worked_through_every_form_while_the_citizen_watches_and_an_incident_is_retried(
+    site: SignInSite, worker: ExternalWorker, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    folder = artefact_dir(request)
+    okno = site.okno
+    with ExitStack() as stack:
+        browsers = Browsers(stack, tmp_path)
+        shot = Screenshots(folder)
+
+        code, window = book_a_window(site)
+        ticket = okno.run("integrator", TICKET, input={"officeId": OFFICE, "appointmentCode": code})["issueTicket"]
+        assert ticket["__typename"] == "TicketPayload", ticket
+        assert ticket["ticket"]["serviceCode"] == SERVICE
+        number_shown = ticket["ticket"]["number"]
+
+        operator = browsers.of("operator")
+        sign_in(operator, site, "operator", "/ui/operator/window.html")
+        number, pin = call_and_open_the_case(operator, number_shown, window, shot)
+
+        fill_task_from_the_case_card(operator, number, "Приём и проверка документов", reception_form, shot)
+        assert stage_of(site, number) == "Проверка оплаты государственной пошлины"
+
+        assert worker.do(worker.pay_state_fee, number) == 5000  # the catalog's fee for this service
+        wait_for_stage(site, number, "Межведомственный запрос")
+        answer = worker.do(worker.answer, number, "smev_response", found=True)
+        assert answer["found"] is True
+        wait_for_stage(site, number, "Передача документов в администрацию")
+
+        expert = browsers.of("expert")
+        sign_in(expert, site, "expert", "/ui/operator/index.html")
+        fill_task_from_the_work_list(expert, number, package_form, shot, "expert")
+        wait_for_stage(site, number, "Рассмотрение в администрации")
+
+        decision = worker.do(worker.answer, number, "municipal_permit_decision", decision="issued")
+        assert decision["decision"] == "issued"
+        wait_for_stage(site, number, "Готово к выдаче")
+        worker.do(worker.send_sms, number)
+
+        operator.get(f"{okno.url}/ui/operator/index.html")  # the tab is still signed in
+        fill_task_from_the_work_list(operator, number, handout_form, shot, "operator", claim=True)
+        final = wait_until(lambda: (c := case_of(site, number))["status"] == "COMPLETED" and c)
+        assert final["outcome"] == "issued"
+        assert final["jobs"] == [], final["jobs"]
+        assert pin
+
+
+def book_a_window(site: SignInSite) -> tuple[str, int]:
+    """Until the citizen's booking page is on main: the portal books through the API."""
+    day = site.okno.now().date()
+    slots = site.okno.run(
+        None, SLOTS, officeId=OFFICE, service=SERVICE, **{"from": day.isoformat()}, to=day.isoformat()
+    )
+    slot = slots["slots"][0]
+    booked = site.okno.run(
+        "integrator",
+        BOOK,
+        input={
+            "officeId": OFFICE,
+            "serviceCode": SERVICE,
+            "slotId": slot["id"],
+            "channel": "portal",
+            "contact": {"fullName": "Кузнецова Анна Сергеевна", "phone": "+7 904 111-22-33"},
+        },
+    )["bookAppointment"]
+    assert booked["__typename"] == "AppointmentPayload", booked
+    return booked["appointment"]["code"], int(booked["appointment"]["window"])
+
+
+class Screenshots:
+    """Each page's screenshot kept, numbered in the order taken, so the artefacts read as the story."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.count = folder, 0
+
+    def __call__(self, driver: WebDriver, name: str) -> None:
+        self.count += 1
+        keep_screenshot(driver, self.folder, f"{self.count:02d}-{name}")
+        assert not console_errors(driver), name
+
+
+def sign_in(driver: WebDriver, site: SignInSite, login: str, page: str) -> None:
+    """Open a staff page, follow its "Войти" to the provider's own login page, sign in as
+    ``login`` (the test provider takes any password) and land back on the page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+
+    driver.get(f"{site.okno.url}{page}")
+    wait(driver, lambda d: d.find_element(By.LINK_TEXT, "Войти")).click()
+    box = wait(driver, expected_conditions.element_to_be_clickable((By.NAME, "login")))
+    assert driver.current_url.startswith(site.issuer), driver.current_url  # the provider's page, not okno's
+    box.send_keys(login)
+    driver.find_element(By.NAME, "password").send_keys("any password")
+    ahead = site.okno.clock_offset[0]
+    # The server's clock runs days ahead, to the office's working hours (the reception desk
+    # keeps them), but a token's times are checked against the wall clock: okno mints the
+    # signed-in token on the wall clock's time, as it would that morning.
+    site.okno.clock_offset[0] = timedelta(0)
+    try:
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait(driver, lambda d: d.current_url.startswith(f"{site.okno.url}{page}"), message=lambda d: d.current_url)
+    finally:
+        site.okno.clock_offset[0] = ahead
+    console_errors(driver)  # the provider's page asked the internet for a font: not okno's page
+    assert driver.execute_script("return sessionStorage.getItem('okno.token')")
+
+
+def call_and_open_the_case(driver: WebDriver, ticket: str, window: int, shot: Screenshots) -> tuple[str, str]:
+    """At the window: call the next visitor (the booked ticket), open the case from it and
+    follow the link to its card; the case's number and the PIN for the applicant."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    number_box = wait(driver, lambda d: d.find_element(By.ID, "window-number"))
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#service option"))
+    number_box.clear()
+    number_box.send_keys(str(window))
+    driver.find_element(By.XPATH, "//button[text()='Пригласить следующего']").click()
+    wait(driver, lambda d: d.find_element(By.ID, "ticket-number").text == ticket, message=status)
+    assert Select(driver.find_element(By.ID, "service")).first_selected_option.get_attribute("value") == SERVICE
+    shot(driver, "operator-window-called")
+    driver.find_element(By.ID, "full-name").send_keys("Кузнецова Анна Сергеевна")
+    driver.find_element(By.ID, "document").send_keys("4215 654321")
+    driver.find_element(By.ID, "phone").send_keys("+7 904 111-22-33")
+    driver.find_element(By.XPATH, "//button[text()='Открыть дело']").click()
+    about = wait(driver, lambda d: (e := d.find_element(By.ID, "opened-about")).text and e, message=status)
+    assert ticket in about.text
+    link = about.find_element(By.TAG_NAME, "a")
+    number, pin = link.text, about.find_element(By.TAG_NAME, "strong").text
+    assert len(pin) == 6 and pin.isdigit(), about.text
+    shot(driver, "operator-case-opened")
+    link.click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram .djs-element.okno-active"))
+    shot(driver, "operator-case-card")
+    return number, pin
+
+
+def fill_task_from_the_case_card(
+    driver: WebDriver,
+    number: str,
+    task: str,
+    fill: Callable[[WebDriver], None],
+    shot: Screenshots,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    assert f"/ui/operator/case.html?number={number}" in driver.current_url
+    wait(driver, lambda d: d.find_element(By.XPATH, f"//*[@id='tasks']//a[text()='{task}']")).click()
+    take_and_fill(driver, task, fill, shot)
+
+
+def fill_task_from_the_work_list(
+    driver: WebDriver, number: str, fill: Callable[[WebDriver], None], shot: Screenshots, who: str, claim: bool = False
+) -> None:
+    """From the office's work list (live): the case's task, taken and filled in."""
+    from selenium.webdriver.common.by import By
+
+    row = f"//tr[td/a[text()='{number}']]"
+    wait(driver, lambda d: d.find_element(By.XPATH, row), message=lambda d: d.find_element(By.ID, "tasks").text)
+    shot(driver, f"{who}-work-list")
+    if claim:
+        wait(driver, lambda d: d.find_element(By.XPATH, f"{row}//button[text()='Взять']")).click()
+        wait(driver, lambda d: d.find_element(By.XPATH, f"{row}//a[text()='Заполнить']")).click()
+    else:
+        driver.find_element(By.XPATH, f"{row}/td[2]/a").click()
+    take_and_fill(driver, None, fill, shot)
+
+
+def take_and_fill(driver: WebDriver, task: str | None, fill: Callable[[WebDriver], None], shot: Screenshots) -> None:
+    """On the task page: take the task if it is not yet, fill its form (``fill``, named for
+    the screenshots), complete it."""
+    from selenium.webdriver.common.by import By
+
+    heading = wait(driver, lambda d: (e := d.find_element(By.ID, "heading")).text and e)
+    if task is not None:
+        assert heading.text == task
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".fjs-container .fjs-form-field"))
+    take = driver.find_elements(By.XPATH, "//button[text()='Взять в работу']")
+    if take:
+        take[0].click()
+    wait(driver, lambda d: d.find_elements(By.XPATH, "//button[text()='Завершить задачу']"))
+    fill(driver)
+    name = fill.__name__.replace("_", "-")
+    shot(driver, f"{name}-filled")
+    driver.find_element(By.XPATH, "//button[text()='Завершить задачу']").click()
+    wait(driver, lambda d: "завершена" in status(d), message=status)
+    shot(driver, f"{name}-done")
+
+
+def reception_form(driver: WebDriver) -> None:
+    from selenium.webdriver.common.by import By
+
+    for label in (
+        "Заявитель (представитель) присутствует лично",
+        "Комплект документов полный и соответствует требованиям",
+    ):
+        field(driver, label).find_element(By.CSS_SELECTOR, "input").click()
+
+
+def package_form(driver: WebDriver) -> None:
+    field_input(driver, "Номер реестра передачи документов").send_keys("РЕЕСТР-2026-0417")
+
+
+def handout_form(driver: WebDriver) -> None:
+    from selenium.webdriver.common.by import By
+
+    field(driver, "Результат выдан заявителю").find_element(By.CSS_SELECTOR, "input").click()
+
+
+def case_of(site: SignInSite, number: str) -> dict[str, Any]:
+    found: dict[str, Any] = site.okno.run("auditor", CASE, number=number)["case"]
+    return found
+
+
+def stage_of(site: SignInSite, number: str) -> str:
+    return str(wait_until(lambda: case_of(site, number)["stage"]))
+
+
+def wait_for_stage(site: SignInSite, number: str, stage: str) -> None:
+    wait_until(
+        lambda: case_of(site, number)["stage"] == stage, what=lambda: f"stage {stage!r}: {case_of(site, number)}"
+    )
+
+
+def wait_until(check: Callable[[], Any], seconds: float = 30, what: Callable[[], str] | None = None) -> Any:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not (result := check()):
+        assert time.monotonic() < deadline, what() if what else "waited in vain"
+        time.sleep(0.2)
+    return result
