@@ -17,6 +17,7 @@ from api.graphql.jobs import Job
 from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.parked import ParkedQuery
+from api.graphql.ranking import RankingQuery
 from api.graphql.reception import ReceptionQuery
 from api.graphql.relay import Node, cursors, paged, parse_global_id, resume_after
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
@@ -88,7 +89,7 @@ def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None
 
 
 @strawberry.type
-class Query(ReceptionQuery, ParkedQuery):
+class Query(ReceptionQuery, ParkedQuery, RankingQuery):
     @strawberry.field(description="The service catalog: the services that take new cases (openCase accepts each).")
     def services(self, info: strawberry.Info[Context, None]) -> list[Service]:
         return [Service.of(s) for s in directory.services(info.context.services.reader)]
