@@ -32,6 +32,7 @@ OFFICE = "LPK"
 DASHBOARD = """query($o: String!) { office(id: $o) { dashboard { openCases dueToday overdue } }
   queue(officeId: $o) { waiting { id } done } }"""
 INCIDENTS = """query($o: String) { incidents(officeId: $o) { caseNumber taskId } }"""
+RETRY = """mutation($input: TaskInput!) { retryIncident(input: $input) { __typename } }"""
 TASKS = """query($o: String!) { tasks(officeId: $o, first: 100) { edges { node { caseNumber taskId holder } } } }"""
 RECEPTION_DATA = {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20"}
 
@@ -157,6 +158,7 @@ def test_an_overdue_case_is_listed_with_its_service_stage_and_days_late(
     console: tuple[Server, str], browser: WebDriver, request: pytest.FixtureRequest
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     server, late = console
     open_view(browser, server, "deadlines")
@@ -174,6 +176,13 @@ def test_an_overdue_case_is_listed_with_its_service_stage_and_days_late(
     days.clear()
     days.send_keys("30\n")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"#deadline-table tr[data-case='{fresh}']"))
+
+    # "Передать" on the late case opens the reassign form on its task, at the holder field.
+    browser.find_element(By.CSS_SELECTOR, f"#deadline-table tr[data-case='{late}'] a.reassign").click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "section#tasks[data-ready='true']"))
+    picked = Select(browser.find_element(By.ID, "reassign-task")).first_selected_option
+    assert picked.get_attribute("data-case") == late
+    assert browser.switch_to.active_element.get_attribute("id") == "reassign-holder"
     assert not console_errors(browser)
 
 
@@ -197,23 +206,42 @@ def test_an_incident_is_shown_with_its_error_and_retried_from_the_page(
     assert not console_errors(browser)
 
 
-def test_two_incidents_ticked_are_retried_at_once(
+def test_two_incidents_ticked_are_retried_at_once_and_then_all_shown(
     server: Server, browser: WebDriver, request: pytest.FixtureRequest
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    numbers = [make_incident(server, f"incident-bulk-{n}")["caseNumber"] for n in (1, 2)]
+    ticked = [make_incident(server, f"incident-bulk-{n}")["caseNumber"] for n in (1, 2)]
+    left = make_incident(server, "incident-bulk-3")["caseNumber"]
     open_view(browser, server, "incidents")
-    for number in numbers:  # by keyboard: the box is reached with Tab and ticked with space
+    for number in ticked:  # by keyboard: the box is reached with Tab and ticked with space
         box = browser.find_element(By.CSS_SELECTOR, f"#incident-table tr[data-case='{number}'] input[type=checkbox]")
         box.send_keys(" ")
         assert box.is_selected()
     keep_screenshot(browser, artefact_dir(request), "incidents-ticked")
     browser.find_element(By.ID, "retry-selected").click()
     wait_for(browser, lambda d: status(d) == "Повторено инцидентов: 2.")
-    assert not set(numbers) & incident_cases(server)
-    for number in numbers:
+    assert not set(ticked) & incident_cases(server)
+    assert left in incident_cases(server), "an incident not ticked is not retried"
+    for number in ticked:
         assert not browser.find_elements(By.CSS_SELECTOR, f"#incident-table tr[data-case='{number}']")
+
+    # "All shown", when one of them was retried meanwhile by someone else: one summary says
+    # how many were retried, and why the other was not.
+    raced = make_incident(server, "incident-bulk-4")
+    open_view(browser, server, "incidents")
+    shown = len(browser.find_elements(By.CSS_SELECTOR, "#incident-table tbody tr"))
+    assert shown >= 2
+    again = server.run(
+        "supervisor", RETRY, office=OFFICE, input={"caseNumber": raced["caseNumber"], "taskId": raced["taskId"]}
+    )
+    assert again["retryIncident"]["__typename"] == "CasePayload"
+    browser.find_element(By.ID, "retry-all").click()
+    wait_for(browser, lambda d: status(d).startswith(f"Повторено {shown - 1} из {shown}. Не повторены — "))
+    assert f"дело {raced['caseNumber']}, шаг Task_CheckFee: job Task_CheckFee is not an incident" in status(browser)
+    assert not incident_cases(server)
+    assert browser.find_elements(By.ID, "no-incidents")
+    keep_screenshot(browser, artefact_dir(request), "incidents-all-retried")
     assert not console_errors(browser)
 
 

@@ -72,8 +72,10 @@ async function start() {
   document.getElementById("views").hidden = false;
   window.addEventListener("hashchange", () => {
     choose(office).then(() => {
-      const heading = document.querySelector("main > section:not([hidden]) h2");
-      if (heading) heading.focus();  // keyboard and screen reader users land on the view they chose
+      // Keyboard and screen reader users land on the view they chose (unless the view
+      // already put them on its first field).
+      const section = document.querySelector("main > section:not([hidden])");
+      if (section && !section.contains(document.activeElement)) section.querySelector("h2").focus();
     });
   });
   await choose(office);

@@ -3,7 +3,7 @@
 // it means in the API: due before the office's today), with each case's service and stage.
 import { day, gql, h, say } from "/ui/okno.js";
 import { each } from "./batches.js";
-import { addDays, daysBetween, officeToday } from "./staff.js";
+import { addDays, chosen, daysBetween, officeToday } from "./staff.js";
 
 const TASK = `totalCount edges { node { taskId caseNumber name holder dueDay } }`;
 const DUE = `query($o: String!, $before: Date!) {
@@ -29,7 +29,9 @@ function rows(tasks, cases, today) {
       h("td", {}, task.name),
       h("td", {}, day(task.dueDay)),
       h("td", {}, left(days)),
-      h("td", {}, task.holder || h("span", { class: "muted" }, "не назначена")));
+      h("td", {}, task.holder || h("span", { class: "muted" }, "не назначена")),
+      h("td", {}, h("a", { href: "#tasks", class: "reassign", "aria-label": `Передать задачу дела ${task.caseNumber}`,
+        onclick: () => { chosen.taskId = task.taskId; } }, "Передать")));
   });
 }
 
@@ -46,7 +48,7 @@ async function load(results, office, within) {
     tasks.length
       ? h("div", { class: "table-wrap" }, h("table", { id: "deadline-table" },
         h("caption", {}, "Задачи по сроку: сначала самые поздние"),
-        h("thead", {}, h("tr", {}, ["Дело", "Услуга", "Этап", "Задача", "Срок", "Осталось", "Исполнитель"]
+        h("thead", {}, h("tr", {}, ["Дело", "Услуга", "Этап", "Задача", "Срок", "Осталось", "Исполнитель", ""]
           .map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows(tasks, cases, today))))
       : h("p", { class: "muted" }, "Ни просроченных, ни близких к сроку задач нет."),

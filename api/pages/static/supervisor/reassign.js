@@ -4,7 +4,7 @@
 // the office's work list has seen: current holders and who completed tasks.
 import { day, gql, h, say } from "/ui/okno.js";
 import { CASE_RESULT, done } from "./outcome.js";
-import { roleName } from "./staff.js";
+import { chosen, roleName } from "./staff.js";
 
 const TASKS = `query($o: String!) {
   open: tasks(officeId: $o, first: 100) { totalCount edges { node { taskId caseNumber name role state holder dueDay } } }
@@ -48,9 +48,9 @@ function render(place, office, open, closed, reload) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     fieldError(holder, null);
-    const chosen = open.find((t) => t.taskId === task.value);
+    const target = open.find((t) => t.taskId === task.value);
     const who = holder.value.trim();
-    if (!chosen) {
+    if (!target) {
       say("Выберите задачу.", "error");
       return;
     }
@@ -61,10 +61,10 @@ function render(place, office, open, closed, reload) {
       return;
     }
     try {
-      const { reassignTask: result } = await gql(REASSIGN, { input: { caseNumber: chosen.caseNumber, taskId: chosen.taskId, holder: who } });
+      const { reassignTask: result } = await gql(REASSIGN, { input: { caseNumber: target.caseNumber, taskId: target.taskId, holder: who } });
       if (done(result)) {
         await reload();
-        say(`Задача «${chosen.name}» дела ${chosen.caseNumber} передана: ${who}.`, "ok");
+        say(`Задача «${target.name}» дела ${target.caseNumber} передана: ${who}.`, "ok");
         return;
       }
       const atHolder = (result.fields || []).find((f) => f.field.endsWith("holder"));
@@ -77,6 +77,9 @@ function render(place, office, open, closed, reload) {
       say(failure.message, "error");
     }
   });
+  const picked = open.find((t) => t.taskId === chosen.taskId);
+  chosen.taskId = null;
+  if (picked) task.value = picked.taskId;
   place.replaceChildren(...[
     open.length ? form : h("p", { class: "muted" }, "Открытых задач нет."),
     open.length
@@ -95,5 +98,7 @@ export async function show(place, office) {
     const data = await gql(TASKS, { o: office.code });
     render(place, office, data.open.edges.map((e) => e.node), data.closed.edges.map((e) => e.node), reload);
   };
+  const picked = chosen.taskId;
   await reload();
+  if (picked) document.getElementById("reassign-holder")?.focus();  // the task is chosen: who gets it is next
 }

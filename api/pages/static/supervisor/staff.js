@@ -40,3 +40,7 @@ export function roleName(role) {
   if (!role) return ROLE_NAMES["-"];
   return role.split(",").map((r) => ROLE_NAMES[r.trim()] || r.trim()).join(", ");
 }
+
+/** A task chosen in one view for another (the deadlines' "Передать" opens the reassign form
+ * on it): the views are modules of one page, so this one object is shared by them. */
+export const chosen = { taskId: null };
