@@ -340,18 +340,29 @@ def test_every_view_reads_at_200_percent_zoom_without_sideways_scrolling(
         assert not console_errors(driver)
 
 
-def test_without_a_token_the_console_offers_sign_in(
-    server: Server, tmp_path: Path, request: pytest.FixtureRequest
+def test_without_a_supervisors_token_the_console_offers_sign_in(
+    server: Server, browser: WebDriver, request: pytest.FixtureRequest
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    with chromium(tmp_path / "profile") as driver:
-        driver.get(f"{server.url}/ui/supervisor/#incidents")
-        link = wait_for(
-            driver, lambda d: next((a for a in d.find_elements(By.ID, "sign-in") if a.is_displayed()), None)
-        )
-        assert link.text == "Войти"
-        assert link.get_attribute("href") == f"{server.url}/auth/login?next=%2Fui%2Fsupervisor%2F%23incidents"
-        assert driver.find_element(By.ID, "views").is_displayed() is False
-        keep_screenshot(driver, artefact_dir(request), "sign-in", min_colours=5)
-        assert not console_errors(driver)
+    supervisor = browser.execute_script("return sessionStorage.getItem('okno.token')")
+    try:
+        for name, token in (("no-token", None), ("operator", server.token("operator", OFFICE))):
+            browser.get(f"{server.url}/ui/")
+            browser.execute_script(
+                "arguments[0] ? sessionStorage.setItem('okno.token', arguments[0]) : sessionStorage.clear()", token
+            )
+            browser.get(f"{server.url}/ui/supervisor/#incidents")
+            link = wait_for(
+                browser, lambda d: next((a for a in d.find_elements(By.ID, "sign-in") if a.is_displayed()), None)
+            )
+            assert link.text == "Войти"
+            assert link.get_attribute("href") == f"{server.url}/auth/login?next=%2Fui%2Fsupervisor%2F%23incidents"
+            assert not browser.find_element(By.ID, "views").is_displayed()
+            assert not browser.find_elements(By.CSS_SELECTOR, "main > section:not([hidden])"), "no view without sign-in"
+            expected = "Войдите" if token is None else "Консоль — для руководителя офиса"
+            assert status(browser).startswith(expected)
+            keep_screenshot(browser, artefact_dir(request), f"sign-in-{name}", min_colours=5)
+        assert not console_errors(browser)
+    finally:
+        browser.execute_script("sessionStorage.setItem('okno.token', arguments[0])", supervisor)
