@@ -238,7 +238,9 @@ def test_two_incidents_ticked_are_retried_at_once_and_then_all_shown(
     assert again["retryIncident"]["__typename"] == "CasePayload"
     browser.find_element(By.ID, "retry-all").click()
     wait_for(browser, lambda d: status(d).startswith(f"Повторено {shown - 1} из {shown}. Не повторены — "))
-    assert f"дело {raced['caseNumber']}, шаг Task_CheckFee: job Task_CheckFee is not an incident" in status(browser)
+    assert f"дело {raced['caseNumber']}, шаг Task_CheckFee: отказано (job Task_CheckFee is not an incident" in status(
+        browser
+    )
     assert not incident_cases(server)
     assert browser.find_elements(By.ID, "no-incidents")
     keep_screenshot(browser, artefact_dir(request), "incidents-all-retried")
@@ -265,12 +267,28 @@ def test_a_task_is_reassigned_to_a_member_of_staff(
     holder = browser.find_element(By.ID, "reassign-holder")
     holder.clear()
     holder.send_keys(f"{OFFICE}/petrova\n")
-    wait_for(browser, lambda d: "передана" in status(d))
+    wait_for(
+        browser, lambda d: status(d) == f"Задача «Приём и проверка документов» дела {number} передана: LPK/petrova."
+    )
     tasks = [e["node"] for e in server.run("supervisor", TASKS, office=OFFICE, o=OFFICE)["tasks"]["edges"]]
     assert {(t["caseNumber"], t["taskId"], t["holder"]) for t in tasks} >= {(number, task, f"{OFFICE}/petrova")}
     cell = browser.find_element(By.CSS_SELECTOR, f"#task-table tr[data-task='{task}'] .holder")
     assert cell.text == f"{OFFICE}/petrova"
     keep_screenshot(browser, artefact_dir(request), "reassigned")
+
+    # A task completed while the form was open: the server's refusal is said, nothing changes.
+    gone = open_property_case(server, "reassign-gone")["case"]
+    open_view(browser, server, "tasks")
+    Select(browser.find_element(By.ID, "reassign-task")).select_by_value(gone["tasks"][0]["taskId"])
+    done = server.run(
+        "operator",
+        COMPLETE,
+        office=OFFICE,
+        input={"caseNumber": gone["number"], "element": "Task_Reception", "data": RECEPTION_DATA},
+    )["completeTask"]
+    assert done["__typename"] == "CasePayload", done
+    browser.find_element(By.ID, "reassign-holder").send_keys(f"{OFFICE}/petrova\n")
+    wait_for(browser, lambda d: status(d).startswith("Не передана: задача уже не открыта (task "))
     assert not console_errors(browser)
 
 

@@ -4,7 +4,7 @@
 // how many were retried and why any was not.
 import { gql, h, moment, say } from "/ui/okno.js";
 import { each } from "./batches.js";
-import { CASE_RESULT, done } from "./outcome.js";
+import { CASE_RESULT, done, why } from "./outcome.js";
 
 const INCIDENTS = `query($o: String) { incidents(officeId: $o) {
   caseNumber taskId element connector failures error incidentAt } }`;
@@ -19,7 +19,7 @@ async function retry(picked) {
     picked.map((i) => ({ caseNumber: i.caseNumber, taskId: i.taskId })));
   const refused = [];
   answers.forEach((answer, n) => {
-    if (!done(answer)) refused.push(`${label(picked[n])}: ${answer ? answer.message : "нет ответа"}`);
+    if (!done(answer)) refused.push(`${label(picked[n])}: ${why(answer)}`);
   });
   const retried = picked.length - refused.length;
   if (!refused.length) say(`Повторено инцидентов: ${retried}.`, "ok");

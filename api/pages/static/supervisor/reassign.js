@@ -3,7 +3,7 @@
 // no staff directory (people come from the sign-in's claims), so the names offered are those
 // the office's work list has seen: current holders and who completed tasks.
 import { day, gql, h, say } from "/ui/okno.js";
-import { CASE_RESULT, done } from "./outcome.js";
+import { CASE_RESULT, done, why } from "./outcome.js";
 import { chosen, roleName } from "./staff.js";
 
 const TASKS = `query($o: String!) {
@@ -72,7 +72,7 @@ function render(place, office, open, closed, reload) {
         fieldError(holder, atHolder ? atHolder.message : result.message);
         holder.focus();
       }
-      say(result.message, "error");
+      say(`Не передана: ${why(result)}.`, "error");
     } catch (failure) {
       say(failure.message, "error");
     }
