@@ -45,7 +45,7 @@ function render(place, office, incidents, reload) {
     } catch (failure) {
       say(failure.message, "error");
     }
-    await reload(false);
+    await reload(false).catch((failure) => say(failure.message, "error"));
   };
   const selected = h("button", { type: "button", id: "retry-selected" }, "Повторить отмеченные");
   selected.addEventListener("click", () => act(incidents.filter((_, n) => boxes[n].checked), selected));
