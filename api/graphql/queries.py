@@ -114,7 +114,11 @@ class Query(ReceptionQuery, ParkedQuery, RankingQuery):
             return _find_case(info, number)
         return _case_as_of(info, number, as_of)
 
-    @strawberry.field(description="Cases, newest first, as a Relay connection with keyset cursors.")
+    @strawberry.field(
+        description="Cases, newest first, as a Relay connection with keyset cursors. dueBefore: the "
+        "regulated deadline is on the day named or before; overdue: the deadline is before the office's "
+        "today (with an office; UTC's today without one). With status OPEN they are the cases to chase."
+    )
     def cases(
         self,
         info: strawberry.Info[Context, None],
@@ -122,6 +126,8 @@ class Query(ReceptionQuery, ParkedQuery, RankingQuery):
         status: CaseState | None = None,
         first: int = 20,
         after: str | None = None,
+        due_before: date | None = None,
+        overdue: bool | None = None,
     ) -> CaseConnection:
         who = info.context.who
         who.require("operator", "expert", "supervisor", "auditor", "integrator")
@@ -129,12 +135,16 @@ class Query(ReceptionQuery, ParkedQuery, RankingQuery):
             if office_id not in (None, who.office):
                 who.require(who.role, office=office_id)
             office_id = who.office
+        today = None
+        if overdue is not None:
+            today = _office_today(info, office_id) if office_id else info.context.services.clock().date()
         page, tasks = case_queries.cases_with_tasks(
             info.context.services.reader,
             office_id,
             None if status is None else status.value,
             first=first,
             after=resume_after(after, case_queries.CASES_NEWEST_FIRST, "cases"),
+            deadline=case_queries.DeadlineFilter(due_before=due_before, overdue=overdue, today=today),
         )
         return CaseConnection(
             edges=[

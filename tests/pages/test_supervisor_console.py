@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from engine.store import parse_url
-from okno.bootstrap import new_engine
 from tests.api.conftest import Server, serve
+from tests.api.test_case_deadlines import open_late_cases
 from tests.api.test_end_to_end import COMPLETE, open_property_case
 from tests.api.test_external_workers import ACTIVATE, FAIL
 from tests.api.test_parked_cases import plant_poison
 from tests.browser import BROWSER_MARKS, artefact_dir, chromium, console_errors, keep_screenshot
-from tests.conftest import MASTER_KEY, T0, Entropy
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -37,37 +35,20 @@ TASKS = """query($o: String!) { tasks(officeId: $o, first: 100) { edges { node {
 RECEPTION_DATA = {"documents_complete": True, "property_kind": "flat", "cadastral_number": "48:20"}
 
 
-def open_late_case(url: str) -> str:
-    """A case opened weeks ago, straight in the store (the API opens cases only now): its
-    nine working days have passed, so it is overdue by the office's real today."""
-    engine = new_engine(parse_url(url), master_key=MASTER_KEY, entropy=Entropy())
-    try:
-        case = engine.open_case(
-            service="rosreestr_ownership",
-            office=OFFICE,
-            channel="window",
-            applicant={"full_name": "Просроченная Дарья Петровна"},
-            actor=f"{OFFICE}/test-operator",
-            at=T0 + timedelta(hours=1),
-        )
-        return str(case.number)
-    finally:
-        engine.close()
-
-
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path) -> Iterator[tuple[Server, str]]:
-    """The seeded store with one overdue case, served over a socket; yields it and that case."""
+def console(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path) -> Iterator[tuple[Server, str, str]]:
+    """The seeded store with two overdue cases, served over a socket; yields it and those
+    cases (the first waits at the reception desk, the second on its fee check)."""
     path = tmp_path_factory.mktemp("supervisor-console") / "okno.sqlite"
     shutil.copyfile(seeded_sqlite, path)
-    late = open_late_case(f"sqlite:///{path}")
+    at_desk, at_agency = open_late_cases(f"sqlite:///{path}")
     for server in serve(f"sqlite:///{path}", seeded=True):
-        yield server, late
+        yield server, at_desk, at_agency
 
 
 @pytest.fixture(scope="module")
-def browser(console: tuple[Server, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    server, _ = console
+def browser(console: tuple[Server, str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    server = console[0]
     with chromium(tmp_path_factory.mktemp("profile")) as driver:
         driver.get(f"{server.url}/ui/")
         driver.execute_script("sessionStorage.setItem('okno.token', arguments[0])", server.token("supervisor", OFFICE))
@@ -75,7 +56,7 @@ def browser(console: tuple[Server, str], tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture
-def server(console: tuple[Server, str]) -> Server:
+def server(console: tuple[Server, str, str]) -> Server:
     return console[0]
 
 
@@ -155,19 +136,24 @@ def test_the_dashboard_shows_the_apis_figures_and_follows_a_new_case_live(
 
 
 def test_an_overdue_case_is_listed_with_its_service_stage_and_days_late(
-    console: tuple[Server, str], browser: WebDriver, request: pytest.FixtureRequest
+    console: tuple[Server, str, str], browser: WebDriver, request: pytest.FixtureRequest
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    server, late = console
+    server, late, at_agency = console
     open_view(browser, server, "deadlines")
-    row = browser.find_element(By.CSS_SELECTOR, f"#deadline-table tr[data-case='{late}']")
-    cells = [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")]
-    assert cells[0] == late
-    assert cells[1].startswith("Государственная регистрация права собственности")
-    assert cells[2] == "Приём документов"
-    assert cells[5].startswith("просрочено на ") and cells[6] == "не назначена"
+
+    def cells(number: str) -> list[str]:
+        row = browser.find_element(By.CSS_SELECTOR, f"#deadline-table tr[data-case='{number}']")
+        return [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")]
+
+    number, service, stage, _, days_left, holders = cells(late)
+    assert number == late and service.startswith("Государственная регистрация права собственности")
+    assert stage == "Приём документов" and days_left.startswith("просрочено на ")
+    assert holders == "Приём и проверка документов: не назначена Передать"
+    waiting = cells(at_agency)  # no task open, overdue all the same
+    assert waiting[4].startswith("просрочено на ") and waiting[5].startswith("нет открытых задач")
     keep_screenshot(browser, artefact_dir(request), "deadlines")
 
     fresh = str(open_property_case(server, "deadline-soon")["case"]["number"])  # due in nine working days

@@ -1,16 +1,16 @@
-// Overdue and near-deadline work: the office's tasks past their due day and those due in the
-// next few days (the work list's own overdue and dueBefore filters, so "overdue" means what
-// it means in the API: due before the office's today), with each case's service and stage.
+// Overdue and near-deadline cases: the office's open cases past their regulated deadline
+// and those due in the next few days (the `cases` query's overdue and dueBefore filters, so
+// "overdue" is what the API and the dashboard mean: the deadline is before the office's
+// today), those waiting on an agency with no task open as well. Each shows who holds its
+// open tasks, with a shortcut to reassign one.
 import { day, gql, h, say } from "/ui/okno.js";
-import { each } from "./batches.js";
 import { addDays, chosen, daysBetween, officeToday } from "./staff.js";
 
-const TASK = `totalCount edges { node { taskId caseNumber name holder dueDay } }`;
+const CASES = `totalCount edges { node { number serviceCode service { title } stage deadline tasks { taskId name holder } } }`;
 const DUE = `query($o: String!, $before: Date!) {
-  late: tasks(officeId: $o, overdue: true, sort: DUE_ASC, first: 100) { ${TASK} }
-  soon: tasks(officeId: $o, overdue: false, dueBefore: $before, sort: DUE_ASC, first: 100) { ${TASK} }
+  late: cases(officeId: $o, status: OPEN, overdue: true, first: 100) { ${CASES} }
+  soon: cases(officeId: $o, status: OPEN, overdue: false, dueBefore: $before, first: 100) { ${CASES} }
 }`;
-const CASE = `case(number: $v) { number serviceCode service { title } stage deadline }`;
 
 function left(days) {
   if (days < 0) return h("span", { class: "late" }, `просрочено на ${-days} дн.`);
@@ -18,41 +18,45 @@ function left(days) {
   return `${days} дн.`;
 }
 
-function rows(tasks, cases, today) {
-  return tasks.map((task) => {
-    const found = cases.get(task.caseNumber);
-    const days = daysBetween(today, task.dueDay);
-    return h("tr", { "data-case": task.caseNumber, class: days < 0 ? "overdue" : "" },
-      h("th", { scope: "row" }, task.caseNumber),
-      h("td", {}, found ? (found.service ? found.service.title : found.serviceCode) : "—"),
-      h("td", {}, (found && found.stage) || "—"),
-      h("td", {}, task.name),
-      h("td", {}, day(task.dueDay)),
+function holders(found) {
+  if (!found.tasks.length) return h("span", { class: "muted" }, "нет открытых задач (ждёт ведомство или срок)");
+  return h("ul", { class: "plain" }, found.tasks.map((task) => h("li", { "data-task": task.taskId },
+    `${task.name}: `,
+    task.holder || h("span", { class: "muted" }, "не назначена"),
+    " ",
+    h("a", { href: "#tasks", class: "reassign", "aria-label": `Передать: ${task.name}, дело ${found.number}`,
+      onclick: () => { chosen.taskId = task.taskId; } }, "Передать"))));
+}
+
+function rows(cases, today) {
+  return cases.map((found) => {
+    const days = daysBetween(today, found.deadline);
+    return h("tr", { "data-case": found.number, class: days < 0 ? "overdue" : "" },
+      h("th", { scope: "row" }, found.number),
+      h("td", {}, found.service ? found.service.title : found.serviceCode),
+      h("td", {}, found.stage || "—"),
+      h("td", {}, day(found.deadline)),
       h("td", {}, left(days)),
-      h("td", {}, task.holder || h("span", { class: "muted" }, "не назначена")),
-      h("td", {}, h("a", { href: "#tasks", class: "reassign", "aria-label": `Передать задачу дела ${task.caseNumber}`,
-        onclick: () => { chosen.taskId = task.taskId; } }, "Передать")));
+      h("td", {}, holders(found)));
   });
 }
 
 async function load(results, office, within) {
   const today = officeToday(office.timezone);
   const data = await gql(DUE, { o: office.code, before: addDays(today, within) });
-  const tasks = [...data.late.edges, ...data.soon.edges].map((e) => e.node);
-  const numbers = [...new Set(tasks.map((t) => t.caseNumber))];
-  const cases = new Map();
-  (await each("query", "String!", CASE, numbers)).forEach((c) => c && cases.set(c.number, c));
-  const more = data.late.totalCount + data.soon.totalCount - tasks.length;
+  const cases = [...data.late.edges, ...data.soon.edges].map((e) => e.node)
+    .sort((a, b) => a.deadline.localeCompare(b.deadline) || a.number.localeCompare(b.number));
+  const more = data.late.totalCount + data.soon.totalCount - cases.length;
   results.replaceChildren(...[
-    h("p", {}, `Просрочено задач: ${data.late.totalCount}; со сроком до ${day(addDays(today, within))}: ${data.soon.totalCount}.`),
-    tasks.length
+    h("p", {}, `Просрочено дел: ${data.late.totalCount}; со сроком до ${day(addDays(today, within))}: ${data.soon.totalCount}.`),
+    cases.length
       ? h("div", { class: "table-wrap" }, h("table", { id: "deadline-table" },
-        h("caption", {}, "Задачи по сроку: сначала самые поздние"),
-        h("thead", {}, h("tr", {}, ["Дело", "Услуга", "Этап", "Задача", "Срок", "Осталось", "Исполнитель", ""]
+        h("caption", {}, "Открытые дела по сроку: сначала самые поздние"),
+        h("thead", {}, h("tr", {}, ["Дело", "Услуга", "Этап", "Срок", "Осталось", "Задачи и исполнители"]
           .map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {}, rows(tasks, cases, today))))
-      : h("p", { class: "muted" }, "Ни просроченных, ни близких к сроку задач нет."),
-    more > 0 ? h("p", { class: "muted" }, `Показаны первые 100 каждого вида; ещё ${more} не показано.`) : null,
+        h("tbody", {}, rows(cases, today))))
+      : h("p", { class: "muted" }, "Ни просроченных, ни близких к сроку дел нет."),
+    more > 0 ? h("p", { class: "muted" }, `Показаны первые 100 каждого вида (новые); ещё ${more} не показано.`) : null,
   ].filter(Boolean));
 }
 
