@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.errors import InvalidInput
 from engine.input_checks import CODE, LINE, Maybe, checked
+from engine.reception.queue import WAIT_CAP_BOOKED_MINUTES, WAIT_CAP_MINUTES
 from projections.reader import Reader
 
 
@@ -165,6 +166,21 @@ class OfficeRank:
 WEIGHT_ON_TIME, WEIGHT_RATING, WEIGHT_COMPLAINTS, WEIGHT_WAITING = 0.4, 0.25, 0.15, 0.2
 COMPLAINT_RATE_FLOOR = 0.10  # at 10 % complaints per case the complaint component is 0
 PRIOR_WEIGHT = 20  # cases (or ratings) worth of the region's average mixed into each office's figure
+
+
+@dataclass
+class RankingFormula:
+    """The constants of the office ranking, as data: pages show the formula from these, so
+    the figures they explain are the ones office_ranking used."""
+
+    on_time_weight: float = WEIGHT_ON_TIME
+    rating_weight: float = WEIGHT_RATING
+    complaints_weight: float = WEIGHT_COMPLAINTS
+    waiting_weight: float = WEIGHT_WAITING
+    prior_weight: int = PRIOR_WEIGHT
+    complaint_rate_floor: float = COMPLAINT_RATE_FLOOR
+    wait_cap_minutes: int = WAIT_CAP_MINUTES
+    booked_wait_cap_minutes: int = WAIT_CAP_BOOKED_MINUTES
 
 
 def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]:
