@@ -1,0 +1,24 @@
+"""okno's pages in a browser: the API tests' server (tests/api/conftest.py), over a real
+socket since every test module here is marked ``socket`` (tests.browser.BROWSER_MARKS), and
+one headless Chromium per test module (a start takes seconds)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.api.conftest import *  # noqa: F403
+from tests.api.conftest import seeded_sqlite, server  # noqa: F401  (pytest finds fixtures by name)
+from tests.browser import chromium
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """Offline, as on a machine without internet; shared by the tests of a module."""
+    with chromium(tmp_path_factory.mktemp("chromium")) as driver:
+        yield driver
