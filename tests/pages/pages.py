@@ -14,9 +14,13 @@ WAIT_SECONDS = 20
 
 
 def until(driver: WebDriver, condition: Callable[[WebDriver], Any], seconds: float = WAIT_SECONDS) -> Any:
+    """What ``condition`` returns once it is truthy. The pages redraw what they show (each
+    answer replaces its elements), so an element found a moment ago may be gone: look again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds).until(condition)
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, seconds, ignored_exceptions=ignored).until(condition)
 
 
 def shown(driver: WebDriver, css: str, seconds: float = WAIT_SECONDS) -> WebElement:
