@@ -1,5 +1,6 @@
 """The Starlette app: /graphql (GraphiQL in a browser, graphql-transport-ws for
-subscriptions), /healthz and /metrics. Start-up and shutdown only through the lifespan."""
+subscriptions), /healthz, /metrics, okno's pages at /ui/ and staff sign-in at /auth/.
+Start-up and shutdown only through the lifespan."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Match, Route, WebSocketRoute
+from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -32,6 +33,8 @@ from api.graphql.cases import case_loaders
 from api.health import Refresher
 from api.http_edge import MAX_JSON_DEPTH, READ_TIMEOUT_SECONDS, RequestBody, ResponseMetrics, nests_deeper
 from api.ide import PREFIX, asset, graphiql_html
+from api.oidc.routes import SignIn
+from api.oidc.settings import SignInSettings
 from api.pages import PREFIX as PAGES_PREFIX
 from api.pages import home, page
 from api.persisted_queries import PersistedQueries
@@ -128,7 +131,10 @@ def create_app(
     *,
     background_refresh: bool = True,
     read_timeout: float = READ_TIMEOUT_SECONDS,
+    sign_in: SignInSettings | None = None,
 ) -> Starlette:
+    """``sign_in``: staff sign-in's OpenID Connect provider (api.oidc.settings); None, /auth/login
+    says sign-in is off."""
     registry = CollectorRegistry()
     requests = Counter(
         "okno_http_requests", "HTTP responses by route and status", ["path", "status"], registry=registry
@@ -148,6 +154,7 @@ def create_app(
         holder["graphql"] = OknoGraphQL(services)
         holder["services"] = services
         holder["refresher"] = Refresher(services)
+        holder["sign_in"] = SignIn(sign_in, services.tokens, services.clock).app
         refresher = asyncio.create_task(holder["refresher"].run_forever()) if background_refresh else None
         try:
             yield
@@ -172,6 +179,10 @@ def create_app(
                 body = {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
                 refused = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": INVALID_TOKEN})
                 await refused(scope, receive, send)
+
+    async def auth(scope: Scope, receive: Receive, send: Send) -> None:
+        """/auth/…: the sign-in routes made in the lifespan (they sign with the server's tokens)."""
+        await holder["sign_in"](scope, receive, send)
 
     async def healthz(request: Request) -> Response:
         """Answered from what the refresher found, never waiting on the database (see api.health)."""
@@ -222,6 +233,7 @@ def create_app(
             Route("/metrics", metrics),
             Route("/", home),
             Route(PAGES_PREFIX + "{path:path}", page),
+            Mount("/auth", app=auth),
         ],
         lifespan=lifespan,
     )

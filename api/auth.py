@@ -90,6 +90,7 @@ class Tokens:
         """``revocations`` None: this instance only issues tokens (``okno token create``);
         it refuses to verify one, since it could not tell a revoked token."""
         self._key = hmac.new(master_key, b"okno-api-tokens", hashlib.sha256).digest()
+        self._derivation = hmac.new(master_key, b"okno-derived-secrets", hashlib.sha256).digest()
         self._revocations = revocations
         self.max_lifetime = max_lifetime
         self._recheck = recheck
@@ -127,6 +128,12 @@ class Tokens:
         if office is not None:
             claims["office"] = office
         return jwt.encode(claims, self._key, algorithm="HS256")
+
+    def secret_for(self, purpose: str) -> bytes:
+        """A key of its own for something else the server signs (the sign-in's session cookie),
+        derived from the same master key: every server process agrees on it, and it is never
+        the tokens' key."""
+        return hmac.new(self._derivation, purpose.encode(), hashlib.sha256).digest()
 
     def verify(self, token: str) -> Principal:
         claims = self._claims(token, expired_ok=False)

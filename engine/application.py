@@ -66,6 +66,7 @@ from engine.commands import (
 )
 from engine.connections import discard_broken_connections
 from engine.connectors.notifications import NotificationOutbox
+from engine.diagram import CaseDiagram
 from engine.directory import DIRECTORY_ID, CatalogChanges, Directory, ProcessSource
 from engine.errors import (
     CaseBroken,
@@ -1050,6 +1051,14 @@ class Engine:
         done, active = self.steps.element_states(case)
         bundle = self.steps.library.get(case.process_version).bundle
         return render_svg(bundle, done, active, title=f"{case.number} — {case.service} — {case.status}")
+
+    def case_diagram(self, number: str) -> CaseDiagram:
+        """The case's process model and the elements it passed and is at: the SVG's marks,
+        for a client that draws the model itself."""
+        case = self.get_case(number)
+        done, active = self.steps.element_states(case)
+        bundle = self.steps.library.get(case.process_version).bundle
+        return CaseDiagram(bundle.bpmn.text, frozenset(done), frozenset(active))
 
     def personal_data_reads(self, number: str) -> list[PersonalDataAccess.Read]:
         case_id = case_id_for(number)

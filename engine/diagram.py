@@ -20,6 +20,16 @@ FILL = {"done": "#e8f5e9", "active": "#fff3e0", "idle": "#ffffff"}
 
 
 @dataclass(frozen=True)
+class CaseDiagram:
+    """A case's process model as deployed and where the case is in it: what a client needs
+    to draw it itself (the pages draw it with bpmn-js) with the same marks as the SVG."""
+
+    xml: str  # the process's BPMN file, exactly as deployed (its DI lays the drawing out)
+    passed: frozenset[str]  # element ids the case has gone through
+    active: frozenset[str]  # element ids the case is at now
+
+
+@dataclass(frozen=True)
 class Shape:
     id: str
     kind: str

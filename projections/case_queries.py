@@ -38,6 +38,7 @@ class CaseRow:
     deadline: str | None  # the regulated deadline (a date), in working days
     next_action: str  # what the citizen has to do next
     version: int
+    ready_day: str | None = None  # when the result was first ready to hand out (or the case closed)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CaseRow:
@@ -56,6 +57,7 @@ class CaseRow:
             deadline=row["deadline"],
             next_action=row["next_action"],
             version=row["version"],
+            ready_day=row.get("ready_day"),
         )
 
 
@@ -138,6 +140,15 @@ def case_with_tasks(reader: Reader, number: str) -> tuple[CaseRow, list[TaskRow]
     return reader.consistent(read)
 
 
+@dataclass(frozen=True)
+class DeadlineFilter:
+    """Cases by their regulated deadline, as the work list narrows tasks by due day."""
+
+    due_before: date | None = None  # the deadline is this day or before
+    overdue: bool | None = None  # the deadline is before ``today`` (False: not, or no deadline)
+    today: date | None = None  # the office's today, for ``overdue``
+
+
 @checked(office=Maybe(CODE), status=Maybe(CODE))
 def cases(
     reader: Reader,
@@ -146,15 +157,24 @@ def cases(
     *,
     first: int = 20,
     after: Sequence[Any] | None = None,
+    deadline: DeadlineFilter = DeadlineFilter(),
 ) -> Page[CaseRow]:
-    """Cases newest first, of one office and in one status if named."""
-    sql, params = "SELECT * FROM rm_cases WHERE 1 = 1", []
+    """Cases newest first, of one office and in one status if named, narrowed by deadline."""
+    sql, params = "SELECT * FROM rm_cases WHERE 1 = 1", list[Any]()
     if office:
         sql += " AND office = ?"
         params.append(office)
     if status:
         sql += " AND status = ?"
         params.append(status)
+    if deadline.due_before is not None:
+        sql += " AND deadline <= ?"
+        params.append(deadline.due_before.isoformat())
+    if deadline.overdue is not None:
+        if deadline.today is None:
+            raise InvalidInput("overdue needs the office's today")
+        sql += " AND deadline < ?" if deadline.overdue else " AND (deadline IS NULL OR deadline >= ?)"
+        params.append(deadline.today.isoformat())
     return keyset_page(reader.rows, sql, params, CASES_NEWEST_FIRST, first, after, CaseRow.from_row)
 
 
@@ -185,12 +205,13 @@ def cases_with_tasks(
     *,
     first: int = 20,
     after: Sequence[Any] | None = None,
+    deadline: DeadlineFilter = DeadlineFilter(),
 ) -> tuple[Page[CaseRow], dict[str, list[TaskRow]]]:
     """A page of ``cases`` and their tasks from one snapshot, so no case on the page is
     shown at one version with the tasks of another (as ``case_with_tasks`` for one case)."""
 
     def read(snapshot: Reader) -> tuple[Page[CaseRow], dict[str, list[TaskRow]]]:
-        page = cases(snapshot, office, status, first=first, after=after)
+        page = cases(snapshot, office, status, first=first, after=after, deadline=deadline)
         return page, tasks_of_cases(snapshot, [row.number for row in page.rows])
 
     return reader.consistent(read)

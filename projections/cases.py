@@ -36,6 +36,7 @@ CASE_COLUMNS = (
     "next_action",
     "open_tasks",
     "version",
+    "ready_day",
 )
 TASK_COLUMNS = (
     "task_id",
@@ -89,7 +90,7 @@ def _upsert_service(db: Db, s: dict[str, Any]) -> None:
 
 class CasesModel:
     name = "cases"
-    version = 6  # bump when the tables change: the runner then rebuilds the model from zero
+    version = 7  # bump when the tables change: the runner then rebuilds the model from zero
 
     def __init__(self) -> None:
         # Offices' and services' rows, read once per transaction rather than once per event.
@@ -111,7 +112,8 @@ class CasesModel:
             "service TEXT NOT NULL, office TEXT NOT NULL, district TEXT NOT NULL, channel TEXT NOT NULL, "
             "status TEXT NOT NULL, outcome TEXT, stage TEXT, stages TEXT NOT NULL, "
             "opened_at TEXT NOT NULL, opened_day TEXT NOT NULL, closed_at TEXT, closed_day TEXT, "
-            "deadline TEXT, next_action TEXT NOT NULL, open_tasks TEXT NOT NULL, version INTEGER NOT NULL)",
+            "deadline TEXT, next_action TEXT NOT NULL, open_tasks TEXT NOT NULL, version INTEGER NOT NULL, "
+            "ready_day TEXT)",
             "CREATE TABLE IF NOT EXISTS rm_tasks (task_id TEXT PRIMARY KEY, case_number TEXT NOT NULL, "
             "office TEXT NOT NULL, role TEXT, element TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL, "
             "holder TEXT, opened_at TEXT NOT NULL, due_day TEXT, due_key TEXT NOT NULL)",
@@ -178,7 +180,7 @@ class CasesModel:
         status, outcome = status_after(OPEN, None, event)  # a process may end at its start
         closed_at, closed_day = (None, None) if status == OPEN else (_utc(event.timestamp), local_day.isoformat())
         db.execute(
-            "INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 event.number,
                 str(event.originator_id),
@@ -198,6 +200,7 @@ class CasesModel:
                 _next_action(tasks, event.effects, status),
                 _json(tasks),
                 1,
+                local_day.isoformat() if _result_ready(tasks, status) else None,
             ),
         )
         self._tasks(db, event, event.number, event.office, deadline)
@@ -228,7 +231,7 @@ class CasesModel:
         db.execute(
             "UPDATE rm_cases SET status = ?, outcome = ?, stage = ?, stages = ?, "
             "closed_at = COALESCE(?, closed_at), closed_day = COALESCE(?, closed_day), "
-            "next_action = ?, open_tasks = ?, version = ? WHERE case_id = ?",
+            "next_action = ?, open_tasks = ?, version = ?, ready_day = COALESCE(ready_day, ?) WHERE case_id = ?",
             (
                 status,
                 outcome,
@@ -239,6 +242,7 @@ class CasesModel:
                 _next_action(tasks, effects, status),
                 _json(tasks),
                 event.originator_version,
+                event.timestamp.astimezone(zone).date().isoformat() if _result_ready(tasks, status) else None,
                 str(event.originator_id),
             ),
         )
@@ -340,13 +344,23 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _result_ready(tasks: list[dict[str, str]], status: str) -> bool:
+    """The service's result is ready: it waits at the window to be handed out, or the case
+    is closed. The regulated term ends here; when the citizen comes for it is theirs."""
+    return status != OPEN or _handout_waits(tasks)
+
+
+def _handout_waits(tasks: list[dict[str, str]]) -> bool:
+    return any(any(h in (t["element"] + t["name"]).lower() for h in HANDOUT_HINTS) for t in tasks)
+
+
 def _next_action(tasks: list[dict[str, str]], effects: dict[str, Any], status: str) -> str:
     """What the citizen has to do next, in the words a terminal shows."""
     if status == WITHDRAWN:
         return "Заявление отозвано."
     if status == COMPLETED:
         return "Дело завершено."
-    if any(any(h in (t["element"] + t["name"]).lower() for h in HANDOUT_HINTS) for t in tasks):
+    if _handout_waits(tasks):
         return "Результат готов: приходите за ним в МФЦ, где подавали заявление, с паспортом."
     if effects.get("awaiting") and not tasks:
         return "Ничего не требуется: документы на рассмотрении в ведомстве."
@@ -438,6 +452,7 @@ class _Fold:
             "next_action": None,
             "open_tasks": tasks,
             "version": 1,
+            "ready_day": local_day.isoformat() if _result_ready(tasks, status) else None,
             "timezone": office["timezone"] if office else None,
             "effects": event.effects,
         }
@@ -472,6 +487,8 @@ class _Fold:
         row["stages"] = _stages(row["stages"], event)
         if effects.get("tasks_closed") or effects.get("tasks_opened"):  # most events leave the list as it is
             row["open_tasks"] = _open_tasks(row["open_tasks"], event)
+        if row["ready_day"] is None and _result_ready(row["open_tasks"], status):
+            row["ready_day"] = self._day(row, event)
         self._tasks(event, row["number"], row["office"], row["deadline"])
         if "rating" in effects or "complaint" in effects:
             day = self._day(row, event)
@@ -565,7 +582,18 @@ class _Fold:
         db.update(
             "rm_cases",
             ["number"],
-            ["status", "outcome", "stage", "stages", "closed_at", "closed_day", "next_action", "open_tasks", "version"],
+            [
+                "status",
+                "outcome",
+                "stage",
+                "stages",
+                "closed_at",
+                "closed_day",
+                "next_action",
+                "open_tasks",
+                "version",
+                "ready_day",
+            ],
             [
                 (
                     row["status"],
@@ -577,6 +605,7 @@ class _Fold:
                     row["next_action"],
                     _json(row["open_tasks"]),
                     row["version"],
+                    row["ready_day"],
                     row["number"],
                 )
                 for case_id, row in self.cases.items()

@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.errors import InvalidInput
 from engine.input_checks import CODE, LINE, Maybe, checked
+from engine.reception.queue import WAIT_CAP_BOOKED_MINUTES, WAIT_CAP_MINUTES
 from projections.reader import Reader
 
 
@@ -119,7 +120,8 @@ def service_statistics(
         rows = reader.rows(
             "SELECT c.service, COALESCE(s.title, c.service) AS title, COUNT(*) AS applications, "
             "SUM(CASE WHEN c.status = 'completed' THEN 1 ELSE 0 END) AS completed, "
-            "SUM(CASE WHEN c.status = 'completed' AND c.closed_day <= c.deadline THEN 1 ELSE 0 END) AS on_time "
+            "SUM(CASE WHEN c.status = 'completed' AND COALESCE(c.ready_day, c.closed_day) <= c.deadline "
+            "THEN 1 ELSE 0 END) AS on_time "
             "FROM rm_cases c LEFT JOIN rm_services s ON s.code = c.service "
             f"WHERE c.opened_day LIKE ?{where} GROUP BY c.service, s.title",
             (f"{prefix}-%", *params),
@@ -166,6 +168,21 @@ COMPLAINT_RATE_FLOOR = 0.10  # at 10 % complaints per case the complaint compone
 PRIOR_WEIGHT = 20  # cases (or ratings) worth of the region's average mixed into each office's figure
 
 
+@dataclass
+class RankingFormula:
+    """The constants of the office ranking, as data: pages show the formula from these, so
+    the figures they explain are the ones office_ranking used."""
+
+    on_time_weight: float = WEIGHT_ON_TIME
+    rating_weight: float = WEIGHT_RATING
+    complaints_weight: float = WEIGHT_COMPLAINTS
+    waiting_weight: float = WEIGHT_WAITING
+    prior_weight: int = PRIOR_WEIGHT
+    complaint_rate_floor: float = COMPLAINT_RATE_FLOOR
+    wait_cap_minutes: int = WAIT_CAP_MINUTES
+    booked_wait_cap_minutes: int = WAIT_CAP_BOOKED_MINUTES
+
+
 def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]:
     """Offices ranked on on-time delivery, citizens' ratings, complaints and waiting in the
     queue in a period; a terminal point receives nobody and is not ranked."""
@@ -176,7 +193,8 @@ def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]
     closed = {
         r["office"]: r
         for r in reader.rows(
-            "SELECT office, COUNT(*) AS closed, SUM(CASE WHEN closed_day <= deadline THEN 1 ELSE 0 END) AS on_time "
+            "SELECT office, COUNT(*) AS closed, "
+            "SUM(CASE WHEN COALESCE(ready_day, closed_day) <= deadline THEN 1 ELSE 0 END) AS on_time "
             "FROM rm_cases WHERE status = 'completed' AND closed_day BETWEEN ? AND ? GROUP BY office",
             (first, last),
         )
@@ -269,3 +287,45 @@ def office_ranking(reader: Reader, since: date, until: date) -> list[OfficeRank]
         )
         for i, (score, office, on_time, mean, count, filed, rate, visits, waited) in enumerate(scored)
     ]
+
+
+# A case is on time when its result was ready (waiting to be handed out, or the case
+# closed) by its regulated deadline: rm_cases.ready_day, projections/cases.py.
+ON_TIME = "COALESCE(ready_day, closed_day) <= deadline"
+
+
+@dataclass(frozen=True)
+class TermFigures:
+    """How cases kept their regulated terms in a period."""
+
+    completed: int  # cases completed in the period
+    on_time: int  # of them, with the result ready by the deadline
+    overdue_open: int  # cases still open at the period's end, past their deadline with no result ready
+    late_services: list[tuple[str, int, int]]  # (service, completed, on time), the worst share first
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.on_time / self.completed if self.completed else None
+
+
+def term_figures(reader: Reader, since: date, until: date, worst: int = 3) -> TermFigures:
+    """The region's on-time figures for cases completed between ``since`` and ``until``."""
+    if since > until:
+        raise InvalidInput("the period starts after it ends")
+    rows = reader.rows(
+        f"SELECT service, COUNT(*) AS n, SUM(CASE WHEN {ON_TIME} THEN 1 ELSE 0 END) AS on_time FROM rm_cases "
+        "WHERE status = 'completed' AND closed_day BETWEEN ? AND ? GROUP BY service",
+        (since.isoformat(), until.isoformat()),
+    )
+    overdue = reader.rows(
+        "SELECT COUNT(*) AS n FROM rm_cases WHERE status = 'open' AND ready_day IS NULL AND deadline < ?",
+        (until.isoformat(),),
+    )
+    per_service = [(r["service"], int(r["n"]), int(r["on_time"] or 0)) for r in rows]
+    late = sorted((s for s in per_service if s[2] < s[1]), key=lambda s: (s[2] / s[1], s[0]))[:worst]
+    return TermFigures(
+        completed=sum(s[1] for s in per_service),
+        on_time=sum(s[2] for s in per_service),
+        overdue_open=int(overdue[0]["n"] or 0),
+        late_services=late,
+    )

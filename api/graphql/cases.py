@@ -32,6 +32,7 @@ from projections.reader import Reader
 
 PERSONAL_DATA_ROLES = ("operator", "expert", "supervisor", "auditor")
 HISTORY_ROLES = ("auditor", "supervisor", "operator", "expert")
+DIAGRAM_ROLES = ("operator", "expert", "supervisor", "auditor", "integrator")  # as /cases/{number}/diagram.svg
 
 
 @strawberry.type
@@ -71,6 +72,16 @@ class PersonalDataRead:
     purpose: str
 
 
+@strawberry.type(
+    description="The case's process model and where the case is in it, for a client that draws the "
+    "model itself (as bpmn-js does): the same marks as diagramUrl's SVG."
+)
+class CaseDiagram:
+    xml: str = strawberry.field(description="The process's BPMN XML, exactly as deployed (with its diagram).")
+    passed: list[str] = strawberry.field(description="Ids of the elements the case has gone through.")
+    active: list[str] = strawberry.field(description="Ids of the elements the case is at now.")
+
+
 @strawberry.type
 class Case(CaseRow, Node):
     stages: Sequence[Stage]  # the row's stages, published as the GraphQL type that extends them
@@ -78,6 +89,11 @@ class Case(CaseRow, Node):
     status: CaseState  # type: ignore[assignment]  # the row's text, as its enum
     deadline: str | None = strawberry.field(description="Regulated deadline (date), in working days.")
     next_action: str = strawberry.field(description="What the citizen has to do next.")
+    ready_day: str | None = strawberry.field(
+        default=None,
+        description="The day the result was first ready (waiting at the window to be handed out, or the case "
+        "closed): the regulated term is met when this is on or before `deadline`.",
+    )
     read_tasks: strawberry.Private[list[Task] | None] = None
     as_of: strawberry.Private[datetime | None] = None  # read as of this moment (the row rebuilt from the events)
     read_jobs: strawberry.Private[list[Job] | None] = None  # as they stood at asOf; None: today's, loaded
@@ -103,6 +119,15 @@ class Case(CaseRow, Node):
     )
     def diagram_url(self) -> str:
         return f"/cases/{quote(self.number)}/diagram.svg"
+
+    @strawberry.field(
+        description="The case's process model with the path taken and the current elements, as the case "
+        "is now even when read with asOf (the case office's staff, auditors, integrators: as diagramUrl)."
+    )
+    def diagram(self, info: strawberry.Info[Context, None]) -> CaseDiagram:
+        info.context.who.require(*DIAGRAM_ROLES, office=self.office_code)
+        found = info.context.services.engine.case_diagram(self.number)
+        return CaseDiagram(xml=found.xml, passed=sorted(found.passed), active=sorted(found.active))
 
     @strawberry.field
     def service(self, info: strawberry.Info[Context, None]) -> Service | None:

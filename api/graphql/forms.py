@@ -68,6 +68,10 @@ class TaskForm:
         description="The data as a JSON Schema (draft 2020-12), to check it before sending (assert its "
         "formats: date, date-time, time, email); a JSON-Schema form is published as the model wrote it."
     )
+    form_js: JSON | None = strawberry.field(
+        description="A Camunda Form's form-js document as the model's .form file (or zeebe:userTaskForm) "
+        "holds it, for a form viewer to draw as it was laid out; null for other forms."
+    )
 
     @classmethod
     def of(cls, form: TaskFormModel) -> TaskForm:
@@ -75,6 +79,7 @@ class TaskForm:
             origin=form.origin,
             fields=[FormField.of(f) for f in form.fields],
             json_schema=cast(JSON, form_json_schema(form)),
+            form_js=cast(JSON, dict(form.form_js)) if form.form_js is not None else None,
         )
 
 

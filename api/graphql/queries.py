@@ -17,9 +17,11 @@ from api.graphql.jobs import Job
 from api.graphql.notifications import NotificationConnection, notifications_page
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.parked import ParkedQuery
+from api.graphql.ranking import RankingQuery
 from api.graphql.reception import ReceptionQuery
 from api.graphql.relay import Node, cursors, paged, parse_global_id, resume_after
 from api.graphql.tasks import Task, TaskConnection, TaskEdge
+from api.graphql.viewer import Viewer, viewer
 from api.graphql.views import from_view
 from engine.errors import InvalidInput
 from engine.sealed_fields import holds_tokens
@@ -88,7 +90,11 @@ def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None
 
 
 @strawberry.type
-class Query(ReceptionQuery, ParkedQuery):
+class Query(ReceptionQuery, ParkedQuery, RankingQuery):
+    @strawberry.field(description="The caller as their token names them: subject, role and office (needs a token).")
+    def me(self, info: strawberry.Info[Context, None]) -> Viewer:
+        return viewer(info)
+
     @strawberry.field(description="The service catalog: the services that take new cases (openCase accepts each).")
     def services(self, info: strawberry.Info[Context, None]) -> list[Service]:
         return [Service.of(s) for s in directory.services(info.context.services.reader)]
@@ -113,7 +119,11 @@ class Query(ReceptionQuery, ParkedQuery):
             return _find_case(info, number)
         return _case_as_of(info, number, as_of)
 
-    @strawberry.field(description="Cases, newest first, as a Relay connection with keyset cursors.")
+    @strawberry.field(
+        description="Cases, newest first, as a Relay connection with keyset cursors. dueBefore: the "
+        "regulated deadline is on the day named or before; overdue: the deadline is before the office's "
+        "today (with an office; UTC's today without one). With status OPEN they are the cases to chase."
+    )
     def cases(
         self,
         info: strawberry.Info[Context, None],
@@ -121,6 +131,8 @@ class Query(ReceptionQuery, ParkedQuery):
         status: CaseState | None = None,
         first: int = 20,
         after: str | None = None,
+        due_before: date | None = None,
+        overdue: bool | None = None,
     ) -> CaseConnection:
         who = info.context.who
         who.require("operator", "expert", "supervisor", "auditor", "integrator")
@@ -128,12 +140,16 @@ class Query(ReceptionQuery, ParkedQuery):
             if office_id not in (None, who.office):
                 who.require(who.role, office=office_id)
             office_id = who.office
+        today = None
+        if overdue is not None:
+            today = _office_today(info, office_id) if office_id else info.context.services.clock().date()
         page, tasks = case_queries.cases_with_tasks(
             info.context.services.reader,
             office_id,
             None if status is None else status.value,
             first=first,
             after=resume_after(after, case_queries.CASES_NEWEST_FIRST, "cases"),
+            deadline=case_queries.DeadlineFilter(due_before=due_before, overdue=overdue, today=today),
         )
         return CaseConnection(
             edges=[

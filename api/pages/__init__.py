@@ -18,6 +18,10 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 
 PAGES = Path(__file__).resolve().parent / "static"
 PREFIX = "/ui/"
+# Third-party viewers the pages load (form-js, bpmn-js), vendored beside GraphiQL's assets
+# (api/static/VENDORED.md), are served under /ui/vendor/ so they stay on the pages' origin.
+VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+VENDOR_PATH = "vendor/"
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -39,8 +43,11 @@ def page_file(path: str) -> Path | None:
     """The file a request names, if it is one of the pages' own (no way out of PAGES)."""
     if not path or path.endswith("/"):
         path += "index.html"
-    candidate = (PAGES / path).resolve()
-    if not candidate.is_relative_to(PAGES) or candidate.suffix not in TYPES or not candidate.is_file():
+    root = PAGES
+    if path.startswith(VENDOR_PATH):
+        root, path = VENDOR, path.removeprefix(VENDOR_PATH)
+    candidate = (root / path).resolve()
+    if not candidate.is_relative_to(root) or candidate.suffix not in TYPES or not candidate.is_file():
         return None
     return candidate
 

@@ -36,9 +36,11 @@ class FormField:
 
 @dataclass(frozen=True)
 class TaskForm:
-    """A declared form: where it comes from (for messages), its fields, and for a
-    JSON-Schema form the schema itself, which completing is also validated against."""
+    """A declared form: where it comes from (for messages), its fields, for a JSON-Schema
+    form the schema itself, which completing is also validated against, and for a Camunda
+    Form its form-js document, which a form viewer draws as the modeller laid it out."""
 
     origin: str  # "camunda:formData", "form-js invoice.form", "json-schema x-schema.json"
     fields: tuple[FormField, ...]
     schema: Mapping[str, Any] | None = field(default=None, compare=False)
+    form_js: Mapping[str, Any] | None = field(default=None, compare=False)

@@ -113,7 +113,7 @@ def task_form(task: etree._Element, forms: Iterable[SourceFile]) -> TaskForm | N
         document = _json(source.text, source.name)
         if reference.kind == "json-schema":
             return TaskForm(f"json-schema {source.name}", tuple(_schema_fields(document, source.name)), document)
-        return TaskForm(f"form-js {source.name}", tuple(_form_js_fields(document, source.name)))
+        return TaskForm(f"form-js {source.name}", tuple(_form_js_fields(document, source.name)), form_js=document)
     definition = task.find(f"{b}extensionElements/{z}formDefinition")
     key = definition.get("formKey") if definition is not None else None
     if key and key.startswith("camunda-forms:bpmn:"):
@@ -122,7 +122,8 @@ def task_form(task: etree._Element, forms: Iterable[SourceFile]) -> TaskForm | N
         if not embedded:
             raise FormProblem(f"formKey {key!r} names no zeebe:userTaskForm {embedded_id!r} in the model")
         name = f"zeebe:userTaskForm {embedded_id}"
-        return TaskForm(f"form-js {name}", tuple(_form_js_fields(_json(embedded[0].text or "", name), name)))
+        document = _json(embedded[0].text or "", name)
+        return TaskForm(f"form-js {name}", tuple(_form_js_fields(document, name)), form_js=document)
     return None
 
 

@@ -208,6 +208,7 @@ def _report(engine: Engine, timeline: Any, jobs: Any, elapsed: float, now: datet
     _read_models(engine, now)
     if timeline.days:
         _waiting(engine, timeline.days[0].day, timeline.days[-1].day)
+        _terms(engine, timeline.days[0].day, timeline.days[-1].day)
     _checkpoint(engine, now)
 
 
@@ -303,6 +304,25 @@ def _waiting(engine: Engine, since: date, until: date) -> None:
             f"{offices[f.office or '']['name']} — {f.within_cap_share or 0:.0%} within the cap, median "
             f"{f.median_wait_minutes} min over {f.visits} visits"
             for f in slowest
+        )
+    )
+
+
+def _terms(engine: Engine, since: date, until: date) -> None:
+    """How the simulated days kept the regulated terms, from the cases read model."""
+    from projections.queries import term_figures
+
+    figures = term_figures(new_reader(engine), since, until)
+    if not figures.completed:
+        click.echo("terms: no case was completed")
+        return
+    click.echo(
+        f"terms: {figures.on_time_share or 0:.1%} of {figures.completed} completed cases had their result ready "
+        f"by the regulated deadline; {figures.overdue_open} open cases are past it with no result yet"
+        + (
+            "; the latest services: " + "; ".join(f"{code} {on_time}/{n}" for code, n, on_time in figures.late_services)
+            if figures.late_services
+            else ""
         )
     )
 

@@ -16,7 +16,16 @@ from okno.bootstrap import (
 )
 
 
-@click.command("serve", help="Serve the GraphQL API (GraphiQL at /graphql), /healthz and /metrics.")
+@click.command(
+    "serve",
+    help=(
+        "Serve the GraphQL API (GraphiQL at /graphql), okno's pages at /ui/, /healthz and /metrics. "
+        "Staff sign in through an OpenID Connect provider when OKNO_OIDC_ISSUER, OKNO_OIDC_CLIENT_ID "
+        "and OKNO_OIDC_CLIENT_SECRET are set (also OKNO_OIDC_ROLE_CLAIMS, OKNO_OIDC_OFFICE_CLAIM, "
+        "OKNO_OIDC_SUBJECT_CLAIM, OKNO_OIDC_ROLE_MAP, OKNO_OIDC_SCOPES, OKNO_OIDC_REDIRECT_URI: "
+        'see the README, "Staff sign-in").'
+    ),
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option(
@@ -27,12 +36,21 @@ from okno.bootstrap import (
     help="Seconds a request's whole body may take to arrive; a slower one gets 408.",
 )
 def serve_command(host: str, port: int, read_timeout: float) -> None:
+    import os
+
     import uvicorn
 
     from api.app import create_app
+    from api.oidc.settings import SignInMisconfigured, settings_from_environment
 
+    try:
+        sign_in = settings_from_environment(os.environ)
+    except SignInMisconfigured as error:
+        raise click.UsageError(str(error)) from None
     click.echo(f"okno serving on http://{host}:{port}/graphql (store: {config_from_environment().url})")
-    uvicorn.run(create_app(new_services, read_timeout=read_timeout), host=host, port=port, log_level="warning")
+    click.echo(f"staff sign-in: {sign_in.issuer if sign_in else 'off (OKNO_OIDC_ISSUER is not set)'}")
+    app = create_app(new_services, read_timeout=read_timeout, sign_in=sign_in)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @click.group("token", help="Bearer tokens for the API.")

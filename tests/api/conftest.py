@@ -121,13 +121,17 @@ def app_for(
     return create_app(make_services, **app_options)
 
 
-def serve(url: str, *, seeded: bool = False, **app_options: Any) -> Iterator[Server]:
-    """A real uvicorn on a loopback port (bound here, so two test processes never race for one)."""
+def serve(
+    url: str, *, seeded: bool = False, listening: socket.socket | None = None, **app_options: Any
+) -> Iterator[Server]:
+    """A real uvicorn on a loopback port (bound here, so two test processes never race for one;
+    or ``listening``, bound by a test that must know the port first: sign-in's provider does)."""
     if not seeded:
         seed(url)
     offset = [timedelta(0)]
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
+    if listening is None:
+        listening = socket.socket()
+        listening.bind(("127.0.0.1", 0))
     port: int = listening.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app_for(url, offset, **app_options), log_level="warning", ws="websockets-sansio")

@@ -86,3 +86,21 @@ def test_the_days_to_simulate_end_today_or_on_the_last_working_day() -> None:
     assert working_days_until(NOON, 2) == [date(2026, 11, 3), DAY]  # 4 November is a holiday
     saturday = datetime(2026, 11, 7, 12, 0, tzinfo=MOSCOW)
     assert working_days_until(saturday, 1) == [date(2026, 11, 6)]
+
+
+@pytest.mark.parametrize(("term", "message", "late"), [(5, "smev_answer", 0.03), (3, "x", 0.03), (30, "x", 0.03)])
+def test_simulated_agencies_answer_within_the_services_term_but_for_their_late_share(
+    term: int, message: str, late: float
+) -> None:
+    sim = Simulation.__new__(Simulation)  # the chance reads only the terms: no store needed
+    sim.terms = {"svc": term}
+    chance = sim.answer_chance("svc", message)
+    days = max(1, term - 2)
+    assert 0 < chance <= 1
+    assert (1 - chance) ** days == pytest.approx(late)
+
+
+def test_rosreestr_answers_late_more_often_than_other_agencies() -> None:
+    sim = Simulation.__new__(Simulation)
+    sim.terms = {"svc": 9}
+    assert sim.answer_chance("svc", "rosreestr_decision") < sim.answer_chance("svc", "mvd_answer")
