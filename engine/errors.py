@@ -113,6 +113,12 @@ class TimerNotDue(InvalidInput):
     code = "timer_not_due"
 
 
+class AlreadyRated(InvalidInput):
+    """A case is rated once: a citizen's second rating is refused, the first one stands."""
+
+    code = "already_rated"
+
+
 class CaseClosed(InvalidInput):
     code = "case_closed"
 

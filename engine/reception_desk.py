@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
-from uuid import uuid5
+from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -50,6 +50,9 @@ from engine.working_days import WorkingCalendar
 T = TypeVar("T")
 ATTEMPTS = 30  # writers racing on one office's day: decide again this many times at most
 BOOKING_CHANNELS = ("portal", "terminal", "call_centre", "window")
+# The ids a booking's PIN is derived from: apart from cases' ids, so a booking and a case
+# never share a PIN by construction.
+APPOINTMENT_PIN_NAMESPACE = uuid5(NAMESPACE_URL, "https://okno.example/appointment-pin")
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,16 @@ class Reception:
             if self._save(old, new):
                 return self.appointment(new_code)
         raise ConcurrencyConflict(f"office {office} reception", 0)
+
+    def pin(self, code: str) -> str:
+        """The booking's PIN: with its code it lets the citizen look the booking up, move or
+        cancel it without a token. Derived from the master key and the code as a case's PIN
+        is (engine.personal_data): never stored, and a lost slip can be reprinted."""
+        return self.engine.vault.pin(uuid5(APPOINTMENT_PIN_NAMESPACE, code))
+
+    def check_pin(self, code: str, pin: str) -> bool:
+        """Any code, booked or not, has a PIN, so the answer tells nothing of which exist."""
+        return self.engine.vault.check_pin(uuid5(APPOINTMENT_PIN_NAMESPACE, code), pin)
 
     @checked(code=CODE)
     def appointment(self, code: str) -> Appointment:

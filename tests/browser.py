@@ -42,8 +42,9 @@ OFFLINE = (
 
 @contextmanager
 def chromium(profile: Path, *, offline: bool = True, size: str = "1280,900", zoom: float = 1.0) -> Iterator[WebDriver]:
-    """A headless Chromium for one test (or one module); ``zoom`` 2.0 reads the page as at
-    200 % (the accessibility check)."""
+    """A headless Chromium for one test (or one module) on a screen ``size`` pixels wide and
+    high; ``zoom`` 2.0 reads the page as at 200 % browser zoom on that screen (the
+    accessibility check): the page lays out in half the width, drawn at twice the density."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -60,7 +61,7 @@ def chromium(profile: Path, *, offline: bool = True, size: str = "1280,900", zoo
         "--disable-sync",
         "--disable-dev-shm-usage",
         f"--user-data-dir={profile}",
-        f"--window-size={size}",
+        f"--window-size={_css_size(size, zoom)}",
         f"--force-device-scale-factor={zoom}",
     ]
     for flag in (*flags, *(OFFLINE if offline else ())):
@@ -71,6 +72,12 @@ def chromium(profile: Path, *, offline: bool = True, size: str = "1280,900", zoo
         yield driver
     finally:
         driver.quit()
+
+
+def _css_size(size: str, zoom: float) -> str:
+    """The window in CSS pixels: what a page at ``zoom`` lays out in on a ``size`` screen."""
+    width, height = (int(part) for part in size.split(","))
+    return f"{round(width / zoom)},{round(height / zoom)}"
 
 
 def artefact_dir(request: pytest.FixtureRequest) -> Path:

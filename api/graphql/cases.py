@@ -141,6 +141,7 @@ class Case(CaseRow, Node):
 
     @strawberry.field(description="Open and claimed tasks of the case.")
     async def tasks(self, info: strawberry.Info[Context, None]) -> list[Task]:
+        _not_anonymous(info)
         if self.read_tasks is not None:
             return self.read_tasks
         loader: DataLoader[str, list[Task]] = info.context.loaders["tasks_by_case"]
@@ -150,10 +151,12 @@ class Case(CaseRow, Node):
         description="The messages the case waits for now, each with its payload schema (deliverMessage checks it)."
     )
     def awaited_messages(self, info: strawberry.Info[Context, None]) -> list[MessageContract]:
+        _not_anonymous(info)
         return [MessageContract.of(c) for c in info.context.services.engine.awaited_messages(self.number)]
 
     @strawberry.field(description="Service tasks the case waits on (their connectors), incidents among them.")
     async def jobs(self, info: strawberry.Info[Context, None]) -> list[Job]:
+        _not_anonymous(info)
         if self.read_jobs is not None:
             return self.read_jobs
         loader: DataLoader[str, list[Job]] = info.context.loaders["jobs_by_case"]
@@ -261,6 +264,12 @@ class CaseStatus(CaseStatusView):
 
 K = TypeVar("K")
 T = TypeVar("T")
+
+
+def _not_anonymous(info: strawberry.Info[Context, None]) -> None:
+    """A citizen who rates a visit by number and PIN gets the case back with no token: what
+    track shows is theirs, but not who holds its tasks or what its jobs were asked."""
+    _ = info.context.who
 
 
 def grouped_loader(

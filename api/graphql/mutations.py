@@ -11,6 +11,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.auth import OFFICE_ROLES
+from api.callers import caller_key
+from api.citizens import CITIZEN
 from api.context import Context
 from api.graphql.cases import Case
 from api.graphql.errors import (
@@ -186,6 +188,11 @@ class RateVisitInput:
     staff: int
     premises: int
     information: int
+    pin: str | None = strawberry.field(
+        default=None,
+        description="The case's PIN from the receipt: without a token, the citizen rates with the number and it "
+        "(counted as track counts its attempts).",
+    )
     idempotency_key: str | None = None
 
 
@@ -302,6 +309,22 @@ def _on_case(
         services = info.context.services
         info.context.who.require(*roles, office=services.engine.get_case(number).office)
         command(services.engine, info.context.actor(), services.clock())
+        return CasePayload(case=_case(info, number))
+
+    return attempt(run)
+
+
+def _rated_by_citizen(
+    info: strawberry.Info[Context, None], number: str, pin: str, scores: dict[str, int], key: str | None
+) -> CasePayload | Problem:
+    """A rating without a token: the number and PIN open it as they open `track` (the same
+    attempts, so rating is no way around track's lockout)."""
+
+    def run() -> CasePayload:
+        services = info.context.services
+        now = services.clock()
+        services.tracking.track(number, pin, now, caller_key(None, info.context.request))
+        services.engine.rate_case(number, scores, actor=CITIZEN, at=now, idempotency_key=key)
         return CasePayload(case=_case(info, number))
 
     return attempt(run)
@@ -501,7 +524,10 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
             ),
         )
 
-    @strawberry.mutation(description="Integrators (terminals, portal, call centre): a citizen's rating, 1–5 each.")
+    @strawberry.mutation(
+        description="Integrators (terminals, portal, call centre): a citizen's rating, 1–5 each; the citizen "
+        "without a token, with the case's PIN."
+    )
     def rate_visit(self, info: strawberry.Info[Context, None], input: RateVisitInput) -> CaseResult:
         scores = {
             "waiting_time": input.waiting_time,
@@ -509,6 +535,8 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
             "premises": input.premises,
             "information": input.information,
         }
+        if info.context.principal is None and input.pin is not None:
+            return _rated_by_citizen(info, input.case_number, input.pin, scores, input.idempotency_key)
         return _on_case(
             info,
             input.case_number,

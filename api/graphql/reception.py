@@ -11,7 +11,9 @@ from typing import Annotated, Any
 
 import strawberry
 
+from api.auth import NotAuthenticated
 from api.callers import caller_key
+from api.citizens import CITIZEN, check_anonymous_booking, check_booking_pin
 from api.context import Context
 from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, attempt
 from engine import reception_desk as desk
@@ -123,6 +125,12 @@ class Board:
 @strawberry.type
 class AppointmentPayload:
     appointment: Appointment
+    pin: str | None = strawberry.field(
+        default=None,
+        description="Hand it to the citizen with the code (booked and rescheduled bookings): with both, "
+        "appointment, rescheduleAppointment and cancelAppointment need no token. A moved booking has "
+        "a new code and PIN. Null after cancelling.",
+    )
 
 
 @strawberry.type
@@ -158,10 +166,14 @@ class BookAppointmentInput:
     idempotency_key: str | None = None
 
 
+PIN_ARGUMENT = "The booking's PIN (AppointmentPayload.pin): without a token it is what lets the caller at the booking."
+
+
 @strawberry.input
 class CancelAppointmentInput:
     code: str
     reason: str
+    pin: str | None = strawberry.field(default=None, description=PIN_ARGUMENT)
     idempotency_key: str | None = None
 
 
@@ -169,6 +181,7 @@ class CancelAppointmentInput:
 class RescheduleAppointmentInput:
     code: str
     slot_id: str
+    pin: str | None = strawberry.field(default=None, description=PIN_ARGUMENT)
     idempotency_key: str | None = None
 
 
@@ -209,6 +222,32 @@ def _in_office(info: strawberry.Info[Context, None], code: str, roles: tuple[str
     who.require(*roles, office=desk.split_code(code)[0])
 
 
+def _at_booking(info: strawberry.Info[Context, None], code: str, pin: str | None) -> None:
+    """A caller with a token as its role allows (_in_office); one without, by the booking's
+    PIN (api.citizens)."""
+    context = info.context
+    if context.principal is not None or pin is None:
+        if context.principal is None:
+            raise NotAuthenticated("this needs a bearer token (okno token create), or the booking's PIN")
+        _in_office(info, code)
+        return
+    services = context.services
+    check_booking_pin(
+        services.tracking.attempts,
+        Reception(services.engine),
+        code,
+        pin,
+        services.clock(),
+        caller_key(None, context.request),
+    )
+
+
+def _actor(info: strawberry.Info[Context, None]) -> str:
+    """Who a command is recorded as: the token's holder, or an anonymous citizen (each
+    command's own check has refused the anonymous where a token is needed)."""
+    return CITIZEN if info.context.principal is None else info.context.actor()
+
+
 @strawberry.type
 class ReceptionQuery:
     @strawberry.field(
@@ -229,9 +268,16 @@ class ReceptionQuery:
             for s in slots(services.reader, office_id, service_code, from_, to, services.clock())
         ]
 
-    @strawberry.field(description="One booking by its code (integrators; staff of its office).")
-    def appointment(self, info: strawberry.Info[Context, None], code: str) -> Appointment | None:
-        _in_office(info, code)
+    @strawberry.field(
+        description="One booking by its code (integrators; staff of its office; without a token, with its PIN)."
+    )
+    def appointment(
+        self,
+        info: strawberry.Info[Context, None],
+        code: str,
+        pin: Annotated[str | None, strawberry.argument(description=PIN_ARGUMENT)] = None,
+    ) -> Appointment | None:
+        _at_booking(info, code, pin)
         try:
             return Appointment.of(_reception(info).appointment(code))
         except NotFound:
@@ -268,17 +314,29 @@ def as_contact(refused: InputRefused) -> InputRefused:
 
 def _command(info: strawberry.Info[Context, None], run: Callable[[Reception, str, datetime], Any]) -> Any:
     services = info.context.services
-    return attempt(lambda: run(Reception(services.engine), info.context.actor(), services.clock()))
+    return attempt(lambda: run(Reception(services.engine), _actor(info), services.clock()))
 
 
 @strawberry.type
 class ReceptionMutation:
-    @strawberry.mutation(description="Integrators (portal, terminal, call centre); staff of the office.")
+    @strawberry.mutation(
+        description="Integrators (portal, terminal, call centre); staff of the office; a citizen without a "
+        "token, on the portal channel with a name and a phone or e-mail (a few bookings per address)."
+    )
     def book_appointment(self, info: strawberry.Info[Context, None], input: BookAppointmentInput) -> AppointmentResult:
         def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
-            info.context.who.require(*RECEPTION_ROLES, office=input.office_id)
             contact = {k: v for k, v in vars(input.contact).items() if v} if input.contact else {}
             try:
+                if info.context.principal is None:
+                    check_anonymous_booking(
+                        info.context.services.tracking.attempts,
+                        input.channel,
+                        contact,
+                        at,
+                        caller_key(None, info.context.request),
+                    )
+                else:
+                    info.context.who.require(*RECEPTION_ROLES, office=input.office_id)
                 booked = reception.book(
                     office=input.office_id,
                     service=input.service_code,
@@ -291,17 +349,19 @@ class ReceptionMutation:
                 )
             except InputRefused as refused:
                 raise as_contact(refused) from None
-            return AppointmentPayload(appointment=Appointment.of(booked))
+            return AppointmentPayload(appointment=Appointment.of(booked), pin=reception.pin(booked.code))
 
         result: AppointmentResult = _command(info, run)
         return result
 
-    @strawberry.mutation(description="Integrators; staff of the office. The slot is free again.")
+    @strawberry.mutation(
+        description="Integrators; staff of the office; without a token, with the booking's PIN. The slot is free again."
+    )
     def cancel_appointment(
         self, info: strawberry.Info[Context, None], input: CancelAppointmentInput
     ) -> AppointmentResult:
         def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
-            _in_office(info, input.code)
+            _at_booking(info, input.code, input.pin)
             return AppointmentPayload(
                 appointment=Appointment.of(
                     reception.cancel(
@@ -314,21 +374,19 @@ class ReceptionMutation:
         return result
 
     @strawberry.mutation(
-        description="Integrators; staff of the office. The old booking is cancelled and the new "
-        "one made in one step; the answer is the new booking."
+        description="Integrators; staff of the office; without a token, with the booking's PIN. The old "
+        "booking is cancelled and the new one made in one step; the answer is the new booking, with its own "
+        "code and PIN."
     )
     def reschedule_appointment(
         self, info: strawberry.Info[Context, None], input: RescheduleAppointmentInput
     ) -> AppointmentResult:
         def run(reception: Reception, actor: str, at: datetime) -> AppointmentPayload:
-            _in_office(info, input.code)
-            return AppointmentPayload(
-                appointment=Appointment.of(
-                    reception.reschedule(
-                        input.code, input.slot_id, actor=actor, at=at, idempotency_key=input.idempotency_key
-                    )
-                )
+            _at_booking(info, input.code, input.pin)
+            moved = reception.reschedule(
+                input.code, input.slot_id, actor=actor, at=at, idempotency_key=input.idempotency_key
             )
+            return AppointmentPayload(appointment=Appointment.of(moved), pin=reception.pin(moved.code))
 
         result: AppointmentResult = _command(info, run)
         return result
@@ -386,13 +444,16 @@ class ReceptionMutation:
 class ReceptionSubscription:
     @strawberry.subscription(
         description="A hall's display board: the latest calls to windows and how many wait, "
-        "each time it changes (integrators; staff of the office)."
+        "each time it changes. Public, as the screen in the hall is: no token needed (a token "
+        "counts only towards its own subscription limit)."
     )
     async def queue_board(self, info: strawberry.Info[Context, None], office_id: str) -> AsyncGenerator[Board, None]:
-        who = info.context.who
-        who.require(*RECEPTION_ROLES, office=office_id)
+        # A board shows what the hall's screen shows anyone who walks in: ticket numbers,
+        # windows and a count, nothing personal. A hall's screen has nobody to sign in, and
+        # a staff token left on a public display would be the worse risk, so it needs none.
         services = info.context.services
-        with services.subscriptions.held(info.context, caller_key(who, None)):  # api.subscription_limits
+        who = caller_key(info.context.principal, info.context.request)
+        with services.subscriptions.held(info.context, who):  # api.subscription_limits
             seen: tuple[Any, ...] | None = None
             while True:
                 services.refresh()

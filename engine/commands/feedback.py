@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.commands.command import CaseCommand, CaseFacts, Ruling
-from engine.errors import FieldProblem, InvalidInput
+from engine.errors import AlreadyRated, FieldProblem, InvalidInput
 
 CRITERIA = ("waiting_time", "staff", "premises", "information")
 COMPLAINT_TOPICS = ("waiting_time", "staff", "premises", "information", "term_exceeded", "other")
@@ -19,7 +19,7 @@ class Rate(CaseCommand, kind="rating", event="Rated", closed_ok=True):
 
     def decide(self, case: CaseFacts) -> Ruling:
         if case.stored.get("rated"):
-            raise InvalidInput("this case has already been rated")
+            raise AlreadyRated("this case has already been rated")
         # Each criterion is an argument of its own (the API's input.waitingTime): named one by one.
         problems = [FieldProblem(name, "unknown criterion") for name in self.scores if name not in CRITERIA]
         problems += [

@@ -178,7 +178,7 @@ def test_the_queue_is_not_for_everyone(server: Server, role: str | None, office:
 
 
 @pytest.mark.socket  # the board follows over a websocket
-def test_the_halls_board_shows_each_call_to_a_window(server: Server) -> None:
+def test_the_halls_board_shows_each_call_to_a_window_to_a_screen_without_a_token(server: Server) -> None:
     during_opening_hours(server)
     query = 'subscription { queueBoard(officeId: "LPK") { called { number window } waiting } }'
 
@@ -191,7 +191,8 @@ def test_the_halls_board_shows_each_call_to_a_window(server: Server) -> None:
     def shows_call(message: dict[str, Any]) -> bool:
         return bool(message["queueBoard"]["called"])
 
-    messages = asyncio.run(first_messages(server, "integrator", None, query, shows_call, act))
+    # The hall's screen has nobody to sign in: it subscribes anonymously.
+    messages = asyncio.run(first_messages(server, None, None, query, shows_call, act))
     assert messages[0]["queueBoard"] == {"called": [], "waiting": 0}
     assert messages[-1]["queueBoard"] == {"called": [{"number": "Л001", "window": 7}], "waiting": 0}
 

@@ -17,18 +17,19 @@ from tests.api.test_end_to_end import COMPLETE, open_property_case
 pytestmark = pytest.mark.socket  # subscriptions run over a real websocket
 
 
-def ws_client(server: Server, role: str, office: str | None) -> Client:
+def ws_client(server: Server, role: str | None, office: str | None) -> Client:
+    """``role`` None: an anonymous connection (no token in connection_init)."""
     transport = WebsocketsTransport(
         url=server.url.replace("http://", "ws://") + "/graphql",
         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-        init_payload={"Authorization": f"Bearer {server.token(role, office)}"},
+        init_payload={"Authorization": f"Bearer {server.token(role, office)}"} if role else {},
     )
     return Client(transport=transport)
 
 
 async def first_messages(
     server: Server,
-    role: str,
+    role: str | None,
     office: str | None,
     query: str,
     until: Callable[[dict[str, Any]], bool],

@@ -332,7 +332,7 @@ def test_every_view_reads_at_200_percent_zoom_without_sideways_scrolling(
 ) -> None:
     make_incident(server, "incident-zoom")  # the widest table: incidents with their errors
     # 200 % of a 1280-pixel screen: a page 640 CSS pixels wide, drawn at twice the density.
-    with chromium(tmp_path / "profile", size="640,900", zoom=2.0) as driver:
+    with chromium(tmp_path / "profile", zoom=2.0) as driver:
         driver.get(f"{server.url}/ui/")
         driver.execute_script("sessionStorage.setItem('okno.token', arguments[0])", server.token("supervisor", OFFICE))
         for view in ("dashboard", "deadlines", "incidents", "tasks", "parked", "ranking"):
