@@ -3,9 +3,9 @@ Certified, tests/oidc_provider/provider.js) in a Node.js process on loopback, an
 server that signs staff in through it.
 
 Its staff accounts (any password): ``operator`` (Keycloak's realm_access.roles: operator,
-office LPK), ``boss`` (flat roles: mfc-supervisor, mapped to supervisor; office ELC), ``expert`` (expert,
-office LPK), ``chief`` (mfc-supervisor, office LPK),
-``analyst`` (no office), ``visitor`` (no okno role), ``homeless`` (operator, no office)."""
+office LPK), ``expert`` (expert, office LPK), ``boss`` (flat roles: mfc-supervisor, mapped
+to supervisor; office ELC), ``chief`` (mfc-supervisor, office LPK), ``analyst`` (no
+office), ``visitor`` (no okno role), ``homeless`` (operator, no office)."""
 
 from __future__ import annotations
 

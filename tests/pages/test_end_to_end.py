@@ -138,7 +138,8 @@ def test_a_booking_becomes_a_case_worked_through_every_form_while_the_citizen_wa
             "Рассмотрение в администрации",
             "Готово к выдаче",
         ]
-        browsers.done("expert")
+        for person in ("citizen", "operator", "expert"):
+            browsers.done(person)
 
         stuck = an_incident_on_a_second_case(site, worker)
         supervisor = browsers.of("supervisor")
