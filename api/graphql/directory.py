@@ -13,6 +13,7 @@ from api.graphql.relay import Node, global_id
 from api.graphql.views import from_view
 from projections.directory import OfficeRow, ServiceRow
 from projections.queries import office_dashboard
+from projections.reception import office_today
 
 
 @strawberry.type
@@ -81,7 +82,9 @@ class Office(OfficeRow, Node):
     def dashboard(self, info: strawberry.Info[Context, None], day: date | None = None) -> Dashboard:
         who = info.context.who
         who.require("operator", "expert", "supervisor", "auditor", office=self.code)
-        today = day or info.context.services.clock().date()
+        # The office's own today, as its work list's and its deadlines' (not UTC's).
+        services = info.context.services
+        today = day or office_today(services.reader, self.code, services.clock())
         board = office_dashboard(info.context.services.reader, self.code, today)
         return Dashboard(
             day=board.today,
