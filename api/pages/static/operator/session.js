@@ -20,7 +20,7 @@ export async function signedIn() {
     );
     return null;
   };
-  if (!token()) return offer("Рабочее место оператора доступно после входа.");
+  if (!token()) return offer("Рабочее место доступно после входа.");
   let me;
   try {
     ({ me } = await gql("query Me { me { subject role office } }"));
