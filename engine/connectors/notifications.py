@@ -21,7 +21,9 @@ Contact = Callable[[str], Mapping[str, str] | None]  # case number -> the applic
 Seal = Callable[[str, dict[str, str]], dict[str, str]]  # case number, fields -> sealed fields
 
 TEMPLATES = {
-    "result_ready": "МФЦ «Мои Документы»: по заявлению {case} готов результат ({decision}). "
+    # The decision is named when the process passes one; the common hand-out process
+    # (processes/mfc_handout.bpmn) serves every service and has none to pass.
+    "result_ready": "МФЦ «Мои Документы»: по заявлению {case} готов результат{decision_note}. "
     "Получите документы в МФЦ; через 30 дней невостребованные документы возвращаются в ведомство.",
     "accepted": "МФЦ «Мои Документы»: документы по заявлению {case} приняты. Следить за делом: портал, инфомат, "
     "телефон 8-800.",
@@ -106,6 +108,7 @@ def notifier(
             # Nothing to send to is an answer, not a failure: the process goes on.
             return {f"{channel}_sent": False}
         values = {k: v for k, v in call.input.items() if k != "template"}
+        values["decision_note"] = f" ({values['decision']})" if values.get("decision") else ""
         try:
             text = template.format(case=call.case_number, **values)
         except (KeyError, IndexError) as error:

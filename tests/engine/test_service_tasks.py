@@ -282,3 +282,33 @@ def test_a_job_can_start_a_stage_and_its_own_retry_cycle_applies(engines: Engine
     engine.retry_incident(case.number, job["task"], actor="sup", at=at(3))
     done = engine.complete_job(case.number, job["task"], {"fee_paid": True}, actor="w", at=at(4))
     assert done.status == "completed" and not done.open_jobs
+
+
+def test_the_result_ready_sms_of_the_common_hand_out_needs_no_decision() -> None:
+    """processes/mfc_handout.bpmn asks for `result_ready` with the service only: every case
+    of the flows built on it once failed its SMS job there and never reached the hand-out."""
+    from engine.connectors import ConnectorCall
+    from engine.connectors.notifications import notifier
+
+    sent: list[str] = []
+
+    class Outbox:
+        def put(self, key: str, case: str, channel: str, recipient: object, text: str, at: object) -> None:
+            sent.append(text)
+
+    send = notifier(
+        "sms",
+        Outbox(),  # type: ignore[arg-type]  # only put() is called
+        lambda number: {"phone": "+7 904 000-00-00"},
+        lambda n, f: f,
+        lambda: at(),
+    )
+    call = ConnectorCall(
+        "LPK-1", "LPK", "t1", "Task_NotifyApplicant", "sms", {"template": "result_ready", "service": "x"}, 1, "k"
+    )
+    assert send(call) and "по заявлению LPK-1 готов результат. " in sent[0]
+    named = ConnectorCall(
+        "LPK-2", "LPK", "t2", "Task_Notify", "sms", {"template": "result_ready", "decision": "registered"}, 1, "k2"
+    )
+    send(named)
+    assert "готов результат (registered)." in sent[1]
