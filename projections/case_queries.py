@@ -171,10 +171,7 @@ def cases(
         sql += " AND deadline <= ?"
         params.append(deadline.due_before.isoformat())
     if deadline.overdue is not None:
-        if deadline.today is None:
-            raise InvalidInput("overdue needs the office's today")
-        sql += " AND deadline < ?" if deadline.overdue else " AND (deadline IS NULL OR deadline >= ?)"
-        params.append(deadline.today.isoformat())
+        sql += _overdue("deadline", deadline.overdue, deadline.today, params)
     return keyset_page(reader.rows, sql, params, CASES_NEWEST_FIRST, first, after, CaseRow.from_row)
 
 
@@ -293,10 +290,7 @@ def _narrowed(only: WorkListFilter) -> tuple[str, list[Any]]:
         sql += " AND due_day >= ?"
         params.append(only.due_after.isoformat())
     if only.overdue is not None:
-        if only.today is None:
-            raise InvalidInput("overdue needs the office's today")
-        sql += " AND due_day < ?" if only.overdue else " AND (due_day IS NULL OR due_day >= ?)"
-        params.append(only.today.isoformat())
+        sql += _overdue("due_day", only.overdue, only.today, params)
     return sql, params
 
 
@@ -340,3 +334,12 @@ def case_status(reader: Reader, number: str) -> CaseStatus | None:
 
 def _stages(text: str) -> list[Stage]:
     return [Stage(stage=s["stage"], since=s["since"]) for s in json.loads(text)]
+
+
+def _overdue(column: str, overdue: bool, today: date | None, params: list[Any]) -> str:
+    """The condition that a row's ``column`` (a day) is past ``today`` (or, not ``overdue``:
+    not past it, or none), its parameter added to ``params``: cases and tasks alike."""
+    if today is None:
+        raise InvalidInput("overdue needs the office's today")
+    params.append(today.isoformat())
+    return f" AND {column} < ?" if overdue else f" AND ({column} IS NULL OR {column} >= ?)"

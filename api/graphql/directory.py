@@ -9,11 +9,11 @@ import strawberry
 from api.context import Context
 from api.graphql.forms import UserTask
 from api.graphql.messages import MessageContract
+from api.graphql.office_day import office_today_now
 from api.graphql.relay import Node, global_id
 from api.graphql.views import from_view
 from projections.directory import OfficeRow, ServiceRow
 from projections.queries import office_dashboard
-from projections.reception import office_today
 
 
 @strawberry.type
@@ -83,8 +83,7 @@ class Office(OfficeRow, Node):
         who = info.context.who
         who.require("operator", "expert", "supervisor", "auditor", office=self.code)
         # The office's own today, as its work list's and its deadlines' (not UTC's).
-        services = info.context.services
-        today = day or office_today(services.reader, self.code, services.clock())
+        today = day or office_today_now(info, self.code)
         board = office_dashboard(info.context.services.reader, self.code, today)
         return Dashboard(
             day=board.today,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import strawberry
 
@@ -15,6 +14,7 @@ from api.graphql.directory import Office, Service
 from api.graphql.enums import CaseState, Holder, NotificationChannel, Role, TaskSort, TaskState
 from api.graphql.jobs import Job
 from api.graphql.notifications import NotificationConnection, notifications_page
+from api.graphql.office_day import office_today_now
 from api.graphql.outbox import OutboxConnection, OutboxEdge, OutboxMessage
 from api.graphql.parked import ParkedQuery
 from api.graphql.ranking import RankingQuery
@@ -70,13 +70,6 @@ def _case_as_of(info: strawberry.Info[Context, None], number: str, moment: datet
     case = Case.of(then.case, then.tasks, then.jobs)
     case.as_of = moment
     return case
-
-
-def _office_today(info: strawberry.Info[Context, None], code: str) -> date:
-    """Today where the office is: a task is overdue there from its midnight."""
-    found = directory.office(info.context.services.reader, code)
-    zone = ZoneInfo(found.timezone if found else "Europe/Moscow")
-    return info.context.services.clock().astimezone(zone).date()
 
 
 def _find_case(info: strawberry.Info[Context, None], number: str) -> Case | None:
@@ -142,7 +135,7 @@ class Query(ReceptionQuery, ParkedQuery, RankingQuery):
             office_id = who.office
         today = None
         if overdue is not None:
-            today = _office_today(info, office_id) if office_id else info.context.services.clock().date()
+            today = office_today_now(info, office_id) if office_id else info.context.services.clock().date()
         page, tasks = case_queries.cases_with_tasks(
             info.context.services.reader,
             office_id,
@@ -192,7 +185,7 @@ class Query(ReceptionQuery, ParkedQuery, RankingQuery):
             due_before=due_before,
             due_after=due_after,
             overdue=overdue,
-            today=_office_today(info, office_id) if overdue is not None else None,
+            today=office_today_now(info, office_id) if overdue is not None else None,
         )
         page = case_queries.work_list(
             info.context.services.reader,

@@ -16,10 +16,11 @@ from api.callers import caller_key
 from api.citizens import CITIZEN, check_anonymous_booking, check_booking_pin
 from api.context import Context
 from api.graphql.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError, attempt
+from api.graphql.office_day import office_today_now
 from engine import reception_desk as desk
 from engine.errors import InputRefused, NotFound
 from engine.reception_desk import Reception
-from projections.reception import live_queue, office_today, slots
+from projections.reception import live_queue, slots
 
 BOARD_POLL_SECONDS = 0.5
 BOARD_LINES = 8  # the last calls a hall's board shows
@@ -288,7 +289,7 @@ class ReceptionQuery:
         info.context.who.require(*RECEPTION_ROLES, office=office_id)
         services = info.context.services
         services.refresh()
-        view = live_queue(services.reader, office_id, day or _local_today(info, office_id))
+        view = live_queue(services.reader, office_id, day or office_today_now(info, office_id))
         return Queue(
             office_id=office_id,
             day=date.fromisoformat(view.day),
@@ -296,10 +297,6 @@ class ReceptionQuery:
             serving=[Ticket.of_row(r) for r in view.serving],
             done=view.done,
         )
-
-
-def _local_today(info: strawberry.Info[Context, None], office_id: str) -> date:
-    return office_today(info.context.services.reader, office_id, info.context.services.clock())
 
 
 def as_contact(refused: InputRefused) -> InputRefused:
@@ -457,7 +454,7 @@ class ReceptionSubscription:
             seen: tuple[Any, ...] | None = None
             while True:
                 services.refresh()
-                view = live_queue(services.reader, office_id, _local_today(info, office_id))
+                view = live_queue(services.reader, office_id, office_today_now(info, office_id))
                 called = [BoardLine(number=r["number"], window=r["window_no"]) for r in view.serving[:BOARD_LINES]]
                 current = (tuple((c.number, c.window) for c in called), len(view.waiting))
                 if current != seen:
