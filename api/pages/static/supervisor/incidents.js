@@ -22,8 +22,8 @@ async function retry(picked) {
     if (!done(answer)) refused.push(`${label(picked[n])}: ${why(answer)}`);
   });
   const retried = picked.length - refused.length;
-  if (!refused.length) say(`Повторено инцидентов: ${retried}.`, "ok");
-  else say(`Повторено ${retried} из ${picked.length}. Не повторены — ${refused.join("; ")}`, "error");
+  if (!refused.length) return [`Повторено инцидентов: ${retried}.`, "ok"];
+  return [`Повторено ${retried} из ${picked.length}. Не повторены — ${refused.join("; ")}`, "error"];
 }
 
 function render(place, office, incidents, reload) {
@@ -40,12 +40,16 @@ function render(place, office, incidents, reload) {
       return;
     }
     button.disabled = true;
+    // The summary is said once the table is read again, so what it says and what the
+    // table shows never disagree (a retried incident still listed under "retried: 1").
+    let summary;
     try {
-      await retry(picked);
+      summary = await retry(picked);
     } catch (failure) {
-      say(failure.message, "error");
+      summary = [failure.message, "error"];
     }
-    await reload(false).catch((failure) => say(failure.message, "error"));
+    await reload(false).catch((failure) => { summary = [failure.message, "error"]; });
+    say(...summary);
   };
   const selected = h("button", { type: "button", id: "retry-selected" }, "Повторить отмеченные");
   selected.addEventListener("click", () => act(incidents.filter((_, n) => boxes[n].checked), selected));
