@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from engine import notification_templates
 from engine.bpmn import multi_instance, send_receive
 from engine.bpmn.call_activities import CallGraph, call_graph
 from engine.bpmn.cron import is_cron
@@ -341,10 +342,7 @@ def _check_container(
         elif kind == "scriptTask":
             _check_script(checker, child)
         elif kind == "serviceTask":
-            try:
-                connector_of(child)
-            except ServiceTaskProblem as problem:
-                checker.report(child, str(problem))
+            _check_service_task(checker, child)
         elif kind == "businessRuleTask":
             why, call = call_problem(child), decision_call(child)
             if why:
@@ -371,6 +369,18 @@ def _check_container(
         condition = flow.find(_b("conditionExpression"))
         if condition is not None:
             checker.expression(condition, condition.text, "condition", str(flow.get("id")))
+
+
+def _check_service_task(checker: _Checker, task: etree._Element) -> None:
+    try:
+        spec = connector_of(task)
+    except ServiceTaskProblem as problem:
+        checker.report(task, str(problem))
+        return
+    if spec.name in notification_templates.CHANNELS:
+        wrong = notification_templates.task_problem(spec.name, dict(spec.inputs))
+        if wrong:
+            checker.report(task, wrong)
 
 
 def _message_started(subprocess: etree._Element) -> bool:

@@ -15,19 +15,12 @@ from typing import Any
 
 from engine.connectors import Connector, ConnectorCall, ConnectorError
 from engine.input_checks import KEY, checked
+from engine.notification_templates import TemplateError, render
 from engine.side_table import SideTable
 
 Contact = Callable[[str], Mapping[str, str] | None]  # case number -> the applicant's fields
 Seal = Callable[[str, dict[str, str]], dict[str, str]]  # case number, fields -> sealed fields
 
-TEMPLATES = {
-    # The decision is named when the process passes one; the common hand-out process
-    # (processes/mfc_handout.bpmn) serves every service and has none to pass.
-    "result_ready": "МФЦ «Мои Документы»: по заявлению {case} готов результат{decision_note}. "
-    "Получите документы в МФЦ; через 30 дней невостребованные документы возвращаются в ведомство.",
-    "accepted": "МФЦ «Мои Документы»: документы по заявлению {case} приняты. Следить за делом: портал, инфомат, "
-    "телефон 8-800.",
-}
 FIELD = {"sms": "phone", "email": "email"}
 
 
@@ -96,23 +89,16 @@ def notifier(
     field = FIELD[channel]
 
     def send(call: ConnectorCall) -> Mapping[str, Any]:
-        template = TEMPLATES.get(str(call.input.get("template")))
-        if template is None:
-            raise ConnectorError(
-                f"unknown notification template {call.input.get('template')!r}; "
-                f"templates: {', '.join(sorted(TEMPLATES))}"
-            )
+        template = str(call.input.get("template"))
         applicant = contact(call.case_number) or {}
         address = applicant.get(field)
         if not address:
             # Nothing to send to is an answer, not a failure: the process goes on.
             return {f"{channel}_sent": False}
-        values = {k: v for k, v in call.input.items() if k != "template"}
-        values["decision_note"] = f" ({values['decision']})" if values.get("decision") else ""
         try:
-            text = template.format(case=call.case_number, **values)
-        except (KeyError, IndexError) as error:
-            raise ConnectorError(f"template {call.input['template']!r} needs input {error}") from None
+            text = render(template, call.case_number, call.input)
+        except TemplateError as error:
+            raise ConnectorError(str(error)) from None
         # One notification per job, whatever the attempt: a retry after a lost answer sends nothing twice.
         outbox.put(
             f"{call.case_number}/{call.task}",
