@@ -4,7 +4,8 @@ BPMN/DMN models and the service catalog."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from engine.bpmn.sources import SourceFile
 from engine.bpmn.validation import validate
 from engine.catalog import CatalogInvalid, Service, parse_catalog
 from engine.directory import CatalogChanges
+from engine.working_days import CalendarInvalid, WorkingCalendar
 from okno.bootstrap import (
     open_engine,
 )
@@ -24,33 +26,74 @@ from okno.bootstrap import (
 
 @dataclass
 class _Named:
-    """What the paths on a command line name: model files, and catalogs (``*.toml``)."""
+    """What the paths on a command line name: model files, catalogs and working calendars
+    (``*.toml``, told apart by what they hold)."""
 
     sources: list[SourceFile]
     services: list[Service] | None  # None: no catalog named
     catalogs_alone: bool  # only catalogs were named: their models are the ones beside them
+    catalog_of: dict[str, Path] = field(default_factory=dict)  # service code -> the catalog naming it
+    calendars: dict[Path, WorkingCalendar] = field(default_factory=dict)
+    skipped: list[Path] = field(default_factory=list)  # named, but neither a model, a catalog nor a calendar
+
+    def warnings(self) -> list[str]:
+        return [f"warning: {path}: skipped: {_NOT_A_MODEL}" for path in self.skipped]
+
+
+# What a file named directly may be; the shell's `processes/*` also names READMEs and scripts.
+# .xml: Flowable's *.bpmn20.xml, and models exported under that name.
+MODEL_SUFFIXES = (".bpmn", ".dmn", ".xml", ".form", ".json")
+_NOT_A_MODEL = f"not a model ({', '.join(MODEL_SUFFIXES)}), a catalog or a calendar (.toml)"
+
+
+def _is_calendar(path: Path, text: str) -> bool:
+    """A working calendar ([[day]] corrections, processes/calendar.toml) rather than a
+    catalog: the shell's ``processes/*`` names both."""
+    if path.name == "calendar.toml":
+        return True
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False  # read as a catalog, which says the TOML is not valid
+    return "day" in document and "service" not in document
 
 
 def _named(paths: tuple[Path, ...], models_beside_catalog: bool = True) -> _Named:
-    """Read the paths named: a folder is its models and its ``catalog.toml``; a ``.toml``
-    file is a catalog, read as one; a BPMN file brings the files it needs from beside it
+    """Read the paths named: a folder is its models, its ``catalog.toml`` and its
+    ``calendar.toml``; a ``.toml`` file is a catalog, or a working calendar when it holds
+    ``[[day]]`` entries; a BPMN file brings the files it needs from beside it
     (engine.bpmn.model_files). With only catalogs named, the models beside them are read
     too (``models_beside_catalog``) so that the catalog is checked against them."""
-    catalog_files = [p / "catalog.toml" for p in paths if p.is_dir() and (p / "catalog.toml").exists()]
-    catalog_files += [p for p in paths if p.is_file() and p.suffix.lower() == ".toml"]
-    model_paths = [p for p in paths if not (p.is_file() and p.suffix.lower() == ".toml")]
-    catalogs_alone = not model_paths
-    if catalogs_alone and models_beside_catalog:
-        model_paths = list(dict.fromkeys(path.parent for path in catalog_files))
+    toml_files = [p / name for p in paths if p.is_dir() for name in ("catalog.toml", "calendar.toml")]
+    toml_files = [p for p in toml_files if p.exists()]
+    toml_files += [p for p in paths if p.is_file() and p.suffix.lower() == ".toml"]
+    named_files = [p for p in paths if p.is_file() and p.suffix.lower() != ".toml"]
+    skipped = [p for p in named_files if p.suffix.lower() not in MODEL_SUFFIXES]
+    model_paths = [p for p in paths if p.is_dir() or (p in named_files and p not in skipped)]
     try:
-        sources = collect_models(model_paths)
-        texts = [(path, path.read_text(encoding="utf-8")) for path in catalog_files]
+        texts = [(path, path.read_text(encoding="utf-8")) for path in toml_files]
     except (OSError, UnicodeDecodeError) as error:
         raise click.ClickException(f"cannot read {getattr(error, 'filename', '') or error}") from None
-    services: list[Service] | None = None
-    for path, text in texts:
-        services = (services or []) + parse_catalog(text, str(path))
-    return _Named(sources, services, catalogs_alone)
+    calendar_texts = [(path, text) for path, text in texts if _is_calendar(path, text)]
+    catalog_texts = [(path, text) for path, text in texts if not _is_calendar(path, text)]
+    catalogs_alone = not model_paths and bool(catalog_texts)
+    if catalogs_alone and models_beside_catalog:
+        model_paths = list(dict.fromkeys(path.parent for path, _ in catalog_texts))
+    try:
+        sources = collect_models(model_paths)
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"cannot read {getattr(error, 'filename', '') or error}") from None
+    named = _Named(sources, None, catalogs_alone, skipped=skipped)
+    for path, text in catalog_texts:
+        found = parse_catalog(text, str(path))
+        named.services = (named.services or []) + found
+        named.catalog_of.update((service.code, path) for service in found)
+    for path, text in calendar_texts:
+        named.calendars[path] = WorkingCalendar.from_toml(text, str(path))
+    if not (sources or catalog_texts or calendar_texts):
+        why = [f"{path}: {_NOT_A_MODEL}" for path in skipped] or ["the folders named hold no models"]
+        raise click.ClickException("nothing to read: " + "; ".join(why))
+    return named
 
 
 @click.command("validate", help="Check BPMN/DMN files (and a catalog.toml) without deploying; exit 1 on problems.")
@@ -68,14 +111,17 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
         for found in error.problems:
             click.echo(str(found))
         sys.exit(1)
+    except CalendarInvalid as error:
+        click.echo(str(error))
+        sys.exit(1)
     plan = validate(sources)
-    for warning in plan.warnings:
-        click.echo(str(warning))
+    for line in named.warnings() + [str(warning) for warning in plan.warnings]:
+        click.echo(line)
     problems = [str(p) for p in plan.problems]
     if services is not None and not plan.problems:
         known = {b.process_id for b in plan.bundles}
         problems += [
-            f"catalog.toml: service {s.code}: process {s.process!r} is not among the files validated"
+            f"{named.catalog_of[s.code]}: service {s.code}: process {s.process!r} is not among the files validated"
             + (" (the models beside the catalog)" if named.catalogs_alone else "")
             for s in services
             if s.process not in known
@@ -94,9 +140,12 @@ def validate_command(paths: tuple[Path, ...], explain: bool) -> None:
         for service in services:
             if not service.sources:
                 click.echo(
-                    f"warning: catalog.toml: service {service.code}: no sources (the acts its term and fee come from)"
+                    f"warning: {named.catalog_of[service.code]}: service {service.code}: "
+                    "no sources (the acts its term and fee come from)"
                 )
         click.echo(f"ok catalog: {len(services)} services")
+    for path, calendar in named.calendars.items():
+        click.echo(f"ok calendar {path}: {_calendar_days(calendar)}")
 
 
 @click.command("run-model", help="Run a model on scripted inputs and print the path taken (a unit test for analysts).")
@@ -145,6 +194,11 @@ def run_model_command(paths: tuple[Path, ...], inputs: Path) -> None:
     click.echo("passed")
 
 
+def _calendar_days(calendar: WorkingCalendar) -> str:
+    working = sum(calendar.overrides.values())
+    return f"{working} working day(s) and {len(calendar.overrides) - working} day(s) off moved by decree"
+
+
 def _catalog_beside(paths: tuple[Path, ...]) -> list[Service] | None:
     """The catalog.toml beside the BPMN files given one by one (a folder given is read by
     _named): run-model's services = "catalog" runs the services it names."""
@@ -176,9 +230,17 @@ def _explain(sources: list[SourceFile]) -> None:
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def deploy_command(paths: tuple[Path, ...]) -> None:
-    named = _named(paths, models_beside_catalog=False)
+    try:
+        named = _named(paths, models_beside_catalog=False)
+    except CalendarInvalid as error:
+        raise click.ClickException(str(error)) from None
+    for line in named.warnings():
+        click.echo(line)
     with open_engine() as engine:
         _deploy(engine, named.sources, named.services, world.now())
+    for path in named.calendars:
+        # The calendar is the server's configuration, read at start: deploying cannot change it.
+        click.echo(f"calendar {path}: checked, not deployed: okno reads its working calendar from OKNO_CALENDAR_FILE")
 
 
 def _deploy(

@@ -100,3 +100,38 @@ def test_deploy_reads_a_catalog_by_path_and_keeps_and_names_a_service_it_does_no
         "to retire it)" in again.output
     )
     assert "catalog: 0 added, 0 updated, " in again.output and ", 1 kept" in again.output
+
+
+def test_the_shells_processes_glob_checks_the_calendar_as_a_calendar_and_skips_what_is_not_a_model() -> None:
+    everything = sorted(str(p) for p in PROCESSES.iterdir())  # what `processes/*` expands to
+    result = run("validate", *everything)
+    assert result.exit_code == 0, result.output
+    assert "no [[service]] entries" not in result.output  # calendar.toml is not read as a catalog
+    assert "ok calendar " in result.output and "calendar.toml: 1 working day(s)" in result.output
+    assert "ok catalog: " in result.output
+    assert f"warning: {PROCESSES / 'README.md'}: skipped: not a model" in result.output
+    assert "not well-formed XML" not in result.output
+
+
+def test_a_broken_calendar_is_a_problem_at_its_file(tmp_path: Path) -> None:
+    calendar = tmp_path / "calendar.toml"
+    calendar.write_text('[[day]]\ndate = "2026-13-01"\nworking = true\n', "utf-8")
+    result = run("validate", str(PROCESSES / "child_benefit.bpmn"), str(calendar))
+    assert result.exit_code == 1
+    assert f"{calendar}: month must be in 1..12" in result.output
+
+
+def test_a_catalog_problem_names_the_catalog_file_it_is_in(tmp_path: Path) -> None:
+    catalog = tmp_path / "region_catalog.toml"
+    catalog.write_text(ANALYSTS_CATALOG.replace("child_benefit", "no_such_process"), "utf-8")
+    result = run("validate", str(PROCESSES / "child_benefit.bpmn"), str(catalog))
+    assert result.exit_code == 1
+    assert f"{catalog}: service analyst_certificate: process 'no_such_process' is not among the files validated" in (
+        result.output
+    )
+
+
+def test_naming_only_what_is_not_a_model_is_an_error_not_a_silent_pass() -> None:
+    result = run("validate", str(PROCESSES / "README.md"))
+    assert result.exit_code == 1
+    assert "nothing to read: " in result.output and "README.md: not a model" in result.output
