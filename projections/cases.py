@@ -70,10 +70,14 @@ _DIRECTORY_EVENTS = (
 def _upsert_service(db: Db, s: dict[str, Any]) -> None:
     """A published service's row, taking cases (a legacy catalog could bring back one it dropped)."""
     db.execute(
-        "INSERT INTO rm_services VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (code) DO UPDATE "
+        "INSERT INTO rm_services (code, title, agency, level, term_days, process, documents, fee, popularity, "
+        "reception_minutes, parameters, sources, retired) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) "
+        "ON CONFLICT (code) DO UPDATE "
         "SET title = excluded.title, agency = excluded.agency, level = excluded.level, "
         "term_days = excluded.term_days, process = excluded.process, "
-        "documents = excluded.documents, fee = excluded.fee, popularity = excluded.popularity, retired = 0",
+        "documents = excluded.documents, fee = excluded.fee, popularity = excluded.popularity, "
+        "reception_minutes = excluded.reception_minutes, parameters = excluded.parameters, "
+        "sources = excluded.sources, retired = 0",
         (
             s["code"],
             s["title"],
@@ -84,13 +88,17 @@ def _upsert_service(db: Db, s: dict[str, Any]) -> None:
             _json(s["documents"]),
             s["fee"],
             s.get("popularity", 1),
+            # A catalog published before these existed: the defaults engine.catalog.Service has.
+            s.get("reception_minutes", 15),
+            _json(s.get("parameters", {})),
+            _json(s.get("sources", [])),
         ),
     )
 
 
 class CasesModel:
     name = "cases"
-    version = 7  # bump when the tables change: the runner then rebuilds the model from zero
+    version = 8  # bump when the tables change: the runner then rebuilds the model from zero
 
     def __init__(self) -> None:
         # Offices' and services' rows, read once per transaction rather than once per event.
@@ -105,7 +113,8 @@ class CasesModel:
             "CREATE TABLE IF NOT EXISTS rm_services (code TEXT PRIMARY KEY, title TEXT NOT NULL, "
             "agency TEXT NOT NULL, level TEXT NOT NULL, term_days INTEGER NOT NULL, process TEXT NOT NULL, "
             "documents TEXT NOT NULL, fee INTEGER NOT NULL, popularity INTEGER NOT NULL, "
-            "retired INTEGER NOT NULL DEFAULT 0)",
+            "retired INTEGER NOT NULL DEFAULT 0, reception_minutes INTEGER NOT NULL DEFAULT 15, "
+            "parameters TEXT NOT NULL DEFAULT '{}', sources TEXT NOT NULL DEFAULT '[]')",
             "CREATE TABLE IF NOT EXISTS rm_offices (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
             "district TEXT NOT NULL, timezone TEXT NOT NULL, parent TEXT, windows INTEGER NOT NULL)",
             "CREATE TABLE IF NOT EXISTS rm_cases (number TEXT PRIMARY KEY, case_id TEXT NOT NULL, "

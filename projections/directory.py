@@ -20,6 +20,9 @@ class ServiceRow:
     fee: int
     process: str
     retired: bool  # takes no new case; its open cases go on
+    reception_minutes: int  # how long a window receives one visitor for it: the booking slot
+    parameters: dict[str, Any]  # what tells it from the other services of its process
+    sources: list[str]  # the published acts its term, fee, documents and flow come from
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ServiceRow:
@@ -33,6 +36,9 @@ class ServiceRow:
             fee=row["fee"],
             process=row["process"],
             retired=bool(row["retired"]),
+            reception_minutes=row["reception_minutes"],
+            parameters=dict(json.loads(row["parameters"])),
+            sources=list(json.loads(row["sources"])),
         )
 
 

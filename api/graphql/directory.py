@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import strawberry
+from strawberry.scalars import JSON
 
 from api.context import Context
 from api.graphql.forms import UserTask
@@ -22,6 +23,17 @@ class Service(ServiceRow, Node):
     retired: bool = strawberry.field(
         description="Takes no new case (retired with `okno retire`); its open cases go on. "
         "`services` lists only the services that take cases, as openCase accepts them."
+    )
+    reception_minutes: int = strawberry.field(
+        description="How long a window receives one visitor for it: the length of a booked slot."
+    )
+    # The row's dict, typed as GraphQL's JSON scalar (the read side does not know strawberry).
+    parameters: JSON = strawberry.field(  # type: ignore[assignment]
+        description="What tells it apart from the other services of its process (a certificate's kind, a "
+        "permit's object), as its flow reads them: the case variable service_parameters."
+    )
+    sources: list[str] = strawberry.field(
+        description="The published acts its term, fee, documents and flow come from (regulations, laws, orders)."
     )
 
     @strawberry.field(
