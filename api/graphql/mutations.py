@@ -30,6 +30,7 @@ from api.graphql.errors import (
 from api.graphql.job_workers import JobWorkerMutation
 from api.graphql.reception import ReceptionMutation
 from api.graphql.signals import SignalMutation
+from api.graphql.viewer import SignedOut, sign_out
 from engine.application import STORE_ERRORS, Engine
 from engine.bpmn.sources import SourceFile
 from engine.case import Case as StoredCase
@@ -576,6 +577,13 @@ class Mutation(ReceptionMutation, JobWorkerMutation, SignalMutation):
             return NotificationSentPayload(key=input.key, sent_at=sent_at)
 
         return attempt(run)
+
+    @strawberry.mutation(
+        description="Anyone with a token: ends its use. The caller's own token is revoked (as `okno token "
+        "revoke` does), so a copy of it is refused too; the pages call it when staff sign out."
+    )
+    def sign_out(self, info: strawberry.Info[Context, None]) -> SignedOut:
+        return sign_out(info)
 
     @strawberry.mutation(description="Analysts: BPMN (and DMN) text in; the versions, or every problem, out.")
     def deploy_process(self, info: strawberry.Info[Context, None], input: DeployProcessInput) -> DeployResult:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from eventsourcing.persistence import OperationalError
@@ -192,3 +193,24 @@ def test_while_the_store_is_away_a_server_keeps_refusing_the_tokens_it_knows_are
     fresh = Tokens(MASTER_KEY, store)
     with pytest.raises(OperationalError):
         fresh.verify(valid)  # a server that never read the list cannot vouch for any token
+
+
+SIGN_OUT = "mutation { signOut { revoked } }"
+
+
+def sign_out(server: Server, token: str) -> httpx.Response:
+    return server.http.post("/graphql", json={"query": SIGN_OUT}, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_signing_out_revokes_the_callers_own_token_and_no_other(server: Server) -> None:
+    leaving, staying = server.token("operator", "LPK"), server.token("operator", "LPK")
+    answer = sign_out(server, leaving)
+    assert answer.status_code == 200 and answer.json() == {"data": {"signOut": {"revoked": True}}}, answer.text
+    assert status_with(server, leaving) == 401, "the signed-out token still works on the server that revoked it"
+    assert status_with(server, staying) == 200, "another token of the same person still works"
+    assert sign_out(server, leaving).status_code == 401  # it is gone: nothing left to sign out with
+
+
+def test_signing_out_without_a_token_is_refused_as_not_signed_in(server: Server) -> None:
+    answer = server.http.post("/graphql", json={"query": SIGN_OUT})
+    assert answer.json()["errors"][0]["extensions"]["code"] == "not_authenticated", answer.text

@@ -19,6 +19,15 @@ pytestmark = [*BROWSER_MARKS, needs_node]
 TOKEN = "return sessionStorage.getItem('okno.token')"
 
 
+def refused_by_okno(site: SignInSite, token: str) -> bool:
+    """Whether okno refuses the token: forgotten by the tab is not enough, a copy of it (a
+    log, a shared screen) must stop working too."""
+    answer = site.okno.http.post(
+        "/graphql", json={"query": "{ me { subject } }"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    return answer.status_code == 401
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignInSite]:
     with signed_in_site(tmp_path_factory.mktemp("oidc")) as started:
@@ -55,8 +64,10 @@ def test_an_operator_signs_in_on_the_provider_s_page_and_lands_on_okno_s_pages_s
         keep_screenshot(driver, folder, "signed-in")
         assert not console_errors(driver)
 
-        driver.get(f"{okno}/auth/logout")
+        # «Выйти» on the index: the server revokes the token before the provider's own page asks.
+        driver.find_element(By.ID, "sign-out").click()
         confirm = wait.until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, "button[name=logout]")))
+        assert refused_by_okno(site, token), "the token still works while the provider asks to confirm"
         keep_screenshot(driver, folder, "provider-logout", min_colours=5)
         console_errors(driver)  # the provider's page again, with its font
         confirm.click()
@@ -83,4 +94,33 @@ def test_a_link_carrying_someone_else_s_token_is_refused(
         assert driver.current_url == f"{site.okno.url}/ui/signed-in.html"  # the token left the address bar
         assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
         keep_screenshot(driver, artefact_dir(request), "planted-token-refused")
+        assert not console_errors(driver)
+
+
+def test_going_to_the_sign_out_address_directly_revokes_the_tabs_token_too(
+    site: SignInSite, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    okno = site.okno.url
+    with chromium(tmp_path / "profile") as driver:
+        wait = WebDriverWait(driver, 30)
+        driver.get(f"{okno}/auth/login?next=/ui/supervisor/")
+        wait.until(expected_conditions.element_to_be_clickable((By.NAME, "login"))).send_keys("chief")
+        driver.find_element(By.NAME, "password").send_keys("any password")
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(lambda d: d.find_elements(By.ID, "sign-out"))  # the console's header: who, and «Выйти»
+        token = driver.execute_script(TOKEN)
+        assert not refused_by_okno(site, token)
+
+        driver.get(f"{okno}/auth/logout")  # typed, or a bookmark: not the page's «Выйти»
+        confirm = wait.until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, "button[name=logout]")))
+        console_errors(driver)  # the provider's pages ask the internet for a font: not okno's concern
+        confirm.click()
+        wait.until(lambda d: "Токен этой вкладки отозван" in d.find_element(By.ID, "status").text)
+        assert driver.execute_script(TOKEN) is None
+        assert refused_by_okno(site, token)
+        keep_screenshot(driver, artefact_dir(request), "signed-out-directly")
         assert not console_errors(driver)

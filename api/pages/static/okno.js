@@ -14,6 +14,30 @@ export function setToken(value) {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
+/** Sign out: the server revokes this tab's token first, so a copy of it (a log, a shared
+ * screen) is refused too, then the tab forgets it; the browser goes on to /auth/logout,
+ * which ends the provider's session. A token the server already refuses is only forgotten. */
+export async function revokeToken() {
+  if (!token()) return;
+  try {
+    await gql("mutation SignOut { signOut { revoked } }");
+  } catch (failure) {
+    // Expired or revoked already: nothing is left to revoke, and the tab forgets it below.
+  }
+  setToken(null);
+}
+
+/** The «Выйти» link of a staff page's header. */
+export function signOutLink() {
+  const link = h("a", { href: "/auth/logout", id: "sign-out" }, "Выйти");
+  link.addEventListener("click", async (event) => {
+    event.preventDefault();
+    await revokeToken();
+    location.assign("/auth/logout");
+  });
+  return link;
+}
+
 /** An error the API returned: `code` is okno's error code (api/error_codes.py), `fields`
  * the input fields at fault ([{field, message}], as `extensions.fields` or a mutation's
  * ValidationError gives them). */

@@ -1,6 +1,7 @@
-// The end of signing out (/auth/logout, after the provider's own sign-out): this tab forgets
-// the okno token, so its pages ask for sign-in again.
-import { say, setToken } from "/ui/okno.js";
+// The end of signing out (/auth/logout, after the provider's own sign-out): a token the
+// «Выйти» link did not revoke already (someone went to /auth/logout directly) is revoked
+// now, and the tab forgets it, so its pages ask for sign-in again.
+import { revokeToken, say } from "/ui/okno.js";
 
-setToken(null);
-say("Вы вышли из okno. Токен этой вкладки удалён.", "ok");
+await revokeToken();
+say("Вы вышли из okno. Токен этой вкладки отозван и удалён.", "ok");

@@ -2,7 +2,7 @@
 // through the API's `me`), the sign-in link when nobody is, the pages' navigation, and
 // mutations whose result is a payload or a typed error (okno's result unions).
 
-import { ApiError, gql, h, setToken, token } from "../okno.js";
+import { ApiError, gql, h, setToken, signOutLink, token } from "../okno.js";
 
 const PAGES = [
   ["index.html", "Задачи"],
@@ -29,7 +29,9 @@ export async function signedIn() {
     setToken(null); // expired or revoked: sign in again
     return offer("Срок входа истёк. Войдите снова.");
   }
-  place.replaceChildren(h("p", { class: "muted" }, `${me.subject} · ${roleName(me.role)} · офис ${me.office || "—"}`));
+  place.replaceChildren(
+    h("p", { class: "muted" }, `${me.subject} · ${roleName(me.role)} · офис ${me.office || "—"} · `, signOutLink()),
+  );
   return me;
 }
 

@@ -1,7 +1,7 @@
 // The supervisor's console: one page, a view per part of the office's day (the hash names
 // it). Each view module renders into its section and may return a function that stops
 // what it keeps open (subscriptions) when another view is chosen.
-import { gql, h, say, token } from "/ui/okno.js";
+import { gql, h, say, signOutLink, token } from "/ui/okno.js";
 import { claims } from "./staff.js";
 import * as dashboard from "./dashboard.js";
 import * as deadlines from "./deadlines.js";
@@ -68,7 +68,7 @@ async function start() {
     return;
   }
   document.getElementById("title").textContent = `Консоль руководителя — ${office.name}`;
-  document.getElementById("who").textContent = who.subject;
+  document.getElementById("who").replaceChildren(`${who.subject} · `, signOutLink());
   document.getElementById("views").hidden = false;
   window.addEventListener("hashchange", () => {
     choose(office).then(() => {
