@@ -34,7 +34,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import branch_data, case_timers, determinism, job_workers, jobs
+from engine.bpmn import branch_data, case_timers, determinism, event_subprocesses, job_workers, jobs
 from engine.bpmn.case_timers import utc_datetime
 from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of
 from engine.bpmn.forms import check_task_data
@@ -619,6 +619,12 @@ class _Snapshot:
                         snap.waits[key] = definition.name
                     elif isinstance(definition, SignalEventDefinition):
                         snap.signals[key] = definition.name
+        # Event subprocesses a message or signal would start: waited for, though nothing of them exists yet.
+        for key, _element, definition in event_subprocesses.latent_catches(workflow):
+            if isinstance(definition, MessageEventDefinition):
+                snap.waits[key] = definition.name
+            elif isinstance(definition, SignalEventDefinition):
+                snap.signals[key] = definition.name
         return snap
 
 
@@ -693,6 +699,11 @@ def _waiting_message(workflow: BpmnWorkflow, name: str, now: datetime | None = N
                         _refuse_after_due_timer(task, f"message {name!r}", now)
                     return definition
                 names.append(definition.name)
+    for _key, _element, definition in event_subprocesses.latent_catches(workflow):
+        if isinstance(definition, MessageEventDefinition):
+            if definition.name == name:
+                return definition
+            names.append(definition.name)
     listed = ", ".join(sorted(set(names))) or "no message"
     raise MessageNotAwaited(f"this case is not waiting for message {name!r} (it waits for: {listed})")
 
@@ -726,6 +737,11 @@ def _waiting_signal(workflow: BpmnWorkflow, name: str, now: datetime) -> None:
                     _refuse_after_due_timer(task, f"signal {name!r}", now)
                     return
                 names.append(definition.name)
+    for _key, _element, definition in event_subprocesses.latent_catches(workflow):
+        if isinstance(definition, SignalEventDefinition):
+            if definition.name == name:
+                return
+            names.append(definition.name)
     listed = ", ".join(sorted(set(names))) or "no signal"
     raise SignalNotAwaited(f"this case is not waiting for signal {name!r} (it waits for: {listed})")
 
