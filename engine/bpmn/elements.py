@@ -51,8 +51,6 @@ MI_STANDARD = "multiInstanceLoopCharacteristics[loopDataInputRef]"
 MI_ZEEBE = "zeebe:loopCharacteristics"
 # An event subprocess (triggeredByEvent) whose start event waits for a message.
 EVENT_SUBPROCESS_MESSAGE = "subProcess[triggeredByEvent, message start]"
-# An event subprocess started by a message or a signal inside a subprocess or a called process.
-EVENT_SUBPROCESS_NESTED = "subProcess[triggeredByEvent, message or signal start, nested]"
 
 KINDS: dict[str, ElementKind] = {
     # events
@@ -101,12 +99,8 @@ KINDS: dict[str, ElementKind] = {
     # subprocesses
     "subProcess": _runs(),
     EVENT_SUBPROCESS_MESSAGE: _runs(
-        "at process level, interrupting or not: the case awaits its message while its process runs"
-    ),
-    EVENT_SUBPROCESS_NESTED: _refused(
-        "an event subprocess started by a message or a signal runs at process level only: inside a "
-        "subprocess or a called process nothing would start it; put a message or signal boundary event "
-        "on the subprocess (or call activity) instead"
+        "interrupting or not, in a process, subprocess or called process: the case awaits its message "
+        "while its scope runs"
     ),
     "transaction": _refused("transactions are not supported"),
     "adHocSubProcess": _refused("ad-hoc subprocesses are not supported"),

@@ -12,21 +12,13 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine import notification_templates
-from engine.bpmn import event_subprocesses, multi_instance, send_receive
+from engine.bpmn import multi_instance, send_receive
 from engine.bpmn.call_activities import CallGraph, call_graph
 from engine.bpmn.cron import is_cron
 from engine.bpmn.cron import problem as cron_problem
 from engine.bpmn.decision_tables import read_tables, table_problems, with_required
 from engine.bpmn.decisions import call_problem, decision_call
-from engine.bpmn.elements import (
-    EVENT_SUBPROCESS_MESSAGE,
-    EVENT_SUBPROCESS_NESTED,
-    KINDS,
-    MI_STANDARD,
-    MI_ZEEBE,
-    PARTS,
-    kind_of,
-)
+from engine.bpmn.elements import EVENT_SUBPROCESS_MESSAGE, KINDS, MI_STANDARD, MI_ZEEBE, PARTS, kind_of
 from engine.bpmn.form_sources import form_problems, forms_used, is_form_source, reserved_form_fields
 from engine.bpmn.message_contracts import ContractProblem, contracts_of, with_contracts
 from engine.bpmn.normalize import normalize_bpmn, normalize_dmn
@@ -192,12 +184,9 @@ def validate(sources: list[SourceFile]) -> Plan:
         _check_message_flows(checker, root)
         for process in every:  # still say everything else that stands between it and running
             if process not in processes and (not processes or process.get("id") in called):
-                refs_of[str(process.get("id"))] = _check_process(
-                    checker, process, messages, process.get("id") in called
-                )
+                refs_of[str(process.get("id"))] = _check_process(checker, process, messages)
         for process in processes:
-            checked = _check_process(checker, process, messages, process.get("id") in called)
-            refs = refs_of[str(process.get("id"))] = with_required(checked, requires)
+            refs = refs_of[str(process.get("id"))] = with_required(_check_process(checker, process, messages), requires)
             for task, message in form_problems(process, forms):
                 checker.report(task, message)
             for task, name in reserved_form_fields(process, forms):
@@ -291,11 +280,8 @@ def _check_calls(plan: Plan, calls: CallGraph, refs_of: dict[str, set[str]], dec
     plan.bundles[:] = [calls.link(bundle, refs_of, decisions) for bundle in plan.bundles]
 
 
-def _check_process(
-    checker: _Checker, process: etree._Element, messages: dict[str | None, etree._Element], called: bool
-) -> set[str]:
-    """Check one process (``called``: another process calls it); return the decision ids its
-    business rule tasks reference."""
+def _check_process(checker: _Checker, process: etree._Element, messages: dict[str | None, etree._Element]) -> set[str]:
+    """Check one process; return the decision ids its business rule tasks reference."""
     decision_refs: set[str] = set()
     lanes = {
         ref.text.strip(): lane.get("name") or lane.get("id") or ""
@@ -307,8 +293,6 @@ def _check_process(
     if process.get("id") in RESERVED_IDS:
         checker.report(process, "this process id is reserved by the engine")
     _check_container(checker, process, messages, lanes, seen, decision_refs)
-    for subprocess in event_subprocesses.problems(process, called):
-        checker.report(subprocess, kind_of(EVENT_SUBPROCESS_NESTED).note)
     if not any(_local(child) == "startEvent" for child in process):
         checker.report(process, "no start event: add a startEvent where a case begins")
     return decision_refs
@@ -718,8 +702,6 @@ def _explained_kind(node: etree._Element) -> str | None:
         node.find(_b("loopDataInputRef")) is not None or node.find(_b("inputDataItem")) is not None
     ):
         return MI_STANDARD
-    if name.localname == "subProcess" and event_subprocesses.nested(node):
-        return EVENT_SUBPROCESS_NESTED
     if name.localname == "subProcess" and _message_started(node):
         return EVENT_SUBPROCESS_MESSAGE
     if name.localname in ("loopDataInputRef", "inputDataItem", "loopDataOutputRef", "outputDataItem"):

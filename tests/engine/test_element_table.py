@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.bpmn.elements import EVENT_SUBPROCESS_MESSAGE, EVENT_SUBPROCESS_NESTED, KINDS, MI_STANDARD, MI_ZEEBE
+from engine.bpmn.elements import EVENT_SUBPROCESS_MESSAGE, KINDS, MI_STANDARD, MI_ZEEBE
 from engine.bpmn.sources import SourceFile
 from engine.bpmn.validation import ElementUse, explain
 from tests.conftest import ROOT
@@ -45,10 +45,6 @@ def _uses(kind: str, n: int) -> str:
     if kind == EVENT_SUBPROCESS_MESSAGE:
         start = f'<bpmn:startEvent id="S{n}"><bpmn:messageEventDefinition id="M{n}"/></bpmn:startEvent>'
         return f'<bpmn:subProcess id="E{n}" triggeredByEvent="true">{start}</bpmn:subProcess>'
-    if kind == EVENT_SUBPROCESS_NESTED:
-        start = f'<bpmn:startEvent id="S{n}"><bpmn:signalEventDefinition id="G{n}"/></bpmn:startEvent>'
-        inner = f'<bpmn:subProcess id="E{n}" triggeredByEvent="true">{start}</bpmn:subProcess>'
-        return f'<bpmn:subProcess id="P{n}">{inner}</bpmn:subProcess>'
     marker = "bpmn:multiInstanceLoopCharacteristics"
     if kind == MI_STANDARD:
         loop = "<bpmn:loopDataInputRef>items</bpmn:loopDataInputRef>"

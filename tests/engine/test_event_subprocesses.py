@@ -1,14 +1,14 @@
 """Event subprocesses started by a message or a signal (engine/bpmn/event_subprocesses.py):
-the case waits for their start events while its process runs, a delivery starts them, an
-interrupting one ends the rest of the process, and starting one leaves the compiled process
-as it was. The model is tests/fixtures/events/message_event_subprocesses.bpmn."""
+the case waits for their start events while their scope (the process, a subprocess, a
+called process) runs, a delivery starts them, an interrupting one ends the rest of its
+scope, and starting one leaves the compiled process as it was. The models are
+tests/fixtures/events/message_event_subprocesses.bpmn and nested_event_subprocesses.bpmn."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,74 +139,82 @@ def test_starting_an_event_subprocess_leaves_the_compiled_process_as_it_was() ->
     assert opened(later.step.effects) == ["Task_Check"]
 
 
-STEPS: list[tuple[int, Command]] = [
-    (5, DeliverMessage("status_query", {})),
-    (6, DeliverSignal("schedule_changed", {})),
-    (61, FireTimer("Timer_Remind")),
-    (62, CompleteTask("Task_Notify", {})),
-    (63, DeliverMessage("withdrawal", WITHDRAWAL)),
-    (64, CompleteTask("Task_Return", {})),
-]
+STEPS: dict[str, list[tuple[int, Command]]] = {
+    "message_event_subprocesses.bpmn": [
+        (5, DeliverMessage("status_query", {})),
+        (6, DeliverSignal("schedule_changed", {})),
+        (61, FireTimer("Timer_Remind")),
+        (62, CompleteTask("Task_Notify", {})),
+        (63, DeliverMessage("withdrawal", WITHDRAWAL)),
+        (64, CompleteTask("Task_Return", {})),
+    ],
+    "nested_event_subprocesses.bpmn": [
+        (5, CompleteTask("Task_Before", {"received": True})),
+        (6, DeliverMessage("withdrawal", {})),
+        (7, CompleteTask("Task_Return", {})),
+        (8, DeliverSignal("schedule_changed", {})),
+        (9, CompleteTask("Task_Review", {})),
+        (10, CompleteTask("Task_Notify", {})),
+        (11, CompleteTask("Task_Issue", {})),
+    ],
+}
 
 
-def test_a_live_workflow_records_what_a_restored_one_records() -> None:
-    process, runtime = compiled(), Runtime()
+@pytest.mark.parametrize("model", sorted(STEPS))
+def test_a_live_workflow_records_what_a_restored_one_records(model: str) -> None:
+    sources = [SourceFile.read(FIXTURES / "events" / model)]
+    if model == MODEL.name:
+        sources.append(SourceFile.read(CONTRACTS))
+    process, runtime = compile_bundle(validate(sources).bundles[0]), Runtime()
     restored = runtime.start(process, CASE, T0, StartCase({}))
     live, effects = runtime.start_live(process, CASE, T0, StartCase({}))
     assert json.loads(effects) == restored.effects
-    for minutes, command in STEPS:
+    for minutes, command in STEPS[model]:
         restored = runtime.apply(process, CASE, restored.state, T0 + timedelta(minutes=minutes), command)
         assert json.loads(runtime.apply_live(live, T0 + timedelta(minutes=minutes), command)) == restored.effects
         assert live.state() == restored.state
     assert restored.effects["completed"]
 
 
-def _model_with(tmp_path: Path, name: str, body: str) -> list[str]:
-    text = (
-        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D" targetNamespace="http://okno.example/t">'
-        '<bpmn:message id="M" name="withdrawal"/>'
-        f"{body}</bpmn:definitions>"
-    )
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    return [str(p) for p in validate([SourceFile.read(tmp_path / name)]).problems]
+NESTED = FIXTURES / "events" / "nested_event_subprocesses.bpmn"
 
 
-_EVENT_SUBPROCESS = (
-    '<bpmn:subProcess id="Events_Inner" triggeredByEvent="true">'
-    '<bpmn:startEvent id="Start_Inner"><bpmn:messageEventDefinition messageRef="M"/></bpmn:startEvent>'
-    '<bpmn:sequenceFlow id="I1" sourceRef="Start_Inner" targetRef="End_Inner"/><bpmn:endEvent id="End_Inner"/>'
-    "</bpmn:subProcess>"
-)
-_WORK = (
-    '<bpmn:startEvent id="S"/><bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Work"/>'
-    '<bpmn:sequenceFlow id="F2" sourceRef="Work" targetRef="E"/><bpmn:endEvent id="E"/>'
-)
+def nested() -> Case:
+    plan = validate([SourceFile.read(NESTED)])
+    assert plan.problems == []
+    return Case(compile_bundle(plan.bundles[0]))
 
 
-def test_an_event_subprocess_started_by_a_message_inside_a_subprocess_is_refused_at_deploy(tmp_path: Path) -> None:
-    inner = (
-        '<bpmn:startEvent id="S2"/><bpmn:sequenceFlow id="G1" sourceRef="S2" targetRef="E2"/>'
-        f'<bpmn:endEvent id="E2"/>{_EVENT_SUBPROCESS}'
-    )
-    work = f'<bpmn:subProcess id="Work">{inner}</bpmn:subProcess>'
-    body = f'<bpmn:process id="outer" isExecutable="true">{_WORK}{work}</bpmn:process>'
-    [problem] = _model_with(tmp_path, "nested.bpmn", body)
-    assert "Events_Inner" in problem and "runs at process level only" in problem
+def test_an_event_subprocess_of_a_subprocess_is_awaited_while_the_subprocess_runs_and_ends_only_it() -> None:
+    case = nested()
+    assert case.step.effects["awaiting"] == []  # the subprocess has not begun
+    effects = case(5, CompleteTask("Task_Before", {}))
+    assert opened(effects) == ["Task_Check"] and effects["awaiting"] == ["withdrawal"]
+    effects = case(6, DeliverMessage("withdrawal", {}))
+    assert opened(effects) == ["Task_Return"] and closed(effects) == ["Task_Check"]
+    assert effects["awaiting"] == []
+    effects = case(7, CompleteTask("Task_Return", {}))
+    assert opened(effects) == ["Task_Review"]  # the subprocess ended; the case goes on along its flow
+    assert effects["awaiting"] == []
+    with pytest.raises(MessageNotAwaited):
+        case(8, DeliverMessage("withdrawal", {}))
 
 
-def test_an_event_subprocess_started_by_a_message_in_a_called_process_is_refused_at_deploy(tmp_path: Path) -> None:
-    called = (
-        '<bpmn:process id="called"><bpmn:startEvent id="S2"/><bpmn:sequenceFlow id="G1" sourceRef="S2" '
-        f'targetRef="E2"/><bpmn:endEvent id="E2"/>{_EVENT_SUBPROCESS}</bpmn:process>'
-    )
-    body = (
-        f'<bpmn:process id="caller" isExecutable="true">{_WORK}'
-        '<bpmn:callActivity id="Work" calledElement="called"/></bpmn:process>'
-        f"{called}"
-    )
-    [problem] = _model_with(tmp_path, "called.bpmn", body)
-    assert "Events_Inner" in problem and "runs at process level only" in problem
+def test_an_event_subprocess_of_a_called_process_is_awaited_while_the_called_process_runs() -> None:
+    case = nested()
+    case(5, CompleteTask("Task_Before", {}))
+    effects = case(6, CompleteTask("Task_Check", {}))
+    assert opened(effects) == ["Task_Review"] and effects["signals_awaited"] == ["schedule_changed"]
+    effects = case(7, DeliverSignal("schedule_changed", {}))
+    assert opened(effects) == ["Task_Notify"] and effects["tasks_closed"] == []
+    effects = case(8, CompleteTask("Task_Review", {}))
+    assert opened(effects) == []  # the called process ends when its event subprocess does
+    assert effects["signals_awaited"] == ["schedule_changed"]
+    effects = case(9, CompleteTask("Task_Notify", {}))
+    assert opened(effects) == ["Task_Issue"] and effects["signals_awaited"] == []
+    with pytest.raises(SignalNotAwaited):
+        case(10, DeliverSignal("schedule_changed", {}))
+    assert case(11, CompleteTask("Task_Issue", {}))["completed"]
 
 
 SERVICE = Service(

@@ -238,22 +238,3 @@ def test_a_sequence_flow_to_nowhere_is_named_at_the_flow() -> None:
     flow_line = next(n for n, line in enumerate(broken.splitlines(), 1) if 'id="Flow_0a2"' in line)
     assert (problem.line, problem.element) == (flow_line, "Flow_0a2")
     assert "targetRef 'EndEvent_Nowhere'" in problem.message
-
-
-def test_an_event_subprocess_started_by_a_message_inside_a_subprocess_is_refused_at_its_line() -> None:
-    """At process level it runs (tests/engine/test_event_subprocesses.py); inside a subprocess
-    nothing would start it, so it is refused rather than accepted and left waiting."""
-    text = (STRUCTURE / "modeler_subprocess.bpmn").read_text(encoding="utf-8")
-    event_sub = text.replace(
-        "    </bpmn:subProcess>",
-        '      <bpmn:subProcess id="Sub_Withdrawn" triggeredByEvent="true">\n'
-        '        <bpmn:startEvent id="Event_Withdrawn"><bpmn:messageEventDefinition id="MED_1" messageRef="M_1"/>'
-        "</bpmn:startEvent>\n"
-        "      </bpmn:subProcess>\n    </bpmn:subProcess>",
-    ).replace("  </bpmn:process>", '  </bpmn:process>\n  <bpmn:message id="M_1" name="citizen_withdrew"/>')
-    found = [str(p) for p in validate([SourceFile("event_sub.bpmn", event_sub)]).problems]
-    line = next(n for n, row in enumerate(event_sub.splitlines(), 1) if 'id="Sub_Withdrawn"' in row)
-    assert any(
-        p.startswith(f"event_sub.bpmn:{line}: Sub_Withdrawn: an event subprocess started by a message or a signal")
-        for p in found
-    ), found
