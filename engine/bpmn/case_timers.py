@@ -17,6 +17,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 
 from engine.bpmn import cron
 from engine.bpmn.determinism import clock_of
@@ -102,6 +103,16 @@ class DurationTimerEventDefinition(spiff.DurationTimerEventDefinition):  # type:
 
 
 class CycleTimerEventDefinition(spiff.CycleTimerEventDefinition):  # type: ignore[misc]
+    def has_fired(self, my_task: Any) -> bool:
+        if isinstance(my_task.task_spec, EventBasedGateway):
+            # An event-based gateway takes the first of its events, once: a cycle behind it
+            # fires at its first due time. SpiffWorkflow computes a cycle only in
+            # update_task, which a gateway never calls for the events it holds, so the
+            # cycle got no due time and never fired.
+            return self.cycle_complete(my_task) or bool(super().has_fired(my_task))
+        fired: bool = super().has_fired(my_task)
+        return fired
+
     def cycle_complete(self, my_task: Any) -> bool:
         now = _now(my_task)
         event_value = my_task._get_internal_data("event_value")

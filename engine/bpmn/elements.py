@@ -94,7 +94,10 @@ KINDS: dict[str, ElementKind] = {
     "exclusiveGateway": _runs(),
     "parallelGateway": _runs(),
     "inclusiveGateway": _runs(),
-    "eventBasedGateway": _runs(),
+    "eventBasedGateway": _runs(
+        "takes the first of its events in time order, once: a message, a signal or a timer (a cron or ISO "
+        "cycle fires at its first due time)"
+    ),
     "complexGateway": _refused("complex gateways are not supported"),
     # subprocesses
     "subProcess": _runs(),

@@ -126,6 +126,23 @@ def test_a_quartz_cron_cycle_fires_at_nine_in_the_morning_office_time() -> None:
     assert elements(effects["timers_scheduled"]) == [("Timer_Remind", "2026-11-04T06:00:00+00:00")]
 
 
+def test_a_cron_cycle_behind_an_event_gateway_is_due_at_its_first_time_and_fires_once() -> None:
+    case = Case("cron_gateway.bpmn")
+    # Started at 09:00 Moscow: the gateway's cron is due at tomorrow's nine (06:00 UTC).
+    assert elements(case.step.effects["timers_scheduled"]) == [("Event_Morning", "2026-11-03T06:00:00+00:00")]
+    effects = case(timedelta(days=1), FireTimer("Event_Morning"))
+    assert elements(effects["timers_fired"]) == [("Event_Morning", "2026-11-03T06:00:00+00:00")]
+    assert opened(effects) == ["Task_Morning"]
+    assert effects["timers_scheduled"] == [] and effects["awaiting"] == []  # the gateway took one event, once
+
+
+def test_a_message_before_the_gateways_cron_is_due_takes_the_message_path() -> None:
+    case = Case("cron_gateway.bpmn")
+    effects = case(timedelta(hours=3), DeliverMessage("applicant_reply", {}))
+    assert effects["completed"] and effects["outcome"] == "replied"
+    assert elements(effects["timers_cancelled"]) == [("Event_Morning", "2026-11-03T06:00:00+00:00")]
+
+
 def test_a_cron_expression_okno_cannot_run_is_refused_at_deploy(tmp_path: Any) -> None:
     model = (EVENTS / "cron_reminder.bpmn").read_text(encoding="utf-8").replace("0 0 9 * * ?", "0 0 99 * * ?")
     path = tmp_path / "bad_cron.bpmn"
@@ -337,6 +354,10 @@ SCRIPTS: dict[str, list[tuple[timedelta, Command]]] = {
     "cron_reminder.bpmn": [
         (timedelta(days=1), FireTimer("Timer_Remind")),
         (timedelta(days=2), FireTimer("Timer_Remind")),
+    ],
+    "cron_gateway.bpmn": [
+        (timedelta(days=1), FireTimer("Event_Morning")),
+        (timedelta(days=1, hours=1), CompleteTask("Task_Morning", {})),
     ],
 }
 
