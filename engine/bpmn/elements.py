@@ -100,7 +100,10 @@ KINDS: dict[str, ElementKind] = {
     ),
     "complexGateway": _refused("complex gateways are not supported"),
     # subprocesses
-    "subProcess": _runs(),
+    "subProcess": _runs(
+        "an event subprocess started by an error or escalation catches it in the (sub)process it was thrown in "
+        "first; an interrupting one ends the rest of that scope, which goes on after it"
+    ),
     EVENT_SUBPROCESS_MESSAGE: _refused(
         "an event subprocess started by a message is not supported yet: put the work in a subProcess "
         "with a message boundary event"
