@@ -123,7 +123,10 @@ KINDS: dict[str, ElementKind] = {
     "flowNodeRef": _part(listed=False),
     "timeDuration": _part(),
     "timeDate": _part(),
-    "timeCycle": _part(),
+    "timeCycle": _part(
+        "an ISO cycle or cron; a boundary event fires at every occurrence, an intermediate catch (after an "
+        "event-based gateway too) once, at the first"
+    ),
     "loopCardinality": _part(),
     "completionCondition": _part(),
     "script": _part(listed=False),

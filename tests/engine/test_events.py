@@ -144,6 +144,17 @@ def test_a_message_before_the_gateways_cron_is_due_takes_the_message_path() -> N
     assert elements(effects["timers_cancelled"]) == [("Event_Morning", "2026-11-03T06:00:00+00:00")]
 
 
+def test_a_cron_cycle_on_an_intermediate_catch_is_passed_once_at_its_first_time() -> None:
+    case = Case("cron_wait.bpmn")
+    # Monday 09:00 Moscow: the next weekday ten o'clock is today's (07:00 UTC).
+    assert elements(case.step.effects["timers_scheduled"]) == [("Wait_Weekday", "2026-11-02T07:00:00+00:00")]
+    effects = case(timedelta(hours=1), FireTimer("Wait_Weekday"))
+    assert elements(effects["timers_fired"]) == [("Wait_Weekday", "2026-11-02T07:00:00+00:00")]
+    assert opened(effects) == ["Task_Call"] and effects["timers_scheduled"] == []  # not again tomorrow
+    effects = case(timedelta(hours=2), CompleteTask("Task_Call", {}))
+    assert effects["completed"] and effects["outcome"] == "called"
+
+
 def test_a_cron_expression_okno_cannot_run_is_refused_at_deploy(tmp_path: Any) -> None:
     model = (EVENTS / "cron_reminder.bpmn").read_text(encoding="utf-8").replace("0 0 9 * * ?", "0 0 99 * * ?")
     path = tmp_path / "bad_cron.bpmn"
@@ -455,6 +466,10 @@ SCRIPTS: dict[str, list[tuple[timedelta, Command]]] = {
         (timedelta(minutes=1), CompleteTask("Task_Verify", {"finding": "forged"})),
         (timedelta(minutes=2), CompleteTask("Task_Handle", {})),
         (timedelta(minutes=3), CompleteTask("Task_Next", {})),
+    ],
+    "cron_wait.bpmn": [
+        (timedelta(hours=1), FireTimer("Wait_Weekday")),
+        (timedelta(hours=2), CompleteTask("Task_Call", {})),
     ],
     "cron_gateway.bpmn": [
         (timedelta(days=1), FireTimer("Event_Morning")),
