@@ -94,10 +94,16 @@ KINDS: dict[str, ElementKind] = {
     "exclusiveGateway": _runs(),
     "parallelGateway": _runs(),
     "inclusiveGateway": _runs(),
-    "eventBasedGateway": _runs(),
+    "eventBasedGateway": _runs(
+        "takes the first of its events in time order, once: a message, a signal or a timer (a cron or ISO "
+        "cycle fires at its first due time)"
+    ),
     "complexGateway": _refused("complex gateways are not supported"),
     # subprocesses
-    "subProcess": _runs(),
+    "subProcess": _runs(
+        "an event subprocess started by an error or escalation catches it in the (sub)process it was thrown in "
+        "first; an interrupting one ends the rest of that scope, which goes on after it"
+    ),
     EVENT_SUBPROCESS_MESSAGE: _refused(
         "an event subprocess started by a message is not supported yet: put the work in a subProcess "
         "with a message boundary event"
@@ -117,7 +123,10 @@ KINDS: dict[str, ElementKind] = {
     "flowNodeRef": _part(listed=False),
     "timeDuration": _part(),
     "timeDate": _part(),
-    "timeCycle": _part(),
+    "timeCycle": _part(
+        "an ISO cycle or cron; a boundary event fires at every occurrence, an intermediate catch (after an "
+        "event-based gateway too) once, at the first"
+    ),
     "loopCardinality": _part(),
     "completionCondition": _part(),
     "script": _part(listed=False),
