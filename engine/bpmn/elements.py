@@ -107,7 +107,10 @@ KINDS: dict[str, ElementKind] = {
     # loops
     "multiInstanceLoopCharacteristics": _part("loopCardinality or camunda:collection"),
     MI_STANDARD: _runs("sequential or parallel, output collections and completion conditions"),
-    MI_ZEEBE: _runs("standardized at deploy: inputCollection, inputElement, outputCollection, outputElement"),
+    MI_ZEEBE: _runs(
+        "standardized at deploy: inputCollection (a variable or an expression), inputElement, outputCollection, "
+        "outputElement"
+    ),
     "standardLoopCharacteristics": _refused("standard loops are not supported: draw the loop with a gateway"),
     # flows and the parts of elements
     "sequenceFlow": _runs(),

@@ -560,6 +560,17 @@ def _check_multi_instance(checker: _Checker, node: etree._Element) -> None:
         checker.expression(loop, collection, "collection", owner)
     for message in multi_instance.check(loop):
         checker.report(loop, message, owner)
+    for tag in ("inputDataItem", "outputDataItem"):
+        item = loop.find(_b(tag))
+        if item is not None and item.get("id") in RESERVED_VARIABLES:
+            # SpiffWorkflow refuses an instance's element that is already in the data, and
+            # these are in every case's data from the start: the loop could never run.
+            checker.report(
+                item,
+                f"multi-instance element {item.get('id')!r} is a variable okno sets when a case opens "
+                f"({', '.join(RESERVED_VARIABLES)}): name the element otherwise",
+                owner,
+            )
 
 
 def _check_dmn(checker: _Checker, root: etree._Element) -> list[str]:
