@@ -111,7 +111,10 @@ KINDS: dict[str, ElementKind] = {
         "standardized at deploy: inputCollection (a variable or an expression), inputElement, outputCollection, "
         "outputElement"
     ),
-    "standardLoopCharacteristics": _refused("standard loops are not supported: draw the loop with a gateway"),
+    "standardLoopCharacteristics": _runs(
+        "on an activity: runs again while loopCondition holds (testBefore: asked before the first run too), "
+        "at most loopMaximum runs (1…100; 100 when not set, with a warning)"
+    ),
     # flows and the parts of elements
     "sequenceFlow": _runs(),
     "conditionExpression": _part(listed=False),
@@ -123,6 +126,7 @@ KINDS: dict[str, ElementKind] = {
     "timeCycle": _part(),
     "loopCardinality": _part(),
     "completionCondition": _part(),
+    "loopCondition": _part(),
     "script": _part(listed=False),
     "text": _part(listed=False),
     "sourceRef": _part(listed=False),

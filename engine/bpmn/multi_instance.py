@@ -42,7 +42,7 @@ from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, Sequent
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import event_payloads
+from engine.bpmn import event_payloads, standard_loops
 from engine.bpmn.dialects import normalize
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 from engine.errors import ExpressionError
@@ -268,6 +268,7 @@ def _standard_multi_instance(parser_class: type) -> type:
         (parser_class,),
         {
             "_add_multiinstance_task": _add_multiinstance_task,
+            "_add_loop_task": standard_loops.add_loop_task,
             "SEQUENTIAL_MI_CLASS": _Sequential,
             "PARALLEL_MI_CLASS": _Parallel,
         },
@@ -293,5 +294,5 @@ def _okno_parser(base: Any) -> type:  # a SpiffWorkflow parser class (untyped)
 
 def parser(base: Any = CamundaParser) -> Any:
     """A parser (Camunda's, or a subclass of it) whose task parsers run multi-instance the
-    standard BPMN way."""
+    standard BPMN way, and standard loops bounded (engine/bpmn/standard_loops.py)."""
     return _okno_parser(base)()
