@@ -113,8 +113,14 @@ KINDS: dict[str, ElementKind] = {
     # loops
     "multiInstanceLoopCharacteristics": _part("loopCardinality or camunda:collection"),
     MI_STANDARD: _runs("sequential or parallel, output collections and completion conditions"),
-    MI_ZEEBE: _runs("standardized at deploy: inputCollection, inputElement, outputCollection, outputElement"),
-    "standardLoopCharacteristics": _refused("standard loops are not supported: draw the loop with a gateway"),
+    MI_ZEEBE: _runs(
+        "standardized at deploy: inputCollection (a variable or an expression), inputElement, outputCollection, "
+        "outputElement"
+    ),
+    "standardLoopCharacteristics": _runs(
+        "on an activity: runs again while loopCondition holds (testBefore: asked before the first run too), "
+        "at most loopMaximum runs (1…100; 100 when not set, with a warning)"
+    ),
     # flows and the parts of elements
     "sequenceFlow": _runs(),
     "conditionExpression": _part(listed=False),
@@ -129,6 +135,7 @@ KINDS: dict[str, ElementKind] = {
     ),
     "loopCardinality": _part(),
     "completionCondition": _part(),
+    "loopCondition": _part(),
     "script": _part(listed=False),
     "text": _part(listed=False),
     "sourceRef": _part(listed=False),
