@@ -14,11 +14,13 @@ from api.callers import caller_key
 from api.context import Context
 from api.error_log import excerpt
 from api.graphql.cases import Case
+from api.graphql.jobs import Job
 from api.graphql.live_changes import CaseChange, TaskListChange, case_change, event_kind, task_list_change
 from api.graphql.reception import ReceptionSubscription
 from api.graphql.tasks import Task
 from engine.errors import NotFound
 from projections.case_queries import CaseRow, TaskRow, case_with_tasks, work_list
+from projections.jobs import JobRow, incidents
 
 POLL_SECONDS = 0.25
 WORK_LIST = 100  # tasks a work-list subscription follows (the office's oldest)
@@ -69,8 +71,35 @@ async def _case_versions(
             await asyncio.sleep(POLL_SECONDS)
 
 
+async def _incident_lists(info: strawberry.Info[Context, None], office_id: str) -> AsyncGenerator[list[JobRow], None]:
+    """An office's incidents, each time the list changes (a job failed its last attempt, or
+    was retried: by this supervisor, another, or a worker)."""
+    who = info.context.who
+    who.require("supervisor", "auditor", office=office_id)
+    services = info.context.services
+    with services.subscriptions.held(info.context, caller_key(who, None)):
+        seen: list[JobRow] | None = None
+        while True:
+            services.refresh()
+            found = incidents(services.reader, office_id)
+            if found != seen:
+                seen = found
+                yield found
+            await asyncio.sleep(POLL_SECONDS)
+
+
 @strawberry.type
 class Subscription(ReceptionSubscription):
+    @strawberry.subscription(
+        description="An office's incidents (jobs whose connector failed every attempt), oldest first, whole: "
+        "when subscribed and each time the list changes. Supervisors of the office; auditors."
+    )
+    async def incidents_changed(
+        self, info: strawberry.Info[Context, None], office_id: str
+    ) -> AsyncGenerator[list[Job], None]:
+        async for found in _incident_lists(info, office_id):
+            yield [Job.of(row) for row in found]
+
     @strawberry.subscription(
         description="An office's task list (first 100 tasks), whole, each time it changes.",
         deprecation_reason="Use taskListChanges: the same list as changes (added, changed, removed).",

@@ -17,6 +17,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway, IntermediateCatchEvent
+from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import cron
 from engine.bpmn.determinism import clock_of
@@ -102,6 +104,26 @@ class DurationTimerEventDefinition(spiff.DurationTimerEventDefinition):  # type:
 
 
 class CycleTimerEventDefinition(spiff.CycleTimerEventDefinition):  # type: ignore[misc]
+    def has_fired(self, my_task: Any) -> bool:
+        if isinstance(my_task.task_spec, EventBasedGateway):
+            # An event-based gateway takes the first of its events, once: a cycle behind it
+            # fires at its first due time. SpiffWorkflow computes a cycle only in
+            # update_task, which a gateway never calls for the events it holds, so the
+            # cycle got no due time and never fired.
+            return self.cycle_complete(my_task) or bool(super().has_fired(my_task))
+        if isinstance(my_task.task_spec, IntermediateCatchEvent) and self.cycle_complete(my_task):
+            # An intermediate catch is passed once (Camunda 7 runs a cron on one so: "at ten,
+            # not at weekends"): at its first due time the flow goes on and the cycle ends.
+            # SpiffWorkflow ran it as a boundary cycle: a new token at every occurrence,
+            # the catch waiting for ever. Its path was never predicted (a cycle's is not):
+            # it is added now, as SpiffWorkflow's update_task adds a boundary cycle's.
+            for output in my_task.task_spec.outputs:
+                child = my_task._add_child(output, TaskState.FUTURE)
+                child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
+            my_task._set_internal_data(event_fired=True)
+        fired: bool = super().has_fired(my_task)
+        return fired
+
     def cycle_complete(self, my_task: Any) -> bool:
         now = _now(my_task)
         event_value = my_task._get_internal_data("event_value")

@@ -32,7 +32,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn.event_subprocesses import CaseEvents
+from engine.bpmn.event_subprocesses import ScopedEventManager
 from engine.bpmn.script_engine import SandboxedScriptEngine
 
 
@@ -113,8 +113,8 @@ class CaseWorkflow(BpmnWorkflow):  # type: ignore[misc]
         # The root is planted here, not by SpiffWorkflow, so that it is a CaseTask. It
         # issues the same ids in the same order: nothing before it issues any.
         super().__init__(spec, subprocess_specs, script_engine=SandboxedScriptEngine(clock.now), deserializing=True)
-        # Starts the event subprocesses a message or signal is for, in every scope, before it is caught.
-        self.event_manager = CaseEvents(self)
+        # Event subprocesses start in the scope an event is for (engine/bpmn/event_subprocesses.py).
+        self.event_manager = ScopedEventManager(self)
         if not deserializing:
             _plant_root(self)
 

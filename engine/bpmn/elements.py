@@ -94,10 +94,16 @@ KINDS: dict[str, ElementKind] = {
     "exclusiveGateway": _runs(),
     "parallelGateway": _runs(),
     "inclusiveGateway": _runs(),
-    "eventBasedGateway": _runs(),
+    "eventBasedGateway": _runs(
+        "takes the first of its events in time order, once: a message, a signal or a timer (a cron or ISO "
+        "cycle fires at its first due time)"
+    ),
     "complexGateway": _refused("complex gateways are not supported"),
     # subprocesses
-    "subProcess": _runs(),
+    "subProcess": _runs(
+        "an event subprocess started by an error or escalation catches it in the (sub)process it was thrown in "
+        "first; an interrupting one ends the rest of that scope, which goes on after it"
+    ),
     EVENT_SUBPROCESS_MESSAGE: _runs(
         "interrupting or not, in a process, subprocess or called process: the case awaits its message "
         "while its scope runs"
@@ -107,8 +113,14 @@ KINDS: dict[str, ElementKind] = {
     # loops
     "multiInstanceLoopCharacteristics": _part("loopCardinality or camunda:collection"),
     MI_STANDARD: _runs("sequential or parallel, output collections and completion conditions"),
-    MI_ZEEBE: _runs("standardized at deploy: inputCollection, inputElement, outputCollection, outputElement"),
-    "standardLoopCharacteristics": _refused("standard loops are not supported: draw the loop with a gateway"),
+    MI_ZEEBE: _runs(
+        "standardized at deploy: inputCollection (a variable or an expression), inputElement, outputCollection, "
+        "outputElement"
+    ),
+    "standardLoopCharacteristics": _runs(
+        "on an activity: runs again while loopCondition holds (testBefore: asked before the first run too), "
+        "at most loopMaximum runs (1…100; 100 when not set, with a warning)"
+    ),
     # flows and the parts of elements
     "sequenceFlow": _runs(),
     "conditionExpression": _part(listed=False),
@@ -117,9 +129,13 @@ KINDS: dict[str, ElementKind] = {
     "flowNodeRef": _part(listed=False),
     "timeDuration": _part(),
     "timeDate": _part(),
-    "timeCycle": _part(),
+    "timeCycle": _part(
+        "an ISO cycle or cron; a boundary event fires at every occurrence, an intermediate catch (after an "
+        "event-based gateway too) once, at the first"
+    ),
     "loopCardinality": _part(),
     "completionCondition": _part(),
+    "loopCondition": _part(),
     "script": _part(listed=False),
     "text": _part(listed=False),
     "sourceRef": _part(listed=False),

@@ -2,7 +2,9 @@
 events too. SpiffWorkflow 3.2's start event parser knows message, signal, timer and
 conditional starts only: an event subprocess started by an error or an escalation got a
 plain start and ran with the case, whatever was thrown. With the definition read, the
-event subprocess waits for its error or escalation, as BPMN (and Camunda) has it."""
+event subprocess waits for its error or escalation, as BPMN (and Camunda) has it. Whether
+a start event interrupts its scope (``isInterrupting``, which SpiffWorkflow does not read)
+is kept on its spec for engine/bpmn/event_subprocesses.py."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.camunda.parser import CamundaParser
 
+from engine.bpmn.event_subprocesses import INTERRUPTS
+
 _START_EVENTS = [
     MESSAGE_EVENT_XPATH,
     SIGNAL_EVENT_XPATH,
@@ -35,6 +39,8 @@ class _StartEventParser(StartEventParser):  # type: ignore[misc]
         # SpiffWorkflow's own create_task, with error and escalation among the definitions.
         task = self._create_task(self.get_event_definition(_START_EVENTS))
         self.spec.start.connect(task)
+        # Read by engine/bpmn/event_subprocesses.py: an escalation start may leave its scope running.
+        setattr(task, INTERRUPTS, (self.node.get("isInterrupting") or "true").strip().lower() != "false")
         return task
 
 

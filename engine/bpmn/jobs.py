@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.determinism import clock_of
@@ -31,10 +31,10 @@ def is_job(process: CompiledProcess, element: str) -> bool:
 
 
 def is_open_job(process: CompiledProcess, task: Any) -> bool:
-    """A STARTED task that waits on its connector. A multi-instance service task's wrapper
-    shares its instances' element id but runs nothing itself: only the instances are jobs."""
+    """A STARTED task that waits on its connector. A multi-instance or standard loop service
+    task's wrapper shares its runs' element id but runs nothing itself: only the runs are jobs."""
     element = task.task_spec.bpmn_id
-    return element is not None and not isinstance(task.task_spec, MultiInstanceTask) and is_job(process, str(element))
+    return element is not None and not isinstance(task.task_spec, LoopTask) and is_job(process, str(element))
 
 
 def waiting(workflow: BpmnWorkflow, process: CompiledProcess) -> dict[str, str]:

@@ -84,7 +84,7 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     pass_bare_tasks_through(spec, *subprocess_specs.values())
     call_activities.adopt(mappings, spec, *subprocess_specs.values())
     send_receive.adopt(spec, *subprocess_specs.values())  # receive tasks catch messages as catch events do
-    event_subprocesses.adopt([spec, *subprocess_specs.values()], [bpmn_root, *called_roots])  # okno starts them
+    event_subprocesses.adopt(spec, *subprocess_specs.values())  # in their scope, interrupting it
     elements = _elements(bpmn_root, bundle.process_id, bundle.forms)
     # The called processes' tasks are the case's tasks: their roles, stages and forms are
     # looked up by element id like the caller's (validation keeps their ids apart).

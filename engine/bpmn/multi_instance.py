@@ -13,11 +13,15 @@ Camunda 8          ``zeebe:loopCharacteristics inputCollection / inputElement / 
 =================  ==========================  ==========================  ==============
 
 :func:`standardize` rewrites the dialects, at deploy, into the standard children, so one
-parser path runs them all (and validation checks what runs). Collections are read by
-variable name: an expression such as ``= order.items`` is refused with the okno
-equivalent (compute it into a variable in a script task first). SpiffWorkflow names the
-item variable by the ``id`` of ``inputDataItem``/``outputDataItem``; a standard model
-that names it by ``name`` gets that name as the id.
+parser path runs them all (and validation checks what runs). A dialect's input
+collection is a variable name or an expression (``= [1, 2, 3]``, ``= order.lines``,
+``${order.items}``): an expression is translated into okno's language, written into
+``loopDataInputRef`` marked as an expression (:data:`EXPRESSION`), and evaluated once,
+on the case data, when the activity is reached, as Camunda evaluates it; the list it
+gives is kept in the activity's own state, so later instances and a replay read the same
+items. A standard ``loopDataInputRef`` stays a reference to one variable, as BPMN says.
+SpiffWorkflow names the item variable by the ``id`` of ``inputDataItem``/``outputDataItem``;
+a standard model that names it by ``name`` gets that name as the id.
 
 :func:`parser` is SpiffWorkflow's Camunda parser with Camunda's own multi-instance
 handling replaced by the standard one: Camunda's rewrites the shared, compiled task spec
@@ -31,21 +35,28 @@ from functools import cache
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import event_payloads
+from engine.bpmn import event_payloads, standard_loops
 from engine.bpmn.dialects import normalize
 from engine.bpmn.sources import BPMN_NS, CAMUNDA_NS
 from engine.errors import ExpressionError
+from engine.expressions import check_expression
 
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 FLOWABLE_NS = "http://flowable.org/bpmn"
 ACTIVITI_NS = "http://activiti.org/bpmn"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _B = f"{{{BPMN_NS}}}"
+OKNO_NS = "https://okno.example/bpmn"
+# On a loopDataInputRef: its text is an okno expression giving the collection, not a name.
+EXPRESSION = f"{{{OKNO_NS}}}expression"
+_EVALUATED = "input_collection"  # where the activity keeps the collection it evaluated
 
 
 def standardize(root: etree._Element) -> list[tuple[etree._Element, str]]:
@@ -63,7 +74,7 @@ def standardize(root: etree._Element) -> list[tuple[etree._Element, str]]:
 def _standardize(loop: etree._Element) -> None:
     zeebe = loop.find(f"{_B}extensionElements/{{{ZEEBE_NS}}}loopCharacteristics")
     if zeebe is not None:
-        _set(loop, "loopDataInputRef", _variable(zeebe.get("inputCollection"), "inputCollection"))
+        _set_collection(loop, zeebe.get("inputCollection"), "inputCollection")
         _set_item(loop, "inputDataItem", _variable(zeebe.get("inputElement"), "inputElement"))
         _set(loop, "loopDataOutputRef", _variable(zeebe.get("outputCollection"), "outputCollection"))
         _set_item(loop, "outputDataItem", _variable(zeebe.get("outputElement"), "outputElement"))
@@ -71,7 +82,7 @@ def _standardize(loop: etree._Element) -> None:
         collection = loop.get(f"{{{namespace}}}collection")
         element = loop.get(f"{{{namespace}}}elementVariable")
         if collection is not None:
-            _set(loop, "loopDataInputRef", _variable(collection, "collection"))
+            _set_collection(loop, collection, "collection")
         if element is not None:
             _set_item(loop, "inputDataItem", _variable(element, "elementVariable"))
     for tag in ("inputDataItem", "outputDataItem"):
@@ -90,6 +101,27 @@ def _variable(text: str | None, what: str) -> str | None:
             "in a script task before the activity and name that"
         )
     return name
+
+
+def _set_collection(loop: etree._Element, text: str | None, what: str) -> None:
+    """A dialect's input collection: one variable, as before, or an expression okno can
+    evaluate (refused here, with why, if it cannot)."""
+    if text is None or not text.strip():
+        return
+    try:
+        translated = normalize(text).strip()
+        if _NAME.match(translated):
+            _set(loop, "loopDataInputRef", translated)
+            return
+        check_expression(translated)
+    except ExpressionError as error:
+        raise ExpressionError(
+            f"{what} {text.strip()!r} is neither one variable nor an expression okno can evaluate: {error}"
+        ) from None
+    _set(loop, "loopDataInputRef", translated)
+    node = loop.find(f"{_B}loopDataInputRef")
+    assert node is not None  # just set
+    node.set(EXPRESSION, "true")
 
 
 def _set(loop: etree._Element, tag: str, value: str | None) -> None:
@@ -115,7 +147,8 @@ def check(loop: etree._Element) -> list[str]:
     """What SpiffWorkflow would refuse at line 1, said at the loop's own line (after
     :func:`standardize`)."""
     has_cardinality = loop.find(f"{_B}loopCardinality") is not None
-    has_input = loop.find(f"{_B}loopDataInputRef") is not None
+    # A dialect's collection that could not be standardized was reported by standardize.
+    has_input = loop.find(f"{_B}loopDataInputRef") is not None or _dialect_collection(loop)
     if has_cardinality == has_input:
         return [
             "multi-instance needs exactly one of loopCardinality or an input collection "
@@ -123,7 +156,50 @@ def check(loop: etree._Element) -> list[str]:
         ]
     if loop.find(f"{_B}outputDataItem") is not None and loop.find(f"{_B}loopDataOutputRef") is None:
         return ["multi-instance has an output element but no output collection to gather it into"]
+    reference = loop.find(f"{_B}loopDataInputRef")
+    if reference is not None and reference.get(EXPRESSION) == "true":
+        try:
+            check_expression(reference.text or "")
+        except ExpressionError as error:
+            return [f"input collection {(reference.text or '').strip()!r}: {error}"]
     return []
+
+
+def _dialect_collection(loop: etree._Element) -> bool:
+    zeebe = loop.find(f"{_B}extensionElements/{{{ZEEBE_NS}}}loopCharacteristics")
+    if zeebe is not None and (zeebe.get("inputCollection") or "").strip():
+        return True
+    return any(loop.get(f"{{{namespace}}}collection") for namespace in (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS))
+
+
+class CollectionExpression(TaskDataReference):  # type: ignore[misc]
+    """An input collection given by an expression: evaluated on the activity's data the
+    first time the activity asks for it (when it is reached) and kept in the activity's
+    own state, so every instance, and a replay, reads the same items even when the
+    instances change the data the expression reads."""
+
+    def __init__(self, expression: str) -> None:
+        super().__init__(expression)
+        self.expression = expression
+
+    def get(self, my_task: Any) -> Any:
+        if _EVALUATED not in my_task.internal_data:
+            items = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            if not isinstance(items, list):
+                raise WorkflowDataException(
+                    f"the input collection {self.expression!r} gave {type(items).__name__}, not a list",
+                    my_task,
+                    data_input=self,
+                )
+            my_task.internal_data[_EVALUATED] = items
+        return my_task.internal_data[_EVALUATED]
+
+    def exists(self, my_task: Any) -> bool:
+        self.get(my_task)
+        return True
+
+    def set(self, my_task: Any, value: Any) -> None:
+        raise WorkflowDataException("an input collection given by an expression is read, never written", my_task)
 
 
 class _ItemScoped:
@@ -175,6 +251,15 @@ class _Parallel(_ItemScoped, ParallelMultiInstanceTask):  # type: ignore[misc]
     pass
 
 
+def _add_multiinstance_task(self: Any, loop_characteristics: etree._Element) -> None:
+    """SpiffWorkflow's standard multi-instance, with an input collection marked as an
+    expression read by evaluating it rather than as a variable of that name."""
+    TaskParser._add_multiinstance_task(self, loop_characteristics)
+    reference = loop_characteristics.find(f"{_B}loopDataInputRef")
+    if reference is not None and reference.get(EXPRESSION) == "true":
+        self.task.data_input = CollectionExpression(str(reference.text).strip())
+
+
 def _standard_multi_instance(parser_class: type) -> type:
     if not issubclass(parser_class, TaskParser):
         return parser_class
@@ -182,7 +267,8 @@ def _standard_multi_instance(parser_class: type) -> type:
         parser_class.__name__,
         (parser_class,),
         {
-            "_add_multiinstance_task": TaskParser._add_multiinstance_task,
+            "_add_multiinstance_task": _add_multiinstance_task,
+            "_add_loop_task": standard_loops.add_loop_task,
             "SEQUENTIAL_MI_CLASS": _Sequential,
             "PARALLEL_MI_CLASS": _Parallel,
         },
@@ -208,5 +294,5 @@ def _okno_parser(base: Any) -> type:  # a SpiffWorkflow parser class (untyped)
 
 def parser(base: Any = CamundaParser) -> Any:
     """A parser (Camunda's, or a subclass of it) whose task parsers run multi-instance the
-    standard BPMN way."""
+    standard BPMN way, and standard loops bounded (engine/bpmn/standard_loops.py)."""
     return _okno_parser(base)()

@@ -68,7 +68,7 @@ def normalize_bpmn(root: etree._Element) -> list[Untranslatable]:
             rewrite_text(node, "timer", timer=True)
     for node in root.iter(f"{b}messageEventDefinition"):
         rewrite_attribute(node, f"{c}expression", "message payload")
-    for tag in ("loopCardinality", "completionCondition"):
+    for tag in ("loopCardinality", "completionCondition", "loopCondition"):
         for node in root.iter(f"{b}{tag}"):
             rewrite_text(node, tag)
     for node in root.iter(f"{b}multiInstanceLoopCharacteristics"):

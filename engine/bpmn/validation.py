@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine import notification_templates
-from engine.bpmn import multi_instance, send_receive
+from engine.bpmn import multi_instance, send_receive, standard_loops
 from engine.bpmn.call_activities import CallGraph, call_graph
 from engine.bpmn.cron import is_cron
 from engine.bpmn.cron import problem as cron_problem
@@ -327,8 +327,7 @@ def _check_container(
             checker.report(child, _ADVICE.get(kind, f"{kind} is not supported"))
             continue
         _check_event_definitions(checker, child, messages)
-        if child.find(_b("standardLoopCharacteristics")) is not None:
-            checker.report(child, KINDS["standardLoopCharacteristics"].note)
+        _check_standard_loop(checker, child)
         if kind == "task":
             checker.warn(
                 child,
@@ -538,6 +537,24 @@ def _check_gateway(checker: _Checker, gateway: etree._Element, flows: list[etree
             )
 
 
+def _check_standard_loop(checker: _Checker, node: etree._Element) -> None:
+    loop = node.find(_b("standardLoopCharacteristics"))
+    if loop is None:
+        return
+    owner = str(node.get("id"))
+    if not KINDS["standardLoopCharacteristics"].supported:
+        checker.report(loop, KINDS["standardLoopCharacteristics"].note, owner)
+        return
+    problems, warnings = standard_loops.check(node, loop)
+    for message in problems:
+        checker.report(loop, message, owner)
+    for message in warnings:
+        checker.warn(loop, message, owner)
+    condition = standard_loops.condition_of(loop)
+    if condition is not None:
+        checker.expression(condition, condition.text, "loopCondition", owner)
+
+
 def _check_multi_instance(checker: _Checker, node: etree._Element) -> None:
     loop = node.find(_b("multiInstanceLoopCharacteristics"))
     if loop is None:
@@ -557,6 +574,17 @@ def _check_multi_instance(checker: _Checker, node: etree._Element) -> None:
         checker.expression(loop, collection, "collection", owner)
     for message in multi_instance.check(loop):
         checker.report(loop, message, owner)
+    for tag in ("inputDataItem", "outputDataItem"):
+        item = loop.find(_b(tag))
+        if item is not None and item.get("id") in RESERVED_VARIABLES:
+            # SpiffWorkflow refuses an instance's element that is already in the data, and
+            # these are in every case's data from the start: the loop could never run.
+            checker.report(
+                item,
+                f"multi-instance element {item.get('id')!r} is a variable okno sets when a case opens "
+                f"({', '.join(RESERVED_VARIABLES)}): name the element otherwise",
+                owner,
+            )
 
 
 def _check_dmn(checker: _Checker, root: etree._Element) -> list[str]:
@@ -658,34 +686,6 @@ def explain(source: SourceFile) -> dict[str, list[ElementUse]]:
         for kind, count in sorted(counts.items()):
             entry = kind_of(kind)
             uses.append(ElementUse(kind, count, entry.supported, entry.note))
-            supported = (
-                kind in _SUPPORTED
-                or kind in _NOT_EXECUTED
-                or kind in _EVENT_DEFINITIONS
-                or kind
-                in (
-                    "lane",
-                    "timeDuration",
-                    "timeDate",
-                    "timeCycle",
-                    "multiInstanceLoopCharacteristics",
-                    "loopCardinality",
-                    "completionCondition",
-                    "loopDataInputRef",
-                    "loopDataOutputRef",
-                    "inputDataItem",
-                    "outputDataItem",
-                    "dataOutputAssociation",
-                    "dataInputAssociation",
-                    "targetRef",
-                    "sourceRef",
-                    "childLaneSet",
-                )
-            )
-            note = "" if supported else _ADVICE.get(kind, "not supported")
-            if (kind in _NOT_EXECUTED and kind != "sequenceFlow") or kind in ("lane", "childLaneSet"):
-                note = "kept for the diagram; lanes name roles" if kind in ("lane", "laneSet") else "kept, not executed"
-            uses.append(ElementUse(kind, count, supported, note))
         report[str(process.get("id"))] = uses
     return report
 

@@ -12,6 +12,7 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.api.conftest import Server
+from tests.api.incidents import RETRY, make_incident
 from tests.api.test_end_to_end import COMPLETE, open_property_case
 
 pytestmark = pytest.mark.socket  # subscriptions run over a real websocket
@@ -108,3 +109,41 @@ def test_a_subscription_outside_ones_office_is_refused(server: Server) -> None:
     query = 'subscription { taskListChanged(officeId: "LPK") { taskId } }'
     with pytest.raises(TransportQueryError, match="may not act in office LPK"):
         asyncio.run(first_messages(server, "operator", "ELC", query, lambda _: True, lambda: None))
+
+
+def test_an_offices_incidents_are_pushed_when_a_job_fails_for_good_and_when_it_is_retried(server: Server) -> None:
+    query = 'subscription { incidentsChanged(officeId: "LPK") { caseNumber taskId error } }'
+    made: dict[str, str] = {}
+
+    def fail_a_job() -> None:
+        made.update(make_incident(server, "incident-pushed"))
+
+    def listed(message: dict[str, Any]) -> set[str]:
+        return {i["caseNumber"] for i in message["incidentsChanged"]}
+
+    arrived = asyncio.run(
+        first_messages(
+            server, "supervisor", "LPK", query, lambda m: bool(made) and made["caseNumber"] in listed(m), fail_a_job
+        )
+    )
+    [shown] = [i for i in arrived[-1]["incidentsChanged"] if i["caseNumber"] == made["caseNumber"]]
+    assert shown["error"] == "ГИС ГМП: 503"
+
+    def retry() -> None:
+        done = server.run(
+            "supervisor", RETRY, office="LPK", input={"caseNumber": made["caseNumber"], "taskId": made["taskId"]}
+        )
+        assert done["retryIncident"]["__typename"] == "CasePayload", done
+
+    gone = asyncio.run(
+        first_messages(server, "supervisor", "LPK", query, lambda m: made["caseNumber"] not in listed(m), retry)
+    )
+    assert made["caseNumber"] in listed(gone[0]) and made["caseNumber"] not in listed(gone[-1])
+
+
+def test_incidents_of_another_office_are_not_pushed_to_a_supervisor(server: Server) -> None:
+    from gql.transport.exceptions import TransportQueryError
+
+    query = 'subscription { incidentsChanged(officeId: "LPK") { caseNumber } }'
+    with pytest.raises(TransportQueryError, match="may not act in office LPK"):
+        asyncio.run(first_messages(server, "supervisor", "ELC", query, lambda _: True, lambda: None))

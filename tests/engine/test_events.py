@@ -17,6 +17,7 @@ from engine.bpmn.runtime import Runtime, Step
 from engine.bpmn.sources import SourceFile
 from engine.bpmn.validation import validate
 from engine.commands import Command, CompleteTask, DeliverMessage, DeliverSignal, FireTimer, StartCase
+from engine.commands.job_workers import LockJob, ThrowJobError
 from engine.errors import MessageNotAwaited, SignalNotAwaited
 from engine.run_model import RunResult, load_script, run
 from tests.conftest import FIXTURES
@@ -124,6 +125,34 @@ def test_a_quartz_cron_cycle_fires_at_nine_in_the_morning_office_time() -> None:
     effects = case(timedelta(days=1), FireTimer("Timer_Remind"))
     assert elements(effects["timers_fired"]) == [("Timer_Remind", "2026-11-03T06:00:00+00:00")]
     assert elements(effects["timers_scheduled"]) == [("Timer_Remind", "2026-11-04T06:00:00+00:00")]
+
+
+def test_a_cron_cycle_behind_an_event_gateway_is_due_at_its_first_time_and_fires_once() -> None:
+    case = Case("cron_gateway.bpmn")
+    # Started at 09:00 Moscow: the gateway's cron is due at tomorrow's nine (06:00 UTC).
+    assert elements(case.step.effects["timers_scheduled"]) == [("Event_Morning", "2026-11-03T06:00:00+00:00")]
+    effects = case(timedelta(days=1), FireTimer("Event_Morning"))
+    assert elements(effects["timers_fired"]) == [("Event_Morning", "2026-11-03T06:00:00+00:00")]
+    assert opened(effects) == ["Task_Morning"]
+    assert effects["timers_scheduled"] == [] and effects["awaiting"] == []  # the gateway took one event, once
+
+
+def test_a_message_before_the_gateways_cron_is_due_takes_the_message_path() -> None:
+    case = Case("cron_gateway.bpmn")
+    effects = case(timedelta(hours=3), DeliverMessage("applicant_reply", {}))
+    assert effects["completed"] and effects["outcome"] == "replied"
+    assert elements(effects["timers_cancelled"]) == [("Event_Morning", "2026-11-03T06:00:00+00:00")]
+
+
+def test_a_cron_cycle_on_an_intermediate_catch_is_passed_once_at_its_first_time() -> None:
+    case = Case("cron_wait.bpmn")
+    # Monday 09:00 Moscow: the next weekday ten o'clock is today's (07:00 UTC).
+    assert elements(case.step.effects["timers_scheduled"]) == [("Wait_Weekday", "2026-11-02T07:00:00+00:00")]
+    effects = case(timedelta(hours=1), FireTimer("Wait_Weekday"))
+    assert elements(effects["timers_fired"]) == [("Wait_Weekday", "2026-11-02T07:00:00+00:00")]
+    assert opened(effects) == ["Task_Call"] and effects["timers_scheduled"] == []  # not again tomorrow
+    effects = case(timedelta(hours=2), CompleteTask("Task_Call", {}))
+    assert effects["completed"] and effects["outcome"] == "called"
 
 
 def test_a_cron_expression_okno_cannot_run_is_refused_at_deploy(tmp_path: Any) -> None:
@@ -308,6 +337,101 @@ def test_an_escalation_starts_its_non_interrupting_event_subprocess_beside_the_w
     assert effects["completed"] and effects["outcome"] == "issued"
 
 
+def test_an_error_end_event_in_a_subprocess_starts_its_error_event_subprocess_and_interrupts_the_rest() -> None:
+    case = Case("scoped_event_subprocess.bpmn")
+    assert opened(case.step.effects) == ["Task_Photo", "Task_Verify"]
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Verify", {"finding": "forged"}))
+    assert opened(effects) == ["Task_Handle"]
+    # The photo comparison beside it belongs to the interrupted subprocess: closed, not left open.
+    assert sorted(t["element"] for t in effects["tasks_closed"]) == ["Task_Photo", "Task_Verify"]
+
+
+def test_when_a_subprocesss_error_event_subprocess_ends_the_subprocess_ends_and_the_case_goes_on() -> None:
+    case = Case("scoped_event_subprocess.bpmn")
+    case(timedelta(minutes=5), CompleteTask("Task_Verify", {"finding": "forged"}))
+    assert opened(case(timedelta(minutes=6), CompleteTask("Task_Handle", {}))) == ["Task_Next"]
+    effects = case(timedelta(minutes=7), CompleteTask("Task_Next", {}))
+    assert effects["completed"] and effects["outcome"] == "accepted"
+
+
+def test_an_error_the_subprocesss_event_subprocess_does_not_name_reaches_the_boundary_on_the_subprocess() -> None:
+    case = Case("scoped_event_subprocess.bpmn")
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Verify", {"finding": "unreadable"}))
+    assert opened(effects) == ["Task_Again"]
+    effects = case(timedelta(minutes=6), CompleteTask("Task_Again", {}))
+    assert effects["completed"] and effects["outcome"] == "resubmitted"
+
+
+def test_a_non_interrupting_escalation_event_subprocess_in_a_subprocess_leaves_its_work_open(tmp_path: Any) -> None:
+    model = (EVENTS / "scoped_event_subprocess.bpmn").read_text(encoding="utf-8")
+    model = model.replace(
+        '<bpmn:error id="Error_Forged" errorCode="forged"/>',
+        '<bpmn:escalation id="Escalation_Forged" escalationCode="forged"/>',
+    )
+    model = model.replace(
+        '<bpmn:endEvent id="End_Forged"><bpmn:errorEventDefinition errorRef="Error_Forged"/></bpmn:endEvent>',
+        '<bpmn:endEvent id="End_Forged"><bpmn:escalationEventDefinition escalationRef="Escalation_Forged"/>'
+        "</bpmn:endEvent>",
+    )
+    model = model.replace(
+        '<bpmn:startEvent id="Start_Forged"><bpmn:errorEventDefinition errorRef="Error_Forged"/></bpmn:startEvent>',
+        '<bpmn:startEvent id="Start_Forged" isInterrupting="false">'
+        '<bpmn:escalationEventDefinition escalationRef="Escalation_Forged"/></bpmn:startEvent>',
+    )
+    (tmp_path / "scoped_escalation.bpmn").write_text(model, encoding="utf-8")
+    case = Case(str(tmp_path / "scoped_escalation.bpmn"))
+    effects = case(timedelta(minutes=5), CompleteTask("Task_Verify", {"finding": "forged"}))
+    assert opened(effects) == ["Task_Handle"]
+    assert [t["element"] for t in effects["tasks_closed"]] == ["Task_Verify"]  # the photo comparison goes on
+
+
+def test_a_workers_bpmn_error_in_a_subprocess_is_caught_by_its_event_subprocess_and_closes_the_job(
+    tmp_path: Any,
+) -> None:
+    model = (EVENTS / "scoped_event_subprocess.bpmn").read_text(encoding="utf-8")
+    model = model.replace(
+        '<bpmn:userTask id="Task_Verify" name="Проверка подлинности" camunda:candidateGroups="operator" '
+        'camunda:formKey="verify">',
+        '<bpmn:serviceTask id="Task_Verify" name="Проверка подлинности" camunda:type="external" '
+        'camunda:topic="verify_document">',
+    )
+    model = model.replace(
+        '<camunda:formData><camunda:formField id="finding" label="Итог" type="string"/></camunda:formData>\n'
+        "        </bpmn:extensionElements>\n      </bpmn:userTask>",
+        "</bpmn:extensionElements>\n      </bpmn:serviceTask>",
+    )
+    (tmp_path / "scoped_job.bpmn").write_text(model, encoding="utf-8")
+    case = Case(str(tmp_path / "scoped_job.bpmn"))
+    [job] = case.step.effects["jobs_opened"]
+    case(timedelta(minutes=1), LockJob(job["task"], "w1", 60))
+    effects = case(timedelta(minutes=2), ThrowJobError(job["task"], "w1", "forged", "stamp does not match", {}))
+    assert effects["job_error"]["caught"] and effects["jobs_closed"] == [
+        {"element": "Task_Verify", "task": job["task"]}
+    ]
+    assert opened(effects) == ["Task_Handle"]
+    assert [t["element"] for t in effects["tasks_closed"]] == ["Task_Photo"]
+    assert opened(case(timedelta(minutes=3), CompleteTask("Task_Handle", {}))) == ["Task_Next"]
+
+
+def test_an_event_subprocess_one_case_started_leaves_the_process_as_it_was_for_the_next_case() -> None:
+    process, runtime = compiled("event_subprocesses.bpmn"), Runtime()
+    first = runtime.start(process, CASE, T0, StartCase({}))
+    first = runtime.apply(
+        process, CASE, first.state, T0 + timedelta(minutes=1), CompleteTask("Task_Check", {"finding": "fraud"})
+    )
+    assert opened(first.effects) == ["Task_Report"]
+    # SpiffWorkflow linked the event subprocess to the shared spec's start: every later case
+    # started it with the process, and never completed.
+    other = uuid.UUID("00000000-0000-4000-8000-000000000017")
+    step = runtime.start(process, other, T0, StartCase({}))
+    assert opened(step.effects) == ["Task_Check"]
+    step = runtime.apply(
+        process, other, step.state, T0 + timedelta(minutes=1), CompleteTask("Task_Check", {"finding": "ok"})
+    )
+    step = runtime.apply(process, other, step.state, T0 + timedelta(minutes=2), CompleteTask("Task_Issue", {}))
+    assert step.effects["completed"] and step.effects["outcome"] == "issued"
+
+
 # --- replay: a live workflow steps as a restored one -------------------------------------
 
 SCRIPTS: dict[str, list[tuple[timedelta, Command]]] = {
@@ -337,6 +461,19 @@ SCRIPTS: dict[str, list[tuple[timedelta, Command]]] = {
     "cron_reminder.bpmn": [
         (timedelta(days=1), FireTimer("Timer_Remind")),
         (timedelta(days=2), FireTimer("Timer_Remind")),
+    ],
+    "scoped_event_subprocess.bpmn": [
+        (timedelta(minutes=1), CompleteTask("Task_Verify", {"finding": "forged"})),
+        (timedelta(minutes=2), CompleteTask("Task_Handle", {})),
+        (timedelta(minutes=3), CompleteTask("Task_Next", {})),
+    ],
+    "cron_wait.bpmn": [
+        (timedelta(hours=1), FireTimer("Wait_Weekday")),
+        (timedelta(hours=2), CompleteTask("Task_Call", {})),
+    ],
+    "cron_gateway.bpmn": [
+        (timedelta(days=1), FireTimer("Event_Morning")),
+        (timedelta(days=1, hours=1), CompleteTask("Task_Morning", {})),
     ],
 }
 

@@ -205,12 +205,3 @@ def test_multi_instance_without_a_collection_or_cardinality_is_refused_at_its_ow
     assert any(
         p.startswith("broken.bpmn:7: Task_1: multi-instance needs exactly one of loopCardinality") for p in problems
     )
-
-
-def test_a_zeebe_input_collection_that_is_not_a_variable_names_the_okno_way() -> None:
-    text = (FIXTURES / "multi_instance" / "mi_zeebe.bpmn").read_text(encoding="utf-8")
-    source = SourceFile(
-        "mi_zeebe.bpmn", text.replace('inputCollection="= members"', 'inputCollection="= order.members"')
-    )
-    problems = [str(problem) for problem in validate([source]).problems]
-    assert any("inputCollection '= order.members' must name one variable" in p and "script task" in p for p in problems)

@@ -1,12 +1,16 @@
 // Incidents: the office's jobs whose connector failed every attempt, with the last error.
 // The supervisor retries one, the ones ticked, or all shown; several go as one request per
 // ten (batches.js), each its own retryIncident with its own answer, and one summary says
-// how many were retried and why any was not.
-import { gql, h, moment, say } from "/ui/okno.js";
+// how many were retried and why any was not. The list follows `incidentsChanged`: a job
+// failing for good, or retried by someone else, shows without a reload; what is ticked
+// stays ticked.
+import { gql, h, moment, say, subscribe } from "/ui/okno.js";
 import { each } from "./batches.js";
 import { CASE_RESULT, done, why } from "./outcome.js";
 
 const INCIDENTS = `query($o: String) { incidents(officeId: $o) {
+  caseNumber taskId element connector failures error incidentAt } }`;
+const CHANGED = `subscription($o: String!) { incidentsChanged(officeId: $o) {
   caseNumber taskId element connector failures error incidentAt } }`;
 const RETRY = `retryIncident(input: $v) { ${CASE_RESULT} }`;
 
@@ -31,7 +35,10 @@ function render(place, office, incidents, reload) {
     place.replaceChildren(h("p", { id: "no-incidents" }, "Инцидентов нет: все задания выполняются."));
     return;
   }
-  const boxes = incidents.map((incident, n) => h("input", { type: "checkbox", id: `incident-${n}`, "data-task": incident.taskId }));
+  const ticked = new Set([...place.querySelectorAll("#incident-table tbody input:checked")].map((box) => box.dataset.task));
+  const boxes = incidents.map((incident, n) => h("input", {
+    type: "checkbox", id: `incident-${n}`, "data-task": incident.taskId, checked: ticked.has(incident.taskId),
+  }));
   const all = h("input", { type: "checkbox", id: "incident-all" });
   all.addEventListener("change", () => boxes.forEach((box) => { box.checked = all.checked; }));
   const act = async (picked, button) => {
@@ -80,10 +87,19 @@ function render(place, office, incidents, reload) {
 }
 
 export async function show(place, office) {
+  let shown = "";
+  const draw = (incidents) => {
+    shown = JSON.stringify(incidents);
+    render(place, office, incidents, reload);
+  };
   const reload = async (clearStatus = true) => {
     const { incidents } = await gql(INCIDENTS, { o: office.code });
     if (clearStatus) say("");
-    render(place, office, incidents, reload);
+    draw(incidents);
   };
   await reload();
+  return subscribe(CHANGED, { o: office.code }, ({ incidentsChanged }) => {
+    // Not while a retry is under way: it reads the list again itself when done.
+    if (JSON.stringify(incidentsChanged) !== shown && !place.querySelector("button:disabled")) draw(incidentsChanged);
+  }, (failure) => say(`Список инцидентов не обновляется сам: ${failure.message}`, "error"));
 }
