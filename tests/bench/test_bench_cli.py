@@ -35,6 +35,8 @@ def test_quick_bench_prints_every_section_and_writes_every_figure_with_its_ceili
             "bench",
             "--quick",
             "--no-postgres",
+            "--store-cases",  # the smallest bulk store: the test shows every section works, not its size
+            "100",
             "--output",
             str(output),
             "--workdir",
