@@ -7,12 +7,17 @@ import base64
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.access_log import access_log_id
 from engine.application import Engine
 from engine.case import case_id_for
 from tests.cli.test_cli import okno
 from tests.conftest import MASTER_KEY, BackendContract, EngineMaker, at, seeded
 from tests.engine.test_integrity import Rows
+
+# Slow: each test fills a store and damages its access log (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
 
 
 class AccessRows(Rows):

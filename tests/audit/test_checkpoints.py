@@ -9,12 +9,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.application import Engine
 from engine.case import case_id_for
 from engine.checkpoints import Checkpoint
 from tests.audit.tampering import PUBLIC_KEY, Tables, audit
 from tests.audit.test_signed_chain import three_cases
 from tests.conftest import BackendContract, EngineMaker, at, seeded
+
+# Slow: each test fills a store, signs checkpoints and breaks them (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
 
 
 class Log(Tables):

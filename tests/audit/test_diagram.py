@@ -13,6 +13,9 @@ from tests.api.conftest import Server
 from tests.api.test_end_to_end import COMPLETE, open_property_case
 from tests.browser import artefact_dir, chromium, keep_screenshot, needs_chromium
 
+# Slow: each test runs cases on a store of its own (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
+
 
 def advanced_case(server: Server) -> str:
     number = str(open_property_case(server, "diagram")["case"]["number"])

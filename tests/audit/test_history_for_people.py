@@ -8,10 +8,15 @@ import base64
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.bpmn.sources import collect_sources
 from engine.offices import Office
 from tests.cli.test_cli import okno
 from tests.conftest import FIXTURES, MASTER_KEY, MINI_SERVICE, T0, EngineMaker, at
+
+# Slow: each test runs cases on a store of its own (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
 
 # The office is in Novosibirsk (UTC+7), so a history in Moscow time or UTC would be wrong.
 NSK = Office("NSK", "МФЦ г. Новосибирск", "centre", "Новосибирск", 4, timezone="Asia/Novosibirsk")

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.application import Engine
 from projections.base import transaction
 from projections.reconcile import Difference, reconcile
@@ -14,6 +16,9 @@ from projections.runner import Projector, all_models
 from tests.cli.test_cli import okno
 from tests.conftest import BackendContract, EngineMaker, at, seeded
 from tests.engine.test_case_engine import open_mini
+
+# Slow: each test fills a store and edits its read models (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
 
 RECEIVED = {"documents_complete": True, "pages": 4}
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from engine.application import Engine
 from engine.signing import PublicKey, Signer
 from engine.store import parse_url
@@ -14,6 +16,9 @@ from okno.bootstrap import new_engine
 from tests.audit.tampering import FORGER, NEXT_KEY, NEXT_PUBLIC_KEY, PUBLIC_KEY, Tables, audit
 from tests.cli.test_cli import okno
 from tests.conftest import MASTER_KEY, BackendContract, EngineMaker, Entropy, at, seeded
+
+# Slow: each test fills a signed store and forges it (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
 
 KEY_ID = PublicKey.from_pem(PUBLIC_KEY.read_bytes()).key_id
 

@@ -15,6 +15,9 @@ from engine.snapshot_seal import SEAL, seal_problem, state_digest
 from tests.audit.tampering import PUBLIC_KEY, Tables, audit
 from tests.conftest import BackendContract, EngineMaker, at, seeded
 
+# Slow: each test fills a store and damages its snapshots (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
+
 SNAPSHOT_AT = 10  # engine.application.OknoStore.snapshotting_intervals
 
 

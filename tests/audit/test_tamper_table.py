@@ -32,6 +32,9 @@ from tests.audit.test_verify_finishes import flip_a_bit
 from tests.conftest import BackendContract, EngineMaker, at, seeded
 from tests.projections.test_chain_guard import insert_copy
 
+# Slow: each test fills a store and tampers with it (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Store:

@@ -19,6 +19,9 @@ from tests.audit.tampering import PUBLIC_KEY, Tables, audit
 from tests.audit.test_signed_chain import three_cases
 from tests.conftest import MASTER_KEY, BackendContract, EngineMaker, Entropy, at, seeded
 
+# Slow: each test fills a store and damages it (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
+
 
 def flip_a_bit(blob: bytes) -> bytes:
     """One bit flipped in the middle of a compressed row: zlib's checksum refuses it."""

@@ -9,9 +9,14 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.application import Engine
 from engine.xes import write_xes
 from tests.conftest import MINI_SERVICE, EngineMaker, at, seeded
+
+# Slow: each test runs cases and reads their XES back in pm4py (seconds each); the README's command runs them.
+pytestmark = pytest.mark.slow
 
 
 def exported(engine: Engine, numbers: list[str], tmp_path: Path) -> Any:

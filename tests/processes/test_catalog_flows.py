@@ -30,6 +30,9 @@ from engine.run_model import run as run_script
 from tests.conftest import ROOT
 from tests.processes.agencies import agencies_named, foreign_agencies
 
+# Slow: every scenario runs for every catalog service (seconds per test process); the README's command runs them.
+pytestmark = pytest.mark.slow
+
 PROCESSES = ROOT / "processes"
 CATALOG: list[Service] = parse_catalog((PROCESSES / "catalog.toml").read_text(encoding="utf-8"))
 

@@ -144,6 +144,7 @@ class TestReadModels(BackendContract):
             by_page.catch_up()
             assert dump(by_page) == expected, f"page of {page}"
 
+    @pytest.mark.slow  # a simulated region's store
     def test_the_read_models_agree_with_the_events(self, engines: EngineMaker, url: str, regions: Regions) -> None:
         regions.fill(url, days=2)
         engine = engines()
@@ -157,6 +158,7 @@ class TestReadModels(BackendContract):
                 t["task"] for t in case.open_tasks
             )
 
+    @pytest.mark.slow  # a simulated region's store
     def test_the_open_cases_and_their_counts_are_those_the_events_fold_to(
         self, engines: EngineMaker, url: str, regions: Regions
     ) -> None:
@@ -241,6 +243,7 @@ class TestReadModels(BackendContract):
             clean.rebuild(model)
         assert dump(restarted) == dump(clean)
 
+    @pytest.mark.slow  # a simulated region's store
     def test_a_citizen_tracks_a_case_by_number_and_pin(self, engines: EngineMaker, url: str, regions: Regions) -> None:
         regions.fill(url, days=1)
         engine = engines()
