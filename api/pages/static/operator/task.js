@@ -48,7 +48,10 @@ async function load() {
 async function draw(editable) {
   schema = formJsSchema(task.form || { fields: [] });
   if (form) form.destroy();
-  form = await FormViewer.createForm({ container: document.getElementById("task-form"), schema, data: {} });
+  // debounce off: form-js passes a field's typing to its state 300 ms later, and a render in
+  // between (another field's late change, the API's errors drawn) put the old value back in
+  // the box, losing what was typed meanwhile; on a busy office PC that happened.
+  form = await FormViewer.createForm({ container: document.getElementById("task-form"), schema, data: {}, debounce: false });
   form.setProperty("readOnly", !editable);
   form.on("submit", submitted);
   document.getElementById("submit-area").replaceChildren(
