@@ -21,12 +21,12 @@ def test_the_xes_export_reads_back_in_pm4py_and_a_process_model_is_discovered(
     engines: EngineMaker, tmp_path: Path
 ) -> None:
     engine: Engine = engines()
-    opened = simulated_region(engine, days=3)
+    opened = simulated_region(engine, days=2)  # ~100 cases: enough for the miner to find every activity
     numbers = sorted(scan_cases(engine))
     buffer = io.BytesIO()
     agencies = {code: str(s["agency"]) for code, s in engine.directory().services.items()}
     written = write_xes(engine.steps.library, ([e for e in engine.case_events(n)] for n in numbers), buffer, agencies)
-    assert written == len(numbers) == opened > 120
+    assert written == len(numbers) == opened > 80
     path = tmp_path / "okno.xes"
     path.write_bytes(buffer.getvalue())
 
