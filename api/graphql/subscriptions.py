@@ -6,7 +6,8 @@ start: a per-connection DataLoader would answer the tasks it first loaded, for e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from typing import TypeVar
 
 import strawberry
 
@@ -26,24 +27,40 @@ POLL_SECONDS = 0.25
 WORK_LIST = 100  # tasks a work-list subscription follows (the office's oldest)
 
 
-async def _work_lists(
+T = TypeVar("T")
+
+
+async def _on_change(
+    info: strawberry.Info[Context, None], read: Callable[[], T], key: Callable[[T], object] = lambda value: value
+) -> AsyncGenerator[T, None]:
+    """What ``read`` gives, first when subscribed and then each time its ``key`` changes; the
+    caller's subscription counted against its limits while it runs."""
+    services = info.context.services
+    with services.subscriptions.held(info.context, caller_key(info.context.who, None)):
+        seen: object = None
+        first = True
+        while True:
+            services.refresh()
+            value = read()
+            if first or key(value) != seen:
+                first, seen = False, key(value)
+                yield value
+            await asyncio.sleep(POLL_SECONDS)
+
+
+def _work_lists(
     info: strawberry.Info[Context, None], office_id: str
 ) -> AsyncGenerator[tuple[list[TaskRow], int], None]:
     """An office's work list and the cases model's position it was read at, each time the list changes."""
-    who = info.context.who
-    who.require("operator", "expert", "supervisor", office=office_id)
+    info.context.who.require("operator", "expert", "supervisor", office=office_id)
     services = info.context.services
-    with services.subscriptions.held(info.context, caller_key(who, None)):
-        seen: list[TaskRow] | None = None
-        while True:
-            services.refresh()
-            tasks, position = services.reader.consistent(
-                lambda snapshot: (work_list(snapshot, office_id, first=WORK_LIST).rows, snapshot.position("cases"))
-            )
-            if tasks != seen:
-                seen = tasks
-                yield tasks, position
-            await asyncio.sleep(POLL_SECONDS)
+    return _on_change(
+        info,
+        lambda: services.reader.consistent(
+            lambda snapshot: (work_list(snapshot, office_id, first=WORK_LIST).rows, snapshot.position("cases"))
+        ),
+        key=lambda found: found[0],
+    )
 
 
 async def _case_versions(
@@ -71,21 +88,12 @@ async def _case_versions(
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def _incident_lists(info: strawberry.Info[Context, None], office_id: str) -> AsyncGenerator[list[JobRow], None]:
+def _incident_lists(info: strawberry.Info[Context, None], office_id: str) -> AsyncGenerator[list[JobRow], None]:
     """An office's incidents, each time the list changes (a job failed its last attempt, or
     was retried: by this supervisor, another, or a worker)."""
-    who = info.context.who
-    who.require("supervisor", "auditor", office=office_id)
+    info.context.who.require("supervisor", "auditor", office=office_id)
     services = info.context.services
-    with services.subscriptions.held(info.context, caller_key(who, None)):
-        seen: list[JobRow] | None = None
-        while True:
-            services.refresh()
-            found = incidents(services.reader, office_id)
-            if found != seen:
-                seen = found
-                yield found
-            await asyncio.sleep(POLL_SECONDS)
+    return _on_change(info, lambda: incidents(services.reader, office_id))
 
 
 @strawberry.type
