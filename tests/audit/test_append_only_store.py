@@ -6,6 +6,7 @@ and the auditor any write at all."""
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,11 +76,25 @@ def roles(postgres_url: str, tmp_path: Path) -> Iterator[Roles]:
         assert "does not know" not in migrated.stderr, "every table okno makes has a kind in okno.store_roles.TABLES"
         yield made
     finally:
-        with psycopg.connect(postgres_url.split("?")[0], autocommit=True) as admin:
-            for role in (made.writer, made.auditor):
+        for role in (made.writer, made.auditor):
+            drop_role(postgres_url, role)
+
+
+def drop_role(postgres_url: str, role: str) -> None:
+    """Drop a run's role. DROP OWNED BY also revokes its rights on the shared database,
+    whose catalog row another test process may be granting on at that moment: PostgreSQL
+    then answers "tuple concurrently updated", and the drop is simply tried again."""
+    for attempt in range(5):
+        try:
+            with psycopg.connect(postgres_url.split("?")[0], autocommit=True) as admin:
                 if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
                     admin.execute(f'DROP OWNED BY "{role}"')
                     admin.execute(f'DROP ROLE "{role}"')
+            return
+        except psycopg.errors.InternalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture
