@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -51,11 +52,11 @@ class TestTimers(BackendContract):
         assert due_timers(reader, at(days=400)) == []
 
     @pytest.mark.slow
-    def test_two_workers_fire_each_due_timer_exactly_once(self, engines: EngineMaker, url: str) -> None:
+    def test_two_workers_fire_each_due_timer_exactly_once(self, engines: EngineMaker, url: str, tmp_path: Path) -> None:
         engine = seeded(engines())
         numbers = cases_with_due_timers(engine, 25)
         script = textwrap.dedent(f"""
-            import os, contextlib
+            import os, contextlib, pathlib, time
             from datetime import datetime, timezone
             from eventsourcing.persistence import IntegrityError
             from okno.bootstrap import new_engine  # signs, and trusts its key, as a worker does
@@ -75,6 +76,14 @@ class TestTimers(BackendContract):
                     break
             now = datetime(2027, 6, 1, tzinfo=timezone.utc)
             rows = due_timers(Reader(projector), now)
+            # Both have read the due timers before either fires: a worker that started late
+            # would otherwise find them fired already, and the race would not be run.
+            ready = pathlib.Path({str(tmp_path)!r})
+            (ready / str(os.getpid())).touch()
+            for _ in range(600):
+                if len(list(ready.iterdir())) >= 2:
+                    break
+                time.sleep(0.1)
             result = fire_due(engine, rows, now, actor="worker-" + str(os.getpid()))
             print(len(rows), result.fired, result.dropped)
         """)
