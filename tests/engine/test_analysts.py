@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from engine.bpmn.dialects import feel_unary_test, normalize
 from engine.bpmn.sources import SourceFile
 from engine.bpmn.validation import explain, validate
 from engine.errors import ExpressionError
+from okno.cli import cli
 from tests.cli.test_cli import okno
 from tests.conftest import FIXTURES, ROOT
 
@@ -131,12 +133,15 @@ def test_what_is_outside_the_subset_is_refused_with_the_reason(written: str) -> 
 SCENARIOS = sorted((ROOT / "processes" / "scenarios").glob("*.toml"))
 
 
-@pytest.mark.slow  # an `okno run-model` process per scenario
+# In process (the command itself, through click): a process per scenario cost a second and
+# more of interpreter start each, near two minutes of the suite; the command's own process is
+# run by test_a_failing_expectation_fails_run_model and the CLI tests.
+@pytest.mark.slow  # the whole folder validated per scenario
 @pytest.mark.parametrize("script", SCENARIOS, ids=[s.stem for s in SCENARIOS])
-def test_every_scenario_of_the_shipped_processes_passes_run_model(script: Path, tmp_path: Path) -> None:
-    result = okno("run-model", str(ROOT / "processes"), "--inputs", str(script), cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.rstrip().endswith("passed")
+def test_every_scenario_of_the_shipped_processes_passes_run_model(script: Path) -> None:
+    result = CliRunner().invoke(cli, ["run-model", str(ROOT / "processes"), "--inputs", str(script)])
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("passed")
 
 
 def test_every_shipped_process_and_every_catalog_service_has_a_scenario() -> None:
