@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -30,23 +31,39 @@ from okno.cli.server import serve_command, token_group
 
 
 def main() -> None:
+    sys.exit(run())
+
+
+def run(args: Sequence[str] | None = None) -> int:
+    """Run one okno command (``args``, or the process's own) and return its exit code:
+    0 done, 1 what the command found wrong, 2 bad input, 70 an internal error, 130
+    interrupted. ``main`` exits with it; the tests run commands in process through it."""
     try:
-        cli(standalone_mode=False)
+        cli(args=list(args) if args is not None else None, standalone_mode=False)
+    except SystemExit as done:  # a command that exits with its own code (run-model's 1)
+        return done.code if isinstance(done.code, int) else 0 if done.code is None else _said(done.code)
     except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
+        return done.exit_code
     except click.ClickException as error:
         error.show()
-        sys.exit(error.exit_code)
+        return error.exit_code
     except click.exceptions.Abort:
-        sys.exit(130)
+        return 130
     except OknoError as error:
         click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+        return 2
     except Exception as error:  # a user never gets a bare traceback
         if os.environ.get("OKNO_DEBUG"):
             raise
         click.echo(f"internal error: {type(error).__name__}: {error} (set OKNO_DEBUG=1 for details)", err=True)
-        sys.exit(70)
+        return 70
+    return 0
+
+
+def _said(message: object) -> int:
+    """``sys.exit("text")``: the text goes to stderr and the code is 1, as Python does."""
+    click.echo(str(message), err=True)
+    return 1
 
 
 @click.group(help="okno: one window for every public service — a BPMN case engine for МФЦ networks.")

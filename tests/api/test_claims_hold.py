@@ -22,7 +22,7 @@ from gql.transport.exceptions import TransportQueryError
 from api.auth import NotAllowed
 from tests.api.conftest import Server
 from tests.api.test_end_to_end import CLAIM, COMPLETE, HISTORY, open_property_case
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import MASTER_KEY
 
 RELEASE = """

@@ -19,7 +19,7 @@ from eventsourcing.persistence import OperationalError
 
 from api.auth import NotAllowed, NotAuthenticated, Tokens
 from tests.api.conftest import Server
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import MASTER_KEY, EngineMaker
 
 CASES = "{ cases(first: 5) { edges { node { number } } } }"

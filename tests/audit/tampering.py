@@ -15,7 +15,7 @@ from engine.application import Engine
 from engine.case import case_id_for
 from engine.integrity import GENESIS, link
 from engine.signing import Signer, event_message
-from tests.cli.test_cli import okno
+from tests.commands import okno_here
 from tests.conftest import FIXTURES, MASTER_KEY, SIGNING_KEY
 
 PUBLIC_KEY = FIXTURES / "signing.pub"
@@ -129,7 +129,7 @@ def _timestamp(state: dict[str, Any]) -> Any:
 def audit(url: str, cwd: Path, *args: str) -> Any:
     """`okno audit ARGS` (or any okno command) on the store at ``url``, signing with the
     tests' key as the writer does."""
-    return okno(
+    return okno_here(
         *args,
         cwd=cwd,
         env={

@@ -12,7 +12,7 @@ import pytest
 from engine.access_log import access_log_id
 from engine.application import Engine
 from engine.case import case_id_for
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import MASTER_KEY, BackendContract, EngineMaker, at, seeded
 from tests.engine.test_integrity import Rows
 

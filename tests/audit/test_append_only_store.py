@@ -21,7 +21,7 @@ from engine.store import parse_url
 from okno.bootstrap import new_engine
 from tests.api.conftest import seed, serve_in_process
 from tests.api.test_end_to_end import test_a_property_registration_from_the_portal_to_hand_out as end_to_end
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import MASTER_KEY, Entropy, at
 
 pytestmark = pytest.mark.postgres

@@ -12,7 +12,7 @@ import pytest
 
 from engine.bpmn.sources import collect_sources
 from engine.offices import Office
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import FIXTURES, MASTER_KEY, MINI_SERVICE, T0, EngineMaker, at
 
 # Slow: each test runs cases on a store of its own (seconds each); the README's command runs them.

@@ -13,7 +13,7 @@ from engine.application import Engine
 from projections.base import transaction
 from projections.reconcile import Difference, reconcile
 from projections.runner import Projector, all_models
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import BackendContract, EngineMaker, at, seeded
 from tests.engine.test_case_engine import open_mini
 

@@ -14,7 +14,7 @@ from engine.signing import PublicKey, Signer
 from engine.store import parse_url
 from okno.bootstrap import new_engine
 from tests.audit.tampering import FORGER, NEXT_KEY, NEXT_PUBLIC_KEY, PUBLIC_KEY, Tables, audit
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import MASTER_KEY, BackendContract, EngineMaker, Entropy, at, seeded
 
 # Slow: each test fills a signed store and forges it (seconds each); the README's command runs them.

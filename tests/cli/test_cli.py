@@ -3,28 +3,16 @@ directory, exit codes and what is printed."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.commands import okno, okno_here
 from tests.conftest import FIXTURES, ROOT
 
-OKNO = [sys.executable, "-c", "from okno.cli import main; main()"]
 HOSTILE = FIXTURES / "hostile.bpmn"
 MARKER = Path("/tmp/okno-hostile-ran")
-
-
-def okno(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "OKNO_DATABASE_URL"}
-    environment.update(env or {})
-    environment["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [*OKNO, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=600, check=False
-    )
 
 
 def test_validate_accepts_every_shipped_process_and_the_catalog(tmp_path: Path) -> None:
@@ -123,8 +111,8 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
     tracked = re.search(r"a citizen tracking (\S+) with PIN (\d{6}) sees", demo.stdout)
     assert tracked, demo.stdout
     assert re.search(r"service tasks: [1-9]\d* jobs done \(payment_check [1-9]", demo.stdout), demo.stdout
-    assert okno("worker", "--once", cwd=tmp_path).returncode == 0
-    status = okno("projections", "status", cwd=tmp_path)
+    assert okno_here("worker", "--once", cwd=tmp_path).returncode == 0
+    status = okno_here("projections", "status", cwd=tmp_path)
     assert re.fullmatch(
         r"cases: position (\d+) of \1, lag 0\ntimers: position \1 of \1, lag 0\n"
         r"outbox: position \1 of \1, lag 0\njobs: position \1 of \1, lag 0\n"
@@ -132,13 +120,13 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
         r"signals: position \1 of \1, lag 0\n",
         status.stdout,
     ), status.stdout
-    rebuild = okno("projections", "rebuild", cwd=tmp_path)
+    rebuild = okno_here("projections", "rebuild", cwd=tmp_path)
     assert rebuild.returncode == 0 and re.search(
         r"timers: \d+ events in [\d.]+ s \([\d,]+ events/s\)", rebuild.stdout
     ), rebuild.stdout + rebuild.stderr
-    track = okno("track", *tracked.groups(), cwd=tmp_path)
+    track = okno_here("track", *tracked.groups(), cwd=tmp_path)
     assert track.returncode == 0 and f"Дело {tracked.group(1)}" in track.stdout, track.stdout + track.stderr
-    wrong = okno("track", tracked.group(1), "000000" if tracked.group(2) != "000000" else "111111", cwd=tmp_path)
+    wrong = okno_here("track", tracked.group(1), "000000" if tracked.group(2) != "000000" else "111111", cwd=tmp_path)
     assert wrong.returncode == 2 and "PIN does not match" in wrong.stderr
     for args in (
         ["tasks", "--office", "LPK"],
@@ -146,22 +134,22 @@ def test_read_model_commands_after_the_demo(tmp_path: Path) -> None:
         ["stats", "--month", "2026-11"],
         ["ranking", "--since", "2026-11-01", "--until", "2026-11-30"],
     ):
-        result = okno(*args, cwd=tmp_path)
+        result = okno_here(*args, cwd=tmp_path)
         assert result.returncode == 0 and result.stdout, (args, result.stderr)
-    queue = okno("queue", "--office", "LPK", "--day", "2026-11-02", cwd=tmp_path)
+    queue = okno_here("queue", "--office", "LPK", "--day", "2026-11-02", cwd=tmp_path)
     assert re.match(r"LPK 2026-11-02: 0 waiting, 0 at windows, [1-9]\d* visits done", queue.stdout), queue.stdout
-    waiting = okno("waiting", "--since", "2026-11-01", "--until", "2026-11-30", "--office", "LPK", cwd=tmp_path)
+    waiting = okno_here("waiting", "--since", "2026-11-01", "--until", "2026-11-30", "--office", "LPK", cwd=tmp_path)
     assert re.match(r"LPK: [1-9]\d* visits, \d+% within the cap", waiting.stdout), waiting.stdout + waiting.stderr
     # Slots for a day in the past are none; a holiday has none either; an unknown office is a clear error.
     for day in ("2026-11-02", "2026-11-04"):
-        past = okno("slots", "--office", "LPK", "--service", "mvd_passport", "--day", day, cwd=tmp_path)
+        past = okno_here("slots", "--office", "LPK", "--service", "mvd_passport", "--day", day, cwd=tmp_path)
         assert past.returncode == 0 and past.stdout == "no free slots for mvd_passport at LPK\n", past.stdout
-    unknown = okno("slots", "--office", "XXX", "--service", "mvd_passport", cwd=tmp_path)
+    unknown = okno_here("slots", "--office", "XXX", "--service", "mvd_passport", cwd=tmp_path)
     assert unknown.returncode == 2 and "unknown office 'XXX'" in unknown.stderr
     # Retention: a case is shredded from the command line, and it still verifies.
-    shred = okno("case", "shred", tracked.group(1), "--yes", cwd=tmp_path)
+    shred = okno_here("case", "shred", tracked.group(1), "--yes", cwd=tmp_path)
     assert shred.returncode == 0 and "personal data shredded" in shred.stdout, shred.stdout + shred.stderr
-    verified = okno("audit", "verify", tracked.group(1), cwd=tmp_path)
+    verified = okno_here("audit", "verify", tracked.group(1), cwd=tmp_path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 

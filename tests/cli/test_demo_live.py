@@ -21,7 +21,7 @@ from okno.bootstrap import new_engine, new_projector
 from okno.demo.simulation import last_moment
 from projections.reader import Reader
 from projections.reception import live_queue
-from tests.cli.test_cli import OKNO
+from tests.commands import OKNO
 from tests.conftest import ROOT, Entropy
 
 MOSCOW = ZoneInfo("Europe/Moscow")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import okno
+from tests.commands import okno
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 
 from engine.application import Engine
 from projections.runner import Projector
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import MASTER_KEY, BackendContract, EngineMaker
 from tests.projections.test_parking import poisoned_store
 

@@ -15,7 +15,7 @@ from engine.bpmn.sources import SourceFile
 from engine.bpmn.validation import explain, validate
 from engine.errors import ExpressionError
 from okno.cli import cli
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import FIXTURES, ROOT
 
 TOOLS = FIXTURES / "tools"

@@ -13,7 +13,7 @@ import pytest
 
 from engine.application import Engine
 from engine.case import case_id_for
-from tests.cli.test_cli import okno
+from tests.commands import okno
 from tests.conftest import MASTER_KEY, BackendContract, EngineMaker, at, seeded
 
 

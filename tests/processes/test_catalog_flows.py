@@ -142,7 +142,7 @@ def test_today_s_construction_permit_is_caught_showing_the_mvd() -> None:
 def test_okno_run_model_runs_a_catalog_script_per_service_with_the_catalog_beside_the_models(tmp_path: Path) -> None:
     """The same, as analysts run it: `okno run-model` on BPMN files given one by one, the
     catalog.toml beside them, a script for every service of its process."""
-    from tests.cli.test_cli import okno
+    from tests.commands import okno
 
     models = tmp_path / "models"
     models.mkdir()
