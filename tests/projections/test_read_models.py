@@ -5,10 +5,12 @@ would; citizens track a case by number and PIN."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,12 @@ def dump(projector: Projector) -> dict[str, list[dict[str, Any]]]:
 
 def simulated_region(engine: Engine, days: int, projector: Projector | None = None) -> int:
     """Working days of 60 visitors each through the real queue; the number of cases opened."""
+    each_day = list(simulated_days(engine, days, projector))
+    return each_day[-1] if each_day else 0
+
+
+def simulated_days(engine: Engine, days: int, projector: Projector | None = None) -> Iterator[int]:
+    """``simulated_region`` a day at a time: after each day, the cases opened so far."""
     catalog = parse_catalog((ROOT / "processes" / "catalog.toml").read_text(encoding="utf-8"))
     assert engine.deploy(shipped_sources(), T0).ok
     engine.publish_catalog(catalog, T0)
@@ -73,13 +81,17 @@ def simulated_region(engine: Engine, days: int, projector: Projector | None = No
         if projector is not None:
             projector.catch_up()
         day = next_working_day(day)
-    return opened
+        yield opened
 
 
 class Regions:
     """Stores filled with simulated days before a test opens its engines. The simulation is
     seeded, so a store simulated once per test process and copied (SQLite) is the store
-    each test would have simulated itself; PostgreSQL simulates into each test's schema."""
+    each test would have simulated itself; PostgreSQL simulates into each test's schema.
+    On SQLite the longest region is simulated once, and a copy kept after each day: the
+    store after day one of three is the one-day region (the same seed, the same draws)."""
+
+    DAYS = 3  # the longest region a test here asks for
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -89,12 +101,26 @@ class Regions:
         """``days`` simulated days in the empty store at ``url``; the number of cases opened."""
         if not url.startswith("sqlite:///"):
             return self._simulate(url, days)
-        if days not in self.simulated:
-            path = self.folder / f"{days}-days.sqlite"
-            self.simulated[days] = path, self._simulate(f"sqlite:///{path}", days)
+        assert days <= self.DAYS, f"Regions.DAYS is {self.DAYS}"
+        if not self.simulated:
+            self._simulate_keeping_each_day()
         path, opened = self.simulated[days]
         shutil.copyfile(path, url.removeprefix("sqlite:///"))
         return opened
+
+    def _simulate_keeping_each_day(self) -> None:
+        store = self.folder / "region.sqlite"
+        make, made = make_engine_factory(f"sqlite:///{store}")
+        try:
+            for day, opened in enumerate(simulated_days(make(), self.DAYS), start=1):
+                kept = self.folder / f"{day}-days.sqlite"
+                # The backup API copies what is committed, the write-ahead log included.
+                with sqlite3.connect(store) as source, sqlite3.connect(kept) as copy:
+                    source.backup(copy)
+                self.simulated[day] = kept, opened
+        finally:
+            for engine in made:
+                engine.close()
 
     @staticmethod
     def _simulate(url: str, days: int) -> int:
