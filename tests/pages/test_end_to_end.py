@@ -261,10 +261,13 @@ def take_and_fill(driver: WebDriver, task: str | None, fill: Callable[[WebDriver
     the screenshots), complete it."""
     from selenium.webdriver.common.by import By
 
-    heading = wait(driver, lambda d: (e := d.find_element(By.ID, "heading")).text and e)
-    if task is not None:
-        assert heading.text == task
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".fjs-container .fjs-form-field"))
+    if task is not None:
+        # The page says "Задача" until the task is read: its name is the heading after that.
+        def heading(d: WebDriver) -> str:
+            return str(d.find_element(By.ID, "heading").text)
+
+        wait(driver, lambda d: heading(d) == task, message=heading)
     take = driver.find_elements(By.XPATH, "//button[text()='Взять в работу']")
     if take:
         take[0].click()
