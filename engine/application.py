@@ -356,6 +356,7 @@ class Engine:
         self.committer: GroupCommitter | None = None  # see share_commits
         # Each case's pinned version, read once (a task's form is looked up by it).
         self.pinned = PinnedVersions(self._pinned_version)
+        self._reference: Directory | None = None  # see reference()
 
     def close(self) -> None:
         self.store.close()
@@ -383,13 +384,32 @@ class Engine:
 
     # -- reference data -------------------------------------------------------------
     def directory(self, at: datetime = EPOCH) -> Directory:
-        """The reference data; a new, empty one (created at ``at``) before the first deploy."""
+        """The reference data, a copy of its own to change and save; a new, empty one
+        (created at ``at``) before the first deploy."""
         try:
             directory: Any = self.store.repository.get(DIRECTORY_ID)
         except AggregateNotFoundError:
             return Directory.create(at)
         assert isinstance(directory, Directory)
         return directory
+
+    def reference(self) -> Directory:
+        """The reference data to read, never to change: one copy shared until the
+        directory's version moves. Every reception command and every case opened reads
+        it, and a copy of 172 offices and the catalog per command was 13 % of a day's
+        commands (docs/PERFORMANCE.md); the cache's fast-forward still sees a deploy from
+        another process at once."""
+        try:
+            current: Any = self.store.repository.get(DIRECTORY_ID, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return Directory.create(EPOCH)
+        assert isinstance(current, Directory)
+        if self.store.repository.cache is None:
+            return current  # rebuilt from its events for this call: this caller's own
+        kept = self._reference
+        if kept is None or kept.version != current.version:
+            kept = self._reference = deepcopy(current)  # the cache's object moves on in place
+        return kept
 
     @checked(sources=SOURCES)
     def deploy(self, sources: list[SourceFile], at: datetime) -> DeployReport:
@@ -594,7 +614,7 @@ class Engine:
         step of the decision: a refused request leaves nothing behind (issue 14, #9)."""
         # First, so that a retry compares the applicant as it was stored: normalised.
         applicant = applicant_details(applicant, at)
-        directory = self.directory()
+        directory = self.reference()
         if service not in directory.services:
             raise UnknownService(service)
         if not directory.takes_cases(service):
@@ -1004,7 +1024,7 @@ class Engine:
 
     def message_contracts(self, process: str, at: datetime) -> tuple[MessageContract, ...]:
         """What the current version of a process receives and sends (none before its deploy)."""
-        version = self.directory(at).current_version(process)
+        version = self.reference().current_version(process)
         if version is None:
             return ()
         self.ensure_version(version)
@@ -1033,7 +1053,7 @@ class Engine:
     def user_tasks(self, process: str) -> list[ElementInfo]:
         """The user tasks of a process's current version, in the model's order, each with
         its form: what a client learns before any case exists (an unknown process: none)."""
-        version = self.directory().current_version(process)
+        version = self.reference().current_version(process)
         if version is None:
             return []
         self.ensure_version(version)

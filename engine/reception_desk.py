@@ -156,7 +156,7 @@ class Reception:
         idempotency_key: str | None = None,
     ) -> Appointment:
         applicant = applicant_details(applicant, at)  # stored normalised; a retry compares that
-        directory = self.engine.directory()
+        directory = self.engine.reference()
         where, entry = _reception(directory, office), _service(directory, service)
         if channel not in BOOKING_CHANNELS:
             raise InvalidInput(
@@ -230,7 +230,7 @@ class Reception:
         """Move a booking to another slot: the old one is cancelled and the new one booked
         in one transaction, so the citizen never holds both or neither."""
         office, old_day = split_code(code)
-        directory = self.engine.directory()
+        directory = self.engine.reference()
         where = _office(directory, office)
         _, start = parse_slot_id(slot, where)
         request = request_print("reschedule", code=code, slot=slot)
@@ -327,7 +327,7 @@ class Reception:
         category: str = "general",
         idempotency_key: str | None = None,
     ) -> Ticket:
-        directory = self.engine.directory()
+        directory = self.engine.reference()
         where = _reception(directory, office)
         if category not in CATEGORIES:
             raise InvalidInput(f"unknown category {category!r}; categories: {', '.join(CATEGORIES)}", field="category")
@@ -388,7 +388,7 @@ class Reception:
         self, *, office: str, window: int, actor: str, at: datetime, idempotency_key: str | None = None
     ) -> Ticket | None:
         """The ticket called to ``window``, or None when nobody waits for what it serves."""
-        directory = self.engine.directory()
+        directory = self.engine.reference()
         where = _office(directory, office)
         if not 1 <= window <= where.windows:
             raise InvalidInput(f"office {office} has windows 1 to {where.windows}, not {window}", field="window")
@@ -465,7 +465,7 @@ class Reception:
     ) -> Case:
         """Open the visitor's case at the window; the visit ends with it, in one transaction."""
         office, day_of = split_code(ticket)
-        where = _office(self.engine.directory(), office)
+        where = _office(self.engine.reference(), office)
         number: str | None = None  # what the first attempt decided: a lost race decides again on it
         for _ in range(ATTEMPTS):
             day = self.day(office, day_of)
