@@ -88,39 +88,42 @@ class Regions:
     """Stores filled with simulated days before a test opens its engines. The simulation is
     seeded, so a store simulated once per test process and copied (SQLite) is the store
     each test would have simulated itself; PostgreSQL simulates into each test's schema.
-    On SQLite the longest region is simulated once, and a copy kept after each day: the
-    store after day one of three is the one-day region (the same seed, the same draws)."""
-
-    DAYS = 3  # the longest region a test here asks for
+    On SQLite one region is simulated, a day further each time a test asks for more, and a
+    copy kept after each day: the store after day one of three is the one-day region (the
+    same seed, the same draws)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.simulated: dict[int, tuple[Path, int]] = {}
+        self.store = folder / "region.sqlite"
+        self.engines: list[Engine] = []
+        self.days: Iterator[int] | None = None
 
     def fill(self, url: str, days: int) -> int:
         """``days`` simulated days in the empty store at ``url``; the number of cases opened."""
         if not url.startswith("sqlite:///"):
             return self._simulate(url, days)
-        assert days <= self.DAYS, f"Regions.DAYS is {self.DAYS}"
-        if not self.simulated:
-            self._simulate_keeping_each_day()
+        while days not in self.simulated:
+            self._simulate_a_day_more()
         path, opened = self.simulated[days]
         shutil.copyfile(path, url.removeprefix("sqlite:///"))
         return opened
 
-    def _simulate_keeping_each_day(self) -> None:
-        store = self.folder / "region.sqlite"
-        make, made = make_engine_factory(f"sqlite:///{store}")
-        try:
-            for day, opened in enumerate(simulated_days(make(), self.DAYS), start=1):
-                kept = self.folder / f"{day}-days.sqlite"
-                # The backup API copies what is committed, the write-ahead log included.
-                with sqlite3.connect(store) as source, sqlite3.connect(kept) as copy:
-                    source.backup(copy)
-                self.simulated[day] = kept, opened
-        finally:
-            for engine in made:
-                engine.close()
+    def _simulate_a_day_more(self) -> None:
+        if self.days is None:
+            make, self.engines = make_engine_factory(f"sqlite:///{self.store}")
+            self.days = simulated_days(make(), days=10)
+        day = len(self.simulated) + 1
+        opened = next(self.days)
+        kept = self.folder / f"{day}-days.sqlite"
+        # The backup API copies what is committed, the write-ahead log included.
+        with sqlite3.connect(self.store) as source, sqlite3.connect(kept) as copy:
+            source.backup(copy)
+        self.simulated[day] = kept, opened
+
+    def close(self) -> None:
+        for engine in self.engines:
+            engine.close()
 
     @staticmethod
     def _simulate(url: str, days: int) -> int:
@@ -133,8 +136,10 @@ class Regions:
 
 
 @pytest.fixture(scope="module")
-def regions(tmp_path_factory: pytest.TempPathFactory) -> Regions:
-    return Regions(tmp_path_factory.mktemp("regions"))
+def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
+    kept = Regions(tmp_path_factory.mktemp("regions"))
+    yield kept
+    kept.close()
 
 
 class TestReadModels(BackendContract):
@@ -214,7 +219,7 @@ class TestReadModels(BackendContract):
     def test_a_worker_killed_mid_page_resumes_to_exactly_a_clean_rebuild(
         self, engines: EngineMaker, url: str, by_page: bool, regions: Regions
     ) -> None:
-        regions.fill(url, days=2)
+        regions.fill(url, days=1)  # pages of 100 over a day's thousands of events
         # The demo's own reader (its morning backlog) left the cases model part way: start
         # every model from nothing, as a new worker on this store would.
         fresh = Projector(engines(), page=100)
