@@ -98,7 +98,7 @@ def _upsert_service(db: Db, s: dict[str, Any]) -> None:
 
 class CasesModel:
     name = "cases"
-    version = 8  # bump when the tables change: the runner then rebuilds the model from zero
+    version = 9  # bump when the tables change: the runner then rebuilds the model from zero
 
     def __init__(self) -> None:
         # Offices' and services' rows, read once per transaction rather than once per event.
@@ -116,7 +116,8 @@ class CasesModel:
             "retired INTEGER NOT NULL DEFAULT 0, reception_minutes INTEGER NOT NULL DEFAULT 15, "
             "parameters TEXT NOT NULL DEFAULT '{}', sources TEXT NOT NULL DEFAULT '[]')",
             "CREATE TABLE IF NOT EXISTS rm_offices (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
-            "district TEXT NOT NULL, timezone TEXT NOT NULL, parent TEXT, windows INTEGER NOT NULL)",
+            "district TEXT NOT NULL, timezone TEXT NOT NULL, parent TEXT, windows INTEGER NOT NULL, "
+            "terminals INTEGER NOT NULL DEFAULT 0)",
             "CREATE TABLE IF NOT EXISTS rm_cases (number TEXT PRIMARY KEY, case_id TEXT NOT NULL, "
             "service TEXT NOT NULL, office TEXT NOT NULL, district TEXT NOT NULL, channel TEXT NOT NULL, "
             "status TEXT NOT NULL, outcome TEXT, stage TEXT, stages TEXT NOT NULL, "
@@ -168,10 +169,20 @@ class CasesModel:
         elif isinstance(event, Directory.OfficesRegistered):
             for o in event.offices:
                 db.execute(
-                    "INSERT INTO rm_offices VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+                    "INSERT INTO rm_offices VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
                     "name = excluded.name, kind = excluded.kind, district = excluded.district, "
-                    "timezone = excluded.timezone, parent = excluded.parent, windows = excluded.windows",
-                    (o["code"], o["name"], o["kind"], o["district"], o["timezone"], o.get("parent"), o["windows"]),
+                    "timezone = excluded.timezone, parent = excluded.parent, windows = excluded.windows, "
+                    "terminals = excluded.terminals",
+                    (
+                        o["code"],
+                        o["name"],
+                        o["kind"],
+                        o["district"],
+                        o["timezone"],
+                        o.get("parent"),
+                        o["windows"],
+                        o.get("terminals", 0),  # offices registered before terminals were counted: none
+                    ),
                 )
         elif isinstance(event, Case.Opened):
             self._opened(db, event)

@@ -51,6 +51,7 @@ class OfficeRow:
     windows: int
     timezone: str
     parent: str | None
+    terminals: int  # self-service information terminals in the office (the terminal channel)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OfficeRow:
@@ -62,6 +63,7 @@ class OfficeRow:
             windows=row["windows"],
             timezone=row["timezone"],
             parent=row["parent"],
+            terminals=row["terminals"],
         )
 
 

@@ -96,7 +96,10 @@ class Query(ReceptionQuery, ParkedQuery, RankingQuery):
     def service(self, info: strawberry.Info[Context, None], code: str) -> Service | None:
         return _find_service(info, code)
 
-    @strawberry.field(description="Centres and remote offices.")
+    @strawberry.field(
+        description="The network: centres, remote offices and information terminal points, each with "
+        "its windows and its self-service information terminals (`terminals`)."
+    )
     def offices(self, info: strawberry.Info[Context, None]) -> list[Office]:
         return [Office.of(o) for o in directory.offices(info.context.services.reader)]
 

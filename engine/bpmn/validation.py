@@ -7,6 +7,7 @@ checks every expression against okno's language without running any of it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -124,6 +125,18 @@ class _Checker:
 
 
 def validate(sources: list[SourceFile]) -> Plan:
+    """What ``sources`` deploy as. The same files again (a pipeline deploying on every
+    merge, a second server starting, a test's store) are validated once: the plan depends
+    on nothing but their names and texts and okno's message templates (the key holds
+    both), and each caller gets lists of its own."""
+    templates = tuple(sorted(notification_templates.TEMPLATES.items()))
+    plan = _validated(tuple(sources), templates)
+    return Plan(list(plan.bundles), list(plan.problems), list(plan.warnings))
+
+
+@functools.lru_cache(maxsize=16)
+def _validated(sources: tuple[SourceFile, ...], templates: tuple[tuple[str, str], ...]) -> Plan:
+    del templates  # read from notification_templates below; in the key so a change is seen
     plan = Plan()
     decisions: dict[str, SourceFile] = {}
     requires: dict[str, tuple[str, ...]] = {}  # decision -> the decisions it requires

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.bpmn.sources import SourceFile
-from engine.bpmn.validation import validate
+from engine.bpmn.validation import ModelWarning, validate
 from tests.conftest import FIXTURES, mini_sources, shipped_sources
 
 MINI = (FIXTURES / "mini.bpmn").read_text(encoding="utf-8")
@@ -142,3 +142,15 @@ def test_the_version_is_the_hash_of_the_content() -> None:
     changed = validate(variant("Приём", "Приём документов")).bundles[0]
     assert first.version == again.version
     assert first.version != changed.version
+
+
+def test_the_same_files_validated_again_give_the_same_plan_with_lists_of_their_own() -> None:
+    first = validate(shipped_sources())
+    first.bundles.clear()  # what one deploy does with its plan is its own
+    mine = ModelWarning("mine.bpmn", 1, "-", "added by this caller")
+    first.warnings.append(mine)
+    again = validate(shipped_sources())
+    assert again.bundles and again == validate(shipped_sources())
+    assert mine not in again.warnings
+    changed = validate([SourceFile(s.name, s.text.replace('name="', 'name="x', 1)) for s in shipped_sources()])
+    assert changed.bundles != again.bundles  # a changed byte is a new version: validated afresh
