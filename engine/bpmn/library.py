@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import call_activities, case_timers, event_subprocesses, multi_instance, send_receive
+from engine.bpmn import call_activities, case_timers, event_subprocesses, message_start, multi_instance, send_receive
 from engine.bpmn.decisions import DecisionParser
 from engine.bpmn.form_model import FormField, TaskForm
 from engine.bpmn.form_sources import task_form
@@ -85,6 +85,7 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     call_activities.adopt(mappings, spec, *subprocess_specs.values())
     send_receive.adopt(spec, *subprocess_specs.values())  # receive tasks catch messages as catch events do
     event_subprocesses.adopt(spec, *subprocess_specs.values())  # in their scope, interrupting it
+    message_start.adopt(spec)  # a lone message start: the case's opening is the message
     elements = _elements(bpmn_root, bundle.process_id, bundle.forms)
     # The called processes' tasks are the case's tasks: their roles, stages and forms are
     # looked up by element id like the caller's (validation keeps their ids apart).
