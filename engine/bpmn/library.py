@@ -8,7 +8,15 @@ from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import call_activities, case_timers, event_subprocesses, message_start, multi_instance, send_receive
+from engine.bpmn import (
+    call_activities,
+    case_timers,
+    event_subprocesses,
+    message_start,
+    multi_instance,
+    send_receive,
+    zeebe_messages,
+)
 from engine.bpmn.decisions import DecisionParser
 from engine.bpmn.form_model import FormField, TaskForm
 from engine.bpmn.form_sources import task_form
@@ -86,6 +94,10 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
     send_receive.adopt(spec, *subprocess_specs.values())  # receive tasks catch messages as catch events do
     event_subprocesses.adopt(spec, *subprocess_specs.values())  # in their scope, interrupting it
     message_start.adopt(spec)  # a lone message start: the case's opening is the message
+    # Zeebe's processes merge a message's variables into the case (each file by its own dialect).
+    zeebe = {ident for root in (bpmn_root, *called_roots) if zeebe_messages.is_zeebe(root) for ident in _ids(root)}
+    specs = {bundle.process_id: spec, **subprocess_specs}
+    zeebe_messages.adopt(*(process_spec for name, process_spec in specs.items() if name in zeebe))
     elements = _elements(bpmn_root, bundle.process_id, bundle.forms)
     # The called processes' tasks are the case's tasks: their roles, stages and forms are
     # looked up by element id like the caller's (validation keeps their ids apart).
@@ -96,6 +108,11 @@ def compile_bundle(bundle: ProcessBundle) -> CompiledProcess:
                     elements.setdefault(ident, info)
                 break
     return CompiledProcess(bundle, spec, subprocess_specs, elements, contracts_of(bundle))
+
+
+def _ids(root: etree._Element) -> set[str]:
+    """The ids a file defines: its processes' and subprocesses' among them."""
+    return {str(node.get("id")) for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
 
 
 def _elements(root: etree._Element, process_id: str, forms: tuple[SourceFile, ...]) -> dict[str, ElementInfo]:

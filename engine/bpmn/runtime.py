@@ -34,7 +34,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import branch_data, case_timers, determinism, event_subprocesses, job_workers, jobs
+from engine.bpmn import branch_data, case_timers, determinism, event_subprocesses, job_workers, jobs, zeebe_messages
 from engine.bpmn.case_timers import utc_datetime
 from engine.bpmn.determinism import CaseClock, CaseWorkflow, clock_of
 from engine.bpmn.forms import check_task_data
@@ -105,6 +105,8 @@ _REGISTRY = BpmnWorkflowSerializer.configure(deepcopy(CAMUNDA_CONFIG))
 # okno's case tasks, subprocesses and timers, under SpiffWorkflow's own type names.
 determinism.register(_REGISTRY, CAMUNDA_CONFIG)
 case_timers.register(_REGISTRY, CAMUNDA_CONFIG)
+# A Zeebe catch's message, should one ever wait among the workflow's pending events.
+CAMUNDA_CONFIG[MessageEventDefinition](zeebe_messages.MergedMessage, _REGISTRY, typename="MergedMessageEventDefinition")
 _CONVERTER = _StateConverter(BpmnWorkflow, _REGISTRY)
 
 
@@ -317,9 +319,9 @@ class Runtime:
             waiting = _waiting_message(workflow, step.name, now)
             check_payload(process.contracts, step.name, step.payload)  # refused before anything runs
             result_var = getattr(waiting, "result_var", None) or step.name
-            event = BpmnEvent(
-                MessageEventDefinition(step.name), {"payload": deepcopy(step.payload), "result_var": result_var}
-            )
+            # Of the waiting catch's own kind: a Zeebe model's catch merges the payload into the case.
+            kind = type(waiting) if isinstance(waiting, MessageEventDefinition) else MessageEventDefinition
+            event = BpmnEvent(kind(step.name), {"payload": deepcopy(step.payload), "result_var": result_var})
             workflow.send_event(event)
             workflow.do_engine_steps()
         elif isinstance(step, DeliverSignal):
