@@ -14,13 +14,13 @@ import strawberry
 from api.callers import caller_key
 from api.context import Context
 from api.error_log import excerpt
-from api.graphql.cases import Case
+from api.graphql.cases import Case, CaseStatus
 from api.graphql.jobs import Job
 from api.graphql.live_changes import CaseChange, TaskListChange, case_change, event_kind, task_list_change
 from api.graphql.reception import ReceptionSubscription
 from api.graphql.tasks import Task
 from engine.errors import NotFound
-from projections.case_queries import CaseRow, TaskRow, case_with_tasks, work_list
+from projections.case_queries import CaseRow, TaskRow, case_status, case_with_tasks, work_list
 from projections.jobs import JobRow, incidents
 
 POLL_SECONDS = 0.25
@@ -96,8 +96,38 @@ def _incident_lists(info: strawberry.Info[Context, None], office_id: str) -> Asy
     return _on_change(info, lambda: incidents(services.reader, office_id))
 
 
+async def _tracked(info: strawberry.Info[Context, None], number: str, pin: str) -> AsyncGenerator[CaseStatus, None]:
+    """A citizen's view of a case, when subscribed and each time it changes; ends after the
+    change that closes it. The PIN is checked once, as `track` checks it (a wrong one ends
+    the subscription at once and counts towards the same lockout); after that each poll
+    reads the read model's row, never the vault."""
+    services = info.context.services
+    client = caller_key(info.context.principal, info.context.request)  # a citizen: by address
+    shown = services.tracking.track(number, pin, services.clock(), client)
+    with services.subscriptions.held(info.context, client):
+        yield CaseStatus.of(shown)
+        while shown.status == "open":
+            await asyncio.sleep(POLL_SECONDS)
+            services.refresh()
+            found = case_status(services.reader, number)
+            if found is not None and found != shown:
+                shown = found
+                yield CaseStatus.of(found)
+
+
 @strawberry.type
 class Subscription(ReceptionSubscription):
+    @strawberry.subscription(
+        description="A citizen's view of a case (what `track` gives): when subscribed and each time "
+        "it changes; ends after the change that closes it. Needs no token, only the number and the "
+        "PIN: a wrong PIN ends it at once with `track`'s error and counts towards the same lockout."
+    )
+    async def case_tracked(
+        self, info: strawberry.Info[Context, None], number: str, pin: str
+    ) -> AsyncGenerator[CaseStatus, None]:
+        async for status in _tracked(info, number, pin):
+            yield status
+
     @strawberry.subscription(
         description="An office's incidents (jobs whose connector failed every attempt), oldest first, whole: "
         "when subscribed and each time the list changes. Supervisors of the office; auditors."

@@ -391,7 +391,8 @@ def the_board_shows_the_call(driver: WebDriver, board: str, ticket: str, window:
 
 
 class Tracking:
-    """The citizen's tracking page in the citizen's browser, asked again after each step."""
+    """The citizen's tracking page in the citizen's browser, asked once and then left open:
+    it follows the case by itself (caseTracked), as a citizen leaves it in a tab."""
 
     def __init__(self, driver: WebDriver, okno: str, number: str, pin: str, shot: Screenshots) -> None:
         from selenium.webdriver.common.by import By
@@ -400,16 +401,17 @@ class Tracking:
         driver.get(f"{okno}/ui/citizen/track.html?number={number}")
         wait(driver, lambda d: d.find_element(By.ID, "number").get_attribute("value") == number)
         driver.find_element(By.ID, "pin").send_keys(pin)
+        driver.find_element(By.CSS_SELECTOR, "#track-form button[type=submit]").click()
+        wait(driver, lambda d: status(d) == "Дело найдено.", message=status)
 
     def shows(self, stage: str, done: bool = False) -> list[str]:
-        """Ask again (the form's button) until the page shows ``stage`` as the current one
-        (or, ``done``, the case completed at it); the stages it lists."""
+        """Wait, never asking again, until the page shows ``stage`` as the current one (or,
+        ``done``, the case completed at it); the stages it lists."""
         from selenium.webdriver.common.by import By
 
         driver = self.driver
 
         def shown(d: WebDriver) -> list[str] | None:
-            d.find_element(By.CSS_SELECTOR, "#track-form button[type=submit]").click()
             names = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#stages li .stage-name")]
             state = d.find_elements(By.ID, "case-status")
             finished = bool(state) and state[0].text == "Завершено"

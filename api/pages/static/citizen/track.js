@@ -1,9 +1,9 @@
 // Track a case: the number and PIN from the receipt → where the case stands, its stages
 // with their dates, the expected date and what to do next. No sign-in: `track` needs only
-// the two. While the page is open it asks again every minute (a right PIN never counts
-// towards the lockout), so a stage reached meanwhile shows up without a reload.
+// the two. While the page is open it follows the case (`caseTracked`, the same view sent
+// again each time the case moves), so a stage reached meanwhile shows up without a reload.
 
-import { day, gql, h, moment, say } from "/ui/okno.js";
+import { day, gql, h, moment, say, subscribe } from "/ui/okno.js";
 import { clearErrors, explain, showAt, showFieldErrors } from "/ui/citizen/forms.js";
 
 const TRACK = `query Track($number: String!, $pin: String!) {
@@ -12,13 +12,17 @@ const TRACK = `query Track($number: String!, $pin: String!) {
     stages { stage since }
   }
 }`;
+const TRACKED = `subscription Tracked($number: String!, $pin: String!) {
+  caseTracked(number: $number, pin: $pin) {
+    number service office status outcome stage openedAt expectedCompletion nextAction
+    stages { stage since }
+  }
+}`;
 const STATUS = { OPEN: "В работе", COMPLETED: "Завершено", WITHDRAWN: "Отозвано заявителем" };
-const REFRESH_MS = 60_000;
 
 const form = document.getElementById("track-form");
 const section = document.getElementById("case");
-let asked = null; // {number, pin} of the case shown, for the refresh
-let timer = null;
+let stop = null; // ends following the case shown
 
 function render(status) {
   const stages = status.stages.map((stage, index) => {
@@ -47,7 +51,7 @@ function render(status) {
     h("p", { id: "next-action", class: "next" }, status.nextAction),
     h("h4", {}, "Этапы"),
     h("ol", { id: "stages", class: "stages" }, stages),
-    h("p", { class: "muted" }, `Обновлено ${moment(new Date().toISOString())}; страница обновляется сама раз в минуту.`),
+    h("p", { class: "muted" }, `Обновлено ${moment(new Date().toISOString())}; страница обновляется сама, когда дело продвигается.`),
   );
   section.hidden = false;
 }
@@ -58,16 +62,10 @@ async function load(number, pin, quiet) {
   if (!quiet) say("Дело найдено.", "ok");
 }
 
-function refreshLater() {
-  clearInterval(timer);
-  timer = setInterval(async () => {
-    if (!asked || document.hidden) return;
-    try {
-      await load(asked.number, asked.pin, true);
-    } catch (error) {
-      say(explain(error), "error"); // the case stays as last shown
-    }
-  }, REFRESH_MS);
+function follow(number, pin) {
+  if (stop) stop();
+  // The case stays as last shown if following fails (the connection is retried by itself).
+  stop = subscribe(TRACKED, { number, pin }, (data) => render(data.caseTracked), (error) => say(explain(error), "error"));
 }
 
 form.addEventListener("submit", async (event) => {
@@ -86,10 +84,10 @@ form.addEventListener("submit", async (event) => {
   say("Ищем дело…", "info");
   try {
     await load(number, pin, false);
-    asked = { number, pin };
-    refreshLater();
+    follow(number, pin);
   } catch (error) {
-    asked = null;
+    if (stop) stop();
+    stop = null;
     section.hidden = true;
     const placed = showFieldErrors(error.fields, { number: "number", pin: "pin" });
     if (!placed && ["wrong_pin", "too_many_attempts"].includes(error.code)) {
