@@ -46,13 +46,15 @@ def is_zeebe(root: etree._Element) -> bool:
 
 
 def adopt(*specs: Any) -> None:
-    """Make every message catch of these (Zeebe) process specs merge what it catches."""
+    """Make every message catch of these (Zeebe) process specs merge what it catches. The
+    throwing ones are given the same kind too: a message reaches only a catch of its own
+    kind, and a case may throw a message to one of its own catches."""
     for spec in specs:
         for task_spec in spec.task_specs.values():
             definition = getattr(task_spec, "event_definition", None)
             if isinstance(definition, MultipleEventDefinition):
                 definition.event_definitions = [_merged(d) for d in definition.event_definitions]
-            elif definition is not None and isinstance(task_spec, CatchingEvent):
+            elif isinstance(task_spec, CatchingEvent) or isinstance(definition, MessageEventDefinition):
                 task_spec.event_definition = _merged(definition)
 
 
@@ -62,6 +64,7 @@ def _merged(definition: Any) -> Any:
     return MergedMessage(
         definition.name,
         definition.correlation_properties,
+        expression=getattr(definition, "expression", None),  # what a throw sends
         result_var=getattr(definition, "result_var", None),
         description=definition.description,
     )
