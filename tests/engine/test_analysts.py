@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +13,7 @@ from engine.bpmn.dialects import feel_unary_test, normalize
 from engine.bpmn.sources import SourceFile
 from engine.bpmn.validation import explain, validate
 from engine.errors import ExpressionError
-from okno.cli import cli
-from tests.commands import okno
+from tests.commands import okno, okno_here
 from tests.conftest import FIXTURES, ROOT
 
 TOOLS = FIXTURES / "tools"
@@ -133,18 +131,18 @@ def test_what_is_outside_the_subset_is_refused_with_the_reason(written: str) -> 
 SCENARIOS = sorted((ROOT / "processes" / "scenarios").glob("*.toml"))
 
 
-# In process (the command itself, through click): a process per scenario cost a second and
-# more of interpreter start each, near two minutes of the suite; the command's own process is
+# In process (okno_here: the command itself, through okno.cli.run): a process per scenario
+# cost a second and more of interpreter start each, near two minutes of the suite; the command's own process is
 # run by test_a_failing_expectation_fails_run_model and the CLI tests. Each names its own
 # BPMN file, as an analyst does: it brings its DMN, forms and called processes from beside it
 # (the whole folder, validated per scenario, took four times as long).
 @pytest.mark.slow
 @pytest.mark.parametrize("script", SCENARIOS, ids=[s.stem for s in SCENARIOS])
-def test_every_scenario_of_the_shipped_processes_passes_run_model(script: Path) -> None:
+def test_every_scenario_of_the_shipped_processes_passes_run_model(script: Path, tmp_path: Path) -> None:
     model = ROOT / "processes" / f"{script.stem.split('-', 1)[0]}.bpmn"
-    result = CliRunner().invoke(cli, ["run-model", str(model), "--inputs", str(script)])
-    assert result.exit_code == 0, result.output
-    assert result.output.rstrip().endswith("passed")
+    result = okno_here("run-model", str(model), "--inputs", str(script), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("passed")
 
 
 def test_every_shipped_process_and_every_catalog_service_has_a_scenario() -> None:

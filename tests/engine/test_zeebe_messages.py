@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from okno.cli import cli
+from tests.commands import okno_here
 from tests.conftest import FIXTURES, ROOT
 
 OWN = ROOT / "tests" / "conformance" / "models_okno"
@@ -18,9 +16,9 @@ OWN = ROOT / "tests" / "conformance" / "models_okno"
 def run_model(model: Path, script: str, tmp_path: Path) -> str:
     inputs = tmp_path / "inputs.toml"
     inputs.write_text(script, encoding="utf-8")
-    result = CliRunner().invoke(cli, ["run-model", str(model), "--inputs", str(inputs)])
-    assert result.exit_code == 0, result.output
-    return result.output
+    result = okno_here("run-model", str(model), "--inputs", str(inputs), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 def test_a_zeebe_catch_merges_an_object_and_keeps_anything_else_under_the_message_name(tmp_path: Path) -> None:
