@@ -23,8 +23,13 @@ const STATUS = { OPEN: "В работе", COMPLETED: "Завершено", WITHD
 const form = document.getElementById("track-form");
 const section = document.getElementById("case");
 let stop = null; // ends following the case shown
+let shown = ""; // the status drawn, as JSON: the subscription's first message repeats it
 
 function render(status) {
+  // Drawn again only when it changed: an element the citizen (or a screen reader) is on stays put.
+  const drawn = JSON.stringify(status);
+  if (drawn === shown && !section.hidden) return;
+  shown = drawn;
   const stages = status.stages.map((stage, index) => {
     const current = status.status === "OPEN" && index === status.stages.length - 1;
     return h(
